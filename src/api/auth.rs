@@ -1,0 +1,38 @@
+use crate::error::AppError;
+use crate::model::Account;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use crate::server::{accounts, request};
+
+/// The account the browser's session is signed in to, if any.
+#[server(prefix = "/api", endpoint = "current_account")]
+pub async fn current_account() -> Result<Option<Account>, AppError> {
+    let Some(account_id) = request::signed_in_account_id().await? else {
+        return Ok(None);
+    };
+    // A session may outlive its account; then it is simply signed out.
+    accounts::find(&request::pool()?, account_id).await
+}
+
+#[server(prefix = "/api", endpoint = "sign_up")]
+pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
+    let account = accounts::sign_up(&request::pool()?, &email, password).await?;
+    request::sign_in(account.id).await?;
+    leptos_axum::redirect("/cdn");
+    Ok(())
+}
+
+/// Signs in and stays on the page that asked, which then shows what it guarded.
+#[server(prefix = "/api", endpoint = "log_in")]
+pub async fn log_in(email: String, password: String) -> Result<(), AppError> {
+    let account = accounts::log_in(&request::pool()?, &email, password).await?;
+    request::sign_in(account.id).await
+}
+
+#[server(prefix = "/api", endpoint = "log_out")]
+pub async fn log_out() -> Result<(), AppError> {
+    request::sign_out().await?;
+    leptos_axum::redirect("/");
+    Ok(())
+}

@@ -1,0 +1,8 @@
+//! Server functions: the portal's HTTP endpoints under `/api`, grouped by domain. Their bodies
+//! only connect the request to the rules in `crate::server`.
+
+pub mod auth;
+pub mod resources;
+
+pub use auth::*;
+pub use resources::*;

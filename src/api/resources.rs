@@ -1,0 +1,48 @@
+use crate::error::AppError;
+use crate::model::CdnResource;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use crate::{domain::Timestamp, model::resource_content_path, server::{request, resources}};
+
+#[server(prefix = "/api", endpoint = "list_resources")]
+pub async fn list_resources() -> Result<Vec<CdnResource>, AppError> {
+    let account_id = request::require_account_id().await?;
+    resources::list(&request::pool()?, account_id).await
+}
+
+#[server(prefix = "/api", endpoint = "get_resource")]
+pub async fn get_resource(id: i64) -> Result<CdnResource, AppError> {
+    let account_id = request::require_account_id().await?;
+    resources::get(&request::pool()?, account_id, id).await
+}
+
+/// Creates a resource for the signed-in account and opens its settings.
+#[server(prefix = "/api", endpoint = "create_resource")]
+pub async fn create_resource(
+    custom_domain: String,
+    origin: String,
+    integration: Option<String>,
+) -> Result<(), AppError> {
+    let account_id = request::require_account_id().await?;
+    let new = resources::NewResource::parse(&custom_domain, &origin, integration.as_deref())?;
+    let created = resources::create(&request::pool()?, account_id, &new).await?;
+    leptos_axum::redirect(&created.settings_path());
+    Ok(())
+}
+
+/// Saves the Content section of a resource's settings.
+#[server(prefix = "/api", endpoint = "save_content_settings")]
+pub async fn save_content_settings(
+    resource_id: i64,
+    websockets: Option<String>,
+) -> Result<CdnResource, AppError> {
+    let account_id = request::require_account_id().await?;
+    let websockets = resources::parse_switch("websockets", websockets.as_deref())?;
+    let pool = request::pool()?;
+    let saved = resources::set_websockets(&pool, account_id, resource_id, websockets, Timestamp::now()).await?;
+    if request::is_plain_form_post() {
+        leptos_axum::redirect(&format!("{}?saved=1", resource_content_path(saved.id)));
+    }
+    Ok(saved)
+}

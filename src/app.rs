@@ -1,0 +1,65 @@
+use crate::components::{AccountContext, NotFound, SiteHeader};
+use crate::pages::{HomePage, NewResourcePage, ResourceListPage, ResourceSettingsPage, SignUpPage, Section};
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{SsrMode, path};
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/cdn-portal.css"/>
+        <Title formatter=|page: String| format!("{page} · Edgeport CDN")/>
+        // Every route renders completely before it is sent (SsrMode::Async): pages then work
+        // without JavaScript, and a page can still answer 404 once it knows the resource is not
+        // the visitor's.
+        <Router>
+            <Portal>
+                <Routes fallback=|| view! { <NotFound/> }>
+                    <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/signup") view=SignUpPage ssr=SsrMode::Async/>
+                    <Route path=path!("/cdn") view=ResourceListPage ssr=SsrMode::Async/>
+                    <Route path=path!("/cdn/new") view=NewResourcePage ssr=SsrMode::Async/>
+                    <Route
+                        path=path!("/cdn/resources/:id")
+                        view=|| view! { <ResourceSettingsPage section=Section::General/> }
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/cdn/resources/:id/content")
+                        view=|| view! { <ResourceSettingsPage section=Section::Content/> }
+                        ssr=SsrMode::Async
+                    />
+                </Routes>
+            </Portal>
+        </Router>
+    }
+}
+
+/// The frame around every page, and the account context that pages and header share.
+#[component]
+fn Portal(children: Children) -> impl IntoView {
+    AccountContext::provide();
+    view! {
+        <SiteHeader/>
+        <main id="main">{children()}</main>
+    }
+}

@@ -1,0 +1,11 @@
+mod account;
+mod badge;
+mod form;
+mod header;
+mod not_found;
+
+pub use account::{AccountContext, RequireAccount, SignedOutOnly};
+pub use badge::OnOff;
+pub use form::{ErrorPanel, FormAlert, TextField, action_error, field_error};
+pub use header::SiteHeader;
+pub use not_found::NotFound;

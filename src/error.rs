@@ -1,0 +1,140 @@
+//! The one error type that crosses from the server to the browser. Each variant carries only
+//! what a customer may read; details of internal failures are logged on the server and
+//! replaced by [`AppError::Internal`] before anything is sent.
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    #[error("Please log in to continue.")]
+    Unauthenticated,
+    #[error("The email or password is incorrect.")]
+    InvalidCredentials,
+    #[error("This page does not exist, or it belongs to another account.")]
+    NotFound,
+    #[error("{}", .0.summary())]
+    Invalid(FieldErrors),
+    #[error("The request was incomplete or malformed. Reload the page and try again.")]
+    BadRequest,
+    #[error("The portal could not be reached. Check your connection and try again.")]
+    Unreachable,
+    #[error("Something went wrong on our side. Please try again in a moment.")]
+    Internal,
+}
+
+/// Messages about individual form fields, keyed by the field's form name.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldErrors(Vec<FieldError>);
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldErrors {
+    pub fn add(&mut self, field: &str, message: impl ToString) {
+        self.0.push(FieldError { field: field.to_owned(), message: message.to_string() });
+    }
+
+    pub fn for_field(&self, field: &str) -> Option<&str> {
+        self.0.iter().find(|error| error.field == field).map(|error| error.message.as_str())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `Ok(())` when nothing was added, so validation can end with `errors.into_result()?`.
+    pub fn into_result(self) -> Result<(), AppError> {
+        if self.is_empty() { Ok(()) } else { Err(AppError::Invalid(self)) }
+    }
+
+    fn summary(&self) -> String {
+        match self.0.as_slice() {
+            [only] => only.message.clone(),
+            _ => "Some fields need your attention.".to_owned(),
+        }
+    }
+}
+
+impl AppError {
+    pub fn invalid_field(field: &str, message: impl ToString) -> Self {
+        let mut errors = FieldErrors::default();
+        errors.add(field, message);
+        AppError::Invalid(errors)
+    }
+
+    /// The message for one form field, if this error is about that field.
+    pub fn for_field(&self, field: &str) -> Option<&str> {
+        match self {
+            AppError::Invalid(errors) => errors.for_field(field),
+            _ => None,
+        }
+    }
+
+    /// Logs what went wrong where only the operator can read it, and yields what the customer may see.
+    #[cfg(feature = "ssr")]
+    pub fn internal(context: &str, cause: impl std::fmt::Display) -> Self {
+        tracing::error!(%cause, "{context}");
+        AppError::Internal
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(error: ServerFnErrorErr) -> Self {
+        match error {
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => AppError::BadRequest,
+            ServerFnErrorErr::Request(_) => AppError::Unreachable,
+            other => {
+                leptos::logging::error!("server function failed: {other}");
+                AppError::Internal
+            }
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<sqlx::Error> for AppError {
+    fn from(error: sqlx::Error) -> Self {
+        AppError::internal("database error", error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_errors_are_found_by_field() {
+        let mut errors = FieldErrors::default();
+        errors.add("custom_domain", "Enter a domain name.");
+        errors.add("origin", "Enter an origin.");
+        let error = errors.into_result().unwrap_err();
+        assert_eq!(error.for_field("origin"), Some("Enter an origin."));
+        assert_eq!(error.for_field("integration"), None);
+        assert_eq!(error.to_string(), "Some fields need your attention.");
+        assert_eq!(AppError::invalid_field("email", "Taken.").to_string(), "Taken.");
+        assert_eq!(FieldErrors::default().into_result(), Ok(()));
+    }
+
+    #[test]
+    fn framework_errors_never_carry_their_details_to_the_customer() {
+        let error = AppError::from_server_fn_error(ServerFnErrorErr::ServerError("secret".into()));
+        assert_eq!(error, AppError::Internal);
+        let error = AppError::from_server_fn_error(ServerFnErrorErr::Args("missing field".into()));
+        assert_eq!(error, AppError::BadRequest);
+        assert!(!error.to_string().contains("missing field"));
+    }
+
+    #[test]
+    fn survives_the_trip_through_json() {
+        let error = AppError::invalid_field("origin", "Bad port.");
+        let bytes = error.ser();
+        assert_eq!(AppError::de(bytes), error);
+    }
+}

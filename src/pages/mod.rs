@@ -1,0 +1,11 @@
+mod home;
+mod new_resource;
+mod resource_list;
+mod resource_settings;
+mod sign_up;
+
+pub use home::HomePage;
+pub use new_resource::NewResourcePage;
+pub use resource_list::ResourceListPage;
+pub use resource_settings::{ResourceSettingsPage, Section};
+pub use sign_up::SignUpPage;

@@ -1,0 +1,88 @@
+use crate::api::CreateResource;
+use crate::components::{FormAlert, RequireAccount, TextField, action_error, field_error};
+use crate::domain::Integration;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn NewResourcePage() -> impl IntoView {
+    view! {
+        <Title text="Create CDN resource"/>
+        <RequireAccount>
+            <NewResourceForm/>
+        </RequireAccount>
+    }
+}
+
+#[component]
+fn NewResourceForm() -> impl IntoView {
+    let create = ServerAction::<CreateResource>::new();
+    let error = action_error(create);
+    let integration_error = field_error(error, "integration");
+    view! {
+        <nav class="breadcrumbs" aria-label="Breadcrumbs">
+            <a href="/cdn">"CDN resources"</a>
+        </nav>
+        <h1>"Create CDN resource"</h1>
+        <ActionForm action=create attr:class="panel">
+            <FormAlert error/>
+            <TextField
+                label="Custom domain"
+                name="custom_domain"
+                placeholder="cdn.example.com"
+                hint="The domain your visitors use, such as cdn.example.com. You will point it at the CDN with a CNAME record."
+                error=field_error(error, "custom_domain")
+            />
+            <TextField
+                label="Origin"
+                name="origin"
+                placeholder="origin.example.com"
+                hint="Where the CDN fetches your content: a host name or IP address, with a port if it is not the default, such as origin.example.com:8080."
+                error=field_error(error, "origin")
+            />
+            <fieldset
+                class="field"
+                aria-invalid=move || integration_error.with(Option::is_some).then_some("true")
+                aria-describedby=move || integration_error.with(Option::is_some).then_some("integration-error")
+            >
+                <legend>"What should the CDN serve?"</legend>
+                {Integration::ALL.into_iter().map(|integration| view! { <IntegrationChoice integration/> }).collect_view()}
+                {move || integration_error.get().map(|message| view! {
+                    <p class="field-error" id="integration-error">{message}</p>
+                })}
+            </fieldset>
+            <div class="form-actions">
+                <button type="submit" class="primary" disabled=move || create.pending().get()>"Create"</button>
+                <a href="/cdn" class="button">"Cancel"</a>
+            </div>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn IntegrationChoice(integration: Integration) -> impl IntoView {
+    let id = format!("integration-{}", integration.as_str());
+    let hint_id = format!("{id}-hint");
+    let hint = match integration {
+        Integration::EntireWebsite => {
+            "The CDN serves your whole site: pages, API calls and assets. WebSockets are on by default."
+        }
+        Integration::StaticAssetsOnly => {
+            "The CDN serves files such as images, scripts, styles and downloads. WebSockets are off by default."
+        }
+    };
+    view! {
+        <div class="choice">
+            <input
+                type="radio"
+                id=id.clone()
+                name="integration"
+                value=integration.as_str()
+                required
+                aria-describedby=hint_id.clone()
+            />
+            <label for=id>{integration.label()}</label>
+            <p class="hint" id=hint_id>{hint}</p>
+        </div>
+    }
+}

@@ -1,0 +1,89 @@
+use crate::api::list_resources;
+use crate::components::{ErrorPanel, OnOff, RequireAccount};
+use crate::model::CdnResource;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn ResourceListPage() -> impl IntoView {
+    view! {
+        <Title text="CDN resources"/>
+        <RequireAccount>
+            <ResourceList/>
+        </RequireAccount>
+    }
+}
+
+#[component]
+fn ResourceList() -> impl IntoView {
+    let resources = Resource::new(|| (), |_| list_resources());
+    view! {
+        <div class="page-heading">
+            <h1>"CDN resources"</h1>
+            <a class="button primary" href="/cdn/new">"Create CDN resource"</a>
+        </div>
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match resources.await {
+                    Ok(resources) if resources.is_empty() => view! { <EmptyState/> }.into_any(),
+                    Ok(resources) => view! { <ResourceTable resources/> }.into_any(),
+                    Err(error) => view! { <ErrorPanel error/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn EmptyState() -> impl IntoView {
+    view! {
+        <div class="empty-state">
+            <h2>"No CDN resources yet"</h2>
+            <p>
+                "A CDN resource puts one of your domains behind the CDN: visitors reach the "
+                "nearest edge server, which serves cached content and fetches the rest from your "
+                "origin. Use “Create CDN resource” to add your first."
+            </p>
+        </div>
+    }
+}
+
+#[component]
+fn ResourceTable(resources: Vec<CdnResource>) -> impl IntoView {
+    view! {
+        <table class="resources">
+            <caption class="visually-hidden">"Your CDN resources"</caption>
+            <thead>
+                <tr>
+                    <th scope="col">"Custom domain"</th>
+                    <th scope="col">"Origin"</th>
+                    <th scope="col">"Integration"</th>
+                    <th scope="col">"WebSockets"</th>
+                    <th scope="col">"Last changed"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {resources
+                    .into_iter()
+                    .map(|resource| {
+                        view! {
+                            <tr>
+                                <th scope="row">
+                                    <a href=resource.settings_path()>{resource.custom_domain.to_string()}</a>
+                                </th>
+                                <td class="mono">{resource.origin.to_string()}</td>
+                                <td>{resource.integration.label()}</td>
+                                <td><OnOff enabled=resource.websockets/></td>
+                                <td>
+                                    <time datetime=resource.updated_at.to_rfc3339()>
+                                        {resource.updated_at.to_string()}
+                                    </time>
+                                </td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+}

@@ -1,0 +1,175 @@
+use crate::api::{SaveContentSettings, get_resource};
+use crate::components::{ErrorPanel, FormAlert, NotFound, OnOff, RequireAccount, action_error, field_error};
+use crate::error::AppError;
+use crate::model::{CdnResource, resource_content_path, resource_path};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+/// The sections of a resource's settings, each at its own address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Section {
+    General,
+    Content,
+}
+
+#[component]
+pub fn ResourceSettingsPage(section: Section) -> impl IntoView {
+    view! {
+        <RequireAccount>
+            <ResourceSettings section/>
+        </RequireAccount>
+    }
+}
+
+#[component]
+fn ResourceSettings(section: Section) -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").and_then(|id| id.parse::<i64>().ok());
+    let resource = Resource::new(id, |id| async move {
+        match id {
+            Some(id) => get_resource(id).await,
+            None => Err(AppError::NotFound),
+        }
+    });
+    view! {
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match resource.await {
+                    Ok(resource) => view! { <SettingsLayout resource section/> }.into_any(),
+                    Err(AppError::NotFound) => view! { <NotFound/> }.into_any(),
+                    Err(error) => view! { <ErrorPanel error/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn SettingsLayout(resource: CdnResource, section: Section) -> impl IntoView {
+    let domain = resource.custom_domain.to_string();
+    view! {
+        <Title text=domain.clone()/>
+        <nav class="breadcrumbs" aria-label="Breadcrumbs">
+            <a href="/cdn">"CDN resources"</a>
+        </nav>
+        <h1>{domain}</h1>
+        <div class="settings">
+            <nav class="section-nav" aria-label="Settings sections">
+                <A href=resource_path(resource.id) exact=true>"General"</A>
+                <A href=resource_content_path(resource.id) exact=true>"Content"</A>
+            </nav>
+            <div class="settings-panel">
+                {match section {
+                    Section::General => view! { <GeneralSection resource/> }.into_any(),
+                    Section::Content => view! { <ContentSection resource/> }.into_any(),
+                }}
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn GeneralSection(resource: CdnResource) -> impl IntoView {
+    view! {
+        <section aria-labelledby="general-heading">
+            <h2 id="general-heading">"General"</h2>
+            <dl class="details">
+                <dt>"Custom domain"</dt>
+                <dd>{resource.custom_domain.to_string()}</dd>
+                <dt>"Origin"</dt>
+                <dd class="mono">{resource.origin.to_string()}</dd>
+                <dt>"Integration"</dt>
+                <dd>{resource.integration.label()}</dd>
+                <dt>"WebSockets"</dt>
+                <dd><OnOff enabled=resource.websockets/></dd>
+                <dt>"Created"</dt>
+                <dd><time datetime=resource.created_at.to_rfc3339()>{resource.created_at.to_string()}</time></dd>
+                <dt>"Last changed"</dt>
+                <dd><time datetime=resource.updated_at.to_rfc3339()>{resource.updated_at.to_string()}</time></dd>
+            </dl>
+        </section>
+    }
+}
+
+#[component]
+fn ContentSection(resource: CdnResource) -> impl IntoView {
+    let save = ServerAction::<SaveContentSettings>::new();
+    let error = action_error(save);
+    let loaded = resource.websockets;
+    // What the server holds: as loaded, then as returned by each successful save.
+    let stored = Memo::new(move |_| match save.value().get() {
+        Some(Ok(saved)) => saved.websockets,
+        _ => loaded,
+    });
+    let draft = RwSignal::new(loaded);
+    let unsaved = move || draft.get() != stored.get();
+    // Without JavaScript, a successful save comes back as a redirect to `?saved=1`.
+    let query = use_query_map();
+    let just_saved = move || match save.value().with(|outcome| outcome.as_ref().map(Result::is_ok)) {
+        Some(succeeded) => succeeded,
+        None => query.read().get("saved").is_some(),
+    };
+    let status = move || {
+        if unsaved() {
+            "Unsaved changes"
+        } else if just_saved() {
+            "Changes saved"
+        } else {
+            ""
+        }
+    };
+    // Marks the section once its event handlers are attached, for styling and for tests.
+    let interactive = RwSignal::new(false);
+    Effect::new(move |_| interactive.set(true));
+
+    view! {
+        <section aria-labelledby="content-heading" data-interactive=move || interactive.get().to_string()>
+            <h2 id="content-heading">"Content"</h2>
+            <ActionForm action=save>
+                <input type="hidden" name="resource_id" value=resource.id/>
+                <div class="option">
+                    <div class="option-text">
+                        <label for="websockets" class="option-name">"Websockets"</label>
+                        <div class="hint" id="websockets-description">
+                            <p>
+                                "WebSockets keep a connection open between a visitor's browser and your "
+                                "origin, so both sides can send messages at any moment: chat, live "
+                                "dashboards, notifications, multiplayer games. While this is on, the CDN "
+                                "passes WebSocket upgrade requests through to your origin and keeps those "
+                                "connections open; while it is off, it refuses them."
+                            </p>
+                            <p>
+                                "Turn it on if your site uses WebSockets. By default it is on for resources "
+                                "that serve an entire website and off for resources that serve static assets only."
+                            </p>
+                        </div>
+                        {move || field_error(error, "websockets").get().map(|message| view! {
+                            <p class="field-error">{message}</p>
+                        })}
+                    </div>
+                    <input
+                        type="checkbox"
+                        role="switch"
+                        id="websockets"
+                        name="websockets"
+                        value="on"
+                        // Browsers restore form state on reload; the page must show what is stored.
+                        autocomplete="off"
+                        checked=loaded
+                        aria-describedby="websockets-description"
+                        on:change=move |event| draft.set(event_target_checked(&event))
+                    />
+                </div>
+                <div class="form-actions">
+                    <button type="submit" class="primary" disabled=move || save.pending().get()>
+                        "Save changes"
+                    </button>
+                    <p class="save-status" role="status">{status}</p>
+                </div>
+                <FormAlert error/>
+            </ActionForm>
+        </section>
+    }
+}

@@ -1,0 +1,49 @@
+use crate::api::SignUp;
+use crate::components::{AccountContext, FormAlert, SignedOutOnly, TextField, action_error, field_error};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn SignUpPage() -> impl IntoView {
+    view! {
+        <Title text="Sign up"/>
+        <SignedOutOnly>
+            <SignUpForm/>
+        </SignedOutOnly>
+    }
+}
+
+#[component]
+fn SignUpForm() -> impl IntoView {
+    let sign_up = ServerAction::<SignUp>::new();
+    AccountContext::get().reload_after(sign_up);
+    let error = action_error(sign_up);
+    view! {
+        <section class="auth-panel" aria-labelledby="sign-up-heading">
+            <h1 id="sign-up-heading">"Create your account"</h1>
+            <p class="lead">"Put your domains behind the CDN in a few minutes."</p>
+            <ActionForm action=sign_up>
+                <FormAlert error/>
+                <TextField
+                    label="Email"
+                    name="email"
+                    input_type="email"
+                    autocomplete="username"
+                    error=field_error(error, "email")
+                />
+                <TextField
+                    label="Password"
+                    name="password"
+                    input_type="password"
+                    autocomplete="new-password"
+                    hint="At least 8 characters. A passphrase of a few words is easy to remember and hard to guess."
+                    error=field_error(error, "password")
+                />
+                <button type="submit" class="primary" disabled=move || sign_up.pending().get()>
+                    "Create account"
+                </button>
+            </ActionForm>
+            <p class="switch-auth">"Already have an account? " <a href="/">"Log in"</a></p>
+        </section>
+    }
+}

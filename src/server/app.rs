@@ -1,0 +1,94 @@
+use super::config::{Config, ConfigError};
+use super::db::{self, DatabaseError, Pool};
+use super::seed;
+use crate::app::{App, shell};
+use axum::Router;
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tower_sessions::cookie::{SameSite, time::Duration};
+use tower_sessions::session_store::ExpiredDeletion;
+use tower_sessions::{Expiry, SessionManagerLayer};
+use tower_sessions_sqlx_store::SqliteStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Database(#[from] DatabaseError),
+    #[error("could not prepare the session store: {0}")]
+    Sessions(sqlx::Error),
+    #[error("could not seed the demo account (see the log above)")]
+    Seed,
+    #[error("could not listen on {addr}: {source}")]
+    Listen { addr: std::net::SocketAddr, source: std::io::Error },
+    #[error("the server stopped: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Sessions end after this long without a request.
+const SESSION_IDLE_LIMIT: Duration = Duration::minutes(30);
+
+/// The whole portal as one axum router: pages, server functions, static files and sessions.
+pub async fn build_router(leptos_options: LeptosOptions, pool: Pool) -> Result<Router, StartupError> {
+    let session_store = SqliteStore::new(pool.clone());
+    session_store.migrate().await.map_err(StartupError::Sessions)?;
+    let sessions = SessionManagerLayer::new(session_store)
+        .with_name("portal_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Strict)
+        .with_secure(false)
+        .with_expiry(Expiry::OnInactivity(SESSION_IDLE_LIMIT));
+
+    let provide_pool = move || provide_context(pool.clone());
+    let routes = generate_route_list(App);
+    Ok(Router::new()
+        .leptos_routes_with_context(&leptos_options, routes, provide_pool.clone(), {
+            let options = leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context(provide_pool, shell))
+        .layer(sessions)
+        .with_state(leptos_options))
+}
+
+/// Starts the portal as configured by the environment and serves until Ctrl-C or SIGTERM.
+pub async fn run() -> Result<(), StartupError> {
+    let config = Config::from_env()?;
+    let pool = db::connect(&config.database_url).await?;
+    if config.seed_demo && seed::seed_demo_if_empty(&pool).await.map_err(|_| StartupError::Seed)? {
+        tracing::info!(email = seed::DEMO_EMAIL, "created the demo account");
+    }
+    tokio::spawn(
+        SqliteStore::new(pool.clone()).continuously_delete_expired(tokio::time::Duration::from_secs(300)),
+    );
+
+    let addr = config.leptos.site_addr;
+    let router = build_router(config.leptos, pool).await?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartupError::Listen { addr, source })?;
+    tracing::info!("listening on http://{addr}");
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(StartupError::Serve)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler");
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate.recv() => {},
+    }
+}
+
+/// Logs to standard error, filtered by `RUST_LOG` (default: info for the portal, warnings otherwise).
+pub fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("warn,cdn_portal=info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}

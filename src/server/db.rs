@@ -1,0 +1,54 @@
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use std::str::FromStr;
+use std::time::Duration;
+
+pub type Pool = sqlx::SqlitePool;
+
+pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+
+#[derive(Debug, thiserror::Error)]
+pub enum DatabaseError {
+    #[error("invalid DATABASE_URL: {0}")]
+    Url(sqlx::Error),
+    #[error("could not create the database folder {path}: {source}")]
+    Folder { path: String, source: std::io::Error },
+    #[error("could not open the database: {0}")]
+    Connect(sqlx::Error),
+    #[error("could not apply the database migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// Opens (creating if needed) the database at `url` and brings its schema up to date.
+pub async fn connect(url: &str) -> Result<Pool, DatabaseError> {
+    let options = SqliteConnectOptions::from_str(url)
+        .map_err(DatabaseError::Url)?
+        .create_if_missing(true)
+        // WAL lets readers carry on while one writer writes; the busy timeout makes a second
+        // writer wait its turn instead of failing with "database is locked".
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(Duration::from_secs(5))
+        .foreign_keys(true);
+    if let Some(folder) = options.get_filename().parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(folder).map_err(|source| DatabaseError::Folder {
+            path: folder.display().to_string(),
+            source,
+        })?;
+    }
+    let pool = SqlitePoolOptions::new().connect_with(options).await.map_err(DatabaseError::Connect)?;
+    MIGRATOR.run(&pool).await?;
+    Ok(pool)
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+
+    /// A new, migrated database in its own temporary folder, removed when the guard drops.
+    pub async fn fresh_database() -> (Pool, tempfile::TempDir) {
+        let folder = tempfile::tempdir().expect("temporary folder");
+        let url = format!("sqlite://{}", folder.path().join("portal.db").display());
+        (connect(&url).await.expect("fresh database"), folder)
+    }
+}

@@ -1,0 +1,13 @@
+//! Everything that runs only on the server: configuration, the database, sessions and the
+//! rules behind each server function. Server functions in `crate::api` stay thin and call in here.
+
+pub mod accounts;
+mod app;
+pub mod config;
+pub mod db;
+pub mod passwords;
+pub mod request;
+pub mod resources;
+pub mod seed;
+
+pub use app::{StartupError, build_router, init_tracing, run};

@@ -1,0 +1,67 @@
+//! What a server function knows about the request it serves: the database, the signed-in
+//! account (from the session, never from the browser's arguments) and how it was sent.
+
+use super::db::Pool;
+use crate::error::AppError;
+use axum::http::{header, request::Parts};
+use leptos::prelude::use_context;
+use tower_sessions::Session;
+
+const ACCOUNT_ID_KEY: &str = "account_id";
+
+pub fn pool() -> Result<Pool, AppError> {
+    use_context::<Pool>().ok_or_else(|| AppError::internal("request", "no database pool in context"))
+}
+
+async fn session() -> Result<Session, AppError> {
+    leptos_axum::extract::<Session>()
+        .await
+        .map_err(|error| AppError::internal("session layer is missing", error))
+}
+
+/// The account this request's session is signed in to, if any.
+pub async fn signed_in_account_id() -> Result<Option<i64>, AppError> {
+    session()
+        .await?
+        .get::<i64>(ACCOUNT_ID_KEY)
+        .await
+        .map_err(|error| AppError::internal("could not read the session", error))
+}
+
+/// The signed-in account, or [`AppError::Unauthenticated`]: the gate of every customer action.
+pub async fn require_account_id() -> Result<i64, AppError> {
+    signed_in_account_id().await?.ok_or(AppError::Unauthenticated)
+}
+
+pub async fn sign_in(account_id: i64) -> Result<(), AppError> {
+    let session = session().await?;
+    // A new id at sign-in: an id planted in the browser beforehand never becomes signed in.
+    session
+        .cycle_id()
+        .await
+        .map_err(|error| AppError::internal("could not renew the session id", error))?;
+    session
+        .insert(ACCOUNT_ID_KEY, account_id)
+        .await
+        .map_err(|error| AppError::internal("could not write the session", error))
+}
+
+pub async fn sign_out() -> Result<(), AppError> {
+    session()
+        .await?
+        .flush()
+        .await
+        .map_err(|error| AppError::internal("could not end the session", error))
+}
+
+/// True when a browser posted an HTML form itself (no JavaScript), and so will follow a redirect
+/// to show the outcome; the hydrated app asks for data instead and updates the page in place.
+pub fn is_plain_form_post() -> bool {
+    use_context::<Parts>().is_some_and(|parts| {
+        parts
+            .headers
+            .get(header::ACCEPT)
+            .and_then(|accept| accept.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"))
+    })
+}

@@ -1,0 +1,67 @@
+//! The demo account that `make run` creates, so a first visit has something to look at.
+
+use super::{accounts, db::Pool, passwords, resources};
+use crate::domain::{EmailAddress, Integration, NewPassword, Timestamp};
+use crate::error::AppError;
+
+pub const DEMO_EMAIL: &str = "demo@example.com";
+pub const DEMO_PASSWORD: &str = "demo-password";
+
+/// The demo resources: one per integration, so both WebSockets defaults can be seen.
+const DEMO_RESOURCES: [(&str, &str, Integration); 2] = [
+    ("www.demo-shop.example", "origin.demo-shop.example", Integration::EntireWebsite),
+    ("static.demo-shop.example", "203.0.113.10:8080", Integration::StaticAssetsOnly),
+];
+
+/// Creates the demo account and its resources, all or nothing, but only in a database that
+/// has no accounts yet: it never touches a database that customers already use.
+pub async fn seed_demo_if_empty(pool: &Pool) -> Result<bool, AppError> {
+    let password_hash =
+        passwords::hash(NewPassword::parse(DEMO_PASSWORD.to_owned()).expect("a valid demo password")).await?;
+    let mut tx = pool.begin().await?;
+    if accounts::count(&mut *tx).await? > 0 {
+        return Ok(false);
+    }
+    let email = EmailAddress::parse(DEMO_EMAIL).expect("a valid demo email");
+    let now = Timestamp::now();
+    let account = accounts::insert(&mut *tx, &email, &password_hash, now)
+        .await?
+        .ok_or_else(|| AppError::internal("seeding", "demo account appeared concurrently"))?;
+    for (domain, origin, integration) in DEMO_RESOURCES {
+        let new = resources::NewResource::parse(domain, origin, Some(integration.as_str()))?;
+        resources::insert(&mut *tx, account.id, &new, now)
+            .await?
+            .ok_or_else(|| AppError::internal("seeding", format!("{domain} is already taken")))?;
+    }
+    tx.commit().await?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::db::testing::fresh_database;
+
+    #[tokio::test]
+    async fn seeds_an_empty_database_once() {
+        let (pool, _guard) = fresh_database().await;
+        assert!(seed_demo_if_empty(&pool).await.unwrap());
+        assert!(!seed_demo_if_empty(&pool).await.unwrap());
+
+        let account = accounts::log_in(&pool, DEMO_EMAIL, DEMO_PASSWORD.into()).await.unwrap();
+        let demo = resources::list(&pool, account.id).await.unwrap();
+        assert_eq!(demo.len(), 2);
+        let site = demo.iter().find(|r| r.integration == Integration::EntireWebsite).unwrap();
+        let assets = demo.iter().find(|r| r.integration == Integration::StaticAssetsOnly).unwrap();
+        assert!(site.websockets);
+        assert!(!assets.websockets);
+    }
+
+    #[tokio::test]
+    async fn leaves_a_database_with_customers_alone() {
+        let (pool, _guard) = fresh_database().await;
+        accounts::sign_up(&pool, "ada@example.com", "analytical engine".into()).await.unwrap();
+        assert!(!seed_demo_if_empty(&pool).await.unwrap());
+        assert_eq!(accounts::count(&pool).await.unwrap(), 1);
+    }
+}

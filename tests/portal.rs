@@ -1,0 +1,289 @@
+//! The portal served whole (router, sessions, server functions, SSR pages) over a fresh
+//! database per test, driven by HTTP requests as a browser would send them.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use cdn_portal::server::{build_router, db};
+use http_body_util::BodyExt;
+use leptos::config::LeptosOptions;
+use tempfile::TempDir;
+use tower::ServiceExt;
+
+struct TestPortal {
+    router: Router,
+    database_url: String,
+    _folder: TempDir,
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+fn leptos_options() -> LeptosOptions {
+    LeptosOptions::builder().output_name("cdn-portal").site_root("target/site").build()
+}
+
+async fn spawn_portal() -> TestPortal {
+    let folder = tempfile::tempdir().unwrap();
+    let database_url = format!("sqlite://{}", folder.path().join("portal.db").display());
+    let router = router_over(&database_url).await;
+    TestPortal { router, database_url, _folder: folder }
+}
+
+async fn router_over(database_url: &str) -> Router {
+    let pool = db::connect(database_url).await.unwrap();
+    build_router(leptos_options(), pool).await.unwrap()
+}
+
+impl TestPortal {
+    async fn send(&self, request: Request<Body>) -> Reply {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        Reply { status, headers, body: String::from_utf8(bytes.to_vec()).unwrap() }
+    }
+
+    async fn get(&self, path: &str, cookie: Option<&str>) -> Reply {
+        let mut request = Request::get(path).header(header::ACCEPT, "text/html");
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        self.send(request.body(Body::empty()).unwrap()).await
+    }
+
+    /// A server function call as the hydrated app makes it.
+    async fn call(&self, endpoint: &str, form: &str, cookie: Option<&str>) -> Reply {
+        let mut request = Request::post(format!("/api/{endpoint}"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json");
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        self.send(request.body(Body::from(form.to_owned())).unwrap()).await
+    }
+
+    /// A form post as a browser without JavaScript makes it.
+    async fn post_form(&self, endpoint: &str, form: &str, cookie: &str, referer: &str) -> Reply {
+        let request = Request::post(format!("/api/{endpoint}"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "text/html,application/xhtml+xml")
+            .header(header::REFERER, referer)
+            .header(header::COOKIE, cookie)
+            .body(Body::from(form.to_owned()))
+            .unwrap();
+        self.send(request).await
+    }
+
+    /// Signs up a new customer and returns their session cookie.
+    async fn customer(&self, email: &str) -> String {
+        let reply = self.call("sign_up", &format!("email={email}&password=correct+horse+battery"), None).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        session_cookie(&reply).expect("sign-up sets a session cookie")
+    }
+
+    async fn create_resource(&self, cookie: &str, domain: &str, integration: &str) -> i64 {
+        let form = format!("custom_domain={domain}&origin=origin.example.com&integration={integration}");
+        let reply = self.call("create_resource", &form, Some(cookie)).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        let location = reply.headers[header::LOCATION].to_str().unwrap();
+        location.rsplit('/').next().unwrap().parse().unwrap()
+    }
+}
+
+fn session_cookie(reply: &Reply) -> Option<String> {
+    reply
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|value| value.starts_with("portal_session="))
+        .map(|value| value.split(';').next().unwrap().to_owned())
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_http_only_and_same_site_strict() {
+    let portal = spawn_portal().await;
+    let reply = portal.call("sign_up", "email=ada%40example.com&password=correct+horse+battery", None).await;
+    let set_cookie = reply.headers[header::SET_COOKIE].to_str().unwrap();
+    assert!(set_cookie.contains("HttpOnly"), "{set_cookie}");
+    assert!(set_cookie.contains("SameSite=Strict"), "{set_cookie}");
+    assert!(set_cookie.contains("Path=/"), "{set_cookie}");
+}
+
+#[tokio::test]
+async fn signing_up_signs_in_and_a_restart_keeps_the_session() {
+    let portal = spawn_portal().await;
+    let cookie = portal.customer("ada%40example.com").await;
+
+    let page = portal.get("/cdn", Some(&cookie)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("No CDN resources yet"), "{}", page.body);
+    assert!(page.body.contains("ada@example.com"));
+
+    let restarted = router_over(&portal.database_url).await;
+    let portal = TestPortal { router: restarted, ..portal };
+    let page = portal.get("/cdn", Some(&cookie)).await;
+    assert!(page.body.contains("No CDN resources yet"), "still signed in after a restart");
+}
+
+#[tokio::test]
+async fn logging_out_ends_the_session_for_good() {
+    let portal = spawn_portal().await;
+    let cookie = portal.customer("ada%40example.com").await;
+    portal.create_resource(&cookie, "cdn.example.com", "entire_website").await;
+
+    let reply = portal.call("log_out", "", Some(&cookie)).await;
+    assert_eq!(reply.status, StatusCode::OK);
+
+    let page = portal.get("/cdn", Some(&cookie)).await;
+    assert!(page.body.contains("Log in"));
+    assert!(!page.body.contains("cdn.example.com"), "the old cookie shows no data");
+    let call = portal.call("list_resources", "", Some(&cookie)).await;
+    assert!(call.body.contains("Unauthenticated"), "{}", call.body);
+}
+
+#[tokio::test]
+async fn logging_in_checks_the_password_and_issues_a_new_session_id() {
+    let portal = spawn_portal().await;
+    let first = portal.customer("ada%40example.com").await;
+
+    let wrong = portal.call("log_in", "email=ada%40example.com&password=wrong+password", Some(&first)).await;
+    assert!(wrong.body.contains("InvalidCredentials"), "{}", wrong.body);
+
+    let right = portal.call("log_in", "email=ADA%40example.com&password=correct+horse+battery", Some(&first)).await;
+    assert_eq!(right.status, StatusCode::OK, "{}", right.body);
+    let second = session_cookie(&right).expect("a new session cookie");
+    assert_ne!(first, second, "the session id changes at log-in");
+    let page = portal.get("/cdn", Some(&second)).await;
+    assert!(page.body.contains("No CDN resources yet"));
+}
+
+#[tokio::test]
+async fn signed_out_visitors_get_the_log_in_form_and_never_the_data() {
+    let portal = spawn_portal().await;
+    let cookie = portal.customer("ada%40example.com").await;
+    let id = portal.create_resource(&cookie, "cdn.example.com", "entire_website").await;
+
+    for path in ["/", "/cdn", "/cdn/new", &format!("/cdn/resources/{id}"), &format!("/cdn/resources/{id}/content")] {
+        let page = portal.get(path, None).await;
+        assert!(page.body.contains(r#"<h1 id="log-in-heading">Log in</h1>"#), "{path}: {}", page.body);
+        assert!(!page.body.contains("cdn.example.com"), "{path} leaks data");
+    }
+    let call = portal.call("get_resource", &format!("id={id}"), None).await;
+    assert!(call.body.contains("Unauthenticated"), "{}", call.body);
+    assert!(!call.body.contains("cdn.example.com"));
+}
+
+#[tokio::test]
+async fn resources_of_other_customers_and_missing_ones_are_404() {
+    let portal = spawn_portal().await;
+    let owner = portal.customer("ada%40example.com").await;
+    let stranger = portal.customer("eve%40example.com").await;
+    let id = portal.create_resource(&owner, "cdn.example.com", "entire_website").await;
+
+    let own = portal.get(&format!("/cdn/resources/{id}/content"), Some(&owner)).await;
+    assert_eq!(own.status, StatusCode::OK);
+    assert!(own.body.contains("cdn.example.com"));
+
+    for path in [
+        format!("/cdn/resources/{id}"),
+        format!("/cdn/resources/{id}/content"),
+        format!("/cdn/resources/{}", id + 1000),
+        "/cdn/resources/not-a-number".to_owned(),
+        "/no/such/page".to_owned(),
+    ] {
+        let page = portal.get(&path, Some(&stranger)).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(page.body.contains("Page not found"), "{path}");
+        assert!(!page.body.contains("cdn.example.com"), "{path} leaks data");
+    }
+    let list = portal.get("/cdn", Some(&stranger)).await;
+    assert!(!list.body.contains("cdn.example.com"));
+}
+
+#[tokio::test]
+async fn server_functions_trust_the_session_not_the_ids_they_are_sent() {
+    let portal = spawn_portal().await;
+    let owner = portal.customer("ada%40example.com").await;
+    let stranger = portal.customer("eve%40example.com").await;
+    let id = portal.create_resource(&owner, "cdn.example.com", "entire_website").await;
+
+    let forged = portal.call("save_content_settings", &format!("resource_id={id}"), Some(&stranger)).await;
+    assert!(forged.body.contains("NotFound"), "{}", forged.body);
+    let peek = portal.call("get_resource", &format!("id={id}"), Some(&stranger)).await;
+    assert!(peek.body.contains("NotFound") && !peek.body.contains("cdn.example.com"), "{}", peek.body);
+
+    let still = portal.call("get_resource", &format!("id={id}"), Some(&owner)).await;
+    assert!(still.body.contains(r#""websockets":true"#), "unchanged: {}", still.body);
+}
+
+#[tokio::test]
+async fn saving_websockets_is_stored_and_shown() {
+    let portal = spawn_portal().await;
+    let cookie = portal.customer("ada%40example.com").await;
+    let id = portal.create_resource(&cookie, "cdn.example.com", "entire_website").await;
+
+    let saved = portal.call("save_content_settings", &format!("resource_id={id}"), Some(&cookie)).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    assert!(saved.body.contains(r#""websockets":false"#), "{}", saved.body);
+
+    let page = portal.get(&format!("/cdn/resources/{id}/content"), Some(&cookie)).await;
+    let switch = page.body.split("<input").find(|tag| tag.contains(r#"role="switch""#)).unwrap();
+    assert!(!switch.contains("checked"), "{switch}");
+
+    portal.call("save_content_settings", &format!("resource_id={id}&websockets=on"), Some(&cookie)).await;
+    let page = portal.get(&format!("/cdn/resources/{id}/content"), Some(&cookie)).await;
+    let switch = page.body.split("<input").find(|tag| tag.contains(r#"role="switch""#)).unwrap();
+    assert!(switch.contains("checked"), "{switch}");
+}
+
+#[tokio::test]
+async fn plain_form_posts_come_back_to_the_page_with_the_outcome() {
+    let portal = spawn_portal().await;
+    let cookie = portal.customer("ada%40example.com").await;
+    let id = portal.create_resource(&cookie, "cdn.example.com", "entire_website").await;
+    let page = format!("http://localhost/cdn/resources/{id}/content");
+
+    let saved = portal.post_form("save_content_settings", &format!("resource_id={id}"), &cookie, &page).await;
+    assert_eq!(saved.status, StatusCode::FOUND);
+    assert_eq!(saved.headers[header::LOCATION], format!("/cdn/resources/{id}/content?saved=1"));
+    let shown = portal.get(&format!("/cdn/resources/{id}/content?saved=1"), Some(&cookie)).await;
+    assert!(shown.body.contains("Changes saved"), "{}", shown.body);
+
+    let refused = portal.post_form("save_content_settings", &format!("resource_id={id}&websockets=yes"), &cookie, &page).await;
+    assert_eq!(refused.status, StatusCode::FOUND);
+    let location = refused.headers[header::LOCATION].to_str().unwrap();
+    assert!(location.starts_with(&page) && location.contains("__err="), "{location}");
+    let still = portal.call("get_resource", &format!("id={id}"), Some(&cookie)).await;
+    assert!(still.body.contains(r#""websockets":false"#), "a refused save changes nothing");
+}
+
+#[tokio::test]
+async fn creating_a_resource_rejects_bad_input_and_taken_domains() {
+    let portal = spawn_portal().await;
+    let first = portal.customer("ada%40example.com").await;
+    let second = portal.customer("eve%40example.com").await;
+    portal.create_resource(&first, "cdn.example.com", "static_assets").await;
+
+    let taken = portal
+        .call("create_resource", "custom_domain=CDN.example.com&origin=o.example.com&integration=entire_website", Some(&second))
+        .await;
+    assert!(taken.body.contains("already used"), "{}", taken.body);
+
+    let bad = portal
+        .call("create_resource", "custom_domain=not+a+domain&origin=http%3A%2F%2Fo.example.com", Some(&second))
+        .await;
+    for field in ["custom_domain", "origin", "integration"] {
+        assert!(bad.body.contains(&format!(r#""field":"{field}""#)), "{field}: {}", bad.body);
+    }
+
+    let malformed = portal.call("create_resource", "custom_domain=x.example.com", Some(&second)).await;
+    assert!(malformed.body.contains("BadRequest"), "{}", malformed.body);
+
+    let list = portal.call("list_resources", "", Some(&second)).await;
+    assert_eq!(list.body, "[]", "nothing was created");
+}
