@@ -1,0 +1,72 @@
+# Two commands for a fresh Debian machine: `make run` and `make test`. Each installs what is
+# missing first, so both also work on a machine that already has everything.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+CARGO_LEPTOS_VERSION := 0.3.10
+# The wasm-bindgen CLI must be exactly the version of the wasm-bindgen crate in Cargo.lock.
+WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version = "\(.*\)"$$/\1/p;}' Cargo.lock)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_UPDATED := target/.apt-updated
+# Installs Debian packages, updating the package lists once first.
+apt_install = $(MAKE) --no-print-directory $(APT_UPDATED) && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y $(1)
+
+PORTAL_ADDR ?= 127.0.0.1:3000
+DATABASE_URL ?= sqlite://data/portal.db
+
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+.PHONY: help run test build setup-build setup-test system-tools test-rust test-browser clean
+
+help:
+	@echo "make run   - install what is missing, build in release mode, serve on http://$(PORTAL_ADDR)"
+	@echo "make test  - install what is missing, run every Rust test and every browser test"
+
+run: setup-build build
+	DATABASE_URL='$(DATABASE_URL)' SEED_DEMO=true LEPTOS_SITE_ADDR='$(PORTAL_ADDR)' \
+	LEPTOS_SITE_ROOT=target/site LEPTOS_OUTPUT_NAME=cdn-portal LEPTOS_ENV=PROD \
+	  target/release/cdn-portal
+
+test: setup-build setup-test test-rust build test-browser
+
+build:
+	cargo leptos build --release
+
+test-rust:
+	cargo test --locked --features ssr
+
+# Playwright starts the freshly built server itself, on a fresh database (end2end/playwright.config.ts).
+test-browser:
+	cd end2end && CI=1 npx playwright test
+
+# --- installing what is missing ------------------------------------------------------------
+
+setup-build: system-tools node_modules/.package-lock.json
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	@cargo leptos --version 2>/dev/null | grep -qx 'cargo-leptos $(CARGO_LEPTOS_VERSION)' || \
+	  cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked
+	@wasm-bindgen --version 2>/dev/null | grep -q '^wasm-bindgen $(WASM_BINDGEN_VERSION)$$' || \
+	  cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
+
+setup-test: end2end/node_modules/.package-lock.json
+	@command -v chromium >/dev/null || { $(call apt_install,chromium); }
+
+system-tools:
+	@command -v cc >/dev/null || { $(call apt_install,build-essential); }
+	@command -v npm >/dev/null || { $(call apt_install,nodejs npm); }
+
+$(APT_UPDATED):
+	$(SUDO) apt-get update
+	@mkdir -p $(dir $@) && touch $@
+
+# wasm-opt from npm's binaryen: Debian's (version 108) produces wasm that fails to hydrate.
+node_modules/.package-lock.json: package.json package-lock.json | system-tools
+	npm ci --no-audit --no-fund
+
+end2end/node_modules/.package-lock.json: end2end/package.json end2end/package-lock.json | system-tools
+	cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+
+clean:
+	cargo clean
+	rm -rf node_modules end2end/node_modules data
