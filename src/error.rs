@@ -75,6 +75,19 @@ impl AppError {
         }
     }
 
+    /// The HTTP status a server function answers with when it fails with this error.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            AppError::Unauthenticated | AppError::InvalidCredentials => 401,
+            AppError::NotFound => 404,
+            AppError::Invalid(_) => 422,
+            AppError::BadRequest => 400,
+            // Only the browser produces this, when the portal did not answer at all.
+            AppError::Unreachable => 503,
+            AppError::Internal => 500,
+        }
+    }
+
     /// Logs what went wrong where only the operator can read it, and yields what the customer may see.
     #[cfg(feature = "ssr")]
     pub fn internal(context: &str, cause: impl std::fmt::Display) -> Self {

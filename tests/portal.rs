@@ -144,6 +144,7 @@ async fn logging_out_ends_the_session_for_good() {
     assert!(!page.body.contains("cdn.example.com"), "the old cookie shows no data");
     let call = portal.call("list_resources", "", Some(&cookie)).await;
     assert!(call.body.contains("Unauthenticated"), "{}", call.body);
+    assert_eq!(call.status, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
@@ -153,6 +154,7 @@ async fn logging_in_checks_the_password_and_issues_a_new_session_id() {
 
     let wrong = portal.call("log_in", "email=ada%40example.com&password=wrong+password", Some(&first)).await;
     assert!(wrong.body.contains("InvalidCredentials"), "{}", wrong.body);
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
 
     let right = portal.call("log_in", "email=ADA%40example.com&password=correct+horse+battery", Some(&first)).await;
     assert_eq!(right.status, StatusCode::OK, "{}", right.body);
@@ -175,6 +177,7 @@ async fn signed_out_visitors_get_the_log_in_form_and_never_the_data() {
     }
     let call = portal.call("get_resource", &format!("id={id}"), None).await;
     assert!(call.body.contains("Unauthenticated"), "{}", call.body);
+    assert_eq!(call.status, StatusCode::UNAUTHORIZED);
     assert!(!call.body.contains("cdn.example.com"));
 }
 
@@ -214,6 +217,7 @@ async fn server_functions_trust_the_session_not_the_ids_they_are_sent() {
 
     let forged = portal.call("save_content_settings", &format!("resource_id={id}"), Some(&stranger)).await;
     assert!(forged.body.contains("NotFound"), "{}", forged.body);
+    assert_eq!(forged.status, StatusCode::NOT_FOUND);
     let peek = portal.call("get_resource", &format!("id={id}"), Some(&stranger)).await;
     assert!(peek.body.contains("NotFound") && !peek.body.contains("cdn.example.com"), "{}", peek.body);
 
@@ -273,16 +277,19 @@ async fn creating_a_resource_rejects_bad_input_and_taken_domains() {
         .call("create_resource", "custom_domain=CDN.example.com&origin=o.example.com&integration=entire_website", Some(&second))
         .await;
     assert!(taken.body.contains("already used"), "{}", taken.body);
+    assert_eq!(taken.status, StatusCode::UNPROCESSABLE_ENTITY);
 
     let bad = portal
         .call("create_resource", "custom_domain=not+a+domain&origin=http%3A%2F%2Fo.example.com", Some(&second))
         .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     for field in ["custom_domain", "origin", "integration"] {
         assert!(bad.body.contains(&format!(r#""field":"{field}""#)), "{field}: {}", bad.body);
     }
 
     let malformed = portal.call("create_resource", "custom_domain=x.example.com", Some(&second)).await;
     assert!(malformed.body.contains("BadRequest"), "{}", malformed.body);
+    assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
 
     let list = portal.call("list_resources", "", Some(&second)).await;
     assert_eq!(list.body, "[]", "nothing was created");

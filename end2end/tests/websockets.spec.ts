@@ -35,6 +35,8 @@ test("a customer turns WebSockets off, saves, and finds it off after a reload an
 
   await logOut(page);
   await logIn(page, email);
+  // Navigating before the log-in has answered would abandon it.
+  await expect(page.getByRole("button", { name: "Log out" })).toBeVisible();
   await openResource(page, domain);
   await page.getByRole("link", { name: "Content" }).click();
   await expect(page.getByRole("switch", { name: "Websockets" })).not.toBeChecked();

@@ -2,7 +2,12 @@ use super::config::{Config, ConfigError};
 use super::db::{self, DatabaseError, Pool};
 use super::seed;
 use crate::app::{App, shell};
+use crate::error::AppError;
 use axum::Router;
+use axum::body::Body;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use leptos::server_fn::error::{FromServerFnError, SERVER_FN_ERROR_HEADER};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_sessions::cookie::{SameSite, time::Duration};
@@ -48,8 +53,29 @@ pub async fn build_router(leptos_options: LeptosOptions, pool: Pool) -> Result<R
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler_with_context(provide_pool, shell))
+        .layer(axum::middleware::map_response(status_of_server_fn_errors))
         .layer(sessions)
         .with_state(leptos_options))
+}
+
+/// Server functions answer every error with 500; this gives each its own status (401, 404, 422…)
+/// so that clients, logs and monitoring can tell a customer's mistake from a fault of ours.
+/// Plain form posts are left alone: they are redirected back to their page to show the error.
+async fn status_of_server_fn_errors(response: Response) -> Response {
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || !response.headers().contains_key(SERVER_FN_ERROR_HEADER)
+    {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    // Errors are a few hundred bytes of JSON; anything bigger is not ours to reinterpret.
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "").into_response();
+    };
+    // Undecodable bodies come back as `AppError::Internal`, and so keep their 500.
+    let error = AppError::de(bytes.clone());
+    parts.status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// Starts the portal as configured by the environment and serves until Ctrl-C or SIGTERM.
