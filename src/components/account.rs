@@ -47,29 +47,32 @@ impl AccountContext {
 /// place. (The server functions behind the children check the session too.)
 #[component]
 pub fn RequireAccount(children: ChildrenFn) -> impl IntoView {
-    let account = AccountContext::get().account();
     view! {
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {
-                let children = children.clone();
-                move || {
-                    let children = children.clone();
-                    Suspend::new(async move {
-                        match account.await {
-                            Ok(Some(_)) => children().into_any(),
-                            Ok(None) | Err(AppError::Unauthenticated) => view! { <LogInPanel/> }.into_any(),
-                            Err(error) => view! { <ErrorPanel error/> }.into_any(),
-                        }
-                    })
-                }
-            }
-        </Transition>
+        <AccountGate children choose=|account, children| match account {
+            Ok(Some(_)) => children().into_any(),
+            Ok(None) | Err(AppError::Unauthenticated) => view! { <LogInPanel/> }.into_any(),
+            Err(error) => view! { <ErrorPanel error/> }.into_any(),
+        }/>
     }
 }
 
 /// For pages that only make sense signed out (sign-up): a signed-in customer goes to the CDN section.
 #[component]
 pub fn SignedOutOnly(children: ChildrenFn) -> impl IntoView {
+    view! {
+        <AccountGate children choose=|account, children| match account {
+            Ok(Some(_)) => view! { <Redirect path="/cdn"/> }.into_any(),
+            _ => children().into_any(),
+        }/>
+    }
+}
+
+/// Waits for the signed-in account, then lets `choose` decide what stands in the page.
+#[component]
+fn AccountGate(
+    children: ChildrenFn,
+    choose: fn(Result<Option<Account>, AppError>, ChildrenFn) -> AnyView,
+) -> impl IntoView {
     let account = AccountContext::get().account();
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
@@ -77,12 +80,7 @@ pub fn SignedOutOnly(children: ChildrenFn) -> impl IntoView {
                 let children = children.clone();
                 move || {
                     let children = children.clone();
-                    Suspend::new(async move {
-                        match account.await {
-                            Ok(Some(_)) => view! { <Redirect path="/cdn"/> }.into_any(),
-                            _ => children().into_any(),
-                        }
-                    })
+                    Suspend::new(async move { choose(account.await, children) })
                 }
             }
         </Transition>
