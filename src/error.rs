@@ -24,9 +24,15 @@ pub enum AppError {
     Internal,
 }
 
-/// Messages about individual form fields, keyed by the field's form name.
+/// Messages about individual form fields, keyed by the field's form name, and optionally what
+/// was entered: a form posted without JavaScript is shown again from the redirect's URL alone,
+/// and would otherwise come back empty.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FieldErrors(Vec<FieldError>);
+pub struct FieldErrors {
+    errors: Vec<FieldError>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    entered: Vec<EnteredValue>,
+}
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldError {
@@ -34,17 +40,31 @@ pub struct FieldError {
     pub message: String,
 }
 
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnteredValue {
+    pub field: String,
+    pub value: String,
+}
+
+/// Longer values are not carried back: they travel in a URL, and no valid field is this long.
+const MAX_ENTERED_LEN: usize = 300;
+
 impl FieldErrors {
     pub fn add(&mut self, field: &str, message: impl ToString) {
-        self.0.push(FieldError { field: field.to_owned(), message: message.to_string() });
+        self.errors.push(FieldError { field: field.to_owned(), message: message.to_string() });
     }
 
     pub fn for_field(&self, field: &str) -> Option<&str> {
-        self.0.iter().find(|error| error.field == field).map(|error| error.message.as_str())
+        self.errors.iter().find(|error| error.field == field).map(|error| error.message.as_str())
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.errors.is_empty()
+    }
+
+    /// What was entered in `field`, if it was kept with [`AppError::keeping_entered`].
+    pub fn entered(&self, field: &str) -> Option<&str> {
+        self.entered.iter().find(|entered| entered.field == field).map(|entered| entered.value.as_str())
     }
 
     /// `Ok(())` when nothing was added, so validation can end with `errors.into_result()?`.
@@ -53,7 +73,7 @@ impl FieldErrors {
     }
 
     fn summary(&self) -> String {
-        match self.0.as_slice() {
+        match self.errors.as_slice() {
             [only] => only.message.clone(),
             _ => "Some fields need your attention.".to_owned(),
         }
@@ -72,6 +92,30 @@ impl AppError {
         match self {
             AppError::Invalid(errors) => errors.for_field(field),
             _ => None,
+        }
+    }
+
+    /// What was entered in `field` of the form this error is about (see [`FieldErrors`]).
+    pub fn entered(&self, field: &str) -> Option<&str> {
+        match self {
+            AppError::Invalid(errors) => errors.entered(field),
+            _ => None,
+        }
+    }
+
+    /// Keeps the form's entered values with a validation error, so the form can show them again.
+    /// Never pass secrets: the values travel back in a URL when JavaScript is off.
+    pub fn keeping_entered<'a>(self, values: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        match self {
+            AppError::Invalid(mut errors) => {
+                errors.entered = values
+                    .into_iter()
+                    .filter(|(_, value)| value.len() <= MAX_ENTERED_LEN)
+                    .map(|(field, value)| EnteredValue { field: field.to_owned(), value: value.to_owned() })
+                    .collect();
+                AppError::Invalid(errors)
+            }
+            other => other,
         }
     }
 
@@ -146,8 +190,18 @@ mod tests {
 
     #[test]
     fn survives_the_trip_through_json() {
-        let error = AppError::invalid_field("origin", "Bad port.");
+        let error = AppError::invalid_field("origin", "Bad port.").keeping_entered([("origin", "o.example.com:99999")]);
         let bytes = error.ser();
         assert_eq!(AppError::de(bytes), error);
+    }
+
+    #[test]
+    fn entered_values_are_kept_only_on_validation_errors_and_only_when_short() {
+        let long = "a".repeat(MAX_ENTERED_LEN + 1);
+        let error = AppError::invalid_field("origin", "Bad port.")
+            .keeping_entered([("origin", "o.example.com:99999"), ("custom_domain", long.as_str())]);
+        assert_eq!(error.entered("origin"), Some("o.example.com:99999"));
+        assert_eq!(error.entered("custom_domain"), None);
+        assert_eq!(AppError::NotFound.keeping_entered([("origin", "x")]).entered("origin"), None);
     }
 }

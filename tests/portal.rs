@@ -267,6 +267,25 @@ async fn plain_form_posts_come_back_to_the_page_with_the_outcome() {
 }
 
 #[tokio::test]
+async fn a_refused_plain_form_post_shows_the_form_again_with_what_was_entered() {
+    let portal = spawn_portal().await;
+    let cookie = portal.customer("ada%40example.com").await;
+    let form = "custom_domain=my_site.example.com&origin=origin.example.com%3A70000&integration=static_assets";
+
+    let refused = portal.post_form("create_resource", form, &cookie, "http://localhost/cdn/new").await;
+    assert_eq!(refused.status, StatusCode::FOUND);
+    let location = refused.headers[header::LOCATION].to_str().unwrap();
+    let page = portal.get(location.trim_start_matches("http://localhost"), Some(&cookie)).await;
+    assert!(page.body.contains(r#"value="my_site.example.com""#), "{}", page.body);
+    assert!(page.body.contains(r#"value="origin.example.com:70000""#), "{}", page.body);
+    let static_assets = page.body.split("<input").find(|tag| tag.contains(r#"value="static_assets""#)).unwrap();
+    assert!(static_assets.contains("checked"), "{static_assets}");
+    let entire_website = page.body.split("<input").find(|tag| tag.contains(r#"value="entire_website""#)).unwrap();
+    assert!(!entire_website.contains("checked"), "{entire_website}");
+    assert_eq!(portal.call("list_resources", "", Some(&cookie)).await.body, "[]", "nothing was created");
+}
+
+#[tokio::test]
 async fn creating_a_resource_rejects_bad_input_and_taken_domains() {
     let portal = spawn_portal().await;
     let first = portal.customer("ada%40example.com").await;

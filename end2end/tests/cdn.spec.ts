@@ -41,6 +41,10 @@ test("an invalid domain and origin are explained beside their fields and create 
   await expect(page.getByLabel("Custom domain")).toHaveAccessibleDescription(/“_” cannot be used in a domain name/);
   await expect(page.getByLabel("Origin")).toHaveAccessibleDescription(/without http:\/\/ or https:\/\//);
   await expect(page.getByLabel("Custom domain")).toHaveAttribute("aria-invalid", "true");
+  // What was typed is still there to correct, with or without JavaScript.
+  await expect(page.getByLabel("Custom domain")).toHaveValue("my_site.example.com");
+  await expect(page.getByLabel("Origin")).toHaveValue("https://origin.example.com");
+  await expect(page.getByRole("radio", { name: "Entire website" })).toBeChecked();
 
   await page.goto("/cdn");
   await expect(page.getByRole("heading", { name: "No CDN resources yet" })).toBeVisible();

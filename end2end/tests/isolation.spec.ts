@@ -41,7 +41,7 @@ test("a save sent with another customer's resource id changes nothing", async ({
     form: { resource_id: resourceId },
     headers: { Accept: "application/json" },
   });
-  expect(forged.ok()).toBe(false);
+  expect(forged.status()).toBe(404);
   expect(await forged.text()).toContain("NotFound");
   await stranger.close();
 

@@ -25,8 +25,18 @@ pub async fn create_resource(
     integration: Option<String>,
 ) -> Result<(), AppError> {
     let account_id = request::require_account_id().await?;
-    let new = resources::NewResource::parse(&custom_domain, &origin, integration.as_deref())?;
-    let created = resources::create(&request::pool()?, account_id, &new).await?;
+    let created = async {
+        let new = resources::NewResource::parse(&custom_domain, &origin, integration.as_deref())?;
+        resources::create(&request::pool()?, account_id, &new).await
+    }
+    .await
+    .map_err(|error| {
+        error.keeping_entered([
+            ("custom_domain", custom_domain.as_str()),
+            ("origin", origin.as_str()),
+            ("integration", integration.as_deref().unwrap_or_default()),
+        ])
+    })?;
     leptos_axum::redirect(&created.settings_path());
     Ok(())
 }

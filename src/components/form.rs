@@ -14,6 +14,13 @@ where
     })
 }
 
+/// What the refused submission entered in `field`, read once when the form is drawn: after a
+/// plain form post the page is drawn anew from the redirect, while in the hydrated app the
+/// inputs keep what the customer typed and must not be reset.
+pub fn entered_value(error: Signal<Option<AppError>>, field: &str) -> Option<String> {
+    error.with_untracked(|error| error.as_ref().and_then(|error| error.entered(field)).map(str::to_owned))
+}
+
 pub fn field_error(error: Signal<Option<AppError>>, field: &'static str) -> Signal<Option<String>> {
     Signal::derive(move || {
         error.with(|error| error.as_ref().and_then(|error| error.for_field(field)).map(str::to_owned))
@@ -30,6 +37,9 @@ pub fn TextField(
     #[prop(optional)] placeholder: Option<&'static str>,
     #[prop(optional)] hint: Option<&'static str>,
     error: Signal<Option<String>>,
+    /// What the field shows when the page is drawn, such as the value a refused form post sent.
+    #[prop(optional_no_strip)]
+    initial: Option<String>,
 ) -> impl IntoView {
     let hint_id = format!("{name}-hint");
     let error_id = format!("{name}-error");
@@ -57,6 +67,7 @@ pub fn TextField(
                 required
                 autocomplete=autocomplete
                 placeholder=placeholder
+                value=initial
                 aria-invalid=move || error.with(Option::is_some).then_some("true")
                 aria-describedby=described_by
             />

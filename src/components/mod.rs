@@ -6,6 +6,6 @@ mod not_found;
 
 pub use account::{AccountContext, RequireAccount, SignedOutOnly};
 pub use badge::OnOff;
-pub use form::{ErrorPanel, FormAlert, TextField, action_error, field_error};
+pub use form::{ErrorPanel, FormAlert, TextField, action_error, entered_value, field_error};
 pub use header::SiteHeader;
 pub use not_found::NotFound;

@@ -1,5 +1,5 @@
 use crate::api::CreateResource;
-use crate::components::{FormAlert, RequireAccount, TextField, action_error, field_error};
+use crate::components::{FormAlert, RequireAccount, TextField, action_error, entered_value, field_error};
 use crate::domain::Integration;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -32,6 +32,7 @@ fn NewResourceForm() -> impl IntoView {
                 placeholder="cdn.example.com"
                 hint="The domain your visitors use, such as cdn.example.com. You will point it at the CDN with a CNAME record."
                 error=field_error(error, "custom_domain")
+                initial=entered_value(error, "custom_domain")
             />
             <TextField
                 label="Origin"
@@ -39,6 +40,7 @@ fn NewResourceForm() -> impl IntoView {
                 placeholder="origin.example.com"
                 hint="Where the CDN fetches your content: a host name or IP address, with a port if it is not the default, such as origin.example.com:8080."
                 error=field_error(error, "origin")
+                initial=entered_value(error, "origin")
             />
             <fieldset
                 class="field"
@@ -46,7 +48,16 @@ fn NewResourceForm() -> impl IntoView {
                 aria-describedby=move || integration_error.with(Option::is_some).then_some("integration-error")
             >
                 <legend>"What should the CDN serve?"</legend>
-                {Integration::ALL.into_iter().map(|integration| view! { <IntegrationChoice integration/> }).collect_view()}
+                {
+                    let chosen = entered_value(error, "integration");
+                    Integration::ALL
+                        .into_iter()
+                        .map(|integration| {
+                            let checked = chosen.as_deref() == Some(integration.as_str());
+                            view! { <IntegrationChoice integration checked/> }
+                        })
+                        .collect_view()
+                }
                 {move || integration_error.get().map(|message| view! {
                     <p class="field-error" id="integration-error">{message}</p>
                 })}
@@ -60,7 +71,7 @@ fn NewResourceForm() -> impl IntoView {
 }
 
 #[component]
-fn IntegrationChoice(integration: Integration) -> impl IntoView {
+fn IntegrationChoice(integration: Integration, checked: bool) -> impl IntoView {
     let id = format!("integration-{}", integration.as_str());
     let hint_id = format!("{id}-hint");
     let hint = match integration {
@@ -78,6 +89,7 @@ fn IntegrationChoice(integration: Integration) -> impl IntoView {
                 id=id.clone()
                 name="integration"
                 value=integration.as_str()
+                checked=checked
                 required
                 aria-describedby=hint_id.clone()
             />
