@@ -7,14 +7,26 @@ use axum::http::{HeaderMap, Request, StatusCode, header};
 use cdn_portal::server::{build_router, db};
 use http_body_util::BodyExt;
 use leptos::config::LeptosOptions;
+use std::time::Duration;
 use tempfile::TempDir;
+use tokio::sync::{Mutex, MutexGuard};
 use tower::ServiceExt;
 
 struct TestPortal {
     router: Router,
     database_url: String,
     _folder: TempDir,
+    _one_at_a_time: MutexGuard<'static, ()>,
 }
+
+/// Tests that drive a whole portal run one at a time. When several portals (each with its own
+/// router, database and runtime) render pages at once in one process, a render now and then
+/// waits forever, roughly one run in three. A single portal serving thousands of concurrent
+/// requests from many sessions does not (checked against the release build), so the test
+/// harness, not the product, is what this serialises.
+static ONE_PORTAL_AT_A_TIME: Mutex<()> = Mutex::const_new(());
+
+const REQUEST_TIME_LIMIT: Duration = Duration::from_secs(10);
 
 struct Reply {
     status: StatusCode,
@@ -27,10 +39,11 @@ fn leptos_options() -> LeptosOptions {
 }
 
 async fn spawn_portal() -> TestPortal {
+    let one_at_a_time = ONE_PORTAL_AT_A_TIME.lock().await;
     let folder = tempfile::tempdir().unwrap();
     let database_url = format!("sqlite://{}", folder.path().join("portal.db").display());
     let router = router_over(&database_url).await;
-    TestPortal { router, database_url, _folder: folder }
+    TestPortal { router, database_url, _folder: folder, _one_at_a_time: one_at_a_time }
 }
 
 async fn router_over(database_url: &str) -> Router {
@@ -40,10 +53,17 @@ async fn router_over(database_url: &str) -> Router {
 
 impl TestPortal {
     async fn send(&self, request: Request<Body>) -> Reply {
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let what = format!("{} {}", request.method(), request.uri());
+        let answer = async {
+            let response = self.router.clone().oneshot(request).await.unwrap();
+            let (parts, body) = response.into_parts();
+            (parts, body.collect().await.unwrap().to_bytes())
+        };
+        // A hang fails the test with the request's name instead of stalling the whole run.
+        let (parts, bytes) = tokio::time::timeout(REQUEST_TIME_LIMIT, answer)
+            .await
+            .unwrap_or_else(|_| panic!("{what} got no answer within {REQUEST_TIME_LIMIT:?}"));
+        let (status, headers) = (parts.status, parts.headers);
         Reply { status, headers, body: String::from_utf8(bytes.to_vec()).unwrap() }
     }
 
@@ -162,6 +182,14 @@ async fn logging_in_checks_the_password_and_issues_a_new_session_id() {
     assert_ne!(first, second, "the session id changes at log-in");
     let page = portal.get("/cdn", Some(&second)).await;
     assert!(page.body.contains("No CDN resources yet"));
+
+    // Without JavaScript the browser comes back to the page it logged in from, minus the
+    // details of the refused attempt before.
+    let referer = "http://localhost/cdn?__path=%2Fapi%2Flog_in&__err=e30";
+    let form = "email=ada%40example.com&password=correct+horse+battery";
+    let plain = portal.post_form("log_in", form, &second, referer).await;
+    assert_eq!(plain.status, StatusCode::FOUND);
+    assert_eq!(plain.headers[header::LOCATION], "/cdn");
 }
 
 #[tokio::test]

@@ -27,7 +27,11 @@ pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
 #[server(prefix = "/api", endpoint = "log_in")]
 pub async fn log_in(email: String, password: String) -> Result<(), AppError> {
     let account = accounts::log_in(&request::pool()?, &email, password).await?;
-    request::sign_in(account.id).await
+    request::sign_in(account.id).await?;
+    if request::is_plain_form_post() {
+        leptos_axum::redirect(&request::referring_page().unwrap_or_else(|| "/cdn".to_owned()));
+    }
+    Ok(())
 }
 
 #[server(prefix = "/api", endpoint = "log_out")]

@@ -65,3 +65,47 @@ pub fn is_plain_form_post() -> bool {
             .is_some_and(|accept| accept.contains("text/html"))
     })
 }
+
+/// The page a plain form post came from, as a path on this portal without the error details
+/// an earlier refused post left in its query; `None` without a usable Referer.
+pub fn referring_page() -> Option<String> {
+    let parts = use_context::<Parts>()?;
+    let referer = parts.headers.get(header::REFERER)?.to_str().ok()?;
+    page_of_referer(referer)
+}
+
+/// Only the path and query are kept, so the answer never leads to another site ("//host" would).
+fn page_of_referer(referer: &str) -> Option<String> {
+    let uri = referer.parse::<axum::http::Uri>().ok()?;
+    let path = uri.path();
+    if !path.starts_with('/') || path.starts_with("//") {
+        return None;
+    }
+    let query: Vec<&str> = uri
+        .query()
+        .unwrap_or_default()
+        .split('&')
+        .filter(|pair| !pair.is_empty() && !pair.starts_with("__path=") && !pair.starts_with("__err="))
+        .collect();
+    Some(if query.is_empty() { path.to_owned() } else { format!("{path}?{}", query.join("&")) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::page_of_referer;
+
+    #[test]
+    fn the_referring_page_loses_error_details_and_never_leaves_the_portal() {
+        assert_eq!(page_of_referer("http://localhost:3000/cdn").as_deref(), Some("/cdn"));
+        assert_eq!(
+            page_of_referer("http://localhost/cdn?__path=%2Fapi%2Flog_in&__err=eyJ9").as_deref(),
+            Some("/cdn")
+        );
+        assert_eq!(
+            page_of_referer("http://localhost/cdn/resources/3/content?saved=1&__err=x").as_deref(),
+            Some("/cdn/resources/3/content?saved=1")
+        );
+        assert_eq!(page_of_referer("https://evil.example//evil.example/x"), None);
+        assert_eq!(page_of_referer("not a url"), None);
+    }
+}
