@@ -9,22 +9,13 @@ use http_body_util::BodyExt;
 use leptos::config::LeptosOptions;
 use std::time::Duration;
 use tempfile::TempDir;
-use tokio::sync::{Mutex, MutexGuard};
 use tower::ServiceExt;
 
 struct TestPortal {
     router: Router,
     database_url: String,
     _folder: TempDir,
-    _one_at_a_time: MutexGuard<'static, ()>,
 }
-
-/// Tests that drive a whole portal run one at a time. When several portals (each with its own
-/// router, database and runtime) render pages at once in one process, a render now and then
-/// waits forever, roughly one run in three. A single portal serving thousands of concurrent
-/// requests from many sessions does not (checked against the release build), so the test
-/// harness, not the product, is what this serialises.
-static ONE_PORTAL_AT_A_TIME: Mutex<()> = Mutex::const_new(());
 
 const REQUEST_TIME_LIMIT: Duration = Duration::from_secs(10);
 
@@ -39,11 +30,10 @@ fn leptos_options() -> LeptosOptions {
 }
 
 async fn spawn_portal() -> TestPortal {
-    let one_at_a_time = ONE_PORTAL_AT_A_TIME.lock().await;
     let folder = tempfile::tempdir().unwrap();
     let database_url = format!("sqlite://{}", folder.path().join("portal.db").display());
     let router = router_over(&database_url).await;
-    TestPortal { router, database_url, _folder: folder, _one_at_a_time: one_at_a_time }
+    TestPortal { router, database_url, _folder: folder }
 }
 
 async fn router_over(database_url: &str) -> Router {
@@ -340,4 +330,25 @@ async fn creating_a_resource_rejects_bad_input_and_taken_domains() {
 
     let list = portal.call("list_resources", "", Some(&second)).await;
     assert_eq!(list.body, "[]", "nothing was created");
+}
+
+/// Finding the routes switches resource loading off process-wide for a moment; it must never
+/// happen while a page is being rendered, however many routers the process builds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn building_another_router_never_stalls_a_page_being_rendered() {
+    let portal = spawn_portal().await;
+    let cookie = portal.customer("ada%40example.com").await;
+    let id = portal.create_resource(&cookie, "cdn.example.com", "entire_website").await;
+
+    let builder = tokio::spawn(async {
+        for _ in 0..20 {
+            let folder = tempfile::tempdir().unwrap();
+            let _another = router_over(&format!("sqlite://{}", folder.path().join("portal.db").display())).await;
+        }
+    });
+    for _ in 0..60 {
+        let page = portal.get(&format!("/cdn/resources/{id}/content"), Some(&cookie)).await;
+        assert_eq!(page.status, StatusCode::OK);
+    }
+    builder.await.unwrap();
 }

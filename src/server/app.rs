@@ -9,7 +9,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use leptos::server_fn::error::{FromServerFnError, SERVER_FN_ERROR_HEADER};
 use leptos::prelude::*;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
+use std::sync::OnceLock;
 use tower_sessions::cookie::{SameSite, time::Duration};
 use tower_sessions::session_store::ExpiredDeletion;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -34,6 +35,15 @@ pub enum StartupError {
 /// Sessions end after this long without a request.
 const SESSION_IDLE_LIMIT: Duration = Duration::minutes(30);
 
+/// The portal's routes, found once per process. Finding them renders the app with resource
+/// loading switched off for the whole process (a global flag in leptos_server), so a page
+/// rendered at that moment by another router would wait forever; once, before any router
+/// exists, nothing can be rendering.
+fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 /// The whole portal as one axum router: pages, server functions, static files and sessions.
 pub async fn build_router(leptos_options: LeptosOptions, pool: Pool) -> Result<Router, StartupError> {
     let session_store = SqliteStore::new(pool.clone());
@@ -46,7 +56,7 @@ pub async fn build_router(leptos_options: LeptosOptions, pool: Pool) -> Result<R
         .with_expiry(Expiry::OnInactivity(SESSION_IDLE_LIMIT));
 
     let provide_pool = move || provide_context(pool.clone());
-    let routes = generate_route_list(App);
+    let routes = route_list();
     Ok(Router::new()
         .leptos_routes_with_context(&leptos_options, routes, provide_pool.clone(), {
             let options = leptos_options.clone();
