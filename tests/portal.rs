@@ -104,6 +104,16 @@ impl TestPortal {
     }
 }
 
+/// The first `<input …>` tag of the page that has `attribute`, and only the tag, so that a
+/// check for `checked` cannot be answered by the text that follows it.
+fn input_tag<'a>(body: &'a str, attribute: &str) -> &'a str {
+    body.split("<input")
+        .skip(1)
+        .map(|rest| rest.split('>').next().unwrap_or(rest))
+        .find(|tag| tag.contains(attribute))
+        .unwrap_or_else(|| panic!("no <input> with {attribute} in {body}"))
+}
+
 fn session_cookie(reply: &Reply) -> Option<String> {
     reply
         .headers
@@ -254,12 +264,12 @@ async fn saving_websockets_is_stored_and_shown() {
     assert!(saved.body.contains(r#""websockets":false"#), "{}", saved.body);
 
     let page = portal.get(&format!("/cdn/resources/{id}/content"), Some(&cookie)).await;
-    let switch = page.body.split("<input").find(|tag| tag.contains(r#"role="switch""#)).unwrap();
+    let switch = input_tag(&page.body, r#"role="switch""#);
     assert!(!switch.contains("checked"), "{switch}");
 
     portal.call("save_content_settings", &format!("resource_id={id}&websockets=on"), Some(&cookie)).await;
     let page = portal.get(&format!("/cdn/resources/{id}/content"), Some(&cookie)).await;
-    let switch = page.body.split("<input").find(|tag| tag.contains(r#"role="switch""#)).unwrap();
+    let switch = input_tag(&page.body, r#"role="switch""#);
     assert!(switch.contains("checked"), "{switch}");
 }
 
@@ -296,9 +306,9 @@ async fn a_refused_plain_form_post_shows_the_form_again_with_what_was_entered() 
     let page = portal.get(location.trim_start_matches("http://localhost"), Some(&cookie)).await;
     assert!(page.body.contains(r#"value="my_site.example.com""#), "{}", page.body);
     assert!(page.body.contains(r#"value="origin.example.com:70000""#), "{}", page.body);
-    let static_assets = page.body.split("<input").find(|tag| tag.contains(r#"value="static_assets""#)).unwrap();
+    let static_assets = input_tag(&page.body, r#"value="static_assets""#);
     assert!(static_assets.contains("checked"), "{static_assets}");
-    let entire_website = page.body.split("<input").find(|tag| tag.contains(r#"value="entire_website""#)).unwrap();
+    let entire_website = input_tag(&page.body, r#"value="entire_website""#);
     assert!(!entire_website.contains("checked"), "{entire_website}");
     assert_eq!(portal.call("list_resources", "", Some(&cookie)).await.body, "[]", "nothing was created");
 }

@@ -5,6 +5,7 @@ use super::db::Pool;
 use crate::error::AppError;
 use axum::http::{header, request::Parts};
 use leptos::prelude::use_context;
+use leptos::server_fn::error::ServerFnUrlError;
 use tower_sessions::Session;
 
 const ACCOUNT_ID_KEY: &str = "account_id";
@@ -76,18 +77,18 @@ pub fn referring_page() -> Option<String> {
 
 /// Only the path and query are kept, so the answer never leads to another site ("//host" would).
 fn page_of_referer(referer: &str) -> Option<String> {
+    let mut referer = referer.to_owned();
+    ServerFnUrlError::<AppError>::strip_error_info(&mut referer);
     let uri = referer.parse::<axum::http::Uri>().ok()?;
     let path = uri.path();
     if !path.starts_with('/') || path.starts_with("//") {
         return None;
     }
-    let query: Vec<&str> = uri
-        .query()
-        .unwrap_or_default()
-        .split('&')
-        .filter(|pair| !pair.is_empty() && !pair.starts_with("__path=") && !pair.starts_with("__err="))
-        .collect();
-    Some(if query.is_empty() { path.to_owned() } else { format!("{path}?{}", query.join("&")) })
+    // Stripping leaves an empty query ("/cdn?") when the error details were all it had.
+    Some(match uri.query().filter(|query| !query.is_empty()) {
+        Some(query) => format!("{path}?{query}"),
+        None => path.to_owned(),
+    })
 }
 
 #[cfg(test)]
