@@ -2,6 +2,7 @@
 //! what a customer may read; details of internal failures are logged on the server and
 //! replaced by [`AppError::Internal`] before anything is sent.
 
+use crate::model::CdnResource;
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
@@ -18,6 +19,15 @@ pub enum AppError {
     Invalid(FieldErrors),
     #[error("The request was incomplete or malformed. Reload the page and try again.")]
     BadRequest,
+    #[error("This request did not come from the portal's own pages, so nothing was changed. Reload the page and try again.")]
+    Forbidden,
+    /// The form was loaded before someone else saved; it carries what is stored now.
+    #[error("This resource was changed elsewhere, so your change was not saved. The page now shows the current settings; review them and save again to re-apply your change.")]
+    Conflict(Box<CdnResource>),
+    #[error("The request was too large. Nothing was changed.")]
+    TooLarge,
+    #[error("Too many log-in attempts. Try again in {} second{}.", .retry_after_seconds, if *.retry_after_seconds == 1 { "" } else { "s" })]
+    TooManyAttempts { retry_after_seconds: u64 },
     #[error("The portal could not be reached. Check your connection and try again.")]
     Unreachable,
     #[error("Something went wrong on our side. Please try again in a moment.")]
@@ -119,6 +129,14 @@ impl AppError {
         }
     }
 
+    /// What is stored now, when this error is a refused save of an outdated form.
+    pub fn current_resource(&self) -> Option<&CdnResource> {
+        match self {
+            AppError::Conflict(current) => Some(current),
+            _ => None,
+        }
+    }
+
     /// The HTTP status a server function answers with when it fails with this error.
     pub fn http_status(&self) -> u16 {
         match self {
@@ -126,6 +144,10 @@ impl AppError {
             AppError::NotFound => 404,
             AppError::Invalid(_) => 422,
             AppError::BadRequest => 400,
+            AppError::Forbidden => 403,
+            AppError::Conflict(_) => 409,
+            AppError::TooLarge => 413,
+            AppError::TooManyAttempts { .. } => 429,
             // Only the browser produces this, when the portal did not answer at all.
             AppError::Unreachable => 503,
             AppError::Internal => 500,
@@ -186,6 +208,14 @@ mod tests {
         let error = AppError::from_server_fn_error(ServerFnErrorErr::Args("missing field".into()));
         assert_eq!(error, AppError::BadRequest);
         assert!(!error.to_string().contains("missing field"));
+    }
+
+    #[test]
+    fn a_rate_limit_says_when_to_try_again() {
+        let error = AppError::TooManyAttempts { retry_after_seconds: 42 };
+        assert_eq!(error.to_string(), "Too many log-in attempts. Try again in 42 seconds.");
+        assert_eq!(error.http_status(), 429);
+        assert!(AppError::TooManyAttempts { retry_after_seconds: 1 }.to_string().ends_with("1 second."));
     }
 
     #[test]

@@ -18,6 +18,60 @@ pub struct CdnResource {
     pub websockets: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// Counts the resource's changes; a save names the version it was loaded at.
+    pub version: i64,
+}
+
+/// One entry of a resource's history: who changed what, when and from where.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceChange {
+    /// The resource's version once this change was made.
+    pub version: i64,
+    pub changed_at: Timestamp,
+    pub changed_by: EmailAddress,
+    pub source: ChangeSource,
+    pub client_address: Option<String>,
+    pub change: Change,
+}
+
+/// The way a change reached the portal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChangeSource {
+    Portal,
+    Api,
+}
+
+impl ChangeSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeSource::Portal => "portal",
+            ChangeSource::Api => "api",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ChangeSource::Portal => "Portal",
+            ChangeSource::Api => "API",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Change {
+    /// The resource was created, with WebSockets as its integration's default set it.
+    Created { websockets: bool },
+    WebsocketsSwitched { from: bool, to: bool },
+}
+
+impl Change {
+    pub fn describe(self) -> String {
+        let on_off = |on: bool| if on { "on" } else { "off" };
+        match self {
+            Change::Created { websockets } => format!("Created, with WebSockets {}", on_off(websockets)),
+            Change::WebsocketsSwitched { to, .. } => format!("WebSockets turned {}", on_off(to)),
+        }
+    }
 }
 
 impl CdnResource {
@@ -32,4 +86,8 @@ pub fn resource_path(id: i64) -> String {
 
 pub fn resource_content_path(id: i64) -> String {
     format!("/cdn/resources/{id}/content")
+}
+
+pub fn resource_history_path(id: i64) -> String {
+    format!("/cdn/resources/{id}/history")
 }

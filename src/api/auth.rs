@@ -26,7 +26,10 @@ pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
 /// Signs in and stays on the page that asked, which then shows what it guarded.
 #[server(prefix = "/api", endpoint = "log_in")]
 pub async fn log_in(email: String, password: String) -> Result<(), AppError> {
+    let limiter = request::log_in_limiter()?;
+    let attempt = limiter.begin(&email, request::client_address().await)?;
     let account = accounts::log_in(&request::pool()?, &email, password).await?;
+    attempt.succeeded();
     request::sign_in(account.id).await?;
     if request::is_plain_form_post() {
         leptos_axum::redirect(&request::referring_page().unwrap_or_else(|| "/cdn".to_owned()));

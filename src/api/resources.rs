@@ -1,5 +1,5 @@
 use crate::error::AppError;
-use crate::model::CdnResource;
+use crate::model::{CdnResource, ResourceChange};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -17,6 +17,13 @@ pub async fn get_resource(id: i64) -> Result<CdnResource, AppError> {
     resources::get(&request::pool()?, account_id, id).await
 }
 
+/// Every change made to the resource, newest first.
+#[server(prefix = "/api", endpoint = "resource_history")]
+pub async fn resource_history(id: i64) -> Result<Vec<ResourceChange>, AppError> {
+    let account_id = request::require_account_id().await?;
+    resources::history(&request::pool()?, account_id, id).await
+}
+
 /// Creates a resource for the signed-in account and opens its settings.
 #[server(prefix = "/api", endpoint = "create_resource")]
 pub async fn create_resource(
@@ -24,10 +31,10 @@ pub async fn create_resource(
     origin: String,
     integration: Option<String>,
 ) -> Result<(), AppError> {
-    let account_id = request::require_account_id().await?;
+    let actor = request::portal_actor().await?;
     let created = async {
         let new = resources::NewResource::parse(&custom_domain, &origin, integration.as_deref())?;
-        resources::create(&request::pool()?, account_id, &new).await
+        resources::create(&request::pool()?, &actor, &new).await
     }
     .await
     .map_err(|error| {
@@ -41,16 +48,18 @@ pub async fn create_resource(
     Ok(())
 }
 
-/// Saves the Content section of a resource's settings.
+/// Saves the Content section of a resource's settings, as loaded at `version`.
 #[server(prefix = "/api", endpoint = "save_content_settings")]
 pub async fn save_content_settings(
     resource_id: i64,
+    version: i64,
     websockets: Option<String>,
 ) -> Result<CdnResource, AppError> {
-    let account_id = request::require_account_id().await?;
+    let actor = request::portal_actor().await?;
     let websockets = resources::parse_switch("websockets", websockets.as_deref())?;
     let pool = request::pool()?;
-    let saved = resources::set_websockets(&pool, account_id, resource_id, websockets, Timestamp::now()).await?;
+    let saved =
+        resources::set_websockets(&pool, &actor, resource_id, version, websockets, Timestamp::now()).await?;
     if request::is_plain_form_post() {
         leptos_axum::redirect(&format!("{}?saved=1", resource_content_path(saved.id)));
     }

@@ -1,16 +1,20 @@
-use super::config::{Config, ConfigError};
+use super::config::{Config, ConfigError, SecuritySettings};
 use super::db::{self, DatabaseError, Pool};
+use super::guard::guard_changes;
+use super::log_in_limits::LogInLimiter;
+use super::request::SessionLifetime;
 use super::seed;
 use crate::app::{App, shell};
 use crate::error::AppError;
 use axum::Router;
 use axum::body::Body;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use leptos::server_fn::error::{FromServerFnError, SERVER_FN_ERROR_HEADER};
 use leptos::prelude::*;
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
-use std::sync::OnceLock;
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
 use tower_sessions::cookie::{SameSite, time::Duration};
 use tower_sessions::session_store::ExpiredDeletion;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -32,9 +36,6 @@ pub enum StartupError {
     Serve(std::io::Error),
 }
 
-/// Sessions end after this long without a request.
-const SESSION_IDLE_LIMIT: Duration = Duration::minutes(30);
-
 /// The portal's routes, found once per process. Finding them renders the app with resource
 /// loading switched off for the whole process (a global flag in leptos_server), so a page
 /// rendered at that moment by another router would wait forever; once, before any router
@@ -44,27 +45,47 @@ fn route_list() -> Vec<AxumRouteListing> {
     ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
+/// The session cookie's name over plain HTTP (local development).
+pub const SESSION_COOKIE: &str = "portal_session";
+/// Over HTTPS: browsers keep a `__Host-` cookie only if it is Secure, for this host alone and
+/// for every path, so neither a sibling subdomain nor plain HTTP can plant or read it.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-portal_session";
+
 /// The whole portal as one axum router: pages, server functions, static files and sessions.
-pub async fn build_router(leptos_options: LeptosOptions, pool: Pool) -> Result<Router, StartupError> {
+pub async fn build_router(
+    leptos_options: LeptosOptions,
+    pool: Pool,
+    security: SecuritySettings,
+) -> Result<Router, StartupError> {
     let session_store = SqliteStore::new(pool.clone());
     session_store.migrate().await.map_err(StartupError::Sessions)?;
+    let idle_limit = Duration::try_from(security.session_idle_limit).unwrap_or(Duration::minutes(30));
     let sessions = SessionManagerLayer::new(session_store)
-        .with_name("portal_session")
+        .with_name(if security.secure_cookies { SECURE_SESSION_COOKIE } else { SESSION_COOKIE })
         .with_http_only(true)
         .with_same_site(SameSite::Strict)
-        .with_secure(false)
-        .with_expiry(Expiry::OnInactivity(SESSION_IDLE_LIMIT));
+        .with_path("/")
+        .with_secure(security.secure_cookies)
+        .with_expiry(Expiry::OnInactivity(idle_limit));
 
-    let provide_pool = move || provide_context(pool.clone());
+    let limiter = Arc::new(LogInLimiter::new(security.log_in_limits));
+    let lifetime = SessionLifetime(security.session_lifetime);
+    let provide_request_context = move || {
+        provide_context(pool.clone());
+        provide_context(limiter.clone());
+        provide_context(lifetime);
+    };
     let routes = route_list();
     Ok(Router::new()
-        .leptos_routes_with_context(&leptos_options, routes, provide_pool.clone(), {
+        .leptos_routes_with_context(&leptos_options, routes, provide_request_context.clone(), {
             let options = leptos_options.clone();
             move || shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler_with_context(provide_pool, shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context(provide_request_context, shell))
         .layer(axum::middleware::map_response(status_of_server_fn_errors))
         .layer(sessions)
+        // Outermost: a refused request never reaches a session, a database or a handler.
+        .layer(axum::middleware::from_fn_with_state(Arc::new(security), guard_changes))
         .with_state(leptos_options))
 }
 
@@ -85,6 +106,9 @@ async fn status_of_server_fn_errors(response: Response) -> Response {
     // Undecodable bodies come back as `AppError::Internal`, and so keep their 500.
     let error = AppError::de(bytes.clone());
     parts.status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if let AppError::TooManyAttempts { retry_after_seconds } = error {
+        parts.headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
+    }
     Response::from_parts(parts, Body::from(bytes))
 }
 
@@ -100,12 +124,13 @@ pub async fn run() -> Result<(), StartupError> {
     );
 
     let addr = config.leptos.site_addr;
-    let router = build_router(config.leptos, pool).await?;
+    let router = build_router(config.leptos, pool, config.security).await?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| StartupError::Listen { addr, source })?;
     tracing::info!("listening on http://{addr}");
-    axum::serve(listener, router)
+    // The peer address of each connection, for the per-address log-in limit.
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(StartupError::Serve)

@@ -1,4 +1,5 @@
 use leptos::config::LeptosOptions;
+use std::time::Duration;
 
 /// Settings read from the environment at start-up.
 #[derive(Clone, Debug)]
@@ -6,10 +7,90 @@ pub struct Config {
     pub database_url: String,
     /// Create the demo account and its resources when the database has no accounts yet.
     pub seed_demo: bool,
+    pub security: SecuritySettings,
     pub leptos: LeptosOptions,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/portal.db";
+
+/// How the portal guards sessions, log-in and changes. The defaults suit development on
+/// plain-HTTP localhost; production sets `PORTAL_ENV=production` and `PORTAL_PUBLIC_URL`.
+#[derive(Clone, Debug)]
+pub struct SecuritySettings {
+    /// The address customers open the portal at. Requests that change something must come from
+    /// pages of this origin; without it, from pages of the host the request was sent to.
+    pub public_origin: Option<PublicOrigin>,
+    /// Session cookies only over HTTPS, named with the `__Host-` prefix.
+    pub secure_cookies: bool,
+    /// A session ends after this long without a request...
+    pub session_idle_limit: Duration,
+    /// ...and this long after log-in, however busy.
+    pub session_lifetime: Duration,
+    pub log_in_limits: LogInLimits,
+    /// Server function bodies are a few hundred bytes; anything past this is refused unread.
+    pub max_request_body_bytes: usize,
+}
+
+/// Failed log-in attempts allowed per `window`, counted for the email address tried (whether
+/// or not it has an account) and for the client address it came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LogInLimits {
+    pub per_account: u32,
+    pub per_client_address: u32,
+    pub window: Duration,
+}
+
+impl Default for SecuritySettings {
+    fn default() -> Self {
+        Self {
+            public_origin: None,
+            secure_cookies: false,
+            session_idle_limit: Duration::from_secs(30 * 60),
+            session_lifetime: Duration::from_secs(12 * 60 * 60),
+            log_in_limits: LogInLimits {
+                per_account: 5,
+                // Higher than per account: offices and mobile networks share one address.
+                per_client_address: 20,
+                window: Duration::from_secs(60),
+            },
+            max_request_body_bytes: 16 * 1024,
+        }
+    }
+}
+
+/// `scheme://host[:port]` as a browser writes it in the `Origin` header.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublicOrigin(String);
+
+impl PublicOrigin {
+    pub fn parse(url: &str) -> Result<Self, ConfigError> {
+        let invalid = || ConfigError::PublicUrl(url.to_owned());
+        let uri = url.parse::<axum::http::Uri>().map_err(|_| invalid())?;
+        let scheme = uri.scheme_str().map(str::to_ascii_lowercase).ok_or_else(invalid)?;
+        let authority = uri.authority().ok_or_else(invalid)?;
+        let default_port = match scheme.as_str() {
+            "https" => 443,
+            "http" => 80,
+            _ => return Err(invalid()),
+        };
+        if !matches!(uri.path(), "" | "/") || uri.query().is_some() || authority.as_str().contains('@') {
+            return Err(invalid());
+        }
+        let host = authority.host().to_ascii_lowercase();
+        Ok(Self(match authority.port_u16().filter(|port| *port != default_port) {
+            Some(port) => format!("{scheme}://{host}:{port}"),
+            None => format!("{scheme}://{host}"),
+        }))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_https(&self) -> bool {
+        self.0.starts_with("https://")
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -17,8 +98,16 @@ pub enum ConfigError {
     Leptos(String),
     #[error("DATABASE_URL must be a sqlite:// URL (PostgreSQL support is not built yet), got {0:?}")]
     UnsupportedDatabase(String),
-    #[error("SEED_DEMO must be true or false, got {0:?}")]
-    SeedDemo(String),
+    #[error("{name} must be true or false, got {value:?}")]
+    Flag { name: &'static str, value: String },
+    #[error("{name} must be a whole number from 1 to {max}, got {value:?}")]
+    Number { name: &'static str, max: u64, value: String },
+    #[error("PORTAL_ENV must be development or production, got {0:?}")]
+    Environment(String),
+    #[error("PORTAL_PUBLIC_URL must look like https://portal.example.com (scheme and host, nothing else), got {0:?}")]
+    PublicUrl(String),
+    #[error("with PORTAL_ENV=production, PORTAL_PUBLIC_URL must be set to the portal's https:// address")]
+    ProductionNeedsHttps,
 }
 
 impl Config {
@@ -28,14 +117,82 @@ impl Config {
         if !database_url.starts_with("sqlite:") {
             return Err(ConfigError::UnsupportedDatabase(database_url));
         }
-        let seed_demo = match std::env::var("SEED_DEMO").as_deref() {
-            Err(_) | Ok("") | Ok("false") | Ok("0") => false,
-            Ok("true") | Ok("1") => true,
-            Ok(other) => return Err(ConfigError::SeedDemo(other.to_owned())),
-        };
+        let seed_demo = flag("SEED_DEMO")?;
         let leptos = leptos::config::get_configuration(None)
             .map_err(|error| ConfigError::Leptos(error.to_string()))?
             .leptos_options;
-        Ok(Self { database_url, seed_demo, leptos })
+        Ok(Self { database_url, seed_demo, security: SecuritySettings::from_env()?, leptos })
+    }
+}
+
+impl SecuritySettings {
+    fn from_env() -> Result<Self, ConfigError> {
+        let production = match env("PORTAL_ENV").as_deref() {
+            None | Some("development") => false,
+            Some("production") => true,
+            Some(other) => return Err(ConfigError::Environment(other.to_owned())),
+        };
+        let public_origin = env("PORTAL_PUBLIC_URL").as_deref().map(PublicOrigin::parse).transpose()?;
+        let https = public_origin.as_ref().is_some_and(PublicOrigin::is_https);
+        if production && !https {
+            return Err(ConfigError::ProductionNeedsHttps);
+        }
+        let defaults = Self::default();
+        let minutes = |name, default: Duration, max| {
+            Ok::<_, ConfigError>(number(name, max)?.map_or(default, |n| Duration::from_secs(n * 60)))
+        };
+        let count = |name, default: u32| Ok::<_, ConfigError>(number(name, 1_000_000)?.map_or(default, |n| n as u32));
+        Ok(Self {
+            public_origin,
+            secure_cookies: https,
+            session_idle_limit: minutes("SESSION_IDLE_MINUTES", defaults.session_idle_limit, 7 * 24 * 60)?,
+            session_lifetime: minutes("SESSION_LIFETIME_MINUTES", defaults.session_lifetime, 30 * 24 * 60)?,
+            log_in_limits: LogInLimits {
+                per_account: count("LOG_IN_ATTEMPTS_PER_ACCOUNT", defaults.log_in_limits.per_account)?,
+                per_client_address: count(
+                    "LOG_IN_ATTEMPTS_PER_CLIENT_ADDRESS",
+                    defaults.log_in_limits.per_client_address,
+                )?,
+                window: defaults.log_in_limits.window,
+            },
+            max_request_body_bytes: defaults.max_request_body_bytes,
+        })
+    }
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|value| !value.is_empty())
+}
+
+fn flag(name: &'static str) -> Result<bool, ConfigError> {
+    match env(name).as_deref() {
+        None | Some("false") | Some("0") => Ok(false),
+        Some("true") | Some("1") => Ok(true),
+        Some(other) => Err(ConfigError::Flag { name, value: other.to_owned() }),
+    }
+}
+
+fn number(name: &'static str, max: u64) -> Result<Option<u64>, ConfigError> {
+    env(name)
+        .map(|value| match value.parse::<u64>() {
+            Ok(n) if (1..=max).contains(&n) => Ok(n),
+            _ => Err(ConfigError::Number { name, max, value }),
+        })
+        .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PublicOrigin;
+
+    #[test]
+    fn a_public_url_becomes_the_origin_browsers_send() {
+        let origin = PublicOrigin::parse("HTTPS://Portal.Example.com:443/").unwrap();
+        assert_eq!(origin.as_str(), "https://portal.example.com");
+        assert!(origin.is_https());
+        assert_eq!(PublicOrigin::parse("http://127.0.0.1:3000").unwrap().as_str(), "http://127.0.0.1:3000");
+        for bad in ["portal.example.com", "ftp://portal.example.com", "https://portal.example.com/cdn", "https://user@portal.example.com", ""] {
+            assert!(PublicOrigin::parse(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -5,9 +5,12 @@ pub mod accounts;
 mod app;
 pub mod config;
 pub mod db;
+mod guard;
+pub mod log_in_limits;
 pub mod passwords;
 pub mod request;
 pub mod resources;
 pub mod seed;
 
-pub use app::{StartupError, build_router, init_tracing, run};
+pub use app::{SECURE_SESSION_COOKIE, SESSION_COOKIE, StartupError, build_router, init_tracing, run};
+pub use config::{LogInLimits, PublicOrigin, SecuritySettings};

@@ -2,13 +2,27 @@
 //! account (from the session, never from the browser's arguments) and how it was sent.
 
 use super::db::Pool;
+use super::log_in_limits::LogInLimiter;
+use super::resources::Actor;
+use crate::model::ChangeSource;
+use crate::domain::Timestamp;
 use crate::error::AppError;
+use axum::extract::ConnectInfo;
 use axum::http::{header, request::Parts};
 use leptos::prelude::use_context;
 use leptos::server_fn::error::ServerFnUrlError;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
 use tower_sessions::Session;
 
 const ACCOUNT_ID_KEY: &str = "account_id";
+const SIGNED_IN_AT_KEY: &str = "signed_in_at";
+
+/// How long a session may stay signed in after log-in, however busy (the idle limit is the
+/// session layer's).
+#[derive(Clone, Copy, Debug)]
+pub struct SessionLifetime(pub Duration);
 
 pub fn pool() -> Result<Pool, AppError> {
     use_context::<Pool>().ok_or_else(|| AppError::internal("request", "no database pool in context"))
@@ -20,18 +34,48 @@ async fn session() -> Result<Session, AppError> {
         .map_err(|error| AppError::internal("session layer is missing", error))
 }
 
-/// The account this request's session is signed in to, if any.
+pub fn log_in_limiter() -> Result<Arc<LogInLimiter>, AppError> {
+    use_context::<Arc<LogInLimiter>>().ok_or_else(|| AppError::internal("request", "no log-in limiter in context"))
+}
+
+/// The address the request came from, when the server knows it.
+pub async fn client_address() -> Option<IpAddr> {
+    leptos_axum::extract::<ConnectInfo<SocketAddr>>().await.ok().map(|ConnectInfo(address)| address.ip())
+}
+
+/// The account this request's session is signed in to, if any. A session past its lifetime
+/// is ended here, whatever its recent activity.
 pub async fn signed_in_account_id() -> Result<Option<i64>, AppError> {
-    session()
-        .await?
-        .get::<i64>(ACCOUNT_ID_KEY)
-        .await
-        .map_err(|error| AppError::internal("could not read the session", error))
+    let session = session().await?;
+    let read = |error| AppError::internal("could not read the session", error);
+    let Some(account_id) = session.get::<i64>(ACCOUNT_ID_KEY).await.map_err(read)? else {
+        return Ok(None);
+    };
+    let lifetime = use_context::<SessionLifetime>()
+        .ok_or_else(|| AppError::internal("request", "no session lifetime in context"))?;
+    let signed_in_at = session.get::<i64>(SIGNED_IN_AT_KEY).await.map_err(read)?;
+    let age = signed_in_at.map(|at| Timestamp::now().unix_seconds().saturating_sub(at));
+    match age {
+        Some(age) if age >= 0 && (age as u64) < lifetime.0.as_secs() => Ok(Some(account_id)),
+        _ => {
+            sign_out().await?;
+            Ok(None)
+        }
+    }
 }
 
 /// The signed-in account, or [`AppError::Unauthenticated`]: the gate of every customer action.
 pub async fn require_account_id() -> Result<i64, AppError> {
     signed_in_account_id().await?.ok_or(AppError::Unauthenticated)
+}
+
+/// The signed-in customer acting through the portal, as recorded in a resource's history.
+pub async fn portal_actor() -> Result<Actor, AppError> {
+    Ok(Actor {
+        account_id: require_account_id().await?,
+        source: ChangeSource::Portal,
+        client_address: client_address().await,
+    })
 }
 
 pub async fn sign_in(account_id: i64) -> Result<(), AppError> {
@@ -41,10 +85,9 @@ pub async fn sign_in(account_id: i64) -> Result<(), AppError> {
         .cycle_id()
         .await
         .map_err(|error| AppError::internal("could not renew the session id", error))?;
-    session
-        .insert(ACCOUNT_ID_KEY, account_id)
-        .await
-        .map_err(|error| AppError::internal("could not write the session", error))
+    let write = |error| AppError::internal("could not write the session", error);
+    session.insert(ACCOUNT_ID_KEY, account_id).await.map_err(write)?;
+    session.insert(SIGNED_IN_AT_KEY, Timestamp::now().unix_seconds()).await.map_err(write)
 }
 
 pub async fn sign_out() -> Result<(), AppError> {

@@ -3,6 +3,7 @@
 use super::{accounts, db::Pool, passwords, resources};
 use crate::domain::{EmailAddress, Integration, NewPassword, Timestamp};
 use crate::error::AppError;
+use crate::model::ChangeSource;
 
 pub const DEMO_EMAIL: &str = "demo@example.com";
 pub const DEMO_PASSWORD: &str = "demo-password";
@@ -18,7 +19,7 @@ const DEMO_RESOURCES: [(&str, &str, Integration); 2] = [
 pub async fn seed_demo_if_empty(pool: &Pool) -> Result<bool, AppError> {
     let password_hash =
         passwords::hash(NewPassword::parse(DEMO_PASSWORD.to_owned()).expect("a valid demo password")).await?;
-    let mut tx = pool.begin().await?;
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     if accounts::count(&mut *tx).await? > 0 {
         return Ok(false);
     }
@@ -27,9 +28,10 @@ pub async fn seed_demo_if_empty(pool: &Pool) -> Result<bool, AppError> {
     let account = accounts::insert(&mut *tx, &email, &password_hash, now)
         .await?
         .ok_or_else(|| AppError::internal("seeding", "demo account appeared concurrently"))?;
+    let actor = resources::Actor { account_id: account.id, source: ChangeSource::Portal, client_address: None };
     for (domain, origin, integration) in DEMO_RESOURCES {
         let new = resources::NewResource::parse(domain, origin, Some(integration.as_str()))?;
-        resources::insert(&mut *tx, account.id, &new, now)
+        resources::insert(&mut tx, &actor, &new, now)
             .await?
             .ok_or_else(|| AppError::internal("seeding", format!("{domain} is already taken")))?;
     }

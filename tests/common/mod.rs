@@ -1,0 +1,157 @@
+//! A whole portal per test (router, sessions, server functions, SSR pages) over a fresh
+//! database, and requests shaped as a browser on the portal's own pages sends them.
+#![allow(dead_code)] // Each test file uses its own part of these helpers.
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use cdn_portal::server::{SecuritySettings, build_router, db};
+use http_body_util::BodyExt;
+use leptos::config::LeptosOptions;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tempfile::TempDir;
+use tower::ServiceExt;
+
+/// The host the test portal is addressed by, and so the origin of its own pages.
+pub const HOST: &str = "localhost";
+pub const PORTAL_ORIGIN: &str = "http://localhost";
+/// Where requests come from unless a test says otherwise (TEST-NET-1).
+pub const CLIENT: &str = "192.0.2.1:50000";
+
+pub struct TestPortal {
+    pub router: Router,
+    pub database_url: String,
+    pub pool: db::Pool,
+    _folder: TempDir,
+}
+
+const REQUEST_TIME_LIMIT: Duration = Duration::from_secs(10);
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+fn leptos_options() -> LeptosOptions {
+    LeptosOptions::builder().output_name("cdn-portal").site_root("target/site").build()
+}
+
+pub async fn spawn_portal() -> TestPortal {
+    spawn_portal_with(SecuritySettings::default()).await
+}
+
+pub async fn spawn_portal_with(security: SecuritySettings) -> TestPortal {
+    let folder = tempfile::tempdir().unwrap();
+    let database_url = format!("sqlite://{}", folder.path().join("portal.db").display());
+    let pool = db::connect(&database_url).await.unwrap();
+    let router = build_router(leptos_options(), pool.clone(), security).await.unwrap();
+    TestPortal { router, database_url, pool, _folder: folder }
+}
+
+pub async fn router_over(database_url: &str) -> Router {
+    let pool = db::connect(database_url).await.unwrap();
+    build_router(leptos_options(), pool, SecuritySettings::default()).await.unwrap()
+}
+
+impl TestPortal {
+    /// Sends a request as it arrives over a connection from [`CLIENT`] to [`HOST`].
+    pub async fn send(&self, mut request: Request<Body>) -> Reply {
+        let what = format!("{} {}", request.method(), request.uri());
+        request.headers_mut().entry(header::HOST).or_insert(HOST.parse().unwrap());
+        if request.extensions().get::<ConnectInfo<SocketAddr>>().is_none() {
+            request.extensions_mut().insert(ConnectInfo(CLIENT.parse::<SocketAddr>().unwrap()));
+        }
+        let answer = async {
+            let response = self.router.clone().oneshot(request).await.unwrap();
+            let (parts, body) = response.into_parts();
+            (parts, body.collect().await.unwrap().to_bytes())
+        };
+        // A hang fails the test with the request's name instead of stalling the whole run.
+        let (parts, bytes) = tokio::time::timeout(REQUEST_TIME_LIMIT, answer)
+            .await
+            .unwrap_or_else(|_| panic!("{what} got no answer within {REQUEST_TIME_LIMIT:?}"));
+        let (status, headers) = (parts.status, parts.headers);
+        Reply { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+
+    pub async fn get(&self, path: &str, cookie: Option<&str>) -> Reply {
+        let mut request = Request::get(path).header(header::ACCEPT, "text/html");
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        self.send(request.body(Body::empty()).unwrap()).await
+    }
+
+    /// A server function call as the hydrated app on one of the portal's pages makes it.
+    pub async fn call(&self, endpoint: &str, form: &str, cookie: Option<&str>) -> Reply {
+        self.send(server_fn_call(endpoint, cookie).body(Body::from(form.to_owned())).unwrap()).await
+    }
+
+    /// A form post as a browser without JavaScript makes it from the page at `referer`.
+    pub async fn post_form(&self, endpoint: &str, form: &str, cookie: &str, referer: &str) -> Reply {
+        let request = Request::post(format!("/api/{endpoint}"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "text/html,application/xhtml+xml")
+            .header(header::ORIGIN, PORTAL_ORIGIN)
+            .header(header::REFERER, referer)
+            .header(header::COOKIE, cookie)
+            .body(Body::from(form.to_owned()))
+            .unwrap();
+        self.send(request).await
+    }
+
+    /// Signs up a new customer and returns their session cookie.
+    pub async fn customer(&self, email: &str) -> String {
+        let reply = self.call("sign_up", &format!("email={email}&password=correct+horse+battery"), None).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        session_cookie(&reply).expect("sign-up sets a session cookie")
+    }
+
+    pub async fn create_resource(&self, cookie: &str, domain: &str, integration: &str) -> i64 {
+        let form = format!("custom_domain={domain}&origin=origin.example.com&integration={integration}");
+        let reply = self.call("create_resource", &form, Some(cookie)).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        let location = reply.headers[header::LOCATION].to_str().unwrap();
+        location.rsplit('/').next().unwrap().parse().unwrap()
+    }
+}
+
+/// The start of a server function call from the portal's own page, before its body.
+pub fn server_fn_call(endpoint: &str, cookie: Option<&str>) -> axum::http::request::Builder {
+    let mut request = Request::post(format!("/api/{endpoint}"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json")
+        .header(header::ORIGIN, PORTAL_ORIGIN);
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    request
+}
+
+/// The first `<input …>` tag of the page that has `attribute`, and only the tag, so that a
+/// check for `checked` cannot be answered by the text that follows it.
+pub fn input_tag<'a>(body: &'a str, attribute: &str) -> &'a str {
+    body.split("<input")
+        .skip(1)
+        .map(|rest| rest.split('>').next().unwrap_or(rest))
+        .find(|tag| tag.contains(attribute))
+        .unwrap_or_else(|| panic!("no <input> with {attribute} in {body}"))
+}
+
+pub fn session_cookie(reply: &Reply) -> Option<String> {
+    set_cookie_header(reply).map(|value| value.split(';').next().unwrap().to_owned())
+}
+
+/// The whole `Set-Cookie` header of the session cookie, attributes and all.
+pub fn set_cookie_header(reply: &Reply) -> Option<String> {
+    reply
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|value| value.starts_with("portal_session=") || value.starts_with("__Host-portal_session="))
+        .map(str::to_owned)
+}
