@@ -49,6 +49,11 @@ pub fn App() -> impl IntoView {
                         view=|| view! { <ResourceSettingsPage section=Section::Content/> }
                         ssr=SsrMode::Async
                     />
+                    <Route
+                        path=path!("/cdn/resources/:id/history")
+                        view=|| view! { <ResourceSettingsPage section=Section::History/> }
+                        ssr=SsrMode::Async
+                    />
                 </Routes>
             </Portal>
         </Router>

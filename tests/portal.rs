@@ -125,7 +125,7 @@ async fn server_functions_trust_the_session_not_the_ids_they_are_sent() {
     let stranger = portal.customer("eve%40example.com").await;
     let id = portal.create_resource(&owner, "cdn.example.com", "entire_website").await;
 
-    let forged = portal.call("save_content_settings", &format!("resource_id={id}"), Some(&stranger)).await;
+    let forged = portal.call("save_content_settings", &format!("resource_id={id}&version=1"), Some(&stranger)).await;
     assert!(forged.body.contains("NotFound"), "{}", forged.body);
     assert_eq!(forged.status, StatusCode::NOT_FOUND);
     let peek = portal.call("get_resource", &format!("id={id}"), Some(&stranger)).await;
@@ -141,7 +141,7 @@ async fn saving_websockets_is_stored_and_shown() {
     let cookie = portal.customer("ada%40example.com").await;
     let id = portal.create_resource(&cookie, "cdn.example.com", "entire_website").await;
 
-    let saved = portal.call("save_content_settings", &format!("resource_id={id}"), Some(&cookie)).await;
+    let saved = portal.call("save_content_settings", &format!("resource_id={id}&version=1"), Some(&cookie)).await;
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
     assert!(saved.body.contains(r#""websockets":false"#), "{}", saved.body);
 
@@ -149,7 +149,8 @@ async fn saving_websockets_is_stored_and_shown() {
     let switch = input_tag(&page.body, r#"role="switch""#);
     assert!(!switch.contains("checked"), "{switch}");
 
-    portal.call("save_content_settings", &format!("resource_id={id}&websockets=on"), Some(&cookie)).await;
+    let saved = portal.call("save_content_settings", &format!("resource_id={id}&version=2&websockets=on"), Some(&cookie)).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
     let page = portal.get(&format!("/cdn/resources/{id}/content"), Some(&cookie)).await;
     let switch = input_tag(&page.body, r#"role="switch""#);
     assert!(switch.contains("checked"), "{switch}");
@@ -162,13 +163,14 @@ async fn plain_form_posts_come_back_to_the_page_with_the_outcome() {
     let id = portal.create_resource(&cookie, "cdn.example.com", "entire_website").await;
     let page = format!("http://localhost/cdn/resources/{id}/content");
 
-    let saved = portal.post_form("save_content_settings", &format!("resource_id={id}"), &cookie, &page).await;
+    let saved = portal.post_form("save_content_settings", &format!("resource_id={id}&version=1"), &cookie, &page).await;
     assert_eq!(saved.status, StatusCode::FOUND);
     assert_eq!(saved.headers[header::LOCATION], format!("/cdn/resources/{id}/content?saved=1"));
     let shown = portal.get(&format!("/cdn/resources/{id}/content?saved=1"), Some(&cookie)).await;
     assert!(shown.body.contains("Changes saved"), "{}", shown.body);
 
-    let refused = portal.post_form("save_content_settings", &format!("resource_id={id}&websockets=yes"), &cookie, &page).await;
+    let refused =
+        portal.post_form("save_content_settings", &format!("resource_id={id}&version=2&websockets=yes"), &cookie, &page).await;
     assert_eq!(refused.status, StatusCode::FOUND);
     let location = refused.headers[header::LOCATION].to_str().unwrap();
     assert!(location.starts_with(&page) && location.contains("__err="), "{location}");

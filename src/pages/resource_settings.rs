@@ -1,7 +1,7 @@
-use crate::api::{SaveContentSettings, get_resource};
+use crate::api::{SaveContentSettings, get_resource, resource_history};
 use crate::components::{ErrorPanel, FormAlert, NotFound, OnOff, RequireAccount, action_error, field_error};
 use crate::error::AppError;
-use crate::model::{CdnResource, resource_content_path, resource_path};
+use crate::model::{CdnResource, ResourceChange, resource_content_path, resource_history_path, resource_path};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -12,6 +12,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 pub enum Section {
     General,
     Content,
+    History,
 }
 
 #[component]
@@ -59,11 +60,13 @@ fn SettingsLayout(resource: CdnResource, section: Section) -> impl IntoView {
             <nav class="section-nav" aria-label="Settings sections">
                 <A href=resource_path(resource.id) exact=true>"General"</A>
                 <A href=resource_content_path(resource.id) exact=true>"Content"</A>
+                <A href=resource_history_path(resource.id) exact=true>"History"</A>
             </nav>
             <div class="settings-panel">
                 {match section {
                     Section::General => view! { <GeneralSection resource/> }.into_any(),
                     Section::Content => view! { <ContentSection resource/> }.into_any(),
+                    Section::History => view! { <HistorySection resource_id=resource.id/> }.into_any(),
                 }}
             </div>
         </div>
@@ -97,14 +100,24 @@ fn GeneralSection(resource: CdnResource) -> impl IntoView {
 fn ContentSection(resource: CdnResource) -> impl IntoView {
     let save = ServerAction::<SaveContentSettings>::new();
     let error = action_error(save);
-    let loaded = resource.websockets;
-    // What the server holds: as loaded, then as returned by each successful save.
-    let stored = Memo::new(move |_| match save.value().get() {
-        Some(Ok(saved)) => saved.websockets,
-        _ => loaded,
+    // What the server holds: as loaded, then as each save returned it, or as a save refused for
+    // an outdated form reported it; whichever is newest. The form's next save names its version.
+    let stored = Memo::new(move |known: Option<&CdnResource>| {
+        let known = known.cloned().unwrap_or_else(|| resource.clone());
+        let reported = save.value().with(|outcome| match outcome {
+            Some(Ok(saved)) => Some(saved.clone()),
+            Some(Err(error)) => error.current_resource().cloned(),
+            None => None,
+        });
+        match reported {
+            Some(reported) if reported.version >= known.version => reported,
+            _ => known,
+        }
     });
+    let loaded = stored.with_untracked(|stored| stored.websockets);
+    // After a refused save the switch keeps the customer's choice, so saving again re-applies it.
     let draft = RwSignal::new(loaded);
-    let unsaved = move || draft.get() != stored.get();
+    let unsaved = move || draft.get() != stored.with(|stored| stored.websockets);
     // Without JavaScript, a successful save comes back as a redirect to `?saved=1`.
     let query = use_query_map();
     let just_saved = move || match save.value().with(|outcome| outcome.as_ref().map(Result::is_ok)) {
@@ -128,7 +141,8 @@ fn ContentSection(resource: CdnResource) -> impl IntoView {
         <section aria-labelledby="content-heading" data-interactive=move || interactive.get().to_string()>
             <h2 id="content-heading">"Content"</h2>
             <ActionForm action=save>
-                <input type="hidden" name="resource_id" value=resource.id/>
+                <input type="hidden" name="resource_id" value=stored.with_untracked(|stored| stored.id)/>
+                <input type="hidden" name="version" value=move || stored.with(|stored| stored.version)/>
                 <div class="option">
                     <div class="option-text">
                         <label for="websockets" class="option-name">"Websockets"</label>
@@ -169,7 +183,65 @@ fn ContentSection(resource: CdnResource) -> impl IntoView {
                     <p class="save-status" role="status">{status}</p>
                 </div>
                 <FormAlert error/>
+                {move || error.with(|error| error.as_ref().and_then(AppError::current_resource).map(|current| view! {
+                    <p class="hint">
+                        "Saved elsewhere: WebSockets is now " {if current.websockets { "on" } else { "off" }} "."
+                    </p>
+                }))}
             </ActionForm>
         </section>
+    }
+}
+
+#[component]
+fn HistorySection(resource_id: i64) -> impl IntoView {
+    let history = Resource::new(move || resource_id, resource_history);
+    view! {
+        <section aria-labelledby="history-heading">
+            <h2 id="history-heading">"History"</h2>
+            <p class="hint">"Every change to this resource, newest first."</p>
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match history.await {
+                        Ok(changes) => view! { <HistoryTable changes/> }.into_any(),
+                        Err(error) => view! { <ErrorPanel error/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn HistoryTable(changes: Vec<ResourceChange>) -> impl IntoView {
+    view! {
+        <table class="resources history" aria-labelledby="history-heading">
+            <thead>
+                <tr>
+                    <th scope="col">"When"</th>
+                    <th scope="col">"Change"</th>
+                    <th scope="col">"By"</th>
+                    <th scope="col">"From"</th>
+                    <th scope="col">"Version"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {changes.into_iter().map(|entry| {
+                    let from = match &entry.client_address {
+                        Some(address) => format!("{} ({address})", entry.source.label()),
+                        None => entry.source.label().to_owned(),
+                    };
+                    view! {
+                        <tr>
+                            <td><time datetime=entry.changed_at.to_rfc3339()>{entry.changed_at.to_string()}</time></td>
+                            <th scope="row">{entry.change.describe()}</th>
+                            <td>{entry.changed_by.to_string()}</td>
+                            <td>{from}</td>
+                            <td class="mono">{entry.version}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
     }
 }

@@ -2,7 +2,7 @@ use super::config::{Config, ConfigError, SecuritySettings};
 use super::db::{self, DatabaseError, Pool};
 use super::guard::guard_changes;
 use super::log_in_limits::LogInLimiter;
-use super::request::SessionLifetime;
+use super::request::SessionLimits;
 use super::seed;
 use crate::app::{App, shell};
 use crate::error::AppError;
@@ -69,11 +69,12 @@ pub async fn build_router(
         .with_expiry(Expiry::OnInactivity(idle_limit));
 
     let limiter = Arc::new(LogInLimiter::new(security.log_in_limits));
-    let lifetime = SessionLifetime(security.session_lifetime);
+    let session_limits =
+        SessionLimits { idle_limit: security.session_idle_limit, lifetime: security.session_lifetime };
     let provide_request_context = move || {
         provide_context(pool.clone());
         provide_context(limiter.clone());
-        provide_context(lifetime);
+        provide_context(session_limits);
     };
     let routes = route_list();
     Ok(Router::new()

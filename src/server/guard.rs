@@ -1,5 +1,6 @@
 //! Checks every request passes before anything can act on it: requests that change state must
-//! come from the portal's own pages (cross-site request forgery) and must be small.
+//! come from the portal's own pages (cross-site request forgery), must be small, and must be
+//! text: every body the portal accepts is UTF-8 (forms, JSON).
 
 use super::config::{PublicOrigin, SecuritySettings};
 use crate::error::AppError;
@@ -40,7 +41,10 @@ pub async fn guard_changes(
     }
     // Read up to the cap here, so a body without a length cannot grow past it either.
     match axum::body::to_bytes(body, settings.max_request_body_bytes).await {
-        Ok(bytes) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+        Ok(bytes) if std::str::from_utf8(&bytes).is_ok() => {
+            next.run(Request::from_parts(parts, Body::from(bytes))).await
+        }
+        Ok(_) => refusal(AppError::BadRequest),
         Err(_) => refusal(AppError::TooLarge),
     }
 }

@@ -18,11 +18,15 @@ use tower_sessions::Session;
 
 const ACCOUNT_ID_KEY: &str = "account_id";
 const SIGNED_IN_AT_KEY: &str = "signed_in_at";
+const LAST_SEEN_KEY: &str = "last_seen";
 
-/// How long a session may stay signed in after log-in, however busy (the idle limit is the
-/// session layer's).
+/// How long a session stays signed in: `idle_limit` after its last request (the session layer
+/// expires it), and `lifetime` after log-in however busy (checked here).
 #[derive(Clone, Copy, Debug)]
-pub struct SessionLifetime(pub Duration);
+pub struct SessionLimits {
+    pub idle_limit: Duration,
+    pub lifetime: Duration,
+}
 
 pub fn pool() -> Result<Pool, AppError> {
     use_context::<Pool>().ok_or_else(|| AppError::internal("request", "no database pool in context"))
@@ -51,17 +55,29 @@ pub async fn signed_in_account_id() -> Result<Option<i64>, AppError> {
     let Some(account_id) = session.get::<i64>(ACCOUNT_ID_KEY).await.map_err(read)? else {
         return Ok(None);
     };
-    let lifetime = use_context::<SessionLifetime>()
-        .ok_or_else(|| AppError::internal("request", "no session lifetime in context"))?;
+    let limits = use_context::<SessionLimits>()
+        .ok_or_else(|| AppError::internal("request", "no session limits in context"))?;
+    let now = Timestamp::now().unix_seconds();
     let signed_in_at = session.get::<i64>(SIGNED_IN_AT_KEY).await.map_err(read)?;
-    let age = signed_in_at.map(|at| Timestamp::now().unix_seconds().saturating_sub(at));
-    match age {
-        Some(age) if age >= 0 && (age as u64) < lifetime.0.as_secs() => Ok(Some(account_id)),
-        _ => {
-            sign_out().await?;
-            Ok(None)
-        }
+    let within_lifetime = signed_in_at
+        .map(|at| now.saturating_sub(at))
+        .is_some_and(|age| age >= 0 && (age as u64) < limits.lifetime.as_secs());
+    if !within_lifetime {
+        sign_out().await?;
+        return Ok(None);
     }
+    // The session layer pushes the idle expiry back only when the session changes. Changing it
+    // on every request would write to the database for every page; once per 1/30 of the idle
+    // limit keeps the limit within a minute (of 30) at a small fraction of the writes.
+    let touch_every = (limits.idle_limit.as_secs() / 30) as i64;
+    let last_seen = session.get::<i64>(LAST_SEEN_KEY).await.map_err(read)?;
+    if last_seen.is_none_or(|seen| now.saturating_sub(seen) >= touch_every) {
+        session
+            .insert(LAST_SEEN_KEY, now)
+            .await
+            .map_err(|error| AppError::internal("could not write the session", error))?;
+    }
+    Ok(Some(account_id))
 }
 
 /// The signed-in account, or [`AppError::Unauthenticated`]: the gate of every customer action.

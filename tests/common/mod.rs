@@ -24,7 +24,7 @@ pub struct TestPortal {
     pub router: Router,
     pub database_url: String,
     pub pool: db::Pool,
-    _folder: TempDir,
+    pub _folder: TempDir,
 }
 
 const REQUEST_TIME_LIMIT: Duration = Duration::from_secs(10);
