@@ -6,6 +6,8 @@ mod email;
 mod integration;
 mod origin;
 mod password;
+#[cfg(test)]
+mod properties;
 mod timestamp;
 
 pub use domain_name::{DomainName, DomainNameError};
