@@ -79,7 +79,7 @@ test("a custom domain used by any customer's resource cannot be used again", asy
   await other.close();
 });
 
-test("the settings page is divided into General and Content", async ({ page }) => {
+test("the settings page is divided into General, Content and History", async ({ page }) => {
   await signUp(page);
   const domain = await createResource(page, "Static assets only", "[2001:db8::1]:8443");
   await page.goto("/cdn");
@@ -87,7 +87,7 @@ test("the settings page is divided into General and Content", async ({ page }) =
 
   await expect(page.getByRole("heading", { level: 1, name: domain })).toBeVisible();
   const sections = page.getByRole("navigation", { name: "Settings sections" });
-  await expect(sections.getByRole("link")).toHaveText(["General", "Content"]);
+  await expect(sections.getByRole("link")).toHaveText(["General", "Content", "History"]);
   await expect(sections.getByRole("link", { name: "General" })).toHaveAttribute("aria-current", "page");
 
   const general = page.getByRole("region", { name: "General" });

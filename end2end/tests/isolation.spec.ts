@@ -36,10 +36,11 @@ test("a save sent with another customer's resource id changes nothing", async ({
 
   const stranger = await browser.newPage();
   await signUp(stranger);
-  // The stranger's own session, a hand-made request: exactly what a hostile customer can send.
+  // The stranger's own session, a hand-made request: exactly what a hostile customer can send
+  // (a script can name the portal as its Origin; only a browser on another site cannot).
   const forged = await stranger.request.post("/api/save_content_settings", {
-    form: { resource_id: resourceId },
-    headers: { Accept: "application/json" },
+    form: { resource_id: resourceId, version: "1" },
+    headers: { Accept: "application/json", Origin: new URL(page.url()).origin },
   });
   expect(forged.status()).toBe(404);
   expect(await forged.text()).toContain("NotFound");
