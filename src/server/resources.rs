@@ -522,4 +522,29 @@ mod tests {
             assert!(!get(&pool, owner.account_id, id).await.unwrap().websockets);
         }
     }
+
+    /// A save that starts while another writer holds the lock waits for it, then judges by what
+    /// that writer committed. Begun as a plain (deferred) transaction, it would read the old
+    /// version first and then fail to write ("database is locked"): a 500 instead of a notice.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_save_waits_for_another_writer_and_then_sees_its_change() {
+        let (pool, _guard) = fresh_database().await;
+        let owner = account(&pool, "ada@example.com").await;
+        let id = create(&pool, &owner, &new_resource("cdn.example.com", Integration::EntireWebsite)).await.unwrap().id;
+
+        let mut other = pool.begin_with("BEGIN IMMEDIATE").await.unwrap();
+        record(&mut other, &owner, id, 2, Timestamp::now(), Change::WebsocketsSwitched { from: true, to: false }).await.unwrap();
+        sqlx::query("UPDATE cdn_resources SET websockets = 0, version = 2 WHERE id = $1").bind(id).execute(&mut *other).await.unwrap();
+        let save = tokio::spawn({
+            let (pool, owner) = (pool.clone(), owner.clone());
+            async move { set_websockets(&pool, &owner, id, 1, false, Timestamp::now()).await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        other.commit().await.unwrap();
+
+        match save.await.unwrap() {
+            Err(AppError::Conflict(current)) => assert_eq!((current.version, current.websockets), (2, false)),
+            other => panic!("expected a conflict with version 2, got {other:?}"),
+        }
+    }
 }
