@@ -117,16 +117,17 @@ impl Config {
         if !database_url.starts_with("sqlite:") {
             return Err(ConfigError::UnsupportedDatabase(database_url));
         }
-        let seed_demo = flag("SEED_DEMO")?;
+        let seed_demo = flag(&env, "SEED_DEMO")?;
         let leptos = leptos::config::get_configuration(None)
             .map_err(|error| ConfigError::Leptos(error.to_string()))?
             .leptos_options;
-        Ok(Self { database_url, seed_demo, security: SecuritySettings::from_env()?, leptos })
+        Ok(Self { database_url, seed_demo, security: SecuritySettings::from_vars(env)?, leptos })
     }
 }
 
 impl SecuritySettings {
-    fn from_env() -> Result<Self, ConfigError> {
+    /// Reads the settings from `vars`, the environment in production (a parameter for tests).
+    fn from_vars(env: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let production = match env("PORTAL_ENV").as_deref() {
             None | Some("development") => false,
             Some("production") => true,
@@ -139,9 +140,10 @@ impl SecuritySettings {
         }
         let defaults = Self::default();
         let minutes = |name, default: Duration, max| {
-            Ok::<_, ConfigError>(number(name, max)?.map_or(default, |n| Duration::from_secs(n * 60)))
+            Ok::<_, ConfigError>(number(&env, name, max)?.map_or(default, |n| Duration::from_secs(n * 60)))
         };
-        let count = |name, default: u32| Ok::<_, ConfigError>(number(name, 1_000_000)?.map_or(default, |n| n as u32));
+        let count =
+            |name, default: u32| Ok::<_, ConfigError>(number(&env, name, 1_000_000)?.map_or(default, |n| n as u32));
         Ok(Self {
             public_origin,
             secure_cookies: https,
@@ -164,7 +166,7 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|value| !value.is_empty())
 }
 
-fn flag(name: &'static str) -> Result<bool, ConfigError> {
+fn flag(env: impl Fn(&str) -> Option<String>, name: &'static str) -> Result<bool, ConfigError> {
     match env(name).as_deref() {
         None | Some("false") | Some("0") => Ok(false),
         Some("true") | Some("1") => Ok(true),
@@ -172,7 +174,7 @@ fn flag(name: &'static str) -> Result<bool, ConfigError> {
     }
 }
 
-fn number(name: &'static str, max: u64) -> Result<Option<u64>, ConfigError> {
+fn number(env: impl Fn(&str) -> Option<String>, name: &'static str, max: u64) -> Result<Option<u64>, ConfigError> {
     env(name)
         .map(|value| match value.parse::<u64>() {
             Ok(n) if (1..=max).contains(&n) => Ok(n),
@@ -183,7 +185,52 @@ fn number(name: &'static str, max: u64) -> Result<Option<u64>, ConfigError> {
 
 #[cfg(test)]
 mod tests {
-    use super::PublicOrigin;
+    use super::*;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<SecuritySettings, ConfigError> {
+        SecuritySettings::from_vars(|name| vars.iter().find(|(key, _)| *key == name).map(|(_, value)| value.to_string()))
+    }
+
+    #[test]
+    fn development_defaults_work_over_plain_http() {
+        let defaults = settings(&[]).unwrap();
+        assert!(!defaults.secure_cookies);
+        assert_eq!(defaults.public_origin, None);
+        assert_eq!(defaults.session_idle_limit, Duration::from_secs(30 * 60));
+        assert_eq!(defaults.session_lifetime, Duration::from_secs(12 * 60 * 60));
+        assert_eq!((defaults.log_in_limits.per_account, defaults.log_in_limits.per_client_address), (5, 20));
+    }
+
+    #[test]
+    fn https_or_production_means_secure_cookies_and_production_insists_on_https() {
+        let https = settings(&[("PORTAL_PUBLIC_URL", "https://portal.example.com")]).unwrap();
+        assert!(https.secure_cookies);
+        let production = settings(&[("PORTAL_ENV", "production"), ("PORTAL_PUBLIC_URL", "https://portal.example.com")]).unwrap();
+        assert!(production.secure_cookies);
+        assert!(matches!(settings(&[("PORTAL_ENV", "production")]), Err(ConfigError::ProductionNeedsHttps)));
+        assert!(matches!(
+            settings(&[("PORTAL_ENV", "production"), ("PORTAL_PUBLIC_URL", "http://portal.example.com")]),
+            Err(ConfigError::ProductionNeedsHttps)
+        ));
+        assert!(!settings(&[("PORTAL_PUBLIC_URL", "http://127.0.0.1:3000")]).unwrap().secure_cookies);
+    }
+
+    #[test]
+    fn limits_are_configurable_and_nonsense_is_refused() {
+        let custom = settings(&[
+            ("SESSION_IDLE_MINUTES", "5"),
+            ("SESSION_LIFETIME_MINUTES", "60"),
+            ("LOG_IN_ATTEMPTS_PER_ACCOUNT", "3"),
+            ("LOG_IN_ATTEMPTS_PER_CLIENT_ADDRESS", "50"),
+        ])
+        .unwrap();
+        assert_eq!(custom.session_idle_limit, Duration::from_secs(300));
+        assert_eq!(custom.session_lifetime, Duration::from_secs(3600));
+        assert_eq!((custom.log_in_limits.per_account, custom.log_in_limits.per_client_address), (3, 50));
+        for (name, value) in [("SESSION_IDLE_MINUTES", "0"), ("SESSION_LIFETIME_MINUTES", "12h"), ("LOG_IN_ATTEMPTS_PER_ACCOUNT", "-1"), ("PORTAL_ENV", "prod")] {
+            assert!(settings(&[(name, value)]).is_err(), "{name}={value}");
+        }
+    }
 
     #[test]
     fn a_public_url_becomes_the_origin_browsers_send() {
