@@ -240,13 +240,13 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
     let before = everything(&portal).await;
 
     let cases: Vec<(&str, Vec<u8>, StatusCode)> = vec![
-        ("save_content_settings", format!("resource_id=abc&version=1").into_bytes(), StatusCode::BAD_REQUEST),
+        ("save_content_settings", b"resource_id=abc&version=1".to_vec(), StatusCode::BAD_REQUEST),
         ("save_content_settings", format!("resource_id={id}").into_bytes(), StatusCode::BAD_REQUEST),
         ("save_content_settings", format!("resource_id={id}&version=one").into_bytes(), StatusCode::BAD_REQUEST),
         ("save_content_settings", b"resource_id=99999999999999999999999&version=1".to_vec(), StatusCode::BAD_REQUEST),
         ("save_content_settings", format!("resource_id={id}&version=1&websockets=off").into_bytes(), StatusCode::UNPROCESSABLE_ENTITY),
         ("save_content_settings", format!("resource_id={}&version=1", id + 100).into_bytes(), StatusCode::NOT_FOUND),
-        ("save_content_settings", format!("resource_id=-1&version=1").into_bytes(), StatusCode::NOT_FOUND),
+        ("save_content_settings", b"resource_id=-1&version=1".to_vec(), StatusCode::NOT_FOUND),
         ("save_content_settings", format!("resource_id={others}&version=1").into_bytes(), StatusCode::NOT_FOUND),
         ("save_content_settings", format!("resource_id={id}&version=0").into_bytes(), StatusCode::CONFLICT),
         ("get_resource", b"id=%FF%FE".to_vec(), StatusCode::BAD_REQUEST),

@@ -117,7 +117,7 @@ impl Config {
         if !database_url.starts_with("sqlite:") {
             return Err(ConfigError::UnsupportedDatabase(database_url));
         }
-        let seed_demo = flag(&env, "SEED_DEMO")?;
+        let seed_demo = flag(env, "SEED_DEMO")?;
         let leptos = leptos::config::get_configuration(None)
             .map_err(|error| ConfigError::Leptos(error.to_string()))?
             .leptos_options;

@@ -52,3 +52,48 @@ pub(crate) mod testing {
         (connect(&url).await.expect("fresh database"), folder)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database that customers used before versions and history existed keeps its data, and
+    /// each resource's history starts with its creation.
+    #[tokio::test]
+    async fn resources_from_before_the_history_get_their_creation_on_record() {
+        let folder = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", folder.path().join("old.db").display());
+        let options = SqliteConnectOptions::from_str(&url).unwrap().create_if_missing(true).foreign_keys(true);
+        let pool = SqlitePoolOptions::new().connect_with(options).await.unwrap();
+        let first_only = Migrator {
+            migrations: MIGRATOR.migrations[..1].to_vec().into(),
+            ignore_missing: false,
+            locking: true,
+            no_tx: false,
+        };
+        first_only.run(&pool).await.unwrap();
+        sqlx::query("INSERT INTO accounts (id, email, password_hash, created_at) VALUES (1, 'ada@example.com', 'x', 10)")
+            .execute(&pool)
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO cdn_resources (account_id, custom_domain, origin, integration, websockets, created_at, updated_at) \
+             VALUES (1, 'a.example.com', 'o.example.com', 'entire_website', 0, 20, 30)",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+
+        let pool = connect(&url).await.unwrap();
+        let (version,): (i64,) = sqlx::query_as("SELECT version FROM cdn_resources").fetch_one(&pool).await.unwrap();
+        assert_eq!(version, 1);
+        let record: (i64, i64, String, Option<String>, String) =
+            sqlx::query_as("SELECT version, changed_at, action, old_value, new_value FROM resource_changes")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        assert_eq!(record, (1, 20, "created".to_owned(), None, "off".to_owned()));
+    }
+}
+
