@@ -1,0 +1,159 @@
+//! The CDN edge: the reverse proxy that customers' visitors connect to. It routes each request by
+//! its host to the resource's origin and obeys the resource's settings as saved in the portal,
+//! which it follows through the portal's configuration feed.
+
+pub mod feed;
+pub mod metrics;
+pub mod proxy;
+pub mod routes;
+pub mod settings;
+pub mod tunnel;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use metrics::Metrics;
+use proxy::Proxy;
+use routes::RouteTable;
+use settings::Settings;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// A visitor has this long to send a request's head, so that idle connections cannot pile up.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("could not listen on {addr}: {source}")]
+    Listen { addr: SocketAddr, source: std::io::Error },
+}
+
+/// An edge at work. Dropping it stops accepting connections and following the portal.
+pub struct RunningEdge {
+    pub addr: SocketAddr,
+    pub admin_addr: SocketAddr,
+    routes: watch::Receiver<Arc<RouteTable>>,
+    metrics: Arc<Metrics>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl RunningEdge {
+    /// The version of the portal's configuration in use.
+    pub fn config_version(&self) -> u64 {
+        self.routes.borrow().version()
+    }
+
+    /// Waits until the configuration in use is at least `version`.
+    pub async fn applied(&self, version: u64) {
+        let mut routes = self.routes.clone();
+        let _ = routes.wait_for(|table| table.version() >= version).await;
+    }
+
+    pub fn metrics(&self) -> String {
+        self.metrics.render()
+    }
+}
+
+impl Drop for RunningEdge {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+/// Starts from the configuration saved by the last run (if any), so that visitors are served
+/// even while the portal is unreachable, and follows the portal from then on.
+pub async fn start(settings: Settings) -> Result<RunningEdge, StartError> {
+    let bind = |addr: SocketAddr| async move {
+        TcpListener::bind(addr).await.map_err(|source| StartError::Listen { addr, source })
+    };
+    let listener = bind(settings.listen).await?;
+    let admin_listener = bind(settings.admin_listen).await?;
+    let addr = listener.local_addr().map_err(|source| StartError::Listen { addr: settings.listen, source })?;
+    let admin_addr = admin_listener.local_addr().map_err(|source| StartError::Listen { addr: settings.admin_listen, source })?;
+
+    let metrics = Arc::new(Metrics::default());
+    let saved = feed::load(&settings.state_file).await;
+    if let Some(saved) = &saved {
+        tracing::info!(version = saved.version(), resources = saved.len(), "starting from the saved configuration");
+        metrics.config_applied(saved.version());
+    }
+    let (routes_sender, routes) = watch::channel(Arc::new(saved.unwrap_or_default()));
+    let proxy = Arc::new(Proxy::new(routes.clone(), metrics.clone(), settings.timeouts));
+    let follower = feed::Follower::new(settings.feed.clone(), routes_sender, metrics.clone(), settings.state_file.clone());
+    let tasks = vec![
+        tokio::spawn(serve_visitors(listener, proxy)),
+        tokio::spawn(serve_admin(admin_listener, metrics.clone(), routes.clone())),
+        tokio::spawn(follower.run()),
+    ];
+    Ok(RunningEdge { addr, admin_addr, routes, metrics, tasks })
+}
+
+async fn serve_visitors(listener: TcpListener, proxy: Arc<Proxy>) {
+    loop {
+        let (stream, visitor) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                // Out of file descriptors, typically: wait rather than spin.
+                tracing::warn!(%error, "could not accept a connection");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let proxy = proxy.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |request| proxy.clone().handle(visitor, request));
+            let connection = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT)
+                .serve_connection(TokioIo::new(stream), service)
+                .with_upgrades();
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, %visitor, "visitor connection ended with an error");
+            }
+        });
+    }
+}
+
+async fn serve_admin(listener: TcpListener, metrics: Arc<Metrics>, routes: watch::Receiver<Arc<RouteTable>>) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else { continue };
+        let (metrics, routes) = (metrics.clone(), routes.clone());
+        tokio::spawn(async move {
+            let service = service_fn(move |request: Request<Incoming>| {
+                let answer = match request.uri().path() {
+                    "/metrics" => text(StatusCode::OK, "text/plain; version=0.0.4", metrics.render()),
+                    "/healthz" => {
+                        let version = routes.borrow().version();
+                        if version > 0 || !routes.borrow().is_empty() {
+                            text(StatusCode::OK, "text/plain", format!("ok: configuration version {version}\n"))
+                        } else {
+                            text(StatusCode::SERVICE_UNAVAILABLE, "text/plain", "no configuration yet\n".to_owned())
+                        }
+                    }
+                    _ => text(StatusCode::NOT_FOUND, "text/plain", "not found\n".to_owned()),
+                };
+                async move { Ok::<_, Infallible>(answer) }
+            });
+            let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+        });
+    }
+}
+
+fn text(status: StatusCode, content_type: &'static str, body: String) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    response.headers_mut().insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static(content_type));
+    response
+}

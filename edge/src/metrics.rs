@@ -1,0 +1,168 @@
+//! Counters the edge keeps of its work, rendered in Prometheus' text format on the admin address.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum UpgradeOutcome {
+    /// The origin answered 101 and a tunnel was opened.
+    Accepted,
+    /// WebSockets are off for the resource; the origin was not contacted.
+    Refused,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum OriginError {
+    /// Refused, unreachable, or no connection within the connect timeout.
+    Connect,
+    /// Connected, but no answer within the response timeout.
+    Timeout,
+    /// Anything else, such as a malformed answer or a connection cut mid-answer.
+    Other,
+}
+
+#[derive(Default)]
+pub struct Metrics {
+    requests: AtomicU64,
+    upgrades: Mutex<BTreeMap<(String, UpgradeOutcome), u64>>,
+    open_tunnels: AtomicI64,
+    bytes_to_origin: AtomicU64,
+    bytes_to_visitor: AtomicU64,
+    origin_errors: Mutex<BTreeMap<OriginError, u64>>,
+    config_version: AtomicU64,
+}
+
+impl Metrics {
+    pub fn request(&self) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn upgrade(&self, domain: &str, outcome: UpgradeOutcome) {
+        let mut upgrades = self.upgrades.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        *upgrades.entry((domain.to_owned(), outcome)).or_default() += 1;
+    }
+
+    pub fn origin_error(&self, kind: OriginError) {
+        let mut errors = self.origin_errors.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        *errors.entry(kind).or_default() += 1;
+    }
+
+    /// Counts a tunnel as open until the returned guard is dropped.
+    pub fn tunnel_opened(&self) -> OpenTunnel<'_> {
+        self.open_tunnels.fetch_add(1, Ordering::Relaxed);
+        OpenTunnel(self)
+    }
+
+    pub fn relayed_to_origin(&self, bytes: usize) {
+        self.bytes_to_origin.fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+
+    pub fn relayed_to_visitor(&self, bytes: usize) {
+        self.bytes_to_visitor.fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+
+    pub fn config_applied(&self, version: u64) {
+        self.config_version.store(version, Ordering::Relaxed);
+    }
+
+    pub fn open_tunnels(&self) -> i64 {
+        self.open_tunnels.load(Ordering::Relaxed)
+    }
+
+    /// Everything, in the Prometheus text exposition format (version 0.0.4).
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let metric = |out: &mut String, name: &str, kind: &str, help: &str| {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        };
+        metric(&mut out, "cdn_edge_requests_total", "counter", "Requests received from visitors.");
+        let _ = writeln!(out, "cdn_edge_requests_total {}", self.requests.load(Ordering::Relaxed));
+
+        metric(&mut out, "cdn_edge_websocket_upgrades_total", "counter", "WebSocket upgrade requests by resource and outcome.");
+        for ((domain, outcome), count) in self.upgrades.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+            let outcome = match outcome {
+                UpgradeOutcome::Accepted => "accepted",
+                UpgradeOutcome::Refused => "refused",
+            };
+            let _ = writeln!(
+                out,
+                "cdn_edge_websocket_upgrades_total{{resource=\"{}\",outcome=\"{outcome}\"}} {count}",
+                escape(domain)
+            );
+        }
+
+        metric(&mut out, "cdn_edge_open_tunnels", "gauge", "WebSocket tunnels open now.");
+        let _ = writeln!(out, "cdn_edge_open_tunnels {}", self.open_tunnels());
+
+        metric(&mut out, "cdn_edge_relayed_bytes_total", "counter", "Bytes relayed through WebSocket tunnels, by direction.");
+        let _ = writeln!(
+            out,
+            "cdn_edge_relayed_bytes_total{{direction=\"to_origin\"}} {}\ncdn_edge_relayed_bytes_total{{direction=\"to_visitor\"}} {}",
+            self.bytes_to_origin.load(Ordering::Relaxed),
+            self.bytes_to_visitor.load(Ordering::Relaxed),
+        );
+
+        metric(&mut out, "cdn_edge_origin_errors_total", "counter", "Failed requests to origins, by kind.");
+        let errors = self.origin_errors.lock().unwrap_or_else(|p| p.into_inner());
+        for (kind, name) in [(OriginError::Connect, "connect"), (OriginError::Timeout, "timeout"), (OriginError::Other, "other")] {
+            let _ = writeln!(out, "cdn_edge_origin_errors_total{{kind=\"{name}\"}} {}", errors.get(&kind).copied().unwrap_or(0));
+        }
+
+        metric(&mut out, "cdn_edge_config_version", "gauge", "Version of the portal configuration in use.");
+        let _ = writeln!(out, "cdn_edge_config_version {}", self.config_version.load(Ordering::Relaxed));
+        out
+    }
+}
+
+pub struct OpenTunnel<'a>(&'a Metrics);
+
+impl Drop for OpenTunnel<'_> {
+    fn drop(&mut self) {
+        self.0.open_tunnels.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Label values are quoted; a backslash, quote or line break inside must be escaped.
+fn escape(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_every_family_with_its_labels() {
+        let metrics = Metrics::default();
+        metrics.request();
+        metrics.upgrade("www.example.com", UpgradeOutcome::Accepted);
+        metrics.upgrade("www.example.com", UpgradeOutcome::Accepted);
+        metrics.upgrade("static.example.com", UpgradeOutcome::Refused);
+        metrics.origin_error(OriginError::Timeout);
+        metrics.relayed_to_origin(10);
+        metrics.relayed_to_visitor(32);
+        metrics.config_applied(7);
+        let tunnel = metrics.tunnel_opened();
+
+        let text = metrics.render();
+        for line in [
+            "cdn_edge_requests_total 1",
+            "cdn_edge_websocket_upgrades_total{resource=\"www.example.com\",outcome=\"accepted\"} 2",
+            "cdn_edge_websocket_upgrades_total{resource=\"static.example.com\",outcome=\"refused\"} 1",
+            "cdn_edge_open_tunnels 1",
+            "cdn_edge_relayed_bytes_total{direction=\"to_origin\"} 10",
+            "cdn_edge_relayed_bytes_total{direction=\"to_visitor\"} 32",
+            "cdn_edge_origin_errors_total{kind=\"timeout\"} 1",
+            "cdn_edge_origin_errors_total{kind=\"connect\"} 0",
+            "cdn_edge_config_version 7",
+            "# TYPE cdn_edge_open_tunnels gauge",
+        ] {
+            assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
+        }
+        drop(tunnel);
+        assert!(metrics.render().lines().any(|l| l == "cdn_edge_open_tunnels 0"));
+        assert_eq!(escape("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+    }
+}

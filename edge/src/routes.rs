@@ -1,0 +1,200 @@
+//! Which origin serves which custom domain, and whether it takes WebSockets: the edge's copy of
+//! the portal's settings. A table is never changed in place; each update from the portal builds
+//! a whole new table, checked before it replaces the old one, so that no request ever sees a
+//! half-applied configuration.
+
+use hyper::http::uri::Authority;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// What the edge needs to know of one CDN resource.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceRoute {
+    pub id: i64,
+    /// The custom domain, lower case, without a trailing dot.
+    pub domain: String,
+    /// `host[:port]` of the origin; port 80 when absent.
+    pub origin: String,
+    pub websockets: bool,
+}
+
+/// One message of the portal's configuration feed, and the edge's saved state on disk.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigUpdate {
+    /// The portal's configuration version once this update is applied.
+    pub version: u64,
+    /// True for a whole snapshot, which replaces everything; false for the resources changed
+    /// since the version the edge asked from.
+    pub full: bool,
+    pub resources: Vec<ResourceRoute>,
+    /// Ids of resources that no longer exist.
+    #[serde(default)]
+    pub removed: Vec<i64>,
+}
+
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidUpdate {
+    #[error("resource {id}: {domain:?} is not a lower-case host name")]
+    Domain { id: i64, domain: String },
+    #[error("resource {id}: origin {origin:?} is not host[:port]")]
+    Origin { id: i64, origin: String },
+    #[error("resource {id} and resource {other} both claim {domain}")]
+    DuplicateDomain { id: i64, other: i64, domain: String },
+    #[error("a change from version {from} cannot follow version {to}")]
+    OutOfOrder { from: u64, to: u64 },
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct RouteTable {
+    version: u64,
+    by_id: HashMap<i64, Arc<ResourceRoute>>,
+    by_domain: HashMap<String, Arc<ResourceRoute>>,
+}
+
+impl RouteTable {
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+
+    /// The resource for a request's `Host` header, in any case, with or without port.
+    pub fn route(&self, host: &str) -> Option<&Arc<ResourceRoute>> {
+        self.by_domain.get(&normalize_host(host)?)
+    }
+
+    /// The table after `update`, or why the update cannot be applied (then nothing changes).
+    pub fn apply(&self, update: &ConfigUpdate) -> Result<RouteTable, InvalidUpdate> {
+        if !update.full && update.version < self.version {
+            return Err(InvalidUpdate::OutOfOrder { from: update.version, to: self.version });
+        }
+        let mut by_id = if update.full { HashMap::new() } else { self.by_id.clone() };
+        for id in &update.removed {
+            by_id.remove(id);
+        }
+        for resource in &update.resources {
+            check(resource)?;
+            by_id.insert(resource.id, Arc::new(resource.clone()));
+        }
+        let mut by_domain = HashMap::with_capacity(by_id.len());
+        for resource in by_id.values() {
+            if let Some(other) = by_domain.insert(resource.domain.clone(), resource.clone()) {
+                return Err(InvalidUpdate::DuplicateDomain {
+                    id: resource.id,
+                    other: other.id,
+                    domain: resource.domain.clone(),
+                });
+            }
+        }
+        Ok(RouteTable { version: update.version, by_id, by_domain })
+    }
+
+    /// The whole table as one snapshot, to be saved and loaded again.
+    pub fn snapshot(&self) -> ConfigUpdate {
+        let mut resources: Vec<ResourceRoute> = self.by_id.values().map(|route| (**route).clone()).collect();
+        resources.sort_by_key(|route| route.id);
+        ConfigUpdate { version: self.version, full: true, resources, removed: Vec::new() }
+    }
+}
+
+fn check(resource: &ResourceRoute) -> Result<(), InvalidUpdate> {
+    let domain_ok = !resource.domain.is_empty()
+        && resource.domain.len() <= 253
+        && resource.domain.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        && !resource.domain.starts_with('.')
+        && !resource.domain.ends_with('.');
+    if !domain_ok {
+        return Err(InvalidUpdate::Domain { id: resource.id, domain: resource.domain.clone() });
+    }
+    match resource.origin.parse::<Authority>() {
+        Ok(authority) if !authority.host().is_empty() && !authority.as_str().contains('@') => Ok(()),
+        _ => Err(InvalidUpdate::Origin { id: resource.id, origin: resource.origin.clone() }),
+    }
+}
+
+/// `Host` header to table key: the port and a trailing dot dropped, lower case. `None` for
+/// anything that is not a host name (an IP address never names a resource either).
+pub fn normalize_host(host: &str) -> Option<String> {
+    if host.starts_with('[') {
+        return None;
+    }
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        Some(_) => return None,
+        None => host,
+    };
+    let name = name.strip_suffix('.').unwrap_or(name);
+    (!name.is_empty()).then(|| name.to_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn route(id: i64, domain: &str, websockets: bool) -> ResourceRoute {
+        ResourceRoute { id, domain: domain.into(), origin: "127.0.0.1:8090".into(), websockets }
+    }
+
+    fn full(version: u64, resources: Vec<ResourceRoute>) -> ConfigUpdate {
+        ConfigUpdate { version, full: true, resources, removed: vec![] }
+    }
+
+    #[test]
+    fn hosts_are_matched_without_port_case_or_trailing_dot() {
+        let table = RouteTable::default().apply(&full(1, vec![route(1, "www.example.com", true)])).unwrap();
+        for host in ["www.example.com", "WWW.Example.COM", "www.example.com:8080", "www.example.com."] {
+            assert_eq!(table.route(host).map(|r| r.id), Some(1), "{host}");
+        }
+        for host in ["example.com", "www.example.com.evil", "[::1]:80", "www.example.com:x", ""] {
+            assert!(table.route(host).is_none(), "{host}");
+        }
+    }
+
+    #[test]
+    fn a_change_replaces_its_resource_and_keeps_the_others() {
+        let table = RouteTable::default()
+            .apply(&full(3, vec![route(1, "a.example.com", true), route(2, "b.example.com", false)]))
+            .unwrap();
+        let changed = table
+            .apply(&ConfigUpdate { version: 4, full: false, resources: vec![route(1, "a.example.com", false)], removed: vec![] })
+            .unwrap();
+        assert_eq!(changed.version(), 4);
+        assert!(!changed.route("a.example.com").unwrap().websockets);
+        assert!(table.route("a.example.com").unwrap().websockets, "the old table is untouched");
+        assert_eq!(changed.route("b.example.com").unwrap().id, 2);
+
+        let removed = changed.apply(&ConfigUpdate { version: 5, full: false, resources: vec![], removed: vec![2] }).unwrap();
+        assert!(removed.route("b.example.com").is_none());
+        assert_eq!(removed.len(), 1);
+    }
+
+    #[test]
+    fn a_snapshot_replaces_everything() {
+        let table = RouteTable::default().apply(&full(3, vec![route(1, "a.example.com", true)])).unwrap();
+        let replaced = table.apply(&full(1, vec![route(9, "z.example.com", true)])).unwrap();
+        assert!(replaced.route("a.example.com").is_none());
+        assert_eq!(replaced.version(), 1, "a snapshot may go back, when the portal's data was replaced");
+        assert_eq!(RouteTable::default().apply(&replaced.snapshot()).unwrap().snapshot(), replaced.snapshot());
+    }
+
+    #[test]
+    fn a_bad_update_is_refused_whole() {
+        let table = RouteTable::default().apply(&full(3, vec![route(1, "a.example.com", true)])).unwrap();
+        let bad_origin = ResourceRoute { origin: "http://x/y".into(), ..route(2, "b.example.com", true) };
+        let update = ConfigUpdate { version: 4, full: false, resources: vec![route(1, "a.example.com", false), bad_origin], removed: vec![] };
+        assert!(matches!(table.apply(&update), Err(InvalidUpdate::Origin { id: 2, .. })));
+        let upper = ConfigUpdate { version: 4, full: false, resources: vec![route(2, "B.example.com", true)], removed: vec![] };
+        assert!(matches!(table.apply(&upper), Err(InvalidUpdate::Domain { .. })));
+        let twice = full(4, vec![route(1, "a.example.com", true), route(2, "a.example.com", true)]);
+        assert!(matches!(table.apply(&twice), Err(InvalidUpdate::DuplicateDomain { .. })));
+        let stale = ConfigUpdate { version: 2, full: false, resources: vec![], removed: vec![] };
+        assert!(matches!(table.apply(&stale), Err(InvalidUpdate::OutOfOrder { .. })));
+    }
+}

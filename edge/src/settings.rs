@@ -1,0 +1,134 @@
+//! The edge's settings, from the environment, with defaults for a portal and an edge on one machine.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Where visitors connect.
+    pub listen: SocketAddr,
+    /// Where `/metrics` and `/healthz` are served; keep it off the public network.
+    pub admin_listen: SocketAddr,
+    pub feed: FeedSettings,
+    /// The last configuration applied, to start from when the portal cannot be reached.
+    pub state_file: PathBuf,
+    pub timeouts: Timeouts,
+}
+
+#[derive(Clone, Debug)]
+pub struct FeedSettings {
+    /// The portal's base address, such as `http://127.0.0.1:3000`.
+    pub portal_url: String,
+    /// The secret that the portal and its edges share; never a customer's session.
+    pub token: String,
+    /// This edge's name in the portal's reports.
+    pub edge_id: String,
+    /// How long the portal may hold a request for changes before answering "nothing new".
+    pub long_poll: Duration,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Timeouts {
+    /// To open a connection to an origin; past it, 502.
+    pub connect: Duration,
+    /// For an origin's answer (response head, or the handshake's answer); past it, 504.
+    pub response: Duration,
+    /// A tunnel with no byte in either direction for this long is closed.
+    pub tunnel_idle: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self { connect: Duration::from_secs(5), response: Duration::from_secs(30), tunnel_idle: Duration::from_secs(100) }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("{name} must be an address such as 127.0.0.1:8080, got {value:?}")]
+    Address { name: &'static str, value: String },
+    #[error("{name} must be a whole number of milliseconds from 1, got {value:?}")]
+    Millis { name: &'static str, value: String },
+    #[error("EDGE_PORTAL_URL must start with http://, got {0:?}")]
+    PortalUrl(String),
+    #[error("EDGE_FEED_TOKEN must be set to the portal's edge feed token (at least 16 characters)")]
+    Token,
+}
+
+/// At least this long, so that it cannot be guessed.
+pub const MIN_TOKEN_LEN: usize = 16;
+
+impl Settings {
+    pub fn from_env() -> Result<Self, SettingsError> {
+        Self::from_vars(|name| std::env::var(name).ok().filter(|value| !value.is_empty()))
+    }
+
+    pub fn from_vars(env: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+        let address = |name: &'static str, default: &str| {
+            let value = env(name).unwrap_or_else(|| default.to_owned());
+            value.parse::<SocketAddr>().map_err(|_| SettingsError::Address { name, value })
+        };
+        let millis = |name: &'static str, default: Duration| match env(name) {
+            None => Ok(default),
+            Some(value) => match value.parse::<u64>() {
+                Ok(ms) if ms > 0 => Ok(Duration::from_millis(ms)),
+                _ => Err(SettingsError::Millis { name, value }),
+            },
+        };
+        let portal_url = env("EDGE_PORTAL_URL").unwrap_or_else(|| "http://127.0.0.1:3000".to_owned());
+        if !portal_url.starts_with("http://") {
+            return Err(SettingsError::PortalUrl(portal_url));
+        }
+        let token = env("EDGE_FEED_TOKEN").filter(|token| token.len() >= MIN_TOKEN_LEN).ok_or(SettingsError::Token)?;
+        let defaults = Timeouts::default();
+        Ok(Self {
+            listen: address("EDGE_LISTEN", "127.0.0.1:8080")?,
+            admin_listen: address("EDGE_ADMIN_LISTEN", "127.0.0.1:9080")?,
+            feed: FeedSettings {
+                portal_url: portal_url.trim_end_matches('/').to_owned(),
+                token,
+                edge_id: env("EDGE_ID").unwrap_or_else(|| "edge-1".to_owned()),
+                long_poll: millis("EDGE_LONG_POLL_MS", Duration::from_secs(25))?,
+            },
+            state_file: PathBuf::from(env("EDGE_STATE_FILE").unwrap_or_else(|| "data/edge-config.json".to_owned())),
+            timeouts: Timeouts {
+                connect: millis("EDGE_CONNECT_TIMEOUT_MS", defaults.connect)?,
+                response: millis("EDGE_RESPONSE_TIMEOUT_MS", defaults.response)?,
+                tunnel_idle: millis("EDGE_TUNNEL_IDLE_MS", defaults.tunnel_idle)?,
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        Settings::from_vars(|name| vars.iter().find(|(key, _)| *key == name).map(|(_, value)| value.to_string()))
+    }
+
+    #[test]
+    fn defaults_suit_one_machine_and_everything_is_configurable() {
+        let token = ("EDGE_FEED_TOKEN", "0123456789abcdef");
+        let defaults = settings(&[token]).unwrap();
+        assert_eq!(defaults.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(defaults.timeouts.tunnel_idle, Duration::from_secs(100));
+        assert_eq!(defaults.feed.portal_url, "http://127.0.0.1:3000");
+        let custom = settings(&[token, ("EDGE_LISTEN", "0.0.0.0:80"), ("EDGE_TUNNEL_IDLE_MS", "250"), ("EDGE_PORTAL_URL", "http://portal:3000/")]).unwrap();
+        assert_eq!(custom.listen.port(), 80);
+        assert_eq!(custom.timeouts.tunnel_idle, Duration::from_millis(250));
+        assert_eq!(custom.feed.portal_url, "http://portal:3000");
+    }
+
+    #[test]
+    fn nonsense_and_missing_tokens_are_refused() {
+        assert!(matches!(settings(&[]), Err(SettingsError::Token)));
+        assert!(matches!(settings(&[("EDGE_FEED_TOKEN", "short")]), Err(SettingsError::Token)));
+        let token = ("EDGE_FEED_TOKEN", "0123456789abcdef");
+        assert!(settings(&[token, ("EDGE_LISTEN", "localhost")]).is_err());
+        assert!(settings(&[token, ("EDGE_CONNECT_TIMEOUT_MS", "0")]).is_err());
+        assert!(settings(&[token, ("EDGE_PORTAL_URL", "https://portal.example.com")]).is_err());
+    }
+}

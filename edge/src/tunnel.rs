@@ -1,0 +1,143 @@
+//! The byte relay of an upgraded connection: everything the visitor sends goes to the origin and
+//! back, until both sides have finished or the tunnel has been idle too long.
+
+use crate::metrics::Metrics;
+use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::time::Instant;
+
+/// Per direction. Small, because an open tunnel keeps both for as long as it lives and most
+/// WebSocket messages are far smaller; a bigger message simply takes several reads.
+const BUFFER_BYTES: usize = 4 * 1024;
+
+/// How a tunnel ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Ended {
+    /// Both sides closed their sending half.
+    Closed,
+    /// No byte went either way for the idle limit.
+    Idle,
+    /// A side failed (reset, broken pipe).
+    Failed(io::ErrorKind),
+}
+
+/// Relays until the end. When one side stops sending (a half-close), that is passed on to the
+/// other side while the opposite direction keeps flowing.
+pub async fn relay<V, O>(visitor: V, origin: O, idle_limit: Duration, metrics: &Metrics) -> Ended
+where
+    V: AsyncRead + AsyncWrite,
+    O: AsyncRead + AsyncWrite,
+{
+    let (mut from_visitor, mut to_visitor) = tokio::io::split(visitor);
+    let (mut from_origin, mut to_origin) = tokio::io::split(origin);
+    let activity = Activity::new();
+    let upstream = pump(&mut from_visitor, &mut to_origin, &activity, |n| metrics.relayed_to_origin(n));
+    let downstream = pump(&mut from_origin, &mut to_visitor, &activity, |n| metrics.relayed_to_visitor(n));
+    tokio::select! {
+        both = async { tokio::try_join!(upstream, downstream) } => match both {
+            Ok(_) => Ended::Closed,
+            Err(error) => Ended::Failed(error.kind()),
+        },
+        () = activity.idle_for(idle_limit) => Ended::Idle,
+    }
+}
+
+async fn pump<R, W>(from: &mut R, to: &mut W, activity: &Activity, count: impl Fn(usize)) -> io::Result<()>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let mut buffer = vec![0_u8; BUFFER_BYTES];
+    loop {
+        let read = from.read(&mut buffer).await?;
+        if read == 0 {
+            // The sender is done: say so to the receiver, whose answer may still be on its way.
+            return to.shutdown().await;
+        }
+        activity.touch();
+        to.write_all(&buffer[..read]).await?;
+        to.flush().await?;
+        activity.touch();
+        count(read);
+    }
+}
+
+/// When a byte last moved, in milliseconds since the tunnel opened.
+struct Activity {
+    opened: Instant,
+    last_ms: AtomicU64,
+}
+
+impl Activity {
+    fn new() -> Self {
+        Self { opened: Instant::now(), last_ms: AtomicU64::new(0) }
+    }
+
+    fn touch(&self) {
+        self.last_ms.store(self.opened.elapsed().as_millis() as u64, Ordering::Relaxed);
+    }
+
+    /// Completes once nothing has moved for `limit`; each movement pushes the deadline back.
+    async fn idle_for(&self, limit: Duration) {
+        loop {
+            let deadline = self.opened + Duration::from_millis(self.last_ms.load(Ordering::Relaxed)) + limit;
+            if Instant::now() >= deadline {
+                return;
+            }
+            tokio::time::sleep_until(deadline).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::duplex;
+
+    #[tokio::test]
+    async fn bytes_flow_both_ways_and_a_half_close_is_passed_on() {
+        let metrics = Metrics::default();
+        let (visitor_end, mut visitor) = duplex(64);
+        let (origin_end, mut origin) = duplex(64);
+        let relay = relay(visitor_end, origin_end, Duration::from_secs(5), &metrics);
+        let peers = async {
+            visitor.write_all(b"hello").await.unwrap();
+            visitor.shutdown().await.unwrap();
+            let mut heard = Vec::new();
+            origin.read_to_end(&mut heard).await.unwrap();
+            assert_eq!(heard, b"hello", "the origin sees the visitor's bytes, then its end");
+            origin.write_all(b"still answering").await.unwrap();
+            origin.shutdown().await.unwrap();
+            let mut answer = Vec::new();
+            visitor.read_to_end(&mut answer).await.unwrap();
+            assert_eq!(answer, b"still answering");
+        };
+        let (ended, ()) = tokio::join!(relay, peers);
+        assert_eq!(ended, Ended::Closed);
+        assert!(metrics.render().contains("cdn_edge_relayed_bytes_total{direction=\"to_visitor\"} 15"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_idle_tunnel_closes_and_traffic_keeps_it_open() {
+        let metrics = Metrics::default();
+        let (visitor_end, mut visitor) = duplex(64);
+        let (origin_end, mut origin) = duplex(64);
+        let relay = relay(visitor_end, origin_end, Duration::from_secs(100), &metrics);
+        let traffic = async {
+            for _ in 0..5 {
+                tokio::time::sleep(Duration::from_secs(60)).await;
+                visitor.write_all(b"ping").await.unwrap();
+                let mut ping = [0; 4];
+                origin.read_exact(&mut ping).await.unwrap();
+            }
+            Instant::now()
+        };
+        let started = Instant::now();
+        let (ended, last_traffic) = tokio::join!(relay, traffic);
+        assert_eq!(ended, Ended::Idle);
+        assert!(last_traffic - started >= Duration::from_secs(300), "open for 300 s of regular traffic");
+        assert!(Instant::now() - last_traffic >= Duration::from_secs(100));
+    }
+}
