@@ -22,6 +22,35 @@ pub struct CdnResource {
     pub version: i64,
 }
 
+/// How far a resource's latest saved change has reached the CDN edges that report to the portal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rollout {
+    /// Edges that reported recently.
+    pub edges: u32,
+    /// Of those, the ones that serve the latest change.
+    pub applied: u32,
+}
+
+impl Rollout {
+    pub fn is_live(self) -> bool {
+        self.edges > 0 && self.applied == self.edges
+    }
+
+    pub fn describe(self) -> String {
+        match (self.edges, self.applied) {
+            (0, _) => "No CDN edge is connected: saved settings take effect when one connects.".to_owned(),
+            (edges, applied) if applied == edges => {
+                format!("Live: the saved settings are in effect on {}.", plural(edges, "CDN edge"))
+            }
+            (edges, applied) => format!("Pending: {applied} of {} apply the saved settings so far.", plural(edges, "CDN edge")),
+        }
+    }
+}
+
+fn plural(count: u32, noun: &str) -> String {
+    if count == 1 { format!("1 {noun}") } else { format!("{count} {noun}s") }
+}
+
 /// One entry of a resource's history: who changed what, when and from where.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResourceChange {

@@ -92,15 +92,16 @@ impl Follower {
         }
     }
 
+    /// Saved first, then put in use: whatever serves visitors is on disk for the next start.
     async fn adopt(&self, table: RouteTable) {
         let version = table.version();
         let snapshot = table.snapshot();
-        self.routes.send_replace(Arc::new(table));
-        self.metrics.config_applied(version);
-        tracing::info!(version, resources = snapshot.resources.len(), "configuration applied");
         if let Err(error) = save(&self.state_file, &snapshot).await {
             tracing::warn!(%error, path = %self.state_file.display(), "could not save the configuration");
         }
+        self.routes.send_replace(Arc::new(table));
+        self.metrics.config_applied(version);
+        tracing::info!(version, resources = snapshot.resources.len(), "configuration applied");
     }
 
     /// `None` when the portal had nothing new before the long poll ended.

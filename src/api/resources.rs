@@ -1,9 +1,9 @@
 use crate::error::AppError;
-use crate::model::{CdnResource, ResourceChange};
+use crate::model::{CdnResource, ResourceChange, Rollout};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use crate::{domain::Timestamp, model::resource_content_path, server::{request, resources}};
+use crate::{domain::Timestamp, model::resource_content_path, server::{edge_feed, request, resources}};
 
 #[server(prefix = "/api", endpoint = "list_resources")]
 pub async fn list_resources() -> Result<Vec<CdnResource>, AppError> {
@@ -15,6 +15,15 @@ pub async fn list_resources() -> Result<Vec<CdnResource>, AppError> {
 pub async fn get_resource(id: i64) -> Result<CdnResource, AppError> {
     let account_id = request::require_account_id().await?;
     resources::get(&request::pool()?, account_id, id).await
+}
+
+/// Whether the resource's saved settings are in effect on the CDN edges yet.
+#[server(prefix = "/api", endpoint = "resource_rollout")]
+pub async fn resource_rollout(id: i64) -> Result<Rollout, AppError> {
+    let account_id = request::require_account_id().await?;
+    let pool = request::pool()?;
+    resources::get(&pool, account_id, id).await?;
+    edge_feed::rollout(&pool, id).await
 }
 
 /// Every change made to the resource, newest first.
@@ -34,7 +43,9 @@ pub async fn create_resource(
     let actor = request::portal_actor().await?;
     let created = async {
         let new = resources::NewResource::parse(&custom_domain, &origin, integration.as_deref())?;
-        resources::create(&request::pool()?, &actor, &new).await
+        let created = resources::create(&request::pool()?, &actor, &new).await?;
+        request::config_committed();
+        Ok::<_, AppError>(created)
     }
     .await
     .map_err(|error| {
@@ -60,6 +71,7 @@ pub async fn save_content_settings(
     let pool = request::pool()?;
     let saved =
         resources::set_websockets(&pool, &actor, resource_id, version, websockets, Timestamp::now()).await?;
+    request::config_committed();
     if request::is_plain_form_post() {
         leptos_axum::redirect(&format!("{}?saved=1", resource_content_path(saved.id)));
     }

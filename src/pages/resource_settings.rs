@@ -1,4 +1,4 @@
-use crate::api::{SaveContentSettings, get_resource, resource_history};
+use crate::api::{SaveContentSettings, get_resource, resource_history, resource_rollout};
 use crate::components::{ErrorPanel, FormAlert, NotFound, OnOff, RequireAccount, action_error, field_error};
 use crate::error::AppError;
 use crate::model::{CdnResource, ResourceChange, resource_content_path, resource_history_path, resource_path};
@@ -155,6 +155,10 @@ fn ContentSection(resource: CdnResource) -> impl IntoView {
                                 "connections open; while it is off, it refuses them."
                             </p>
                             <p>
+                                "A saved change reaches the CDN edges within a second. Turning WebSockets off "
+                                "refuses new connections; connections already open stay open until they close."
+                            </p>
+                            <p>
                                 "Turn it on if your site uses WebSockets. By default it is on for resources "
                                 "that serve an entire website and off for resources that serve static assets only."
                             </p>
@@ -189,7 +193,35 @@ fn ContentSection(resource: CdnResource) -> impl IntoView {
                     </p>
                 }))}
             </ActionForm>
+            <EdgeRollout resource_id=stored.with_untracked(|stored| stored.id) version=Signal::derive(move || stored.with(|stored| stored.version))/>
         </section>
+    }
+}
+
+/// Whether the saved settings are in effect on the CDN edges yet. Checked again after each save,
+/// and every half second while some edge has not caught up (for a while, not for ever).
+#[component]
+fn EdgeRollout(resource_id: i64, version: Signal<i64>) -> impl IntoView {
+    const CHECKS_WHILE_PENDING: u32 = 40;
+    let checks = RwSignal::new(0_u32);
+    let rollout = Resource::new(move || (version.get(), checks.get()), move |_| resource_rollout(resource_id));
+    Effect::new(move |_| {
+        if let Some(Ok(rollout)) = rollout.get()
+            && rollout.edges > 0
+            && !rollout.is_live()
+            && checks.get_untracked() < CHECKS_WHILE_PENDING
+        {
+            set_timeout(move || checks.update(|n| *n += 1), std::time::Duration::from_millis(500));
+        }
+    });
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                rollout.await.ok().map(|rollout| view! {
+                    <p class="rollout" data-live=rollout.is_live().to_string()>{rollout.describe()}</p>
+                })
+            })}
+        </Transition>
     }
 }
 

@@ -1,5 +1,6 @@
 use super::config::{Config, ConfigError, SecuritySettings};
 use super::db::{self, DatabaseError, Pool};
+use super::edge_feed::{self, ConfigChanges, EdgeFeed};
 use super::guard::guard_changes;
 use super::log_in_limits::LogInLimiter;
 use super::request::SessionLimits;
@@ -69,12 +70,21 @@ pub async fn build_router(
         .with_expiry(Expiry::OnInactivity(idle_limit));
 
     let limiter = Arc::new(LogInLimiter::new(security.log_in_limits));
+    let config_changes = ConfigChanges::default();
+    let edge_routes = match &security.edge_feed_token {
+        Some(token) => Router::new()
+            .route("/edge/v1/config", axum::routing::get(edge_feed::config))
+            .route("/edge/v1/status", axum::routing::post(edge_feed::status))
+            .with_state(EdgeFeed::new(pool.clone(), token.clone(), config_changes.clone())),
+        None => Router::new(),
+    };
     let session_limits =
         SessionLimits { idle_limit: security.session_idle_limit, lifetime: security.session_lifetime };
     let provide_request_context = move || {
         provide_context(pool.clone());
         provide_context(limiter.clone());
         provide_context(session_limits);
+        provide_context(config_changes.clone());
     };
     let routes = route_list();
     Ok(Router::new()
@@ -85,9 +95,11 @@ pub async fn build_router(
         .fallback(leptos_axum::file_and_error_handler_with_context(provide_request_context, shell))
         .layer(axum::middleware::map_response(status_of_server_fn_errors))
         .layer(sessions)
+        .with_state(leptos_options)
+        // Edges authenticate with their token; they have no session.
+        .merge(edge_routes)
         // Outermost: a refused request never reaches a session, a database or a handler.
-        .layer(axum::middleware::from_fn_with_state(Arc::new(security), guard_changes))
-        .with_state(leptos_options))
+        .layer(axum::middleware::from_fn_with_state(Arc::new(security), guard_changes)))
 }
 
 /// Server functions answer every error with 500; this gives each its own status (401, 404, 422…)

@@ -13,6 +13,9 @@ pub struct Config {
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/portal.db";
 
+/// So that the edges' token cannot be guessed.
+pub const MIN_EDGE_TOKEN_LEN: usize = 16;
+
 /// How the portal guards sessions, log-in and changes. The defaults suit development on
 /// plain-HTTP localhost; production sets `PORTAL_ENV=production` and `PORTAL_PUBLIC_URL`.
 #[derive(Clone, Debug)]
@@ -29,6 +32,8 @@ pub struct SecuritySettings {
     pub log_in_limits: LogInLimits,
     /// Server function bodies are a few hundred bytes; anything past this is refused unread.
     pub max_request_body_bytes: usize,
+    /// The secret CDN edges present to follow the configuration feed; the feed is off without it.
+    pub edge_feed_token: Option<String>,
 }
 
 /// Failed log-in attempts allowed per `window`, counted for the email address tried (whether
@@ -54,6 +59,7 @@ impl Default for SecuritySettings {
                 window: Duration::from_secs(60),
             },
             max_request_body_bytes: 16 * 1024,
+            edge_feed_token: None,
         }
     }
 }
@@ -108,6 +114,8 @@ pub enum ConfigError {
     PublicUrl(String),
     #[error("with PORTAL_ENV=production, PORTAL_PUBLIC_URL must be set to the portal's https:// address")]
     ProductionNeedsHttps,
+    #[error("EDGE_FEED_TOKEN must be at least {MIN_EDGE_TOKEN_LEN} characters long")]
+    EdgeToken,
 }
 
 impl Config {
@@ -158,6 +166,10 @@ impl SecuritySettings {
                 window: defaults.log_in_limits.window,
             },
             max_request_body_bytes: defaults.max_request_body_bytes,
+            edge_feed_token: match env("EDGE_FEED_TOKEN") {
+                Some(token) if token.len() < MIN_EDGE_TOKEN_LEN => return Err(ConfigError::EdgeToken),
+                token => token,
+            },
         })
     }
 }

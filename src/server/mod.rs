@@ -5,6 +5,7 @@ pub mod accounts;
 mod app;
 pub mod config;
 pub mod db;
+pub mod edge_feed;
 mod guard;
 pub mod log_in_limits;
 pub mod passwords;

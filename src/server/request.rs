@@ -38,6 +38,13 @@ async fn session() -> Result<Session, AppError> {
         .map_err(|error| AppError::internal("session layer is missing", error))
 }
 
+/// Wakes the edges' configuration feed: call after committing a change an edge must know of.
+pub fn config_committed() {
+    if let Some(changes) = use_context::<super::edge_feed::ConfigChanges>() {
+        changes.committed();
+    }
+}
+
 pub fn log_in_limiter() -> Result<Arc<LogInLimiter>, AppError> {
     use_context::<Arc<LogInLimiter>>().ok_or_else(|| AppError::internal("request", "no log-in limiter in context"))
 }

@@ -8,11 +8,16 @@ use crate::model::ChangeSource;
 pub const DEMO_EMAIL: &str = "demo@example.com";
 pub const DEMO_PASSWORD: &str = "demo-password";
 
-/// The demo resources: one per integration, so both WebSockets defaults can be seen.
+/// The demo resources: one per integration, so both WebSockets defaults can be seen. Both point
+/// at the echo origin that `make run` starts beside the edge, so a visitor's requests and
+/// WebSockets can be tried through the edge at once.
 const DEMO_RESOURCES: [(&str, &str, Integration); 2] = [
-    ("www.demo-shop.example", "origin.demo-shop.example", Integration::EntireWebsite),
-    ("static.demo-shop.example", "203.0.113.10:8080", Integration::StaticAssetsOnly),
+    ("www.demo-shop.example", DEMO_ORIGIN, Integration::EntireWebsite),
+    ("static.demo-shop.example", DEMO_ORIGIN, Integration::StaticAssetsOnly),
 ];
+
+/// Where `make run` starts the echo origin.
+pub const DEMO_ORIGIN: &str = "127.0.0.1:8090";
 
 /// Creates the demo account and its resources, all or nothing, but only in a database that
 /// has no accounts yet: it never touches a database that customers already use.

@@ -1,0 +1,353 @@
+//! The portal, a CDN edge following it, and an echo origin, each on its own port 0: the
+//! Websockets switch as a visitor of the customer's site meets it.
+
+mod common;
+
+use axum::http::StatusCode;
+use cdn_edge::RunningEdge;
+use cdn_edge::settings::{FeedSettings, Settings, Timeouts};
+use cdn_portal::server::SecuritySettings;
+use common::*;
+use futures_util::{SinkExt, StreamExt};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+
+const FEED_TOKEN: &str = "edge-feed-token-for-tests";
+
+struct Stack {
+    portal: TestPortal,
+    portal_url: String,
+    portal_server: tokio::task::JoinHandle<()>,
+    edge: RunningEdge,
+    origin: SocketAddr,
+    customer: String,
+    state_file: PathBuf,
+    _state: tempfile::TempDir,
+}
+
+fn edge_settings(portal_url: &str, state_file: &Path, timeouts: Timeouts) -> Settings {
+    Settings {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        admin_listen: "127.0.0.1:0".parse().unwrap(),
+        feed: FeedSettings {
+            portal_url: portal_url.to_owned(),
+            token: FEED_TOKEN.to_owned(),
+            edge_id: "edge-test".to_owned(),
+            long_poll: Duration::from_secs(10),
+        },
+        state_file: state_file.to_owned(),
+        timeouts,
+    }
+}
+
+async fn stack_with(timeouts: Timeouts) -> Stack {
+    let portal = spawn_portal_with(SecuritySettings { edge_feed_token: Some(FEED_TOKEN.to_owned()), ..SecuritySettings::default() }).await;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let portal_url = format!("http://{}", listener.local_addr().unwrap());
+    let service = portal.router.clone().into_make_service_with_connect_info::<SocketAddr>();
+    let portal_server = tokio::spawn(async move { axum::serve(listener, service).await.unwrap() });
+    let origin = echo_origin::spawn("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let state_file = state.path().join("edge.json");
+    let edge = cdn_edge::start(edge_settings(&portal_url, &state_file, timeouts)).await.unwrap();
+    let customer = portal.customer("ada%40example.com").await;
+    Stack { portal, portal_url, portal_server, edge, origin, customer, state_file, _state: state }
+}
+
+async fn stack() -> Stack {
+    stack_with(Timeouts { connect: Duration::from_millis(500), response: Duration::from_secs(1), tunnel_idle: Duration::from_secs(100) }).await
+}
+
+impl Stack {
+    /// Creates a resource through the portal pointing at `origin`, and waits until the edge serves it.
+    async fn resource(&self, domain: &str, origin: &str, integration: &str) -> i64 {
+        let form = format!("custom_domain={domain}&origin={origin}&integration={integration}");
+        let reply = self.portal.call("create_resource", &form, Some(&self.customer)).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        let id = reply.headers["location"].to_str().unwrap().rsplit('/').next().unwrap().parse().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while http(self.edge.addr, domain, "/").await.0 == 404 {
+            assert!(Instant::now() < deadline, "the edge never learnt of {domain}");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        id
+    }
+
+    async fn switch(&self, id: i64, version: i64, on: bool) {
+        let form = format!("resource_id={id}&version={version}{}", if on { "&websockets=on" } else { "" });
+        let reply = self.portal.call("save_content_settings", &form, Some(&self.customer)).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    }
+}
+
+type Socket = tokio_tungstenite::WebSocketStream<TcpStream>;
+
+/// A visitor's WebSocket to `domain`, through the edge.
+async fn websocket(edge: SocketAddr, domain: &str, path: &str) -> Result<Socket, WsError> {
+    let stream = TcpStream::connect(edge).await.unwrap();
+    let request = format!("ws://{domain}{path}").into_client_request().unwrap();
+    tokio_tungstenite::client_async(request, stream).await.map(|(socket, _)| socket)
+}
+
+async fn echoes(socket: &mut Socket, text: &str) {
+    socket.send(Message::text(text)).await.unwrap();
+    let answer = tokio::time::timeout(Duration::from_secs(5), socket.next()).await.expect("an echo in time");
+    assert_eq!(answer.unwrap().unwrap(), Message::text(text));
+}
+
+fn refused_status(result: Result<Socket, WsError>) -> Option<(u16, String)> {
+    match result {
+        Err(WsError::Http(response)) => {
+            let body = response.body().as_ref().map(|body| String::from_utf8_lossy(body).into_owned()).unwrap_or_default();
+            Some((response.status().as_u16(), body))
+        }
+        _ => None,
+    }
+}
+
+/// A plain HTTP/1.1 request to the edge: status and body.
+async fn http(edge: SocketAddr, host: &str, target: &str) -> (u16, String) {
+    http_with(edge, &format!("GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")).await
+}
+
+async fn http_with(edge: SocketAddr, request: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(edge).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await.expect("an answer").unwrap();
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let status = answer.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
+    let body = answer.split_once("\r\n\r\n").map(|(_, body)| body.to_owned()).unwrap_or_default();
+    (status, body)
+}
+
+/// The value of one series in a Prometheus text rendering.
+fn metric(metrics: &str, series: &str) -> u64 {
+    metrics.lines().find_map(|line| line.strip_prefix(series)).and_then(|value| value.trim().parse().ok()).unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_switch_lets_websockets_through_or_refuses_them_within_a_second() {
+    let stack = stack().await;
+    let id = stack.resource("chat.example.com", &stack.origin.to_string(), "entire_website").await;
+
+    let mut open = websocket(stack.edge.addr, "chat.example.com", "/live").await.expect("on by default for a website");
+    echoes(&mut open, "hello through the edge").await;
+
+    stack.switch(id, 1, false).await;
+    let saved = Instant::now();
+    let refused = loop {
+        match refused_status(websocket(stack.edge.addr, "chat.example.com", "/live").await) {
+            Some(refusal) => break refusal,
+            None => assert!(saved.elapsed() < Duration::from_secs(1), "still let through 1 s after the save"),
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    let obeyed_after = saved.elapsed();
+    eprintln!("the edge refused WebSockets {obeyed_after:?} after \"Save changes\" answered");
+    assert_eq!(refused.0, 403);
+    assert_eq!(refused.1, "WebSockets are disabled for this resource.\n");
+    echoes(&mut open, "the tunnel opened before stays open").await;
+
+    stack.switch(id, 2, true).await;
+    let saved = Instant::now();
+    let mut again = loop {
+        if let Ok(socket) = websocket(stack.edge.addr, "chat.example.com", "/live").await {
+            break socket;
+        }
+        assert!(saved.elapsed() < Duration::from_secs(1), "still refused 1 s after turning it on");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    echoes(&mut again, "and back on").await;
+
+    // Handshakes tried while the change travelled were counted too; so was the one tunnel
+    // dropped at once, which closes in the background.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !stack.edge.metrics().contains("cdn_edge_open_tunnels 2\n") {
+        assert!(Instant::now() < deadline, "{}", stack.edge.metrics());
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let metrics = stack.edge.metrics();
+    assert!(metric(&metrics, "cdn_edge_websocket_upgrades_total{resource=\"chat.example.com\",outcome=\"refused\"}") >= 1, "{metrics}");
+    assert!(metric(&metrics, "cdn_edge_websocket_upgrades_total{resource=\"chat.example.com\",outcome=\"accepted\"}") >= 2, "{metrics}");
+
+    // The portal shows the change as live once the edge has reported it.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let rollout = stack.portal.call("resource_rollout", &format!("id={id}"), Some(&stack.customer)).await;
+        if rollout.body == r#"{"edges":1,"applied":1}"# {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never shown live: {}", rollout.body);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_static_assets_resource_refuses_websockets_without_contacting_the_origin() {
+    let stack = stack().await;
+    // Nothing listens at this origin: a refusal that tried it would be a 502, not a 403.
+    let closed = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
+    stack.resource("assets.example.com", &closed.to_string(), "static_assets").await;
+    let refused = refused_status(websocket(stack.edge.addr, "assets.example.com", "/").await);
+    assert_eq!(refused.map(|(status, _)| status), Some(403));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_requests_are_forwarded_with_forwarding_headers_and_without_hop_by_hop_ones() {
+    let stack = stack().await;
+    stack.resource("www.example.com", &stack.origin.to_string(), "entire_website").await;
+    let (status, echoed) = http_with(
+        stack.edge.addr,
+        "GET /page?x=1 HTTP/1.1\r\nHost: WWW.Example.com:8080\r\nConnection: close, x-hop\r\nX-Hop: secret\r\nKeep-Alive: 5\r\nAccept: text/html\r\n\r\n",
+    )
+    .await;
+    assert_eq!(status, 200, "{echoed}");
+    let echoed = echoed.to_ascii_lowercase();
+    for expected in [
+        "echo-origin: get /page?x=1",
+        "accept: text/html",
+        "x-forwarded-for: 127.0.0.1",
+        "x-forwarded-proto: http",
+        "x-forwarded-host: www.example.com:8080",
+    ] {
+        assert!(echoed.contains(expected), "{expected} in {echoed}");
+    }
+    assert!(!echoed.contains("x-hop") && !echoed.contains("keep-alive: 5"), "hop-by-hop headers passed on: {echoed}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_hosts_get_404_and_origin_trouble_gets_502_or_504() {
+    let stack = stack().await;
+    let (status, body) = http(stack.edge.addr, "nobody.example.com", "/").await;
+    assert_eq!((status, body.as_str()), (404, "No CDN resource is configured for this host.\n"));
+
+    let closed = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
+    stack.resource("down.example.com", &closed.to_string(), "entire_website").await;
+    assert_eq!(http(stack.edge.addr, "down.example.com", "/").await.0, 502);
+    assert_eq!(refused_status(websocket(stack.edge.addr, "down.example.com", "/").await).map(|r| r.0), Some(502));
+
+    stack.resource("slow.example.com", &stack.origin.to_string(), "entire_website").await;
+    let started = Instant::now();
+    assert_eq!(http(stack.edge.addr, "slow.example.com", "/slow/3000").await.0, 504);
+    assert!(started.elapsed() < Duration::from_millis(2_500), "the 1 s response timeout was not applied");
+
+    let metrics = stack.edge.metrics();
+    assert!(metric(&metrics, "cdn_edge_origin_errors_total{kind=\"connect\"}") >= 2, "{metrics}");
+    assert_eq!(metric(&metrics, "cdn_edge_origin_errors_total{kind=\"timeout\"}"), 1, "{metrics}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_origin_that_will_not_upgrade_is_answered_as_it_answered() {
+    let stack = stack().await;
+    stack.resource("picky.example.com", &stack.origin.to_string(), "entire_website").await;
+    let refused = refused_status(websocket(stack.edge.addr, "picky.example.com", "/ws/refuse").await);
+    assert_eq!(refused, Some((403, "refused by origin".to_owned())));
+    assert_eq!(http(stack.edge.addr, "picky.example.com", "/status/503").await.0, 503);
+}
+
+/// An origin that upgrades, then reads until the visitor has finished sending, and only then
+/// answers: it can only answer if the visitor's half-close reached it and its own direction
+/// still flows.
+async fn half_closing_origin() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                while !head.ends_with(b"\r\n\r\n") {
+                    head.push(stream.read_u8().await.unwrap());
+                }
+                if !String::from_utf8_lossy(&head).to_ascii_lowercase().contains("upgrade: websocket") {
+                    let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").await;
+                    return;
+                }
+                stream
+                    .write_all(b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: x\r\n\r\n")
+                    .await
+                    .unwrap();
+                let mut heard = Vec::new();
+                stream.read_to_end(&mut heard).await.unwrap();
+                let answer = format!("heard {:?} then your end", String::from_utf8_lossy(&heard));
+                stream.write_all(answer.as_bytes()).await.unwrap();
+            });
+        }
+    });
+    addr
+}
+
+async fn raw_tunnel(edge: SocketAddr, domain: &str) -> TcpStream {
+    let mut stream = TcpStream::connect(edge).await.unwrap();
+    let handshake = format!(
+        "GET /raw HTTP/1.1\r\nHost: {domain}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+    );
+    stream.write_all(handshake.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        head.push(stream.read_u8().await.unwrap());
+    }
+    assert!(head.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&head));
+    stream
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_half_close_is_passed_on_while_the_other_direction_keeps_flowing() {
+    let stack = stack().await;
+    let origin = half_closing_origin().await;
+    stack.resource("half.example.com", &origin.to_string(), "entire_website").await;
+    let mut tunnel = raw_tunnel(stack.edge.addr, "half.example.com").await;
+    tunnel.write_all(b"last words").await.unwrap();
+    tunnel.shutdown().await.unwrap();
+    let mut answer = String::new();
+    tokio::time::timeout(Duration::from_secs(5), tunnel.read_to_string(&mut answer)).await.unwrap().unwrap();
+    assert_eq!(answer, "heard \"last words\" then your end");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_tunnel_is_closed_and_traffic_keeps_one_open() {
+    let stack = stack_with(Timeouts { connect: Duration::from_millis(500), response: Duration::from_secs(1), tunnel_idle: Duration::from_millis(400) }).await;
+    stack.resource("idle.example.com", &stack.origin.to_string(), "entire_website").await;
+    let mut busy = websocket(stack.edge.addr, "idle.example.com", "/").await.unwrap();
+    let mut quiet = websocket(stack.edge.addr, "idle.example.com", "/").await.unwrap();
+    for n in 0..6 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        echoes(&mut busy, &format!("still here {n}")).await;
+    }
+    // 1.2 s of traffic on one, silence on the other.
+    let closed = tokio::time::timeout(Duration::from_secs(2), quiet.next()).await.expect("the quiet tunnel was closed");
+    assert!(!matches!(closed, Some(Ok(Message::Text(_)))), "{closed:?}");
+    echoes(&mut busy, "the busy one lives").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_edge_serves_the_saved_configuration_while_the_portal_is_down() {
+    let stack = stack().await;
+    let id = stack.resource("saved.example.com", &stack.origin.to_string(), "entire_website").await;
+    stack.switch(id, 1, false).await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while refused_status(websocket(stack.edge.addr, "saved.example.com", "/").await).is_none() {
+        assert!(Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let Stack { edge, portal_server, portal_url, state_file, origin, portal, _state, .. } = stack;
+    drop(edge);
+    portal_server.abort();
+    drop(portal);
+    let _ = portal_server.await;
+    assert!(TcpStream::connect(portal_url.trim_start_matches("http://")).await.is_err(), "the portal is down");
+
+    let timeouts = Timeouts { connect: Duration::from_millis(500), response: Duration::from_secs(1), tunnel_idle: Duration::from_secs(100) };
+    let restarted = cdn_edge::start(edge_settings(&portal_url, &state_file, timeouts)).await.unwrap();
+    let (status, body) = http(restarted.addr, "saved.example.com", "/from-disk").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("echo-origin: GET /from-disk"), "served through {origin}: {body}");
+    let refused = refused_status(websocket(restarted.addr, "saved.example.com", "/").await);
+    assert_eq!(refused.map(|r| r.0), Some(403), "the saved setting (off) holds");
+}
