@@ -14,17 +14,28 @@ apt_install = $(MAKE) --no-print-directory $(APT_UPDATED) && $(SUDO) env DEBIAN_
 
 PORTAL_ADDR ?= 127.0.0.1:3000
 DATABASE_URL ?= sqlite://data/portal.db
+EDGE_ADDR ?= 127.0.0.1:8080
+EDGE_ADMIN_ADDR ?= 127.0.0.1:9080
+ECHO_ORIGIN_ADDR ?= 127.0.0.1:8090
+# Shared by the portal and its edges. Fine for a demo on one machine; set a secret of your own anywhere else.
+EDGE_FEED_TOKEN ?= local-demo-edge-feed-token
 
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 .PHONY: help run test build setup-build setup-test system-tools test-rust test-browser clean
 
 help:
-	@echo "make run   - install what is missing, build in release mode, serve on http://$(PORTAL_ADDR)"
+	@echo "make run   - install what is missing, build in release mode, serve the portal on http://$(PORTAL_ADDR),"
+	@echo "             a CDN edge on http://$(EDGE_ADDR) and the demo echo origin on http://$(ECHO_ORIGIN_ADDR)"
 	@echo "make test  - install what is missing, run every Rust test and every browser test"
 
+# The echo origin and the edge run in the background and stop with the portal (Ctrl-C).
 run: setup-build build
-	DATABASE_URL='$(DATABASE_URL)' SEED_DEMO=true LEPTOS_SITE_ADDR='$(PORTAL_ADDR)' \
+	@ECHO_ORIGIN_LISTEN='$(ECHO_ORIGIN_ADDR)' target/release/echo-origin & echo_origin=$$!; \
+	EDGE_LISTEN='$(EDGE_ADDR)' EDGE_ADMIN_LISTEN='$(EDGE_ADMIN_ADDR)' EDGE_PORTAL_URL='http://$(PORTAL_ADDR)' \
+	EDGE_FEED_TOKEN='$(EDGE_FEED_TOKEN)' EDGE_STATE_FILE=data/edge-config.json target/release/cdn-edge & edge=$$!; \
+	trap 'kill $$echo_origin $$edge 2>/dev/null' EXIT INT TERM; \
+	DATABASE_URL='$(DATABASE_URL)' SEED_DEMO=true LEPTOS_SITE_ADDR='$(PORTAL_ADDR)' EDGE_FEED_TOKEN='$(EDGE_FEED_TOKEN)' \
 	LEPTOS_SITE_ROOT=target/site LEPTOS_OUTPUT_NAME=cdn-portal LEPTOS_ENV=PROD \
 	  target/release/cdn-portal
 
@@ -32,9 +43,11 @@ test: setup-build setup-test test-rust build test-browser
 
 build:
 	cargo leptos build --release
+	cargo build --locked --release -p cdn-edge -p echo-origin
 
 test-rust:
 	cargo test --locked --features ssr
+	cargo test --locked -p cdn-edge -p echo-origin
 
 # Playwright starts the freshly built server itself, on a fresh database (end2end/playwright.config.ts).
 test-browser:

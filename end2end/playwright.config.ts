@@ -4,6 +4,11 @@ import { defineConfig } from "@playwright/test";
 // every run (the server deletes nothing itself; the command below does).
 const port = Number(process.env.E2E_PORT ?? 3100);
 const baseURL = `http://127.0.0.1:${port}`;
+// A CDN edge following the portal, and an origin for resources to point at.
+export const edgePort = port + 80;
+const edgeAdminPort = port + 81;
+export const echoOriginPort = port + 90;
+const feedToken = "end-to-end-edge-feed-token";
 
 export default defineConfig({
   testDir: "./tests",
@@ -27,6 +32,8 @@ export default defineConfig({
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",
+        // Customers' custom domains in the tests all lead to the edge on this machine.
+        "--host-resolver-rules=MAP *.e2e.example 127.0.0.1",
       ],
     },
   },
@@ -35,24 +42,50 @@ export default defineConfig({
     // The same tests with JavaScript off: every form must work as plain HTML.
     { name: "without-javascript", use: { javaScriptEnabled: false } },
   ],
-  webServer: {
-    command: "rm -rf target/e2e && exec target/release/cdn-portal",
-    cwd: "..",
-    url: `${baseURL}/`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    stdout: "pipe",
-    stderr: "pipe",
-    env: {
-      DATABASE_URL: "sqlite://target/e2e/portal.db",
-      SEED_DEMO: "true",
-      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
-      LEPTOS_SITE_ROOT: "target/site",
-      LEPTOS_OUTPUT_NAME: "cdn-portal",
-      LEPTOS_ENV: "PROD",
-      // Every test logs in from 127.0.0.1; the per-address limit would make them wait for each
-      // other. The per-account limit stays as in production and is tested.
-      LOG_IN_ATTEMPTS_PER_CLIENT_ADDRESS: "100000",
+  webServer: [
+    {
+      command: `exec target/release/echo-origin`,
+      cwd: "..",
+      port: echoOriginPort,
+      reuseExistingServer: false,
+      env: { ECHO_ORIGIN_LISTEN: `127.0.0.1:${echoOriginPort}` },
     },
-  },
+    {
+      command: "rm -rf target/e2e && exec target/release/cdn-portal",
+      cwd: "..",
+      url: `${baseURL}/`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: "pipe",
+      stderr: "pipe",
+      env: {
+        DATABASE_URL: "sqlite://target/e2e/portal.db",
+        SEED_DEMO: "true",
+        LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+        LEPTOS_SITE_ROOT: "target/site",
+        LEPTOS_OUTPUT_NAME: "cdn-portal",
+        LEPTOS_ENV: "PROD",
+        // Every test logs in from 127.0.0.1; the per-address limit would make them wait for each
+        // other. The per-account limit stays as in production and is tested.
+        LOG_IN_ATTEMPTS_PER_CLIENT_ADDRESS: "100000",
+        EDGE_FEED_TOKEN: feedToken,
+      },
+    },
+    {
+      command: "rm -rf target/e2e-edge && exec target/release/cdn-edge",
+      cwd: "..",
+      // Answers 200 once the edge has the portal's configuration.
+      url: `http://127.0.0.1:${edgeAdminPort}/healthz`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+      stderr: "pipe",
+      env: {
+        EDGE_LISTEN: `127.0.0.1:${edgePort}`,
+        EDGE_ADMIN_LISTEN: `127.0.0.1:${edgeAdminPort}`,
+        EDGE_PORTAL_URL: baseURL,
+        EDGE_FEED_TOKEN: feedToken,
+        EDGE_STATE_FILE: "target/e2e-edge/config.json",
+      },
+    },
+  ],
 });

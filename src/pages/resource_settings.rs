@@ -1,7 +1,7 @@
 use crate::api::{SaveContentSettings, get_resource, resource_history, resource_rollout};
 use crate::components::{ErrorPanel, FormAlert, NotFound, OnOff, RequireAccount, action_error, field_error};
 use crate::error::AppError;
-use crate::model::{CdnResource, ResourceChange, resource_content_path, resource_history_path, resource_path};
+use crate::model::{CdnResource, ResourceChange, Rollout, resource_content_path, resource_history_path, resource_path};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -28,17 +28,22 @@ pub fn ResourceSettingsPage(section: Section) -> impl IntoView {
 fn ResourceSettings(section: Section) -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").and_then(|id| id.parse::<i64>().ok());
-    let resource = Resource::new(id, |id| async move {
-        match id {
-            Some(id) => get_resource(id).await,
-            None => Err(AppError::NotFound),
-        }
+    // The Content section also shows how far its settings have reached the edges; loaded with
+    // the page, so that the page's structure is final when it hydrates.
+    let resource = Resource::new(id, move |id| async move {
+        let id = id.ok_or(AppError::NotFound)?;
+        let resource = get_resource(id).await?;
+        let rollout = match section {
+            Section::Content => Some(resource_rollout(id).await?),
+            Section::General | Section::History => None,
+        };
+        Ok::<_, AppError>((resource, rollout))
     });
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match resource.await {
-                    Ok(resource) => view! { <SettingsLayout resource section/> }.into_any(),
+                    Ok((resource, rollout)) => view! { <SettingsLayout resource rollout section/> }.into_any(),
                     Err(AppError::NotFound) => view! { <NotFound/> }.into_any(),
                     Err(error) => view! { <ErrorPanel error/> }.into_any(),
                 }
@@ -48,7 +53,7 @@ fn ResourceSettings(section: Section) -> impl IntoView {
 }
 
 #[component]
-fn SettingsLayout(resource: CdnResource, section: Section) -> impl IntoView {
+fn SettingsLayout(resource: CdnResource, rollout: Option<Rollout>, section: Section) -> impl IntoView {
     let domain = resource.custom_domain.to_string();
     view! {
         <Title text=domain.clone()/>
@@ -65,7 +70,7 @@ fn SettingsLayout(resource: CdnResource, section: Section) -> impl IntoView {
             <div class="settings-panel">
                 {match section {
                     Section::General => view! { <GeneralSection resource/> }.into_any(),
-                    Section::Content => view! { <ContentSection resource/> }.into_any(),
+                    Section::Content => view! { <ContentSection resource rollout/> }.into_any(),
                     Section::History => view! { <HistorySection resource_id=resource.id/> }.into_any(),
                 }}
             </div>
@@ -97,7 +102,7 @@ fn GeneralSection(resource: CdnResource) -> impl IntoView {
 }
 
 #[component]
-fn ContentSection(resource: CdnResource) -> impl IntoView {
+fn ContentSection(resource: CdnResource, rollout: Option<Rollout>) -> impl IntoView {
     let save = ServerAction::<SaveContentSettings>::new();
     let error = action_error(save);
     // What the server holds: as loaded, then as each save returned it, or as a save refused for
@@ -193,36 +198,56 @@ fn ContentSection(resource: CdnResource) -> impl IntoView {
                     </p>
                 }))}
             </ActionForm>
-            <EdgeRollout resource_id=stored.with_untracked(|stored| stored.id) version=Signal::derive(move || stored.with(|stored| stored.version))/>
+            {rollout.map(|initial| view! {
+                <EdgeRollout
+                    resource_id=stored.with_untracked(|stored| stored.id)
+                    version=Signal::derive(move || stored.with(|stored| stored.version))
+                    initial
+                />
+            })}
         </section>
     }
 }
 
-/// Whether the saved settings are in effect on the CDN edges yet. Checked again after each save,
-/// and every half second while some edge has not caught up (for a while, not for ever).
+/// Whether the saved settings are in effect on the CDN edges yet: as loaded with the page, then
+/// (in the browser) asked again after each save and every half second while some edge has not
+/// caught up, for a while. Only the text changes, never the page's structure.
 #[component]
-fn EdgeRollout(resource_id: i64, version: Signal<i64>) -> impl IntoView {
-    const CHECKS_WHILE_PENDING: u32 = 40;
-    let checks = RwSignal::new(0_u32);
-    let rollout = Resource::new(move || (version.get(), checks.get()), move |_| resource_rollout(resource_id));
-    Effect::new(move |_| {
-        if let Some(Ok(rollout)) = rollout.get()
-            && rollout.edges > 0
-            && !rollout.is_live()
-            && checks.get_untracked() < CHECKS_WHILE_PENDING
-        {
-            set_timeout(move || checks.update(|n| *n += 1), std::time::Duration::from_millis(500));
+fn EdgeRollout(resource_id: i64, version: Signal<i64>, initial: Rollout) -> impl IntoView {
+    let latest = RwSignal::new(initial);
+    let checks = StoredValue::new(0_u32);
+    Effect::new(move |previous: Option<i64>| {
+        let current = version.get();
+        let saved_since = previous.is_some_and(|previous| previous != current);
+        if saved_since || (previous.is_none() && is_pending(initial)) {
+            checks.set_value(0);
+            check_rollout(resource_id, latest, checks);
         }
+        current
     });
     view! {
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                rollout.await.ok().map(|rollout| view! {
-                    <p class="rollout" data-live=rollout.is_live().to_string()>{rollout.describe()}</p>
-                })
-            })}
-        </Transition>
+        <p class="rollout" data-live=move || latest.get().is_live().to_string()>
+            {move || latest.get().describe()}
+        </p>
     }
+}
+
+fn is_pending(rollout: Rollout) -> bool {
+    rollout.edges > 0 && !rollout.is_live()
+}
+
+fn check_rollout(resource_id: i64, latest: RwSignal<Rollout>, checks: StoredValue<u32>) {
+    const CHECKS_WHILE_PENDING: u32 = 40;
+    leptos::task::spawn_local(async move {
+        let Ok(rollout) = resource_rollout(resource_id).await else { return };
+        // `try_`: the customer may have left the page meanwhile.
+        if latest.try_set(rollout).is_some() || !is_pending(rollout) {
+            return;
+        }
+        if checks.try_update_value(|n| { *n += 1; *n <= CHECKS_WHILE_PENDING }) == Some(true) {
+            set_timeout(move || check_rollout(resource_id, latest, checks), std::time::Duration::from_millis(500));
+        }
+    });
 }
 
 #[component]
