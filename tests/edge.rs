@@ -189,6 +189,75 @@ async fn the_switch_lets_websockets_through_or_refuses_them_within_a_second() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_edge_following_the_portal_obeys_and_the_portal_counts_them() {
+    let stack = stack().await;
+    let id = stack.resource("many.example.com", &stack.origin.to_string(), "entire_website").await;
+    let other_state = tempfile::tempdir().unwrap();
+    let mut settings = edge_settings(&stack.portal_url, &other_state.path().join("edge.json"), Timeouts::default());
+    settings.feed.edge_id = "edge-second".to_owned();
+    let second = cdn_edge::start(settings).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while websocket(second.addr, "many.example.com", "/").await.is_err() {
+        assert!(Instant::now() < deadline, "the second edge never served the resource");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    stack.switch(id, 1, false).await;
+    let saved = Instant::now();
+    for edge in [stack.edge.addr, second.addr] {
+        while refused_status(websocket(edge, "many.example.com", "/").await).is_none() {
+            assert!(saved.elapsed() < Duration::from_secs(1), "{edge} still lets WebSockets through");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let rollout = stack.portal.call("resource_rollout", &format!("id={id}"), Some(&stack.customer)).await;
+        if rollout.body == r#"{"edges":2,"applied":2}"# {
+            break;
+        }
+        assert!(Instant::now() < deadline, "both edges never counted: {}", rollout.body);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_feed_takes_only_the_edge_token_and_the_admin_address_serves_metrics() {
+    let stack = stack().await;
+    stack.resource("feed.example.com", &stack.origin.to_string(), "entire_website").await;
+    let feed_address = stack.portal_url.trim_start_matches("http://").parse::<SocketAddr>().unwrap();
+    let get = |authorization: &str| {
+        format!("GET /edge/v1/config HTTP/1.1\r\nHost: portal\r\n{authorization}Connection: close\r\n\r\n")
+    };
+    let (status, snapshot) = http_with(feed_address, &get(&format!("Authorization: Bearer {FEED_TOKEN}\r\n"))).await;
+    assert_eq!(status, 200);
+    assert!(snapshot.contains(r#""domain":"feed.example.com""#) && snapshot.contains(r#""full":true"#), "{snapshot}");
+    for wrong in ["", "Authorization: Bearer edge-feed-token-for-test\r\n", "Authorization: edge-feed-token-for-tests\r\n"] {
+        let (status, body) = http_with(feed_address, &get(wrong)).await;
+        assert_eq!(status, 401, "{wrong:?}");
+        assert!(!body.contains("feed.example.com"));
+    }
+    // A customer's session is no key to the feed either.
+    let with_session = format!("Cookie: {}\r\n", stack.customer);
+    assert_eq!(http_with(feed_address, &get(&with_session)).await.0, 401);
+    let report = |body: &str| {
+        format!(
+            "POST /edge/v1/status HTTP/1.1\r\nHost: portal\r\nAuthorization: Bearer {FEED_TOKEN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    assert_eq!(http_with(feed_address, &report(r#"{"edge":"x","version":"one"}"#)).await.0, 400);
+    assert_eq!(http_with(feed_address, &report(r#"{"edge":"<script>","version":1}"#)).await.0, 422);
+    assert_eq!(http_with(feed_address, &report(r#"{"edge":"edge-9","version":1}"#)).await.0, 204);
+
+    let (status, metrics) = http(stack.edge.admin_addr, "admin", "/metrics").await;
+    assert_eq!(status, 200);
+    assert!(metrics.contains("# TYPE cdn_edge_open_tunnels gauge"), "{metrics}");
+    assert!(metric(&metrics, "cdn_edge_config_version") >= 1, "{metrics}");
+    assert_eq!(http(stack.edge.admin_addr, "admin", "/healthz").await.0, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_static_assets_resource_refuses_websockets_without_contacting_the_origin() {
     let stack = stack().await;
     // Nothing listens at this origin: a refusal that tried it would be a 502, not a 403.

@@ -183,7 +183,7 @@ async fn snapshot_in(db: &mut SqliteConnection) -> Result<ConfigUpdate, AppError
 /// whole snapshot instead.
 pub async fn changes_after(pool: &Pool, after: i64) -> Result<Option<ConfigUpdate>, AppError> {
     let mut tx = pool.begin().await?;
-    let version = current_version(&mut *tx).await?;
+    let version = current_version(&mut tx).await?;
     let update = if version == after {
         None
     } else if after > version || after < 0 {
