@@ -78,6 +78,19 @@ impl Stack {
         id
     }
 
+    /// Waits (up to 5 s) until the portal reports this rollout of the resource's latest change.
+    async fn rollout_reaches(&self, id: i64, expected: &str) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let rollout = self.portal.call("resource_rollout", &format!("id={id}"), Some(&self.customer)).await;
+            if rollout.body == expected {
+                return;
+            }
+            assert!(Instant::now() < deadline, "expected {expected}, still {}", rollout.body);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     async fn switch(&self, id: i64, version: i64, on: bool) {
         let form = format!("resource_id={id}&version={version}{}", if on { "&websockets=on" } else { "" });
         let reply = self.portal.call("save_content_settings", &form, Some(&self.customer)).await;
@@ -177,15 +190,7 @@ async fn the_switch_lets_websockets_through_or_refuses_them_within_a_second() {
     assert!(metric(&metrics, "cdn_edge_websocket_upgrades_total{resource=\"chat.example.com\",outcome=\"accepted\"}") >= 2, "{metrics}");
 
     // The portal shows the change as live once the edge has reported it.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let rollout = stack.portal.call("resource_rollout", &format!("id={id}"), Some(&stack.customer)).await;
-        if rollout.body == r#"{"edges":1,"applied":1}"# {
-            break;
-        }
-        assert!(Instant::now() < deadline, "never shown live: {}", rollout.body);
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    stack.rollout_reaches(id, r#"{"edges":1,"applied":1}"#).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -210,15 +215,7 @@ async fn every_edge_following_the_portal_obeys_and_the_portal_counts_them() {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let rollout = stack.portal.call("resource_rollout", &format!("id={id}"), Some(&stack.customer)).await;
-        if rollout.body == r#"{"edges":2,"applied":2}"# {
-            break;
-        }
-        assert!(Instant::now() < deadline, "both edges never counted: {}", rollout.body);
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    stack.rollout_reaches(id, r#"{"edges":2,"applied":2}"#).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
