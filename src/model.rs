@@ -36,6 +36,11 @@ impl Rollout {
         self.edges > 0 && self.applied == self.edges
     }
 
+    /// Some connected edge has not caught up yet.
+    pub fn is_pending(self) -> bool {
+        self.applied < self.edges
+    }
+
     pub fn describe(self) -> String {
         match (self.edges, self.applied) {
             (0, _) => "No CDN edge is connected: saved settings take effect when one connects.".to_owned(),
@@ -76,6 +81,11 @@ impl ChangeSource {
             ChangeSource::Portal => "portal",
             ChangeSource::Api => "api",
         }
+    }
+
+    /// The source whose [`as_str`](Self::as_str) this is.
+    pub fn parse(text: &str) -> Option<Self> {
+        [ChangeSource::Portal, ChangeSource::Api].into_iter().find(|source| source.as_str() == text)
     }
 
     pub fn label(self) -> &'static str {

@@ -38,10 +38,7 @@ const FORGERIES: [(&str, &[(HeaderName, &str)]); 6] = [
 ];
 
 async fn forged(portal: &TestPortal, endpoint: &str, form: &str, cookie: &str, headers: &[(HeaderName, &str)], accept: &str) -> Reply {
-    let mut request = Request::post(format!("/api/{endpoint}"))
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(header::ACCEPT, accept)
-        .header(header::COOKIE, cookie);
+    let mut request = server_fn_request(endpoint, accept, Some(cookie));
     for (name, value) in headers {
         request = request.header(name, *value);
     }

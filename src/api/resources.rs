@@ -22,7 +22,7 @@ pub async fn get_resource(id: i64) -> Result<CdnResource, AppError> {
 pub async fn resource_rollout(id: i64) -> Result<Rollout, AppError> {
     let account_id = request::require_account_id().await?;
     let pool = request::pool()?;
-    resources::get(&pool, account_id, id).await?;
+    resources::ensure_owned(&pool, account_id, id).await?;
     edge_feed::rollout(&pool, id).await
 }
 

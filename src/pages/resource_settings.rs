@@ -105,6 +105,7 @@ fn GeneralSection(resource: CdnResource) -> impl IntoView {
 fn ContentSection(resource: CdnResource, rollout: Option<Rollout>) -> impl IntoView {
     let save = ServerAction::<SaveContentSettings>::new();
     let error = action_error(save);
+    let id = resource.id;
     // What the server holds: as loaded, then as each save returned it, or as a save refused for
     // an outdated form reported it; whichever is newest. The form's next save names its version.
     let stored = Memo::new(move |known: Option<&CdnResource>| {
@@ -146,7 +147,7 @@ fn ContentSection(resource: CdnResource, rollout: Option<Rollout>) -> impl IntoV
         <section aria-labelledby="content-heading" data-interactive=move || interactive.get().to_string()>
             <h2 id="content-heading">"Content"</h2>
             <ActionForm action=save>
-                <input type="hidden" name="resource_id" value=stored.with_untracked(|stored| stored.id)/>
+                <input type="hidden" name="resource_id" value=id/>
                 <input type="hidden" name="version" value=move || stored.with(|stored| stored.version)/>
                 <div class="option">
                     <div class="option-text">
@@ -200,7 +201,7 @@ fn ContentSection(resource: CdnResource, rollout: Option<Rollout>) -> impl IntoV
             </ActionForm>
             {rollout.map(|initial| view! {
                 <EdgeRollout
-                    resource_id=stored.with_untracked(|stored| stored.id)
+                    resource_id=id
                     version=Signal::derive(move || stored.with(|stored| stored.version))
                     initial
                 />
@@ -219,7 +220,7 @@ fn EdgeRollout(resource_id: i64, version: Signal<i64>, initial: Rollout) -> impl
     Effect::new(move |previous: Option<i64>| {
         let current = version.get();
         let saved_since = previous.is_some_and(|previous| previous != current);
-        if saved_since || (previous.is_none() && is_pending(initial)) {
+        if saved_since || (previous.is_none() && initial.is_pending()) {
             checks.set_value(0);
             check_rollout(resource_id, latest, checks);
         }
@@ -232,16 +233,12 @@ fn EdgeRollout(resource_id: i64, version: Signal<i64>, initial: Rollout) -> impl
     }
 }
 
-fn is_pending(rollout: Rollout) -> bool {
-    rollout.edges > 0 && !rollout.is_live()
-}
-
 fn check_rollout(resource_id: i64, latest: RwSignal<Rollout>, checks: StoredValue<u32>) {
     const CHECKS_WHILE_PENDING: u32 = 40;
     leptos::task::spawn_local(async move {
         let Ok(rollout) = resource_rollout(resource_id).await else { return };
         // `try_`: the customer may have left the page meanwhile.
-        if latest.try_set(rollout).is_some() || !is_pending(rollout) {
+        if latest.try_set(rollout).is_some() || !rollout.is_pending() {
             return;
         }
         if checks.try_update_value(|n| { *n += 1; *n <= CHECKS_WHILE_PENDING }) == Some(true) {

@@ -117,12 +117,16 @@ async fn status_of_server_fn_errors(response: Response) -> Response {
         return (StatusCode::INTERNAL_SERVER_ERROR, "").into_response();
     };
     // Undecodable bodies come back as `AppError::Internal`, and so keep their 500.
-    let error = AppError::de(bytes.clone());
+    set_error_status(&mut parts, &AppError::de(bytes.clone()));
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// The status and headers that go with an error, for every answer that carries one.
+pub(super) fn set_error_status(parts: &mut axum::http::response::Parts, error: &AppError) {
     parts.status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     if let AppError::TooManyAttempts { retry_after_seconds } = error {
-        parts.headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
+        parts.headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_seconds));
     }
-    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// Starts the portal as configured by the environment and serves until Ctrl-C or SIGTERM.

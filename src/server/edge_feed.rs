@@ -189,20 +189,24 @@ pub async fn changes_after(pool: &Pool, after: i64) -> Result<Option<ConfigUpdat
     } else if after > version || after < 0 {
         Some(snapshot_in(&mut tx).await?)
     } else {
-        let changed: Vec<i64> = sqlx::query_scalar(
-            "SELECT DISTINCT resource_id FROM config_changes WHERE version > $1 ORDER BY resource_id",
+        // Each changed resource once, with its row, or without one when it was removed.
+        let changed: Vec<(i64, Option<String>, Option<String>, Option<bool>)> = sqlx::query_as(
+            "SELECT c.resource_id, r.custom_domain, r.origin, r.websockets \
+             FROM (SELECT DISTINCT resource_id FROM config_changes WHERE version > $1) c \
+             LEFT JOIN cdn_resources r ON r.id = c.resource_id ORDER BY c.resource_id",
         )
         .bind(after)
         .fetch_all(&mut *tx)
         .await?;
-        let resources = sqlx::query_as::<_, EdgeResource>(
-            "SELECT id, custom_domain AS domain, origin, websockets FROM cdn_resources \
-             WHERE id IN (SELECT resource_id FROM config_changes WHERE version > $1) ORDER BY id",
-        )
-        .bind(after)
-        .fetch_all(&mut *tx)
-        .await?;
-        let removed = changed.into_iter().filter(|id| !resources.iter().any(|resource| resource.id == *id)).collect();
+        let (mut resources, mut removed) = (Vec::new(), Vec::new());
+        for row in changed {
+            match row {
+                (id, Some(domain), Some(origin), Some(websockets)) => {
+                    resources.push(EdgeResource { id, domain, origin, websockets })
+                }
+                (id, ..) => removed.push(id),
+            }
+        }
         Some(ConfigUpdate { version, full: false, resources, removed })
     };
     tx.commit().await?;

@@ -2,11 +2,12 @@
 //! come from the portal's own pages (cross-site request forgery), must be small, and must be
 //! text: every body the portal accepts is UTF-8 (forms, JSON).
 
+use super::app::set_error_status;
 use super::config::{PublicOrigin, SecuritySettings};
 use crate::error::AppError;
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use leptos::server_fn::error::FromServerFnError;
@@ -89,8 +90,9 @@ fn source_origin(headers: &HeaderMap) -> Option<String> {
 }
 
 fn refusal(error: AppError) -> Response {
-    let status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
-    (status, [(header::CONTENT_TYPE, "application/json")], error.ser()).into_response()
+    let (mut parts, body) = ([(header::CONTENT_TYPE, "application/json")], error.ser()).into_response().into_parts();
+    set_error_status(&mut parts, &error);
+    Response::from_parts(parts, body)
 }
 
 #[cfg(test)]

@@ -226,10 +226,22 @@ async fn record(
     Ok(())
 }
 
+/// `Ok` when the resource exists and is the account's; [`AppError::NotFound`] otherwise, as
+/// [`get`] answers, for questions about a resource that do not need its row.
+pub async fn ensure_owned(db: impl SqliteExecutor<'_>, account_id: i64, id: i64) -> Result<(), AppError> {
+    sqlx::query_scalar::<_, i64>("SELECT 1 FROM cdn_resources WHERE id = $1 AND account_id = $2")
+        .bind(id)
+        .bind(account_id)
+        .fetch_optional(db)
+        .await?
+        .map(|_| ())
+        .ok_or(AppError::NotFound)
+}
+
 /// The history of the account's resource, newest first.
 pub async fn history(pool: &Pool, account_id: i64, id: i64) -> Result<Vec<ResourceChange>, AppError> {
-    // Through `get`, so that another account's resource is not found rather than empty.
-    get(pool, account_id, id).await?;
+    // Another account's resource is not found, rather than without history.
+    ensure_owned(pool, account_id, id).await?;
     sqlx::query_as::<_, ChangeRow>(
         "SELECT c.version, c.changed_at, a.email, c.source, c.client_address, c.action, c.old_value, c.new_value \
          FROM resource_changes c JOIN accounts a ON a.id = c.account_id \
@@ -274,11 +286,7 @@ impl TryFrom<ChangeRow> for ResourceChange {
             version: row.version,
             changed_at: Timestamp::from_unix_seconds(row.changed_at),
             changed_by: EmailAddress::parse(&row.email).map_err(|_| corrupt())?,
-            source: match row.source.as_str() {
-                "portal" => ChangeSource::Portal,
-                "api" => ChangeSource::Api,
-                _ => return Err(corrupt()),
-            },
+            source: ChangeSource::parse(&row.source).ok_or_else(corrupt)?,
             client_address: row.client_address,
             change,
         })

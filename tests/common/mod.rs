@@ -92,12 +92,9 @@ impl TestPortal {
 
     /// A form post as a browser without JavaScript makes it from the page at `referer`.
     pub async fn post_form(&self, endpoint: &str, form: &str, cookie: &str, referer: &str) -> Reply {
-        let request = Request::post(format!("/api/{endpoint}"))
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::ACCEPT, "text/html,application/xhtml+xml")
+        let request = server_fn_request(endpoint, "text/html,application/xhtml+xml", Some(cookie))
             .header(header::ORIGIN, PORTAL_ORIGIN)
             .header(header::REFERER, referer)
-            .header(header::COOKIE, cookie)
             .body(Body::from(form.to_owned()))
             .unwrap();
         self.send(request).await
@@ -121,14 +118,18 @@ impl TestPortal {
 
 /// The start of a server function call from the portal's own page, before its body.
 pub fn server_fn_call(endpoint: &str, cookie: Option<&str>) -> axum::http::request::Builder {
-    let mut request = Request::post(format!("/api/{endpoint}"))
+    server_fn_request(endpoint, "application/json", cookie).header(header::ORIGIN, PORTAL_ORIGIN)
+}
+
+/// The start of a form-encoded server function call that says nothing of where it came from.
+pub fn server_fn_request(endpoint: &str, accept: &str, cookie: Option<&str>) -> axum::http::request::Builder {
+    let request = Request::post(format!("/api/{endpoint}"))
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(header::ACCEPT, "application/json")
-        .header(header::ORIGIN, PORTAL_ORIGIN);
-    if let Some(cookie) = cookie {
-        request = request.header(header::COOKIE, cookie);
+        .header(header::ACCEPT, accept);
+    match cookie {
+        Some(cookie) => request.header(header::COOKIE, cookie),
+        None => request,
     }
-    request
 }
 
 /// The first `<input …>` tag of the page that has `attribute`, and only the tag, so that a
