@@ -41,23 +41,11 @@ pub enum StartError {
 pub struct RunningEdge {
     pub addr: SocketAddr,
     pub admin_addr: SocketAddr,
-    routes: watch::Receiver<Arc<RouteTable>>,
     metrics: Arc<Metrics>,
     tasks: Vec<JoinHandle<()>>,
 }
 
 impl RunningEdge {
-    /// The version of the portal's configuration in use.
-    pub fn config_version(&self) -> u64 {
-        self.routes.borrow().version()
-    }
-
-    /// Waits until the configuration in use is at least `version`.
-    pub async fn applied(&self, version: u64) {
-        let mut routes = self.routes.clone();
-        let _ = routes.wait_for(|table| table.version() >= version).await;
-    }
-
     pub fn metrics(&self) -> String {
         self.metrics.render()
     }
@@ -93,23 +81,15 @@ pub async fn start(settings: Settings) -> Result<RunningEdge, StartError> {
     let follower = feed::Follower::new(settings.feed.clone(), routes_sender, metrics.clone(), settings.state_file.clone());
     let tasks = vec![
         tokio::spawn(serve_visitors(listener, proxy)),
-        tokio::spawn(serve_admin(admin_listener, metrics.clone(), routes.clone())),
+        tokio::spawn(serve_admin(admin_listener, metrics.clone(), routes)),
         tokio::spawn(follower.run()),
     ];
-    Ok(RunningEdge { addr, admin_addr, routes, metrics, tasks })
+    Ok(RunningEdge { addr, admin_addr, metrics, tasks })
 }
 
 async fn serve_visitors(listener: TcpListener, proxy: Arc<Proxy>) {
     loop {
-        let (stream, visitor) = match listener.accept().await {
-            Ok(accepted) => accepted,
-            Err(error) => {
-                // Out of file descriptors, typically: wait rather than spin.
-                tracing::warn!(%error, "could not accept a connection");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            }
-        };
+        let (stream, visitor) = accept(&listener).await;
         let _ = stream.set_nodelay(true);
         let proxy = proxy.clone();
         tokio::spawn(async move {
@@ -128,7 +108,7 @@ async fn serve_visitors(listener: TcpListener, proxy: Arc<Proxy>) {
 
 async fn serve_admin(listener: TcpListener, metrics: Arc<Metrics>, routes: watch::Receiver<Arc<RouteTable>>) {
     loop {
-        let Ok((stream, _)) = listener.accept().await else { continue };
+        let (stream, _) = accept(&listener).await;
         let (metrics, routes) = (metrics.clone(), routes.clone());
         tokio::spawn(async move {
             let service = service_fn(move |request: Request<Incoming>| {
@@ -148,6 +128,19 @@ async fn serve_admin(listener: TcpListener, metrics: Arc<Metrics>, routes: watch
             });
             let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
         });
+    }
+}
+
+/// The next connection. A failure (out of file descriptors, typically) is waited out, not spun on.
+async fn accept(listener: &TcpListener) -> (tokio::net::TcpStream, SocketAddr) {
+    loop {
+        match listener.accept().await {
+            Ok(accepted) => return accepted,
+            Err(error) => {
+                tracing::warn!(%error, "could not accept a connection");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
     }
 }
 

@@ -42,37 +42,29 @@ impl Proxy {
     pub async fn handle(self: Arc<Self>, visitor: SocketAddr, request: Request<Incoming>) -> Result<Response<Body>, Infallible> {
         self.metrics.request();
         let host = request_host(&request);
-        let route = host.as_deref().and_then(|host| self.routes.borrow().route(host).cloned());
-        let Some(route) = route else {
+        let route = host.as_ref().and_then(|host| self.routes.borrow().route(host.to_str().ok()?).cloned());
+        let (Some(route), Some(host)) = (route, host) else {
             return Ok(answer(StatusCode::NOT_FOUND, "No CDN resource is configured for this host.\n"));
         };
-        let original_host = host.unwrap_or_default();
         if is_websocket_upgrade(request.headers()) {
             if !route.websockets {
                 self.metrics.upgrade(&route.domain, UpgradeOutcome::Refused);
                 return Ok(answer(StatusCode::FORBIDDEN, "WebSockets are disabled for this resource.\n"));
             }
-            return Ok(self.open_tunnel(&route, visitor, &original_host, request).await);
+            return Ok(self.open_tunnel(&route, visitor, &host, request).await);
         }
-        Ok(self.forward(&route, visitor, &original_host, request).await)
+        Ok(self.forward(&route, visitor, &host, request).await)
     }
 
-    async fn forward(&self, route: &ResourceRoute, visitor: SocketAddr, host: &str, request: Request<Incoming>) -> Response<Body> {
+    async fn forward(&self, route: &ResourceRoute, visitor: SocketAddr, host: &HeaderValue, request: Request<Incoming>) -> Response<Body> {
         let (mut parts, body) = request.into_parts();
-        let Ok(uri) = origin_uri(&route.origin, &parts.uri) else {
+        let Ok(target) = origin_uri(&route.origin, &parts.uri) else {
             return answer(StatusCode::BAD_REQUEST, "The request target is not valid.\n");
         };
-        parts.uri = uri;
-        parts.version = hyper::Version::HTTP_11;
-        remove_hop_by_hop(&mut parts.headers);
-        add_forwarded(&mut parts.headers, visitor, host);
+        to_origin(&mut parts, target, visitor, host);
         let sent = tokio::time::timeout(self.timeouts.response, self.client.request(Request::from_parts(parts, body))).await;
         match sent {
-            Ok(Ok(response)) => {
-                let (mut parts, body) = response.into_parts();
-                remove_hop_by_hop(&mut parts.headers);
-                Response::from_parts(parts, body.boxed())
-            }
+            Ok(Ok(response)) => passed_back(response),
             Ok(Err(error)) if error.is_connect() => self.origin_failed(route, OriginError::Connect, &error),
             Ok(Err(error)) => self.origin_failed(route, OriginError::Other, &error),
             Err(_) => self.origin_failed(route, OriginError::Timeout, &"no answer in time"),
@@ -81,19 +73,14 @@ impl Proxy {
 
     /// Sends the handshake to the origin on a connection of its own. Only a 101 from the origin
     /// turns both connections into a tunnel; any other answer goes back as an ordinary response.
-    async fn open_tunnel(&self, route: &ResourceRoute, visitor: SocketAddr, host: &str, mut request: Request<Incoming>) -> Response<Body> {
+    async fn open_tunnel(&self, route: &ResourceRoute, visitor: SocketAddr, host: &HeaderValue, mut request: Request<Incoming>) -> Response<Body> {
         let visitor_upgrade = hyper::upgrade::on(&mut request);
         let (mut parts, _empty) = request.into_parts();
-        let Ok(uri) = origin_uri(&route.origin, &parts.uri) else {
-            return answer(StatusCode::BAD_REQUEST, "The request target is not valid.\n");
-        };
-        // An HTTP/1.1 request on a connection of its own takes the path as its target.
-        parts.uri = uri.path_and_query().map(|target| target.as_str()).unwrap_or("/").parse().unwrap_or_default();
-        parts.version = hyper::Version::HTTP_11;
-        remove_hop_by_hop(&mut parts.headers);
+        // A request on a connection of its own takes just the path as its target.
+        let target = parts.uri.path_and_query().map(|target| Uri::from(target.clone())).unwrap_or_else(|| Uri::from_static("/"));
+        to_origin(&mut parts, target, visitor, host);
         parts.headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
         parts.headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
-        add_forwarded(&mut parts.headers, visitor, host);
 
         let handshake = async {
             let stream = tokio::time::timeout(self.timeouts.connect, tokio::net::TcpStream::connect(route.origin_address()))
@@ -116,9 +103,7 @@ impl Proxy {
             Err(_) => return self.origin_failed(route, OriginError::Timeout, &"no answer to the handshake in time"),
         };
         if response.status() != StatusCode::SWITCHING_PROTOCOLS {
-            let (mut parts, body) = response.into_parts();
-            remove_hop_by_hop(&mut parts.headers);
-            return Response::from_parts(parts, body.boxed());
+            return passed_back(response);
         }
 
         self.metrics.upgrade(&route.domain, UpgradeOutcome::Accepted);
@@ -164,11 +149,27 @@ impl ResourceRoute {
 }
 
 /// The host a visitor asked for: from an absolute request target, else the `Host` header.
-fn request_host<B>(request: &Request<B>) -> Option<String> {
-    if let Some(authority) = request.uri().authority() {
-        return Some(authority.as_str().to_owned());
+fn request_host<B>(request: &Request<B>) -> Option<HeaderValue> {
+    match request.uri().authority() {
+        Some(authority) => HeaderValue::from_str(authority.as_str()).ok(),
+        None => request.headers().get(header::HOST).cloned(),
     }
-    request.headers().get(header::HOST)?.to_str().ok().map(str::to_owned)
+}
+
+/// Readies the visitor's request for the origin: at `target`, over HTTP/1.1, without the
+/// visitor's hop-by-hop headers, with the forwarding headers.
+fn to_origin(parts: &mut hyper::http::request::Parts, target: Uri, visitor: SocketAddr, host: &HeaderValue) {
+    parts.uri = target;
+    parts.version = hyper::Version::HTTP_11;
+    remove_hop_by_hop(&mut parts.headers);
+    add_forwarded(&mut parts.headers, visitor, host);
+}
+
+/// The origin's answer for the visitor, without the origin's hop-by-hop headers.
+fn passed_back(response: Response<Incoming>) -> Response<Body> {
+    let (mut parts, body) = response.into_parts();
+    remove_hop_by_hop(&mut parts.headers);
+    Response::from_parts(parts, body.boxed())
 }
 
 fn origin_uri(origin: &str, target: &Uri) -> Result<Uri, hyper::http::Error> {
@@ -216,7 +217,7 @@ pub fn remove_hop_by_hop(headers: &mut HeaderMap) {
 
 /// Tells the origin who asked and how: the visitor's address appended to any earlier proxies',
 /// the scheme, and the host the visitor used.
-pub fn add_forwarded(headers: &mut HeaderMap, visitor: SocketAddr, host: &str) {
+pub fn add_forwarded(headers: &mut HeaderMap, visitor: SocketAddr, host: &HeaderValue) {
     let visitor = visitor.ip().to_string();
     let forwarded_for = match headers.get("x-forwarded-for").and_then(|value| value.to_str().ok()) {
         Some(earlier) if !earlier.trim().is_empty() => format!("{earlier}, {visitor}"),
@@ -226,9 +227,7 @@ pub fn add_forwarded(headers: &mut HeaderMap, visitor: SocketAddr, host: &str) {
         headers.insert("x-forwarded-for", value);
     }
     headers.insert("x-forwarded-proto", HeaderValue::from_static("http"));
-    if let Ok(value) = HeaderValue::from_str(host) {
-        headers.insert("x-forwarded-host", value);
-    }
+    headers.insert("x-forwarded-host", host.clone());
 }
 
 /// A short plain-text answer of the edge's own.
@@ -274,7 +273,7 @@ mod tests {
     #[test]
     fn forwarded_headers_name_the_visitor_after_earlier_proxies() {
         let mut map = headers(&[("x-forwarded-for", "198.51.100.7")]);
-        add_forwarded(&mut map, "192.0.2.1:5555".parse().unwrap(), "www.example.com:8080");
+        add_forwarded(&mut map, "192.0.2.1:5555".parse().unwrap(), &HeaderValue::from_static("www.example.com:8080"));
         assert_eq!(map["x-forwarded-for"], "198.51.100.7, 192.0.2.1");
         assert_eq!(map["x-forwarded-proto"], "http");
         assert_eq!(map["x-forwarded-host"], "www.example.com:8080");

@@ -5,6 +5,7 @@
 
 use hyper::http::uri::Authority;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -67,7 +68,7 @@ impl RouteTable {
 
     /// The resource for a request's `Host` header, in any case, with or without port.
     pub fn route(&self, host: &str) -> Option<&Arc<ResourceRoute>> {
-        self.by_domain.get(&normalize_host(host)?)
+        self.by_domain.get(normalize_host(host)?.as_ref())
     }
 
     /// The table after `update`, or why the update cannot be applied (then nothing changes).
@@ -121,7 +122,8 @@ fn check(resource: &ResourceRoute) -> Result<(), InvalidUpdate> {
 
 /// `Host` header to table key: the port and a trailing dot dropped, lower case. `None` for
 /// anything that is not a host name (an IP address never names a resource either).
-pub fn normalize_host(host: &str) -> Option<String> {
+/// Borrowed unless the host has upper-case letters, as few visitors' browsers send.
+pub fn normalize_host(host: &str) -> Option<Cow<'_, str>> {
     if host.starts_with('[') {
         return None;
     }
@@ -131,7 +133,11 @@ pub fn normalize_host(host: &str) -> Option<String> {
         None => host,
     };
     let name = name.strip_suffix('.').unwrap_or(name);
-    (!name.is_empty()).then(|| name.to_ascii_lowercase())
+    match name {
+        "" => None,
+        name if name.bytes().any(|b| b.is_ascii_uppercase()) => Some(Cow::Owned(name.to_ascii_lowercase())),
+        name => Some(Cow::Borrowed(name)),
+    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 import { expect, test, type Page } from "@playwright/test";
 import { echoOriginPort, edgePort } from "../playwright.config";
-import { contentSectionReady, javaScriptEnabled, signUp, unique } from "./helpers";
+import { contentSectionReady, createResource, javaScriptEnabled, signUp, unique } from "./helpers";
+
+const echoOrigin = `127.0.0.1:${echoOriginPort}`;
 
 /** Opens a WebSocket from the page to the resource's custom domain (which leads to the edge) and
  * says whether a message came back from the origin. */
@@ -31,12 +33,7 @@ async function saveWebsockets(page: Page, on: boolean): Promise<void> {
 test("the switch decides whether a visitor's WebSocket reaches the origin through the edge", async ({ page }, testInfo) => {
   test.skip(!javaScriptEnabled(testInfo), "the page opens the WebSocket with JavaScript");
   await signUp(page);
-  const domain = `${unique("ws")}.e2e.example`;
-  await page.getByRole("link", { name: "Create CDN resource" }).click();
-  await page.getByLabel("Custom domain").fill(domain);
-  await page.getByLabel("Origin").fill(`127.0.0.1:${echoOriginPort}`);
-  await page.getByRole("radio", { name: "Entire website" }).check();
-  await page.getByRole("button", { name: "Create", exact: true }).click();
+  const domain = await createResource(page, "Entire website", echoOrigin, `${unique("ws")}.e2e.example`);
   await page.getByRole("link", { name: "Content" }).click();
   await contentSectionReady(page, testInfo);
 
@@ -52,12 +49,7 @@ test("the switch decides whether a visitor's WebSocket reaches the origin throug
 
 test("the Content section tells whether the saved settings are live on the edge", async ({ page }, testInfo) => {
   await signUp(page);
-  await page.goto("/cdn/new");
-  const domain = `${unique("live")}.e2e.example`;
-  await page.getByLabel("Custom domain").fill(domain);
-  await page.getByLabel("Origin").fill(`127.0.0.1:${echoOriginPort}`);
-  await page.getByRole("radio", { name: "Static assets only" }).check();
-  await page.getByRole("button", { name: "Create", exact: true }).click();
+  await createResource(page, "Static assets only", echoOrigin, `${unique("live")}.e2e.example`);
   await page.getByRole("link", { name: "Content" }).click();
   await contentSectionReady(page, testInfo);
   // Without JavaScript the page shows the state when it was drawn; a reload shows it again.

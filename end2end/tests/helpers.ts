@@ -42,8 +42,8 @@ export async function createResource(
   page: Page,
   integration: Integration,
   origin = "origin.example.com:8080",
+  domain = `${unique("cdn")}.example.com`,
 ): Promise<string> {
-  const domain = `${unique("cdn")}.example.com`;
   await page.goto("/cdn");
   await page.getByRole("link", { name: "Create CDN resource" }).click();
   await page.getByLabel("Custom domain").fill(domain);

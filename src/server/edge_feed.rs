@@ -190,8 +190,8 @@ pub async fn changes_after(pool: &Pool, after: i64) -> Result<Option<ConfigUpdat
         Some(snapshot_in(&mut tx).await?)
     } else {
         // Each changed resource once, with its row, or without one when it was removed.
-        let changed: Vec<(i64, Option<String>, Option<String>, Option<bool>)> = sqlx::query_as(
-            "SELECT c.resource_id, r.custom_domain, r.origin, r.websockets \
+        let changed = sqlx::query_as::<_, ChangedResource>(
+            "SELECT c.resource_id AS id, r.custom_domain AS domain, r.origin, r.websockets \
              FROM (SELECT DISTINCT resource_id FROM config_changes WHERE version > $1) c \
              LEFT JOIN cdn_resources r ON r.id = c.resource_id ORDER BY c.resource_id",
         )
@@ -201,16 +201,25 @@ pub async fn changes_after(pool: &Pool, after: i64) -> Result<Option<ConfigUpdat
         let (mut resources, mut removed) = (Vec::new(), Vec::new());
         for row in changed {
             match row {
-                (id, Some(domain), Some(origin), Some(websockets)) => {
+                ChangedResource { id, domain: Some(domain), origin: Some(origin), websockets: Some(websockets) } => {
                     resources.push(EdgeResource { id, domain, origin, websockets })
                 }
-                (id, ..) => removed.push(id),
+                ChangedResource { id, .. } => removed.push(id),
             }
         }
         Some(ConfigUpdate { version, full: false, resources, removed })
     };
     tx.commit().await?;
     Ok(update)
+}
+
+/// A resource changed after some version, as it is now: all `None` once removed.
+#[derive(sqlx::FromRow)]
+struct ChangedResource {
+    id: i64,
+    domain: Option<String>,
+    origin: Option<String>,
+    websockets: Option<bool>,
 }
 
 async fn current_version(db: &mut SqliteConnection) -> Result<i64, AppError> {
