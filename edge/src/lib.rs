@@ -73,7 +73,7 @@ pub async fn start(settings: Settings) -> Result<RunningEdge, StartError> {
     let metrics = Arc::new(Metrics::default());
     let saved = feed::load(&settings.state_file).await;
     if let Some(saved) = &saved {
-        tracing::info!(version = saved.version(), resources = saved.len(), "starting from the saved configuration");
+        tracing::info!(version = saved.version(), resources = saved.resource_count(), "starting from the saved configuration");
         metrics.config_applied(saved.version());
     }
     let (routes_sender, routes) = watch::channel(Arc::new(saved.unwrap_or_default()));
@@ -115,8 +115,8 @@ async fn serve_admin(listener: TcpListener, metrics: Arc<Metrics>, routes: watch
                 let answer = match request.uri().path() {
                     "/metrics" => text(StatusCode::OK, "text/plain; version=0.0.4", metrics.render()),
                     "/healthz" => {
-                        let version = routes.borrow().version();
-                        if version > 0 || !routes.borrow().is_empty() {
+                        let (loaded, version) = { let routes = routes.borrow(); (routes.is_loaded(), routes.version()) };
+                        if loaded {
                             text(StatusCode::OK, "text/plain", format!("ok: configuration version {version}\n"))
                         } else {
                             text(StatusCode::SERVICE_UNAVAILABLE, "text/plain", "no configuration yet\n".to_owned())

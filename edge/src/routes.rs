@@ -48,6 +48,9 @@ pub enum InvalidUpdate {
 
 #[derive(Clone, Debug, Default)]
 pub struct RouteTable {
+    /// False only for the empty table an edge starts with before any configuration arrives;
+    /// a portal without resources sends an empty table at version 0, and that one is loaded.
+    loaded: bool,
     version: u64,
     by_id: HashMap<i64, Arc<ResourceRoute>>,
     by_domain: HashMap<String, Arc<ResourceRoute>>,
@@ -58,12 +61,12 @@ impl RouteTable {
         self.version
     }
 
-    pub fn len(&self) -> usize {
+    pub fn resource_count(&self) -> usize {
         self.by_id.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.by_id.is_empty()
+    pub fn is_loaded(&self) -> bool {
+        self.loaded
     }
 
     /// The resource for a request's `Host` header, in any case, with or without port.
@@ -94,7 +97,7 @@ impl RouteTable {
                 });
             }
         }
-        Ok(RouteTable { version: update.version, by_id, by_domain })
+        Ok(RouteTable { loaded: true, version: update.version, by_id, by_domain })
     }
 
     /// The whole table as one snapshot, to be saved and loaded again.
@@ -178,7 +181,13 @@ mod tests {
 
         let removed = changed.apply(&ConfigUpdate { version: 5, full: false, resources: vec![], removed: vec![2] }).unwrap();
         assert!(removed.route("b.example.com").is_none());
-        assert_eq!(removed.len(), 1);
+        assert_eq!(removed.resource_count(), 1);
+    }
+
+    #[test]
+    fn any_applied_configuration_counts_as_loaded_even_an_empty_one() {
+        assert!(!RouteTable::default().is_loaded());
+        assert!(RouteTable::default().apply(&full(0, vec![])).unwrap().is_loaded());
     }
 
     #[test]
