@@ -220,6 +220,10 @@ fn EdgeRollout(resource_id: i64, version: Signal<i64>, initial: Rollout) -> impl
     Effect::new(move |previous: Option<i64>| {
         let current = version.get();
         let saved_since = previous.is_some_and(|previous| previous != current);
+        if saved_since {
+            // No edge has confirmed the new save yet; "Live" would speak of the one before.
+            latest.update(|rollout| rollout.applied = 0);
+        }
         if saved_since || (previous.is_none() && initial.is_pending()) {
             checks.set_value(0);
             check_rollout(resource_id, latest, checks);
