@@ -72,6 +72,11 @@ impl FieldErrors {
         self.errors.is_empty()
     }
 
+    /// Each field with its message.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.errors.iter().map(|error| (error.field.as_str(), error.message.as_str()))
+    }
+
     /// What was entered in `field`, if it was kept with [`AppError::keeping_entered`].
     pub fn entered(&self, field: &str) -> Option<&str> {
         self.entered.iter().find(|entered| entered.field == field).map(|entered| entered.value.as_str())

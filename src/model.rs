@@ -15,11 +15,65 @@ pub struct CdnResource {
     pub custom_domain: DomainName,
     pub origin: Origin,
     pub integration: Integration,
+    /// Whether WebSocket connections are relayed to the origin.
     pub websockets: bool,
+    /// Whether the customer chose `websockets`; if not, it is the integration's default.
+    pub websockets_explicit: bool,
+    /// An inactive resource is kept with its settings, but the CDN does not serve its domain.
+    pub active: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     /// Counts the resource's changes; a save names the version it was loaded at.
     pub version: i64,
+}
+
+/// An API token as its owner sees it: never with its secret, which is shown only once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiToken {
+    pub id: i64,
+    pub name: String,
+    /// The secret's first characters, to tell tokens apart.
+    pub secret_start: String,
+    pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+    pub last_used_at: Option<Timestamp>,
+    /// As of when the token was loaded, so that server and browser render the same.
+    pub state: TokenState,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TokenState {
+    Active,
+    Expired,
+    Revoked,
+}
+
+impl TokenState {
+    pub fn of(revoked_at: Option<Timestamp>, expires_at: Option<Timestamp>, now: Timestamp) -> Self {
+        if revoked_at.is_some() {
+            TokenState::Revoked
+        } else if expires_at.is_some_and(|expiry| expiry <= now) {
+            TokenState::Expired
+        } else {
+            TokenState::Active
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            TokenState::Active => "Active",
+            TokenState::Expired => "Expired",
+            TokenState::Revoked => "Revoked",
+        }
+    }
+}
+
+/// A token just issued, with the secret its owner must copy now.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuedToken {
+    pub token: ApiToken,
+    pub secret: String,
 }
 
 /// How far a resource's latest saved change has reached the CDN edges that report to the portal.
@@ -64,6 +118,8 @@ pub struct ResourceChange {
     pub changed_at: Timestamp,
     pub changed_by: EmailAddress,
     pub source: ChangeSource,
+    /// The name of the API token the change was made with.
+    pub api_token_name: Option<String>,
     pub client_address: Option<String>,
     pub change: Change,
 }
@@ -96,21 +152,35 @@ impl ChangeSource {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Change {
-    /// The resource was created, with WebSockets as its integration's default set it.
+    /// The resource was created, with WebSockets as set then.
     Created { websockets: bool },
     WebsocketsSwitched { from: bool, to: bool },
+    /// WebSockets follow the integration's default again, which is `to`.
+    WebsocketsDefaulted { from: bool, to: bool },
+    OriginChanged { from: Origin, to: Origin },
+    ActiveSwitched { to: bool },
 }
 
 impl Change {
-    pub fn describe(self) -> String {
-        let on_off = |on: bool| if on { "on" } else { "off" };
+    pub fn describe(&self) -> String {
         match self {
-            Change::Created { websockets } => format!("Created, with WebSockets {}", on_off(websockets)),
-            Change::WebsocketsSwitched { to, .. } => format!("WebSockets turned {}", on_off(to)),
+            Change::Created { websockets } => format!("Created, with WebSockets {}", on_off(*websockets)),
+            Change::WebsocketsSwitched { to, .. } => format!("WebSockets turned {}", on_off(*to)),
+            Change::WebsocketsDefaulted { to, .. } => {
+                format!("WebSockets set to follow the integration's default ({})", on_off(*to))
+            }
+            Change::OriginChanged { from, to } => format!("Origin changed from {from} to {to}"),
+            Change::ActiveSwitched { to: true } => "Activated: the CDN serves the domain again".to_owned(),
+            Change::ActiveSwitched { to: false } => "Deactivated: the CDN stopped serving the domain".to_owned(),
         }
     }
+}
+
+/// How the portal and its records spell a switch's state.
+pub fn on_off(on: bool) -> &'static str {
+    if on { "on" } else { "off" }
 }
 
 impl CdnResource {

@@ -4,6 +4,7 @@ use std::str::FromStr;
 
 /// How a customer put the CDN in front of their site, chosen when a resource is created.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Integration {
     /// Full integration: the CDN serves the whole site, pages and assets.

@@ -4,6 +4,7 @@ use super::edge_feed::{self, ConfigChanges, EdgeFeed};
 use super::guard::guard_changes;
 use super::log_in_limits::LogInLimiter;
 use super::request::SessionLimits;
+use super::rest;
 use super::seed;
 use crate::app::{App, shell};
 use crate::error::AppError;
@@ -78,6 +79,7 @@ pub async fn build_router(
             .with_state(EdgeFeed::new(pool.clone(), token.clone(), config_changes.clone())),
         None => Router::new(),
     };
+    let api = rest::router(pool.clone(), config_changes.clone());
     let session_limits =
         SessionLimits { idle_limit: security.session_idle_limit, lifetime: security.session_lifetime };
     let provide_request_context = move || {
@@ -98,6 +100,8 @@ pub async fn build_router(
         .with_state(leptos_options)
         // Edges authenticate with their token; they have no session.
         .merge(edge_routes)
+        // The REST API takes API tokens only, so it is kept in front of the session layer.
+        .layer(axum::middleware::from_fn_with_state(api, rest::dispatch))
         // Outermost: a refused request never reaches a session, a database or a handler.
         .layer(axum::middleware::from_fn_with_state(Arc::new(security), guard_changes)))
 }

@@ -171,7 +171,7 @@ pub async fn snapshot(pool: &Pool) -> Result<ConfigUpdate, AppError> {
 async fn snapshot_in(db: &mut SqliteConnection) -> Result<ConfigUpdate, AppError> {
     let version = current_version(&mut *db).await?;
     let resources = sqlx::query_as::<_, EdgeResource>(
-        "SELECT id, custom_domain AS domain, origin, websockets FROM cdn_resources ORDER BY id",
+        "SELECT id, custom_domain AS domain, origin, websockets FROM cdn_resources WHERE active ORDER BY id",
     )
     .fetch_all(&mut *db)
     .await?;
@@ -189,11 +189,12 @@ pub async fn changes_after(pool: &Pool, after: i64) -> Result<Option<ConfigUpdat
     } else if after > version || after < 0 {
         Some(snapshot_in(&mut tx).await?)
     } else {
-        // Each changed resource once, with its row, or without one when it was removed.
+        // Each changed resource once, with its row, or without one when it was removed or
+        // deactivated: edges serve only active resources.
         let changed = sqlx::query_as::<_, ChangedResource>(
             "SELECT c.resource_id AS id, r.custom_domain AS domain, r.origin, r.websockets \
              FROM (SELECT DISTINCT resource_id FROM config_changes WHERE version > $1) c \
-             LEFT JOIN cdn_resources r ON r.id = c.resource_id ORDER BY c.resource_id",
+             LEFT JOIN cdn_resources r ON r.id = c.resource_id AND r.active ORDER BY c.resource_id",
         )
         .bind(after)
         .fetch_all(&mut *tx)
@@ -213,7 +214,7 @@ pub async fn changes_after(pool: &Pool, after: i64) -> Result<Option<ConfigUpdat
     Ok(update)
 }
 
-/// A resource changed after some version, as it is now: all `None` once removed.
+/// A resource changed after some version, as it is now: all `None` once removed or inactive.
 #[derive(sqlx::FromRow)]
 struct ChangedResource {
     id: i64,
@@ -264,14 +265,13 @@ pub async fn rollout(pool: &Pool, resource_id: i64) -> Result<Rollout, AppError>
 mod tests {
     use super::*;
     use crate::domain::{EmailAddress, Integration, Timestamp};
-    use crate::model::ChangeSource;
     use crate::server::resources::{self, Actor, NewResource};
     use crate::server::{accounts, db::testing::fresh_database};
 
     async fn owner(pool: &Pool) -> Actor {
         let email = EmailAddress::parse("ada@example.com").unwrap();
         let id = accounts::insert(pool, &email, "hash", Timestamp::now()).await.unwrap().unwrap().id;
-        Actor { account_id: id, source: ChangeSource::Portal, client_address: None }
+        Actor::portal(id, None)
     }
 
     async fn create(pool: &Pool, actor: &Actor, domain: &str) -> i64 {

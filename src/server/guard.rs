@@ -4,6 +4,7 @@
 
 use super::app::set_error_status;
 use super::config::{PublicOrigin, SecuritySettings};
+use super::rest;
 use crate::error::AppError;
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -24,8 +25,10 @@ pub async fn guard_changes(
         return next.run(request).await;
     }
     // Forgery rides on credentials a browser adds by itself (the session cookie); the edges'
-    // feed takes a token that a browser never sends unasked.
-    let by_token = request.uri().path().starts_with(EDGE_FEED_PATHS);
+    // feed and the REST API take tokens that a browser never sends unasked.
+    let for_api = rest::handles(request.method(), request.uri().path(), request.headers());
+    let by_token = for_api || request.uri().path().starts_with(EDGE_FEED_PATHS);
+    let refusal = if for_api { rest::refusal } else { refusal };
     if !by_token && !comes_from_portal(request.headers(), settings.public_origin.as_ref()) {
         tracing::warn!(
             method = %request.method(),

@@ -2,6 +2,7 @@
 //! rules behind each server function. Server functions in `crate::api` stay thin and call in here.
 
 pub mod accounts;
+pub mod api_tokens;
 mod app;
 pub mod config;
 pub mod db;
@@ -11,6 +12,7 @@ pub mod log_in_limits;
 pub mod passwords;
 pub mod request;
 pub mod resources;
+pub mod rest;
 pub mod seed;
 
 pub use app::{SECURE_SESSION_COOKIE, SESSION_COOKIE, StartupError, build_router, init_tracing, run};

@@ -4,7 +4,6 @@
 use super::db::Pool;
 use super::log_in_limits::LogInLimiter;
 use super::resources::Actor;
-use crate::model::ChangeSource;
 use crate::domain::Timestamp;
 use crate::error::AppError;
 use axum::extract::ConnectInfo;
@@ -94,11 +93,7 @@ pub async fn require_account_id() -> Result<i64, AppError> {
 
 /// The signed-in customer acting through the portal, as recorded in a resource's history.
 pub async fn portal_actor() -> Result<Actor, AppError> {
-    Ok(Actor {
-        account_id: require_account_id().await?,
-        source: ChangeSource::Portal,
-        client_address: client_address().await,
-    })
+    Ok(Actor::portal(require_account_id().await?, client_address().await))
 }
 
 pub async fn sign_in(account_id: i64) -> Result<(), AppError> {

@@ -6,7 +6,7 @@
 use super::db::Pool;
 use crate::domain::{DomainName, EmailAddress, Integration, Origin, Timestamp};
 use crate::error::{AppError, FieldErrors};
-use crate::model::{CdnResource, Change, ChangeSource, ResourceChange};
+use crate::model::{CdnResource, Change, ChangeSource, ResourceChange, on_off};
 use sqlx::{SqliteConnection, SqliteExecutor};
 use std::net::IpAddr;
 
@@ -15,7 +15,19 @@ use std::net::IpAddr;
 pub struct Actor {
     pub account_id: i64,
     pub source: ChangeSource,
+    /// The API token's name, for changes made through the API.
+    pub api_token_name: Option<String>,
     pub client_address: Option<IpAddr>,
+}
+
+impl Actor {
+    pub fn portal(account_id: i64, client_address: Option<IpAddr>) -> Self {
+        Self { account_id, source: ChangeSource::Portal, api_token_name: None, client_address }
+    }
+
+    pub fn api(account_id: i64, token_name: String, client_address: Option<IpAddr>) -> Self {
+        Self { account_id, source: ChangeSource::Api, api_token_name: Some(token_name), client_address }
+    }
 }
 
 /// The WebSockets setting a new resource starts with. A whole website often has live features
@@ -34,6 +46,36 @@ pub struct NewResource {
     pub custom_domain: DomainName,
     pub origin: Origin,
     pub integration: Integration,
+    pub websockets: WebsocketsSetting,
+    pub active: bool,
+}
+
+/// Whether WebSockets follow the integration's default or the customer's choice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WebsocketsSetting {
+    IntegrationDefault,
+    Chosen(bool),
+}
+
+impl WebsocketsSetting {
+    pub fn effective(self, integration: Integration) -> bool {
+        match self {
+            WebsocketsSetting::IntegrationDefault => websockets_default(integration),
+            WebsocketsSetting::Chosen(on) => on,
+        }
+    }
+
+    pub fn is_explicit(self) -> bool {
+        matches!(self, WebsocketsSetting::Chosen(_))
+    }
+}
+
+/// Settings to change; `None` leaves one as it is.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ResourceUpdate {
+    pub origin: Option<Origin>,
+    pub active: Option<bool>,
+    pub websockets: Option<WebsocketsSetting>,
 }
 
 impl NewResource {
@@ -43,9 +85,13 @@ impl NewResource {
         let origin = Origin::parse(origin);
         let integration = integration.unwrap_or_default().parse::<Integration>();
         match (custom_domain, origin, integration) {
-            (Ok(custom_domain), Ok(origin), Ok(integration)) => {
-                Ok(Self { custom_domain, origin, integration })
-            }
+            (Ok(custom_domain), Ok(origin), Ok(integration)) => Ok(Self {
+                custom_domain,
+                origin,
+                integration,
+                websockets: WebsocketsSetting::IntegrationDefault,
+                active: true,
+            }),
             (custom_domain, origin, integration) => {
                 let mut errors = FieldErrors::default();
                 if let Err(error) = custom_domain {
@@ -74,22 +120,30 @@ pub fn parse_switch(field: &str, value: Option<&str>) -> Result<bool, AppError> 
 
 /// Creates a resource for the actor's account, and its first history record.
 pub async fn create(pool: &Pool, actor: &Actor, new: &NewResource) -> Result<CdnResource, AppError> {
+    try_create(pool, actor, new).await?.ok_or_else(|| {
+        AppError::invalid_field("custom_domain", domain_taken_message(&new.custom_domain))
+    })
+}
+
+pub fn domain_taken_message(domain: &DomainName) -> String {
+    format!("{domain} is already used by a CDN resource. Each custom domain can have only one.")
+}
+
+/// As [`create`], but `None` when the custom domain is already taken by any resource.
+pub async fn try_create(pool: &Pool, actor: &Actor, new: &NewResource) -> Result<Option<CdnResource>, AppError> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let created = insert(&mut tx, actor, new, Timestamp::now()).await?.ok_or_else(|| {
-        AppError::invalid_field(
-            "custom_domain",
-            format!("{} is already used by a CDN resource. Each custom domain can have only one.", new.custom_domain),
-        )
-    })?;
-    tx.commit().await?;
+    let created = insert(&mut tx, actor, new, Timestamp::now()).await?;
+    if created.is_some() {
+        tx.commit().await?;
+    }
     Ok(created)
 }
 
-const COLUMNS: &str = "id, custom_domain, origin, integration, websockets, created_at, updated_at, version";
+const COLUMNS: &str =
+    "id, custom_domain, origin, integration, websockets, websockets_explicit, active, created_at, updated_at, version";
 
-/// Inserts a resource with its integration's default WebSockets setting, with the record of its
-/// creation; `None` when the custom domain is already taken by any resource. Run it inside a
-/// transaction, so that neither is written without the other.
+/// Inserts a resource with the record of its creation; `None` when the custom domain is already
+/// taken by any resource. Run it inside a transaction, so that neither is written without the other.
 pub async fn insert(
     db: &mut SqliteConnection,
     actor: &Actor,
@@ -99,7 +153,10 @@ pub async fn insert(
     let Some(created) = insert_row(&mut *db, actor.account_id, new, now).await? else {
         return Ok(None);
     };
-    record(db, actor, created.id, created.version, now, Change::Created { websockets: created.websockets }).await?;
+    record(db, actor, created.id, created.version, now, &Change::Created { websockets: created.websockets }).await?;
+    if !created.active {
+        record(db, actor, created.id, created.version, now, &Change::ActiveSwitched { to: false }).await?;
+    }
     Ok(Some(created))
 }
 
@@ -111,14 +168,17 @@ async fn insert_row(
 ) -> Result<Option<CdnResource>, AppError> {
     let inserted = sqlx::query_as::<_, ResourceRow>(&format!(
         "INSERT INTO cdn_resources \
-         (account_id, custom_domain, origin, integration, websockets, created_at, updated_at, version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $6, 1) RETURNING {COLUMNS}"
+         (account_id, custom_domain, origin, integration, websockets, websockets_explicit, active, \
+          created_at, updated_at, version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, 1) RETURNING {COLUMNS}"
     ))
     .bind(account_id)
     .bind(new.custom_domain.as_str())
     .bind(new.origin.to_string())
     .bind(new.integration.as_str())
-    .bind(websockets_default(new.integration))
+    .bind(new.websockets.effective(new.integration))
+    .bind(new.websockets.is_explicit())
+    .bind(new.active)
     .bind(now.unix_seconds())
     .fetch_one(db)
     .await;
@@ -139,6 +199,37 @@ pub async fn list(db: impl SqliteExecutor<'_>, account_id: i64) -> Result<Vec<Cd
     .into_iter()
     .map(CdnResource::try_from)
     .collect()
+}
+
+/// One page of the account's resources in the order of creation, optionally only the one with
+/// `custom_domain`, and how many there are in all.
+pub async fn page(
+    pool: &Pool,
+    account_id: i64,
+    custom_domain: Option<&DomainName>,
+    limit: u32,
+    offset: u64,
+) -> Result<(Vec<CdnResource>, i64), AppError> {
+    let domain = custom_domain.map(DomainName::as_str);
+    let filter = "account_id = $1 AND ($2 IS NULL OR custom_domain = $2)";
+    let total = sqlx::query_scalar::<_, i64>(&format!("SELECT COUNT(*) FROM cdn_resources WHERE {filter}"))
+        .bind(account_id)
+        .bind(domain)
+        .fetch_one(pool)
+        .await?;
+    let resources = sqlx::query_as::<_, ResourceRow>(&format!(
+        "SELECT {COLUMNS} FROM cdn_resources WHERE {filter} ORDER BY id LIMIT $3 OFFSET $4"
+    ))
+    .bind(account_id)
+    .bind(domain)
+    .bind(i64::from(limit))
+    .bind(i64::try_from(offset).unwrap_or(i64::MAX))
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(CdnResource::try_from)
+    .collect::<Result<_, _>>()?;
+    Ok((resources, total))
 }
 
 /// The account's resource with this id; [`AppError::NotFound`] whether it does not exist or
@@ -167,30 +258,123 @@ pub async fn set_websockets(
     now: Timestamp,
 ) -> Result<CdnResource, AppError> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let current = get(&mut *tx, actor.account_id, id).await?;
-    if current.version != loaded_version {
-        return Err(AppError::Conflict(Box::new(current)));
-    }
+    let current = current_at(&mut tx, actor.account_id, id, Some(loaded_version)).await?;
     if current.websockets == enabled {
         return Ok(current);
     }
-    let version = current.version + 1;
-    record(&mut tx, actor, id, version, now, Change::WebsocketsSwitched { from: current.websockets, to: enabled }).await?;
-    let saved: CdnResource = sqlx::query_as::<_, ResourceRow>(&format!(
-        "UPDATE cdn_resources SET websockets = $1, updated_at = $2, version = $3 \
-         WHERE id = $4 AND account_id = $5 AND version = $6 RETURNING {COLUMNS}"
-    ))
-    .bind(enabled)
-    .bind(now.unix_seconds())
-    .bind(version)
-    .bind(id)
-    .bind(actor.account_id)
-    .bind(loaded_version)
-    .fetch_one(&mut *tx)
-    .await?
-    .try_into()?;
+    let update = ResourceUpdate { websockets: Some(WebsocketsSetting::Chosen(enabled)), ..Default::default() };
+    let saved = apply(&mut tx, actor, current, &update, now).await?;
     tx.commit().await?;
     Ok(saved)
+}
+
+/// Changes the settings `update` names, if the resource is still at `expected_version` (any
+/// version when `None`). One new version covers the whole update, with a record per setting that
+/// changed; an update that changes nothing writes nothing.
+pub async fn update(
+    pool: &Pool,
+    actor: &Actor,
+    id: i64,
+    expected_version: Option<i64>,
+    update: &ResourceUpdate,
+    now: Timestamp,
+) -> Result<CdnResource, AppError> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let current = current_at(&mut tx, actor.account_id, id, expected_version).await?;
+    let saved = apply(&mut tx, actor, current, update, now).await?;
+    tx.commit().await?;
+    Ok(saved)
+}
+
+/// Deletes the account's resource, if it is still at `expected_version` (any version when
+/// `None`). Its history goes with it; the edges stop serving its domain.
+pub async fn delete(pool: &Pool, account_id: i64, id: i64, expected_version: Option<i64>) -> Result<(), AppError> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    current_at(&mut tx, account_id, id, expected_version).await?;
+    sqlx::query("DELETE FROM cdn_resources WHERE id = $1 AND account_id = $2")
+        .bind(id)
+        .bind(account_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The resource as stored, or [`AppError::Conflict`] with it when it is no longer at `expected_version`.
+async fn current_at(
+    db: &mut SqliteConnection,
+    account_id: i64,
+    id: i64,
+    expected_version: Option<i64>,
+) -> Result<CdnResource, AppError> {
+    let current = get(&mut *db, account_id, id).await?;
+    match expected_version {
+        Some(version) if version != current.version => Err(AppError::Conflict(Box::new(current))),
+        _ => Ok(current),
+    }
+}
+
+/// What `update` changes about `current`, one entry per setting.
+fn changes(current: &CdnResource, update: &ResourceUpdate) -> Vec<Change> {
+    let mut changes = Vec::new();
+    if let Some(origin) = update.origin.as_ref().filter(|origin| **origin != current.origin) {
+        changes.push(Change::OriginChanged { from: current.origin.clone(), to: origin.clone() });
+    }
+    if let Some(active) = update.active.filter(|active| *active != current.active) {
+        changes.push(Change::ActiveSwitched { to: active });
+    }
+    match update.websockets {
+        Some(WebsocketsSetting::Chosen(on)) if on != current.websockets || !current.websockets_explicit => {
+            changes.push(Change::WebsocketsSwitched { from: current.websockets, to: on });
+        }
+        Some(WebsocketsSetting::IntegrationDefault) if current.websockets_explicit => {
+            let to = websockets_default(current.integration);
+            changes.push(Change::WebsocketsDefaulted { from: current.websockets, to });
+        }
+        _ => {}
+    }
+    changes
+}
+
+async fn apply(
+    db: &mut SqliteConnection,
+    actor: &Actor,
+    current: CdnResource,
+    update: &ResourceUpdate,
+    now: Timestamp,
+) -> Result<CdnResource, AppError> {
+    let changes = changes(&current, update);
+    if changes.is_empty() {
+        return Ok(current);
+    }
+    let version = current.version + 1;
+    let mut next = current.clone();
+    for change in &changes {
+        record(&mut *db, actor, current.id, version, now, change).await?;
+        match change {
+            Change::OriginChanged { to, .. } => next.origin = to.clone(),
+            Change::ActiveSwitched { to } => next.active = *to,
+            Change::WebsocketsSwitched { to, .. } => (next.websockets, next.websockets_explicit) = (*to, true),
+            Change::WebsocketsDefaulted { to, .. } => (next.websockets, next.websockets_explicit) = (*to, false),
+            Change::Created { .. } => {}
+        }
+    }
+    Ok(sqlx::query_as::<_, ResourceRow>(&format!(
+        "UPDATE cdn_resources SET origin = $1, active = $2, websockets = $3, websockets_explicit = $4, \
+         updated_at = $5, version = $6 WHERE id = $7 AND account_id = $8 AND version = $9 RETURNING {COLUMNS}"
+    ))
+    .bind(next.origin.to_string())
+    .bind(next.active)
+    .bind(next.websockets)
+    .bind(next.websockets_explicit)
+    .bind(now.unix_seconds())
+    .bind(version)
+    .bind(current.id)
+    .bind(actor.account_id)
+    .bind(current.version)
+    .fetch_one(&mut *db)
+    .await?
+    .try_into()?)
 }
 
 /// Writes one history record. The database refuses a resource change without it (migration 0002).
@@ -200,25 +384,30 @@ async fn record(
     resource_id: i64,
     version: i64,
     now: Timestamp,
-    change: Change,
+    change: &Change,
 ) -> Result<(), AppError> {
-    let on_off = |on: bool| if on { "on" } else { "off" };
-    let (action, old_value, new_value) = match change {
-        Change::Created { websockets } => ("created", None, on_off(websockets)),
-        Change::WebsocketsSwitched { from, to } => ("updated", Some(on_off(from)), on_off(to)),
+    let switch = |on: bool| on_off(on).to_owned();
+    let (setting, action, old_value, new_value) = match change {
+        Change::Created { websockets } => ("websockets", "created", None, switch(*websockets)),
+        Change::WebsocketsSwitched { from, to } => ("websockets", "updated", Some(switch(*from)), switch(*to)),
+        Change::WebsocketsDefaulted { from, to } => ("websockets", "defaulted", Some(switch(*from)), switch(*to)),
+        Change::OriginChanged { from, to } => ("origin", "updated", Some(from.to_string()), to.to_string()),
+        Change::ActiveSwitched { to } => ("active", "updated", Some(switch(!*to)), switch(*to)),
     };
     sqlx::query(
         "INSERT INTO resource_changes (resource_id, version, changed_at, account_id, source, \
-         client_address, action, setting, old_value, new_value) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'websockets', $8, $9)",
+         api_token_name, client_address, action, setting, old_value, new_value) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(resource_id)
     .bind(version)
     .bind(now.unix_seconds())
     .bind(actor.account_id)
     .bind(actor.source.as_str())
+    .bind(actor.api_token_name.as_deref())
     .bind(actor.client_address.map(|address| address.to_string()))
     .bind(action)
+    .bind(setting)
     .bind(old_value)
     .bind(new_value)
     .execute(db)
@@ -243,9 +432,10 @@ pub async fn history(pool: &Pool, account_id: i64, id: i64) -> Result<Vec<Resour
     // Another account's resource is not found, rather than without history.
     ensure_owned(pool, account_id, id).await?;
     sqlx::query_as::<_, ChangeRow>(
-        "SELECT c.version, c.changed_at, a.email, c.source, c.client_address, c.action, c.old_value, c.new_value \
+        "SELECT c.version, c.changed_at, a.email, c.source, c.api_token_name, c.client_address, c.action, \
+                c.setting, c.old_value, c.new_value \
          FROM resource_changes c JOIN accounts a ON a.id = c.account_id \
-         WHERE c.resource_id = $1 ORDER BY c.version DESC, c.id DESC",
+         WHERE c.resource_id = $1 ORDER BY c.version DESC, c.id ASC",
     )
     .bind(id)
     .fetch_all(pool)
@@ -261,8 +451,10 @@ struct ChangeRow {
     changed_at: i64,
     email: String,
     source: String,
+    api_token_name: Option<String>,
     client_address: Option<String>,
     action: String,
+    setting: String,
     old_value: Option<String>,
     new_value: String,
 }
@@ -277,9 +469,14 @@ impl TryFrom<ChangeRow> for ResourceChange {
             "off" => Ok(false),
             _ => Err(corrupt()),
         };
-        let change = match (row.action.as_str(), row.old_value.as_deref()) {
-            ("created", None) => Change::Created { websockets: on(&row.new_value)? },
-            ("updated", Some(old)) => Change::WebsocketsSwitched { from: on(old)?, to: on(&row.new_value)? },
+        let origin = |value: &str| Origin::parse(value).map_err(|_| corrupt());
+        let new = row.new_value.as_str();
+        let change = match (row.setting.as_str(), row.action.as_str(), row.old_value.as_deref()) {
+            ("websockets", "created", None) => Change::Created { websockets: on(new)? },
+            ("websockets", "updated", Some(old)) => Change::WebsocketsSwitched { from: on(old)?, to: on(new)? },
+            ("websockets", "defaulted", Some(old)) => Change::WebsocketsDefaulted { from: on(old)?, to: on(new)? },
+            ("origin", "updated", Some(old)) => Change::OriginChanged { from: origin(old)?, to: origin(new)? },
+            ("active", "updated", Some(_)) => Change::ActiveSwitched { to: on(new)? },
             _ => return Err(corrupt()),
         };
         Ok(ResourceChange {
@@ -287,6 +484,7 @@ impl TryFrom<ChangeRow> for ResourceChange {
             changed_at: Timestamp::from_unix_seconds(row.changed_at),
             changed_by: EmailAddress::parse(&row.email).map_err(|_| corrupt())?,
             source: ChangeSource::parse(&row.source).ok_or_else(corrupt)?,
+            api_token_name: row.api_token_name,
             client_address: row.client_address,
             change,
         })
@@ -300,6 +498,8 @@ struct ResourceRow {
     origin: String,
     integration: String,
     websockets: bool,
+    websockets_explicit: bool,
+    active: bool,
     created_at: i64,
     updated_at: i64,
     version: i64,
@@ -318,6 +518,8 @@ impl TryFrom<ResourceRow> for CdnResource {
             origin: Origin::parse(&row.origin).map_err(|e| corrupt(&e))?,
             integration: row.integration.parse().map_err(|e| corrupt(&e))?,
             websockets: row.websockets,
+            websockets_explicit: row.websockets_explicit,
+            active: row.active,
             created_at: Timestamp::from_unix_seconds(row.created_at),
             updated_at: Timestamp::from_unix_seconds(row.updated_at),
             version: row.version,
@@ -333,7 +535,7 @@ mod tests {
     async fn account(pool: &Pool, email: &str) -> Actor {
         let email = EmailAddress::parse(email).unwrap();
         let id = accounts::insert(pool, &email, "hash", Timestamp::now()).await.unwrap().unwrap().id;
-        Actor { account_id: id, source: ChangeSource::Portal, client_address: Some([192, 0, 2, 1].into()) }
+        Actor::portal(id, Some([192, 0, 2, 1].into()))
     }
 
     fn new_resource(domain: &str, integration: Integration) -> NewResource {
@@ -541,7 +743,7 @@ mod tests {
         let id = create(&pool, &owner, &new_resource("cdn.example.com", Integration::EntireWebsite)).await.unwrap().id;
 
         let mut other = pool.begin_with("BEGIN IMMEDIATE").await.unwrap();
-        record(&mut other, &owner, id, 2, Timestamp::now(), Change::WebsocketsSwitched { from: true, to: false }).await.unwrap();
+        record(&mut other, &owner, id, 2, Timestamp::now(), &Change::WebsocketsSwitched { from: true, to: false }).await.unwrap();
         sqlx::query("UPDATE cdn_resources SET websockets = 0, version = 2 WHERE id = $1").bind(id).execute(&mut *other).await.unwrap();
         let save = tokio::spawn({
             let (pool, owner) = (pool.clone(), owner.clone());

@@ -3,7 +3,6 @@
 use super::{accounts, db::Pool, passwords, resources};
 use crate::domain::{EmailAddress, Integration, NewPassword, Timestamp};
 use crate::error::AppError;
-use crate::model::ChangeSource;
 
 pub const DEMO_EMAIL: &str = "demo@example.com";
 pub const DEMO_PASSWORD: &str = "demo-password";
@@ -33,7 +32,7 @@ pub async fn seed_demo_if_empty(pool: &Pool) -> Result<bool, AppError> {
     let account = accounts::insert(&mut *tx, &email, &password_hash, now)
         .await?
         .ok_or_else(|| AppError::internal("seeding", "demo account appeared concurrently"))?;
-    let actor = resources::Actor { account_id: account.id, source: ChangeSource::Portal, client_address: None };
+    let actor = resources::Actor::portal(account.id, None);
     for (domain, origin, integration) in DEMO_RESOURCES {
         let new = resources::NewResource::parse(domain, origin, Some(integration.as_str()))?;
         resources::insert(&mut tx, &actor, &new, now)

@@ -1,0 +1,139 @@
+//! The API's one error shape: a message, and a message per offending field.
+
+use crate::error::AppError;
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+/// What went wrong. Details of failures on our side are logged, never sent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody {
+    /// What went wrong, for a person to read.
+    pub message: String,
+    /// A message per offending field, keyed by the field's path in the request
+    /// (for example `origin` or `options.websockets.enabled`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[schema(required = false)]
+    pub errors: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub body: ErrorBody,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self { status, body: ErrorBody { message: message.into(), errors: BTreeMap::new() } }
+    }
+
+    pub fn with_field(mut self, field: impl Into<String>, message: impl Into<String>) -> Self {
+        self.body.errors.insert(field.into(), message.into());
+        self
+    }
+
+    pub fn unauthenticated() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "Send a valid API token: Authorization: APIKey <token>. Tokens are created in the portal under API tokens; revoked and expired tokens are refused.",
+        )
+    }
+
+    /// The request could not be read as the operation's JSON (syntax, types, unknown fields).
+    pub fn malformed(field: Option<String>, problem: impl Into<String>) -> Self {
+        let problem = problem.into();
+        let error = Self::new(StatusCode::BAD_REQUEST, format!("The request body is not valid: {problem}"));
+        match field {
+            Some(field) => error.with_field(field, problem),
+            None => error,
+        }
+    }
+
+    pub fn bad_query(problem: impl std::fmt::Display) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, format!("The query string is not valid: {problem}"))
+    }
+
+    /// Values of the right type that are not allowed: each field's message says why.
+    pub fn invalid(errors: BTreeMap<String, String>) -> Self {
+        let message = match errors.values().collect::<Vec<_>>().as_slice() {
+            [only] => (*only).clone(),
+            _ => "Some fields have invalid values; see errors.".to_owned(),
+        };
+        Self { status: StatusCode::UNPROCESSABLE_ENTITY, body: ErrorBody { message, errors } }
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "There is no CDN resource with this id in your account.")
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, message)
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(error: AppError) -> Self {
+        match error {
+            AppError::Unauthenticated | AppError::InvalidCredentials => Self::unauthenticated(),
+            AppError::NotFound => Self::not_found(),
+            AppError::Invalid(fields) => Self::invalid(
+                fields.iter().map(|(field, message)| (api_field_name(field).to_owned(), message.to_owned())).collect(),
+            ),
+            AppError::Conflict(current) => Self::conflict(format!(
+                "The resource was changed after you read it; its ETag is now \"{}\". Get it again, then repeat your change.",
+                current.version
+            )),
+            AppError::TooLarge => Self::new(StatusCode::PAYLOAD_TOO_LARGE, "The request body is too large."),
+            AppError::BadRequest => Self::malformed(None, "it is not UTF-8 text."),
+            AppError::Forbidden => Self::new(StatusCode::FORBIDDEN, "This request is not allowed."),
+            AppError::TooManyAttempts { retry_after_seconds } => Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("Too many requests. Try again in {retry_after_seconds} seconds."),
+            ),
+            AppError::Unreachable | AppError::Internal => {
+                Self::new(StatusCode::INTERNAL_SERVER_ERROR, AppError::Internal.to_string())
+            }
+        }
+    }
+}
+
+/// The portal's form names for fields that the API calls otherwise.
+fn api_field_name(portal_field: &str) -> &str {
+    match portal_field {
+        "custom_domain" => "cname",
+        other => other,
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, Json(self.body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("APIKey"));
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn portal_errors_become_api_errors_without_internal_details() {
+        let invalid = ApiError::from(AppError::invalid_field("custom_domain", "Taken."));
+        assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(invalid.body.errors.get("cname").map(String::as_str), Some("Taken."));
+        assert_eq!(invalid.body.message, "Taken.");
+        let internal = ApiError::from(AppError::Internal);
+        assert_eq!(internal.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(internal.body.errors.is_empty());
+        let unauthenticated = ApiError::unauthenticated().into_response();
+        assert_eq!(unauthenticated.headers()[header::WWW_AUTHENTICATE], "APIKey");
+    }
+}

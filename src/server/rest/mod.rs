@@ -1,0 +1,181 @@
+//! The public REST API for CDN resources, in the shape of Gcore's CDN API so that customers'
+//! scripts and tools carry over. It authenticates with API tokens only, never with the portal's
+//! session, and describes itself in an OpenAPI document generated from the types below.
+//!
+//! The API and the portal's pages share `/cdn/resources/{id}`: a browser asking for a page
+//! (GET, HTML, no `Authorization`) gets the settings page; everything else gets the API.
+
+mod auth;
+mod errors;
+mod resources;
+
+use super::db::Pool;
+use super::edge_feed::ConfigChanges;
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+pub use errors::ApiError;
+use std::sync::Arc;
+use tower::ServiceExt;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+
+pub const OPENAPI_PATH: &str = "/cdn/openapi.json";
+const RESOURCES_PATH: &str = "/cdn/resources";
+
+#[derive(Clone)]
+struct ApiState {
+    pool: Pool,
+    config_changes: ConfigChanges,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Edgeport CDN API",
+        version = "1.0.0",
+        description = "CDN resources and their options, in the shape of Gcore's CDN API. \
+            Authenticate with `Authorization: APIKey <token>`, using a token created in the portal under API tokens. \
+            Changes take effect on the CDN edges within a second and appear in the resource's history with the token's name."
+    ),
+    paths(
+        resources::list_resources,
+        resources::create_resource,
+        resources::get_resource,
+        resources::replace_resource,
+        resources::patch_resource,
+        resources::delete_resource,
+    ),
+    modifiers(&TokenAuthentication),
+    security(("APIKey" = [])),
+    tags((name = "CDN resources", description = "The CDN resources of the token's account."))
+)]
+struct ApiDocument;
+
+struct TokenAuthentication;
+
+impl utoipa::Modify for TokenAuthentication {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let scheme = ApiKeyValue::with_description(
+            "Authorization",
+            "`APIKey <token>`, with a token created in the portal under API tokens.",
+        );
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme("APIKey", SecurityScheme::ApiKey(ApiKey::Header(scheme)));
+    }
+}
+
+/// The OpenAPI 3.1 document of the API, as served.
+pub fn openapi_json() -> String {
+    ApiDocument::openapi().to_pretty_json().expect("the OpenAPI document serialises")
+}
+
+/// The API's routes, to be put in front of the portal with [`dispatch`].
+pub fn router(pool: Pool, config_changes: ConfigChanges) -> Router {
+    let document = Arc::new(openapi_json());
+    Router::new()
+        .route(RESOURCES_PATH, get(resources::list_resources).post(resources::create_resource))
+        .route(
+            "/cdn/resources/{id}",
+            get(resources::get_resource)
+                .put(resources::replace_resource)
+                .patch(resources::patch_resource)
+                .delete(resources::delete_resource),
+        )
+        .route(
+            OPENAPI_PATH,
+            get(move || {
+                let document = document.clone();
+                async move {
+                    ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], document.as_str().to_owned())
+                }
+            }),
+        )
+        .with_state(ApiState { pool, config_changes })
+}
+
+/// Whether the API, rather than the portal's pages, answers this request.
+pub fn handles(method: &Method, path: &str, headers: &HeaderMap) -> bool {
+    if path == OPENAPI_PATH {
+        return true;
+    }
+    let resource_path = path == RESOURCES_PATH
+        || path
+            .strip_prefix(RESOURCES_PATH)
+            .and_then(|rest| rest.strip_prefix('/'))
+            .is_some_and(|id| !id.is_empty() && !id.contains('/'));
+    resource_path && !is_page_request(method, headers)
+}
+
+/// A browser opening a page: it asks for HTML and cannot have an API token to send.
+fn is_page_request(method: &Method, headers: &HeaderMap) -> bool {
+    let accepts_html = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .any(|value| value.contains("text/html"));
+    matches!(*method, Method::GET | Method::HEAD) && accepts_html && !headers.contains_key(header::AUTHORIZATION)
+}
+
+/// Middleware: hands the API's requests to `api`, and the rest to the portal.
+pub async fn dispatch(State(api): State<Router>, request: Request, next: Next) -> Response {
+    if handles(request.method(), request.uri().path(), request.headers()) {
+        match api.oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }
+    } else {
+        next.run(request).await
+    }
+}
+
+/// An answer to an API request refused before it reached the API (too large, not text).
+pub fn refusal(error: crate::error::AppError) -> Response {
+    ApiError::from(error).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(header::HeaderName, &str)]) -> HeaderMap {
+        pairs.iter().map(|(name, value)| (name.clone(), HeaderValue::from_str(value).unwrap())).collect()
+    }
+
+    #[test]
+    fn browsers_get_pages_and_everything_else_gets_the_api() {
+        let browser = headers(&[(header::ACCEPT, "text/html,application/xhtml+xml,*/*;q=0.8")]);
+        let script = headers(&[(header::ACCEPT, "*/*")]);
+        let with_token = headers(&[(header::ACCEPT, "text/html"), (header::AUTHORIZATION, "APIKey x")]);
+        assert!(!handles(&Method::GET, "/cdn/resources/7", &browser));
+        assert!(!handles(&Method::HEAD, "/cdn/resources", &browser));
+        assert!(handles(&Method::GET, "/cdn/resources/7", &script));
+        assert!(handles(&Method::GET, "/cdn/resources", &HeaderMap::new()));
+        assert!(handles(&Method::GET, "/cdn/resources/7", &with_token));
+        assert!(handles(&Method::PATCH, "/cdn/resources/7", &browser));
+        assert!(handles(&Method::POST, "/cdn/resources", &browser));
+        assert!(handles(&Method::GET, OPENAPI_PATH, &browser));
+        for page in ["/cdn", "/cdn/new", "/cdn/resources/7/content", "/cdn/resources/", "/api/list_resources"] {
+            assert!(!handles(&Method::GET, page, &script), "{page}");
+            assert!(!handles(&Method::POST, page, &script), "{page}");
+        }
+    }
+
+    #[test]
+    fn the_document_is_openapi_3_1_with_every_operation() {
+        let document: serde_json::Value = serde_json::from_str(&openapi_json()).unwrap();
+        assert!(document["openapi"].as_str().unwrap().starts_with("3.1"));
+        let paths = &document["paths"];
+        for (path, methods) in [("/cdn/resources", &["get", "post"][..]), ("/cdn/resources/{id}", &["get", "put", "patch", "delete"])] {
+            for method in methods {
+                assert!(paths[path][method].is_object(), "{method} {path}");
+            }
+        }
+        assert_eq!(document["components"]["securitySchemes"]["APIKey"]["name"], "Authorization");
+    }
+}
