@@ -1,5 +1,5 @@
 use crate::components::{AccountContext, NotFound, SiteHeader};
-use crate::pages::{HomePage, NewResourcePage, ResourceListPage, ResourceSettingsPage, SignUpPage, Section};
+use crate::pages::{ApiTokensPage, HomePage, NewResourcePage, ResourceListPage, ResourceSettingsPage, SignUpPage, Section};
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
@@ -38,6 +38,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
                     <Route path=path!("/signup") view=SignUpPage ssr=SsrMode::Async/>
                     <Route path=path!("/cdn") view=ResourceListPage ssr=SsrMode::Async/>
+                    <Route path=path!("/cdn/resources") view=ResourceListPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account/api-tokens") view=ApiTokensPage ssr=SsrMode::Async/>
                     <Route path=path!("/cdn/new") view=NewResourcePage ssr=SsrMode::Async/>
                     <Route
                         path=path!("/cdn/resources/:id")

@@ -189,6 +189,9 @@ impl CdnResource {
     }
 }
 
+/// The REST API's OpenAPI document.
+pub const OPENAPI_PATH: &str = "/cdn/openapi.json";
+
 pub fn resource_path(id: i64) -> String {
     format!("/cdn/resources/{id}")
 }

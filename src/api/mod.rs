@@ -3,6 +3,8 @@
 
 pub mod auth;
 pub mod resources;
+pub mod tokens;
 
 pub use auth::*;
 pub use resources::*;
+pub use tokens::*;

@@ -17,6 +17,7 @@ pub fn SiteHeader() -> impl IntoView {
                     account.await.ok().flatten().map(|account| view! {
                         <nav class="main-nav" aria-label="Main">
                             <A href="/cdn">"CDN"</A>
+                            <A href=crate::api::API_TOKENS_PATH>"API tokens"</A>
                         </nav>
                         <div class="account-menu">
                             <span class="account-email">{account.email.to_string()}</span>

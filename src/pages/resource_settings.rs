@@ -1,7 +1,7 @@
 use crate::api::{SaveContentSettings, get_resource, resource_history, resource_rollout};
 use crate::components::{ErrorPanel, FormAlert, NotFound, OnOff, RequireAccount, action_error, field_error};
 use crate::error::AppError;
-use crate::model::{CdnResource, ResourceChange, Rollout, resource_content_path, resource_history_path, resource_path};
+use crate::model::{CdnResource, ResourceChange, Rollout, on_off, resource_content_path, resource_history_path, resource_path};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -90,8 +90,19 @@ fn GeneralSection(resource: CdnResource) -> impl IntoView {
                 <dd class="mono">{resource.origin.to_string()}</dd>
                 <dt>"Integration"</dt>
                 <dd>{resource.integration.label()}</dd>
+                <dt>"Status"</dt>
+                <dd>
+                    {if resource.active {
+                        "Active: the CDN serves this domain"
+                    } else {
+                        "Inactive: the CDN does not serve this domain (changed through the API)"
+                    }}
+                </dd>
                 <dt>"WebSockets"</dt>
-                <dd><OnOff enabled=resource.websockets/></dd>
+                <dd>
+                    <OnOff enabled=resource.websockets/>
+                    {(!resource.websockets_explicit).then(|| view! { <span class="hint">" (the integration's default)"</span> })}
+                </dd>
                 <dt>"Created"</dt>
                 <dd><time datetime=resource.created_at.to_rfc3339()>{resource.created_at.to_string()}</time></dd>
                 <dt>"Last changed"</dt>
@@ -195,7 +206,7 @@ fn ContentSection(resource: CdnResource, rollout: Option<Rollout>) -> impl IntoV
                 <FormAlert error/>
                 {move || error.with(|error| error.as_ref().and_then(AppError::current_resource).map(|current| view! {
                     <p class="hint">
-                        "Saved elsewhere: WebSockets is now " {if current.websockets { "on" } else { "off" }} "."
+                        "Saved elsewhere: WebSockets is now " {on_off(current.websockets)} "."
                     </p>
                 }))}
             </ActionForm>
@@ -285,9 +296,13 @@ fn HistoryTable(changes: Vec<ResourceChange>) -> impl IntoView {
             </thead>
             <tbody>
                 {changes.into_iter().map(|entry| {
-                    let from = match &entry.client_address {
-                        Some(address) => format!("{} ({address})", entry.source.label()),
+                    let source = match &entry.api_token_name {
+                        Some(token) => format!("{}, token “{token}”", entry.source.label()),
                         None => entry.source.label().to_owned(),
+                    };
+                    let from = match &entry.client_address {
+                        Some(address) => format!("{source} ({address})"),
+                        None => source,
                     };
                     view! {
                         <tr>

@@ -108,6 +108,26 @@ pub async fn sign_in(account_id: i64) -> Result<(), AppError> {
     session.insert(SIGNED_IN_AT_KEY, Timestamp::now().unix_seconds()).await.map_err(write)
 }
 
+const ISSUED_TOKEN_KEY: &str = "issued_api_token";
+
+/// Keeps a just-issued token for the next page, which shows its secret once.
+pub async fn keep_issued_token(issued: &crate::model::IssuedToken) -> Result<(), AppError> {
+    session()
+        .await?
+        .insert(ISSUED_TOKEN_KEY, issued)
+        .await
+        .map_err(|error| AppError::internal("could not write the session", error))
+}
+
+/// The token kept by [`keep_issued_token`], removed from the session as it is read.
+pub async fn take_issued_token() -> Result<Option<crate::model::IssuedToken>, AppError> {
+    session()
+        .await?
+        .remove(ISSUED_TOKEN_KEY)
+        .await
+        .map_err(|error| AppError::internal("could not read the session", error))
+}
+
 pub async fn sign_out() -> Result<(), AppError> {
     session()
         .await?

@@ -23,7 +23,7 @@ use tower::ServiceExt;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 
-pub const OPENAPI_PATH: &str = "/cdn/openapi.json";
+pub use crate::model::OPENAPI_PATH;
 const RESOURCES_PATH: &str = "/cdn/resources";
 
 #[derive(Clone)]
