@@ -1,4 +1,5 @@
-use crate::api::{CreateApiToken, RevokeApiToken, api_tokens};
+use crate::api::{ApiTokensView, CreateApiToken, RevokeApiToken, api_tokens};
+use crate::error::AppError;
 use crate::components::{ErrorPanel, FormAlert, RequireAccount, TextField, action_error, entered_value, field_error};
 use crate::model::{ApiToken, IssuedToken, OPENAPI_PATH, TokenState};
 use leptos::prelude::*;
@@ -6,10 +7,16 @@ use leptos_meta::Title;
 
 #[component]
 pub fn ApiTokensPage() -> impl IntoView {
+    // Made here, once per page, rather than inside RequireAccount, which may draw its children
+    // more than once while the account loads: loading the page takes the secret of a token just
+    // issued without JavaScript from the session, and a second load would find it gone.
+    let create = ServerAction::<CreateApiToken>::new();
+    let revoke = ServerAction::<RevokeApiToken>::new();
+    let tokens = Resource::new(move || (create.version().get(), revoke.version().get()), |_| api_tokens());
     view! {
         <Title text="API tokens"/>
         <RequireAccount>
-            <ApiTokens/>
+            <ApiTokens create revoke tokens/>
         </RequireAccount>
     }
 }
@@ -19,10 +26,11 @@ const LIFETIMES: [(&str, &str); 4] = [("30", "30 days"), ("90", "90 days"), ("36
 const DEFAULT_LIFETIME: &str = "90";
 
 #[component]
-fn ApiTokens() -> impl IntoView {
-    let create = ServerAction::<CreateApiToken>::new();
-    let revoke = ServerAction::<RevokeApiToken>::new();
-    let tokens = Resource::new(move || (create.version().get(), revoke.version().get()), |_| api_tokens());
+fn ApiTokens(
+    create: ServerAction<CreateApiToken>,
+    revoke: ServerAction<RevokeApiToken>,
+    tokens: Resource<Result<ApiTokensView, AppError>>,
+) -> impl IntoView {
     let error = action_error(create);
     let revoke_error = action_error(revoke);
     let issued_here = move || create.value().get().and_then(Result::ok);

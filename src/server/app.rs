@@ -89,7 +89,7 @@ pub async fn build_router(
         provide_context(config_changes.clone());
     };
     let routes = route_list();
-    Ok(Router::new()
+    let portal = Router::new()
         .leptos_routes_with_context(&leptos_options, routes, provide_request_context.clone(), {
             let options = leptos_options.clone();
             move || shell(options.clone())
@@ -99,8 +99,11 @@ pub async fn build_router(
         .layer(sessions)
         .with_state(leptos_options)
         // Edges authenticate with their token; they have no session.
-        .merge(edge_routes)
-        // The REST API takes API tokens only, so it is kept in front of the session layer.
+        .merge(edge_routes);
+    // The REST API and the portal's pages share paths, so the API is chosen before any route
+    // is matched, and it never meets the session layer: it takes API tokens only.
+    Ok(Router::new()
+        .fallback_service(portal)
         .layer(axum::middleware::from_fn_with_state(api, rest::dispatch))
         // Outermost: a refused request never reaches a session, a database or a handler.
         .layer(axum::middleware::from_fn_with_state(Arc::new(security), guard_changes)))
