@@ -193,6 +193,58 @@ async fn the_switch_lets_websockets_through_or_refuses_them_within_a_second() {
     stack.rollout_reaches(id, r#"{"edges":1,"applied":1}"#).await;
 }
 
+/// Waits (up to 1 s) until `check` holds for the edge, and says how long it took.
+async fn within_a_second(what: &str, mut check: impl AsyncFnMut() -> bool) -> Duration {
+    let since = Instant::now();
+    while !check().await {
+        assert!(since.elapsed() < Duration::from_secs(1), "{what}: not seen by the edge within 1 s");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    since.elapsed()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_made_through_the_rest_api_reach_the_edge_within_a_second() {
+    let stack = stack().await;
+    let id = stack.resource("api.example.com", &stack.origin.to_string(), "entire_website").await;
+    let issued = stack.portal.call("create_api_token", "name=deploy&expires_in_days=", Some(&stack.customer)).await;
+    assert_eq!(issued.status, StatusCode::OK, "{}", issued.body);
+    let secret = serde_json::from_str::<serde_json::Value>(&issued.body).unwrap()["secret"].as_str().unwrap().to_owned();
+    let api = |method: &str, body: &str| {
+        let request = axum::http::Request::builder()
+            .method(method)
+            .uri(format!("/cdn/resources/{id}"))
+            .header("authorization", format!("APIKey {secret}"))
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(body.to_owned()))
+            .unwrap();
+        stack.portal.send(request)
+    };
+    let edge = stack.edge.addr;
+
+    let off = api("PATCH", r#"{"options": {"websockets": {"enabled": true, "value": false}}}"#).await;
+    assert_eq!(off.status, StatusCode::OK, "{}", off.body);
+    let took = within_a_second("WebSockets off", async || {
+        refused_status(websocket(edge, "api.example.com", "/live").await).is_some_and(|(status, _)| status == 403)
+    })
+    .await;
+    eprintln!("the edge refused WebSockets {took:?} after the API answered");
+
+    let inactive = api("PATCH", r#"{"active": false}"#).await;
+    assert_eq!(inactive.status, StatusCode::OK, "{}", inactive.body);
+    within_a_second("deactivated", async || http(edge, "api.example.com", "/").await.0 == 404).await;
+
+    let back = api("PUT", &format!(r#"{{"origin": "{}"}}"#, stack.origin)).await;
+    assert_eq!(back.status, StatusCode::OK, "{}", back.body);
+    within_a_second("active again with the default WebSockets", async || {
+        websocket(edge, "api.example.com", "/live").await.is_ok()
+    })
+    .await;
+
+    assert_eq!(api("DELETE", "").await.status, StatusCode::NO_CONTENT);
+    within_a_second("deleted", async || http(edge, "api.example.com", "/").await.0 == 404).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_edge_following_the_portal_obeys_and_the_portal_counts_them() {
     let stack = stack().await;
