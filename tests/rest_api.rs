@@ -1,1 +1,786 @@
+//! The public REST API over HTTP, as a customer's script meets it: API tokens issued in the
+//! portal, `/cdn/resources` and its rules, and how it lives beside the portal's pages, sessions
+//! and history on the same paths and the same rows.
+
 mod common;
+
+use axum::body::Body;
+use axum::http::header::{self, HeaderName};
+use axum::http::{Method, Request, StatusCode};
+use cdn_portal::domain::{Origin, Timestamp};
+use cdn_portal::model::{Change, ChangeSource, ResourceChange};
+use cdn_portal::server::SecuritySettings;
+use common::*;
+use serde_json::{Value, json};
+
+async fn token_with_expiry(portal: &TestPortal, cookie: &str, name: &str, expires_in_days: &str) -> (i64, String) {
+    let form = format!("name={}&expires_in_days={expires_in_days}", name.replace(' ', "+"));
+    let reply = portal.call("create_api_token", &form, Some(cookie)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let issued = json_of(&reply);
+    let secret = issued["secret"].as_str().expect("the secret is shown once").to_owned();
+    (issued["token"]["id"].as_i64().unwrap(), secret)
+}
+
+/// Issues a token that never expires, and returns its id and secret.
+async fn token(portal: &TestPortal, cookie: &str, name: &str) -> (i64, String) {
+    token_with_expiry(portal, cookie, name, "").await
+}
+
+fn api_request(method: Method, path: &str, secret: &str) -> axum::http::request::Builder {
+    Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::AUTHORIZATION, format!("APIKey {secret}"))
+        .header(header::ACCEPT, "application/json")
+}
+
+/// An API call as a script makes it: no cookie, no `Origin`, a JSON body if any.
+async fn api(portal: &TestPortal, secret: &str, method: Method, path: &str, body: Option<Value>) -> Reply {
+    api_with(portal, secret, method, path, &[], body).await
+}
+
+async fn api_with(
+    portal: &TestPortal,
+    secret: &str,
+    method: Method,
+    path: &str,
+    headers: &[(HeaderName, &str)],
+    body: Option<Value>,
+) -> Reply {
+    let mut request = api_request(method, path, secret);
+    for (name, value) in headers {
+        request = request.header(name, *value);
+    }
+    let body = match body {
+        Some(body) => {
+            request = request.header(header::CONTENT_TYPE, "application/json");
+            Body::from(body.to_string())
+        }
+        None => Body::empty(),
+    };
+    portal.send(request.body(body).unwrap()).await
+}
+
+/// Sends `text` as the JSON body, verbatim, for bodies that `json!` cannot write.
+async fn api_raw(portal: &TestPortal, secret: &str, method: Method, path: &str, text: impl Into<Body>) -> Reply {
+    let request = api_request(method, path, secret).header(header::CONTENT_TYPE, "application/json");
+    portal.send(request.body(text.into()).unwrap()).await
+}
+
+fn json_of(reply: &Reply) -> Value {
+    serde_json::from_str(&reply.body).unwrap_or_else(|error| panic!("{error}: {}", reply.body))
+}
+
+fn etag(reply: &Reply) -> &str {
+    reply.headers.get(header::ETAG).unwrap_or_else(|| panic!("no ETag: {}", reply.body)).to_str().unwrap()
+}
+
+fn assert_refused_without_a_valid_token(reply: &Reply) {
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.body);
+    assert_eq!(reply.headers[header::WWW_AUTHENTICATE], "APIKey");
+    let message = json_of(reply)["message"].as_str().unwrap_or_default().to_owned();
+    assert!(message.contains("Authorization: APIKey"), "{message}");
+}
+
+/// The error body of a refusal: its status, and its field messages.
+fn assert_error(reply: &Reply, status: StatusCode, fields: &[&str]) {
+    assert_eq!(reply.status, status, "{}", reply.body);
+    assert!(reply.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("application/json"));
+    let body = json_of(reply);
+    assert!(!body["message"].as_str().unwrap_or_default().is_empty(), "{body}");
+    let mut named: Vec<&str> = body["errors"].as_object().map(|errors| errors.keys().map(String::as_str).collect()).unwrap_or_default();
+    named.sort_unstable();
+    assert_eq!(named, fields, "{body}");
+    for field in fields {
+        assert!(!body["errors"][field].as_str().unwrap().is_empty(), "{body}");
+    }
+}
+
+/// A resource's row: origin, active, websockets, websockets_explicit, version.
+type Row = (String, bool, bool, bool, i64);
+
+async fn stored(portal: &TestPortal, id: i64) -> Option<Row> {
+    sqlx::query_as("SELECT origin, active, websockets, websockets_explicit, version FROM cdn_resources WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&portal.pool)
+        .await
+        .unwrap()
+}
+
+async fn count(portal: &TestPortal, table: &str) -> i64 {
+    sqlx::query_scalar(&format!("SELECT count(*) FROM {table}")).fetch_one(&portal.pool).await.unwrap()
+}
+
+async fn history(portal: &TestPortal, cookie: &str, id: i64) -> Vec<ResourceChange> {
+    let reply = portal.call("resource_history", &format!("id={id}"), Some(cookie)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    serde_json::from_str(&reply.body).unwrap_or_else(|error| panic!("{error}: {}", reply.body))
+}
+
+async fn create(portal: &TestPortal, secret: &str, body: Value) -> (i64, Reply) {
+    let reply = api(portal, secret, Method::POST, "/cdn/resources", Some(body)).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    (json_of(&reply)["id"].as_i64().unwrap(), reply)
+}
+
+fn site(cname: &str) -> Value {
+    json!({"cname": cname, "origin": "origin.example.com", "integration": "entire_website"})
+}
+
+fn origin(text: &str) -> Origin {
+    Origin::parse(text).unwrap()
+}
+
+fn websockets_of(reply: &Reply) -> (bool, bool) {
+    let option = &json_of(reply)["options"]["websockets"];
+    (option["enabled"].as_bool().unwrap(), option["value"].as_bool().unwrap())
+}
+
+#[tokio::test]
+async fn a_token_issued_in_the_portal_opens_the_api_and_nothing_else_does() {
+    let portal = spawn_portal().await;
+    let cookie = portal.customer("ada%40example.com").await;
+    let (_, secret) = token(&portal, &cookie, "deploy script").await;
+    assert!(secret.starts_with("cdnp_"), "{secret}");
+
+    let listed = api(&portal, &secret, Method::GET, "/cdn/resources", None).await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+    assert_eq!(json_of(&listed), json!([]));
+    assert_eq!(listed.headers["x-total-count"], "0");
+
+    let unknown = format!("cdnp_{}", "0".repeat(64));
+    for authorization in [None, Some(format!("Bearer {secret}")), Some(format!("APIKey {unknown}")), Some("APIKey".to_owned()), Some(secret.clone())] {
+        let mut request = Request::get("/cdn/resources").header(header::ACCEPT, "application/json");
+        if let Some(value) = &authorization {
+            request = request.header(header::AUTHORIZATION, value);
+        }
+        let reply = portal.send(request.body(Body::empty()).unwrap()).await;
+        assert_refused_without_a_valid_token(&reply);
+        assert!(!reply.body.contains(&secret[5..]), "{authorization:?}");
+    }
+
+    // The owner sees the token, when it was last used, and never its secret again.
+    let tokens = portal.call("api_tokens", "", Some(&cookie)).await;
+    assert_eq!(tokens.status, StatusCode::OK, "{}", tokens.body);
+    let view = json_of(&tokens);
+    assert_eq!(view["tokens"].as_array().unwrap().len(), 1, "{view}");
+    assert_eq!(view["tokens"][0]["name"], "deploy script");
+    assert_eq!(view["tokens"][0]["state"], "Active");
+    assert!(view["tokens"][0]["last_used_at"].is_i64(), "{view}");
+    assert!(!tokens.body.contains(&secret[12..]), "{}", tokens.body);
+}
+
+#[tokio::test]
+async fn revoked_and_expired_tokens_are_refused() {
+    let portal = spawn_portal().await;
+    let cookie = portal.customer("ada%40example.com").await;
+    let stranger = portal.customer("eve%40example.com").await;
+    let (revoked_id, revoked) = token(&portal, &cookie, "old laptop").await;
+    let (expiring_id, expiring) = token_with_expiry(&portal, &cookie, "ci", "30").await;
+    for secret in [&revoked, &expiring] {
+        assert_eq!(api(&portal, secret, Method::GET, "/cdn/resources", None).await.status, StatusCode::OK);
+    }
+
+    let not_theirs = portal.call("revoke_api_token", &format!("token_id={revoked_id}"), Some(&stranger)).await;
+    assert_eq!(not_theirs.status, StatusCode::NOT_FOUND, "{}", not_theirs.body);
+    assert_eq!(api(&portal, &revoked, Method::GET, "/cdn/resources", None).await.status, StatusCode::OK);
+
+    let revoke = portal.call("revoke_api_token", &format!("token_id={revoked_id}"), Some(&cookie)).await;
+    assert_eq!(revoke.status, StatusCode::OK, "{}", revoke.body);
+    assert_refused_without_a_valid_token(&api(&portal, &revoked, Method::GET, "/cdn/resources", None).await);
+    let refused = api(&portal, &revoked, Method::POST, "/cdn/resources", Some(site("cdn.example.com"))).await;
+    assert_refused_without_a_valid_token(&refused);
+    assert_eq!(count(&portal, "cdn_resources").await, 0);
+
+    let expires_at: i64 =
+        sqlx::query_scalar("SELECT expires_at FROM api_tokens WHERE id = $1").bind(expiring_id).fetch_one(&portal.pool).await.unwrap();
+    let lifetime = expires_at - Timestamp::now().unix_seconds();
+    assert!((30 * 86_400 - 5..=30 * 86_400).contains(&lifetime), "30 days from issue: {lifetime}");
+    sqlx::query("UPDATE api_tokens SET expires_at = $1 WHERE id = $2")
+        .bind(Timestamp::now().unix_seconds() - 1)
+        .bind(expiring_id)
+        .execute(&portal.pool)
+        .await
+        .unwrap();
+    assert_refused_without_a_valid_token(&api(&portal, &expiring, Method::GET, "/cdn/resources", None).await);
+
+    let states: Vec<Value> = json_of(&portal.call("api_tokens", "", Some(&cookie)).await)["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|token| json!([token["name"], token["state"]]))
+        .collect();
+    assert_eq!(states, [json!(["ci", "Expired"]), json!(["old laptop", "Revoked"])]);
+}
+
+#[tokio::test]
+async fn the_api_ignores_the_session_and_server_functions_ignore_api_tokens() {
+    let portal = spawn_portal().await;
+    let cookie = portal.customer("ada%40example.com").await;
+    let id = portal.create_resource(&cookie, "cdn.example.com", "entire_website").await;
+    let (_, secret) = token(&portal, &cookie, "deploy").await;
+
+    // A signed-in browser, even from the portal's own origin, gets no API without a token.
+    let by_cookie = |method: Method, path: &str, body: &str| {
+        Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::COOKIE, &cookie)
+            .header(header::ORIGIN, PORTAL_ORIGIN)
+            .header(header::ACCEPT, "application/json")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_owned()))
+            .unwrap()
+    };
+    assert_refused_without_a_valid_token(&portal.send(by_cookie(Method::GET, "/cdn/resources", "")).await);
+    assert_refused_without_a_valid_token(&portal.send(by_cookie(Method::GET, &format!("/cdn/resources/{id}"), "")).await);
+    let created = portal.send(by_cookie(Method::POST, "/cdn/resources", &site("other.example.com").to_string())).await;
+    assert_refused_without_a_valid_token(&created);
+    let patched = portal.send(by_cookie(Method::PATCH, &format!("/cdn/resources/{id}"), r#"{"active": false}"#)).await;
+    assert_refused_without_a_valid_token(&patched);
+
+    for (endpoint, form) in [
+        ("list_resources", String::new()),
+        ("save_content_settings", format!("resource_id={id}&version=1")),
+        ("create_resource", "custom_domain=other.example.com&origin=origin.example.com&integration=entire_website".to_owned()),
+    ] {
+        let request = server_fn_call(endpoint, None).header(header::AUTHORIZATION, format!("APIKey {secret}"));
+        let reply = portal.send(request.body(Body::from(form)).unwrap()).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{endpoint}: {}", reply.body);
+        assert!(reply.body.contains("Unauthenticated"), "{endpoint}: {}", reply.body);
+    }
+
+    assert_eq!(stored(&portal, id).await, Some(("origin.example.com".into(), true, true, false, 1)));
+    assert_eq!(count(&portal, "cdn_resources").await, 1);
+    // And the API never starts a session.
+    let reply = api(&portal, &secret, Method::GET, "/cdn/resources", None).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(set_cookie_header(&reply).is_none(), "{:?}", reply.headers);
+}
+
+#[tokio::test]
+async fn a_token_reaches_only_its_own_accounts_resources() {
+    let portal = spawn_portal().await;
+    let ada = portal.customer("ada%40example.com").await;
+    let eve = portal.customer("eve%40example.com").await;
+    let id = portal.create_resource(&ada, "cdn.example.com", "entire_website").await;
+    let (_, eves_secret) = token(&portal, &eve, "snooping").await;
+    let path = format!("/cdn/resources/{id}");
+
+    for (method, body) in [
+        (Method::GET, None),
+        (Method::PATCH, Some(json!({"active": false}))),
+        (Method::PUT, Some(json!({"origin": "evil.example.com"}))),
+        (Method::DELETE, None),
+    ] {
+        let reply = api(&portal, &eves_secret, method.clone(), &path, body).await;
+        assert_error(&reply, StatusCode::NOT_FOUND, &[]);
+        assert!(!reply.body.contains("cdn.example.com"), "{method}: {}", reply.body);
+    }
+    for query in ["", "?cname=cdn.example.com"] {
+        let listed = api(&portal, &eves_secret, Method::GET, &format!("/cdn/resources{query}"), None).await;
+        assert_eq!(json_of(&listed), json!([]), "{query}");
+        assert_eq!(listed.headers["x-total-count"], "0", "{query}");
+    }
+
+    assert_eq!(stored(&portal, id).await, Some(("origin.example.com".into(), true, true, false, 1)));
+    assert_eq!(history(&portal, &ada, id).await.len(), 1, "nothing was recorded");
+}
+
+#[tokio::test]
+async fn creating_answers_201_with_location_etag_and_the_resource_in_full() {
+    let portal = spawn_portal().await;
+    let cookie = portal.customer("ada%40example.com").await;
+    let (_, secret) = token(&portal, &cookie, "deploy").await;
+
+    let (id, created) = create(&portal, &secret, site("Cdn.Example.com")).await;
+    assert_eq!(created.headers[header::LOCATION], format!("/cdn/resources/{id}"));
+    assert_eq!(etag(&created), "\"1\"");
+    let body = json_of(&created);
+    let mut fields: Vec<&str> = body.as_object().unwrap().keys().map(String::as_str).collect();
+    fields.sort_unstable();
+    assert_eq!(fields, ["active", "cname", "created", "id", "integration", "options", "origin", "updated"]);
+    let created_at: i64 =
+        sqlx::query_scalar("SELECT created_at FROM cdn_resources WHERE id = $1").bind(id).fetch_one(&portal.pool).await.unwrap();
+    let when = Timestamp::from_unix_seconds(created_at).to_rfc3339();
+    assert_eq!(
+        body,
+        json!({
+            "id": id,
+            "cname": "cdn.example.com",
+            "origin": "origin.example.com",
+            "integration": "entire_website",
+            "active": true,
+            "created": when,
+            "updated": when,
+            "options": {"websockets": {"enabled": false, "value": true}},
+        })
+    );
+    assert_eq!(stored(&portal, id).await, Some(("origin.example.com".into(), true, true, false, 1)));
+
+    let fetched = api(&portal, &secret, Method::GET, &format!("/cdn/resources/{id}"), None).await;
+    assert_eq!(fetched.status, StatusCode::OK);
+    assert_eq!((json_of(&fetched), etag(&fetched)), (body, "\"1\""));
+
+    // As in the portal, static assets start with WebSockets off; a chosen value wins over either default.
+    let (assets, reply) = create(&portal, &secret, json!({"cname": "static.example.com", "origin": "192.0.2.10:8080", "integration": "static_assets"})).await;
+    assert_eq!(websockets_of(&reply), (false, false));
+    assert_eq!(stored(&portal, assets).await, Some(("192.0.2.10:8080".into(), true, false, false, 1)));
+    let chosen = json!({
+        "cname": "live.example.com",
+        "origin": "[2001:db8::10]:8443",
+        "integration": "entire_website",
+        "active": false,
+        "options": {"websockets": {"enabled": true, "value": false}},
+    });
+    let (live, reply) = create(&portal, &secret, chosen).await;
+    assert_eq!(websockets_of(&reply), (true, false));
+    assert_eq!(json_of(&reply)["active"], false);
+    assert_eq!(stored(&portal, live).await, Some(("[2001:db8::10]:8443".into(), false, false, true, 1)));
+    let portal_view = portal.call("get_resource", &format!("id={live}"), Some(&cookie)).await;
+    assert!(portal_view.body.contains(r#""websockets":false"#), "{}", portal_view.body);
+}
+
+#[tokio::test]
+async fn creation_refuses_taken_domains_invalid_values_and_unreadable_bodies_storing_nothing() {
+    let portal = spawn_portal().await;
+    let ada = portal.customer("ada%40example.com").await;
+    let eve = portal.customer("eve%40example.com").await;
+    portal.create_resource(&eve, "cdn.example.com", "entire_website").await;
+    let (_, secret) = token(&portal, &ada, "deploy").await;
+    let post = |body: Value| api(&portal, &secret, Method::POST, "/cdn/resources", Some(body));
+
+    let taken = post(site("CDN.example.COM")).await;
+    assert_error(&taken, StatusCode::CONFLICT, &["cname"]);
+    assert!(json_of(&taken)["errors"]["cname"].as_str().unwrap().contains("already used"), "{}", taken.body);
+
+    for (body, fields) in [
+        (json!({"cname": "not a domain", "origin": "https://origin.example.com", "integration": "entire_website"}), &["cname", "origin"][..]),
+        (json!({"cname": "cdn.example.", "origin": "origin.example.com:080", "integration": "static_assets"}), &["cname", "origin"]),
+        (json!({"cname": "new.example.com", "origin": "origin.example.com:70000", "integration": "static_assets"}), &["origin"]),
+    ] {
+        assert_error(&post(body).await, StatusCode::UNPROCESSABLE_ENTITY, fields);
+    }
+
+    let with = |field: &str, value: Value| {
+        let mut body = site("new.example.com");
+        body[field] = value;
+        body
+    };
+    for (body, field) in [
+        (with("ssl", json!(true)), Some("ssl")),
+        (json!({"cname": "new.example.com", "origin": "origin.example.com"}), None),
+        (with("integration", json!("everything")), Some("integration")),
+        (with("active", json!("yes")), Some("active")),
+        (with("origin", json!(8080)), Some("origin")),
+        (with("active", Value::Null), Some("active")),
+        (with("options", Value::Null), Some("options")),
+        (with("options", json!({"websockets": {"enabled": true}})), Some("options.websockets")),
+        (with("options", json!({"websockets": {"enabled": true, "value": true, "when": "always"}})), Some("options.websockets.when")),
+        (json!(["new.example.com"]), None),
+    ] {
+        let reply = post(body.clone()).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{body}: {}", reply.body);
+        let error = json_of(&reply);
+        assert!(error["message"].as_str().unwrap().starts_with("The request body is not valid"), "{error}");
+        if let Some(field) = field {
+            assert!(error["errors"][field].is_string(), "{body}: {error}");
+        }
+    }
+    let unknown = post(with("ssl", json!(true))).await;
+    assert!(json_of(&unknown)["message"].as_str().unwrap().contains("unknown field `ssl`"), "{}", unknown.body);
+    for text in [&b"{\"cname\": \"new.example.com\""[..], b"", b"{} {}", b"\xff\xfe{}"] {
+        let reply = api_raw(&portal, &secret, Method::POST, "/cdn/resources", text.to_vec()).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+        assert!(json_of(&reply)["message"].as_str().unwrap().starts_with("The request body is not valid"), "{}", reply.body);
+    }
+
+    assert_eq!(count(&portal, "cdn_resources").await, 1, "only eve's");
+    assert_eq!(count(&portal, "resource_changes").await, 1);
+}
+
+/// `errors` is documented as keyed by a field's path in the request; a client shows each
+/// message next to that field, so a key that names no field is a message lost.
+#[tokio::test]
+async fn a_body_cut_short_is_refused_without_naming_a_field_that_does_not_exist() {
+    let portal = spawn_portal().await;
+    let cookie = portal.customer("ada%40example.com").await;
+    let (_, secret) = token(&portal, &cookie, "deploy").await;
+    let (id, _) = create(&portal, &secret, site("cdn.example.com")).await;
+    let fields = ["cname", "origin", "integration", "active", "options", "options.websockets", "options.websockets.enabled", "options.websockets.value"];
+
+    for (method, path, text) in [
+        (Method::POST, "/cdn/resources".to_owned(), r#"{"cname": "new.example.com","#),
+        (Method::POST, "/cdn/resources".to_owned(), r#"{"cname": "new.example.com", "options": {"#),
+        (Method::PATCH, format!("/cdn/resources/{id}"), r#"{"active": false,"#),
+    ] {
+        let reply = api_raw(&portal, &secret, method.clone(), &path, text).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{text}: {}", reply.body);
+        let body = json_of(&reply);
+        assert!(body["message"].as_str().unwrap().contains("EOF while parsing"), "{body}");
+        for named in body["errors"].as_object().into_iter().flat_map(|errors| errors.keys()) {
+            assert!(fields.contains(&named.as_str()), "{method} {text}: `errors` names {named:?}, which is no field: {body}");
+        }
+    }
+    assert_eq!(count(&portal, "cdn_resources").await, 1);
+    assert_eq!(stored(&portal, id).await, Some(("origin.example.com".into(), true, true, false, 1)));
+}
+
+#[tokio::test]
+async fn the_list_pages_with_limit_and_offset_and_filters_by_cname() {
+    let portal = spawn_portal().await;
+    let cookie = portal.customer("ada%40example.com").await;
+    let (_, secret) = token(&portal, &cookie, "deploy").await;
+    let mut ids = Vec::new();
+    // Created out of alphabetical order: the list keeps the order of creation.
+    for name in ["e", "b", "d", "a", "c"] {
+        ids.push(create(&portal, &secret, site(&format!("{name}.example.com"))).await.0);
+    }
+    let (portal, secret) = (&portal, &secret);
+    let list = move |query: &str| {
+        let path = format!("/cdn/resources{query}");
+        async move { api(portal, secret, Method::GET, &path, None).await }
+    };
+    let ids_of = |reply: &Reply| -> Vec<i64> { json_of(reply).as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect() };
+
+    let all = list("").await;
+    assert_eq!(ids_of(&all), ids);
+    assert_eq!(all.headers["x-total-count"], "5");
+    let page = list("?limit=2&offset=1").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert_eq!(ids_of(&page), ids[1..3]);
+    assert_eq!(page.headers["x-total-count"], "5");
+    assert_eq!(ids_of(&list("?limit=2&offset=4").await), ids[4..]);
+    let beyond = list("?offset=9").await;
+    assert!(ids_of(&beyond).is_empty());
+    assert_eq!(beyond.headers["x-total-count"], "5");
+
+    let one = list("?cname=D.example.com").await;
+    assert_eq!(ids_of(&one), [ids[2]]);
+    assert_eq!(json_of(&one)[0]["cname"], "d.example.com");
+    assert_eq!(one.headers["x-total-count"], "1");
+    let none = list("?cname=f.example.com").await;
+    assert!(ids_of(&none).is_empty());
+    assert_eq!(none.headers["x-total-count"], "0");
+
+    assert_error(&list("?limit=0").await, StatusCode::UNPROCESSABLE_ENTITY, &["limit"]);
+    assert_error(&list("?limit=1001").await, StatusCode::UNPROCESSABLE_ENTITY, &["limit"]);
+    assert_eq!(ids_of(&list("?limit=1000").await).len(), 5);
+    assert_error(&list("?offset=-1").await, StatusCode::UNPROCESSABLE_ENTITY, &["offset"]);
+    assert_error(&list("?limit=0&cname=not_a..domain").await, StatusCode::UNPROCESSABLE_ENTITY, &["cname", "limit"]);
+    for unreadable in ["?limit=abc", "?offset=1.5", "?limit=99999999999999999999"] {
+        let reply = list(unreadable).await;
+        assert_error(&reply, StatusCode::BAD_REQUEST, &[]);
+        assert!(json_of(&reply)["message"].as_str().unwrap().starts_with("The query string is not valid"), "{}", reply.body);
+    }
+}
+
+#[tokio::test]
+async fn patch_changes_only_what_it_names_and_versions_only_real_changes() {
+    let portal = spawn_portal().await;
+    let cookie = portal.customer("ada%40example.com").await;
+    let (_, secret) = token(&portal, &cookie, "deploy").await;
+    let (id, created) = create(&portal, &secret, site("cdn.example.com")).await;
+    let path = format!("/cdn/resources/{id}");
+    let patch = |body: Value| api(&portal, &secret, Method::PATCH, &path, Some(body));
+
+    let off = patch(json!({"active": false})).await;
+    assert_eq!(off.status, StatusCode::OK, "{}", off.body);
+    assert_eq!(etag(&off), "\"2\"");
+    let (mut expected, saved) = (json_of(&created), json_of(&off));
+    expected["active"] = json!(false);
+    expected["updated"] = saved["updated"].clone();
+    assert_eq!(saved, expected, "nothing else changed");
+    assert_eq!(stored(&portal, id).await, Some(("origin.example.com".into(), false, true, false, 2)));
+
+    let again = patch(json!({"active": false})).await;
+    assert_eq!((again.status, etag(&again)), (StatusCode::OK, "\"2\""), "the same value is no change");
+    assert_eq!(json_of(&again), saved);
+    let empty = patch(json!({})).await;
+    assert_eq!((empty.status, etag(&empty)), (StatusCode::OK, "\"2\""));
+
+    let moved = patch(json!({"origin": "192.0.2.20:8080"})).await;
+    assert_eq!((moved.status, etag(&moved)), (StatusCode::OK, "\"3\""), "{}", moved.body);
+    assert_eq!(json_of(&moved)["active"], false);
+    assert_eq!(websockets_of(&moved), (false, true));
+    let chosen = patch(json!({"options": {"websockets": {"enabled": true, "value": false}}})).await;
+    assert_eq!((chosen.status, etag(&chosen)), (StatusCode::OK, "\"4\""), "{}", chosen.body);
+    assert_eq!(websockets_of(&chosen), (true, false));
+    assert_eq!(json_of(&chosen)["origin"], "192.0.2.20:8080");
+    assert_eq!(stored(&portal, id).await, Some(("192.0.2.20:8080".into(), false, false, true, 4)));
+    let defaulted = patch(json!({"options": {"websockets": {"enabled": false, "value": false}}})).await;
+    assert_eq!(etag(&defaulted), "\"5\"");
+    assert_eq!(websockets_of(&defaulted), (false, true), "back to the integration's default; value is ignored");
+
+    let renamed = patch(json!({"cname": "other.example.com"})).await;
+    assert_error(&renamed, StatusCode::BAD_REQUEST, &["cname"]);
+    assert!(json_of(&renamed)["message"].as_str().unwrap().contains("unknown field `cname`"), "{}", renamed.body);
+    assert_error(&patch(json!({"origin": null})).await, StatusCode::BAD_REQUEST, &["origin"]);
+    assert_error(&patch(json!({"origin": "origin.example.com/path", "active": true})).await, StatusCode::UNPROCESSABLE_ENTITY, &["origin"]);
+    assert_eq!(stored(&portal, id).await, Some(("192.0.2.20:8080".into(), false, true, false, 5)), "refused patches change nothing");
+    let cname: String =
+        sqlx::query_scalar("SELECT custom_domain FROM cdn_resources WHERE id = $1").bind(id).fetch_one(&portal.pool).await.unwrap();
+    assert_eq!(cname, "cdn.example.com");
+}
+
+#[tokio::test]
+async fn if_match_lets_a_change_through_only_from_the_current_version() {
+    let portal = spawn_portal().await;
+    let cookie = portal.customer("ada%40example.com").await;
+    let (_, secret) = token(&portal, &cookie, "deploy").await;
+    let (id, _) = create(&portal, &secret, site("cdn.example.com")).await;
+    let path = format!("/cdn/resources/{id}");
+
+    let current = api_with(&portal, &secret, Method::PATCH, &path, &[(header::IF_MATCH, "\"1\"")], Some(json!({"active": false}))).await;
+    assert_eq!((current.status, etag(&current)), (StatusCode::OK, "\"2\""), "{}", current.body);
+
+    for (method, body) in [(Method::PATCH, json!({"active": true})), (Method::PUT, json!({"origin": "other.example.com"}))] {
+        let outdated = api_with(&portal, &secret, method.clone(), &path, &[(header::IF_MATCH, "\"1\"")], Some(body)).await;
+        assert_error(&outdated, StatusCode::CONFLICT, &[]);
+        assert!(json_of(&outdated)["message"].as_str().unwrap().contains("\"2\""), "{method}: {}", outdated.body);
+    }
+    let unparsable = api_with(&portal, &secret, Method::PATCH, &path, &[(header::IF_MATCH, "2")], Some(json!({"active": true}))).await;
+    assert_error(&unparsable, StatusCode::CONFLICT, &[]);
+    assert_eq!(stored(&portal, id).await, Some(("origin.example.com".into(), false, true, false, 2)));
+    assert_eq!(history(&portal, &cookie, id).await.len(), 2, "creation and the one accepted change");
+
+    let any = api_with(&portal, &secret, Method::PATCH, &path, &[(header::IF_MATCH, "*")], Some(json!({"active": true}))).await;
+    assert_eq!((any.status, etag(&any)), (StatusCode::OK, "\"3\""), "{}", any.body);
+}
+
+#[tokio::test]
+async fn put_replaces_every_setting_and_what_it_leaves_out_returns_to_its_default() {
+    let portal = spawn_portal().await;
+    let cookie = portal.customer("ada%40example.com").await;
+    let (_, secret) = token(&portal, &cookie, "deploy").await;
+    let body = json!({
+        "cname": "cdn.example.com", "origin": "origin.example.com", "integration": "entire_website",
+        "active": false, "options": {"websockets": {"enabled": true, "value": false}},
+    });
+    let (id, _) = create(&portal, &secret, body).await;
+    let path = format!("/cdn/resources/{id}");
+
+    let replaced = api(&portal, &secret, Method::PUT, &path, Some(json!({"origin": "origin.example.com:8443"}))).await;
+    assert_eq!(replaced.status, StatusCode::OK, "{}", replaced.body);
+    assert_eq!(etag(&replaced), "\"2\"", "one version for the whole replacement");
+    let saved = json_of(&replaced);
+    assert_eq!((saved["origin"].as_str(), saved["active"].as_bool()), (Some("origin.example.com:8443"), Some(true)));
+    assert_eq!(websockets_of(&replaced), (false, true), "the integration's default");
+    assert_eq!((saved["cname"].as_str(), saved["integration"].as_str()), (Some("cdn.example.com"), Some("entire_website")));
+    assert_eq!(stored(&portal, id).await, Some(("origin.example.com:8443".into(), true, true, false, 2)));
+    let changes: Vec<(i64, Change)> = history(&portal, &cookie, id).await.into_iter().map(|entry| (entry.version, entry.change)).collect();
+    assert_eq!(
+        changes,
+        [
+            (2, Change::OriginChanged { from: origin("origin.example.com"), to: origin("origin.example.com:8443") }),
+            (2, Change::ActiveSwitched { to: true }),
+            (2, Change::WebsocketsDefaulted { from: false, to: true }),
+            (1, Change::Created { websockets: false }),
+            (1, Change::ActiveSwitched { to: false }),
+        ]
+    );
+
+    let same = api(&portal, &secret, Method::PUT, &path, Some(json!({"origin": "origin.example.com:8443", "active": true}))).await;
+    assert_eq!((same.status, etag(&same)), (StatusCode::OK, "\"2\""), "replacing with the same is no change");
+    assert_error(&api(&portal, &secret, Method::PUT, &path, Some(json!({"active": false}))).await, StatusCode::BAD_REQUEST, &[]);
+    let renamed = api(&portal, &secret, Method::PUT, &path, Some(json!({"origin": "origin.example.com", "cname": "x.example.com"}))).await;
+    assert_error(&renamed, StatusCode::BAD_REQUEST, &["cname"]);
+    assert_eq!(stored(&portal, id).await, Some(("origin.example.com:8443".into(), true, true, false, 2)));
+}
+
+#[tokio::test]
+async fn every_api_change_is_in_the_history_under_the_tokens_name() {
+    let portal = spawn_portal().await;
+    let cookie = portal.customer("ada%40example.com").await;
+    let (_, secret) = token(&portal, &cookie, "deploy script").await;
+    let (id, _) = create(&portal, &secret, site("cdn.example.com")).await;
+    let path = format!("/cdn/resources/{id}");
+    assert_eq!(api(&portal, &secret, Method::PATCH, &path, Some(json!({"active": false}))).await.status, StatusCode::OK);
+    let saved = portal.call("save_content_settings", &format!("resource_id={id}&version=2"), Some(&cookie)).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    let put = api(&portal, &secret, Method::PUT, &path, Some(json!({"origin": "origin.example.com"}))).await;
+    assert_eq!(etag(&put), "\"4\"");
+
+    let history = history(&portal, &cookie, id).await;
+    let entries: Vec<(i64, ChangeSource, Option<&str>, Change)> =
+        history.iter().map(|entry| (entry.version, entry.source, entry.api_token_name.as_deref(), entry.change.clone())).collect();
+    let by_token = Some("deploy script");
+    assert_eq!(
+        entries,
+        [
+            (4, ChangeSource::Api, by_token, Change::ActiveSwitched { to: true }),
+            (4, ChangeSource::Api, by_token, Change::WebsocketsDefaulted { from: false, to: true }),
+            (3, ChangeSource::Portal, None, Change::WebsocketsSwitched { from: true, to: false }),
+            (2, ChangeSource::Api, by_token, Change::ActiveSwitched { to: false }),
+            (1, ChangeSource::Api, by_token, Change::Created { websockets: true }),
+        ]
+    );
+    for entry in &history {
+        assert_eq!(entry.changed_by.as_str(), "ada@example.com");
+        assert_eq!(entry.client_address.as_deref(), Some("192.0.2.1"));
+    }
+
+    let page = portal.get(&format!("/cdn/resources/{id}/history"), Some(&cookie)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("API, token “deploy script” (192.0.2.1)"), "{}", page.body);
+    assert!(page.body.contains("Portal (192.0.2.1)"), "{}", page.body);
+}
+
+#[tokio::test]
+async fn the_portal_and_the_api_do_not_lose_each_others_changes() {
+    let portal = spawn_portal().await;
+    let cookie = portal.customer("ada%40example.com").await;
+    let (_, secret) = token(&portal, &cookie, "deploy").await;
+    let id = portal.create_resource(&cookie, "cdn.example.com", "entire_website").await;
+    let path = format!("/cdn/resources/{id}");
+
+    // The settings page was loaded at version 1; a script changes the origin meanwhile.
+    let fetched = api(&portal, &secret, Method::GET, &path, None).await;
+    assert_eq!(etag(&fetched), "\"1\"");
+    let moved = api_with(&portal, &secret, Method::PATCH, &path, &[(header::IF_MATCH, "\"1\"")], Some(json!({"origin": "192.0.2.20"}))).await;
+    assert_eq!((moved.status, etag(&moved)), (StatusCode::OK, "\"2\""), "{}", moved.body);
+    let stale = portal.call("save_content_settings", &format!("resource_id={id}&version=1"), Some(&cookie)).await;
+    assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.body);
+    assert!(stale.body.contains("192.0.2.20"), "the portal is told what is stored now: {}", stale.body);
+    assert_eq!(stored(&portal, id).await, Some(("192.0.2.20".into(), true, true, false, 2)));
+
+    // Now the portal saves from the current version, and the script's ETag is the outdated one.
+    let saved = portal.call("save_content_settings", &format!("resource_id={id}&version=2"), Some(&cookie)).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    let outdated = api_with(&portal, &secret, Method::PATCH, &path, &[(header::IF_MATCH, "\"2\"")], Some(json!({"origin": "192.0.2.30"}))).await;
+    assert_error(&outdated, StatusCode::CONFLICT, &[]);
+    assert_eq!(stored(&portal, id).await, Some(("192.0.2.20".into(), true, false, true, 3)));
+    let fetched = api(&portal, &secret, Method::GET, &path, None).await;
+    assert_eq!((etag(&fetched), websockets_of(&fetched)), ("\"3\"", (true, false)), "the API sees the portal's change");
+}
+
+#[tokio::test]
+async fn delete_removes_the_resource_unless_its_etag_is_outdated() {
+    let portal = spawn_portal().await;
+    let cookie = portal.customer("ada%40example.com").await;
+    let (_, secret) = token(&portal, &cookie, "deploy").await;
+    let (id, _) = create(&portal, &secret, site("cdn.example.com")).await;
+    let (kept, _) = create(&portal, &secret, site("kept.example.com")).await;
+    let path = format!("/cdn/resources/{id}");
+    assert_eq!(api(&portal, &secret, Method::PATCH, &path, Some(json!({"active": false}))).await.status, StatusCode::OK);
+
+    let outdated = api_with(&portal, &secret, Method::DELETE, &path, &[(header::IF_MATCH, "\"1\"")], None).await;
+    assert_error(&outdated, StatusCode::CONFLICT, &[]);
+    assert_eq!(api(&portal, &secret, Method::GET, &path, None).await.status, StatusCode::OK, "still there");
+
+    let deleted = api_with(&portal, &secret, Method::DELETE, &path, &[(header::IF_MATCH, "\"2\"")], None).await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.body);
+    assert_eq!(deleted.body, "");
+    assert_error(&api(&portal, &secret, Method::GET, &path, None).await, StatusCode::NOT_FOUND, &[]);
+    assert_error(&api(&portal, &secret, Method::DELETE, &path, None).await, StatusCode::NOT_FOUND, &[]);
+    assert_eq!(stored(&portal, id).await, None);
+    let records: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM resource_changes WHERE resource_id = $1").bind(id).fetch_one(&portal.pool).await.unwrap();
+    assert_eq!(records, 0, "its history goes with it");
+    assert!(stored(&portal, kept).await.is_some());
+    let listed = api(&portal, &secret, Method::GET, "/cdn/resources", None).await;
+    assert_eq!(listed.headers["x-total-count"], "1");
+    // The custom domain is free again.
+    create(&portal, &secret, site("cdn.example.com")).await;
+}
+
+#[tokio::test]
+async fn what_the_api_changes_reaches_the_edges_feed() {
+    const FEED_TOKEN: &str = "edge-feed-token-for-tests";
+    let portal = spawn_portal_with(SecuritySettings { edge_feed_token: Some(FEED_TOKEN.to_owned()), ..SecuritySettings::default() }).await;
+    let cookie = portal.customer("ada%40example.com").await;
+    let (_, secret) = token(&portal, &cookie, "deploy").await;
+    let snapshot = || async {
+        let request = Request::get("/edge/v1/config").header(header::AUTHORIZATION, format!("Bearer {FEED_TOKEN}"));
+        let reply = portal.send(request.body(Body::empty()).unwrap()).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        json_of(&reply)["resources"].clone()
+    };
+    let (site_id, _) = create(&portal, &secret, site("www.example.com")).await;
+    let (assets_id, _) = create(&portal, &secret, json!({"cname": "static.example.com", "origin": "origin.example.com", "integration": "static_assets"})).await;
+    create(&portal, &secret, json!({"cname": "dark.example.com", "origin": "origin.example.com", "integration": "static_assets", "active": false})).await;
+    assert_eq!(
+        snapshot().await,
+        json!([
+            {"id": site_id, "domain": "www.example.com", "origin": "origin.example.com", "websockets": true},
+            {"id": assets_id, "domain": "static.example.com", "origin": "origin.example.com", "websockets": false},
+        ]),
+        "an inactive resource is not served"
+    );
+
+    let site_path = format!("/cdn/resources/{site_id}");
+    let moved = json!({"origin": "192.0.2.20:8080", "options": {"websockets": {"enabled": true, "value": false}}});
+    assert_eq!(api(&portal, &secret, Method::PATCH, &site_path, Some(moved)).await.status, StatusCode::OK);
+    let off = api(&portal, &secret, Method::PATCH, &format!("/cdn/resources/{assets_id}"), Some(json!({"active": false}))).await;
+    assert_eq!(off.status, StatusCode::OK);
+    assert_eq!(snapshot().await, json!([{"id": site_id, "domain": "www.example.com", "origin": "192.0.2.20:8080", "websockets": false}]));
+    assert_eq!(api(&portal, &secret, Method::DELETE, &site_path, None).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(snapshot().await, json!([]));
+}
+
+#[tokio::test]
+async fn a_browser_gets_the_settings_page_and_a_script_gets_json_on_the_same_path() {
+    let portal = spawn_portal().await;
+    let cookie = portal.customer("ada%40example.com").await;
+    let (_, secret) = token(&portal, &cookie, "deploy").await;
+    let id = portal.create_resource(&cookie, "cdn.example.com", "entire_website").await;
+    let path = format!("/cdn/resources/{id}");
+
+    let page = portal.get(&path, Some(&cookie)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
+    assert!(page.body.contains("cdn.example.com") && page.body.contains("</html>"), "{}", page.body);
+
+    let browser_with_token = api_with(&portal, &secret, Method::GET, &path, &[(header::ACCEPT, "text/html,application/xhtml+xml")], None).await;
+    let script = api(&portal, &secret, Method::GET, &path, None).await;
+    for reply in [&browser_with_token, &script] {
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        assert_eq!(reply.headers[header::CONTENT_TYPE], "application/json");
+        assert_eq!(json_of(reply)["cname"], "cdn.example.com");
+    }
+
+    // The portal's other pages under the same prefix stay pages.
+    let content = portal.get(&format!("{path}/content"), Some(&cookie)).await;
+    assert_eq!(content.status, StatusCode::OK);
+    assert!(content.body.contains(r#"role="switch""#), "{}", content.body);
+
+    for accept in ["application/json", "text/html"] {
+        let request = Request::get("/cdn/openapi.json").header(header::ACCEPT, accept).body(Body::empty()).unwrap();
+        let document = portal.send(request).await;
+        assert_eq!(document.status, StatusCode::OK, "{}", document.body);
+        assert_eq!(document.headers[header::CONTENT_TYPE], "application/json");
+        let document = json_of(&document);
+        assert!(document["openapi"].as_str().unwrap().starts_with("3.1"), "{}", document["openapi"]);
+        assert!(document["paths"]["/cdn/resources/{id}"]["patch"].is_object());
+    }
+}
+
+#[tokio::test]
+async fn api_writes_need_no_origin_header_but_bodies_over_16_kib_are_refused() {
+    let portal = spawn_portal().await;
+    let cookie = portal.customer("ada%40example.com").await;
+    let (_, secret) = token(&portal, &cookie, "deploy").await;
+
+    // `api` sends neither Origin nor Referer, as scripts do not.
+    let (id, _) = create(&portal, &secret, site("cdn.example.com")).await;
+    let path = format!("/cdn/resources/{id}");
+    let patched = api(&portal, &secret, Method::PATCH, &path, Some(json!({"active": false}))).await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
+    // The portal's own server functions are still guarded against forgery.
+    let forged = portal.send(server_fn_request("list_resources", "application/json", Some(&cookie)).body(Body::empty()).unwrap()).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN, "{}", forged.body);
+
+    let padding = "x".repeat(16 * 1024);
+    let huge = json!({"cname": "big.example.com", "origin": "origin.example.com", "integration": "entire_website", "padding": padding});
+    let length = huge.to_string().len().to_string();
+    let declared = api_with(&portal, &secret, Method::POST, "/cdn/resources", &[(header::CONTENT_LENGTH, length.as_str())], Some(huge.clone())).await;
+    let streamed = api(&portal, &secret, Method::POST, "/cdn/resources", Some(huge)).await;
+    let patch = api(&portal, &secret, Method::PATCH, &path, Some(json!({"origin": format!("{padding}.example.com")}))).await;
+    for reply in [&declared, &streamed, &patch] {
+        assert_error(reply, StatusCode::PAYLOAD_TOO_LARGE, &[]);
+        assert!(json_of(reply)["message"].as_str().unwrap().contains("too large"), "{}", reply.body);
+    }
+    assert_eq!(count(&portal, "cdn_resources").await, 1);
+    assert_eq!(stored(&portal, id).await, Some(("origin.example.com".into(), false, true, false, 2)));
+}

@@ -252,7 +252,9 @@ fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
-        ApiError::malformed((path != ".").then_some(path), error.into_inner().to_string())
+        // "." is the body itself, and "?" a key the body broke off before naming.
+        let field = (path != "." && !path.split('.').any(|segment| segment == "?")).then_some(path);
+        ApiError::malformed(field, error.into_inner().to_string())
     })?;
     deserializer.end().map_err(|error| ApiError::malformed(None, error.to_string()))?;
     Ok(value)
