@@ -19,15 +19,18 @@ EDGE_ADMIN_ADDR ?= 127.0.0.1:9080
 ECHO_ORIGIN_ADDR ?= 127.0.0.1:8090
 # Shared by the portal and its edges. Fine for a demo on one machine; set a secret of your own anywhere else.
 EDGE_FEED_TOKEN ?= local-demo-edge-feed-token
+# The API contract test's portal; the browser tests' servers use 3100, 3180, 3181 and 3190.
+API_CONTRACT_PORT ?= 3150
+API_CONTRACT_VENV := target/api-contract-venv
 
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: help run test build setup-build setup-test system-tools test-rust test-browser clean
+.PHONY: help run test build setup-build setup-test system-tools test-rust test-browser test-api-contract clean
 
 help:
 	@echo "make run   - install what is missing, build in release mode, serve the portal on http://$(PORTAL_ADDR),"
 	@echo "             a CDN edge on http://$(EDGE_ADDR) and the demo echo origin on http://$(ECHO_ORIGIN_ADDR)"
-	@echo "make test  - install what is missing, run every Rust test and every browser test"
+	@echo "make test  - install what is missing, run every Rust test, every browser test and the API contract test"
 
 # The echo origin and the edge run in the background and stop with the portal (Ctrl-C).
 run: setup-build build
@@ -39,7 +42,7 @@ run: setup-build build
 	LEPTOS_SITE_ROOT=target/site LEPTOS_OUTPUT_NAME=cdn-portal LEPTOS_ENV=PROD \
 	  target/release/cdn-portal
 
-test: setup-build setup-test test-rust build test-browser
+test: setup-build setup-test test-rust build test-browser test-api-contract
 
 build:
 	cargo leptos build --release
@@ -52,6 +55,13 @@ test-rust:
 # Playwright starts the freshly built server itself, on a fresh database (end2end/playwright.config.ts).
 test-browser:
 	cd end2end && CI=1 npx playwright test
+
+# schemathesis checks every REST API answer against the OpenAPI document the portal serves, on
+# a fresh database; reports go to target/api-contract (end2end/api-contract/run.sh).
+test-api-contract: $(API_CONTRACT_VENV)/bin/schemathesis
+	@command -v curl >/dev/null || { $(call apt_install,curl); }
+	API_CONTRACT_PORT='$(API_CONTRACT_PORT)' SCHEMATHESIS=$(API_CONTRACT_VENV)/bin/schemathesis \
+	  end2end/api-contract/run.sh
 
 # --- installing what is missing ------------------------------------------------------------
 
@@ -76,6 +86,14 @@ $(APT_UPDATED):
 # wasm-opt from npm's binaryen: Debian's (version 108) produces wasm that fails to hydrate.
 node_modules/.package-lock.json: package.json package-lock.json | system-tools
 	npm ci --no-audit --no-fund
+
+# schemathesis comes from PyPI, into a virtualenv of the project's own: Debian's Python is
+# externally managed and packages no schemathesis. Installing python3-venv brings python3 too.
+$(API_CONTRACT_VENV)/bin/schemathesis: end2end/api-contract/requirements.txt
+	@python3 -c 'import ensurepip, venv' 2>/dev/null || { $(call apt_install,python3-venv); }
+	rm -rf $(API_CONTRACT_VENV) && python3 -m venv $(API_CONTRACT_VENV)
+	$(API_CONTRACT_VENV)/bin/pip install --quiet --disable-pip-version-check -r $<
+	@touch $@
 
 end2end/node_modules/.package-lock.json: end2end/package.json end2end/package-lock.json | system-tools
 	cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund

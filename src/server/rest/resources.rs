@@ -115,7 +115,7 @@ pub struct WebsocketsOption {
 #[schema(as = ResourceOptionsInput)]
 pub struct OptionsInput {
     #[serde(default, deserialize_with = "present")]
-    #[schema(required = false)]
+    #[schema(required = false, nullable = false)]
     websockets: Option<WebsocketsOption>,
 }
 
@@ -133,11 +133,11 @@ pub struct CreateBody {
     integration: Integration,
     /// Whether the CDN serves the custom domain; true when left out.
     #[serde(default, deserialize_with = "present")]
-    #[schema(required = false)]
+    #[schema(required = false, nullable = false)]
     active: Option<bool>,
     /// Left out, or without `websockets`: the integration's default applies, as in the portal.
     #[serde(default, deserialize_with = "present")]
-    #[schema(required = false)]
+    #[schema(required = false, nullable = false)]
     options: Option<OptionsInput>,
 }
 
@@ -149,10 +149,10 @@ pub struct ReplaceBody {
     #[schema(value_type = OriginAddress)]
     origin: String,
     #[serde(default, deserialize_with = "present")]
-    #[schema(required = false)]
+    #[schema(required = false, nullable = false)]
     active: Option<bool>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(required = false)]
+    #[schema(required = false, nullable = false)]
     options: Option<OptionsInput>,
 }
 
@@ -162,13 +162,13 @@ pub struct ReplaceBody {
 #[schema(as = ResourcePatch)]
 pub struct PatchBody {
     #[serde(default, deserialize_with = "present")]
-    #[schema(required = false, value_type = Option<OriginAddress>)]
+    #[schema(required = false, nullable = false, value_type = Option<OriginAddress>)]
     origin: Option<String>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(required = false)]
+    #[schema(required = false, nullable = false)]
     active: Option<bool>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(required = false)]
+    #[schema(required = false, nullable = false)]
     options: Option<OptionsInput>,
 }
 
@@ -249,15 +249,33 @@ fn required_version(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
 
 /// Reads a JSON body into `T`; what cannot be read is a 400 that names the field.
 fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    let mut deserializer = serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|error| ApiError::malformed(None, error.to_string()))?;
+    // Every body is made of objects; serde would also read a struct from an array of its fields.
+    if let Some(path) = first_array(&value, "") {
+        return Err(ApiError::malformed(field_of(&path), "expected a JSON object, found an array"));
+    }
+    serde_path_to_error::deserialize(value).map_err(|error| {
         let path = error.path().to_string();
-        // "." is the body itself, and "?" a key the body broke off before naming.
-        let field = (path != "." && !path.split('.').any(|segment| segment == "?")).then_some(path);
-        ApiError::malformed(field, error.into_inner().to_string())
-    })?;
-    deserializer.end().map_err(|error| ApiError::malformed(None, error.to_string()))?;
-    Ok(value)
+        ApiError::malformed(field_of(&path), error.into_inner().to_string())
+    })
+}
+
+/// Where in `value` the first array is, as a dotted path ("" for the body itself).
+fn first_array(value: &serde_json::Value, path: &str) -> Option<String> {
+    match value {
+        serde_json::Value::Array(_) => Some(path.to_owned()),
+        serde_json::Value::Object(fields) => fields.iter().find_map(|(name, value)| {
+            first_array(value, &if path.is_empty() { name.clone() } else { format!("{path}.{name}") })
+        }),
+        _ => None,
+    }
+}
+
+/// The field a path names: none for the body itself ("." or "") or a key the body broke off
+/// before naming ("?").
+fn field_of(path: &str) -> Option<String> {
+    (!matches!(path, "." | "") && !path.split('.').any(|segment| segment == "?")).then(|| path.to_owned())
 }
 
 fn resource_id(path: Result<Path<String>, PathRejection>) -> Result<i64, ApiError> {
@@ -560,6 +578,10 @@ mod tests {
     fn the_document_states_the_patterns_that_are_enforced() {
         let document: serde_json::Value = serde_json::from_str(&super::super::openapi_json()).unwrap();
         let schemas = &document["components"]["schemas"];
+        // null is refused ("leave it out" is said by leaving it out), and the document says so.
+        for schema in ["ResourceCreate", "ResourceReplace", "ResourcePatch", "ResourceOptionsInput"] {
+            assert!(!schemas[schema].to_string().contains("null"), "{schema}: {}", schemas[schema]);
+        }
         assert_eq!(schemas["Cname"]["pattern"], CNAME_PATTERN);
         assert_eq!(schemas["OriginAddress"]["pattern"], ORIGIN_PATTERN);
         assert_eq!(schemas["OriginAddress"]["maxLength"], MAX_NAME_LEN);
@@ -621,6 +643,10 @@ mod tests {
         let null = parse_body::<PatchBody>(br#"{"origin": null}"#).unwrap_err();
         assert_eq!(null.status, StatusCode::BAD_REQUEST);
         assert!(parse_body::<PatchBody>(br#"{} {}"#).is_err(), "trailing data");
+        let array = parse_body::<ReplaceBody>(br#"["a.example"]"#).unwrap_err();
+        assert_eq!((array.status, array.body.errors.len()), (StatusCode::BAD_REQUEST, 0));
+        let nested = parse_body::<PatchBody>(br#"{"options": {"websockets": [true, false]}}"#).unwrap_err();
+        assert!(nested.body.errors.contains_key("options.websockets"), "{nested:?}");
         assert!(parse_body::<PatchBody>(b"{}").is_ok());
     }
 }
