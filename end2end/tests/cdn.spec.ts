@@ -18,7 +18,8 @@ test("new resources take the WebSockets default of their integration", async ({ 
   await expect(assetsRow.getByRole("cell")).toHaveText([
     "203.0.113.10",
     "Static assets only",
-    "Off",
+    "Active",
+    "Off (the integration's default)",
     /UTC$/,
   ]);
   await expect(page.getByRole("columnheader")).toHaveText([
@@ -95,7 +96,8 @@ test("the settings page is divided into General, Content and History", async ({ 
     domain,
     "[2001:db8::1]:8443",
     "Static assets only",
-    "Off",
+    "Active",
+    "Off (the integration's default)",
     /UTC$/,
     /UTC$/,
   ]);

@@ -92,11 +92,7 @@ fn GeneralSection(resource: CdnResource) -> impl IntoView {
                 <dd>{resource.integration.label()}</dd>
                 <dt>"Status"</dt>
                 <dd>
-                    {if resource.active {
-                        "Active: the CDN serves this domain"
-                    } else {
-                        "Inactive: the CDN does not serve this domain (changed through the API)"
-                    }}
+                    {if resource.active { "Active" } else { "Inactive: the CDN does not serve this domain" }}
                 </dd>
                 <dt>"WebSockets"</dt>
                 <dd>

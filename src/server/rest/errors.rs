@@ -6,7 +6,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use utoipa::ToSchema;
+use utoipa::{ToResponse, ToSchema};
 
 /// What went wrong. Details of failures on our side are logged, never sent.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
@@ -20,6 +20,33 @@ pub struct ErrorBody {
     #[schema(required = false)]
     pub errors: BTreeMap<String, String>,
 }
+
+// The error answers the operations share, described once for the OpenAPI document.
+
+/// The body is not JSON of the operation's shape: bad syntax, a wrong type, an unknown field, or `null`.
+#[derive(ToResponse)]
+pub struct MalformedBody(#[allow(dead_code)] ErrorBody);
+
+/// No valid API token: send `Authorization: APIKey <token>`.
+#[derive(ToResponse)]
+#[response(headers(("WWW-Authenticate" = String, description = "`APIKey`")))]
+pub struct NoValidToken(#[allow(dead_code)] ErrorBody);
+
+/// There is no resource with this id in the token's account.
+#[derive(ToResponse)]
+pub struct NoSuchResource(#[allow(dead_code)] ErrorBody);
+
+/// The resource changed since the ETag given in `If-Match`; nothing was changed.
+#[derive(ToResponse)]
+pub struct ChangedSince(#[allow(dead_code)] ErrorBody);
+
+/// The body is over 16 KiB.
+#[derive(ToResponse)]
+pub struct BodyTooLarge(#[allow(dead_code)] ErrorBody);
+
+/// Invalid values; `errors` has a message per field.
+#[derive(ToResponse)]
+pub struct InvalidValues(#[allow(dead_code)] ErrorBody);
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApiError {

@@ -49,6 +49,14 @@ struct ApiState {
         resources::patch_resource,
         resources::delete_resource,
     ),
+    components(responses(
+        errors::MalformedBody,
+        errors::NoValidToken,
+        errors::NoSuchResource,
+        errors::ChangedSince,
+        errors::BodyTooLarge,
+        errors::InvalidValues,
+    )),
     modifiers(&TokenAuthentication),
     security(("APIKey" = [])),
     tags((name = "CDN resources", description = "The CDN resources of the token's account."))

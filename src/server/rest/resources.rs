@@ -5,6 +5,7 @@
 //! together), so a value the document calls valid is accepted and one it calls invalid is refused.
 
 use super::auth::ApiCaller;
+use super::errors::{BodyTooLarge, ChangedSince, ErrorBody, InvalidValues, MalformedBody, NoSuchResource, NoValidToken};
 use super::{ApiError, ApiState};
 use crate::domain::{DomainName, Integration, Origin, Timestamp};
 use crate::model::CdnResource;
@@ -170,6 +171,25 @@ pub struct PatchBody {
     #[serde(default, deserialize_with = "present")]
     #[schema(required = false, nullable = false)]
     options: Option<OptionsInput>,
+}
+
+/// The resource a path names.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub struct ResourceId {
+    /// The resource's id.
+    id: i64,
+}
+
+/// The version a change is made from.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+pub struct IfMatch {
+    /// The ETag of the resource as last read: the change is refused with 409 if it changed since.
+    #[param(rename = "If-Match", nullable = false)]
+    if_match: Option<String>,
 }
 
 /// Query of the list: a page, optionally only the resource with one custom domain.
@@ -338,9 +358,9 @@ fn websockets_of(options: Option<OptionsInput>) -> Option<WebsocketsSetting> {
     responses(
         (status = 200, description = "A page of resources.", body = Vec<ResourceBody>,
             headers(("X-Total-Count" = i64, description = "How many resources match, on all pages."))),
-        (status = 400, description = "The query string could not be read.", body = super::errors::ErrorBody),
-        (status = 401, description = "No valid API token.", body = super::errors::ErrorBody),
-        (status = 422, description = "A query value is out of range or not a domain name.", body = super::errors::ErrorBody),
+        (status = 400, description = "The query string could not be read.", body = ErrorBody),
+        (status = 401, response = NoValidToken),
+        (status = 422, description = "A query value is out of range or not a domain name.", body = ErrorBody),
     )
 )]
 pub async fn list_resources(
@@ -383,11 +403,11 @@ pub async fn list_resources(
         (status = 201, description = "Created.", body = ResourceBody, headers(
             ("Location" = String, description = "The new resource's address."),
             ("ETag" = String, description = "The resource's version, for If-Match."))),
-        (status = 400, description = "The body is not JSON of this shape (syntax, types, unknown fields).", body = super::errors::ErrorBody),
-        (status = 401, description = "No valid API token.", body = super::errors::ErrorBody),
-        (status = 409, description = "The custom domain is already used by a CDN resource.", body = super::errors::ErrorBody),
-        (status = 413, description = "The body is too large.", body = super::errors::ErrorBody),
-        (status = 422, description = "Invalid values; `errors` has a message per field.", body = super::errors::ErrorBody),
+        (status = 400, response = MalformedBody),
+        (status = 401, response = NoValidToken),
+        (status = 409, description = "The custom domain is already used by a CDN resource.", body = ErrorBody),
+        (status = 413, response = BodyTooLarge),
+        (status = 422, response = InvalidValues),
     )
 )]
 pub async fn create_resource(
@@ -427,12 +447,12 @@ pub async fn create_resource(
     tag = "CDN resources",
     operation_id = "getResource",
     summary = "Get a CDN resource",
-    params(("id" = i64, Path, description = "The resource's id.")),
+    params(ResourceId),
     responses(
         (status = 200, description = "The resource.", body = ResourceBody,
             headers(("ETag" = String, description = "The resource's version, for If-Match."))),
-        (status = 401, description = "No valid API token.", body = super::errors::ErrorBody),
-        (status = 404, description = "No resource with this id in the account.", body = super::errors::ErrorBody),
+        (status = 401, response = NoValidToken),
+        (status = 404, response = NoSuchResource),
     )
 )]
 pub async fn get_resource(
@@ -453,19 +473,19 @@ pub async fn get_resource(
     summary = "Replace a CDN resource's settings",
     description = "Sets every setting: those left out return to their defaults (active, and WebSockets following the integration). The custom domain and integration stay as created.",
     params(
-        ("id" = i64, Path, description = "The resource's id."),
-        ("If-Match" = Option<String>, Header, description = "The ETag of the resource as last read: the change is refused with 409 if it changed since."),
+        ResourceId,
+        IfMatch,
     ),
     request_body(content = ReplaceBody, content_type = "application/json"),
     responses(
         (status = 200, description = "The resource as saved.", body = ResourceBody,
             headers(("ETag" = String, description = "The resource's version, for If-Match."))),
-        (status = 400, description = "The body is not JSON of this shape (syntax, types, unknown fields).", body = super::errors::ErrorBody),
-        (status = 401, description = "No valid API token.", body = super::errors::ErrorBody),
-        (status = 404, description = "No resource with this id in the account.", body = super::errors::ErrorBody),
-        (status = 409, description = "The resource changed since the ETag in If-Match.", body = super::errors::ErrorBody),
-        (status = 413, description = "The body is too large.", body = super::errors::ErrorBody),
-        (status = 422, description = "Invalid values; `errors` has a message per field.", body = super::errors::ErrorBody),
+        (status = 400, response = MalformedBody),
+        (status = 401, response = NoValidToken),
+        (status = 404, response = NoSuchResource),
+        (status = 409, response = ChangedSince),
+        (status = 413, response = BodyTooLarge),
+        (status = 422, response = InvalidValues),
     )
 )]
 pub async fn replace_resource(
@@ -495,19 +515,19 @@ pub async fn replace_resource(
     operation_id = "patchResource",
     summary = "Change some of a CDN resource's settings",
     params(
-        ("id" = i64, Path, description = "The resource's id."),
-        ("If-Match" = Option<String>, Header, description = "The ETag of the resource as last read: the change is refused with 409 if it changed since."),
+        ResourceId,
+        IfMatch,
     ),
     request_body(content = PatchBody, content_type = "application/json"),
     responses(
         (status = 200, description = "The resource as saved.", body = ResourceBody,
             headers(("ETag" = String, description = "The resource's version, for If-Match."))),
-        (status = 400, description = "The body is not JSON of this shape (syntax, types, unknown fields).", body = super::errors::ErrorBody),
-        (status = 401, description = "No valid API token.", body = super::errors::ErrorBody),
-        (status = 404, description = "No resource with this id in the account.", body = super::errors::ErrorBody),
-        (status = 409, description = "The resource changed since the ETag in If-Match.", body = super::errors::ErrorBody),
-        (status = 413, description = "The body is too large.", body = super::errors::ErrorBody),
-        (status = 422, description = "Invalid values; `errors` has a message per field.", body = super::errors::ErrorBody),
+        (status = 400, response = MalformedBody),
+        (status = 401, response = NoValidToken),
+        (status = 404, response = NoSuchResource),
+        (status = 409, response = ChangedSince),
+        (status = 413, response = BodyTooLarge),
+        (status = 422, response = InvalidValues),
     )
 )]
 pub async fn patch_resource(
@@ -547,14 +567,14 @@ async fn save(
     summary = "Delete a CDN resource",
     description = "The CDN stops serving its custom domain, and its history is deleted with it.",
     params(
-        ("id" = i64, Path, description = "The resource's id."),
-        ("If-Match" = Option<String>, Header, description = "The ETag of the resource as last read: the deletion is refused with 409 if it changed since."),
+        ResourceId,
+        IfMatch,
     ),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 401, description = "No valid API token.", body = super::errors::ErrorBody),
-        (status = 404, description = "No resource with this id in the account.", body = super::errors::ErrorBody),
-        (status = 409, description = "The resource changed since the ETag in If-Match.", body = super::errors::ErrorBody),
+        (status = 401, response = NoValidToken),
+        (status = 404, response = NoSuchResource),
+        (status = 409, response = ChangedSince),
     )
 )]
 pub async fn delete_resource(
