@@ -70,6 +70,7 @@ fn ResourceTable(resources: Vec<CdnResource>) -> impl IntoView {
                             <tr>
                                 <th scope="row">
                                     <a href=resource.settings_path()>{resource.custom_domain.to_string()}</a>
+                                    {(!resource.active).then(|| view! { " " <span class="badge off">"Inactive"</span> })}
                                 </th>
                                 <td class="mono">{resource.origin.to_string()}</td>
                                 <td>{resource.integration.label()}</td>
