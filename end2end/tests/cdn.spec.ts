@@ -18,8 +18,7 @@ test("new resources take the WebSockets default of their integration", async ({ 
   await expect(assetsRow.getByRole("cell")).toHaveText([
     "203.0.113.10",
     "Static assets only",
-    "Active",
-    "Off (the integration's default)",
+    "Off",
     /UTC$/,
   ]);
   await expect(page.getByRole("columnheader")).toHaveText([
