@@ -36,6 +36,15 @@ fn ApiTokens(
     let issued_here = move || create.value().get().and_then(Result::ok);
     let chosen_lifetime = entered_value(error, "expires_in_days").unwrap_or_else(|| DEFAULT_LIFETIME.to_owned());
     let lifetime_error = field_error(error, "expires_in_days");
+    // A created token empties the form for the next one (without JavaScript the page is new anyway).
+    let form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if matches!(create.value().get(), Some(Ok(_))) {
+            if let Some(form) = form.get() {
+                form.reset();
+            }
+        }
+    });
     view! {
         <h1>"API tokens"</h1>
         <p class="lead">
@@ -45,7 +54,7 @@ fn ApiTokens(
             <code>"Authorization: APIKey <token>"</code>
             ". A token acts for your account only; changes made with it appear in each resource's history under the token's name."
         </p>
-        <ActionForm action=create attr:class="panel">
+        <ActionForm action=create node_ref=form attr:class="panel">
             <h2>"Create a token"</h2>
             <FormAlert error/>
             <TextField
