@@ -25,12 +25,14 @@ API_CONTRACT_VENV := target/api-contract-venv
 
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: help run test build setup-build setup-test system-tools test-rust test-browser test-api-contract clean
+.PHONY: help run test bench build setup-build setup-test system-tools bench-tools test-rust test-browser test-api-contract clean
 
 help:
 	@echo "make run   - install what is missing, build in release mode, serve the portal on http://$(PORTAL_ADDR),"
 	@echo "             a CDN edge on http://$(EDGE_ADDR) and the demo echo origin on http://$(ECHO_ORIGIN_ADDR)"
 	@echo "make test  - install what is missing, run every Rust test, every browser test and the API contract test"
+	@echo "make bench - install what is missing, measure the edge against nginx and the portal against bare axum,"
+	@echo "             and write the figures to BENCHMARKS.md"
 
 # The echo origin and the edge run in the background and stop with the portal (Ctrl-C).
 run: setup-build build
@@ -43,6 +45,11 @@ run: setup-build build
 	  target/release/cdn-portal
 
 test: setup-build setup-test test-rust build test-browser test-api-contract
+
+# Figures, not pass or fail: a few minutes of load on this machine, written to BENCHMARKS.md.
+bench: setup-build bench-tools build
+	cargo build --locked --release -p ws-load -p portal-bench
+	bench/run.sh
 
 build:
 	cargo leptos build --release
@@ -78,6 +85,10 @@ setup-test: end2end/node_modules/.package-lock.json
 system-tools:
 	@command -v cc >/dev/null || { $(call apt_install,build-essential); }
 	@command -v npm >/dev/null || { $(call apt_install,nodejs npm); }
+
+bench-tools: system-tools
+	@missing=; for tool in nginx wrk brotli curl; do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	  [ -z "$$missing" ] || { $(call apt_install,$$missing); }
 
 $(APT_UPDATED):
 	$(SUDO) apt-get update

@@ -246,3 +246,35 @@ async fn building_another_router_never_stalls_a_page_being_rendered() {
     }
     builder.await.unwrap();
 }
+
+#[tokio::test]
+async fn pages_and_api_answers_are_compressed_for_browsers_that_accept_it() {
+    let portal = spawn_portal().await;
+    let cookie = portal.customer("ada%40example.com").await;
+    let request = |encoding: Option<&str>| {
+        let mut request = axum::http::Request::get("/cdn").header(header::ACCEPT, "text/html").header(header::COOKIE, &cookie);
+        if let Some(encoding) = encoding {
+            request = request.header(header::ACCEPT_ENCODING, encoding);
+        }
+        request.body(axum::body::Body::empty()).unwrap()
+    };
+    let plain = portal.send(request(None)).await;
+    assert_eq!(plain.status, StatusCode::OK);
+    assert!(plain.headers.get(header::CONTENT_ENCODING).is_none());
+    assert!(plain.body.contains("CDN resources"));
+    for encoding in ["br", "gzip"] {
+        let compressed = portal.send(request(Some(encoding))).await;
+        assert_eq!(compressed.status, StatusCode::OK);
+        assert_eq!(compressed.headers[header::CONTENT_ENCODING], encoding);
+        assert!(!compressed.body.contains("CDN resources"), "{encoding} is not plain text");
+    }
+    let document = portal
+        .send(
+            axum::http::Request::get("/cdn/openapi.json")
+                .header(header::ACCEPT_ENCODING, "gzip")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(document.headers[header::CONTENT_ENCODING], "gzip");
+}

@@ -17,6 +17,7 @@ use leptos::prelude::*;
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
+use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_sessions::cookie::{SameSite, time::Duration};
 use tower_sessions::session_store::ExpiredDeletion;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -105,6 +106,10 @@ pub async fn build_router(
     Ok(Router::new()
         .fallback_service(portal)
         .layer(axum::middleware::from_fn_with_state(api, rest::dispatch))
+        // Pages, JSON, the wasm, script and stylesheet, compressed as they go. Brotli level 5
+        // takes the 1.1 MB wasm to 370 KB in about 50 ms; level 11 would save 45 KB more but
+        // take 2 s per download. (Browsers cache the assets.)
+        .layer(CompressionLayer::new().quality(CompressionLevel::Precise(5)))
         // Outermost: a refused request never reaches a session, a database or a handler.
         .layer(axum::middleware::from_fn_with_state(Arc::new(security), guard_changes)))
 }

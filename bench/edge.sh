@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# WebSocket relay benchmark: the same echo origin reached directly, through nginx and through
+# the edge, all on 127.0.0.1, measured by the same client (bench/ws-load). Prints a markdown table.
+#
+#   bench/edge.sh                 # about 2 to 3 minutes once built
+#   SECONDS_PER_TEST=10 bench/edge.sh
+#
+# Needs root only to install nginx when it is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SECS=${SECONDS_PER_TEST:-8}
+ORIGIN=127.0.0.1:19090
+EDGE=127.0.0.1:19080
+EDGE_ADMIN=127.0.0.1:19082
+NGINX=127.0.0.1:19081
+HOST=bench.example
+
+# Each idle tunnel costs a proxy two descriptors, and the limit cannot rise above the hard one;
+# so the idle test shrinks (to a round number) where 10,000 tunnels would not fit.
+ulimit -n "$(ulimit -Hn)"
+IDLE=${IDLE_CONNECTIONS:-10000}
+fit=$(( ($(ulimit -n) - 200) / 2 / 100 * 100 ))
+if (( IDLE > fit )); then
+    echo "note: open-file limit $(ulimit -n) allows $fit idle tunnels per proxy, not $IDLE" >&2
+    IDLE=$fit
+fi
+
+if ! command -v nginx >/dev/null; then
+    apt-get update -qq && apt-get install -y -qq nginx >/dev/null
+fi
+cargo build --release -q -p cdn-edge -p echo-origin -p ws-load
+BIN=$PWD/target/release
+
+WORK=$(mktemp -d /tmp/edge-bench.XXXXXX)
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Until an address answers HTTP, or give up after 10 s.
+wait_http() {
+    for _ in $(seq 100); do
+        curl -fs -o /dev/null -H "Host: $HOST" "http://$1/" && return 0
+        sleep 0.1
+    done
+    echo "nothing answers on $1" >&2
+    tail -n 5 "$WORK"/*.log "$WORK"/nginx/*.log >&2 || true
+    exit 1
+}
+
+ECHO_ORIGIN_LISTEN=$ORIGIN "$BIN/echo-origin" 2>"$WORK/origin.log" &
+ORIGIN_PID=$!; PIDS+=("$ORIGIN_PID")
+
+# The edge starts from its saved configuration and keeps serving it while the portal (a closed
+# port here) cannot be reached; the format is edge/src/routes.rs's ConfigUpdate.
+cat >"$WORK/edge-state.json" <<EOF
+{"version": 1, "full": true, "resources": [{"id": 1, "domain": "$HOST", "origin": "$ORIGIN", "websockets": true}], "removed": []}
+EOF
+EDGE_LISTEN=$EDGE EDGE_ADMIN_LISTEN=$EDGE_ADMIN EDGE_PORTAL_URL=http://127.0.0.1:19099 \
+    EDGE_FEED_TOKEN=bench-token-not-a-secret EDGE_ID=bench EDGE_STATE_FILE="$WORK/edge-state.json" \
+    EDGE_TUNNEL_IDLE_MS=3600000 RUST_LOG=warn "$BIN/cdn-edge" 2>"$WORK/edge.log" &
+EDGE_PID=$!; PIDS+=("$EDGE_PID")
+
+mkdir -p "$WORK/nginx"
+nginx -p "$WORK/nginx/" -c "$PWD/bench/nginx.conf" -e "$WORK/nginx/error.log" &
+NGINX_PID=$!; PIDS+=("$NGINX_PID")
+
+wait_http "$ORIGIN"; wait_http "$NGINX"; wait_http "$EDGE"
+curl -fs -H "Host: $HOST" "http://$EDGE/" | grep -q '^echo-origin: GET /' \
+    || { echo "the edge does not route $HOST to the echo origin" >&2; exit 1; }
+NGINX_WORKERS=$(tr ' ' ',' <"/proc/$NGINX_PID/task/$NGINX_PID/children" | sed 's/,*$//')
+
+declare -A R  # R[path.key] = value
+# Runs ws-load, keeps its key=value line under the path's name, shows the human line.
+run() {
+    local path=$1; shift
+    local out
+    out=$("$BIN/ws-load" "$@" --host "$HOST")
+    grep '^#' <<<"$out" | sed "s/^#/  $path:/" >&2
+    for pair in $(grep -v '^#' <<<"$out"); do R[$path.${pair%%=*}]=${pair#*=}; done
+}
+
+declare -A URL=([direct]=ws://$ORIGIN/ [nginx]=ws://$NGINX/ [edge]=ws://$EDGE/)
+# The process measured for CPU and memory: the server the client talks to.
+declare -A MEASURED=([direct]=$ORIGIN_PID [nginx]=$NGINX_WORKERS [edge]=$EDGE_PID)
+LOAD_BEFORE=$(cut -d' ' -f1 /proc/loadavg)
+# Paths take turns within each test, so that other work on the machine drifting in or out
+# skews all three alike. Direct's idle test runs first, while the origin's heap is still fresh.
+for test in small large hs idle; do
+    for path in direct nginx edge; do
+        common=(--url "${URL[$path]}" --pids "${MEASURED[$path]}")
+        case $test in
+            small) run "$path.$test" echo "${common[@]}" --connections 100 --size 20 --seconds "$SECS" ;;
+            large) run "$path.$test" echo "${common[@]}" --connections 20 --size 16384 --seconds "$SECS" ;;
+            hs) run "$path.$test" handshakes "${common[@]}" --concurrency 20 --seconds "$SECS" ;;
+            idle) run "$path.$test" idle "${common[@]}" --connections "$IDLE" --hold-seconds 5 ;;
+        esac
+        # Let closed connections drain before the next run.
+        sleep 1
+    done
+done
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+row() {  # label, test, key, show ratios?
+    local d=${R[direct.$2.$3]} n=${R[nginx.$2.$3]} e=${R[edge.$2.$3]}
+    if [[ $4 == yes ]]; then
+        echo "| $1 | $d | $n | $e | $(ratio "$e" "$n") | $(ratio "$e" "$d") |"
+    else
+        echo "| $1 | $d | $n | $e | | |"
+    fi
+}
+kib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1024 }'; }
+
+echo
+echo "| WebSocket, 127.0.0.1, $(nproc) cores, ${SECS} s per test | direct | nginx | edge | edge/nginx | edge/direct |"
+echo "|---|---:|---:|---:|---:|---:|"
+row "echo 100 conn × 20 B: msg/s" small msgs_per_s yes
+row "echo 100 × 20 B: RTT p50 µs" small p50_us no
+row "echo 100 × 20 B: RTT p99 µs" small p99_us no
+row "echo 100 × 20 B: RTT p99.9 µs" small p999_us no
+row "echo 100 × 20 B: server CPU µs/msg" small cpu_us_per_op yes
+row "echo 20 conn × 16 KiB: msg/s" large msgs_per_s yes
+row "echo 20 × 16 KiB: RTT p50 µs" large p50_us no
+row "echo 20 × 16 KiB: RTT p99 µs" large p99_us no
+row "echo 20 × 16 KiB: RTT p99.9 µs" large p999_us no
+row "echo 20 × 16 KiB: server CPU µs/msg" large cpu_us_per_op yes
+row "handshakes (20 at a time): /s" hs per_s yes
+row "handshake p50 µs" hs p50_us no
+row "handshake p99 µs" hs p99_us no
+row "handshake: server CPU µs each" hs cpu_us_per_op yes
+for path in direct nginx edge; do R[$path.idle.kib]=$(kib "${R[$path.idle.bytes_per_conn]}"); done
+row "idle $IDLE: RSS KiB per connection" idle kib no
+errors=0
+for key in "${!R[@]}"; do
+    case $key in *.errors | *.failed) errors=$(( errors + ${R[$key]} )) ;; esac
+done
+# An idle tunnel that no longer echoes after the hold is a failure too.
+for path in direct nginx edge; do errors=$(( errors + ${R[$path.idle.open]} - ${R[$path.idle.alive]} )); done
+echo
+echo "Server CPU and RSS are the measured process's: the echo origin's own for direct, nginx's workers summed, the edge's."
+echo "Failed connections or handshakes: $errors. Load average before the run: $LOAD_BEFORE (other work on the machine shows up as noise)."
