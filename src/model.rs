@@ -27,6 +27,36 @@ pub struct CdnResource {
     pub version: i64,
 }
 
+/// One page of the portal's list of CDN resources.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourcePage {
+    pub resources: Vec<CdnResource>,
+    /// How many resources the account has in all.
+    pub total: u64,
+    /// Counted from 1.
+    pub page: u32,
+}
+
+impl ResourcePage {
+    pub const SIZE: u32 = 50;
+
+    pub fn pages(&self) -> u32 {
+        u32::try_from(self.total.div_ceil(u64::from(Self::SIZE))).unwrap_or(u32::MAX).max(1)
+    }
+
+    /// "Showing 51–100 of 1,002", for lists longer than a page.
+    pub fn describe(&self) -> String {
+        let first = u64::from(self.page - 1) * u64::from(Self::SIZE) + 1;
+        let last = first + self.resources.len() as u64 - 1;
+        format!("Showing {first}–{last} of {}", self.total)
+    }
+}
+
+/// The address of a page of the portal's list.
+pub fn resource_list_path(page: u32) -> String {
+    if page <= 1 { "/cdn".to_owned() } else { format!("/cdn?page={page}") }
+}
+
 /// An API token as its owner sees it: never with its secret, which is shown only once.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiToken {

@@ -5,7 +5,7 @@ mod common;
 
 use axum::http::{StatusCode, header};
 use cdn_portal::error::AppError;
-use cdn_portal::model::CdnResource;
+use cdn_portal::model::{CdnResource, ResourcePage};
 use common::*;
 use std::sync::Arc;
 
@@ -174,7 +174,8 @@ async fn fifty_concurrent_saves_at_fifty_resources_all_go_through() {
         let saved = save.await.unwrap().expect("no other save touched this resource");
         assert_eq!((saved.version, saved.websockets), (2, false));
     }
-    let listed: Vec<CdnResource> = serde_json::from_str(&portal.call("list_resources", "", Some(&cookie)).await.body).unwrap();
+    let listed: Vec<CdnResource> =
+        serde_json::from_str::<ResourcePage>(&portal.call("list_resources", "", Some(&cookie)).await.body).unwrap().resources;
     assert_eq!(listed.len(), 50);
     assert!(listed.iter().all(|resource| !resource.websockets && resource.version == 2));
     let (records,): (i64,) = sqlx::query_as("SELECT count(*) FROM resource_changes WHERE action = 'updated'")

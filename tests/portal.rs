@@ -194,7 +194,7 @@ async fn a_refused_plain_form_post_shows_the_form_again_with_what_was_entered() 
     assert!(static_assets.contains("checked"), "{static_assets}");
     let entire_website = input_tag(&page.body, r#"value="entire_website""#);
     assert!(!entire_website.contains("checked"), "{entire_website}");
-    assert_eq!(portal.call("list_resources", "", Some(&cookie)).await.body, "[]", "nothing was created");
+    assert_eq!(portal.call("list_resources", "", Some(&cookie)).await.body, r#"{"resources":[],"total":0,"page":1}"#, "nothing was created");
 }
 
 #[tokio::test]
@@ -223,7 +223,7 @@ async fn creating_a_resource_rejects_bad_input_and_taken_domains() {
     assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
 
     let list = portal.call("list_resources", "", Some(&second)).await;
-    assert_eq!(list.body, "[]", "nothing was created");
+    assert_eq!(list.body, r#"{"resources":[],"total":0,"page":1}"#, "nothing was created");
 }
 
 /// Finding the routes switches resource loading off process-wide for a moment; it must never
@@ -277,4 +277,31 @@ async fn pages_and_api_answers_are_compressed_for_browsers_that_accept_it() {
         )
         .await;
     assert_eq!(document.headers[header::CONTENT_ENCODING], "gzip");
+}
+
+#[tokio::test]
+async fn the_list_shows_fifty_resources_a_page_by_custom_domain() {
+    let portal = spawn_portal().await;
+    let cookie = portal.customer("ada%40example.com").await;
+    for n in 0..55 {
+        portal.create_resource(&cookie, &format!("r{n:02}.example.com"), "static_assets").await;
+    }
+    let rows = |body: &str| body.matches("<tr>").count() - 1; // less the header row
+    let first = portal.get("/cdn", Some(&cookie)).await;
+    assert_eq!(rows(&first.body), 50);
+    assert!(first.body.contains("r00.example.com") && first.body.contains("r49.example.com"));
+    assert!(!first.body.contains("r50.example.com"));
+    assert!(first.body.contains("Showing 1–50 of 55"), "{}", first.body);
+    assert!(first.body.contains(r#"href="/cdn?page=2""#) && !first.body.contains("Previous page"));
+
+    let second = portal.get("/cdn?page=2", Some(&cookie)).await;
+    assert_eq!(rows(&second.body), 5);
+    assert!(second.body.contains("Showing 51–55 of 55") && second.body.contains("r54.example.com"));
+    assert!(second.body.contains(r#"href="/cdn""#) && !second.body.contains("Next page"));
+
+    let past_the_end = portal.get("/cdn?page=9", Some(&cookie)).await;
+    assert!(past_the_end.body.contains("Showing 51–55 of 55"), "the last page instead");
+    for odd in ["/cdn?page=0", "/cdn?page=many"] {
+        assert!(portal.get(odd, Some(&cookie)).await.body.contains("Showing 1–50 of 55"), "{odd}");
+    }
 }

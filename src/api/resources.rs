@@ -1,14 +1,26 @@
 use crate::error::AppError;
-use crate::model::{CdnResource, ResourceChange, Rollout};
+use crate::model::{CdnResource, ResourceChange, ResourcePage, Rollout};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use crate::{domain::Timestamp, model::resource_content_path, server::{edge_feed, request, resources}};
+use crate::{domain::Timestamp, model::resource_content_path, server::{edge_feed, request, resources, resources::Order}};
 
+/// One page of the signed-in account's resources, by custom domain; a page past the end is
+/// the last page.
 #[server(prefix = "/api", endpoint = "list_resources")]
-pub async fn list_resources() -> Result<Vec<CdnResource>, AppError> {
+pub async fn list_resources(page: Option<u32>) -> Result<ResourcePage, AppError> {
     let account_id = request::require_account_id().await?;
-    resources::list(&request::pool()?, account_id).await
+    let pool = request::pool()?;
+    let size = ResourcePage::SIZE;
+    let wanted = page.unwrap_or(1).max(1);
+    let (mut listed, total) = resources::page(&pool, account_id, None, Order::Domain, size, u64::from(wanted - 1) * u64::from(size)).await?;
+    let total = u64::try_from(total).unwrap_or_default();
+    let last_page = u32::try_from(total.div_ceil(u64::from(size))).unwrap_or(u32::MAX).max(1);
+    let page = wanted.min(last_page);
+    if page != wanted {
+        listed = resources::page(&pool, account_id, None, Order::Domain, size, u64::from(page - 1) * u64::from(size)).await?.0;
+    }
+    Ok(ResourcePage { resources: listed, total, page })
 }
 
 #[server(prefix = "/api", endpoint = "get_resource")]

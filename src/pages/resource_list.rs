@@ -1,8 +1,9 @@
 use crate::api::list_resources;
 use crate::components::{ErrorPanel, OnOff, RequireAccount};
-use crate::model::CdnResource;
+use crate::model::{CdnResource, ResourcePage, resource_list_path};
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn ResourceListPage() -> impl IntoView {
@@ -16,7 +17,9 @@ pub fn ResourceListPage() -> impl IntoView {
 
 #[component]
 fn ResourceList() -> impl IntoView {
-    let resources = Resource::new(|| (), |_| list_resources());
+    let query = use_query_map();
+    let page = move || query.with(|query| query.get("page").and_then(|page| page.parse::<u32>().ok()));
+    let resources = Resource::new(page, list_resources);
     view! {
         <div class="page-heading">
             <h1>"CDN resources"</h1>
@@ -25,8 +28,11 @@ fn ResourceList() -> impl IntoView {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match resources.await {
-                    Ok(resources) if resources.is_empty() => view! { <EmptyState/> }.into_any(),
-                    Ok(resources) => view! { <ResourceTable resources/> }.into_any(),
+                    Ok(listed) if listed.total == 0 => view! { <EmptyState/> }.into_any(),
+                    Ok(listed) => {
+                        let pager = (listed.pages() > 1).then(|| view! { <Pager listed=listed.clone()/> });
+                        view! { <ResourceTable resources=listed.resources/> {pager} }.into_any()
+                    }
                     Err(error) => view! { <ErrorPanel error/> }.into_any(),
                 }
             })}
@@ -86,5 +92,18 @@ fn ResourceTable(resources: Vec<CdnResource>) -> impl IntoView {
                     .collect_view()}
             </tbody>
         </table>
+    }
+}
+
+/// Where the list is, and links to the pages before and after.
+#[component]
+fn Pager(listed: ResourcePage) -> impl IntoView {
+    let (page, pages) = (listed.page, listed.pages());
+    view! {
+        <nav class="pager" aria-label="Pages of CDN resources">
+            <p>{listed.describe()} " · page " {page} " of " {pages}</p>
+            {(page > 1).then(|| view! { <a href=resource_list_path(page - 1) rel="prev">"Previous page"</a> })}
+            {(page < pages).then(|| view! { <a href=resource_list_path(page + 1) rel="next">"Next page"</a> })}
+        </nav>
     }
 }

@@ -201,12 +201,22 @@ pub async fn list(db: impl SqliteExecutor<'_>, account_id: i64) -> Result<Vec<Cd
     .collect()
 }
 
-/// One page of the account's resources in the order of creation, optionally only the one with
-/// `custom_domain`, and how many there are in all.
+/// How a page of resources is ordered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Order {
+    /// Oldest first, so that pages do not shift as resources are added (the API).
+    Created,
+    /// Alphabetical by custom domain (the portal's list).
+    Domain,
+}
+
+/// One page of the account's resources, optionally only the one with `custom_domain`, and how
+/// many there are in all.
 pub async fn page(
     pool: &Pool,
     account_id: i64,
     custom_domain: Option<&DomainName>,
+    order: Order,
     limit: u32,
     offset: u64,
 ) -> Result<(Vec<CdnResource>, i64), AppError> {
@@ -218,7 +228,11 @@ pub async fn page(
         .fetch_one(pool)
         .await?;
     let resources = sqlx::query_as::<_, ResourceRow>(&format!(
-        "SELECT {COLUMNS} FROM cdn_resources WHERE {filter} ORDER BY id LIMIT $3 OFFSET $4"
+        "SELECT {COLUMNS} FROM cdn_resources WHERE {filter} ORDER BY {} LIMIT $3 OFFSET $4",
+        match order {
+            Order::Created => "id",
+            Order::Domain => "custom_domain",
+        }
     ))
     .bind(account_id)
     .bind(domain)

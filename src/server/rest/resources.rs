@@ -384,6 +384,7 @@ pub async fn list_resources(
         &api.pool,
         caller.account_id,
         cname.flatten().as_ref(),
+        resources::Order::Created,
         u32::try_from(limit).unwrap_or(u32::MAX),
         u64::try_from(offset).unwrap_or_default(),
     )
