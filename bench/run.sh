@@ -26,6 +26,8 @@ ulimit -n "$(ulimit -Hn)"
   echo "## The portal"
   echo
   bench/portal.sh
+  echo
+  cat bench/HISTORY.md
 } | tee "$out.partial"
 mv "$out.partial" "$out"
 echo "wrote $out" >&2
