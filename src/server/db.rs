@@ -5,6 +5,19 @@ use std::time::Duration;
 
 pub type Pool = sqlx::SqlitePool;
 
+/// Runs a transaction to its end even if the request that began it goes away. Dropped half-way
+/// (the client hung up while its save waited for the write lock), a transaction can leave its
+/// pooled connection inside an open `BEGIN`: holding SQLite's write lock, and answering every
+/// later `BEGIN` on that connection with an error. Measured: after 50 clients saving were cut off
+/// at once, later saves failed with 500 until the portal restarted.
+pub async fn to_completion<T: Send + 'static>(
+    work: impl Future<Output = Result<T, crate::error::AppError>> + Send + 'static,
+) -> Result<T, crate::error::AppError> {
+    tokio::spawn(work)
+        .await
+        .map_err(|error| crate::error::AppError::internal("a database task stopped", error))?
+}
+
 pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
 #[derive(Debug, thiserror::Error)]

@@ -3,7 +3,7 @@
 //! polling). Edges authenticate with a token shared by configuration, never with a customer's
 //! session, and report back which version they serve.
 
-use super::db::Pool;
+use super::db::{Pool, to_completion};
 use crate::error::AppError;
 use crate::model::Rollout;
 use axum::Json;
@@ -162,10 +162,14 @@ fn error_response(_logged: AppError) -> Response {
 }
 
 pub async fn snapshot(pool: &Pool) -> Result<ConfigUpdate, AppError> {
-    let mut tx = pool.begin().await?;
-    let update = snapshot_in(&mut tx).await?;
-    tx.commit().await?;
-    Ok(update)
+    let pool = pool.clone();
+    to_completion(async move {
+        let mut tx = pool.begin().await?;
+        let update = snapshot_in(&mut tx).await?;
+        tx.commit().await?;
+        Ok(update)
+    })
+    .await
 }
 
 async fn snapshot_in(db: &mut SqliteConnection) -> Result<ConfigUpdate, AppError> {
@@ -182,6 +186,11 @@ async fn snapshot_in(db: &mut SqliteConnection) -> Result<ConfigUpdate, AppError
 /// `None` when nothing did. A version the portal never reached (its data was replaced) gets a
 /// whole snapshot instead.
 pub async fn changes_after(pool: &Pool, after: i64) -> Result<Option<ConfigUpdate>, AppError> {
+    let pool = pool.clone();
+    to_completion(async move { changes_after_in(&pool, after).await }).await
+}
+
+async fn changes_after_in(pool: &Pool, after: i64) -> Result<Option<ConfigUpdate>, AppError> {
     let mut tx = pool.begin().await?;
     let version = current_version(&mut tx).await?;
     let update = if version == after {
@@ -243,6 +252,11 @@ pub async fn record_status(pool: &Pool, edge: &str, version: i64) -> Result<(), 
 /// How far the resource's latest change has reached: of the edges that reported recently, how
 /// many serve a configuration that includes it. The caller has checked the resource is the account's.
 pub async fn rollout(pool: &Pool, resource_id: i64) -> Result<Rollout, AppError> {
+    let pool = pool.clone();
+    to_completion(async move { rollout_in(&pool, resource_id).await }).await
+}
+
+async fn rollout_in(pool: &Pool, resource_id: i64) -> Result<Rollout, AppError> {
     let mut tx = pool.begin().await?;
     let needed: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM config_changes WHERE resource_id = $1")
         .bind(resource_id)

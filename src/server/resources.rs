@@ -3,7 +3,7 @@
 //! Every change is written with its history record in one transaction, begun IMMEDIATE so
 //! that concurrent writers queue for SQLite's write lock instead of failing half-way.
 
-use super::db::Pool;
+use super::db::{Pool, to_completion};
 use crate::domain::{DomainName, EmailAddress, Integration, Origin, Timestamp};
 use crate::error::{AppError, FieldErrors};
 use crate::model::{CdnResource, Change, ChangeSource, ResourceChange, on_off};
@@ -131,12 +131,16 @@ pub fn domain_taken_message(domain: &DomainName) -> String {
 
 /// As [`create`], but `None` when the custom domain is already taken by any resource.
 pub async fn try_create(pool: &Pool, actor: &Actor, new: &NewResource) -> Result<Option<CdnResource>, AppError> {
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let created = insert(&mut tx, actor, new, Timestamp::now()).await?;
-    if created.is_some() {
-        tx.commit().await?;
-    }
-    Ok(created)
+    let (pool, actor, new) = (pool.clone(), actor.clone(), new.clone());
+    to_completion(async move {
+        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+        let created = insert(&mut tx, &actor, &new, Timestamp::now()).await?;
+        if created.is_some() {
+            tx.commit().await?;
+        }
+        Ok(created)
+    })
+    .await
 }
 
 const COLUMNS: &str =
@@ -271,15 +275,19 @@ pub async fn set_websockets(
     enabled: bool,
     now: Timestamp,
 ) -> Result<CdnResource, AppError> {
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let current = current_at(&mut tx, actor.account_id, id, Some(loaded_version)).await?;
-    if current.websockets == enabled {
-        return Ok(current);
-    }
-    let update = ResourceUpdate { websockets: Some(WebsocketsSetting::Chosen(enabled)), ..Default::default() };
-    let saved = apply(&mut tx, actor, current, &update, now).await?;
-    tx.commit().await?;
-    Ok(saved)
+    let (pool, actor) = (pool.clone(), actor.clone());
+    to_completion(async move {
+        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+        let current = current_at(&mut tx, actor.account_id, id, Some(loaded_version)).await?;
+        if current.websockets == enabled {
+            return Ok(current);
+        }
+        let update = ResourceUpdate { websockets: Some(WebsocketsSetting::Chosen(enabled)), ..Default::default() };
+        let saved = apply(&mut tx, &actor, current, &update, now).await?;
+        tx.commit().await?;
+        Ok(saved)
+    })
+    .await
 }
 
 /// Changes the settings `update` names, if the resource is still at `expected_version` (any
@@ -293,25 +301,33 @@ pub async fn update(
     update: &ResourceUpdate,
     now: Timestamp,
 ) -> Result<CdnResource, AppError> {
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let current = current_at(&mut tx, actor.account_id, id, expected_version).await?;
-    let saved = apply(&mut tx, actor, current, update, now).await?;
-    tx.commit().await?;
-    Ok(saved)
+    let (pool, actor, update) = (pool.clone(), actor.clone(), update.clone());
+    to_completion(async move {
+        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+        let current = current_at(&mut tx, actor.account_id, id, expected_version).await?;
+        let saved = apply(&mut tx, &actor, current, &update, now).await?;
+        tx.commit().await?;
+        Ok(saved)
+    })
+    .await
 }
 
 /// Deletes the account's resource, if it is still at `expected_version` (any version when
 /// `None`). Its history goes with it; the edges stop serving its domain.
 pub async fn delete(pool: &Pool, account_id: i64, id: i64, expected_version: Option<i64>) -> Result<(), AppError> {
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    current_at(&mut tx, account_id, id, expected_version).await?;
-    sqlx::query("DELETE FROM cdn_resources WHERE id = $1 AND account_id = $2")
-        .bind(id)
-        .bind(account_id)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(())
+    let pool = pool.clone();
+    to_completion(async move {
+        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+        current_at(&mut tx, account_id, id, expected_version).await?;
+        sqlx::query("DELETE FROM cdn_resources WHERE id = $1 AND account_id = $2")
+            .bind(id)
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    })
+    .await
 }
 
 /// The resource as stored, or [`AppError::Conflict`] with it when it is no longer at `expected_version`.
@@ -745,6 +761,51 @@ mod tests {
             assert_eq!(changes[0].change, Change::WebsocketsSwitched { from: true, to: false });
             assert!(!get(&pool, owner.account_id, id).await.unwrap().websockets);
         }
+    }
+
+    /// A client that hangs up while its save waits for the write lock must not leave a pooled
+    /// connection inside a transaction: later saves on it would fail, and it would hold the lock.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn saves_abandoned_half_way_leave_every_connection_usable() {
+        let (pool, _guard) = fresh_database().await;
+        let owner = account(&pool, "ada@example.com").await;
+        let id = create(&pool, &owner, &new_resource("cdn.example.com", Integration::EntireWebsite)).await.unwrap().id;
+        let switch = |on: bool| ResourceUpdate { websockets: Some(WebsocketsSetting::Chosen(on)), ..Default::default() };
+
+        // Like a load test that stops: 50 clients saving in a loop, cut off all at once, three times.
+        for _ in 0..3 {
+            let clients: Vec<_> = (0..50)
+                .map(|n| {
+                    let (pool, owner) = (pool.clone(), owner.clone());
+                    tokio::spawn(async move {
+                        for turn in 0.. {
+                            let _ = update_now(&pool, &owner, id, &switch((n + turn) % 2 == 0)).await;
+                        }
+                    })
+                })
+                .collect();
+            tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+            clients.iter().for_each(|client| client.abort());
+            for client in clients {
+                let _ = client.await;
+            }
+        }
+
+        for round in 0..5 {
+            let saves: Vec<_> = (0..8)
+                .map(|n| {
+                    let (pool, owner, update) = (pool.clone(), owner.clone(), switch((n + round) % 2 == 0));
+                    tokio::spawn(async move { update_now(&pool, &owner, id, &update).await })
+                })
+                .collect();
+            for save in saves {
+                save.await.unwrap().unwrap_or_else(|error| panic!("round {round}: {error:?}"));
+            }
+        }
+    }
+
+    async fn update_now(pool: &Pool, actor: &Actor, id: i64, change: &ResourceUpdate) -> Result<CdnResource, AppError> {
+        update(pool, actor, id, None, change, Timestamp::now()).await
     }
 
     /// A save that starts while another writer holds the lock waits for it, then judges by what
