@@ -41,7 +41,12 @@ impl ResourcePage {
     pub const SIZE: u32 = 50;
 
     pub fn pages(&self) -> u32 {
-        u32::try_from(self.total.div_ceil(u64::from(Self::SIZE))).unwrap_or(u32::MAX).max(1)
+        Self::page_count(self.total)
+    }
+
+    /// How many pages `total` resources fill; an empty list is one (empty) page.
+    pub fn page_count(total: u64) -> u32 {
+        u32::try_from(total.div_ceil(u64::from(Self::SIZE))).unwrap_or(u32::MAX).max(1)
     }
 
     /// "Showing 51–100 of 1,002", for lists longer than a page.

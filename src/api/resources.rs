@@ -15,8 +15,7 @@ pub async fn list_resources(page: Option<u32>) -> Result<ResourcePage, AppError>
     let wanted = page.unwrap_or(1).max(1);
     let (mut listed, total) = resources::page(&pool, account_id, None, Order::Domain, size, u64::from(wanted - 1) * u64::from(size)).await?;
     let total = u64::try_from(total).unwrap_or_default();
-    let last_page = u32::try_from(total.div_ceil(u64::from(size))).unwrap_or(u32::MAX).max(1);
-    let page = wanted.min(last_page);
+    let page = wanted.min(ResourcePage::page_count(total));
     if page != wanted {
         listed = resources::page(&pool, account_id, None, Order::Domain, size, u64::from(page - 1) * u64::from(size)).await?.0;
     }

@@ -29,11 +29,12 @@ pub async fn api_tokens() -> Result<ApiTokensView, AppError> {
 #[server(prefix = "/api", endpoint = "create_api_token")]
 pub async fn create_api_token(name: String, expires_in_days: String) -> Result<IssuedToken, AppError> {
     let account_id = request::require_account_id().await?;
-    let new = api_tokens::NewToken::parse(&name, &expires_in_days)
-        .map_err(|error| error.keeping_entered([("name", name.as_str()), ("expires_in_days", expires_in_days.as_str())]))?;
-    let (token, secret) = api_tokens::issue(&request::pool()?, account_id, &new, Timestamp::now())
-        .await
-        .map_err(|error| error.keeping_entered([("name", name.as_str()), ("expires_in_days", expires_in_days.as_str())]))?;
+    let (token, secret) = async {
+        let new = api_tokens::NewToken::parse(&name, &expires_in_days)?;
+        api_tokens::issue(&request::pool()?, account_id, &new, Timestamp::now()).await
+    }
+    .await
+    .map_err(|error| error.keeping_entered([("name", name.as_str()), ("expires_in_days", expires_in_days.as_str())]))?;
     let issued = IssuedToken { token, secret };
     if request::is_plain_form_post() {
         // The secret must not travel in a URL; the page takes it from the session, once.

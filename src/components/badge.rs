@@ -1,3 +1,4 @@
+use crate::domain::Timestamp;
 use leptos::prelude::*;
 
 /// An option's state in a list or summary.
@@ -8,4 +9,10 @@ pub fn OnOff(enabled: bool) -> impl IntoView {
             {if enabled { "On" } else { "Off" }}
         </span>
     }
+}
+
+/// A moment, readable and machine-readable.
+#[component]
+pub fn When(at: Timestamp) -> impl IntoView {
+    view! { <time datetime=at.to_rfc3339()>{at.to_string()}</time> }
 }

@@ -5,7 +5,7 @@ mod header;
 mod not_found;
 
 pub use account::{AccountContext, RequireAccount, SignedOutOnly};
-pub use badge::OnOff;
+pub use badge::{OnOff, When};
 pub use form::{ErrorPanel, FormAlert, TextField, action_error, entered_value, field_error};
 pub use header::SiteHeader;
 pub use not_found::NotFound;

@@ -1,6 +1,6 @@
 use crate::api::{ApiTokensView, CreateApiToken, RevokeApiToken, api_tokens};
 use crate::error::AppError;
-use crate::components::{ErrorPanel, FormAlert, RequireAccount, TextField, action_error, entered_value, field_error};
+use crate::components::{ErrorPanel, FormAlert, RequireAccount, TextField, When, action_error, entered_value, field_error};
 use crate::model::{ApiToken, IssuedToken, OPENAPI_PATH, TokenState};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -122,7 +122,7 @@ fn TokenTable(tokens: Vec<ApiToken>, revoke: ServerAction<RevokeApiToken>) -> im
         return view! { <p class="empty-state">"No API tokens yet."</p> }.into_any();
     }
     let date = |at: Option<crate::domain::Timestamp>, none: &'static str| match at {
-        Some(at) => view! { <time datetime=at.to_rfc3339()>{at.to_string()}</time> }.into_any(),
+        Some(at) => view! { <When at/> }.into_any(),
         None => none.into_any(),
     };
     view! {

@@ -1,5 +1,5 @@
 use crate::api::list_resources;
-use crate::components::{ErrorPanel, OnOff, RequireAccount};
+use crate::components::{ErrorPanel, OnOff, RequireAccount, When};
 use crate::model::{CdnResource, ResourcePage, resource_list_path};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -81,11 +81,7 @@ fn ResourceTable(resources: Vec<CdnResource>) -> impl IntoView {
                                 <td class="mono">{resource.origin.to_string()}</td>
                                 <td>{resource.integration.label()}</td>
                                 <td><OnOff enabled=resource.websockets/></td>
-                                <td>
-                                    <time datetime=resource.updated_at.to_rfc3339()>
-                                        {resource.updated_at.to_string()}
-                                    </time>
-                                </td>
+                                <td><When at=resource.updated_at/></td>
                             </tr>
                         }
                     })

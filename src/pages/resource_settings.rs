@@ -1,5 +1,5 @@
 use crate::api::{SaveContentSettings, get_resource, resource_history, resource_rollout};
-use crate::components::{ErrorPanel, FormAlert, NotFound, OnOff, RequireAccount, action_error, field_error};
+use crate::components::{ErrorPanel, FormAlert, NotFound, OnOff, RequireAccount, When, action_error, field_error};
 use crate::error::AppError;
 use crate::model::{CdnResource, ResourceChange, Rollout, on_off, resource_content_path, resource_history_path, resource_path};
 use leptos::prelude::*;
@@ -100,9 +100,9 @@ fn GeneralSection(resource: CdnResource) -> impl IntoView {
                     {(!resource.websockets_explicit).then(|| view! { <span class="hint">" (the integration's default)"</span> })}
                 </dd>
                 <dt>"Created"</dt>
-                <dd><time datetime=resource.created_at.to_rfc3339()>{resource.created_at.to_string()}</time></dd>
+                <dd><When at=resource.created_at/></dd>
                 <dt>"Last changed"</dt>
-                <dd><time datetime=resource.updated_at.to_rfc3339()>{resource.updated_at.to_string()}</time></dd>
+                <dd><When at=resource.updated_at/></dd>
             </dl>
         </section>
     }
@@ -302,7 +302,7 @@ fn HistoryTable(changes: Vec<ResourceChange>) -> impl IntoView {
                     };
                     view! {
                         <tr>
-                            <td><time datetime=entry.changed_at.to_rfc3339()>{entry.changed_at.to_string()}</time></td>
+                            <td><When at=entry.changed_at/></td>
                             <th scope="row">{entry.change.describe()}</th>
                             <td>{entry.changed_by.to_string()}</td>
                             <td>{from}</td>

@@ -25,7 +25,6 @@ pub const MAX_LIFETIME_DAYS: u32 = 366;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TokenHolder {
     pub account_id: i64,
-    pub token_id: i64,
     pub token_name: String,
 }
 
@@ -66,16 +65,15 @@ impl NewToken {
 fn new_secret() -> String {
     let mut bytes = [0u8; SECRET_HEX_LEN / 2];
     OsRng.fill_bytes(&mut bytes);
-    let mut secret = String::with_capacity(SECRET_PREFIX.len() + SECRET_HEX_LEN);
-    secret.push_str(SECRET_PREFIX);
-    for byte in bytes {
-        let _ = write!(secret, "{byte:02x}");
-    }
-    secret
+    format!("{SECRET_PREFIX}{}", hex(&bytes))
 }
 
 fn hash_of(secret: &str) -> String {
-    Blake2s256::digest(secret.as_bytes()).iter().fold(String::with_capacity(64), |mut hex, byte| {
+    hex(&Blake2s256::digest(secret.as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut hex, byte| {
         let _ = write!(hex, "{byte:02x}");
         hex
     })
@@ -165,7 +163,7 @@ pub async fn authenticate(pool: &Pool, secret: &str, now: Timestamp) -> Result<O
             .execute(pool)
             .await?;
     }
-    Ok(Some(TokenHolder { account_id, token_id, token_name }))
+    Ok(Some(TokenHolder { account_id, token_name }))
 }
 
 #[derive(sqlx::FromRow)]
@@ -181,17 +179,17 @@ struct TokenRow {
 
 impl TokenRow {
     fn as_of(self, now: Timestamp) -> ApiToken {
-        let row = self;
-        let (expires_at, revoked_at) = (row.expires_at.map(Timestamp::from_unix_seconds), row.revoked_at.map(Timestamp::from_unix_seconds));
+        let expires_at = self.expires_at.map(Timestamp::from_unix_seconds);
+        let revoked_at = self.revoked_at.map(Timestamp::from_unix_seconds);
         ApiToken {
             state: TokenState::of(revoked_at, expires_at, now),
-            id: row.id,
-            name: row.name,
-            secret_start: row.secret_start,
-            created_at: Timestamp::from_unix_seconds(row.created_at),
+            id: self.id,
+            name: self.name,
+            secret_start: self.secret_start,
+            created_at: Timestamp::from_unix_seconds(self.created_at),
             expires_at,
             revoked_at,
-            last_used_at: row.last_used_at.map(Timestamp::from_unix_seconds),
+            last_used_at: self.last_used_at.map(Timestamp::from_unix_seconds),
         }
     }
 }

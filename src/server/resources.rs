@@ -193,18 +193,6 @@ async fn insert_row(
     }
 }
 
-pub async fn list(db: impl SqliteExecutor<'_>, account_id: i64) -> Result<Vec<CdnResource>, AppError> {
-    sqlx::query_as::<_, ResourceRow>(&format!(
-        "SELECT {COLUMNS} FROM cdn_resources WHERE account_id = $1 ORDER BY custom_domain"
-    ))
-    .bind(account_id)
-    .fetch_all(db)
-    .await?
-    .into_iter()
-    .map(CdnResource::try_from)
-    .collect()
-}
-
 /// How a page of resources is ordered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Order {
@@ -558,7 +546,7 @@ impl TryFrom<ResourceRow> for CdnResource {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::server::{accounts, db::testing::fresh_database};
 
@@ -566,6 +554,11 @@ mod tests {
         let email = EmailAddress::parse(email).unwrap();
         let id = accounts::insert(pool, &email, "hash", Timestamp::now()).await.unwrap().unwrap().id;
         Actor::portal(id, Some([192, 0, 2, 1].into()))
+    }
+
+    /// Every one of the account's resources, by custom domain.
+    pub(crate) async fn all_of(pool: &Pool, account_id: i64) -> Vec<CdnResource> {
+        page(pool, account_id, None, Order::Domain, u32::MAX, 0).await.unwrap().0
     }
 
     fn new_resource(domain: &str, integration: Integration) -> NewResource {
@@ -617,7 +610,7 @@ mod tests {
         assert_eq!((site.version, assets.version), (1, 1));
         assert_eq!(site.origin.to_string(), "origin.example.com:8080");
         assert_eq!(site.created_at, site.updated_at);
-        let listed = list(&pool, owner.account_id).await.unwrap();
+        let listed = all_of(&pool, owner.account_id).await;
         assert_eq!(listed, vec![assets.clone(), site.clone()], "sorted by domain");
 
         let site_history = history(&pool, owner.account_id, site.id).await.unwrap();
@@ -638,7 +631,7 @@ mod tests {
         create(&pool, &first, &new_resource("cdn.example.com", Integration::EntireWebsite)).await.unwrap();
         let error = create(&pool, &second, &new_resource("CDN.example.com", Integration::StaticAssetsOnly)).await.unwrap_err();
         assert!(error.for_field("custom_domain").unwrap().contains("already used"));
-        assert!(list(&pool, second.account_id).await.unwrap().is_empty());
+        assert!(all_of(&pool, second.account_id).await.is_empty());
     }
 
     #[tokio::test]
@@ -655,7 +648,7 @@ mod tests {
             Err(AppError::NotFound)
         );
         assert_eq!(history(&pool, stranger.account_id, resource.id).await, Err(AppError::NotFound));
-        assert!(list(&pool, stranger.account_id).await.unwrap().is_empty());
+        assert!(all_of(&pool, stranger.account_id).await.is_empty());
         let unchanged = get(&pool, owner.account_id, resource.id).await.unwrap();
         assert!(unchanged.websockets);
         assert_eq!(unchanged.version, 1);

@@ -55,7 +55,7 @@ mod tests {
         assert!(!seed_demo_if_empty(&pool).await.unwrap());
 
         let account = accounts::log_in(&pool, DEMO_EMAIL, DEMO_PASSWORD.into()).await.unwrap();
-        let demo = resources::list(&pool, account.id).await.unwrap();
+        let demo = resources::tests::all_of(&pool, account.id).await;
         assert_eq!(demo.len(), 2);
         let site = demo.iter().find(|r| r.integration == Integration::EntireWebsite).unwrap();
         let assets = demo.iter().find(|r| r.integration == Integration::StaticAssetsOnly).unwrap();
