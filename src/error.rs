@@ -30,6 +30,9 @@ pub enum AppError {
     TooManyAttempts { retry_after_seconds: u64 },
     #[error("The portal could not be reached. Check your connection and try again.")]
     Unreachable,
+    /// The database could not be reached; whatever was asked was not done, and nothing was half-done.
+    #[error("The portal is temporarily unavailable, so nothing was changed. Please try again in a minute.")]
+    Unavailable,
     #[error("Something went wrong on our side. Please try again in a moment.")]
     Internal,
 }
@@ -154,7 +157,7 @@ impl AppError {
             AppError::TooLarge => 413,
             AppError::TooManyAttempts { .. } => 429,
             // Only the browser produces this, when the portal did not answer at all.
-            AppError::Unreachable => 503,
+            AppError::Unreachable | AppError::Unavailable => 503,
             AppError::Internal => 500,
         }
     }
@@ -185,7 +188,12 @@ impl FromServerFnError for AppError {
 #[cfg(feature = "ssr")]
 impl From<sqlx::Error> for AppError {
     fn from(error: sqlx::Error) -> Self {
-        AppError::internal("database error", error)
+        if crate::server::db::is_unavailable(&error) {
+            tracing::warn!(%error, "the database is unavailable");
+            AppError::Unavailable
+        } else {
+            AppError::internal("database error", error)
+        }
     }
 }
 

@@ -6,6 +6,7 @@ mod common;
 use axum::http::{StatusCode, header};
 use cdn_portal::error::AppError;
 use cdn_portal::model::{CdnResource, ResourcePage};
+use cdn_portal::run;
 use common::*;
 use std::sync::Arc;
 
@@ -178,9 +179,9 @@ async fn fifty_concurrent_saves_at_fifty_resources_all_go_through() {
         serde_json::from_str::<ResourcePage>(&portal.call("list_resources", "", Some(&cookie)).await.body).unwrap().resources;
     assert_eq!(listed.len(), 50);
     assert!(listed.iter().all(|resource| !resource.websockets && resource.version == 2));
-    let (records,): (i64,) = sqlx::query_as("SELECT count(*) FROM resource_changes WHERE action = 'updated'")
-        .fetch_one(&portal.pool)
-        .await
+    let (records,): (i64,) = run!(portal.pool.db(), |e| sqlx::query_as("SELECT count(*) FROM resource_changes WHERE action = 'updated'")
+        .fetch_one(e)
+        .await)
         .unwrap();
     assert_eq!(records, 50);
 }

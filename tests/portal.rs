@@ -236,8 +236,8 @@ async fn building_another_router_never_stalls_a_page_being_rendered() {
 
     let builder = tokio::spawn(async {
         for _ in 0..20 {
-            let folder = tempfile::tempdir().unwrap();
-            let _another = router_over(&format!("sqlite://{}", folder.path().join("portal.db").display())).await;
+            let database = cdn_portal::server::db::testing::ScratchDatabase::new().await;
+            let _another = router_over(database.url()).await;
         }
     });
     for _ in 0..60 {

@@ -10,6 +10,7 @@ use axum::http::{Method, Request, StatusCode};
 use cdn_portal::domain::{Origin, Timestamp};
 use cdn_portal::model::{Change, ChangeSource, ResourceChange};
 use cdn_portal::server::SecuritySettings;
+use cdn_portal::run;
 use common::*;
 use serde_json::{Value, json};
 
@@ -101,15 +102,15 @@ fn assert_error(reply: &Reply, status: StatusCode, fields: &[&str]) {
 type Row = (String, bool, bool, bool, i64);
 
 async fn stored(portal: &TestPortal, id: i64) -> Option<Row> {
-    sqlx::query_as("SELECT origin, active, websockets, websockets_explicit, version FROM cdn_resources WHERE id = $1")
+    run!(portal.pool.db(), |e| sqlx::query_as("SELECT origin, active, websockets, websockets_explicit, version FROM cdn_resources WHERE id = $1")
         .bind(id)
-        .fetch_optional(&portal.pool)
-        .await
+        .fetch_optional(e)
+        .await)
         .unwrap()
 }
 
 async fn count(portal: &TestPortal, table: &str) -> i64 {
-    sqlx::query_scalar(&format!("SELECT count(*) FROM {table}")).fetch_one(&portal.pool).await.unwrap()
+    run!(portal.pool.db(), |e| sqlx::query_scalar(&format!("SELECT count(*) FROM {table}")).fetch_one(e).await).unwrap()
 }
 
 async fn history(portal: &TestPortal, cookie: &str, id: i64) -> Vec<ResourceChange> {
@@ -194,14 +195,14 @@ async fn revoked_and_expired_tokens_are_refused() {
     assert_eq!(count(&portal, "cdn_resources").await, 0);
 
     let expires_at: i64 =
-        sqlx::query_scalar("SELECT expires_at FROM api_tokens WHERE id = $1").bind(expiring_id).fetch_one(&portal.pool).await.unwrap();
+        run!(portal.pool.db(), |e| sqlx::query_scalar("SELECT expires_at FROM api_tokens WHERE id = $1").bind(expiring_id).fetch_one(e).await).unwrap();
     let lifetime = expires_at - Timestamp::now().unix_seconds();
     assert!((30 * 86_400 - 5..=30 * 86_400).contains(&lifetime), "30 days from issue: {lifetime}");
-    sqlx::query("UPDATE api_tokens SET expires_at = $1 WHERE id = $2")
+    run!(portal.pool.db(), |e| sqlx::query("UPDATE api_tokens SET expires_at = $1 WHERE id = $2")
         .bind(Timestamp::now().unix_seconds() - 1)
         .bind(expiring_id)
-        .execute(&portal.pool)
-        .await
+        .execute(e)
+        .await.map(|_| ()))
         .unwrap();
     assert_refused_without_a_valid_token(&api(&portal, &expiring, Method::GET, "/cdn/resources", None).await);
 
@@ -302,7 +303,7 @@ async fn creating_answers_201_with_location_etag_and_the_resource_in_full() {
     fields.sort_unstable();
     assert_eq!(fields, ["active", "cname", "created", "id", "integration", "options", "origin", "updated"]);
     let created_at: i64 =
-        sqlx::query_scalar("SELECT created_at FROM cdn_resources WHERE id = $1").bind(id).fetch_one(&portal.pool).await.unwrap();
+        run!(portal.pool.db(), |e| sqlx::query_scalar("SELECT created_at FROM cdn_resources WHERE id = $1").bind(id).fetch_one(e).await).unwrap();
     let when = Timestamp::from_unix_seconds(created_at).to_rfc3339();
     assert_eq!(
         body,
@@ -520,7 +521,7 @@ async fn patch_changes_only_what_it_names_and_versions_only_real_changes() {
     assert_error(&patch(json!({"origin": "origin.example.com/path", "active": true})).await, StatusCode::UNPROCESSABLE_ENTITY, &["origin"]);
     assert_eq!(stored(&portal, id).await, Some(("192.0.2.20:8080".into(), false, true, false, 5)), "refused patches change nothing");
     let cname: String =
-        sqlx::query_scalar("SELECT custom_domain FROM cdn_resources WHERE id = $1").bind(id).fetch_one(&portal.pool).await.unwrap();
+        run!(portal.pool.db(), |e| sqlx::query_scalar("SELECT custom_domain FROM cdn_resources WHERE id = $1").bind(id).fetch_one(e).await).unwrap();
     assert_eq!(cname, "cdn.example.com");
 }
 
@@ -676,7 +677,7 @@ async fn delete_removes_the_resource_unless_its_etag_is_outdated() {
     assert_error(&api(&portal, &secret, Method::DELETE, &path, None).await, StatusCode::NOT_FOUND, &[]);
     assert_eq!(stored(&portal, id).await, None);
     let records: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM resource_changes WHERE resource_id = $1").bind(id).fetch_one(&portal.pool).await.unwrap();
+        run!(portal.pool.db(), |e| sqlx::query_scalar("SELECT count(*) FROM resource_changes WHERE resource_id = $1").bind(id).fetch_one(e).await).unwrap();
     assert_eq!(records, 0, "its history goes with it");
     assert!(stored(&portal, kept).await.is_some());
     let listed = api(&portal, &secret, Method::GET, "/cdn/resources", None).await;

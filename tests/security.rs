@@ -8,6 +8,7 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderName, Request, StatusCode, header};
 use cdn_portal::server::{LogInLimits, PublicOrigin, SecuritySettings};
+use cdn_portal::run;
 use common::*;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -15,14 +16,24 @@ use std::time::Duration;
 /// Everything an attack could change, as text: accounts, resources, history and sessions.
 async fn everything(portal: &TestPortal) -> String {
     let rows = |sql: &'static str| async move {
-        sqlx::query_as::<_, (String,)>(sql).fetch_all(&portal.pool).await.unwrap().into_iter().map(|(row,)| row).collect::<Vec<_>>()
+        run!(portal.pool.db(), |e| sqlx::query_as::<_, (String,)>(sql).fetch_all(e).await)
+            .unwrap()
+            .into_iter()
+            .map(|(row,)| row)
+            .collect::<Vec<_>>()
     };
+    // Each row as text, written so that SQLite and PostgreSQL both accept it.
     format!(
         "{:?}\n{:?}\n{:?}\n{:?}",
-        rows("SELECT id || email FROM accounts ORDER BY id").await,
-        rows("SELECT id || custom_domain || websockets || version FROM cdn_resources ORDER BY id").await,
-        rows("SELECT id || resource_id || version FROM resource_changes ORDER BY id").await,
-        rows("SELECT id FROM tower_sessions ORDER BY id").await,
+        rows("SELECT CAST(id AS TEXT) || email FROM accounts ORDER BY id").await,
+        rows("SELECT CAST(id AS TEXT) || custom_domain || CAST(websockets AS TEXT) || CAST(version AS TEXT) FROM cdn_resources ORDER BY id").await,
+        rows("SELECT CAST(id AS TEXT) || ',' || CAST(resource_id AS TEXT) || ',' || CAST(version AS TEXT) FROM resource_changes ORDER BY id").await,
+        rows(if portal.pool.is_postgres() {
+            "SELECT id FROM tower_sessions.session ORDER BY id"
+        } else {
+            "SELECT id FROM tower_sessions ORDER BY id"
+        })
+        .await,
     )
 }
 

@@ -12,7 +12,7 @@ pub async fn current_account() -> Result<Option<Account>, AppError> {
         return Ok(None);
     };
     // A session may outlive its account; then it is simply signed out.
-    accounts::find(&request::pool()?, account_id).await
+    accounts::find(request::pool()?.db(), account_id).await
 }
 
 #[server(prefix = "/api", endpoint = "sign_up")]

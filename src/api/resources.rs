@@ -25,7 +25,7 @@ pub async fn list_resources(page: Option<u32>) -> Result<ResourcePage, AppError>
 #[server(prefix = "/api", endpoint = "get_resource")]
 pub async fn get_resource(id: i64) -> Result<CdnResource, AppError> {
     let account_id = request::require_account_id().await?;
-    resources::get(&request::pool()?, account_id, id).await
+    resources::get(request::pool()?.db(), account_id, id).await
 }
 
 /// Whether the resource's saved settings are in effect on the CDN edges yet.
@@ -33,7 +33,7 @@ pub async fn get_resource(id: i64) -> Result<CdnResource, AppError> {
 pub async fn resource_rollout(id: i64) -> Result<Rollout, AppError> {
     let account_id = request::require_account_id().await?;
     let pool = request::pool()?;
-    resources::ensure_owned(&pool, account_id, id).await?;
+    resources::ensure_owned(pool.db(), account_id, id).await?;
     edge_feed::rollout(&pool, id).await
 }
 

@@ -87,9 +87,18 @@ pub fn FormAlert(error: Signal<Option<AppError>>) -> impl IntoView {
     }
 }
 
-/// A page-level failure to load something.
+/// A page-level failure to load something. A page that failed on our side (the database is
+/// unavailable, say) is answered with that status, so that monitors and load balancers see it.
 #[component]
 pub fn ErrorPanel(error: AppError) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if error.http_status() >= 500
+        && let Some(response) = use_context::<leptos_axum::ResponseOptions>()
+    {
+        response.set_status(
+            axum::http::StatusCode::from_u16(error.http_status()).unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR),
+        );
+    }
     view! {
         <div class="error-panel" role="alert">
             <p>{error.to_string()}</p>

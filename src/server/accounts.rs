@@ -1,10 +1,10 @@
 //! Customer accounts: sign-up and log-in rules, and their rows in the database.
 
-use super::{db::Pool, passwords};
+use super::db::{Db, Pool, run};
+use super::passwords;
 use crate::domain::{EmailAddress, NewPassword, Timestamp};
 use crate::error::{AppError, FieldErrors};
 use crate::model::Account;
-use sqlx::SqliteExecutor;
 
 pub async fn sign_up(pool: &Pool, email: &str, password: String) -> Result<Account, AppError> {
     let (email, password) = match (EmailAddress::parse(email), NewPassword::parse(password)) {
@@ -21,7 +21,7 @@ pub async fn sign_up(pool: &Pool, email: &str, password: String) -> Result<Accou
         }
     };
     let password_hash = passwords::hash(password).await?;
-    insert(pool, &email, &password_hash, Timestamp::now()).await?.ok_or_else(|| {
+    insert(pool.db(), &email, &password_hash, Timestamp::now()).await?.ok_or_else(|| {
         AppError::invalid_field("email", "An account with this email already exists. Log in instead.")
     })
 }
@@ -30,7 +30,7 @@ pub async fn sign_up(pool: &Pool, email: &str, password: String) -> Result<Accou
 /// error and take the same time, so log-in cannot be used to find out who has an account.
 pub async fn log_in(pool: &Pool, email: &str, password: String) -> Result<Account, AppError> {
     let email = EmailAddress::parse(email).map_err(|error| AppError::invalid_field("email", error))?;
-    let found = find_with_password_hash(pool, &email).await?;
+    let found = find_with_password_hash(pool.db(), &email).await?;
     let (account, stored_hash) = found.unzip();
     match (passwords::verify(password, stored_hash).await?, account) {
         (true, Some(account)) => Ok(account),
@@ -40,19 +40,19 @@ pub async fn log_in(pool: &Pool, email: &str, password: String) -> Result<Accoun
 
 /// Inserts an account; `None` when the email is already taken.
 pub async fn insert(
-    db: impl SqliteExecutor<'_>,
+    db: Db<'_>,
     email: &EmailAddress,
     password_hash: &str,
     now: Timestamp,
 ) -> Result<Option<Account>, AppError> {
-    let inserted = sqlx::query_scalar::<_, i64>(
+    let inserted = run!(db, |e| sqlx::query_scalar::<_, i64>(
         "INSERT INTO accounts (email, password_hash, created_at) VALUES ($1, $2, $3) RETURNING id",
     )
     .bind(email.as_str())
     .bind(password_hash)
     .bind(now.unix_seconds())
-    .fetch_one(db)
-    .await;
+    .fetch_one(e)
+    .await);
     match inserted {
         Ok(id) => Ok(Some(Account { id, email: email.clone() })),
         Err(sqlx::Error::Database(error)) if error.is_unique_violation() => Ok(None),
@@ -60,27 +60,27 @@ pub async fn insert(
     }
 }
 
-pub async fn find(db: impl SqliteExecutor<'_>, id: i64) -> Result<Option<Account>, AppError> {
-    let email = sqlx::query_scalar::<_, String>("SELECT email FROM accounts WHERE id = $1")
+pub async fn find(db: Db<'_>, id: i64) -> Result<Option<Account>, AppError> {
+    let email = run!(db, |e| sqlx::query_scalar::<_, String>("SELECT email FROM accounts WHERE id = $1")
         .bind(id)
-        .fetch_optional(db)
-        .await?;
+        .fetch_optional(e)
+        .await)?;
     email.map(|email| Ok(Account { id, email: parse_stored_email(&email)? })).transpose()
 }
 
 async fn find_with_password_hash(
-    db: impl SqliteExecutor<'_>,
+    db: Db<'_>,
     email: &EmailAddress,
 ) -> Result<Option<(Account, String)>, AppError> {
-    let row = sqlx::query_as::<_, (i64, String)>("SELECT id, password_hash FROM accounts WHERE email = $1")
+    let row = run!(db, |e| sqlx::query_as::<_, (i64, String)>("SELECT id, password_hash FROM accounts WHERE email = $1")
         .bind(email.as_str())
-        .fetch_optional(db)
-        .await?;
+        .fetch_optional(e)
+        .await)?;
     Ok(row.map(|(id, hash)| (Account { id, email: email.clone() }, hash)))
 }
 
-pub async fn count(db: impl SqliteExecutor<'_>) -> Result<i64, AppError> {
-    Ok(sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM accounts").fetch_one(db).await?)
+pub async fn count(db: Db<'_>) -> Result<i64, AppError> {
+    Ok(run!(db, |e| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM accounts").fetch_one(e).await)?)
 }
 
 fn parse_stored_email(stored: &str) -> Result<EmailAddress, AppError> {
@@ -100,14 +100,14 @@ mod tests {
 
         let logged_in = log_in(&pool, "ADA@example.com", "analytical engine".into()).await.unwrap();
         assert_eq!(logged_in, account);
-        assert_eq!(find(&pool, account.id).await.unwrap(), Some(account));
+        assert_eq!(find(pool.db(), account.id).await.unwrap(), Some(account));
     }
 
     #[tokio::test]
     async fn the_password_is_stored_only_as_an_argon2id_hash() {
         let (pool, _guard) = fresh_database().await;
         sign_up(&pool, "ada@example.com", "analytical engine".into()).await.unwrap();
-        let stored: String = sqlx::query_scalar("SELECT password_hash FROM accounts").fetch_one(&pool).await.unwrap();
+        let stored: String = run!(pool.db(), |e| sqlx::query_scalar("SELECT password_hash FROM accounts").fetch_one(e).await).unwrap();
         assert!(stored.starts_with("$argon2id$"));
         assert!(!stored.contains("analytical"));
     }
@@ -128,7 +128,7 @@ mod tests {
         sign_up(&pool, "ada@example.com", "analytical engine".into()).await.unwrap();
         let again = sign_up(&pool, "ADA@example.com", "another password".into()).await.unwrap_err();
         assert!(again.for_field("email").unwrap().contains("already exists"));
-        assert_eq!(count(&pool).await.unwrap(), 1);
+        assert_eq!(count(pool.db()).await.unwrap(), 1);
     }
 
     #[tokio::test]
@@ -137,6 +137,6 @@ mod tests {
         let error = sign_up(&pool, "not an email", "short".into()).await.unwrap_err();
         assert_eq!(error.for_field("email"), Some("Enter an email address such as name@example.com."));
         assert_eq!(error.for_field("password"), Some("Use at least 8 characters."));
-        assert_eq!(count(&pool).await.unwrap(), 0);
+        assert_eq!(count(pool.db()).await.unwrap(), 0);
     }
 }

@@ -2,7 +2,7 @@
 //! when it is issued; only a hash of it is stored, and since secrets are 256 random bits, a fast
 //! hash is as safe as a slow one and lets every API request be checked with one indexed lookup.
 
-use super::db::Pool;
+use super::db::{Pool, run};
 use crate::domain::Timestamp;
 use crate::error::AppError;
 use crate::model::{ApiToken, TokenState};
@@ -89,7 +89,7 @@ fn looks_like_secret(text: &str) -> bool {
 pub async fn issue(pool: &Pool, account_id: i64, new: &NewToken, now: Timestamp) -> Result<(ApiToken, String), AppError> {
     let secret = new_secret();
     let expires_at = new.lifetime_days.map(|days| Timestamp::from_unix_seconds(now.unix_seconds() + i64::from(days) * 86_400));
-    let inserted = sqlx::query_as::<_, TokenRow>(&format!(
+    let inserted = run!(pool.db(), |e| sqlx::query_as::<_, TokenRow>(&format!(
         "INSERT INTO api_tokens (account_id, name, secret_hash, secret_start, created_at, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING {TOKEN_COLUMNS}"
     ))
@@ -99,8 +99,8 @@ pub async fn issue(pool: &Pool, account_id: i64, new: &NewToken, now: Timestamp)
     .bind(&secret[..SHOWN_START_LEN])
     .bind(now.unix_seconds())
     .bind(expires_at.map(Timestamp::unix_seconds))
-    .fetch_one(pool)
-    .await;
+    .fetch_one(e)
+    .await);
     match inserted {
         Ok(row) => Ok((row.as_of(now), secret)),
         Err(sqlx::Error::Database(error)) if error.is_unique_violation() => Err(AppError::invalid_field(
@@ -115,12 +115,12 @@ const TOKEN_COLUMNS: &str = "id, name, secret_start, created_at, expires_at, rev
 
 /// The account's tokens, newest first, revoked and expired ones included.
 pub async fn list(pool: &Pool, account_id: i64, now: Timestamp) -> Result<Vec<ApiToken>, AppError> {
-    Ok(sqlx::query_as::<_, TokenRow>(&format!(
+    Ok(run!(pool.db(), |e| sqlx::query_as::<_, TokenRow>(&format!(
         "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE account_id = $1 ORDER BY id DESC"
     ))
     .bind(account_id)
-    .fetch_all(pool)
-    .await?
+    .fetch_all(e)
+    .await)?
     .into_iter()
     .map(|row| row.as_of(now))
     .collect())
@@ -128,14 +128,14 @@ pub async fn list(pool: &Pool, account_id: i64, now: Timestamp) -> Result<Vec<Ap
 
 /// Revokes the account's token: from now on it is refused. Revoking it again changes nothing.
 pub async fn revoke(pool: &Pool, account_id: i64, token_id: i64, now: Timestamp) -> Result<(), AppError> {
-    let found = sqlx::query_scalar::<_, i64>(
+    let found = run!(pool.db(), |e| sqlx::query_scalar::<_, i64>(
         "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2 AND account_id = $3 RETURNING id",
     )
     .bind(now.unix_seconds())
     .bind(token_id)
     .bind(account_id)
-    .fetch_optional(pool)
-    .await?;
+    .fetch_optional(e)
+    .await)?;
     found.map(|_| ()).ok_or(AppError::NotFound)
 }
 
@@ -144,24 +144,24 @@ pub async fn authenticate(pool: &Pool, secret: &str, now: Timestamp) -> Result<O
     if !looks_like_secret(secret) {
         return Ok(None);
     }
-    let found = sqlx::query_as::<_, (i64, i64, String, Option<i64>)>(
+    let found = run!(pool.db(), |e| sqlx::query_as::<_, (i64, i64, String, Option<i64>)>(
         "SELECT id, account_id, name, last_used_at FROM api_tokens \
          WHERE secret_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)",
     )
     .bind(hash_of(secret))
     .bind(now.unix_seconds())
-    .fetch_optional(pool)
-    .await?;
+    .fetch_optional(e)
+    .await)?;
     let Some((token_id, account_id, token_name, last_used_at)) = found else {
         return Ok(None);
     };
     // "Last used" to the minute is all a customer needs, and spares a write per request.
     if last_used_at.is_none_or(|at| now.unix_seconds() - at >= 60) {
-        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+        run!(pool.db(), |e| sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
             .bind(now.unix_seconds())
             .bind(token_id)
-            .execute(pool)
-            .await?;
+            .execute(e)
+            .await.map(|_| ()))?;
     }
     Ok(Some(TokenHolder { account_id, token_name }))
 }
@@ -202,7 +202,7 @@ mod tests {
 
     async fn account(pool: &Pool, email: &str) -> i64 {
         let email = EmailAddress::parse(email).unwrap();
-        accounts::insert(pool, &email, "hash", Timestamp::now()).await.unwrap().unwrap().id
+        accounts::insert(pool.db(), &email, "hash", Timestamp::now()).await.unwrap().unwrap().id
     }
 
     fn at(seconds: i64) -> Timestamp {
@@ -241,7 +241,7 @@ mod tests {
         let (token, secret) = issue(&pool, ada, &NewToken::parse("deploy", "").unwrap(), at(1_000)).await.unwrap();
         assert_eq!(token.name, "deploy");
         assert!(secret.starts_with(&token.secret_start));
-        let stored: String = sqlx::query_scalar("SELECT secret_hash FROM api_tokens").fetch_one(&pool).await.unwrap();
+        let stored: String = run!(pool.db(), |e| sqlx::query_scalar("SELECT secret_hash FROM api_tokens").fetch_one(e).await).unwrap();
         assert_ne!(stored, secret, "only the hash is stored");
 
         let holder = authenticate(&pool, &secret, at(2_000)).await.unwrap().unwrap();

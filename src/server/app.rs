@@ -6,6 +6,7 @@ use super::log_in_limits::LogInLimiter;
 use super::request::SessionLimits;
 use super::rest;
 use super::seed;
+use super::sessions::SessionStore;
 use crate::app::{App, shell};
 use crate::error::AppError;
 use axum::Router;
@@ -21,7 +22,6 @@ use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_sessions::cookie::{SameSite, time::Duration};
 use tower_sessions::session_store::ExpiredDeletion;
 use tower_sessions::{Expiry, SessionManagerLayer};
-use tower_sessions_sqlx_store::SqliteStore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -60,7 +60,7 @@ pub async fn build_router(
     pool: Pool,
     security: SecuritySettings,
 ) -> Result<Router, StartupError> {
-    let session_store = SqliteStore::new(pool.clone());
+    let session_store = SessionStore::new(&pool);
     session_store.migrate().await.map_err(StartupError::Sessions)?;
     let idle_limit = Duration::try_from(security.session_idle_limit).unwrap_or(Duration::minutes(30));
     let sessions = SessionManagerLayer::new(session_store)
@@ -73,6 +73,9 @@ pub async fn build_router(
 
     let limiter = Arc::new(LogInLimiter::new(security.log_in_limits));
     let config_changes = ConfigChanges::default();
+    if let (Pool::Postgres(postgres), Some(_)) = (&pool, &security.edge_feed_token) {
+        tokio::spawn(edge_feed::wake_on_other_replicas_changes(postgres.clone(), config_changes.clone()));
+    }
     let edge_routes = match &security.edge_feed_token {
         Some(token) => Router::new()
             .route("/edge/v1/config", axum::routing::get(edge_feed::config))
@@ -136,8 +139,14 @@ async fn status_of_server_fn_errors(response: Response) -> Response {
 /// The status and headers that go with an error, for every answer that carries one.
 pub(super) fn set_error_status(parts: &mut axum::http::response::Parts, error: &AppError) {
     parts.status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    if let AppError::TooManyAttempts { retry_after_seconds } = error {
-        parts.headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_seconds));
+    match error {
+        AppError::TooManyAttempts { retry_after_seconds } => {
+            parts.headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_seconds));
+        }
+        AppError::Unavailable => {
+            parts.headers.insert(header::RETRY_AFTER, HeaderValue::from(rest::UNAVAILABLE_RETRY_AFTER_SECONDS));
+        }
+        _ => {}
     }
 }
 
@@ -148,9 +157,7 @@ pub async fn run() -> Result<(), StartupError> {
     if config.seed_demo && seed::seed_demo_if_empty(&pool).await.map_err(|_| StartupError::Seed)? {
         tracing::info!(email = seed::DEMO_EMAIL, "created the demo account");
     }
-    tokio::spawn(
-        SqliteStore::new(pool.clone()).continuously_delete_expired(tokio::time::Duration::from_secs(300)),
-    );
+    tokio::spawn(delete_expired_sessions(SessionStore::new(&pool)));
 
     let addr = config.leptos.site_addr;
     let router = build_router(config.leptos, pool, config.security).await?;
@@ -163,6 +170,18 @@ pub async fn run() -> Result<(), StartupError> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(StartupError::Serve)
+}
+
+/// Every few minutes, for as long as the portal runs: a failure (the database is down) is logged
+/// and the next round tries again, where the store's own loop would stop for good.
+async fn delete_expired_sessions(store: SessionStore) {
+    let mut rounds = tokio::time::interval(tokio::time::Duration::from_secs(300));
+    loop {
+        rounds.tick().await;
+        if let Err(error) = store.delete_expired().await {
+            tracing::warn!(%error, "could not delete expired sessions; trying again later");
+        }
+    }
 }
 
 async fn shutdown_signal() {

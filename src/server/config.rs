@@ -102,7 +102,8 @@ impl PublicOrigin {
 pub enum ConfigError {
     #[error("could not read the Leptos settings: {0}")]
     Leptos(String),
-    #[error("DATABASE_URL must be a sqlite:// URL (PostgreSQL support is not built yet), got {0:?}")]
+    /// Only the scheme is repeated: the rest of the URL may hold a password.
+    #[error("DATABASE_URL must be a sqlite:// or postgres:// URL, got one starting {0:?}")]
     UnsupportedDatabase(String),
     #[error("{name} must be true or false, got {value:?}")]
     Flag { name: &'static str, value: String },
@@ -122,8 +123,9 @@ impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         let database_url =
             std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.to_owned());
-        if !database_url.starts_with("sqlite:") {
-            return Err(ConfigError::UnsupportedDatabase(database_url));
+        if !database_url.starts_with("sqlite:") && !super::db::is_postgres_url(&database_url) {
+            let scheme = database_url.split(':').next().unwrap_or_default().chars().take(20).collect();
+            return Err(ConfigError::UnsupportedDatabase(scheme));
         }
         let seed_demo = flag(env, "SEED_DEMO")?;
         let leptos = leptos::config::get_configuration(None)

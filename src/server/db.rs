@@ -1,9 +1,131 @@
+//! The database: SQLite (embedded, the default) or PostgreSQL (for several portal replicas),
+//! chosen by `DATABASE_URL`. Queries are written once, in SQL both accept, and run on either
+//! through [`run!`]; the few things the two do differently (taking the write lock, the schema's
+//! triggers, waking other replicas) live here and in the twin migration folders.
+
+use crate::error::AppError;
 use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
 
-pub type Pool = sqlx::SqlitePool;
+pub static SQLITE_MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+pub static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// How long a request waits for a database connection before it is told the portal is
+/// temporarily unavailable: long enough to ride out a burst, short enough that an outage
+/// answers 503 while the customer is still looking.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Clone, Debug)]
+pub enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Where one query runs: a pool, or a connection (inside a transaction).
+pub enum Db<'c> {
+    SqlitePool(&'c SqlitePool),
+    Sqlite(&'c mut SqliteConnection),
+    PgPool(&'c PgPool),
+    Postgres(&'c mut PgConnection),
+}
+
+/// Runs one query, written once, on whichever database `db` (a [`Db`]) is: `$e` is its executor.
+#[macro_export]
+macro_rules! run {
+    ($db:expr, |$e:ident| $body:expr) => {
+        match $db {
+            $crate::server::db::Db::SqlitePool($e) => $body,
+            $crate::server::db::Db::Sqlite($e) => $body,
+            $crate::server::db::Db::PgPool($e) => $body,
+            $crate::server::db::Db::Postgres($e) => $body,
+        }
+    };
+}
+pub use crate::run;
+
+impl Db<'_> {
+    /// The same place, for one more query.
+    pub fn reborrow(&mut self) -> Db<'_> {
+        match self {
+            Db::SqlitePool(pool) => Db::SqlitePool(pool),
+            Db::Sqlite(connection) => Db::Sqlite(connection),
+            Db::PgPool(pool) => Db::PgPool(pool),
+            Db::Postgres(connection) => Db::Postgres(connection),
+        }
+    }
+}
+
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+impl Tx {
+    pub fn db(&mut self) -> Db<'_> {
+        match self {
+            Tx::Sqlite(tx) => Db::Sqlite(tx),
+            Tx::Postgres(tx) => Db::Postgres(tx),
+        }
+    }
+
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await,
+            Tx::Postgres(tx) => tx.commit().await,
+        }
+    }
+}
+
+impl Pool {
+    pub fn db(&self) -> Db<'_> {
+        match self {
+            Pool::Sqlite(pool) => Db::SqlitePool(pool),
+            Pool::Postgres(pool) => Db::PgPool(pool),
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Pool::Postgres(_))
+    }
+
+    /// A transaction that sees one moment of the database throughout, for reads that must agree
+    /// with each other (the feed's version and its rows).
+    pub async fn begin_read(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Pool::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Pool::Postgres(pool) => {
+                Tx::Postgres(pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?)
+            }
+        })
+    }
+
+    /// A transaction for changing CDN resources. Writers take turns: each reads the version it
+    /// checks and writes the next one without another writer in between, in this process or any
+    /// other replica. SQLite: its one write lock, taken at BEGIN so nothing is read before it.
+    /// PostgreSQL: a lock on `cdn_resources` that only writers of resources take (readers,
+    /// sessions and tokens never wait for it), held until commit.
+    pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Pool::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query("LOCK TABLE cdn_resources IN SHARE ROW EXCLUSIVE MODE").execute(&mut *tx).await?;
+                Tx::Postgres(tx)
+            }
+        })
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Pool::Sqlite(pool) => pool.close().await,
+            Pool::Postgres(pool) => pool.close().await,
+        }
+    }
+}
 
 /// Runs a transaction to its end even if the request that began it goes away. Dropped half-way
 /// (the client hung up while its save waited for the write lock), a transaction can leave its
@@ -11,14 +133,28 @@ pub type Pool = sqlx::SqlitePool;
 /// later `BEGIN` on that connection with an error. Measured: after 50 clients saving were cut off
 /// at once, later saves failed with 500 until the portal restarted.
 pub async fn to_completion<T: Send + 'static>(
-    work: impl Future<Output = Result<T, crate::error::AppError>> + Send + 'static,
-) -> Result<T, crate::error::AppError> {
-    tokio::spawn(work)
-        .await
-        .map_err(|error| crate::error::AppError::internal("a database task stopped", error))?
+    work: impl Future<Output = Result<T, AppError>> + Send + 'static,
+) -> Result<T, AppError> {
+    tokio::spawn(work).await.map_err(|error| AppError::internal("a database task stopped", error))?
 }
 
-pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+/// Whether an error means the database could not be reached (or refused to serve for now),
+/// rather than that a query was wrong: the customer is told to try again, not that we failed.
+pub fn is_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(error) => error.code().is_some_and(|code| {
+            // PostgreSQL: connection exceptions (08…), shutting down or starting up (57P0…),
+            // too many connections (53300). SQLite: busy or locked past the busy timeout (5, 6).
+            code.starts_with("08") || code.starts_with("57P0") || code == "53300" || code == "5" || code == "6"
+        }),
+        _ => false,
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum DatabaseError {
@@ -32,8 +168,23 @@ pub enum DatabaseError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
+/// Whether `url` names a PostgreSQL server; anything else is taken for SQLite.
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
 /// Opens (creating if needed) the database at `url` and brings its schema up to date.
+/// Replicas starting together are safe: the migrator holds a lock while it works.
 pub async fn connect(url: &str) -> Result<Pool, DatabaseError> {
+    let pool = if is_postgres_url(url) { connect_postgres(url).await? } else { connect_sqlite(url).await? };
+    match &pool {
+        Pool::Sqlite(sqlite) => SQLITE_MIGRATOR.run(sqlite).await?,
+        Pool::Postgres(postgres) => POSTGRES_MIGRATOR.run(postgres).await?,
+    }
+    Ok(pool)
+}
+
+async fn connect_sqlite(url: &str) -> Result<Pool, DatabaseError> {
     let options = SqliteConnectOptions::from_str(url)
         .map_err(DatabaseError::Url)?
         .create_if_missing(true)
@@ -49,20 +200,130 @@ pub async fn connect(url: &str) -> Result<Pool, DatabaseError> {
             source,
         })?;
     }
-    let pool = SqlitePoolOptions::new().connect_with(options).await.map_err(DatabaseError::Connect)?;
-    MIGRATOR.run(&pool).await?;
-    Ok(pool)
+    let pool = SqlitePoolOptions::new()
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .connect_with(options)
+        .await
+        .map_err(DatabaseError::Connect)?;
+    Ok(Pool::Sqlite(pool))
 }
 
-#[cfg(test)]
-pub(crate) mod testing {
-    use super::*;
+async fn connect_postgres(url: &str) -> Result<Pool, DatabaseError> {
+    let options = PgConnectOptions::from_str(url).map_err(DatabaseError::Url)?;
+    let max_connections = std::env::var("DATABASE_MAX_CONNECTIONS").ok().and_then(|n| n.parse().ok()).unwrap_or(10);
+    let pool = PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        // After an outage every pooled connection is broken at once; testing each before it is
+        // handed out (one round trip) replaces them instead of failing the requests that get them.
+        .test_before_acquire(true)
+        .connect_with(options)
+        .await
+        .map_err(DatabaseError::Connect)?;
+    Ok(Pool::Postgres(pool))
+}
 
-    /// A new, migrated database in its own temporary folder, removed when the guard drops.
-    pub async fn fresh_database() -> (Pool, tempfile::TempDir) {
-        let folder = tempfile::tempdir().expect("temporary folder");
-        let url = format!("sqlite://{}", folder.path().join("portal.db").display());
-        (connect(&url).await.expect("fresh database"), folder)
+/// Databases made for one test and removed after it: a SQLite file in its own folder, or, when
+/// `TEST_POSTGRES_URL` names a PostgreSQL server (`make test` starts a throwaway one), a new
+/// database on that server. Every database test runs on whichever the environment chose.
+#[doc(hidden)]
+pub mod testing {
+    use super::*;
+    use sqlx::Connection as _;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    pub struct ScratchDatabase {
+        url: String,
+        /// SQLite: the folder holding the file. PostgreSQL: the server and the database's name.
+        place: Place,
+    }
+
+    enum Place {
+        Folder(std::path::PathBuf),
+        Server { admin_url: String, name: String },
+    }
+
+    impl ScratchDatabase {
+        pub async fn new() -> Self {
+            static NEXT: AtomicU64 = AtomicU64::new(0);
+            let unique = format!(
+                "{}_{}_{}",
+                std::process::id(),
+                NEXT.fetch_add(1, Ordering::Relaxed),
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos()
+            );
+            match std::env::var("TEST_POSTGRES_URL").ok().filter(|url| !url.is_empty()) {
+                Some(admin_url) => {
+                    let name = format!("portal_test_{unique}");
+                    let mut admin = PgConnection::connect_with(&PgConnectOptions::from_str(&admin_url).unwrap())
+                        .await
+                        .unwrap_or_else(|error| panic!("TEST_POSTGRES_URL {admin_url}: {error}"));
+                    sqlx::Executor::execute(&mut admin, format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+                    let url = database_url_for(&admin_url, &name);
+                    Self { url, place: Place::Server { admin_url, name } }
+                }
+                None => {
+                    let folder = std::env::temp_dir().join(format!("portal-test-{unique}"));
+                    std::fs::create_dir_all(&folder).unwrap();
+                    let url = format!("sqlite://{}", folder.join("portal.db").display());
+                    Self { url, place: Place::Folder(folder) }
+                }
+            }
+        }
+
+        pub fn url(&self) -> &str {
+            &self.url
+        }
+
+        pub fn is_postgres(&self) -> bool {
+            matches!(self.place, Place::Server { .. })
+        }
+    }
+
+    /// `admin_url` with its database name replaced by `name`.
+    pub(super) fn database_url_for(admin_url: &str, name: &str) -> String {
+        let (before_query, query) = admin_url.split_once('?').map_or((admin_url, None), |(b, q)| (b, Some(q)));
+        let server = match before_query.rfind('/') {
+            Some(slash) if slash > "postgres://".len() => &before_query[..slash],
+            _ => before_query,
+        };
+        match query {
+            Some(query) => format!("{server}/{name}?{query}"),
+            None => format!("{server}/{name}"),
+        }
+    }
+
+    impl Drop for ScratchDatabase {
+        fn drop(&mut self) {
+            match &self.place {
+                Place::Folder(folder) => {
+                    let _ = std::fs::remove_dir_all(folder);
+                }
+                // Dropped inside a runtime, so the removal runs on a thread of its own. The
+                // throwaway server is removed after the tests anyway; this keeps it small.
+                Place::Server { admin_url, name } => {
+                    let (admin_url, name) = (admin_url.clone(), name.clone());
+                    let _ = std::thread::spawn(move || {
+                        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                        runtime.block_on(async {
+                            if let Ok(options) = PgConnectOptions::from_str(&admin_url)
+                                && let Ok(mut admin) = PgConnection::connect_with(&options).await
+                            {
+                                let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                                let _ = sqlx::Executor::execute(&mut admin, drop.as_str()).await;
+                            }
+                        });
+                    })
+                    .join();
+                }
+            }
+        }
+    }
+
+    /// A new, migrated database, removed when the guard drops.
+    pub async fn fresh_database() -> (Pool, ScratchDatabase) {
+        let scratch = ScratchDatabase::new().await;
+        (connect(scratch.url()).await.expect("fresh database"), scratch)
     }
 }
 
@@ -74,39 +335,71 @@ mod tests {
     /// each resource's history starts with its creation.
     #[tokio::test]
     async fn resources_from_before_the_history_get_their_creation_on_record() {
-        let folder = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", folder.path().join("old.db").display());
-        let options = SqliteConnectOptions::from_str(&url).unwrap().create_if_missing(true).foreign_keys(true);
-        let pool = SqlitePoolOptions::new().connect_with(options).await.unwrap();
+        let scratch = testing::ScratchDatabase::new().await;
+        let (pool, migrator) = match connect_raw(scratch.url()).await {
+            pool @ Pool::Sqlite(_) => (pool, &SQLITE_MIGRATOR),
+            pool @ Pool::Postgres(_) => (pool, &POSTGRES_MIGRATOR),
+        };
         let first_only = Migrator {
-            migrations: MIGRATOR.migrations[..1].to_vec().into(),
+            migrations: migrator.migrations[..1].to_vec().into(),
             ignore_missing: false,
             locking: true,
             no_tx: false,
         };
-        first_only.run(&pool).await.unwrap();
-        sqlx::query("INSERT INTO accounts (id, email, password_hash, created_at) VALUES (1, 'ada@example.com', 'x', 10)")
-            .execute(&pool)
-            .await
-            .unwrap();
-        sqlx::query(
-            "INSERT INTO cdn_resources (account_id, custom_domain, origin, integration, websockets, created_at, updated_at) \
-             VALUES (1, 'a.example.com', 'o.example.com', 'entire_website', 0, 20, 30)",
+        match &pool {
+            Pool::Sqlite(sqlite) => first_only.run(sqlite).await.unwrap(),
+            Pool::Postgres(postgres) => first_only.run(postgres).await.unwrap(),
+        }
+        run!(pool.db(), |e| sqlx::query(
+            "INSERT INTO accounts (id, email, password_hash, created_at) VALUES (1, 'ada@example.com', 'x', 10)"
         )
-        .execute(&pool)
-        .await
+        .execute(e)
+        .await.map(|_| ()))
+        .unwrap();
+        run!(pool.db(), |e| sqlx::query(
+            "INSERT INTO cdn_resources (account_id, custom_domain, origin, integration, websockets, created_at, updated_at) \
+             VALUES (1, 'a.example.com', 'o.example.com', 'entire_website', FALSE, 20, 30)",
+        )
+        .execute(e)
+        .await.map(|_| ()))
         .unwrap();
         pool.close().await;
 
-        let pool = connect(&url).await.unwrap();
-        let (version,): (i64,) = sqlx::query_as("SELECT version FROM cdn_resources").fetch_one(&pool).await.unwrap();
+        let pool = connect(scratch.url()).await.unwrap();
+        let version: i64 =
+            run!(pool.db(), |e| sqlx::query_scalar("SELECT version FROM cdn_resources").fetch_one(e).await).unwrap();
         assert_eq!(version, 1);
-        let record: (i64, i64, String, Option<String>, String) =
-            sqlx::query_as("SELECT version, changed_at, action, old_value, new_value FROM resource_changes")
-                .fetch_one(&pool)
-                .await
-                .unwrap();
+        let record: (i64, i64, String, Option<String>, String) = run!(pool.db(), |e| sqlx::query_as(
+            "SELECT version, changed_at, action, old_value, new_value FROM resource_changes"
+        )
+        .fetch_one(e)
+        .await)
+        .unwrap();
         assert_eq!(record, (1, 20, "created".to_owned(), None, "off".to_owned()));
     }
-}
 
+    /// A pool without the migrations applied.
+    async fn connect_raw(url: &str) -> Pool {
+        if is_postgres_url(url) { connect_postgres(url).await.unwrap() } else { connect_sqlite(url).await.unwrap() }
+    }
+
+    #[test]
+    fn unreachable_databases_are_told_apart_from_faults() {
+        assert!(is_unavailable(&sqlx::Error::PoolTimedOut));
+        assert!(is_unavailable(&sqlx::Error::Io(std::io::ErrorKind::ConnectionRefused.into())));
+        assert!(!is_unavailable(&sqlx::Error::RowNotFound));
+        assert!(!is_unavailable(&sqlx::Error::ColumnNotFound("x".into())));
+    }
+
+    #[test]
+    fn scratch_databases_are_named_on_the_test_server() {
+        assert_eq!(
+            testing::database_url_for("postgres://portal@127.0.0.1:55432/postgres", "t1"),
+            "postgres://portal@127.0.0.1:55432/t1"
+        );
+        assert_eq!(
+            testing::database_url_for("postgres://portal@127.0.0.1:55432?sslmode=disable", "t1"),
+            "postgres://portal@127.0.0.1:55432/t1?sslmode=disable"
+        );
+    }
+}

@@ -3,7 +3,7 @@
 //! polling). Edges authenticate with a token shared by configuration, never with a customer's
 //! session, and report back which version they serve.
 
-use super::db::{Pool, to_completion};
+use super::db::{Db, Pool, run, to_completion};
 use crate::error::AppError;
 use crate::model::Rollout;
 use axum::Json;
@@ -11,7 +11,8 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use sqlx::SqliteConnection;
+use sqlx::PgPool;
+use sqlx::postgres::PgListener;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -36,6 +37,28 @@ impl ConfigChanges {
     }
 }
 
+/// Wakes this replica's waiting edges whenever any replica on the same PostgreSQL server commits
+/// a configuration change, for as long as the portal runs. While the database is unreachable it
+/// tries again every second; once listening again it wakes everyone, in case a change was missed.
+pub async fn wake_on_other_replicas_changes(pool: PgPool, changes: ConfigChanges) {
+    loop {
+        if let Err(error) = listen_for_changes(&pool, &changes).await {
+            tracing::warn!(%error, "not listening for other replicas' changes; trying again");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+}
+
+async fn listen_for_changes(pool: &PgPool, changes: &ConfigChanges) -> Result<(), sqlx::Error> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen(CHANGES_CHANNEL).await?;
+    changes.committed();
+    loop {
+        listener.recv().await?;
+        changes.committed();
+    }
+}
+
 #[derive(Clone)]
 pub struct EdgeFeed {
     pool: Pool,
@@ -45,9 +68,11 @@ pub struct EdgeFeed {
 
 /// The longest an edge may ask the portal to hold a request for changes.
 const MAX_WAIT: Duration = Duration::from_secs(60);
-/// Changes committed by another process wake nobody here; looking again this often bounds how
-/// late they arrive.
+/// On SQLite, changes committed by another process wake nobody here (on PostgreSQL they do, see
+/// [`wake_on_other_replicas_changes`]); looking again this often bounds how late they arrive.
 const RECHECK: Duration = Duration::from_millis(500);
+/// The channel that migration 0003's trigger notifies on PostgreSQL for every configuration version.
+const CHANGES_CHANNEL: &str = "config_changes";
 /// An edge that has not reported for this long no longer counts as serving.
 pub const EDGE_SILENCE_LIMIT: Duration = Duration::from_secs(90);
 
@@ -157,28 +182,33 @@ pub async fn status(
     }
 }
 
-fn error_response(_logged: AppError) -> Response {
-    (StatusCode::INTERNAL_SERVER_ERROR, "the feed is unavailable, try again\n").into_response()
+/// Edges keep serving what they have and ask again; either way the details stay in our log.
+fn error_response(error: AppError) -> Response {
+    let status = match error {
+        AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    (status, "the feed is unavailable, try again\n").into_response()
 }
 
 pub async fn snapshot(pool: &Pool) -> Result<ConfigUpdate, AppError> {
     let pool = pool.clone();
     to_completion(async move {
-        let mut tx = pool.begin().await?;
-        let update = snapshot_in(&mut tx).await?;
+        let mut tx = pool.begin_read().await?;
+        let update = snapshot_in(&mut tx.db()).await?;
         tx.commit().await?;
         Ok(update)
     })
     .await
 }
 
-async fn snapshot_in(db: &mut SqliteConnection) -> Result<ConfigUpdate, AppError> {
-    let version = current_version(&mut *db).await?;
-    let resources = sqlx::query_as::<_, EdgeResource>(
+async fn snapshot_in(db: &mut Db<'_>) -> Result<ConfigUpdate, AppError> {
+    let version = current_version(db).await?;
+    let resources = run!(db.reborrow(), |e| sqlx::query_as::<_, EdgeResource>(
         "SELECT id, custom_domain AS domain, origin, websockets FROM cdn_resources WHERE active ORDER BY id",
     )
-    .fetch_all(&mut *db)
-    .await?;
+    .fetch_all(e)
+    .await)?;
     Ok(ConfigUpdate { version, full: true, resources, removed: Vec::new() })
 }
 
@@ -191,23 +221,24 @@ pub async fn changes_after(pool: &Pool, after: i64) -> Result<Option<ConfigUpdat
 }
 
 async fn changes_after_in(pool: &Pool, after: i64) -> Result<Option<ConfigUpdate>, AppError> {
-    let mut tx = pool.begin().await?;
-    let version = current_version(&mut tx).await?;
+    let mut tx = pool.begin_read().await?;
+    let mut db = tx.db();
+    let version = current_version(&mut db).await?;
     let update = if version == after {
         None
     } else if after > version || after < 0 {
-        Some(snapshot_in(&mut tx).await?)
+        Some(snapshot_in(&mut db).await?)
     } else {
         // Each changed resource once, with its row, or without one when it was removed or
         // deactivated: edges serve only active resources.
-        let changed = sqlx::query_as::<_, ChangedResource>(
+        let changed = run!(db.reborrow(), |e| sqlx::query_as::<_, ChangedResource>(
             "SELECT c.resource_id AS id, r.custom_domain AS domain, r.origin, r.websockets \
              FROM (SELECT DISTINCT resource_id FROM config_changes WHERE version > $1) c \
              LEFT JOIN cdn_resources r ON r.id = c.resource_id AND r.active ORDER BY c.resource_id",
         )
         .bind(after)
-        .fetch_all(&mut *tx)
-        .await?;
+        .fetch_all(e)
+        .await)?;
         let (mut resources, mut removed) = (Vec::new(), Vec::new());
         for row in changed {
             match row {
@@ -232,20 +263,23 @@ struct ChangedResource {
     websockets: Option<bool>,
 }
 
-async fn current_version(db: &mut SqliteConnection) -> Result<i64, AppError> {
-    Ok(sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM config_changes").fetch_one(db).await?)
+async fn current_version(db: &mut Db<'_>) -> Result<i64, AppError> {
+    Ok(run!(db.reborrow(), |e| sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM config_changes")
+        .fetch_one(e)
+        .await)?)
 }
 
 pub async fn record_status(pool: &Pool, edge: &str, version: i64) -> Result<(), AppError> {
-    sqlx::query(
+    let now = crate::domain::Timestamp::now().unix_seconds();
+    run!(pool.db(), |e| sqlx::query(
         "INSERT INTO edge_status (edge_id, applied_version, reported_at) VALUES ($1, $2, $3) \
          ON CONFLICT (edge_id) DO UPDATE SET applied_version = excluded.applied_version, reported_at = excluded.reported_at",
     )
     .bind(edge)
     .bind(version)
-    .bind(crate::domain::Timestamp::now().unix_seconds())
-    .execute(pool)
-    .await?;
+    .bind(now)
+    .execute(e)
+    .await.map(|_| ()))?;
     Ok(())
 }
 
@@ -257,20 +291,23 @@ pub async fn rollout(pool: &Pool, resource_id: i64) -> Result<Rollout, AppError>
 }
 
 async fn rollout_in(pool: &Pool, resource_id: i64) -> Result<Rollout, AppError> {
-    let mut tx = pool.begin().await?;
-    let needed: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM config_changes WHERE resource_id = $1")
-        .bind(resource_id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let mut tx = pool.begin_read().await?;
+    let mut db = tx.db();
+    let needed: i64 = run!(db.reborrow(), |e| sqlx::query_scalar(
+        "SELECT COALESCE(MAX(version), 0) FROM config_changes WHERE resource_id = $1"
+    )
+    .bind(resource_id)
+    .fetch_one(e)
+    .await)?;
     let since = crate::domain::Timestamp::now().unix_seconds() - EDGE_SILENCE_LIMIT.as_secs() as i64;
-    let (edges, applied): (i64, i64) = sqlx::query_as(
+    let (edges, applied): (i64, i64) = run!(db.reborrow(), |e| sqlx::query_as(
         "SELECT COUNT(*), COALESCE(SUM(CASE WHEN applied_version >= $1 THEN 1 ELSE 0 END), 0) \
          FROM edge_status WHERE reported_at >= $2",
     )
     .bind(needed)
     .bind(since)
-    .fetch_one(&mut *tx)
-    .await?;
+    .fetch_one(e)
+    .await)?;
     tx.commit().await?;
     Ok(Rollout { edges: edges as u32, applied: applied as u32 })
 }
@@ -284,7 +321,7 @@ mod tests {
 
     async fn owner(pool: &Pool) -> Actor {
         let email = EmailAddress::parse("ada@example.com").unwrap();
-        let id = accounts::insert(pool, &email, "hash", Timestamp::now()).await.unwrap().unwrap().id;
+        let id = accounts::insert(pool.db(), &email, "hash", Timestamp::now()).await.unwrap().unwrap().id;
         Actor::portal(id, None)
     }
 
@@ -311,7 +348,7 @@ mod tests {
         assert_eq!((update.version, update.full), (3, false));
         assert_eq!(update.resources, vec![EdgeResource { id: second, domain: "b.example.com".into(), origin: "127.0.0.1:8090".into(), websockets: false }]);
 
-        sqlx::query("DELETE FROM cdn_resources WHERE id = $1").bind(first).execute(&pool).await.unwrap();
+        run!(pool.db(), |e| sqlx::query("DELETE FROM cdn_resources WHERE id = $1").bind(first).execute(e).await.map(|_| ())).unwrap();
         let update = changes_after(&pool, 3).await.unwrap().unwrap();
         assert_eq!((update.version, update.removed.as_slice(), update.resources.len()), (4, [first].as_slice(), 0));
         assert!(changes_after(&pool, 99).await.unwrap().unwrap().full, "an unknown future version gets a snapshot");
@@ -322,8 +359,8 @@ mod tests {
         let (pool, _guard) = fresh_database().await;
         let actor = owner(&pool).await;
         let id = create(&pool, &actor, "a.example.com").await;
-        sqlx::query("DELETE FROM cdn_resources WHERE id = $1").bind(id).execute(&pool).await.unwrap();
-        sqlx::query("DELETE FROM config_changes").execute(&pool).await.unwrap();
+        run!(pool.db(), |e| sqlx::query("DELETE FROM cdn_resources WHERE id = $1").bind(id).execute(e).await.map(|_| ())).unwrap();
+        run!(pool.db(), |e| sqlx::query("DELETE FROM config_changes").execute(e).await.map(|_| ())).unwrap();
         create(&pool, &actor, "b.example.com").await;
         assert_eq!(snapshot(&pool).await.unwrap().version, 3);
     }
@@ -341,7 +378,8 @@ mod tests {
         assert!(rollout(&pool, id).await.unwrap().is_live());
         resources::set_websockets(&pool, &actor, id, 1, false, Timestamp::now()).await.unwrap();
         assert_eq!(rollout(&pool, id).await.unwrap(), Rollout { edges: 2, applied: 0 }, "pending again");
-        sqlx::query("UPDATE edge_status SET reported_at = 0 WHERE edge_id = 'edge-1'").execute(&pool).await.unwrap();
+        run!(pool.db(), |e| sqlx::query("UPDATE edge_status SET reported_at = 0 WHERE edge_id = 'edge-1'").execute(e).await.map(|_| ()))
+            .unwrap();
         assert_eq!(rollout(&pool, id).await.unwrap().edges, 1, "a silent edge no longer counts");
     }
 

@@ -14,6 +14,7 @@ pub mod request;
 pub mod resources;
 pub mod rest;
 pub mod seed;
+pub mod sessions;
 
 pub use app::{SECURE_SESSION_COOKIE, SESSION_COOKIE, StartupError, build_router, init_tracing, run};
 pub use config::{LogInLimits, PublicOrigin, SecuritySettings};

@@ -27,6 +27,18 @@ pub struct SessionLimits {
     pub lifetime: Duration,
 }
 
+/// Sessions live in the database: when it cannot be reached, the customer is told to try again
+/// in a moment, not that something broke.
+fn session_failed(context: &str, error: tower_sessions::session::Error) -> AppError {
+    match error {
+        tower_sessions::session::Error::Store(tower_sessions::session_store::Error::Backend(cause)) => {
+            tracing::warn!(%cause, "{context}: the session store is unavailable");
+            AppError::Unavailable
+        }
+        other => AppError::internal(context, other),
+    }
+}
+
 pub fn pool() -> Result<Pool, AppError> {
     use_context::<Pool>().ok_or_else(|| AppError::internal("request", "no database pool in context"))
 }
@@ -57,7 +69,7 @@ pub async fn client_address() -> Option<IpAddr> {
 /// is ended here, whatever its recent activity.
 pub async fn signed_in_account_id() -> Result<Option<i64>, AppError> {
     let session = session().await?;
-    let read = |error| AppError::internal("could not read the session", error);
+    let read = |error| session_failed("could not read the session", error);
     let Some(account_id) = session.get::<i64>(ACCOUNT_ID_KEY).await.map_err(read)? else {
         return Ok(None);
     };
@@ -81,7 +93,7 @@ pub async fn signed_in_account_id() -> Result<Option<i64>, AppError> {
         session
             .insert(LAST_SEEN_KEY, now)
             .await
-            .map_err(|error| AppError::internal("could not write the session", error))?;
+            .map_err(|error| session_failed("could not write the session", error))?;
     }
     Ok(Some(account_id))
 }
@@ -102,8 +114,8 @@ pub async fn sign_in(account_id: i64) -> Result<(), AppError> {
     session
         .cycle_id()
         .await
-        .map_err(|error| AppError::internal("could not renew the session id", error))?;
-    let write = |error| AppError::internal("could not write the session", error);
+        .map_err(|error| session_failed("could not renew the session id", error))?;
+    let write = |error| session_failed("could not write the session", error);
     session.insert(ACCOUNT_ID_KEY, account_id).await.map_err(write)?;
     session.insert(SIGNED_IN_AT_KEY, Timestamp::now().unix_seconds()).await.map_err(write)
 }
@@ -116,7 +128,7 @@ pub async fn keep_issued_token(issued: &crate::model::IssuedToken) -> Result<(),
         .await?
         .insert(ISSUED_TOKEN_KEY, issued)
         .await
-        .map_err(|error| AppError::internal("could not write the session", error))
+        .map_err(|error| session_failed("could not write the session", error))
 }
 
 /// The token kept by [`keep_issued_token`], removed from the session as it is read.
@@ -125,7 +137,7 @@ pub async fn take_issued_token() -> Result<Option<crate::model::IssuedToken>, Ap
         .await?
         .remove(ISSUED_TOKEN_KEY)
         .await
-        .map_err(|error| AppError::internal("could not read the session", error))
+        .map_err(|error| session_failed("could not read the session", error))
 }
 
 pub async fn sign_out() -> Result<(), AppError> {
@@ -133,7 +145,7 @@ pub async fn sign_out() -> Result<(), AppError> {
         .await?
         .flush()
         .await
-        .map_err(|error| AppError::internal("could not end the session", error))
+        .map_err(|error| session_failed("could not end the session", error))
 }
 
 /// True when a browser posted an HTML form itself (no JavaScript), and so will follow a redirect

@@ -1,13 +1,13 @@
 //! CDN resources: the rules for creating and changing them, and their rows in the database.
 //! Every query names the owning account, so one customer can never reach another's resource.
-//! Every change is written with its history record in one transaction, begun IMMEDIATE so
-//! that concurrent writers queue for SQLite's write lock instead of failing half-way.
+//! Every change is written with its history record in one write transaction
+//! ([`Pool::begin_write`]), so that concurrent writers, in this process or another replica,
+//! queue for their turn instead of failing half-way or losing each other's changes.
 
-use super::db::{Pool, to_completion};
+use super::db::{Db, Pool, run, to_completion};
 use crate::domain::{DomainName, EmailAddress, Integration, Origin, Timestamp};
 use crate::error::{AppError, FieldErrors};
 use crate::model::{CdnResource, Change, ChangeSource, ResourceChange, on_off};
-use sqlx::{SqliteConnection, SqliteExecutor};
 use std::net::IpAddr;
 
 /// Who makes a change, and from where: recorded with it.
@@ -133,8 +133,8 @@ pub fn domain_taken_message(domain: &DomainName) -> String {
 pub async fn try_create(pool: &Pool, actor: &Actor, new: &NewResource) -> Result<Option<CdnResource>, AppError> {
     let (pool, actor, new) = (pool.clone(), actor.clone(), new.clone());
     to_completion(async move {
-        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-        let created = insert(&mut tx, &actor, &new, Timestamp::now()).await?;
+        let mut tx = pool.begin_write().await?;
+        let created = insert(&mut tx.db(), &actor, &new, Timestamp::now()).await?;
         if created.is_some() {
             tx.commit().await?;
         }
@@ -149,28 +149,28 @@ const COLUMNS: &str =
 /// Inserts a resource with the record of its creation; `None` when the custom domain is already
 /// taken by any resource. Run it inside a transaction, so that neither is written without the other.
 pub async fn insert(
-    db: &mut SqliteConnection,
+    db: &mut Db<'_>,
     actor: &Actor,
     new: &NewResource,
     now: Timestamp,
 ) -> Result<Option<CdnResource>, AppError> {
-    let Some(created) = insert_row(&mut *db, actor.account_id, new, now).await? else {
+    let Some(created) = insert_row(db.reborrow(), actor.account_id, new, now).await? else {
         return Ok(None);
     };
-    record(db, actor, created.id, created.version, now, &Change::Created { websockets: created.websockets }).await?;
+    record(db.reborrow(), actor, created.id, created.version, now, &Change::Created { websockets: created.websockets }).await?;
     if !created.active {
-        record(db, actor, created.id, created.version, now, &Change::ActiveSwitched { to: false }).await?;
+        record(db.reborrow(), actor, created.id, created.version, now, &Change::ActiveSwitched { to: false }).await?;
     }
     Ok(Some(created))
 }
 
 async fn insert_row(
-    db: impl SqliteExecutor<'_>,
+    db: Db<'_>,
     account_id: i64,
     new: &NewResource,
     now: Timestamp,
 ) -> Result<Option<CdnResource>, AppError> {
-    let inserted = sqlx::query_as::<_, ResourceRow>(&format!(
+    let inserted = run!(db, |e| sqlx::query_as::<_, ResourceRow>(&format!(
         "INSERT INTO cdn_resources \
          (account_id, custom_domain, origin, integration, websockets, websockets_explicit, active, \
           created_at, updated_at, version) \
@@ -184,8 +184,8 @@ async fn insert_row(
     .bind(new.websockets.is_explicit())
     .bind(new.active)
     .bind(now.unix_seconds())
-    .fetch_one(db)
-    .await;
+    .fetch_one(e)
+    .await);
     match inserted {
         Ok(row) => row.try_into().map(Some),
         Err(sqlx::Error::Database(error)) if error.is_unique_violation() => Ok(None),
@@ -214,12 +214,12 @@ pub async fn page(
 ) -> Result<(Vec<CdnResource>, i64), AppError> {
     let domain = custom_domain.map(DomainName::as_str);
     let filter = "account_id = $1 AND ($2 IS NULL OR custom_domain = $2)";
-    let total = sqlx::query_scalar::<_, i64>(&format!("SELECT COUNT(*) FROM cdn_resources WHERE {filter}"))
+    let total = run!(pool.db(), |e| sqlx::query_scalar::<_, i64>(&format!("SELECT COUNT(*) FROM cdn_resources WHERE {filter}"))
         .bind(account_id)
         .bind(domain)
-        .fetch_one(pool)
-        .await?;
-    let resources = sqlx::query_as::<_, ResourceRow>(&format!(
+        .fetch_one(e)
+        .await)?;
+    let resources = run!(pool.db(), |e| sqlx::query_as::<_, ResourceRow>(&format!(
         "SELECT {COLUMNS} FROM cdn_resources WHERE {filter} ORDER BY {} LIMIT $3 OFFSET $4",
         match order {
             Order::Created => "id",
@@ -230,8 +230,8 @@ pub async fn page(
     .bind(domain)
     .bind(i64::from(limit))
     .bind(i64::try_from(offset).unwrap_or(i64::MAX))
-    .fetch_all(pool)
-    .await?
+    .fetch_all(e)
+    .await)?
     .into_iter()
     .map(CdnResource::try_from)
     .collect::<Result<_, _>>()?;
@@ -240,14 +240,14 @@ pub async fn page(
 
 /// The account's resource with this id; [`AppError::NotFound`] whether it does not exist or
 /// belongs to someone else, so that ids reveal nothing.
-pub async fn get(db: impl SqliteExecutor<'_>, account_id: i64, id: i64) -> Result<CdnResource, AppError> {
-    sqlx::query_as::<_, ResourceRow>(&format!(
+pub async fn get(db: Db<'_>, account_id: i64, id: i64) -> Result<CdnResource, AppError> {
+    run!(db, |e| sqlx::query_as::<_, ResourceRow>(&format!(
         "SELECT {COLUMNS} FROM cdn_resources WHERE id = $1 AND account_id = $2"
     ))
     .bind(id)
     .bind(account_id)
-    .fetch_optional(db)
-    .await?
+    .fetch_optional(e)
+    .await)?
     .ok_or(AppError::NotFound)?
     .try_into()
 }
@@ -265,13 +265,13 @@ pub async fn set_websockets(
 ) -> Result<CdnResource, AppError> {
     let (pool, actor) = (pool.clone(), actor.clone());
     to_completion(async move {
-        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-        let current = current_at(&mut tx, actor.account_id, id, Some(loaded_version)).await?;
+        let mut tx = pool.begin_write().await?;
+        let current = current_at(&mut tx.db(), actor.account_id, id, Some(loaded_version)).await?;
         if current.websockets == enabled {
             return Ok(current);
         }
         let update = ResourceUpdate { websockets: Some(WebsocketsSetting::Chosen(enabled)), ..Default::default() };
-        let saved = apply(&mut tx, &actor, current, &update, now).await?;
+        let saved = apply(&mut tx.db(), &actor, current, &update, now).await?;
         tx.commit().await?;
         Ok(saved)
     })
@@ -291,9 +291,9 @@ pub async fn update(
 ) -> Result<CdnResource, AppError> {
     let (pool, actor, update) = (pool.clone(), actor.clone(), update.clone());
     to_completion(async move {
-        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-        let current = current_at(&mut tx, actor.account_id, id, expected_version).await?;
-        let saved = apply(&mut tx, &actor, current, &update, now).await?;
+        let mut tx = pool.begin_write().await?;
+        let current = current_at(&mut tx.db(), actor.account_id, id, expected_version).await?;
+        let saved = apply(&mut tx.db(), &actor, current, &update, now).await?;
         tx.commit().await?;
         Ok(saved)
     })
@@ -305,13 +305,13 @@ pub async fn update(
 pub async fn delete(pool: &Pool, account_id: i64, id: i64, expected_version: Option<i64>) -> Result<(), AppError> {
     let pool = pool.clone();
     to_completion(async move {
-        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-        current_at(&mut tx, account_id, id, expected_version).await?;
-        sqlx::query("DELETE FROM cdn_resources WHERE id = $1 AND account_id = $2")
+        let mut tx = pool.begin_write().await?;
+        current_at(&mut tx.db(), account_id, id, expected_version).await?;
+        run!(tx.db(), |e| sqlx::query("DELETE FROM cdn_resources WHERE id = $1 AND account_id = $2")
             .bind(id)
             .bind(account_id)
-            .execute(&mut *tx)
-            .await?;
+            .execute(e)
+            .await.map(|_| ()))?;
         tx.commit().await?;
         Ok(())
     })
@@ -320,12 +320,12 @@ pub async fn delete(pool: &Pool, account_id: i64, id: i64, expected_version: Opt
 
 /// The resource as stored, or [`AppError::Conflict`] with it when it is no longer at `expected_version`.
 async fn current_at(
-    db: &mut SqliteConnection,
+    db: &mut Db<'_>,
     account_id: i64,
     id: i64,
     expected_version: Option<i64>,
 ) -> Result<CdnResource, AppError> {
-    let current = get(&mut *db, account_id, id).await?;
+    let current = get(db.reborrow(), account_id, id).await?;
     match expected_version {
         Some(version) if version != current.version => Err(AppError::Conflict(Box::new(current))),
         _ => Ok(current),
@@ -355,7 +355,7 @@ fn changes(current: &CdnResource, update: &ResourceUpdate) -> Vec<Change> {
 }
 
 async fn apply(
-    db: &mut SqliteConnection,
+    db: &mut Db<'_>,
     actor: &Actor,
     current: CdnResource,
     update: &ResourceUpdate,
@@ -368,7 +368,7 @@ async fn apply(
     let version = current.version + 1;
     let mut next = current.clone();
     for change in &changes {
-        record(&mut *db, actor, current.id, version, now, change).await?;
+        record(db.reborrow(), actor, current.id, version, now, change).await?;
         match change {
             Change::OriginChanged { to, .. } => next.origin = to.clone(),
             Change::ActiveSwitched { to } => next.active = *to,
@@ -377,7 +377,7 @@ async fn apply(
             Change::Created { .. } => {}
         }
     }
-    Ok(sqlx::query_as::<_, ResourceRow>(&format!(
+    Ok(run!(db.reborrow(), |e| sqlx::query_as::<_, ResourceRow>(&format!(
         "UPDATE cdn_resources SET origin = $1, active = $2, websockets = $3, websockets_explicit = $4, \
          updated_at = $5, version = $6 WHERE id = $7 AND account_id = $8 AND version = $9 RETURNING {COLUMNS}"
     ))
@@ -390,14 +390,14 @@ async fn apply(
     .bind(current.id)
     .bind(actor.account_id)
     .bind(current.version)
-    .fetch_one(&mut *db)
-    .await?
+    .fetch_one(e)
+    .await)?
     .try_into()?)
 }
 
 /// Writes one history record. The database refuses a resource change without it (migration 0002).
 async fn record(
-    db: &mut SqliteConnection,
+    db: Db<'_>,
     actor: &Actor,
     resource_id: i64,
     version: i64,
@@ -412,7 +412,7 @@ async fn record(
         Change::OriginChanged { from, to } => ("origin", "updated", Some(from.to_string()), to.to_string()),
         Change::ActiveSwitched { to } => ("active", "updated", Some(switch(!*to)), switch(*to)),
     };
-    sqlx::query(
+    run!(db, |e| sqlx::query(
         "INSERT INTO resource_changes (resource_id, version, changed_at, account_id, source, \
          api_token_name, client_address, action, setting, old_value, new_value) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -428,19 +428,19 @@ async fn record(
     .bind(setting)
     .bind(old_value)
     .bind(new_value)
-    .execute(db)
-    .await?;
+    .execute(e)
+    .await.map(|_| ()))?;
     Ok(())
 }
 
 /// `Ok` when the resource exists and is the account's; [`AppError::NotFound`] otherwise, as
 /// [`get`] answers, for questions about a resource that do not need its row.
-pub async fn ensure_owned(db: impl SqliteExecutor<'_>, account_id: i64, id: i64) -> Result<(), AppError> {
-    sqlx::query_scalar::<_, i64>("SELECT 1 FROM cdn_resources WHERE id = $1 AND account_id = $2")
+pub async fn ensure_owned(db: Db<'_>, account_id: i64, id: i64) -> Result<(), AppError> {
+    run!(db, |e| sqlx::query_scalar::<_, i64>("SELECT id FROM cdn_resources WHERE id = $1 AND account_id = $2")
         .bind(id)
         .bind(account_id)
-        .fetch_optional(db)
-        .await?
+        .fetch_optional(e)
+        .await)?
         .map(|_| ())
         .ok_or(AppError::NotFound)
 }
@@ -448,16 +448,16 @@ pub async fn ensure_owned(db: impl SqliteExecutor<'_>, account_id: i64, id: i64)
 /// The history of the account's resource, newest first.
 pub async fn history(pool: &Pool, account_id: i64, id: i64) -> Result<Vec<ResourceChange>, AppError> {
     // Another account's resource is not found, rather than without history.
-    ensure_owned(pool, account_id, id).await?;
-    sqlx::query_as::<_, ChangeRow>(
+    ensure_owned(pool.db(), account_id, id).await?;
+    run!(pool.db(), |e| sqlx::query_as::<_, ChangeRow>(
         "SELECT c.version, c.changed_at, a.email, c.source, c.api_token_name, c.client_address, c.action, \
                 c.setting, c.old_value, c.new_value \
          FROM resource_changes c JOIN accounts a ON a.id = c.account_id \
          WHERE c.resource_id = $1 ORDER BY c.version DESC, c.id ASC",
     )
     .bind(id)
-    .fetch_all(pool)
-    .await?
+    .fetch_all(e)
+    .await)?
     .into_iter()
     .map(ResourceChange::try_from)
     .collect()
@@ -552,7 +552,7 @@ pub(crate) mod tests {
 
     async fn account(pool: &Pool, email: &str) -> Actor {
         let email = EmailAddress::parse(email).unwrap();
-        let id = accounts::insert(pool, &email, "hash", Timestamp::now()).await.unwrap().unwrap().id;
+        let id = accounts::insert(pool.db(), &email, "hash", Timestamp::now()).await.unwrap().unwrap().id;
         Actor::portal(id, Some([192, 0, 2, 1].into()))
     }
 
@@ -566,8 +566,8 @@ pub(crate) mod tests {
     }
 
     async fn insert_at(pool: &Pool, actor: &Actor, domain: &str, seconds: i64) -> CdnResource {
-        let mut tx = pool.begin().await.unwrap();
-        let created = insert(&mut tx, actor, &new_resource(domain, Integration::EntireWebsite), Timestamp::from_unix_seconds(seconds))
+        let mut tx = pool.begin_write().await.unwrap();
+        let created = insert(&mut tx.db(), actor, &new_resource(domain, Integration::EntireWebsite), Timestamp::from_unix_seconds(seconds))
             .await
             .unwrap()
             .unwrap();
@@ -641,15 +641,15 @@ pub(crate) mod tests {
         let stranger = account(&pool, "eve@example.com").await;
         let resource = create(&pool, &owner, &new_resource("cdn.example.com", Integration::EntireWebsite)).await.unwrap();
 
-        assert_eq!(get(&pool, stranger.account_id, resource.id).await, Err(AppError::NotFound));
-        assert_eq!(get(&pool, owner.account_id, resource.id + 1).await, Err(AppError::NotFound));
+        assert_eq!(get(pool.db(), stranger.account_id, resource.id).await, Err(AppError::NotFound));
+        assert_eq!(get(pool.db(), owner.account_id, resource.id + 1).await, Err(AppError::NotFound));
         assert_eq!(
             set_websockets(&pool, &stranger, resource.id, 1, false, Timestamp::now()).await,
             Err(AppError::NotFound)
         );
         assert_eq!(history(&pool, stranger.account_id, resource.id).await, Err(AppError::NotFound));
         assert!(all_of(&pool, stranger.account_id).await.is_empty());
-        let unchanged = get(&pool, owner.account_id, resource.id).await.unwrap();
+        let unchanged = get(pool.db(), owner.account_id, resource.id).await.unwrap();
         assert!(unchanged.websockets);
         assert_eq!(unchanged.version, 1);
     }
@@ -663,7 +663,7 @@ pub(crate) mod tests {
         let off = set_websockets(&pool, &owner, created.id, 1, false, Timestamp::from_unix_seconds(2_000)).await.unwrap();
         assert!(!off.websockets);
         assert_eq!((off.version, off.updated_at.unix_seconds()), (2, 2_000));
-        assert_eq!(get(&pool, owner.account_id, created.id).await.unwrap(), off);
+        assert_eq!(get(pool.db(), owner.account_id, created.id).await.unwrap(), off);
 
         let unchanged = set_websockets(&pool, &owner, created.id, 2, false, Timestamp::from_unix_seconds(3_000)).await.unwrap();
         assert_eq!(unchanged, off, "saving the same value changes nothing");
@@ -700,7 +700,7 @@ pub(crate) mod tests {
         let refused = set_websockets(&pool, &owner, created.id, 1, true, Timestamp::now()).await.unwrap_err();
         assert_eq!(refused, AppError::Conflict(Box::new(first_tab.clone())));
         assert_eq!(refused.http_status(), 409);
-        assert_eq!(get(&pool, owner.account_id, created.id).await.unwrap(), first_tab);
+        assert_eq!(get(pool.db(), owner.account_id, created.id).await.unwrap(), first_tab);
         assert_eq!(history(&pool, owner.account_id, created.id).await.unwrap().len(), 2);
         // Re-applied from the current version, it goes through.
         let reapplied = set_websockets(&pool, &owner, created.id, first_tab.version, true, Timestamp::now()).await.unwrap();
@@ -718,12 +718,12 @@ pub(crate) mod tests {
             "UPDATE cdn_resources SET origin = 'elsewhere.example.com'",
             "UPDATE cdn_resources SET version = 7",
         ] {
-            let error = sqlx::query(sneaky).execute(&pool).await.unwrap_err();
+            let error = run!(pool.db(), |e| sqlx::query(sneaky).execute(e).await.map(|_| ())).unwrap_err();
             assert!(error.to_string().contains("needs the next version and a record"), "{sneaky}: {error}");
         }
-        assert_eq!(get(&pool, owner.account_id, created.id).await.unwrap(), created);
+        assert_eq!(get(pool.db(), owner.account_id, created.id).await.unwrap(), created);
         // Touching nothing a customer set is allowed without a record.
-        sqlx::query("UPDATE cdn_resources SET updated_at = updated_at").execute(&pool).await.unwrap();
+        run!(pool.db(), |e| sqlx::query("UPDATE cdn_resources SET updated_at = updated_at").execute(e).await.map(|_| ())).unwrap();
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -752,7 +752,7 @@ pub(crate) mod tests {
             let changes = history(&pool, owner.account_id, id).await.unwrap();
             assert_eq!(changes.len(), 2);
             assert_eq!(changes[0].change, Change::WebsocketsSwitched { from: true, to: false });
-            assert!(!get(&pool, owner.account_id, id).await.unwrap().websockets);
+            assert!(!get(pool.db(), owner.account_id, id).await.unwrap().websockets);
         }
     }
 
@@ -810,9 +810,13 @@ pub(crate) mod tests {
         let owner = account(&pool, "ada@example.com").await;
         let id = create(&pool, &owner, &new_resource("cdn.example.com", Integration::EntireWebsite)).await.unwrap().id;
 
-        let mut other = pool.begin_with("BEGIN IMMEDIATE").await.unwrap();
-        record(&mut other, &owner, id, 2, Timestamp::now(), &Change::WebsocketsSwitched { from: true, to: false }).await.unwrap();
-        sqlx::query("UPDATE cdn_resources SET websockets = 0, version = 2 WHERE id = $1").bind(id).execute(&mut *other).await.unwrap();
+        let mut other = pool.begin_write().await.unwrap();
+        record(other.db(), &owner, id, 2, Timestamp::now(), &Change::WebsocketsSwitched { from: true, to: false }).await.unwrap();
+        run!(other.db(), |e| sqlx::query("UPDATE cdn_resources SET websockets = FALSE, version = 2 WHERE id = $1")
+            .bind(id)
+            .execute(e)
+            .await.map(|_| ()))
+        .unwrap();
         let save = tokio::spawn({
             let (pool, owner) = (pool.clone(), owner.clone());
             async move { set_websockets(&pool, &owner, id, 1, false, Timestamp::now()).await }

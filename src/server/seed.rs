@@ -23,19 +23,20 @@ pub const DEMO_ORIGIN: &str = "127.0.0.1:8090";
 pub async fn seed_demo_if_empty(pool: &Pool) -> Result<bool, AppError> {
     let password_hash =
         passwords::hash(NewPassword::parse(DEMO_PASSWORD.to_owned()).expect("a valid demo password")).await?;
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    if accounts::count(&mut *tx).await? > 0 {
+    // The write lock first: replicas started together over an empty database seed it once.
+    let mut tx = pool.begin_write().await?;
+    if accounts::count(tx.db()).await? > 0 {
         return Ok(false);
     }
     let email = EmailAddress::parse(DEMO_EMAIL).expect("a valid demo email");
     let now = Timestamp::now();
-    let account = accounts::insert(&mut *tx, &email, &password_hash, now)
+    let account = accounts::insert(tx.db(), &email, &password_hash, now)
         .await?
         .ok_or_else(|| AppError::internal("seeding", "demo account appeared concurrently"))?;
     let actor = resources::Actor::portal(account.id, None);
     for (domain, origin, integration) in DEMO_RESOURCES {
         let new = resources::NewResource::parse(domain, origin, Some(integration.as_str()))?;
-        resources::insert(&mut tx, &actor, &new, now)
+        resources::insert(&mut tx.db(), &actor, &new, now)
             .await?
             .ok_or_else(|| AppError::internal("seeding", format!("{domain} is already taken")))?;
     }
@@ -68,6 +69,6 @@ mod tests {
         let (pool, _guard) = fresh_database().await;
         accounts::sign_up(&pool, "ada@example.com", "analytical engine".into()).await.unwrap();
         assert!(!seed_demo_if_empty(&pool).await.unwrap());
-        assert_eq!(accounts::count(&pool).await.unwrap(), 1);
+        assert_eq!(accounts::count(pool.db()).await.unwrap(), 1);
     }
 }

@@ -6,12 +6,12 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, Request, StatusCode, header};
+use cdn_portal::server::db::testing::ScratchDatabase;
 use cdn_portal::server::{SecuritySettings, build_router, db};
 use http_body_util::BodyExt;
 use leptos::config::LeptosOptions;
 use std::net::SocketAddr;
 use std::time::Duration;
-use tempfile::TempDir;
 use tower::ServiceExt;
 
 /// The host the test portal is addressed by, and so the origin of its own pages.
@@ -24,7 +24,8 @@ pub struct TestPortal {
     pub router: Router,
     pub database_url: String,
     pub pool: db::Pool,
-    pub _folder: TempDir,
+    /// SQLite, or PostgreSQL when `TEST_POSTGRES_URL` is set: every test runs on both.
+    pub database: ScratchDatabase,
 }
 
 const REQUEST_TIME_LIMIT: Duration = Duration::from_secs(10);
@@ -44,11 +45,11 @@ pub async fn spawn_portal() -> TestPortal {
 }
 
 pub async fn spawn_portal_with(security: SecuritySettings) -> TestPortal {
-    let folder = tempfile::tempdir().unwrap();
-    let database_url = format!("sqlite://{}", folder.path().join("portal.db").display());
+    let database = ScratchDatabase::new().await;
+    let database_url = database.url().to_owned();
     let pool = db::connect(&database_url).await.unwrap();
     let router = build_router(leptos_options(), pool.clone(), security).await.unwrap();
-    TestPortal { router, database_url, pool, _folder: folder }
+    TestPortal { router, database_url, pool, database }
 }
 
 pub async fn router_over(database_url: &str) -> Router {

@@ -122,6 +122,7 @@ impl From<AppError> for ApiError {
                 StatusCode::TOO_MANY_REQUESTS,
                 format!("Too many requests. Try again in {retry_after_seconds} seconds."),
             ),
+            AppError::Unavailable => Self::new(StatusCode::SERVICE_UNAVAILABLE, AppError::Unavailable.to_string()),
             AppError::Unreachable | AppError::Internal => {
                 Self::new(StatusCode::INTERNAL_SERVER_ERROR, AppError::Internal.to_string())
             }
@@ -137,11 +138,17 @@ fn api_field_name(portal_field: &str) -> &str {
     }
 }
 
+/// What a client is told to wait before trying again while the database is unreachable.
+pub const UNAVAILABLE_RETRY_AFTER_SECONDS: u32 = 5;
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (self.status, Json(self.body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("APIKey"));
+        }
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(UNAVAILABLE_RETRY_AFTER_SECONDS));
         }
         response
     }

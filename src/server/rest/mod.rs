@@ -17,7 +17,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-pub use errors::ApiError;
+pub use errors::{ApiError, UNAVAILABLE_RETRY_AFTER_SECONDS};
 use std::sync::Arc;
 use tower::ServiceExt;
 use utoipa::OpenApi;

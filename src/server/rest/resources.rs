@@ -462,7 +462,7 @@ pub async fn get_resource(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let id = resource_id(path)?;
-    let resource = resources::get(&api.pool, caller.account_id, id).await?;
+    let resource = resources::get(api.pool.db(), caller.account_id, id).await?;
     Ok(resource_response(StatusCode::OK, &resource))
 }
 
