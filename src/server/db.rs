@@ -383,6 +383,54 @@ mod tests {
         if is_postgres_url(url) { connect_postgres(url).await.unwrap() } else { connect_sqlite(url).await.unwrap() }
     }
 
+    /// `make test` runs every database test twice; this says which database a run is on.
+    #[tokio::test]
+    async fn tests_run_on_the_database_the_environment_names() {
+        let (pool, _guard) = testing::fresh_database().await;
+        let postgres_named = std::env::var("TEST_POSTGRES_URL").is_ok_and(|url| !url.is_empty());
+        assert_eq!(pool.is_postgres(), postgres_named);
+        eprintln!("database tests run on {}", if postgres_named { "PostgreSQL" } else { "SQLite" });
+    }
+
+    /// The twin migration folders stay in step: the same migrations, by number and name, and
+    /// (where a PostgreSQL server is at hand) the same tables with the same columns in the same
+    /// order, each as nullable in one as in the other.
+    #[tokio::test]
+    async fn both_databases_get_the_same_schema() {
+        let names = |migrator: &Migrator| {
+            migrator.iter().map(|m| (m.version, m.description.to_string())).collect::<Vec<_>>()
+        };
+        assert_eq!(names(&SQLITE_MIGRATOR), names(&POSTGRES_MIGRATOR));
+        if std::env::var("TEST_POSTGRES_URL").is_err() {
+            return;
+        }
+        let (postgres, _postgres_guard) = testing::fresh_database().await;
+        let Pool::Postgres(postgres) = postgres else { panic!("TEST_POSTGRES_URL gives PostgreSQL") };
+        let sqlite_folder = std::env::temp_dir().join(format!("portal-schema-{}", std::process::id()));
+        let sqlite = connect(&format!("sqlite://{}", sqlite_folder.join("portal.db").display())).await.unwrap();
+        let Pool::Sqlite(sqlite) = sqlite else { unreachable!() };
+        // (table, column, nullable), in each table's column order; SQLite says an INTEGER
+        // PRIMARY KEY may be null, though it never is, so keys are left out of that comparison.
+        let sqlite_columns: Vec<(String, String, bool)> = sqlx::query_as(
+            "SELECT m.name, c.name, c.\"notnull\" = 0 AND c.pk = 0 FROM sqlite_master m, pragma_table_info(m.name) c \
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx%' AND m.name <> 'tower_sessions' \
+             ORDER BY m.name, c.cid",
+        )
+        .fetch_all(&sqlite)
+        .await
+        .unwrap();
+        let postgres_columns: Vec<(String, String, bool)> = sqlx::query_as(
+            "SELECT c.table_name::TEXT, c.column_name::TEXT, c.is_nullable = 'YES' FROM information_schema.columns c \
+             WHERE c.table_schema = 'public' AND c.table_name NOT LIKE '_sqlx%' ORDER BY c.table_name, c.ordinal_position",
+        )
+        .fetch_all(&postgres)
+        .await
+        .unwrap();
+        let _ = std::fs::remove_dir_all(&sqlite_folder);
+        assert!(sqlite_columns.len() > 20, "{sqlite_columns:?}");
+        assert_eq!(sqlite_columns, postgres_columns);
+    }
+
     #[test]
     fn unreachable_databases_are_told_apart_from_faults() {
         assert!(is_unavailable(&sqlx::Error::PoolTimedOut));

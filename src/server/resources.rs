@@ -713,8 +713,8 @@ pub(crate) mod tests {
         let owner = account(&pool, "ada@example.com").await;
         let created = create(&pool, &owner, &new_resource("cdn.example.com", Integration::EntireWebsite)).await.unwrap();
         for sneaky in [
-            "UPDATE cdn_resources SET websockets = 0",
-            "UPDATE cdn_resources SET websockets = 0, version = version + 1",
+            "UPDATE cdn_resources SET websockets = FALSE",
+            "UPDATE cdn_resources SET websockets = FALSE, version = version + 1",
             "UPDATE cdn_resources SET origin = 'elsewhere.example.com'",
             "UPDATE cdn_resources SET version = 7",
         ] {
