@@ -45,8 +45,18 @@ fn edge_settings(portal_url: &str, state_file: &Path, timeouts: Timeouts) -> Set
     }
 }
 
+fn feed_security() -> SecuritySettings {
+    SecuritySettings { edge_feed_token: Some(FEED_TOKEN.to_owned()), ..SecuritySettings::default() }
+}
+
+const TIMEOUTS: Timeouts =
+    Timeouts { connect: Duration::from_millis(500), response: Duration::from_secs(1), tunnel_idle: Duration::from_secs(100) };
+
 async fn stack_with(timeouts: Timeouts) -> Stack {
-    let portal = spawn_portal_with(SecuritySettings { edge_feed_token: Some(FEED_TOKEN.to_owned()), ..SecuritySettings::default() }).await;
+    stack_on(spawn_portal_with(feed_security()).await, timeouts).await
+}
+
+async fn stack_on(portal: TestPortal, timeouts: Timeouts) -> Stack {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let portal_url = format!("http://{}", listener.local_addr().unwrap());
     let service = portal.router.clone().into_make_service_with_connect_info::<SocketAddr>();
@@ -60,7 +70,7 @@ async fn stack_with(timeouts: Timeouts) -> Stack {
 }
 
 async fn stack() -> Stack {
-    stack_with(Timeouts { connect: Duration::from_millis(500), response: Duration::from_secs(1), tunnel_idle: Duration::from_secs(100) }).await
+    stack_with(TIMEOUTS).await
 }
 
 impl Stack {
@@ -461,11 +471,70 @@ async fn a_restarted_edge_serves_the_saved_configuration_while_the_portal_is_dow
     let _ = portal_server.await;
     assert!(TcpStream::connect(portal_url.trim_start_matches("http://")).await.is_err(), "the portal is down");
 
-    let timeouts = Timeouts { connect: Duration::from_millis(500), response: Duration::from_secs(1), tunnel_idle: Duration::from_secs(100) };
-    let restarted = cdn_edge::start(edge_settings(&portal_url, &state_file, timeouts)).await.unwrap();
+    let restarted = cdn_edge::start(edge_settings(&portal_url, &state_file, TIMEOUTS)).await.unwrap();
     let (status, body) = http(restarted.addr, "saved.example.com", "/from-disk").await;
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("echo-origin: GET /from-disk"), "served through {origin}: {body}");
     let refused = refused_status(websocket(restarted.addr, "saved.example.com", "/").await);
     assert_eq!(refused.map(|r| r.0), Some(403), "the saved setting (off) holds");
+}
+
+/// PostgreSQL only: SQLite is a file beside the portal, with no server to lose.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn while_the_database_is_unreachable_pages_and_saves_answer_503_and_the_edge_keeps_serving() {
+    let database = cdn_portal::server::db::testing::ScratchDatabase::new().await;
+    if !database.is_postgres() {
+        eprintln!("not run on SQLite: it has no database server to lose (make test runs it on PostgreSQL)");
+        return;
+    }
+    let link = DatabaseLink::to(DatabaseLink::server_of(database.url()).await).await;
+    let portal = spawn_portal_over(&link.url_for(database.url()), database, feed_security()).await;
+    let stack = stack_on(portal, TIMEOUTS).await;
+    let id = stack.resource("outage.example.com", &stack.origin.to_string(), "entire_website").await;
+    let issued = stack.portal.call("create_api_token", "name=ops&expires_in_days=", Some(&stack.customer)).await;
+    let secret = serde_json::from_str::<serde_json::Value>(&issued.body).unwrap()["secret"].as_str().unwrap().to_owned();
+    let settings_page = format!("/cdn/resources/{id}/content");
+    let api_patch = |body: &'static str| {
+        axum::http::Request::patch(format!("/cdn/resources/{id}"))
+            .header("authorization", format!("APIKey {secret}"))
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(body))
+            .unwrap()
+    };
+
+    link.cut().await;
+    let page = stack.portal.get(&settings_page, Some(&stack.customer)).await;
+    assert_eq!(page.status, StatusCode::SERVICE_UNAVAILABLE, "{}", page.body);
+    assert!(page.body.contains("temporarily unavailable"), "{}", page.body);
+    let save = stack.portal.call("save_content_settings", &format!("resource_id={id}&version=1"), Some(&stack.customer)).await;
+    assert_eq!(save.status, StatusCode::SERVICE_UNAVAILABLE, "{}", save.body);
+    // The page shows the error's message, the same as the page above.
+    assert_eq!(serde_json::from_str::<cdn_portal::error::AppError>(&save.body).unwrap(), cdn_portal::error::AppError::Unavailable);
+    let patch = stack.portal.send(api_patch(r#"{"origin": "elsewhere.example.com"}"#)).await;
+    assert_eq!(patch.status, StatusCode::SERVICE_UNAVAILABLE, "{}", patch.body);
+    assert_eq!(patch.headers["retry-after"], "5");
+    let feed = stack.portal.send(
+        axum::http::Request::get("/edge/v1/config").header("authorization", format!("Bearer {FEED_TOKEN}")).body(axum::body::Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(feed.status, StatusCode::SERVICE_UNAVAILABLE);
+    // The edge keeps what it had: the site and its WebSockets still work.
+    let (status, body) = http(stack.edge.addr, "outage.example.com", "/during").await;
+    assert_eq!(status, 200, "{body}");
+    echoes(&mut websocket(stack.edge.addr, "outage.example.com", "/").await.unwrap(), "still here").await;
+
+    link.restore().await;
+    let page = stack.portal.get(&settings_page, Some(&stack.customer)).await;
+    assert_eq!(page.status, StatusCode::OK, "recovered without a restart: {}", page.body);
+    let resource: serde_json::Value =
+        serde_json::from_str(&stack.portal.call("get_resource", &format!("id={id}"), Some(&stack.customer)).await.body).unwrap();
+    assert_eq!((resource["version"].as_i64(), resource["websockets"].as_bool()), (Some(1), Some(true)), "nothing half-saved");
+    assert_eq!(resource["origin"], stack.origin.to_string());
+    // Saves work again and reach the edge.
+    stack.switch(id, 1, false).await;
+    let waited = within_a_second("the edge to refuse after recovery", async || {
+        refused_status(websocket(stack.edge.addr, "outage.example.com", "/").await).is_some()
+    })
+    .await;
+    eprintln!("after the outage, a save reached the edge in {waited:?}");
 }
