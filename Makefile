@@ -25,12 +25,13 @@ API_CONTRACT_VENV := target/api-contract-venv
 
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: help run test bench build setup-build setup-test system-tools bench-tools test-rust test-browser test-api-contract clean
+.PHONY: help run test bench build setup-build setup-test setup-postgres system-tools bench-tools test-rust test-browser test-api-contract clean
 
 help:
 	@echo "make run   - install what is missing, build in release mode, serve the portal on http://$(PORTAL_ADDR),"
 	@echo "             a CDN edge on http://$(EDGE_ADDR) and the demo echo origin on http://$(ECHO_ORIGIN_ADDR)"
-	@echo "make test  - install what is missing, run every Rust test, every browser test and the API contract test"
+	@echo "make test  - install what is missing, run every Rust test and every browser test on SQLite and again on a"
+	@echo "             throwaway PostgreSQL server, then the API contract test"
 	@echo "make bench - install what is missing, measure the edge against nginx and the portal against bare axum,"
 	@echo "             and write the figures to BENCHMARKS.md"
 
@@ -55,13 +56,17 @@ build:
 	cargo leptos build --release
 	cargo build --locked --release -p cdn-edge -p echo-origin
 
-test-rust:
+# The portal's database tests run twice: on SQLite, then on a PostgreSQL cluster made for the
+# run and removed after it (scripts/test-postgres.sh sets TEST_POSTGRES_URL).
+test-rust: setup-postgres
 	cargo test --locked --features ssr
 	cargo test --locked -p cdn-edge -p echo-origin
+	scripts/test-postgres.sh cargo test --locked --features ssr
 
 # Playwright starts the freshly built server itself, on a fresh database (end2end/playwright.config.ts).
-test-browser:
+test-browser: setup-postgres
 	cd end2end && CI=1 npx playwright test
+	cd end2end && CI=1 E2E_DATABASE=postgres ../scripts/test-postgres.sh npx playwright test
 
 # schemathesis checks every REST API answer against the OpenAPI document the portal serves, on
 # a fresh database; reports go to target/api-contract (end2end/api-contract/run.sh).
@@ -79,8 +84,12 @@ setup-build: system-tools node_modules/.package-lock.json
 	@wasm-bindgen --version 2>/dev/null | grep -q '^wasm-bindgen $(WASM_BINDGEN_VERSION)$$' || \
 	  cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
 
-setup-test: end2end/node_modules/.package-lock.json
+setup-test: end2end/node_modules/.package-lock.json setup-postgres
 	@command -v chromium >/dev/null || { $(call apt_install,chromium); }
+
+# The server programs (Debian keeps them off PATH, in /usr/lib/postgresql/N/bin) and psql.
+setup-postgres:
+	@{ ls /usr/lib/postgresql/*/bin/initdb && command -v psql; } >/dev/null 2>&1 || { $(call apt_install,postgresql); }
 
 system-tools:
 	@command -v cc >/dev/null || { $(call apt_install,build-essential); }

@@ -10,6 +10,23 @@ const edgeAdminPort = port + 81;
 export const echoOriginPort = port + 90;
 const feedToken = "end-to-end-edge-feed-token";
 
+// The same tests on SQLite (the default) or, with E2E_DATABASE=postgres, on a fresh database on the
+// PostgreSQL server that TEST_POSTGRES_URL names (make test starts a throwaway one).
+const onPostgres = process.env.E2E_DATABASE === "postgres";
+function postgresDatabase(name: string): string {
+  const server = process.env.TEST_POSTGRES_URL;
+  if (!server) throw new Error("E2E_DATABASE=postgres needs TEST_POSTGRES_URL (scripts/test-postgres.sh sets it)");
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+const database = onPostgres
+  ? {
+      url: postgresDatabase("portal_e2e"),
+      fresh: `psql "$TEST_POSTGRES_URL" -q -v ON_ERROR_STOP=1 -c 'DROP DATABASE IF EXISTS portal_e2e WITH (FORCE)' -c 'CREATE DATABASE portal_e2e'`,
+    }
+  : { url: "sqlite://target/e2e/portal.db", fresh: "rm -rf target/e2e" };
+
 export default defineConfig({
   testDir: "./tests",
   timeout: 30_000,
@@ -51,7 +68,7 @@ export default defineConfig({
       env: { ECHO_ORIGIN_LISTEN: `127.0.0.1:${echoOriginPort}` },
     },
     {
-      command: "rm -rf target/e2e && exec target/release/cdn-portal",
+      command: `${database.fresh} && exec target/release/cdn-portal`,
       cwd: "..",
       url: `${baseURL}/`,
       reuseExistingServer: false,
@@ -59,7 +76,7 @@ export default defineConfig({
       stdout: "pipe",
       stderr: "pipe",
       env: {
-        DATABASE_URL: "sqlite://target/e2e/portal.db",
+        DATABASE_URL: database.url,
         SEED_DEMO: "true",
         LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
         LEPTOS_SITE_ROOT: "target/site",
