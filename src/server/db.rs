@@ -141,17 +141,22 @@ pub async fn to_completion<T: Send + 'static>(
 /// Whether an error means the database could not be reached (or refused to serve for now),
 /// rather than that a query was wrong: the customer is told to try again, not that we failed.
 pub fn is_unavailable(error: &sqlx::Error) -> bool {
+    use sqlx::error::DatabaseError as _;
     match error {
         sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)
         | sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
         | sqlx::Error::WorkerCrashed => true,
-        sqlx::Error::Database(error) => error.code().is_some_and(|code| {
-            // PostgreSQL: connection exceptions (08…), shutting down or starting up (57P0…),
-            // too many connections (53300). SQLite: busy or locked past the busy timeout (5, 6).
-            code.starts_with("08") || code.starts_with("57P0") || code == "53300" || code == "5" || code == "6"
-        }),
+        sqlx::Error::Database(error) => match error.try_downcast_ref::<sqlx::sqlite::SqliteError>() {
+            // Busy or locked past the busy timeout (SQLITE_BUSY, SQLITE_LOCKED and their
+            // extended codes, which keep the primary code in the low byte).
+            Some(sqlite) => sqlite.code().and_then(|code| code.parse::<i32>().ok()).is_some_and(|code| {
+                matches!(code & 0xff, 5 | 6)
+            }),
+            // Connection exceptions (08…), shutting down or starting up (57P0…), too many connections.
+            None => error.code().is_some_and(|code| code.starts_with("08") || code.starts_with("57P0") || code == "53300"),
+        },
         _ => false,
     }
 }
