@@ -48,7 +48,7 @@ run: setup-build build
 test: setup-build setup-test test-rust build test-browser test-api-contract
 
 # Figures, not pass or fail: a few minutes of load on this machine, written to BENCHMARKS.md.
-bench: setup-build bench-tools build
+bench: setup-build bench-tools setup-postgres build
 	cargo build --locked --release -p ws-load -p portal-bench
 	bench/run.sh
 
