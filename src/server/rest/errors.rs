@@ -32,6 +32,11 @@ pub struct MalformedBody(#[allow(dead_code)] ErrorBody);
 #[response(headers(("WWW-Authenticate" = String, description = "`APIKey`")))]
 pub struct NoValidToken(#[allow(dead_code)] ErrorBody);
 
+/// The portal's database cannot be reached for now; nothing was changed. Try again later.
+#[derive(ToResponse)]
+#[response(headers(("Retry-After" = u32, description = "Seconds to wait before trying again")))]
+pub struct Unavailable(#[allow(dead_code)] ErrorBody);
+
 /// There is no resource with this id in the token's account.
 #[derive(ToResponse)]
 pub struct NoSuchResource(#[allow(dead_code)] ErrorBody);

@@ -56,6 +56,7 @@ struct ApiState {
         errors::ChangedSince,
         errors::BodyTooLarge,
         errors::InvalidValues,
+        errors::Unavailable,
     )),
     modifiers(&TokenAuthentication),
     security(("APIKey" = [])),

@@ -5,7 +5,7 @@
 //! together), so a value the document calls valid is accepted and one it calls invalid is refused.
 
 use super::auth::ApiCaller;
-use super::errors::{BodyTooLarge, ChangedSince, ErrorBody, InvalidValues, MalformedBody, NoSuchResource, NoValidToken};
+use super::errors::{BodyTooLarge, ChangedSince, ErrorBody, InvalidValues, MalformedBody, NoSuchResource, NoValidToken, Unavailable};
 use super::{ApiError, ApiState};
 use crate::domain::{DomainName, Integration, Origin, Timestamp};
 use crate::model::CdnResource;
@@ -360,6 +360,7 @@ fn websockets_of(options: Option<OptionsInput>) -> Option<WebsocketsSetting> {
             headers(("X-Total-Count" = i64, description = "How many resources match, on all pages."))),
         (status = 400, description = "The query string could not be read.", body = ErrorBody),
         (status = 401, response = NoValidToken),
+        (status = 503, response = Unavailable),
         (status = 422, description = "A query value is out of range or not a domain name.", body = ErrorBody),
     )
 )]
@@ -406,6 +407,7 @@ pub async fn list_resources(
             ("ETag" = String, description = "The resource's version, for If-Match."))),
         (status = 400, response = MalformedBody),
         (status = 401, response = NoValidToken),
+        (status = 503, response = Unavailable),
         (status = 409, description = "The custom domain is already used by a CDN resource.", body = ErrorBody),
         (status = 413, response = BodyTooLarge),
         (status = 422, response = InvalidValues),
@@ -453,6 +455,7 @@ pub async fn create_resource(
         (status = 200, description = "The resource.", body = ResourceBody,
             headers(("ETag" = String, description = "The resource's version, for If-Match."))),
         (status = 401, response = NoValidToken),
+        (status = 503, response = Unavailable),
         (status = 404, response = NoSuchResource),
     )
 )]
@@ -483,6 +486,7 @@ pub async fn get_resource(
             headers(("ETag" = String, description = "The resource's version, for If-Match."))),
         (status = 400, response = MalformedBody),
         (status = 401, response = NoValidToken),
+        (status = 503, response = Unavailable),
         (status = 404, response = NoSuchResource),
         (status = 409, response = ChangedSince),
         (status = 413, response = BodyTooLarge),
@@ -525,6 +529,7 @@ pub async fn replace_resource(
             headers(("ETag" = String, description = "The resource's version, for If-Match."))),
         (status = 400, response = MalformedBody),
         (status = 401, response = NoValidToken),
+        (status = 503, response = Unavailable),
         (status = 404, response = NoSuchResource),
         (status = 409, response = ChangedSince),
         (status = 413, response = BodyTooLarge),
@@ -574,6 +579,7 @@ async fn save(
     responses(
         (status = 204, description = "Deleted."),
         (status = 401, response = NoValidToken),
+        (status = 503, response = Unavailable),
         (status = 404, response = NoSuchResource),
         (status = 409, response = ChangedSince),
     )
