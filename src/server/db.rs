@@ -171,6 +171,8 @@ pub enum DatabaseError {
     Connect(sqlx::Error),
     #[error("could not apply the database migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("could not take the migration lock {path}: {source}")]
+    MigrationLock { path: String, source: std::io::Error },
 }
 
 /// Whether `url` names a PostgreSQL server; anything else is taken for SQLite.
@@ -179,17 +181,46 @@ pub fn is_postgres_url(url: &str) -> bool {
 }
 
 /// Opens (creating if needed) the database at `url` and brings its schema up to date.
-/// Replicas starting together are safe: the migrator holds a lock while it works.
+/// Replicas starting together take turns: on PostgreSQL the migrator holds an advisory lock;
+/// on SQLite, where it takes none, a lock file beside the database stands in for it.
 pub async fn connect(url: &str) -> Result<Pool, DatabaseError> {
-    let pool = if is_postgres_url(url) { connect_postgres(url).await? } else { connect_sqlite(url).await? };
-    match &pool {
-        Pool::Sqlite(sqlite) => SQLITE_MIGRATOR.run(sqlite).await?,
-        Pool::Postgres(postgres) => POSTGRES_MIGRATOR.run(postgres).await?,
+    if is_postgres_url(url) {
+        let pool = connect_postgres(url).await?;
+        if let Pool::Postgres(postgres) = &pool {
+            POSTGRES_MIGRATOR.run(postgres).await?;
+        }
+        return Ok(pool);
+    }
+    let options = sqlite_options(url)?;
+    // Held from before the first connection (which switches the file to WAL) to the last migration.
+    let _turn = migration_turn(options.get_filename()).await?;
+    let pool = connect_sqlite_with(options).await?;
+    if let Pool::Sqlite(sqlite) = &pool {
+        SQLITE_MIGRATOR.run(sqlite).await?;
     }
     Ok(pool)
 }
 
-async fn connect_sqlite(url: &str) -> Result<Pool, DatabaseError> {
+/// An exclusive lock on `<database>.migrating`, released when the file handle drops. Without it,
+/// two processes opening a new database at once both try to create its tables, and one fails.
+async fn migration_turn(database_file: &std::path::Path) -> Result<Option<std::fs::File>, DatabaseError> {
+    if database_file.as_os_str().is_empty() || database_file == std::path::Path::new(":memory:") {
+        return Ok(None);
+    }
+    let path = std::path::PathBuf::from(format!("{}.migrating", database_file.display()));
+    let lock_path = path.clone();
+    let locked = tokio::task::spawn_blocking(move || {
+        let file = std::fs::File::options().create(true).truncate(false).write(true).open(&lock_path)?;
+        file.lock()?;
+        Ok::<_, std::io::Error>(file)
+    })
+    .await
+    .map_err(std::io::Error::other)
+    .and_then(|result| result);
+    locked.map(Some).map_err(|source| DatabaseError::MigrationLock { path: path.display().to_string(), source })
+}
+
+fn sqlite_options(url: &str) -> Result<SqliteConnectOptions, DatabaseError> {
     let options = SqliteConnectOptions::from_str(url)
         .map_err(DatabaseError::Url)?
         .create_if_missing(true)
@@ -205,6 +236,10 @@ async fn connect_sqlite(url: &str) -> Result<Pool, DatabaseError> {
             source,
         })?;
     }
+    Ok(options)
+}
+
+async fn connect_sqlite_with(options: SqliteConnectOptions) -> Result<Pool, DatabaseError> {
     let pool = SqlitePoolOptions::new()
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .connect_with(options)
@@ -385,7 +420,11 @@ mod tests {
 
     /// A pool without the migrations applied.
     async fn connect_raw(url: &str) -> Pool {
-        if is_postgres_url(url) { connect_postgres(url).await.unwrap() } else { connect_sqlite(url).await.unwrap() }
+        if is_postgres_url(url) {
+            connect_postgres(url).await.unwrap()
+        } else {
+            connect_sqlite_with(sqlite_options(url).unwrap()).await.unwrap()
+        }
     }
 
     /// `make test` runs every database test twice; this says which database a run is on.
