@@ -73,8 +73,15 @@ pub async fn build_router(
 
     let limiter = Arc::new(LogInLimiter::new(security.log_in_limits));
     let config_changes = ConfigChanges::default();
-    if let (Pool::Postgres(postgres), Some(_)) = (&pool, &security.edge_feed_token) {
-        tokio::spawn(edge_feed::wake_on_other_replicas_changes(postgres.clone(), config_changes.clone()));
+    if security.edge_feed_token.is_some() {
+        match &pool {
+            Pool::Postgres(postgres) => {
+                tokio::spawn(edge_feed::wake_on_other_replicas_changes(postgres.clone(), config_changes.clone()));
+            }
+            Pool::Sqlite(_) => {
+                tokio::spawn(edge_feed::wake_on_other_processes_changes(pool.clone(), config_changes.clone()));
+            }
+        }
     }
     let edge_routes = match &security.edge_feed_token {
         Some(token) => Router::new()

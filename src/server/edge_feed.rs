@@ -49,6 +49,23 @@ pub async fn wake_on_other_replicas_changes(pool: PgPool, changes: ConfigChanges
     }
 }
 
+/// SQLite has no notifications: one task per process watches the configuration version, so
+/// that a change saved by another process over the same file wakes this one's edges within
+/// [`OTHER_PROCESSES_POLL`], for one cheap query per interval however many edges wait.
+pub async fn wake_on_other_processes_changes(pool: Pool, changes: ConfigChanges) {
+    let mut seen = None;
+    let mut ticks = tokio::time::interval(OTHER_PROCESSES_POLL);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let Ok(version) = current_version(&mut pool.db()).await else { continue };
+        if seen.is_some_and(|seen| seen != version) {
+            changes.committed();
+        }
+        seen = Some(version);
+    }
+}
+
 async fn listen_for_changes(pool: &PgPool, changes: &ConfigChanges) -> Result<(), sqlx::Error> {
     let mut listener = PgListener::connect_with(pool).await?;
     listener.listen(CHANGES_CHANNEL).await?;
@@ -68,9 +85,11 @@ pub struct EdgeFeed {
 
 /// The longest an edge may ask the portal to hold a request for changes.
 const MAX_WAIT: Duration = Duration::from_secs(60);
-/// On SQLite, changes committed by another process wake nobody here (on PostgreSQL they do, see
-/// [`wake_on_other_replicas_changes`]); looking again this often bounds how late they arrive.
+/// Each waiting request also looks again this often, in case a wake-up was missed.
 const RECHECK: Duration = Duration::from_millis(500);
+/// On SQLite, how often one task per process looks for changes that other processes committed
+/// (on PostgreSQL they are announced, see [`wake_on_other_replicas_changes`]).
+const OTHER_PROCESSES_POLL: Duration = Duration::from_millis(50);
 /// The channel that migration 0003's trigger notifies on PostgreSQL for every configuration version.
 const CHANGES_CHANNEL: &str = "config_changes";
 /// An edge that has not reported for this long no longer counts as serving.
