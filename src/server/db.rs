@@ -171,6 +171,9 @@ pub enum DatabaseError {
     Connect(sqlx::Error),
     #[error("could not apply the database migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Two at least: one listens for other replicas' changes, the rest serve requests.
+    #[error("DATABASE_MAX_CONNECTIONS must be a whole number from 2 to 1000, got {0:?}")]
+    MaxConnections(String),
     #[error("could not take the migration lock {path}: {source}")]
     MigrationLock { path: String, source: std::io::Error },
 }
@@ -250,7 +253,14 @@ async fn connect_sqlite_with(options: SqliteConnectOptions) -> Result<Pool, Data
 
 async fn connect_postgres(url: &str) -> Result<Pool, DatabaseError> {
     let options = PgConnectOptions::from_str(url).map_err(DatabaseError::Url)?;
-    let max_connections = std::env::var("DATABASE_MAX_CONNECTIONS").ok().and_then(|n| n.parse().ok()).unwrap_or(10);
+    let max_connections = match std::env::var("DATABASE_MAX_CONNECTIONS") {
+        Err(_) => 10,
+        Ok(value) => value
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (2..=1000).contains(n))
+            .ok_or(DatabaseError::MaxConnections(value))?,
+    };
     let pool = PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(ACQUIRE_TIMEOUT)
