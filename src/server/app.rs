@@ -164,10 +164,10 @@ pub async fn run() -> Result<(), StartupError> {
     if config.seed_demo && seed::seed_demo_if_empty(&pool).await.map_err(|_| StartupError::Seed)? {
         tracing::info!(email = seed::DEMO_EMAIL, "created the demo account");
     }
-    tokio::spawn(delete_expired_sessions(SessionStore::new(&pool)));
-
     let addr = config.leptos.site_addr;
-    let router = build_router(config.leptos, pool, config.security).await?;
+    // After the router is built: building it creates the session table.
+    let router = build_router(config.leptos, pool.clone(), config.security).await?;
+    tokio::spawn(delete_expired_sessions(SessionStore::new(&pool)));
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| StartupError::Listen { addr, source })?;
