@@ -17,6 +17,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use tokio::net::TcpStream;
 use tokio::sync::watch;
 
 pub type Body = BoxBody<Bytes, hyper::Error>;
@@ -83,7 +84,7 @@ impl Proxy {
         parts.headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
 
         let handshake = async {
-            let stream = tokio::time::timeout(self.timeouts.connect, tokio::net::TcpStream::connect(route.origin_address()))
+            let stream = tokio::time::timeout(self.timeouts.connect, TcpStream::connect(route.origin_address()))
                 .await
                 .map_err(|_| (OriginError::Connect, "connect timeout".to_owned()))?
                 .map_err(|error| (OriginError::Connect, error.to_string()))?;
@@ -112,14 +113,28 @@ impl Proxy {
         let idle_limit = self.timeouts.tunnel_idle;
         let domain = route.domain.clone();
         tokio::spawn(async move {
-            match tokio::try_join!(visitor_upgrade, origin_upgrade) {
-                Ok((visitor, origin)) => {
-                    let _open = metrics.tunnel_opened();
-                    let ended = tunnel::relay(TokioIo::new(visitor), TokioIo::new(origin), idle_limit, &metrics).await;
-                    tracing::debug!(resource = domain, ?ended, "tunnel closed");
-                }
-                Err(error) => tracing::warn!(resource = domain, %error, "a tunnel could not be opened"),
-            }
+            let (visitor, origin) = match tokio::try_join!(visitor_upgrade, origin_upgrade) {
+                Ok(both) => both,
+                Err(error) => return tracing::warn!(resource = domain, %error, "a tunnel could not be opened"),
+            };
+            // Both connections are this edge's own TCP streams (served and dialled above): taken
+            // back out of hyper, they are relayed without its wrappers or a lock between halves.
+            let (Ok(visitor), Ok(origin)) = (visitor.downcast::<TokioIo<TcpStream>>(), origin.downcast::<TokioIo<TcpStream>>())
+            else {
+                return tracing::error!(resource = domain, "an upgraded connection was not a TCP stream");
+            };
+            let (mut visitor_stream, mut origin_stream) = (visitor.io.into_inner(), origin.io.into_inner());
+            let (from_visitor, to_visitor) = visitor_stream.split();
+            let (from_origin, to_origin) = origin_stream.split();
+            let _open = metrics.tunnel_opened();
+            let ended = tunnel::relay(
+                tunnel::End { reader: from_visitor, writer: to_visitor, early: visitor.read_buf },
+                tunnel::End { reader: from_origin, writer: to_origin, early: origin.read_buf },
+                idle_limit,
+                &metrics,
+            )
+            .await;
+            tracing::debug!(resource = domain, ?ended, "tunnel closed");
         });
         // The origin's 101 as it is: its Upgrade, Connection and Sec-WebSocket-* headers complete the handshake.
         let (parts, _) = response.into_parts();

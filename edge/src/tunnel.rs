@@ -2,6 +2,7 @@
 //! back, until both sides have finished or the tunnel has been idle too long.
 
 use crate::metrics::Metrics;
+use bytes::Bytes;
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -23,18 +24,31 @@ pub enum Ended {
     Failed(io::ErrorKind),
 }
 
+/// One end of a tunnel: its reading and writing halves (a TCP stream's own halves, which need no
+/// lock between them), and what it had already sent when the handshake was read (a visitor may
+/// send its first message right behind the handshake).
+pub struct End<R, W> {
+    pub reader: R,
+    pub writer: W,
+    pub early: Bytes,
+}
+
 /// Relays until the end. When one side stops sending (a half-close), that is passed on to the
 /// other side while the opposite direction keeps flowing.
-pub async fn relay<V, O>(visitor: V, origin: O, idle_limit: Duration, metrics: &Metrics) -> Ended
+pub async fn relay<VR, VW, OR, OW>(visitor: End<VR, VW>, origin: End<OR, OW>, idle_limit: Duration, metrics: &Metrics) -> Ended
 where
-    V: AsyncRead + AsyncWrite,
-    O: AsyncRead + AsyncWrite,
+    VR: AsyncRead + Unpin,
+    VW: AsyncWrite + Unpin,
+    OR: AsyncRead + Unpin,
+    OW: AsyncWrite + Unpin,
 {
-    let (mut from_visitor, mut to_visitor) = tokio::io::split(visitor);
-    let (mut from_origin, mut to_origin) = tokio::io::split(origin);
+    let End { reader: mut from_visitor, writer: mut to_visitor, early: from_visitor_early } = visitor;
+    let End { reader: mut from_origin, writer: mut to_origin, early: from_origin_early } = origin;
     let activity = Activity::new();
-    let upstream = pump(&mut from_visitor, &mut to_origin, &activity, |n| metrics.relayed_to_origin(n));
-    let downstream = pump(&mut from_origin, &mut to_visitor, &activity, |n| metrics.relayed_to_visitor(n));
+    let upstream =
+        pump(&mut from_visitor, from_visitor_early, &mut to_origin, &activity, |n| metrics.relayed_to_origin(n));
+    let downstream =
+        pump(&mut from_origin, from_origin_early, &mut to_visitor, &activity, |n| metrics.relayed_to_visitor(n));
     tokio::select! {
         both = async { tokio::try_join!(upstream, downstream) } => match both {
             Ok(_) => Ended::Closed,
@@ -44,11 +58,19 @@ where
     }
 }
 
-async fn pump<R, W>(from: &mut R, to: &mut W, activity: &Activity, count: impl Fn(usize)) -> io::Result<()>
+async fn pump<R, W>(from: &mut R, early: Bytes, to: &mut W, activity: &Activity, count: impl Fn(usize)) -> io::Result<()>
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
+    if !early.is_empty() {
+        to.write_all(&early).await?;
+        to.flush().await?;
+        count(early.len());
+    }
+    // Even empty, `early` may share the allocation of the connection's whole read buffer: let it
+    // go now, not when the tunnel ends (measured: it doubled an idle tunnel's memory).
+    drop(early);
     let mut buffer = vec![0_u8; BUFFER_BYTES];
     loop {
         let read = from.read(&mut buffer).await?;
@@ -94,20 +116,25 @@ impl Activity {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio::io::duplex;
+    use tokio::io::{DuplexStream, ReadHalf, WriteHalf, duplex};
+
+    fn end(stream: DuplexStream, early: &'static [u8]) -> End<ReadHalf<DuplexStream>, WriteHalf<DuplexStream>> {
+        let (reader, writer) = tokio::io::split(stream);
+        End { reader, writer, early: Bytes::from_static(early) }
+    }
 
     #[tokio::test]
     async fn bytes_flow_both_ways_and_a_half_close_is_passed_on() {
         let metrics = Metrics::default();
         let (visitor_end, mut visitor) = duplex(64);
         let (origin_end, mut origin) = duplex(64);
-        let relay = relay(visitor_end, origin_end, Duration::from_secs(5), &metrics);
+        let relay = relay(end(visitor_end, b"early "), end(origin_end, b""), Duration::from_secs(5), &metrics);
         let peers = async {
             visitor.write_all(b"hello").await.unwrap();
             visitor.shutdown().await.unwrap();
             let mut heard = Vec::new();
             origin.read_to_end(&mut heard).await.unwrap();
-            assert_eq!(heard, b"hello", "the origin sees the visitor's bytes, then its end");
+            assert_eq!(heard, b"early hello", "the origin sees the visitor's bytes, early ones first, then its end");
             origin.write_all(b"still answering").await.unwrap();
             origin.shutdown().await.unwrap();
             let mut answer = Vec::new();
@@ -124,7 +151,7 @@ mod tests {
         let metrics = Metrics::default();
         let (visitor_end, mut visitor) = duplex(64);
         let (origin_end, mut origin) = duplex(64);
-        let relay = relay(visitor_end, origin_end, Duration::from_secs(100), &metrics);
+        let relay = relay(end(visitor_end, b""), end(origin_end, b""), Duration::from_secs(100), &metrics);
         let traffic = async {
             for _ in 0..5 {
                 tokio::time::sleep(Duration::from_secs(60)).await;
