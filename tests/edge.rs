@@ -8,14 +8,14 @@ use cdn_edge::RunningEdge;
 use cdn_edge::settings::{FeedSettings, Settings, Timeouts};
 use cdn_portal::server::SecuritySettings;
 use common::*;
-use futures_util::{SinkExt, StreamExt};
+use common::visitor::*;
+use futures_util::StreamExt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio_tungstenite::tungstenite::Message;
 
 const FEED_TOKEN: &str = "edge-feed-token-for-tests";
 
@@ -108,31 +108,6 @@ impl Stack {
     }
 }
 
-type Socket = tokio_tungstenite::WebSocketStream<TcpStream>;
-
-/// A visitor's WebSocket to `domain`, through the edge.
-async fn websocket(edge: SocketAddr, domain: &str, path: &str) -> Result<Socket, WsError> {
-    let stream = TcpStream::connect(edge).await.unwrap();
-    let request = format!("ws://{domain}{path}").into_client_request().unwrap();
-    tokio_tungstenite::client_async(request, stream).await.map(|(socket, _)| socket)
-}
-
-async fn echoes(socket: &mut Socket, text: &str) {
-    socket.send(Message::text(text)).await.unwrap();
-    let answer = tokio::time::timeout(Duration::from_secs(5), socket.next()).await.expect("an echo in time");
-    assert_eq!(answer.unwrap().unwrap(), Message::text(text));
-}
-
-fn refused_status(result: Result<Socket, WsError>) -> Option<(u16, String)> {
-    match result {
-        Err(WsError::Http(response)) => {
-            let body = response.body().as_ref().map(|body| String::from_utf8_lossy(body).into_owned()).unwrap_or_default();
-            Some((response.status().as_u16(), body))
-        }
-        _ => None,
-    }
-}
-
 /// A plain HTTP/1.1 request to the edge: status and body.
 async fn http(edge: SocketAddr, host: &str, target: &str) -> (u16, String) {
     http_with(edge, &format!("GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")).await
@@ -201,16 +176,6 @@ async fn the_switch_lets_websockets_through_or_refuses_them_within_a_second() {
 
     // The portal shows the change as live once the edge has reported it.
     stack.rollout_reaches(id, r#"{"edges":1,"applied":1}"#).await;
-}
-
-/// Waits (up to 1 s) until `check` holds for the edge, and says how long it took.
-async fn within_a_second(what: &str, mut check: impl AsyncFnMut() -> bool) -> Duration {
-    let since = Instant::now();
-    while !check().await {
-        assert!(since.elapsed() < Duration::from_secs(1), "{what}: not seen by the edge within 1 s");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    since.elapsed()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,20 +3,18 @@
 //! concurrent saves lose nothing, and an edge following one obeys changes saved on the other.
 #[path = "common/process.rs"]
 mod process;
+#[path = "common/visitor.rs"]
+mod visitor;
 
 use cdn_edge::RunningEdge;
 use cdn_edge::settings::{FeedSettings, Settings, Timeouts};
 use cdn_portal::model::{Change, ResourceChange};
 use cdn_portal::server::db::testing::ScratchDatabase;
 use futures_util::future::join_all;
-use futures_util::{SinkExt, StreamExt};
 use process::{Replica, Reply};
+use visitor::{echoes, refused_status, websocket, within_a_second};
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
-use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 const FEED_TOKEN: &str = "replicas-edge-feed-token";
 
@@ -234,43 +232,6 @@ async fn edge_following(portal_url: &str, state: &tempfile::TempDir) -> RunningE
     cdn_edge::start(settings).await.expect("the edge starts")
 }
 
-type Socket = tokio_tungstenite::WebSocketStream<TcpStream>;
-
-/// A visitor's WebSocket to `domain`, through the edge.
-async fn websocket(edge: SocketAddr, domain: &str) -> Result<Socket, WsError> {
-    let stream = TcpStream::connect(edge).await.expect("the edge accepts connections");
-    let request = format!("ws://{domain}/live").into_client_request().unwrap();
-    let handshake = tokio_tungstenite::client_async(request, stream);
-    match tokio::time::timeout(Duration::from_secs(5), handshake).await {
-        Ok(result) => result.map(|(socket, _)| socket),
-        Err(_) => panic!("no answer to a WebSocket handshake through the edge within 5 s"),
-    }
-}
-
-/// The status with which the edge refused the upgrade, if it did.
-fn refusal(result: &Result<Socket, WsError>) -> Option<u16> {
-    match result {
-        Err(WsError::Http(response)) => Some(response.status().as_u16()),
-        _ => None,
-    }
-}
-
-async fn echoes(socket: &mut Socket, text: &str) {
-    socket.send(Message::text(text)).await.expect("a message sent through the edge");
-    let answer = tokio::time::timeout(Duration::from_secs(5), socket.next()).await.expect("an echo within 5 s");
-    assert_eq!(answer.expect("an open tunnel").expect("a frame"), Message::text(text));
-}
-
-/// Polls `check` until it holds, failing past 1 s; returns how long that took.
-async fn within_a_second(what: &str, mut check: impl AsyncFnMut() -> bool) -> Duration {
-    let since = Instant::now();
-    while !check().await {
-        assert!(since.elapsed() < Duration::from_secs(1), "{what}: not obeyed by the edge within 1 s");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    since.elapsed()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_edge_following_one_replica_obeys_a_change_saved_on_the_other_within_a_second() {
     let Replicas { a, b, .. } = &two_replicas().await;
@@ -284,7 +245,7 @@ async fn an_edge_following_one_replica_obeys_a_change_saved_on_the_other_within_
 
     let deadline = Instant::now() + Duration::from_secs(5);
     let mut open = loop {
-        if let Ok(socket) = websocket(edge.addr, domain).await {
+        if let Ok(socket) = websocket(edge.addr, domain, "/live").await {
             break socket;
         }
         assert!(Instant::now() < deadline, "the edge following A never let a WebSocket through to {domain}");
@@ -296,7 +257,7 @@ async fn an_edge_following_one_replica_obeys_a_change_saved_on_the_other_within_
     let off = b.api("PATCH", &path, &secret, None, Some(r#"{"options":{"websockets":{"enabled":true,"value":false}}}"#)).await;
     assert_eq!(off.status, 200, "WebSockets off through B: {off:?}");
     let took = within_a_second("WebSockets off, saved through B", async || {
-        refusal(&websocket(edge.addr, domain).await) == Some(403)
+        refused_status(websocket(edge.addr, domain, "/live").await).map(|(status, _)| status) == Some(403)
     })
     .await;
     eprintln!("the edge following A refused WebSockets {took:?} after B answered the save");
@@ -304,8 +265,8 @@ async fn an_edge_following_one_replica_obeys_a_change_saved_on_the_other_within_
 
     let on = b.api("PATCH", &path, &secret, None, Some(r#"{"options":{"websockets":{"enabled":true,"value":true}}}"#)).await;
     assert_eq!(on.status, 200, "WebSockets on through B: {on:?}");
-    let took = within_a_second("WebSockets on, saved through B", async || websocket(edge.addr, domain).await.is_ok()).await;
+    let took = within_a_second("WebSockets on, saved through B", async || websocket(edge.addr, domain, "/live").await.is_ok()).await;
     eprintln!("the edge following A let WebSockets through {took:?} after B answered the save");
-    let mut again = websocket(edge.addr, domain).await.expect("WebSockets on again");
+    let mut again = websocket(edge.addr, domain, "/live").await.expect("WebSockets on again");
     echoes(&mut again, "and back on").await;
 }

@@ -2,6 +2,8 @@
 //! database, and requests shaped as a browser on the portal's own pages sends them.
 #![allow(dead_code)] // Each test file uses its own part of these helpers.
 
+pub mod visitor;
+
 use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
