@@ -4,7 +4,8 @@
 # The command sees TEST_POSTGRES_URL (postgres://portal@127.0.0.1:PORT/postgres; tests create their
 # own databases in it). The cluster and its folder are removed afterwards, also when the command
 # fails or the script is interrupted, and the script exits with the command's status.
-# TEST_POSTGRES_PORT is the first port tried (default 55432); the next 20 are tried if it is busy.
+# TEST_POSTGRES_PORT is the first port tried (default 25432, below the kernel's ephemeral range, where an
+# outgoing connection can hold a port without listening on it); the next 20 are tried if it is busy.
 set -euo pipefail
 
 if [ "$#" -eq 0 ]; then
@@ -70,7 +71,7 @@ port_busy() {
     # Something accepts connections there (bash's /dev/tcp: no other tool needed).
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
-first_port=${TEST_POSTGRES_PORT:-55432}
+first_port=${TEST_POSTGRES_PORT:-25432}
 if ! [[ $first_port =~ ^[0-9]+$ ]] || [ "$first_port" -lt 1 ] || [ "$first_port" -gt 65515 ]; then
     echo "$0: TEST_POSTGRES_PORT must be a port number (1 to 65515), not '$first_port'" >&2
     exit 1
