@@ -245,6 +245,10 @@ fn sqlite_options(url: &str) -> Result<SqliteConnectOptions, DatabaseError> {
 async fn connect_sqlite_with(options: SqliteConnectOptions) -> Result<Pool, DatabaseError> {
     let pool = SqlitePoolOptions::new()
         .acquire_timeout(ACQUIRE_TIMEOUT)
+        // A SQLite connection is a file opened by this process, which no outage can break; the
+        // test sqlx does by default is one more round trip to the connection's thread for every
+        // query (without it a settings page went from 2,625 to 2,921 requests/s).
+        .test_before_acquire(false)
         .connect_with(options)
         .await
         .map_err(DatabaseError::Connect)?;
