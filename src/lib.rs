@@ -1,4 +1,4 @@
-//! The CDN customer portal: a Leptos app rendered on the server and hydrated in the browser.
+//! The CDN customer portal: pages rendered on the server, with islands that run in the browser.
 
 pub mod api;
 pub mod app;
@@ -14,5 +14,5 @@ pub mod server;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    leptos::mount::hydrate_islands();
 }

@@ -108,9 +108,31 @@ fn GeneralSection(resource: CdnResource) -> impl IntoView {
     }
 }
 
+/// Drawn on the server, which alone knows the address: after a save without JavaScript the
+/// redirect says how it went, in its query (`?saved=1`) or as the refused save's error.
 #[component]
 fn ContentSection(resource: CdnResource, rollout: Option<Rollout>) -> impl IntoView {
+    let saved_by_redirect = use_query_map().with_untracked(|query| query.get("saved").is_some());
+    let refused_by_redirect = action_error(ServerAction::<SaveContentSettings>::new()).get_untracked();
+    view! { <ContentForm resource rollout saved_by_redirect refused_by_redirect/> }
+}
+
+/// The only part of the portal that runs in the browser (an island; everything else is plain
+/// HTML from the server): the switch says when it differs from what is stored, and a save
+/// happens in place and names the version it was made from.
+#[island]
+fn ContentForm(
+    resource: CdnResource,
+    rollout: Option<Rollout>,
+    saved_by_redirect: bool,
+    refused_by_redirect: Option<AppError>,
+) -> impl IntoView {
     let save = ServerAction::<SaveContentSettings>::new();
+    if let Some(refused) = refused_by_redirect
+        && save.value().with_untracked(Option::is_none)
+    {
+        save.value().set(Some(Err(refused)));
+    }
     let error = action_error(save);
     let id = resource.id;
     // What the server holds: as loaded, then as each save returned it, or as a save refused for
@@ -131,11 +153,9 @@ fn ContentSection(resource: CdnResource, rollout: Option<Rollout>) -> impl IntoV
     // After a refused save the switch keeps the customer's choice, so saving again re-applies it.
     let draft = RwSignal::new(loaded);
     let unsaved = move || draft.get() != stored.with(|stored| stored.websockets);
-    // Without JavaScript, a successful save comes back as a redirect to `?saved=1`.
-    let query = use_query_map();
     let just_saved = move || match save.value().with(|outcome| outcome.as_ref().map(Result::is_ok)) {
         Some(succeeded) => succeeded,
-        None => query.read().get("saved").is_some(),
+        None => saved_by_redirect,
     };
     let status = move || {
         if unsaved() {
