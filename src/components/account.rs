@@ -3,22 +3,17 @@ use crate::api::{LogIn, current_account};
 use crate::error::AppError;
 use crate::model::Account;
 use leptos::prelude::*;
-use leptos::server_fn::ServerFn;
 use leptos_router::components::Redirect;
 
-/// Who is signed in, shared by the header and every guarded page. It reloads whenever a
-/// log-in, sign-up or log-out succeeds, so the page follows the session without a reload.
+/// Who is signed in, loaded once per page and shared by the header and every guarded page.
 #[derive(Clone, Copy)]
 pub struct AccountContext {
     account: Resource<Result<Option<Account>, AppError>>,
-    generation: RwSignal<u64>,
 }
 
 impl AccountContext {
     pub fn provide() {
-        let generation = RwSignal::new(0_u64);
-        let account = Resource::new(move || generation.get(), |_| current_account());
-        provide_context(Self { account, generation });
+        provide_context(Self { account: Resource::new(|| (), |()| current_account()) });
     }
 
     pub fn get() -> Self {
@@ -27,19 +22,6 @@ impl AccountContext {
 
     pub fn account(self) -> Resource<Result<Option<Account>, AppError>> {
         self.account
-    }
-
-    /// Reloads the account after each successful run of `action`.
-    pub fn reload_after<S>(self, action: ServerAction<S>)
-    where
-        S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
-        S::Output: Clone + Send + Sync + 'static,
-    {
-        Effect::new(move |_| {
-            if action.value().with(|outcome| matches!(outcome, Some(Ok(_)))) {
-                self.generation.update(|generation| *generation += 1);
-            }
-        });
     }
 }
 
@@ -90,7 +72,6 @@ fn AccountGate(
 #[component]
 fn LogInPanel() -> impl IntoView {
     let log_in = ServerAction::<LogIn>::new();
-    AccountContext::get().reload_after(log_in);
     let error = action_error(log_in);
     view! {
         <section class="auth-panel" aria-labelledby="log-in-heading">

@@ -14,9 +14,8 @@ where
     })
 }
 
-/// What the refused submission entered in `field`, read once when the form is drawn: after a
-/// plain form post the page is drawn anew from the redirect, while in the hydrated app the
-/// inputs keep what the customer typed and must not be reset.
+/// What the refused submission entered in `field`, for the page drawn anew from the redirect
+/// that answered the plain form post.
 pub fn entered_value(error: Signal<Option<AppError>>, field: &str) -> Option<String> {
     error.with_untracked(|error| error.as_ref().and_then(|error| error.entered(field)).map(str::to_owned))
 }

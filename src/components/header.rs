@@ -5,10 +5,8 @@ use leptos_router::components::A;
 
 #[component]
 pub fn SiteHeader() -> impl IntoView {
-    let context = AccountContext::get();
     let log_out = ServerAction::<LogOut>::new();
-    context.reload_after(log_out);
-    let account = context.account();
+    let account = AccountContext::get().account();
     view! {
         <header class="site-header">
             <a class="brand" href="/">"Edgeport"</a>

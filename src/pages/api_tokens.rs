@@ -9,10 +9,10 @@ use leptos_meta::Title;
 pub fn ApiTokensPage() -> impl IntoView {
     // Made here, once per page, rather than inside RequireAccount, which may draw its children
     // more than once while the account loads: loading the page takes the secret of a token just
-    // issued without JavaScript from the session, and a second load would find it gone.
+    // issued from the session, and a second load would find it gone.
     let create = ServerAction::<CreateApiToken>::new();
     let revoke = ServerAction::<RevokeApiToken>::new();
-    let tokens = Resource::new(move || (create.version().get(), revoke.version().get()), |_| api_tokens());
+    let tokens = Resource::new(|| (), |()| api_tokens());
     view! {
         <Title text="API tokens"/>
         <RequireAccount>
@@ -33,18 +33,8 @@ fn ApiTokens(
 ) -> impl IntoView {
     let error = action_error(create);
     let revoke_error = action_error(revoke);
-    let issued_here = move || create.value().get().and_then(Result::ok);
     let chosen_lifetime = entered_value(error, "expires_in_days").unwrap_or_else(|| DEFAULT_LIFETIME.to_owned());
     let lifetime_error = field_error(error, "expires_in_days");
-    // A created token empties the form for the next one (without JavaScript the page is new anyway).
-    let form = NodeRef::<leptos::html::Form>::new();
-    Effect::new(move |_| {
-        if matches!(create.value().get(), Some(Ok(_))) {
-            if let Some(form) = form.get() {
-                form.reset();
-            }
-        }
-    });
     view! {
         <h1>"API tokens"</h1>
         <p class="lead">
@@ -54,7 +44,7 @@ fn ApiTokens(
             <code>"Authorization: APIKey <token>"</code>
             ". A token acts for your account only; changes made with it appear in each resource's history under the token's name."
         </p>
-        <ActionForm action=create node_ref=form attr:class="panel">
+        <ActionForm action=create attr:class="panel">
             <h2>"Create a token"</h2>
             <FormAlert error/>
             <TextField
@@ -86,9 +76,8 @@ fn ApiTokens(
             {move || Suspend::new(async move {
                 match tokens.await {
                     Ok(view) => {
-                        let issued = issued_here().or(view.just_issued);
                         view! {
-                            {issued.map(|issued| view! { <NewSecret issued/> })}
+                            {view.just_issued.map(|issued| view! { <NewSecret issued/> })}
                             {move || revoke_error.get().map(|error| view! { <ErrorPanel error/> })}
                             <TokenTable tokens=view.tokens revoke/>
                         }

@@ -29,7 +29,7 @@ fn ResourceSettings(section: Section) -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").and_then(|id| id.parse::<i64>().ok());
     // The Content section also shows how far its settings have reached the edges; loaded with
-    // the page, so that the page's structure is final when it hydrates.
+    // the page, so that its island starts from what the page shows.
     let resource = Resource::new(id, move |id| async move {
         let id = id.ok_or(AppError::NotFound)?;
         let resource = get_resource(id).await?;

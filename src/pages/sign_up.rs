@@ -1,5 +1,5 @@
 use crate::api::SignUp;
-use crate::components::{AccountContext, FormAlert, SignedOutOnly, TextField, action_error, field_error};
+use crate::components::{FormAlert, SignedOutOnly, TextField, action_error, field_error};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -16,7 +16,6 @@ pub fn SignUpPage() -> impl IntoView {
 #[component]
 fn SignUpForm() -> impl IntoView {
     let sign_up = ServerAction::<SignUp>::new();
-    AccountContext::get().reload_after(sign_up);
     let error = action_error(sign_up);
     view! {
         <section class="auth-panel" aria-labelledby="sign-up-heading">

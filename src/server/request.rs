@@ -149,7 +149,8 @@ pub async fn sign_out() -> Result<(), AppError> {
 }
 
 /// True when a browser posted an HTML form itself (no JavaScript), and so will follow a redirect
-/// to show the outcome; the hydrated app asks for data instead and updates the page in place.
+/// to show the outcome; an island (the Content section's form) asks for data instead and
+/// updates the page in place.
 pub fn is_plain_form_post() -> bool {
     use_context::<Parts>().is_some_and(|parts| {
         parts
