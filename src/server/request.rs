@@ -44,6 +44,13 @@ pub fn pool() -> Result<Pool, AppError> {
 }
 
 async fn session() -> Result<Session, AppError> {
+    // A visitor who stops a page (or follows a link) before it is drawn takes the request's
+    // context with it, while the page's data loads may still be running: with no one left to
+    // answer, that is no failure to log as one.
+    if use_context::<Parts>().is_none() && use_context::<Pool>().is_none() {
+        tracing::debug!("a page's data load outlived its request: the visitor left");
+        return Err(AppError::Internal);
+    }
     leptos_axum::extract::<Session>()
         .await
         .map_err(|error| AppError::internal("session layer is missing", error))
