@@ -58,6 +58,9 @@ bench: setup-build bench-tools setup-postgres build
 # same commit passed), so a failure is reported plainly and tried once more before it counts.
 build:
 	cargo leptos build --release || { echo "cargo leptos build failed (above); trying once more" >&2; df -h . >&2; cargo leptos build --release; }
+	@# Compressed once here, at levels too slow for each request; the portal sends these files.
+	for asset in target/site/pkg/*.wasm target/site/pkg/*.js target/site/pkg/*.css; do \
+	  brotli -q 11 -f -k "$$asset" && gzip -9 -f -k "$$asset" || exit 1; done
 	cargo build --locked --release -p cdn-edge -p echo-origin
 
 # The portal's database tests run twice: on SQLite, then on a PostgreSQL cluster made for the
@@ -96,7 +99,6 @@ setup-build: system-tools node_modules/.package-lock.json
 
 setup-test: end2end/node_modules/.package-lock.json setup-postgres
 	@command -v chromium >/dev/null || { $(call apt_install,chromium); }
-	@command -v brotli >/dev/null || { $(call apt_install,brotli); }
 
 # The server programs (Debian keeps them off PATH, in /usr/lib/postgresql/N/bin) and psql.
 setup-postgres:
@@ -104,6 +106,7 @@ setup-postgres:
 
 system-tools:
 	@command -v cc >/dev/null || { $(call apt_install,build-essential); }
+	@command -v brotli >/dev/null || { $(call apt_install,brotli); }
 	@command -v npm >/dev/null || { $(call apt_install,nodejs npm); }
 
 bench-tools: system-tools

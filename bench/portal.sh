@@ -89,13 +89,14 @@ target/release/save-to-edge "$portal" "$edge" "$token" "$ws_id" ws.bench.example
 echo
 echo "### What a browser downloads for a settings page"
 echo
-echo "| file | raw | gzip -9 | brotli -q 11 | sent compressed by the portal |"
+echo "| file | raw | gzip -9 | brotli -q 11 | sent by the portal (encoding, bytes) |"
 echo "|---|---:|---:|---:|---|"
 curl -sf -H "Cookie: $cookie" -H 'Accept: text/html' "http://$portal/cdn/resources/1" >"$work/settings.html"
 for file in settings.html pkg/cdn-portal.css pkg/cdn-portal.js pkg/cdn-portal.wasm; do
   if [ "$file" = settings.html ]; then path=/cdn/resources/1 local_file=$work/settings.html
   else path=/$file local_file=target/site/$file; fi
-  encoding=$(curl -s -o /dev/null -D - -H "Cookie: $cookie" -H 'Accept: text/html' -H 'Accept-Encoding: br, gzip' \
-    "http://$portal$path" | awk -F': ' 'tolower($1) == "content-encoding" { print $2 }' | tr -d '\r')
-  echo "| $file | $(wc -c <"$local_file") | $(gzip -9 -c "$local_file" | wc -c) | $(brotli -q 11 -c "$local_file" | wc -c) | ${encoding:-no} |"
+  sent=$(curl -s -o "$work/sent" -D "$work/headers" -w '%{size_download}' -H "Cookie: $cookie" -H 'Accept: text/html' \
+    -H 'Accept-Encoding: br, gzip' "http://$portal$path")
+  encoding=$(awk -F': ' 'tolower($1) == "content-encoding" { print $2 }' "$work/headers" | tr -d '\r')
+  echo "| $file | $(wc -c <"$local_file") | $(gzip -9 -c "$local_file" | wc -c) | $(brotli -q 11 -c "$local_file" | wc -c) | ${encoding:-none}, $sent |"
 done

@@ -305,3 +305,45 @@ async fn the_list_shows_fifty_resources_a_page_by_custom_domain() {
         assert!(portal.get(odd, Some(&cookie)).await.body.contains("Showing 1–50 of 55"), "{odd}");
     }
 }
+
+#[tokio::test]
+async fn the_browser_bundle_is_sent_as_compressed_at_build_time_in_the_encoding_the_browser_takes() {
+    let site = tempfile::tempdir().unwrap();
+    let bundle = site.path().join("pkg");
+    std::fs::create_dir(&bundle).unwrap();
+    // Stand-ins whose bytes tell the files apart; a file compressed again on its way would not
+    // come back byte for byte.
+    std::fs::write(bundle.join("cdn-portal.js"), "export const raw = true;").unwrap();
+    std::fs::write(bundle.join("cdn-portal.js.br"), "compressed once with brotli -q 11").unwrap();
+    std::fs::write(bundle.join("cdn-portal.js.gz"), "compressed once with gzip -9").unwrap();
+    let stylesheet = "main { margin: 0 }\n".repeat(50);
+    std::fs::write(bundle.join("cdn-portal.css"), &stylesheet).unwrap();
+    let portal = spawn_portal_over_site(site.path().to_str().unwrap()).await;
+
+    let fetch = |path: &'static str, accepted: &'static str| {
+        let request = axum::http::Request::get(path).header(header::ACCEPT_ENCODING, accepted);
+        portal.send(request.body(axum::body::Body::empty()).unwrap())
+    };
+    let brotli = fetch("/pkg/cdn-portal.js", "gzip, br").await;
+    assert_eq!(brotli.status, StatusCode::OK);
+    assert_eq!(brotli.headers[header::CONTENT_ENCODING], "br");
+    assert_eq!(brotli.headers[header::CONTENT_TYPE], "text/javascript");
+    assert_eq!(brotli.body, "compressed once with brotli -q 11");
+    assert_eq!(brotli.headers[header::VARY], "accept-encoding");
+
+    let gzip = fetch("/pkg/cdn-portal.js", "gzip").await;
+    assert_eq!(gzip.headers[header::CONTENT_ENCODING], "gzip");
+    assert_eq!(gzip.body, "compressed once with gzip -9");
+
+    let plain = fetch("/pkg/cdn-portal.js", "identity").await;
+    assert!(!plain.headers.contains_key(header::CONTENT_ENCODING), "{:?}", plain.headers);
+    assert_eq!(plain.body, "export const raw = true;");
+
+    // Without files compressed in advance, the portal compresses as it sends.
+    let on_the_fly = fetch("/pkg/cdn-portal.css", "br").await;
+    assert_eq!(on_the_fly.status, StatusCode::OK);
+    assert_eq!(on_the_fly.headers[header::CONTENT_ENCODING], "br");
+    assert_ne!(on_the_fly.body, stylesheet);
+
+    assert_eq!(fetch("/pkg/missing.js", "br").await.status, StatusCode::NOT_FOUND);
+}

@@ -39,7 +39,20 @@ pub struct Reply {
 }
 
 fn leptos_options() -> LeptosOptions {
-    LeptosOptions::builder().output_name("cdn-portal").site_root("target/site").build()
+    leptos_options_over("target/site")
+}
+
+fn leptos_options_over(site_root: &str) -> LeptosOptions {
+    LeptosOptions::builder().output_name("cdn-portal").site_root(site_root).build()
+}
+
+/// A portal serving its browser bundle from `site_root` (its `pkg/` folder).
+pub async fn spawn_portal_over_site(site_root: &str) -> TestPortal {
+    let database = ScratchDatabase::new().await;
+    let database_url = database.url().to_owned();
+    let pool = db::connect(&database_url).await.unwrap();
+    let router = build_router(leptos_options_over(site_root), pool.clone(), SecuritySettings::default()).await.unwrap();
+    TestPortal { router, database_url, pool, database }
 }
 
 pub async fn spawn_portal() -> TestPortal {
