@@ -7,16 +7,14 @@ use leptos_meta::Title;
 
 #[component]
 pub fn ApiTokensPage() -> impl IntoView {
-    // Made here, once per page, rather than inside RequireAccount, which may draw its children
+    // Loaded here, once per page, rather than inside RequireAccount, which may draw its children
     // more than once while the account loads: loading the page takes the secret of a token just
     // issued from the session, and a second load would find it gone.
-    let create = ServerAction::<CreateApiToken>::new();
-    let revoke = ServerAction::<RevokeApiToken>::new();
     let tokens = Resource::new(|| (), |()| api_tokens());
     view! {
         <Title text="API tokens"/>
         <RequireAccount>
-            <ApiTokens create revoke tokens/>
+            <ApiTokens tokens/>
         </RequireAccount>
     }
 }
@@ -26,11 +24,9 @@ const LIFETIMES: [(&str, &str); 4] = [("30", "30 days"), ("90", "90 days"), ("36
 const DEFAULT_LIFETIME: &str = "90";
 
 #[component]
-fn ApiTokens(
-    create: ServerAction<CreateApiToken>,
-    revoke: ServerAction<RevokeApiToken>,
-    tokens: Resource<Result<ApiTokensView, AppError>>,
-) -> impl IntoView {
+fn ApiTokens(tokens: Resource<Result<ApiTokensView, AppError>>) -> impl IntoView {
+    let create = ServerAction::<CreateApiToken>::new();
+    let revoke = ServerAction::<RevokeApiToken>::new();
     let error = action_error(create);
     let revoke_error = action_error(revoke);
     let chosen_lifetime = entered_value(error, "expires_in_days").unwrap_or_else(|| DEFAULT_LIFETIME.to_owned());

@@ -38,21 +38,11 @@ pub struct Reply {
     pub body: String,
 }
 
-fn leptos_options() -> LeptosOptions {
-    leptos_options_over("target/site")
-}
+/// Where the tests' portals look for the browser bundle (`pkg/` below it).
+const SITE_ROOT: &str = "target/site";
 
-fn leptos_options_over(site_root: &str) -> LeptosOptions {
+fn leptos_options(site_root: &str) -> LeptosOptions {
     LeptosOptions::builder().output_name("cdn-portal").site_root(site_root).build()
-}
-
-/// A portal serving its browser bundle from `site_root` (its `pkg/` folder).
-pub async fn spawn_portal_over_site(site_root: &str) -> TestPortal {
-    let database = ScratchDatabase::new().await;
-    let database_url = database.url().to_owned();
-    let pool = db::connect(&database_url).await.unwrap();
-    let router = build_router(leptos_options_over(site_root), pool.clone(), SecuritySettings::default()).await.unwrap();
-    TestPortal { router, database_url, pool, database }
 }
 
 pub async fn spawn_portal() -> TestPortal {
@@ -60,16 +50,23 @@ pub async fn spawn_portal() -> TestPortal {
 }
 
 pub async fn spawn_portal_with(security: SecuritySettings) -> TestPortal {
+    spawn(SITE_ROOT, security).await
+}
+
+/// A portal serving its browser bundle from `site_root` (its `pkg/` folder).
+pub async fn spawn_portal_over_site(site_root: &str) -> TestPortal {
+    spawn(site_root, SecuritySettings::default()).await
+}
+
+async fn spawn(site_root: &str, security: SecuritySettings) -> TestPortal {
     let database = ScratchDatabase::new().await;
     let database_url = database.url().to_owned();
-    let pool = db::connect(&database_url).await.unwrap();
-    let router = build_router(leptos_options(), pool.clone(), security).await.unwrap();
-    TestPortal { router, database_url, pool, database }
+    portal_over(&database_url, database, site_root, security).await
 }
 
 pub async fn router_over(database_url: &str) -> Router {
     let pool = db::connect(database_url).await.unwrap();
-    build_router(leptos_options(), pool, SecuritySettings::default()).await.unwrap()
+    build_router(leptos_options(SITE_ROOT), pool, SecuritySettings::default()).await.unwrap()
 }
 
 impl TestPortal {
@@ -263,7 +260,16 @@ impl DatabaseLink {
 
 /// A portal over `database_url`, which reaches the scratch `database` some other way (a link).
 pub async fn spawn_portal_over(database_url: &str, database: ScratchDatabase, security: SecuritySettings) -> TestPortal {
+    portal_over(database_url, database, SITE_ROOT, security).await
+}
+
+async fn portal_over(
+    database_url: &str,
+    database: ScratchDatabase,
+    site_root: &str,
+    security: SecuritySettings,
+) -> TestPortal {
     let pool = db::connect(database_url).await.unwrap();
-    let router = build_router(leptos_options(), pool.clone(), security).await.unwrap();
+    let router = build_router(leptos_options(site_root), pool.clone(), security).await.unwrap();
     TestPortal { router, database_url: database_url.to_owned(), pool, database }
 }
