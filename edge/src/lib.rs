@@ -2,9 +2,12 @@
 //! its host to the resource's origin and obeys the resource's settings as saved in the portal,
 //! which it follows through the portal's configuration feed.
 
+pub mod admission;
 pub mod feed;
+pub mod forwarding;
 pub mod metrics;
 pub mod proxy;
+pub mod refusal;
 pub mod routes;
 pub mod settings;
 pub mod tunnel;

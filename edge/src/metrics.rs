@@ -1,5 +1,6 @@
 //! Counters the edge keeps of its work, rendered in Prometheus' text format on the admin address.
 
+use crate::refusal::Refusal;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Mutex;
@@ -19,6 +20,9 @@ pub enum OriginError {
     Connect,
     /// Connected, but no answer within the response timeout.
     Timeout,
+    /// An answer that breaks the protocol the edge relays: a 101 to a request that asked for
+    /// no upgrade, or a 101 to a handshake that does not switch to WebSocket.
+    Protocol,
     /// Anything else, such as a malformed answer or a connection cut mid-answer.
     Other,
 }
@@ -26,6 +30,8 @@ pub enum OriginError {
 #[derive(Default)]
 pub struct Metrics {
     requests: AtomicU64,
+    /// Indexed like [`Refusal::ALL`].
+    refused: [AtomicU64; Refusal::ALL.len()],
     upgrades: Mutex<BTreeMap<(String, UpgradeOutcome), u64>>,
     open_tunnels: AtomicI64,
     bytes_to_origin: AtomicU64,
@@ -37,6 +43,10 @@ pub struct Metrics {
 impl Metrics {
     pub fn request(&self) {
         self.requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn refused(&self, refusal: Refusal) {
+        self.refused[refusal as usize].fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn upgrade(&self, domain: &str, outcome: UpgradeOutcome) {
@@ -80,6 +90,12 @@ impl Metrics {
         metric(&mut out, "cdn_edge_requests_total", "counter", "Requests received from visitors.");
         let _ = writeln!(out, "cdn_edge_requests_total {}", self.requests.load(Ordering::Relaxed));
 
+        metric(&mut out, "cdn_edge_refused_requests_total", "counter", "Requests the edge answered itself, passing nothing on, by reason.");
+        for refusal in Refusal::ALL {
+            let count = self.refused[refusal as usize].load(Ordering::Relaxed);
+            let _ = writeln!(out, "cdn_edge_refused_requests_total{{reason=\"{}\"}} {count}", refusal.label());
+        }
+
         metric(&mut out, "cdn_edge_websocket_upgrades_total", "counter", "WebSocket upgrade requests by resource and outcome.");
         for ((domain, outcome), count) in self.upgrades.lock().unwrap_or_else(|p| p.into_inner()).iter() {
             let outcome = match outcome {
@@ -106,7 +122,12 @@ impl Metrics {
 
         metric(&mut out, "cdn_edge_origin_errors_total", "counter", "Failed requests to origins, by kind.");
         let errors = self.origin_errors.lock().unwrap_or_else(|p| p.into_inner());
-        for (kind, name) in [(OriginError::Connect, "connect"), (OriginError::Timeout, "timeout"), (OriginError::Other, "other")] {
+        for (kind, name) in [
+            (OriginError::Connect, "connect"),
+            (OriginError::Timeout, "timeout"),
+            (OriginError::Protocol, "protocol"),
+            (OriginError::Other, "other"),
+        ] {
             let _ = writeln!(out, "cdn_edge_origin_errors_total{{kind=\"{name}\"}} {}", errors.get(&kind).copied().unwrap_or(0));
         }
 
@@ -137,6 +158,7 @@ mod tests {
     fn renders_every_family_with_its_labels() {
         let metrics = Metrics::default();
         metrics.request();
+        metrics.refused(Refusal::DuplicateHost);
         metrics.upgrade("www.example.com", UpgradeOutcome::Accepted);
         metrics.upgrade("www.example.com", UpgradeOutcome::Accepted);
         metrics.upgrade("static.example.com", UpgradeOutcome::Refused);
@@ -149,6 +171,9 @@ mod tests {
         let text = metrics.render();
         for line in [
             "cdn_edge_requests_total 1",
+            "cdn_edge_refused_requests_total{reason=\"duplicate_host\"} 1",
+            "cdn_edge_refused_requests_total{reason=\"missing_host\"} 0",
+            "cdn_edge_origin_errors_total{kind=\"protocol\"} 0",
             "cdn_edge_websocket_upgrades_total{resource=\"www.example.com\",outcome=\"accepted\"} 2",
             "cdn_edge_websocket_upgrades_total{resource=\"static.example.com\",outcome=\"refused\"} 1",
             "cdn_edge_open_tunnels 1",

@@ -1,15 +1,18 @@
 //! What the edge does with a visitor's request: find the resource by host, then forward the
 //! request to its origin, or open a WebSocket tunnel to it if the resource allows WebSockets.
 
+use crate::admission::{Admitted, admit, has_token};
+use crate::forwarding::{remove_hop_by_hop, set_forwarding};
 use crate::metrics::{Metrics, OriginError, UpgradeOutcome};
-use crate::routes::{ResourceRoute, RouteTable};
+use crate::refusal::Refusal;
+use crate::routes::{Route, RouteTable};
 use crate::settings::Timeouts;
 use crate::tunnel;
 use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::body::Incoming;
-use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
+use hyper::header::{self, HeaderValue};
 use hyper::{Request, Response, StatusCode, Uri};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -42,29 +45,42 @@ impl Proxy {
 
     pub async fn handle(self: Arc<Self>, visitor: SocketAddr, request: Request<Incoming>) -> Result<Response<Body>, Infallible> {
         self.metrics.request();
-        let host = request_host(&request);
-        let route = host.as_ref().and_then(|host| self.routes.borrow().route(host.to_str().ok()?).cloned());
-        let (Some(route), Some(host)) = (route, host) else {
-            return Ok(answer(StatusCode::NOT_FOUND, "No CDN resource is configured for this host.\n"));
-        };
-        if is_websocket_upgrade(request.headers()) {
-            if !route.websockets {
-                self.metrics.upgrade(&route.domain, UpgradeOutcome::Refused);
-                return Ok(answer(StatusCode::FORBIDDEN, "WebSockets are disabled for this resource.\n"));
+        Ok(match self.route(&request) {
+            Ok((admitted, route)) if admitted.websocket => self.open_tunnel(&route, visitor, &admitted, request).await,
+            Ok((admitted, route)) => self.forward(&route, visitor, &admitted, request).await,
+            Err(refusal) => {
+                self.metrics.refused(refusal);
+                tracing::debug!(?refusal, %visitor, method = %request.method(), target = %request.uri(), "request refused");
+                refusal.response()
             }
-            return Ok(self.open_tunnel(&route, visitor, &host, request).await);
-        }
-        Ok(self.forward(&route, visitor, &host, request).await)
+        })
     }
 
-    async fn forward(&self, route: &ResourceRoute, visitor: SocketAddr, host: &HeaderValue, request: Request<Incoming>) -> Response<Body> {
+    /// The request's resource, found by the one authority [`admit`] read, in one configuration,
+    /// with the Websockets option applied to a handshake.
+    fn route(&self, request: &Request<Incoming>) -> Result<(Admitted, Arc<Route>), Refusal> {
+        let admitted = admit(request)?;
+        let route = self.routes.borrow().route(admitted.authority.as_str()).cloned().ok_or(Refusal::UnknownHost)?;
+        if admitted.websocket && !route.websockets {
+            self.metrics.upgrade(&route.domain, UpgradeOutcome::Refused);
+            return Err(Refusal::WebSocketsDisabled);
+        }
+        Ok((admitted, route))
+    }
+
+    async fn forward(&self, route: &Route, visitor: SocketAddr, admitted: &Admitted, request: Request<Incoming>) -> Response<Body> {
         let (mut parts, body) = request.into_parts();
-        let Ok(target) = origin_uri(&route.origin, &parts.uri) else {
+        let Ok(target) = origin_uri(&route.origin_address, &parts.uri) else {
             return answer(StatusCode::BAD_REQUEST, "The request target is not valid.\n");
         };
-        to_origin(&mut parts, target, visitor, host);
+        to_origin(&mut parts, target, visitor, admitted, route);
         let sent = tokio::time::timeout(self.timeouts.response, self.client.request(Request::from_parts(parts, body))).await;
         match sent {
+            // Only a handshake, relayed by `open_tunnel`, may switch protocols: a 101 here would
+            // tell the visitor that a tunnel opened where none will.
+            Ok(Ok(response)) if response.status() == StatusCode::SWITCHING_PROTOCOLS => {
+                self.origin_failed(route, OriginError::Protocol, &"a 101 to a request that asked for no upgrade")
+            }
             Ok(Ok(response)) => passed_back(response),
             Ok(Err(error)) if error.is_connect() => self.origin_failed(route, OriginError::Connect, &error),
             Ok(Err(error)) => self.origin_failed(route, OriginError::Other, &error),
@@ -74,17 +90,17 @@ impl Proxy {
 
     /// Sends the handshake to the origin on a connection of its own. Only a 101 from the origin
     /// turns both connections into a tunnel; any other answer goes back as an ordinary response.
-    async fn open_tunnel(&self, route: &ResourceRoute, visitor: SocketAddr, host: &HeaderValue, mut request: Request<Incoming>) -> Response<Body> {
+    async fn open_tunnel(&self, route: &Route, visitor: SocketAddr, admitted: &Admitted, mut request: Request<Incoming>) -> Response<Body> {
         let visitor_upgrade = hyper::upgrade::on(&mut request);
         let (mut parts, _empty) = request.into_parts();
         // A request on a connection of its own takes just the path as its target.
         let target = parts.uri.path_and_query().map(|target| Uri::from(target.clone())).unwrap_or_else(|| Uri::from_static("/"));
-        to_origin(&mut parts, target, visitor, host);
+        to_origin(&mut parts, target, visitor, admitted, route);
         parts.headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
         parts.headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
 
         let handshake = async {
-            let stream = tokio::time::timeout(self.timeouts.connect, TcpStream::connect(route.origin_address()))
+            let stream = tokio::time::timeout(self.timeouts.connect, TcpStream::connect(route.origin_address.as_str()))
                 .await
                 .map_err(|_| (OriginError::Connect, "connect timeout".to_owned()))?
                 .map_err(|error| (OriginError::Connect, error.to_string()))?;
@@ -105,6 +121,10 @@ impl Proxy {
         };
         if response.status() != StatusCode::SWITCHING_PROTOCOLS {
             return passed_back(response);
+        }
+        // RFC 6455 §4.1: a 101 that does not switch to WebSocket fails the handshake.
+        if !has_token(response.headers(), header::UPGRADE, "websocket") {
+            return self.origin_failed(route, OriginError::Protocol, &"a 101 without Upgrade: websocket");
         }
 
         self.metrics.upgrade(&route.domain, UpgradeOutcome::Accepted);
@@ -141,43 +161,26 @@ impl Proxy {
         Response::from_parts(parts, Empty::new().map_err(|never| match never {}).boxed())
     }
 
-    fn origin_failed(&self, route: &ResourceRoute, kind: OriginError, error: &dyn std::fmt::Display) -> Response<Body> {
+    fn origin_failed(&self, route: &Route, kind: OriginError, error: &dyn std::fmt::Display) -> Response<Body> {
         self.metrics.origin_error(kind);
         tracing::warn!(resource = route.domain, origin = route.origin, ?kind, %error, "origin request failed");
         match kind {
             OriginError::Timeout => answer(StatusCode::GATEWAY_TIMEOUT, "The origin did not answer in time.\n"),
-            OriginError::Connect | OriginError::Other => {
+            OriginError::Connect | OriginError::Protocol | OriginError::Other => {
                 answer(StatusCode::BAD_GATEWAY, "The origin could not be reached.\n")
             }
         }
     }
 }
 
-impl ResourceRoute {
-    /// `host:port` to connect to, with HTTP's port when the origin names none.
-    fn origin_address(&self) -> String {
-        match self.origin.parse::<hyper::http::uri::Authority>() {
-            Ok(authority) if authority.port_u16().is_none() => format!("{}:80", authority.host()),
-            _ => self.origin.clone(),
-        }
-    }
-}
-
-/// The host a visitor asked for: from an absolute request target, else the `Host` header.
-fn request_host<B>(request: &Request<B>) -> Option<HeaderValue> {
-    match request.uri().authority() {
-        Some(authority) => HeaderValue::from_str(authority.as_str()).ok(),
-        None => request.headers().get(header::HOST).cloned(),
-    }
-}
-
 /// Readies the visitor's request for the origin: at `target`, over HTTP/1.1, without the
-/// visitor's hop-by-hop headers, with the forwarding headers.
-fn to_origin(parts: &mut hyper::http::request::Parts, target: Uri, visitor: SocketAddr, host: &HeaderValue) {
+/// visitor's hop-by-hop headers, with the resource's `Host` and the forwarding headers.
+fn to_origin(parts: &mut hyper::http::request::Parts, target: Uri, visitor: SocketAddr, admitted: &Admitted, route: &Route) {
     parts.uri = target;
     parts.version = hyper::Version::HTTP_11;
     remove_hop_by_hop(&mut parts.headers);
-    add_forwarded(&mut parts.headers, visitor, host);
+    parts.headers.insert(header::HOST, route.origin_host.clone());
+    set_forwarding(&mut parts.headers, visitor, &admitted.public_host(&route.domain));
 }
 
 /// The origin's answer for the visitor, without the origin's hop-by-hop headers.
@@ -190,59 +193,6 @@ fn passed_back(response: Response<Incoming>) -> Response<Body> {
 fn origin_uri(origin: &str, target: &Uri) -> Result<Uri, hyper::http::Error> {
     let path = target.path_and_query().map(|target| target.as_str()).unwrap_or("/");
     Uri::builder().scheme("http").authority(origin).path_and_query(path).build()
-}
-
-/// `Connection: upgrade` (among other tokens) with `Upgrade: websocket`.
-pub fn is_websocket_upgrade(headers: &HeaderMap) -> bool {
-    let has_token = |name: HeaderName, token: &str| {
-        headers.get_all(name).iter().filter_map(|value| value.to_str().ok()).any(|value| {
-            value.split(',').any(|part| part.trim().eq_ignore_ascii_case(token))
-        })
-    };
-    has_token(header::CONNECTION, "upgrade") && has_token(header::UPGRADE, "websocket")
-}
-
-/// Headers that describe one connection, not the message, and so must not be passed on
-/// (RFC 9110, 7.6.1), including any the `Connection` header names.
-pub fn remove_hop_by_hop(headers: &mut HeaderMap) {
-    let named: Vec<HeaderName> = headers
-        .get_all(header::CONNECTION)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
-        .collect();
-    for name in named {
-        headers.remove(name);
-    }
-    for name in [
-        header::CONNECTION,
-        HeaderName::from_static("keep-alive"),
-        header::PROXY_AUTHENTICATE,
-        header::PROXY_AUTHORIZATION,
-        header::TE,
-        header::TRAILER,
-        header::TRANSFER_ENCODING,
-        header::UPGRADE,
-        HeaderName::from_static("proxy-connection"),
-    ] {
-        headers.remove(name);
-    }
-}
-
-/// Tells the origin who asked and how: the visitor's address appended to any earlier proxies',
-/// the scheme, and the host the visitor used.
-pub fn add_forwarded(headers: &mut HeaderMap, visitor: SocketAddr, host: &HeaderValue) {
-    let visitor = visitor.ip().to_string();
-    let forwarded_for = match headers.get("x-forwarded-for").and_then(|value| value.to_str().ok()) {
-        Some(earlier) if !earlier.trim().is_empty() => format!("{earlier}, {visitor}"),
-        _ => visitor,
-    };
-    if let Ok(value) = HeaderValue::from_str(&forwarded_for) {
-        headers.insert("x-forwarded-for", value);
-    }
-    headers.insert("x-forwarded-proto", HeaderValue::from_static("http"));
-    headers.insert("x-forwarded-host", host.clone());
 }
 
 /// A short plain-text answer of the edge's own.
@@ -258,49 +208,9 @@ pub fn answer(status: StatusCode, text: &'static str) -> Response<Body> {
 mod tests {
     use super::*;
 
-    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
-        pairs.iter().map(|(name, value)| (HeaderName::from_bytes(name.as_bytes()).unwrap(), value.parse().unwrap())).collect()
-    }
-
-    #[test]
-    fn websocket_upgrades_are_recognised_by_both_headers() {
-        assert!(is_websocket_upgrade(&headers(&[("connection", "keep-alive, Upgrade"), ("upgrade", "WebSocket")])));
-        assert!(!is_websocket_upgrade(&headers(&[("upgrade", "websocket")])));
-        assert!(!is_websocket_upgrade(&headers(&[("connection", "upgrade"), ("upgrade", "h2c")])));
-        assert!(!is_websocket_upgrade(&headers(&[("connection", "upgraded"), ("upgrade", "websocket")])));
-    }
-
-    #[test]
-    fn hop_by_hop_headers_are_not_passed_on() {
-        let mut map = headers(&[
-            ("connection", "keep-alive, x-secret-hop"),
-            ("keep-alive", "timeout=5"),
-            ("x-secret-hop", "1"),
-            ("transfer-encoding", "chunked"),
-            ("te", "trailers"),
-            ("upgrade", "h2c"),
-            ("accept", "text/html"),
-        ]);
-        remove_hop_by_hop(&mut map);
-        assert_eq!(map.keys().map(|name| name.as_str()).collect::<Vec<_>>(), vec!["accept"]);
-    }
-
-    #[test]
-    fn forwarded_headers_name_the_visitor_after_earlier_proxies() {
-        let mut map = headers(&[("x-forwarded-for", "198.51.100.7")]);
-        add_forwarded(&mut map, "192.0.2.1:5555".parse().unwrap(), &HeaderValue::from_static("www.example.com:8080"));
-        assert_eq!(map["x-forwarded-for"], "198.51.100.7, 192.0.2.1");
-        assert_eq!(map["x-forwarded-proto"], "http");
-        assert_eq!(map["x-forwarded-host"], "www.example.com:8080");
-    }
-
     #[test]
     fn requests_are_sent_to_the_origin_with_their_path_and_query() {
         let target: Uri = "/chat?room=1".parse().unwrap();
         assert_eq!(origin_uri("127.0.0.1:8090", &target).unwrap().to_string(), "http://127.0.0.1:8090/chat?room=1");
-        let route = ResourceRoute { id: 1, domain: "a.example.com".into(), origin: "origin.example.com".into(), websockets: true };
-        assert_eq!(route.origin_address(), "origin.example.com:80");
-        let with_port = ResourceRoute { origin: "[::1]:8090".into(), ..route };
-        assert_eq!(with_port.origin_address(), "[::1]:8090");
     }
 }

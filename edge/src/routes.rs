@@ -3,10 +3,12 @@
 //! a whole new table, checked before it replaces the old one, so that no request ever sees a
 //! half-applied configuration.
 
-use hyper::http::uri::Authority;
+use hyper::header::HeaderValue;
+use crate::admission::parse_authority;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::ops::Deref;
 use std::sync::Arc;
 
 /// What the edge needs to know of one CDN resource.
@@ -18,6 +20,29 @@ pub struct ResourceRoute {
     /// `host[:port]` of the origin; port 80 when absent.
     pub origin: String,
     pub websockets: bool,
+}
+
+/// A resource as the edge serves it: the portal's settings, and what the edge derives from them
+/// once, when a table is built, rather than for each request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Route {
+    pub resource: ResourceRoute,
+    /// `host:port` to connect to, with HTTP's port (80) when the origin names none.
+    pub origin_address: String,
+    /// The `Host` the origin receives, whatever the visitor sent: the resource's domain, which
+    /// routing and the Websockets option went by, with the origin's port unless it is 80. That is
+    /// the authority of the edge's own request (RFC 9110 §7.2): an origin that checks `Host`
+    /// against its own address (Autobahn's server does) accepts it, and the edge's listening
+    /// port never reaches the origin.
+    pub origin_host: HeaderValue,
+}
+
+impl Deref for Route {
+    type Target = ResourceRoute;
+
+    fn deref(&self) -> &ResourceRoute {
+        &self.resource
+    }
 }
 
 /// One message of the portal's configuration feed, and the edge's saved state on disk.
@@ -52,8 +77,8 @@ pub struct RouteTable {
     /// a portal without resources sends an empty table at version 0, and that one is loaded.
     loaded: bool,
     version: u64,
-    by_id: HashMap<i64, Arc<ResourceRoute>>,
-    by_domain: HashMap<String, Arc<ResourceRoute>>,
+    by_id: HashMap<i64, Arc<Route>>,
+    by_domain: HashMap<String, Arc<Route>>,
 }
 
 impl RouteTable {
@@ -70,7 +95,7 @@ impl RouteTable {
     }
 
     /// The resource for a request's `Host` header, in any case, with or without port.
-    pub fn route(&self, host: &str) -> Option<&Arc<ResourceRoute>> {
+    pub fn route(&self, host: &str) -> Option<&Arc<Route>> {
         self.by_domain.get(normalize_host(host)?.as_ref())
     }
 
@@ -84,8 +109,7 @@ impl RouteTable {
             by_id.remove(id);
         }
         for resource in &update.resources {
-            check(resource)?;
-            by_id.insert(resource.id, Arc::new(resource.clone()));
+            by_id.insert(resource.id, Arc::new(check(resource)?));
         }
         let mut by_domain = HashMap::with_capacity(by_id.len());
         for resource in by_id.values() {
@@ -102,13 +126,14 @@ impl RouteTable {
 
     /// The whole table as one snapshot, to be saved and loaded again.
     pub fn snapshot(&self) -> ConfigUpdate {
-        let mut resources: Vec<ResourceRoute> = self.by_id.values().map(|route| (**route).clone()).collect();
+        let mut resources: Vec<ResourceRoute> = self.by_id.values().map(|route| route.resource.clone()).collect();
         resources.sort_by_key(|route| route.id);
         ConfigUpdate { version: self.version, full: true, resources, removed: Vec::new() }
     }
 }
 
-fn check(resource: &ResourceRoute) -> Result<(), InvalidUpdate> {
+/// The resource as the edge serves it, if its settings are what the portal promises.
+fn check(resource: &ResourceRoute) -> Result<Route, InvalidUpdate> {
     let domain_ok = !resource.domain.is_empty()
         && resource.domain.len() <= 253
         && resource.domain.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
@@ -117,10 +142,15 @@ fn check(resource: &ResourceRoute) -> Result<(), InvalidUpdate> {
     if !domain_ok {
         return Err(InvalidUpdate::Domain { id: resource.id, domain: resource.domain.clone() });
     }
-    match resource.origin.parse::<Authority>() {
-        Ok(authority) if !authority.host().is_empty() && !authority.as_str().contains('@') => Ok(()),
-        _ => Err(InvalidUpdate::Origin { id: resource.id, origin: resource.origin.clone() }),
-    }
+    let invalid_origin = || InvalidUpdate::Origin { id: resource.id, origin: resource.origin.clone() };
+    let (origin, port) = parse_authority(resource.origin.as_bytes()).ok_or_else(invalid_origin)?;
+    let port = port.unwrap_or(80);
+    let origin_host = if port == 80 { resource.domain.clone() } else { format!("{}:{port}", resource.domain) };
+    Ok(Route {
+        resource: resource.clone(),
+        origin_address: format!("{}:{port}", origin.host()),
+        origin_host: HeaderValue::try_from(origin_host).map_err(|_| invalid_origin())?,
+    })
 }
 
 /// `Host` header to table key: the port and a trailing dot dropped, lower case. `None` for
@@ -163,6 +193,24 @@ mod tests {
         }
         for host in ["example.com", "www.example.com.evil", "[::1]:80", "www.example.com:x", ""] {
             assert!(table.route(host).is_none(), "{host}");
+        }
+    }
+
+    #[test]
+    fn the_origin_is_told_the_resources_domain_with_the_origins_own_port() {
+        let with_origin = |origin: &str| ResourceRoute { origin: origin.into(), ..route(1, "www.example.com", true) };
+        for (origin, address, host) in [
+            ("origin.example.com", "origin.example.com:80", "www.example.com"),
+            ("origin.example.com:80", "origin.example.com:80", "www.example.com"),
+            ("[::1]:8090", "[::1]:8090", "www.example.com:8090"),
+            ("127.0.0.1:", "127.0.0.1:80", "www.example.com"),
+        ] {
+            let table = RouteTable::default().apply(&full(1, vec![with_origin(origin)])).unwrap();
+            let route = table.route("WWW.example.com:8080").unwrap();
+            assert_eq!((route.origin_address.as_str(), route.origin_host.to_str().unwrap()), (address, host), "{origin}");
+        }
+        for origin in ["user@origin.example.com", "origin.example.com:+80", "origin.example.com:70000", ""] {
+            assert!(RouteTable::default().apply(&full(1, vec![with_origin(origin)])).is_err(), "{origin}");
         }
     }
 
