@@ -33,8 +33,11 @@ pub struct End<R, W> {
     pub early: Bytes,
 }
 
-/// Relays until the end. When one side stops sending (a half-close), that is passed on to the
-/// other side while the opposite direction keeps flowing.
+/// Relays until the end. When one side stops sending (a half-close), or a direction fails, that
+/// is passed on to the receiving side while the opposite direction keeps flowing until it ends
+/// too: what a side sent just before it failed (an origin's last answer before it drops the
+/// connection) is still delivered. Autobahn's cases 3.4 and 4.1.5 lost that answer while a
+/// failed direction still cut the other one short.
 pub async fn relay<VR, VW, OR, OW>(visitor: End<VR, VW>, origin: End<OR, OW>, idle_limit: Duration, metrics: &Metrics) -> Ended
 where
     VR: AsyncRead + Unpin,
@@ -50,15 +53,27 @@ where
     let downstream =
         pump(&mut from_origin, from_origin_early, &mut to_visitor, &activity, |n| metrics.relayed_to_visitor(n));
     tokio::select! {
-        both = async { tokio::try_join!(upstream, downstream) } => match both {
-            Ok(_) => Ended::Closed,
+        (up, down) = async { tokio::join!(upstream, downstream) } => match up.and(down) {
+            Ok(()) => Ended::Closed,
             Err(error) => Ended::Failed(error.kind()),
         },
         () = activity.idle_for(idle_limit) => Ended::Idle,
     }
 }
 
+/// One direction, to its end: the receiver is then told that nothing more comes, whether the
+/// sender finished or either side failed.
 async fn pump<R, W>(from: &mut R, early: Bytes, to: &mut W, activity: &Activity, count: impl Fn(usize)) -> io::Result<()>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let copied = copy(from, early, to, activity, count).await;
+    let shut = to.shutdown().await;
+    copied.and(shut)
+}
+
+async fn copy<R, W>(from: &mut R, early: Bytes, to: &mut W, activity: &Activity, count: impl Fn(usize)) -> io::Result<()>
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
@@ -75,8 +90,8 @@ where
     loop {
         let read = from.read(&mut buffer).await?;
         if read == 0 {
-            // The sender is done: say so to the receiver, whose answer may still be on its way.
-            return to.shutdown().await;
+            // The sender is done; the receiver's answer may still be on its way.
+            return Ok(());
         }
         activity.touch();
         to.write_all(&buffer[..read]).await?;
@@ -144,6 +159,23 @@ mod tests {
         let (ended, ()) = tokio::join!(relay, peers);
         assert_eq!(ended, Ended::Closed);
         assert!(metrics.render().contains("cdn_edge_relayed_bytes_total{direction=\"to_visitor\"} 15"));
+    }
+
+    #[tokio::test]
+    async fn what_a_side_sent_before_it_failed_is_still_delivered() {
+        let metrics = Metrics::default();
+        let (visitor_end, mut visitor) = duplex(64);
+        let (origin_end, mut origin) = duplex(64);
+        // The origin answers and drops the connection; the visitor, not knowing, sends more,
+        // which cannot be written to the origin.
+        origin.write_all(b"last answer").await.unwrap();
+        drop(origin);
+        visitor.write_all(b"more").await.unwrap();
+        let ended = relay(end(visitor_end, b""), end(origin_end, b""), Duration::from_secs(5), &metrics).await;
+        assert_eq!(ended, Ended::Failed(io::ErrorKind::BrokenPipe));
+        let mut heard = Vec::new();
+        visitor.read_to_end(&mut heard).await.unwrap();
+        assert_eq!(heard, b"last answer", "delivered, then the end");
     }
 
     #[tokio::test(start_paused = true)]

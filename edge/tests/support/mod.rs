@@ -1,0 +1,151 @@
+//! A real edge on port 0 in front of origins that behave in the ways the tests need, and a
+//! visitor that speaks raw bytes to it.
+
+pub mod origin;
+
+use cdn_edge::RunningEdge;
+use cdn_edge::routes::{ConfigUpdate, ResourceRoute};
+use cdn_edge::settings::{FeedSettings, Settings, Timeouts};
+use origin::{Behaviour, Origin, header_values, read_head};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// The resources the edge serves, by domain, and what each is for.
+pub const ON: &str = "on.example";
+/// Same origin as [`ON`], Websockets off: what the edge must never open a tunnel to.
+pub const OFF: &str = "off.example";
+/// Websockets on, at an origin that checks `Host` against its own port.
+pub const STRICT: &str = "strict.example";
+/// Websockets off, at an origin that answers 101 to anything.
+pub const ROGUE: &str = "rogue.example";
+/// Websockets on, at an origin whose 101 switches to h2c.
+pub const H2C: &str = "h2c.example";
+
+pub struct Stack {
+    pub edge: RunningEdge,
+    /// Serves [`ON`] and [`OFF`].
+    pub site: Origin,
+    pub strict: Origin,
+    pub rogue: Origin,
+    pub h2c: Origin,
+    _state: tempfile::TempDir,
+}
+
+impl Stack {
+    /// An edge serving the resources above from a saved configuration: the portal it follows is
+    /// a closed port, so that nothing but these tests' configuration is ever applied.
+    pub async fn start() -> Stack {
+        let (site, strict, rogue, h2c) = tokio::join!(
+            Origin::start(Behaviour::Site),
+            Origin::start(Behaviour::StrictHost),
+            Origin::start(Behaviour::AlwaysUpgrades),
+            Origin::start(Behaviour::SwitchesToH2c),
+        );
+        let resource = |id: i64, domain: &str, origin: &Origin, websockets: bool| ResourceRoute {
+            id,
+            domain: domain.to_owned(),
+            origin: origin.addr.to_string(),
+            websockets,
+        };
+        let configuration = ConfigUpdate {
+            version: 1,
+            full: true,
+            resources: vec![
+                resource(1, ON, &site, true),
+                resource(2, OFF, &site, false),
+                resource(3, STRICT, &strict, true),
+                resource(4, ROGUE, &rogue, false),
+                resource(5, H2C, &h2c, true),
+            ],
+            removed: vec![],
+        };
+        let state = tempfile::tempdir().unwrap();
+        let state_file = state.path().join("edge.json");
+        std::fs::write(&state_file, serde_json::to_vec(&configuration).unwrap()).unwrap();
+        let closed = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
+        let settings = Settings {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            admin_listen: "127.0.0.1:0".parse().unwrap(),
+            feed: FeedSettings {
+                portal_url: format!("http://{closed}"),
+                token: "edge-feed-token-for-tests".to_owned(),
+                edge_id: "edge-test".to_owned(),
+                long_poll: Duration::from_secs(10),
+            },
+            state_file,
+            timeouts: Timeouts { connect: Duration::from_millis(500), response: Duration::from_secs(2), ..Timeouts::default() },
+        };
+        let edge = cdn_edge::start(settings).await.unwrap();
+        Stack { edge, site, strict, rogue, h2c, _state: state }
+    }
+
+    /// Sends `request` as it is and reads the edge's answer.
+    pub async fn send(&self, request: &str) -> Answer {
+        let mut stream = TcpStream::connect(self.edge.addr).await.unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        Answer::read(stream).await
+    }
+
+    /// The value of one series of the edge's `/metrics`, 0 if absent.
+    pub fn metric(&self, series: &str) -> u64 {
+        let metrics = self.edge.metrics();
+        metrics.lines().find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok()).unwrap_or(0)
+    }
+
+    /// How many requests the edge refused for `reason` (a label of `cdn_edge_refused_requests_total`).
+    pub fn refused(&self, reason: &str) -> u64 {
+        self.metric(&format!("cdn_edge_refused_requests_total{{reason=\"{reason}\"}}"))
+    }
+}
+
+/// The edge's answer to a visitor.
+pub struct Answer {
+    /// `HTTP/1.1 101 Switching Protocols`, say.
+    pub status_line: String,
+    pub status: u16,
+    pub head: String,
+    /// Framed by `Content-Length`; empty for a 101.
+    pub body: String,
+    /// The connection, for what follows a 101.
+    pub stream: TcpStream,
+}
+
+impl Answer {
+    async fn read(mut stream: TcpStream) -> Answer {
+        let head = tokio::time::timeout(Duration::from_secs(10), read_head(&mut stream))
+            .await
+            .expect("an answer within 10 s")
+            .expect("an answer before the edge closed");
+        let status_line = head.lines().next().unwrap_or_default().to_owned();
+        let status = status_line.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
+        let length = header_values(&head, "content-length").first().and_then(|value| value.parse().ok()).unwrap_or(0);
+        let mut body = vec![0; length];
+        stream.read_exact(&mut body).await.unwrap();
+        Answer { status_line, status, head, body: String::from_utf8_lossy(&body).into_owned(), stream }
+    }
+
+    /// The first line the tunnel carries after a 101: the test origins send `site <Host>` first.
+    pub async fn first_line(&mut self) -> String {
+        let mut line = Vec::new();
+        while !line.ends_with(b"\n") {
+            let byte = tokio::time::timeout(Duration::from_secs(5), self.stream.read_u8()).await.expect("a line within 5 s");
+            line.push(byte.expect("a line before the tunnel closed"));
+        }
+        String::from_utf8_lossy(&line).trim_end().to_owned()
+    }
+
+    /// Whether the edge closed the connection after this answer (within a second).
+    pub async fn closed(&mut self) -> bool {
+        let mut byte = [0; 1];
+        matches!(tokio::time::timeout(Duration::from_secs(1), self.stream.read(&mut byte)).await, Ok(Ok(0) | Err(_)))
+    }
+}
+
+/// A WebSocket opening handshake (RFC 6455 §4.1) with the request line and any extra lines
+/// given, each ending in CRLF.
+pub fn handshake(request_line: &str, lines: &str) -> String {
+    format!(
+        "{request_line}\r\n{lines}Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+    )
+}

@@ -1,0 +1,174 @@
+//! Origins for the edge's tests, on real sockets: each records the raw head (and body) of every
+//! request it receives, and answers in one of the ways origins behave, well or badly.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// How an origin answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Behaviour {
+    /// Serves sites by `Host`: an ordinary request gets `200` with `site <Host>` as its body,
+    /// after reading the body `Content-Length` announces (waiting for it as long as it takes); a
+    /// WebSocket handshake gets `101`, then the site's name, then an echo of every byte.
+    Site,
+    /// Checks `Host` against its own address, as Autobahn's server does: a port other than the
+    /// one it listens on, or none (meaning 80), gets `400`; otherwise as [`Behaviour::Site`].
+    StrictHost,
+    /// Answers `101 Switching Protocols` to anything, handshake or not, then echoes.
+    AlwaysUpgrades,
+    /// Answers a handshake with a `101` that switches to `h2c`, not WebSocket.
+    SwitchesToH2c,
+}
+
+/// One request as the origin read it.
+#[derive(Clone, Debug)]
+pub struct Received {
+    /// The request line and header lines, without the blank line.
+    pub head: String,
+    pub body: Vec<u8>,
+}
+
+impl Received {
+    /// The request line.
+    pub fn request_line(&self) -> &str {
+        self.head.lines().next().unwrap_or_default()
+    }
+
+    /// Every value of the header `name` (any case), in order.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        header_values(&self.head, name)
+    }
+
+    /// The single value of `name`; fails the test if there are none or several.
+    pub fn one(&self, name: &str) -> String {
+        let values = self.all(name);
+        assert_eq!(values.len(), 1, "exactly one {name} in\n{}", self.head);
+        values.into_iter().next().unwrap()
+    }
+}
+
+/// Every value of the header `name` (any case) in a head, in order.
+pub fn header_values(head: &str, name: &str) -> Vec<String> {
+    head.lines()
+        .skip(1)
+        .filter_map(|line| line.split_once(':'))
+        .filter(|(key, _)| key.trim().eq_ignore_ascii_case(name))
+        .map(|(_, value)| value.trim().to_owned())
+        .collect()
+}
+
+pub struct Origin {
+    pub addr: SocketAddr,
+    received: Arc<Mutex<Vec<Received>>>,
+}
+
+impl Origin {
+    pub async fn start(behaviour: Behaviour) -> Origin {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let log = received.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                tokio::spawn(serve(stream, behaviour, addr.port(), log.clone()));
+            }
+        });
+        Origin { addr, received }
+    }
+
+    /// Everything received so far, and forgets it.
+    pub fn take(&self) -> Vec<Received> {
+        std::mem::take(&mut *self.received.lock().unwrap())
+    }
+
+    /// The one request received since the last `take`; fails the test if there were none or several.
+    pub fn take_one(&self) -> Received {
+        let mut received = self.take();
+        assert_eq!(received.len(), 1, "one request at the origin, got {received:#?}");
+        received.pop().unwrap()
+    }
+}
+
+async fn serve(mut stream: TcpStream, behaviour: Behaviour, port: u16, log: Arc<Mutex<Vec<Received>>>) {
+    loop {
+        let Some(head) = read_head(&mut stream).await else { return };
+        let Some(body) = read_body(&mut stream, &head).await else { return };
+        log.lock().unwrap().push(Received { head: head.clone(), body });
+
+        let host = header_values(&head, "host").join(",");
+        let handshake = header_values(&head, "upgrade").iter().any(|value| value.eq_ignore_ascii_case("websocket"));
+        let host_port = host.rsplit_once(':').and_then(|(_, port)| port.parse::<u16>().ok()).unwrap_or(80);
+        let answer = match behaviour {
+            Behaviour::StrictHost if host_port != port => Answer::Plain(400, format!("port {host_port} in Host is not mine ({port})")),
+            Behaviour::AlwaysUpgrades => Answer::Upgrade("websocket"),
+            Behaviour::SwitchesToH2c if handshake => Answer::Upgrade("h2c"),
+            _ if handshake => Answer::Upgrade("websocket"),
+            _ => Answer::Plain(200, format!("site {host}")),
+        };
+        match answer {
+            Answer::Plain(status, text) => {
+                let response = format!("HTTP/1.1 {status} Whatever\r\nContent-Length: {}\r\n\r\n{text}", text.len());
+                if stream.write_all(response.as_bytes()).await.is_err() {
+                    return;
+                }
+            }
+            Answer::Upgrade(protocol) => {
+                let response = format!(
+                    "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: {protocol}\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\nsite {host}\n"
+                );
+                if stream.write_all(response.as_bytes()).await.is_ok() {
+                    let (mut reader, mut writer) = stream.split();
+                    let _ = tokio::io::copy(&mut reader, &mut writer).await;
+                }
+                return;
+            }
+        }
+    }
+}
+
+/// The body `head` announces: `Content-Length` bytes, or chunks until the last (trailers
+/// ignored). `None` if the peer closed first.
+async fn read_body(stream: &mut TcpStream, head: &str) -> Option<Vec<u8>> {
+    let chunked = header_values(head, "transfer-encoding").iter().any(|coding| coding.eq_ignore_ascii_case("chunked"));
+    if !chunked {
+        let length = header_values(head, "content-length").first().and_then(|value| value.parse().ok()).unwrap_or(0);
+        let mut body = vec![0; length];
+        stream.read_exact(&mut body).await.ok()?;
+        return Some(body);
+    }
+    let mut body = Vec::new();
+    loop {
+        let mut line = Vec::new();
+        while !line.ends_with(b"\r\n") {
+            line.push(stream.read_u8().await.ok()?);
+        }
+        let size = std::str::from_utf8(&line).ok()?.trim_end().split(';').next()?;
+        let size = usize::from_str_radix(size, 16).ok()?;
+        let mut chunk = vec![0; size + 2];
+        stream.read_exact(&mut chunk).await.ok()?;
+        if size == 0 {
+            return Some(body);
+        }
+        body.extend_from_slice(&chunk[..size]);
+    }
+}
+
+enum Answer {
+    Plain(u16, String),
+    Upgrade(&'static str),
+}
+
+/// Reads up to the blank line that ends a head, a byte at a time so that nothing after it is
+/// consumed. `None` once the peer has closed, or sent nothing for 30 s.
+pub async fn read_head(stream: &mut TcpStream) -> Option<String> {
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let byte = tokio::time::timeout(Duration::from_secs(30), stream.read_u8()).await.ok()?.ok()?;
+        head.push(byte);
+    }
+    head.truncate(head.len() - 4);
+    Some(String::from_utf8_lossy(&head).into_owned())
+}
