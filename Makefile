@@ -22,18 +22,23 @@ EDGE_FEED_TOKEN ?= local-demo-edge-feed-token
 # The API contract test's portal; the browser tests' servers use 3100, 3180, 3181 and 3190.
 API_CONTRACT_PORT ?= 3150
 API_CONTRACT_VENV := target/api-contract-venv
+# The Autobahn|Testsuite run's edge; its origin and the edge's admin address take the next two ports.
+AUTOBAHN_PORT ?= 3160
+AUTOBAHN_VENV := target/autobahn-venv
+# Autobahn|Testsuite runs on Python 2.7 only: pyenv's, which these machines have.
+PYTHON27 ?= $(or $(shell pyenv root 2>/dev/null),$(HOME)/.pyenv)/versions/2.7.18/bin/python2.7
 # The browser bundle's budget: the release wasm after brotli -q 11, in bytes (250 KB).
 WASM_BROTLI_BUDGET := 250000
 
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: help run test bench build setup-build setup-test setup-postgres system-tools bench-tools test-rust test-wasm-size test-browser test-api-contract clean
+.PHONY: help run test bench build setup-build setup-test setup-postgres system-tools bench-tools test-rust test-wasm-size test-browser test-api-contract test-autobahn clean
 
 help:
 	@echo "make run   - install what is missing, build in release mode, serve the portal on http://$(PORTAL_ADDR),"
 	@echo "             a CDN edge on http://$(EDGE_ADDR) and the demo echo origin on http://$(ECHO_ORIGIN_ADDR)"
 	@echo "make test  - install what is missing, run every Rust test and every browser test on SQLite and again on a"
-	@echo "             throwaway PostgreSQL server, then the API contract test"
+	@echo "             throwaway PostgreSQL server, then the API contract test and Autobahn|Testsuite through the edge"
 	@echo "make bench - install what is missing, measure the edge against nginx and the portal against bare axum,"
 	@echo "             and write the figures to BENCHMARKS.md"
 
@@ -47,7 +52,7 @@ run: setup-build build
 	LEPTOS_SITE_ROOT=target/site LEPTOS_OUTPUT_NAME=cdn-portal LEPTOS_ENV=PROD \
 	  target/release/cdn-portal
 
-test: setup-build setup-test test-rust build test-wasm-size test-browser test-api-contract
+test: setup-build setup-test test-rust build test-wasm-size test-browser test-api-contract test-autobahn
 
 # Figures, not pass or fail: a few minutes of load on this machine, written to BENCHMARKS.md.
 bench: setup-build bench-tools setup-postgres build
@@ -89,6 +94,11 @@ test-api-contract: $(API_CONTRACT_VENV)/bin/schemathesis
 	API_CONTRACT_PORT='$(API_CONTRACT_PORT)' SCHEMATHESIS=$(API_CONTRACT_VENV)/bin/schemathesis \
 	  end2end/api-contract/run.sh
 
+# Autobahn|Testsuite's fuzzing client against its own test server, directly and through the
+# edge; every case must pass both ways. Reports go to target/autobahn (end2end/autobahn/run.sh).
+test-autobahn: $(AUTOBAHN_VENV)/bin/wstest
+	AUTOBAHN_PORT='$(AUTOBAHN_PORT)' WSTEST=$(AUTOBAHN_VENV)/bin/wstest end2end/autobahn/run.sh
+
 # --- installing what is missing ------------------------------------------------------------
 
 setup-build: system-tools node_modules/.package-lock.json
@@ -128,6 +138,18 @@ $(API_CONTRACT_VENV)/bin/schemathesis: end2end/api-contract/requirements.txt
 	@python3 -c 'import ensurepip, venv' 2>/dev/null || { $(call apt_install,python3-venv); }
 	rm -rf $(API_CONTRACT_VENV) && python3 -m venv $(API_CONTRACT_VENV)
 	$(API_CONTRACT_VENV)/bin/pip install --quiet --disable-pip-version-check -r $<
+	@touch $@
+
+# A Python 2.7 virtualenv, made by a virtualenv release that still can (before 20.22), itself
+# from PyPI into a Python 3 venv of its own.
+$(AUTOBAHN_VENV)/bin/wstest: end2end/autobahn/requirements.txt
+	@[ -x '$(PYTHON27)' ] || { echo "Autobahn|Testsuite needs Python 2.7; none at $(PYTHON27) (set PYTHON27)" >&2; exit 1; }
+	@python3 -c 'import ensurepip, venv' 2>/dev/null || { $(call apt_install,python3-venv); }
+	rm -rf $(AUTOBAHN_VENV) target/virtualenv-tool && python3 -m venv target/virtualenv-tool
+	target/virtualenv-tool/bin/pip install --quiet --disable-pip-version-check 'virtualenv<20.22'
+	target/virtualenv-tool/bin/virtualenv --quiet -p '$(PYTHON27)' $(AUTOBAHN_VENV)
+	$(AUTOBAHN_VENV)/bin/pip install --quiet --disable-pip-version-check --no-python-version-warning -r $<
+	$(AUTOBAHN_VENV)/bin/pip install --quiet --disable-pip-version-check --no-python-version-warning --no-deps autobahntestsuite==25.10.1
 	@touch $@
 
 end2end/node_modules/.package-lock.json: end2end/package.json end2end/package-lock.json | system-tools
