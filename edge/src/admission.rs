@@ -49,6 +49,7 @@ pub fn admit<B: hyper::body::Body>(request: &Request<B>) -> Result<Admitted, Ref
             let target = uri.authority().ok_or(Refusal::InvalidHost)?;
             checked(target.as_str().as_bytes())?
         }
+        None if uri.authority().is_some() => return Err(Refusal::InvalidTarget),
         None => host.ok_or(Refusal::MissingHost)?,
     };
     let websocket = version == Version::HTTP_11 && is_websocket_upgrade(request.headers());
@@ -143,6 +144,7 @@ mod tests {
         assert_eq!((admitted.authority.as_str(), admitted.port), ("on.example:8443", Some(8443)));
         assert_eq!(admitted.public_host("on.example"), "on.example:8443");
         assert_eq!(get("ws://on.example/", &[("host", "on.example")]), Err(Refusal::UnsupportedScheme));
+        assert_eq!(get("on.example:80", &[("host", "on.example")]), Err(Refusal::InvalidTarget), "authority form");
         assert_eq!(get("http://user@on.example/", &[("host", "on.example")]), Err(Refusal::InvalidHost));
         // HTTP/1.1 asks for `Host` even then (RFC 9112 §3.2); HTTP/1.0 does not.
         assert_eq!(get("http://on.example/", &[]), Err(Refusal::MissingHost));

@@ -49,11 +49,16 @@ impl Proxy {
             Ok((admitted, route)) if admitted.websocket => self.open_tunnel(&route, visitor, &admitted, request).await,
             Ok((admitted, route)) => self.forward(&route, visitor, &admitted, request).await,
             Err(refusal) => {
-                self.metrics.refused(refusal);
                 tracing::debug!(?refusal, %visitor, method = %request.method(), target = %request.uri(), "request refused");
-                refusal.response()
+                self.refuse(refusal)
             }
         })
+    }
+
+    /// The edge's own answer, counted by reason.
+    fn refuse(&self, refusal: Refusal) -> Response<Body> {
+        self.metrics.refused(refusal);
+        refusal.response()
     }
 
     /// The request's resource, found by the one authority [`admit`] read, in one configuration,
@@ -71,7 +76,7 @@ impl Proxy {
     async fn forward(&self, route: &Route, visitor: SocketAddr, admitted: &Admitted, request: Request<Incoming>) -> Response<Body> {
         let (mut parts, body) = request.into_parts();
         let Ok(target) = origin_uri(&route.origin_address, &parts.uri) else {
-            return answer(StatusCode::BAD_REQUEST, "The request target is not valid.\n");
+            return self.refuse(Refusal::InvalidTarget);
         };
         to_origin(&mut parts, target, visitor, admitted, route);
         let sent = tokio::time::timeout(self.timeouts.response, self.client.request(Request::from_parts(parts, body))).await;

@@ -20,6 +20,9 @@ pub enum Refusal {
     InvalidHost,
     /// An absolute-form target with a scheme other than `http` or `https` (RFC 9112 §3.2.2): 400.
     UnsupportedScheme,
+    /// A target in authority form (`GET www.example.com:80`), which only `CONNECT` may use
+    /// (RFC 9112 §3.2.3): it has no path to pass on, and the origin would be asked for `/`: 400.
+    InvalidTarget,
     /// `CONNECT`: the edge relays to each resource's own origin, never to an address a visitor
     /// names; a tunnel opened this way would escape the Websockets option too: 405.
     Connect,
@@ -37,11 +40,12 @@ pub enum Refusal {
 
 impl Refusal {
     /// Every reason, in the order `/metrics` lists them.
-    pub const ALL: [Refusal; 8] = [
+    pub const ALL: [Refusal; 9] = [
         Refusal::MissingHost,
         Refusal::DuplicateHost,
         Refusal::InvalidHost,
         Refusal::UnsupportedScheme,
+        Refusal::InvalidTarget,
         Refusal::Connect,
         Refusal::UpgradeWithBody,
         Refusal::UnknownHost,
@@ -54,6 +58,7 @@ impl Refusal {
             | Refusal::DuplicateHost
             | Refusal::InvalidHost
             | Refusal::UnsupportedScheme
+            | Refusal::InvalidTarget
             | Refusal::UpgradeWithBody => StatusCode::BAD_REQUEST,
             Refusal::Connect => StatusCode::METHOD_NOT_ALLOWED,
             Refusal::UnknownHost => StatusCode::NOT_FOUND,
@@ -68,6 +73,7 @@ impl Refusal {
             Refusal::DuplicateHost => "The request names its host more than once.\n",
             Refusal::InvalidHost => "The request's host is not a valid host[:port].\n",
             Refusal::UnsupportedScheme => "The request target's scheme is not http or https.\n",
+            Refusal::InvalidTarget => "The request target is not valid.\n",
             Refusal::Connect => "CONNECT is not served here.\n",
             Refusal::UpgradeWithBody => "A WebSocket handshake cannot carry a body.\n",
             Refusal::UnknownHost => "No CDN resource is configured for this host.\n",
@@ -82,6 +88,7 @@ impl Refusal {
             Refusal::DuplicateHost => "duplicate_host",
             Refusal::InvalidHost => "invalid_host",
             Refusal::UnsupportedScheme => "unsupported_scheme",
+            Refusal::InvalidTarget => "invalid_target",
             Refusal::Connect => "connect",
             Refusal::UpgradeWithBody => "upgrade_with_body",
             Refusal::UnknownHost => "unknown_host",
@@ -111,6 +118,9 @@ mod tests {
 
     #[test]
     fn every_reason_has_its_own_label_and_an_error_status() {
+        for (index, refusal) in Refusal::ALL.iter().enumerate() {
+            assert_eq!(*refusal as usize, index, "ALL is in declaration order, as metrics index it");
+        }
         let labels: HashSet<_> = Refusal::ALL.iter().map(|refusal| refusal.label()).collect();
         assert_eq!(labels.len(), Refusal::ALL.len());
         for refusal in Refusal::ALL {

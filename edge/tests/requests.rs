@@ -56,6 +56,7 @@ async fn a_request_without_exactly_one_valid_host_is_refused_before_any_origin()
         (handshake("GET / HTTP/1.1", "Host: on.example:80x\r\n"), 400, "invalid_host"),
         (handshake("GET http://user@on.example/ HTTP/1.1", "Host: on.example\r\n"), 400, "invalid_host"),
         (handshake("GET ws://on.example/ HTTP/1.1", "Host: on.example\r\n"), 400, "unsupported_scheme"),
+        ("GET on.example HTTP/1.1\r\nHost: on.example\r\n\r\n".to_owned(), 400, "invalid_target"),
         ("CONNECT on.example:80 HTTP/1.1\r\nHost: on.example:80\r\n\r\n".to_owned(), 405, "connect"),
         ("CONNECT rogue.example:80 HTTP/1.1\r\nHost: rogue.example:80\r\n\r\n".to_owned(), 405, "connect"),
         (handshake("GET / HTTP/1.1", "Host: nobody.example\r\n"), 404, "unknown_host"),
