@@ -3,6 +3,7 @@
 //! receives and the forwarding headers all take the authority from here, so that no two of them
 //! can read a different host from the same request.
 
+use crate::body::{TransferCoding, transfer_coding};
 use crate::refusal::Refusal;
 use hyper::header::{self, HeaderMap, HeaderName};
 use hyper::http::uri::Authority;
@@ -22,7 +23,7 @@ pub struct Admitted {
 }
 
 /// Reads `request`, or says why it cannot be passed on. Checks, in this order: the method, the
-/// `Host` lines, the target, then the handshake's body.
+/// `Host` lines, the target, the body's framing, then the handshake's body.
 pub fn admit<B: hyper::body::Body>(request: &Request<B>) -> Result<Admitted, Refusal> {
     if request.method() == Method::CONNECT {
         return Err(Refusal::Connect);
@@ -49,9 +50,15 @@ pub fn admit<B: hyper::body::Body>(request: &Request<B>) -> Result<Admitted, Ref
             let target = uri.authority().ok_or(Refusal::InvalidHost)?;
             checked(target.as_str().as_bytes())?
         }
+        // Authority form (`GET www.example.com:80`) is for CONNECT only, asterisk form for
+        // OPTIONS only (RFC 9112 §3.2.3, §3.2.4).
         None if uri.authority().is_some() => return Err(Refusal::InvalidTarget),
+        None if uri.path() == "*" && request.method() != Method::OPTIONS => return Err(Refusal::InvalidTarget),
         None => host.ok_or(Refusal::MissingHost)?,
     };
+    if transfer_coding(request.headers()) == TransferCoding::Other {
+        return Err(Refusal::UnsupportedTransferCoding);
+    }
     let websocket = version == Version::HTTP_11 && is_websocket_upgrade(request.headers());
     // RFC 9110 §7.8: an `Upgrade` in an HTTP/1.0 request is ignored; the request goes on as an
     // ordinary one, and the upgrade headers are dropped with the other hop-by-hop ones.
@@ -145,6 +152,10 @@ mod tests {
         assert_eq!(admitted.public_host("on.example"), "on.example:8443");
         assert_eq!(get("ws://on.example/", &[("host", "on.example")]), Err(Refusal::UnsupportedScheme));
         assert_eq!(get("on.example:80", &[("host", "on.example")]), Err(Refusal::InvalidTarget), "authority form");
+        assert_eq!(get("*", &[("host", "on.example")]), Err(Refusal::InvalidTarget), "asterisk form, not OPTIONS");
+        assert!(admit(&request("OPTIONS *", Version::HTTP_11, &[("host", "on.example")], "")).is_ok());
+        let gzip = [("host", "on.example"), ("transfer-encoding", "gzip, chunked")];
+        assert_eq!(admit(&request("POST /", Version::HTTP_11, &gzip, "5")), Err(Refusal::UnsupportedTransferCoding));
         assert_eq!(get("http://user@on.example/", &[("host", "on.example")]), Err(Refusal::InvalidHost));
         // HTTP/1.1 asks for `Host` even then (RFC 9112 §3.2); HTTP/1.0 does not.
         assert_eq!(get("http://on.example/", &[]), Err(Refusal::MissingHost));

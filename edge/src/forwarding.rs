@@ -34,6 +34,16 @@ pub fn remove_hop_by_hop(headers: &mut HeaderMap) {
     }
 }
 
+/// Drops the fields whose names have an underscore. Origins in the CGI tradition (PHP, WSGI,
+/// Rack) read `X_Forwarded_Host` and `X-Forwarded-Host` as one variable, so such a field could
+/// stand in for one the edge sets. nginx drops them by default (`underscores_in_headers off`).
+pub fn remove_underscored(headers: &mut HeaderMap) {
+    let underscored: Vec<HeaderName> = headers.keys().filter(|name| name.as_str().contains('_')).cloned().collect();
+    for name in underscored {
+        headers.remove(name);
+    }
+}
+
 /// Whether a `Connection` option may remove `name`. Not the fields meant for every recipient
 /// (RFC 9110 §7.6.1 forbids naming them) whose loss would change what the request is: `Host`,
 /// which the edge routed by; the WebSocket handshake's `Sec-WebSocket-*`; a body's framing;
@@ -143,6 +153,13 @@ mod tests {
         for (name, value) in kept {
             assert_eq!(all(&map, name), [value], "{name}");
         }
+    }
+
+    #[test]
+    fn names_with_underscores_are_dropped() {
+        let mut map = headers(&[("x_forwarded_host", "evil.example"), ("x_real_ip", "6.6.6.6"), ("x-custom", "kept")]);
+        remove_underscored(&mut map);
+        assert_eq!(map.keys().map(|name| name.as_str()).collect::<Vec<_>>(), vec!["x-custom"]);
     }
 
     #[test]

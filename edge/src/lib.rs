@@ -3,6 +3,7 @@
 //! which it follows through the portal's configuration feed.
 
 pub mod admission;
+pub mod body;
 pub mod feed;
 pub mod forwarding;
 pub mod metrics;

@@ -18,7 +18,7 @@ pub enum UpgradeOutcome {
 pub enum OriginError {
     /// Refused, unreachable, or no connection within the connect timeout.
     Connect,
-    /// Connected, but no answer within the response timeout.
+    /// Connected, but no answer within the response timeout, or its body stalled for as long.
     Timeout,
     /// An answer that breaks the protocol the edge relays: a 101 to a request that asked for
     /// no upgrade, or a 101 to a handshake that does not switch to WebSocket.

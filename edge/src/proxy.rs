@@ -2,16 +2,16 @@
 //! request to its origin, or open a WebSocket tunnel to it if the resource allows WebSockets.
 
 use crate::admission::{Admitted, admit, has_token};
-use crate::forwarding::{remove_hop_by_hop, set_forwarding};
+use crate::body::{Body, FromOrigin, FromVisitor, TransferCoding, transfer_coding};
+use crate::forwarding::{remove_hop_by_hop, remove_underscored, set_forwarding};
 use crate::metrics::{Metrics, OriginError, UpgradeOutcome};
 use crate::refusal::Refusal;
 use crate::routes::{Route, RouteTable};
 use crate::settings::Timeouts;
 use crate::tunnel;
 use bytes::Bytes;
-use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Empty, Full};
-use hyper::body::Incoming;
+use hyper::body::{Body as _, Incoming};
 use hyper::header::{self, HeaderValue};
 use hyper::{Request, Response, StatusCode, Uri};
 use hyper_util::client::legacy::Client;
@@ -23,15 +23,13 @@ use std::sync::Arc;
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
-pub type Body = BoxBody<Bytes, hyper::Error>;
-
 /// What every request handler shares.
 pub struct Proxy {
     pub routes: watch::Receiver<Arc<RouteTable>>,
     pub metrics: Arc<Metrics>,
     pub timeouts: Timeouts,
     /// Keeps connections to origins open between requests.
-    client: Client<HttpConnector, Incoming>,
+    client: Client<HttpConnector, Body>,
 }
 
 impl Proxy {
@@ -78,7 +76,14 @@ impl Proxy {
         let Ok(target) = origin_uri(&route.origin_address, &parts.uri) else {
             return self.refuse(Refusal::InvalidTarget);
         };
+        // A body of unknown length (the visitor's was chunked) goes on chunked, whatever the
+        // method: left to itself, hyper sends a GET or HEAD of unknown length as empty.
+        let chunked = !body.is_end_stream() && body.size_hint().exact().is_none();
         to_origin(&mut parts, target, visitor, admitted, route);
+        if chunked {
+            parts.headers.insert(header::TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
+        }
+        let (body, from_visitor) = FromVisitor::new(body);
         let sent = tokio::time::timeout(self.timeouts.response, self.client.request(Request::from_parts(parts, body))).await;
         match sent {
             // Only a handshake, relayed by `open_tunnel`, may switch protocols: a 101 here would
@@ -86,7 +91,8 @@ impl Proxy {
             Ok(Ok(response)) if response.status() == StatusCode::SWITCHING_PROTOCOLS => {
                 self.origin_failed(route, OriginError::Protocol, &"a 101 to a request that asked for no upgrade")
             }
-            Ok(Ok(response)) => passed_back(response),
+            Ok(Ok(response)) => self.passed_back(route, response),
+            Ok(Err(_)) if from_visitor.failed() => self.refuse(Refusal::InvalidBody),
             Ok(Err(error)) if error.is_connect() => self.origin_failed(route, OriginError::Connect, &error),
             Ok(Err(error)) => self.origin_failed(route, OriginError::Other, &error),
             Err(_) => self.origin_failed(route, OriginError::Timeout, &"no answer in time"),
@@ -125,7 +131,7 @@ impl Proxy {
             Err(_) => return self.origin_failed(route, OriginError::Timeout, &"no answer to the handshake in time"),
         };
         if response.status() != StatusCode::SWITCHING_PROTOCOLS {
-            return passed_back(response);
+            return self.passed_back(route, response);
         }
         // RFC 6455 §4.1: a 101 that does not switch to WebSocket fails the handshake.
         if !has_token(response.headers(), header::UPGRADE, "websocket") {
@@ -166,6 +172,24 @@ impl Proxy {
         Response::from_parts(parts, Empty::new().map_err(|never| match never {}).boxed())
     }
 
+    /// The origin's answer for the visitor, without the origin's hop-by-hop headers, framed as
+    /// RFC 9112 §6.3 says: `Transfer-Encoding` overrides `Content-Length`, which is dropped
+    /// (kept, it would cut the body short once hyper re-frames it).
+    fn passed_back(&self, route: &Route, response: Response<Incoming>) -> Response<Body> {
+        let (mut parts, body) = response.into_parts();
+        match transfer_coding(&parts.headers) {
+            TransferCoding::Other => {
+                return self.origin_failed(route, OriginError::Protocol, &"a transfer coding other than chunked");
+            }
+            TransferCoding::Chunked => {
+                parts.headers.remove(header::CONTENT_LENGTH);
+            }
+            TransferCoding::None => {}
+        }
+        remove_hop_by_hop(&mut parts.headers);
+        Response::from_parts(parts, FromOrigin::body(body, self.timeouts.response, self.metrics.clone()))
+    }
+
     fn origin_failed(&self, route: &Route, kind: OriginError, error: &dyn std::fmt::Display) -> Response<Body> {
         self.metrics.origin_error(kind);
         tracing::warn!(resource = route.domain, origin = route.origin, ?kind, %error, "origin request failed");
@@ -184,15 +208,9 @@ fn to_origin(parts: &mut hyper::http::request::Parts, target: Uri, visitor: Sock
     parts.uri = target;
     parts.version = hyper::Version::HTTP_11;
     remove_hop_by_hop(&mut parts.headers);
+    remove_underscored(&mut parts.headers);
     parts.headers.insert(header::HOST, route.origin_host.clone());
     set_forwarding(&mut parts.headers, visitor, &admitted.public_host(&route.domain));
-}
-
-/// The origin's answer for the visitor, without the origin's hop-by-hop headers.
-fn passed_back(response: Response<Incoming>) -> Response<Body> {
-    let (mut parts, body) = response.into_parts();
-    remove_hop_by_hop(&mut parts.headers);
-    Response::from_parts(parts, body.boxed())
 }
 
 fn origin_uri(origin: &str, target: &Uri) -> Result<Uri, hyper::http::Error> {

@@ -2,11 +2,13 @@
 //! reason with its status, its words for the visitor and its label in `/metrics`
 //! (`cdn_edge_refused_requests_total{reason="…"}`).
 
-use crate::proxy::{Body, answer};
+use crate::body::Body;
+use crate::proxy::answer;
 use hyper::header::{self, HeaderValue};
 use hyper::{Response, StatusCode};
 
-/// A request the edge will not pass on. Nothing of it reaches an origin.
+/// A request the edge will not pass on. Nothing of it reaches an origin, but for
+/// [`Refusal::InvalidBody`], found broken only while its body was on its way.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Refusal {
     /// An HTTP/1.1 request without `Host` (RFC 9112 §3.2), or any request that names no host at
@@ -31,6 +33,15 @@ pub enum Refusal {
     /// handshake until it timed out; so it is refused, as Kestrel and Envoy refuse it, rather
     /// than relayed: 400.
     UpgradeWithBody,
+    /// A `Transfer-Encoding` other than `chunked` alone (`gzip, chunked`): the edge would pass
+    /// the body on decoded from its chunks but still gzip-coded, labelled as plain content.
+    /// RFC 9112 §6.1 asks for 501 for a coding a server does not understand; nginx answers so.
+    UnsupportedTransferCoding,
+    /// A body that broke on the visitor's side while it was being passed on: malformed chunks,
+    /// or the visitor gone before its end. The origin had the head and part of the body, and its
+    /// connection is closed so that it cannot take them for a whole request: 400, not counted as
+    /// an origin error.
+    InvalidBody,
     /// No active resource has the host as its custom domain: 404.
     UnknownHost,
     /// A WebSocket handshake for a resource whose Websockets option is off; the origin is not
@@ -40,7 +51,7 @@ pub enum Refusal {
 
 impl Refusal {
     /// Every reason, in the order `/metrics` lists them.
-    pub const ALL: [Refusal; 9] = [
+    pub const ALL: [Refusal; 11] = [
         Refusal::MissingHost,
         Refusal::DuplicateHost,
         Refusal::InvalidHost,
@@ -48,6 +59,8 @@ impl Refusal {
         Refusal::InvalidTarget,
         Refusal::Connect,
         Refusal::UpgradeWithBody,
+        Refusal::UnsupportedTransferCoding,
+        Refusal::InvalidBody,
         Refusal::UnknownHost,
         Refusal::WebSocketsDisabled,
     ];
@@ -59,7 +72,9 @@ impl Refusal {
             | Refusal::InvalidHost
             | Refusal::UnsupportedScheme
             | Refusal::InvalidTarget
-            | Refusal::UpgradeWithBody => StatusCode::BAD_REQUEST,
+            | Refusal::UpgradeWithBody
+            | Refusal::InvalidBody => StatusCode::BAD_REQUEST,
+            Refusal::UnsupportedTransferCoding => StatusCode::NOT_IMPLEMENTED,
             Refusal::Connect => StatusCode::METHOD_NOT_ALLOWED,
             Refusal::UnknownHost => StatusCode::NOT_FOUND,
             Refusal::WebSocketsDisabled => StatusCode::FORBIDDEN,
@@ -76,6 +91,8 @@ impl Refusal {
             Refusal::InvalidTarget => "The request target is not valid.\n",
             Refusal::Connect => "CONNECT is not served here.\n",
             Refusal::UpgradeWithBody => "A WebSocket handshake cannot carry a body.\n",
+            Refusal::UnsupportedTransferCoding => "The request's transfer coding is not supported; send it chunked or with a length.\n",
+            Refusal::InvalidBody => "The request body was malformed or ended early.\n",
             Refusal::UnknownHost => "No CDN resource is configured for this host.\n",
             Refusal::WebSocketsDisabled => "WebSockets are disabled for this resource.\n",
         }
@@ -91,6 +108,8 @@ impl Refusal {
             Refusal::InvalidTarget => "invalid_target",
             Refusal::Connect => "connect",
             Refusal::UpgradeWithBody => "upgrade_with_body",
+            Refusal::UnsupportedTransferCoding => "unsupported_transfer_coding",
+            Refusal::InvalidBody => "invalid_body",
             Refusal::UnknownHost => "unknown_host",
             Refusal::WebSocketsDisabled => "websockets_disabled",
         }
@@ -101,7 +120,7 @@ impl Refusal {
     pub fn response(self) -> Response<Body> {
         let mut response = answer(self.status(), self.text());
         let headers = response.headers_mut();
-        if self.status() == StatusCode::BAD_REQUEST {
+        if matches!(self.status(), StatusCode::BAD_REQUEST | StatusCode::NOT_IMPLEMENTED) {
             headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
         if self == Refusal::Connect {
@@ -124,7 +143,7 @@ mod tests {
         let labels: HashSet<_> = Refusal::ALL.iter().map(|refusal| refusal.label()).collect();
         assert_eq!(labels.len(), Refusal::ALL.len());
         for refusal in Refusal::ALL {
-            assert!(refusal.status().is_client_error(), "{refusal:?}");
+            assert!(refusal.status().is_client_error() || refusal == Refusal::UnsupportedTransferCoding, "{refusal:?}");
             assert!(refusal.text().ends_with(".\n"), "{refusal:?}");
         }
         let response = Refusal::DuplicateHost.response();

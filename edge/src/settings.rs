@@ -32,7 +32,8 @@ pub struct FeedSettings {
 pub struct Timeouts {
     /// To open a connection to an origin; past it, 502.
     pub connect: Duration,
-    /// For an origin's answer (response head, or the handshake's answer); past it, 504.
+    /// For an origin's answer (response head, or the handshake's answer); past it, 504. Also the
+    /// longest pause within an answer's body; past it, the visitor's connection ends.
     pub response: Duration,
     /// A tunnel with no byte in either direction for this long is closed.
     pub tunnel_idle: Duration,

@@ -6,7 +6,7 @@ pub mod origin;
 use cdn_edge::RunningEdge;
 use cdn_edge::routes::{ConfigUpdate, ResourceRoute};
 use cdn_edge::settings::{FeedSettings, Settings, Timeouts};
-use origin::{Behaviour, Origin, header_values, read_head};
+use origin::{Behaviour, Origin, read_body, read_head};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -105,7 +105,7 @@ pub struct Answer {
     pub status_line: String,
     pub status: u16,
     pub head: String,
-    /// Framed by `Content-Length`; empty for a 101.
+    /// Framed by `Content-Length` or chunks; empty for a 101.
     pub body: String,
     /// The connection, for what follows a 101.
     pub stream: TcpStream,
@@ -119,10 +119,13 @@ impl Answer {
             .expect("an answer before the edge closed");
         let status_line = head.lines().next().unwrap_or_default().to_owned();
         let status = status_line.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
-        let length = header_values(&head, "content-length").first().and_then(|value| value.parse().ok()).unwrap_or(0);
-        let mut body = vec![0; length];
-        stream.read_exact(&mut body).await.unwrap();
+        let body = read_body(&mut stream, &head).await.expect("the whole body before the edge closed");
         Answer { status_line, status, head, body: String::from_utf8_lossy(&body).into_owned(), stream }
+    }
+
+    /// Every header line named `name` (any case).
+    pub fn all(&self, name: &str) -> Vec<String> {
+        origin::header_values(&self.head, name)
     }
 
     /// The first line the tunnel carries after a 101: the test origins send `site <Host>` first.

@@ -11,8 +11,11 @@ use tokio::net::{TcpListener, TcpStream};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Behaviour {
     /// Serves sites by `Host`: an ordinary request gets `200` with `site <Host>` as its body,
-    /// after reading the body `Content-Length` announces (waiting for it as long as it takes); a
-    /// WebSocket handshake gets `101`, then the site's name, then an echo of every byte.
+    /// after reading the body it announces (waiting for it as long as it takes); a WebSocket
+    /// handshake gets `101`, then the site's name, then an echo of every byte. Some paths answer
+    /// as sloppy origins do: `/framing/both` with `Content-Length: 5` and a chunked body of 11
+    /// bytes, `/framing/gzip` with `Transfer-Encoding: gzip, chunked`, and `/stall` with the
+    /// first 3 of 100 bytes, then nothing.
     Site,
     /// Checks `Host` against its own address, as Autobahn's server does: a port other than the
     /// one it listens on, or none (meaning 80), gets `400`; otherwise as [`Behaviour::Site`].
@@ -106,9 +109,19 @@ async fn serve(mut stream: TcpStream, behaviour: Behaviour, port: u16, log: Arc<
             Behaviour::AlwaysUpgrades => Answer::Upgrade("websocket"),
             Behaviour::SwitchesToH2c if handshake => Answer::Upgrade("h2c"),
             _ if handshake => Answer::Upgrade("websocket"),
-            _ => Answer::Plain(200, format!("site {host}")),
+            _ => match head.split(' ').nth(1).unwrap_or_default() {
+                "/framing/both" => Answer::Raw("Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\nb\r\nhello world\r\n0\r\n\r\n"),
+                "/framing/gzip" => Answer::Raw("Transfer-Encoding: gzip, chunked\r\n\r\n5\r\nGZIPD\r\n0\r\n\r\n"),
+                "/stall" => Answer::Raw("Content-Length: 100\r\n\r\nabc"),
+                _ => Answer::Plain(200, format!("site {host}")),
+            },
         };
         match answer {
+            Answer::Raw(rest) => {
+                if stream.write_all(format!("HTTP/1.1 200 OK\r\n{rest}").as_bytes()).await.is_err() {
+                    return;
+                }
+            }
             Answer::Plain(status, text) => {
                 let response = format!("HTTP/1.1 {status} Whatever\r\nContent-Length: {}\r\n\r\n{text}", text.len());
                 if stream.write_all(response.as_bytes()).await.is_err() {
@@ -131,7 +144,7 @@ async fn serve(mut stream: TcpStream, behaviour: Behaviour, port: u16, log: Arc<
 
 /// The body `head` announces: `Content-Length` bytes, or chunks until the last (trailers
 /// ignored). `None` if the peer closed first.
-async fn read_body(stream: &mut TcpStream, head: &str) -> Option<Vec<u8>> {
+pub async fn read_body(stream: &mut TcpStream, head: &str) -> Option<Vec<u8>> {
     let chunked = header_values(head, "transfer-encoding").iter().any(|coding| coding.eq_ignore_ascii_case("chunked"));
     if !chunked {
         let length = header_values(head, "content-length").first().and_then(|value| value.parse().ok()).unwrap_or(0);
@@ -158,6 +171,8 @@ async fn read_body(stream: &mut TcpStream, head: &str) -> Option<Vec<u8>> {
 
 enum Answer {
     Plain(u16, String),
+    /// `200 OK`, then these header lines and body bytes as they are.
+    Raw(&'static str),
     Upgrade(&'static str),
 }
 
