@@ -113,11 +113,19 @@ pub fn is_websocket_upgrade(headers: &HeaderMap) -> bool {
 
 /// Whether a comma-separated list header holds `token`, on any of its lines, in any case.
 pub fn has_token(headers: &HeaderMap, name: HeaderName, token: &str) -> bool {
+    list(headers, name).any(|element| element.eq_ignore_ascii_case(token))
+}
+
+/// The elements of a comma-separated list header (RFC 9110 §5.6.1), across all its lines, trimmed,
+/// empty ones skipped. A line that is not visible ASCII counts as one element, `?`, which names
+/// nothing: it can match no token and no field name, yet is not taken for an empty list.
+pub fn list(headers: &HeaderMap, name: HeaderName) -> impl Iterator<Item = &str> {
     headers
         .get_all(name)
         .iter()
-        .filter_map(|value| value.to_str().ok())
-        .any(|value| value.split(',').any(|part| part.trim().eq_ignore_ascii_case(token)))
+        .flat_map(|value| value.to_str().unwrap_or("?").split(','))
+        .map(str::trim)
+        .filter(|element| !element.is_empty())
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! Message bodies as the edge relays them, and how they are framed.
 
+use crate::admission::list;
 use crate::metrics::{Metrics, OriginError};
 use bytes::Bytes;
 use http_body_util::BodyExt;
@@ -33,12 +34,7 @@ pub enum TransferCoding {
 }
 
 pub fn transfer_coding(headers: &HeaderMap) -> TransferCoding {
-    let mut codings = headers
-        .get_all(header::TRANSFER_ENCODING)
-        .iter()
-        .flat_map(|value| value.to_str().unwrap_or("?").split(','))
-        .map(str::trim)
-        .filter(|coding| !coding.is_empty());
+    let mut codings = list(headers, header::TRANSFER_ENCODING);
     match (codings.next(), codings.next()) {
         (None, _) => TransferCoding::None,
         (Some(coding), None) if coding.eq_ignore_ascii_case("chunked") => TransferCoding::Chunked,

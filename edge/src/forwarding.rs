@@ -1,6 +1,7 @@
 //! The header section that crosses the edge: without the fields that describe one connection,
 //! and, towards the origin, with the forwarding fields the edge vouches for.
 
+use crate::admission::list;
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
 use std::net::{IpAddr, SocketAddr};
 
@@ -21,12 +22,8 @@ const HOP_BY_HOP: [HeaderName; 9] = [
 /// Removes the hop-by-hop fields, and the fields the `Connection` header names as such, except
 /// those that cannot be connection options (see [`may_be_connection_option`]).
 pub fn remove_hop_by_hop(headers: &mut HeaderMap) {
-    let named: Vec<HeaderName> = headers
-        .get_all(header::CONNECTION)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
+    let named: Vec<HeaderName> = list(headers, header::CONNECTION)
+        .filter_map(|name| HeaderName::from_bytes(name.as_bytes()).ok())
         .filter(may_be_connection_option)
         .collect();
     for name in named.iter().chain(&HOP_BY_HOP) {
