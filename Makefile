@@ -71,6 +71,7 @@ build:
 # The portal's database tests run twice: on SQLite, then on a PostgreSQL cluster made for the
 # run and removed after it (scripts/test-postgres.sh sets TEST_POSTGRES_URL).
 test-rust: setup-postgres
+	cargo fmt --all --check
 	cargo test --locked --features ssr
 	cargo test --locked -p cdn-edge -p echo-origin
 	scripts/test-postgres.sh cargo test --locked --features ssr

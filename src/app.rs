@@ -1,5 +1,7 @@
 use crate::components::{AccountContext, NotFound, SiteHeader};
-use crate::pages::{ApiTokensPage, HomePage, NewResourcePage, ResourceListPage, ResourceSettingsPage, SignUpPage, Section};
+use crate::pages::{
+    ApiTokensPage, HomePage, NewResourcePage, ResourceListPage, ResourceSettingsPage, Section, SignUpPage,
+};
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};

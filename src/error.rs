@@ -19,10 +19,14 @@ pub enum AppError {
     Invalid(FieldErrors),
     #[error("The request was incomplete or malformed. Reload the page and try again.")]
     BadRequest,
-    #[error("This request did not come from the portal's own pages, so nothing was changed. Reload the page and try again.")]
+    #[error(
+        "This request did not come from the portal's own pages, so nothing was changed. Reload the page and try again."
+    )]
     Forbidden,
     /// The form was loaded before someone else saved; it carries what is stored now.
-    #[error("This resource was changed elsewhere, so your change was not saved. The page now shows the current settings; review them and save again to re-apply your change.")]
+    #[error(
+        "This resource was changed elsewhere, so your change was not saved. The page now shows the current settings; review them and save again to re-apply your change."
+    )]
     Conflict(Box<CdnResource>),
     #[error("The request was too large. Nothing was changed.")]
     TooLarge,

@@ -136,7 +136,9 @@ impl Rollout {
             (edges, applied) if applied == edges => {
                 format!("Live: the saved settings are in effect on {}.", plural(edges, "CDN edge"))
             }
-            (edges, applied) => format!("Pending: {applied} of {} apply the saved settings so far.", plural(edges, "CDN edge")),
+            (edges, applied) => {
+                format!("Pending: {applied} of {} apply the saved settings so far.", plural(edges, "CDN edge"))
+            }
         }
     }
 }
@@ -190,12 +192,25 @@ impl ChangeSource {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Change {
     /// The resource was created, with WebSockets as set then.
-    Created { websockets: bool },
-    WebsocketsSwitched { from: bool, to: bool },
+    Created {
+        websockets: bool,
+    },
+    WebsocketsSwitched {
+        from: bool,
+        to: bool,
+    },
     /// WebSockets follow the integration's default again, which is `to`.
-    WebsocketsDefaulted { from: bool, to: bool },
-    OriginChanged { from: Origin, to: Origin },
-    ActiveSwitched { to: bool },
+    WebsocketsDefaulted {
+        from: bool,
+        to: bool,
+    },
+    OriginChanged {
+        from: Origin,
+        to: Origin,
+    },
+    ActiveSwitched {
+        to: bool,
+    },
 }
 
 impl Change {

@@ -55,7 +55,9 @@ async fn without_javascript_a_refused_save_comes_back_showing_the_current_state(
     let page = format!("{PORTAL_ORIGIN}/cdn/resources/{id}/content");
     assert_eq!(save(&portal, &cookie, id, 1, false).await.status, StatusCode::OK);
 
-    let refused = portal.post_form("save_content_settings", &format!("resource_id={id}&version=1&websockets=on"), &cookie, &page).await;
+    let refused = portal
+        .post_form("save_content_settings", &format!("resource_id={id}&version=1&websockets=on"), &cookie, &page)
+        .await;
     assert_eq!(refused.status, StatusCode::FOUND);
     let location = refused.headers[header::LOCATION].to_str().unwrap();
     let shown = portal.get(location.trim_start_matches(PORTAL_ORIGIN), Some(&cookie)).await;
@@ -176,12 +178,15 @@ async fn fifty_concurrent_saves_at_fifty_resources_all_go_through() {
         assert_eq!((saved.version, saved.websockets), (2, false));
     }
     let listed: Vec<CdnResource> =
-        serde_json::from_str::<ResourcePage>(&portal.call("list_resources", "", Some(&cookie)).await.body).unwrap().resources;
+        serde_json::from_str::<ResourcePage>(&portal.call("list_resources", "", Some(&cookie)).await.body)
+            .unwrap()
+            .resources;
     assert_eq!(listed.len(), 50);
     assert!(listed.iter().all(|resource| !resource.websockets && resource.version == 2));
-    let (records,): (i64,) = run!(portal.pool.db(), |e| sqlx::query_as("SELECT count(*) FROM resource_changes WHERE action = 'updated'")
-        .fetch_one(e)
-        .await)
+    let (records,): (i64,) =
+        run!(portal.pool.db(), |e| sqlx::query_as("SELECT count(*) FROM resource_changes WHERE action = 'updated'")
+            .fetch_one(e)
+            .await)
         .unwrap();
     assert_eq!(records, 50);
 }

@@ -7,8 +7,8 @@ use axum::http::StatusCode;
 use cdn_edge::RunningEdge;
 use cdn_edge::settings::{FeedSettings, Settings, Timeouts};
 use cdn_portal::server::SecuritySettings;
-use common::*;
 use common::visitor::*;
+use common::*;
 use futures_util::StreamExt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -49,8 +49,11 @@ fn feed_security() -> SecuritySettings {
     SecuritySettings { edge_feed_token: Some(FEED_TOKEN.to_owned()), ..SecuritySettings::default() }
 }
 
-const TIMEOUTS: Timeouts =
-    Timeouts { connect: Duration::from_millis(500), response: Duration::from_secs(1), tunnel_idle: Duration::from_secs(100) };
+const TIMEOUTS: Timeouts = Timeouts {
+    connect: Duration::from_millis(500),
+    response: Duration::from_secs(1),
+    tunnel_idle: Duration::from_secs(100),
+};
 
 async fn stack_with(timeouts: Timeouts) -> Stack {
     stack_on(spawn_portal_with(feed_security()).await, timeouts).await
@@ -171,8 +174,14 @@ async fn the_switch_lets_websockets_through_or_refuses_them_within_a_second() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let metrics = stack.edge.metrics();
-    assert!(metric(&metrics, "cdn_edge_websocket_upgrades_total{resource=\"chat.example.com\",outcome=\"refused\"}") >= 1, "{metrics}");
-    assert!(metric(&metrics, "cdn_edge_websocket_upgrades_total{resource=\"chat.example.com\",outcome=\"accepted\"}") >= 2, "{metrics}");
+    assert!(
+        metric(&metrics, "cdn_edge_websocket_upgrades_total{resource=\"chat.example.com\",outcome=\"refused\"}") >= 1,
+        "{metrics}"
+    );
+    assert!(
+        metric(&metrics, "cdn_edge_websocket_upgrades_total{resource=\"chat.example.com\",outcome=\"accepted\"}") >= 2,
+        "{metrics}"
+    );
 
     // The portal shows the change as live once the edge has reported it.
     stack.rollout_reaches(id, r#"{"edges":1,"applied":1}"#).await;
@@ -184,7 +193,8 @@ async fn changes_made_through_the_rest_api_reach_the_edge_within_a_second() {
     let id = stack.resource("api.example.com", &stack.origin.to_string(), "entire_website").await;
     let issued = stack.portal.call("create_api_token", "name=deploy&expires_in_days=", Some(&stack.customer)).await;
     assert_eq!(issued.status, StatusCode::OK, "{}", issued.body);
-    let secret = serde_json::from_str::<serde_json::Value>(&issued.body).unwrap()["secret"].as_str().unwrap().to_owned();
+    let secret =
+        serde_json::from_str::<serde_json::Value>(&issued.body).unwrap()["secret"].as_str().unwrap().to_owned();
     let api = |method: &str, body: &str| {
         let request = axum::http::Request::builder()
             .method(method)
@@ -256,7 +266,9 @@ async fn the_feed_takes_only_the_edge_token_and_the_admin_address_serves_metrics
     let (status, snapshot) = http_with(feed_address, &get(&format!("Authorization: Bearer {FEED_TOKEN}\r\n"))).await;
     assert_eq!(status, 200);
     assert!(snapshot.contains(r#""domain":"feed.example.com""#) && snapshot.contains(r#""full":true"#), "{snapshot}");
-    for wrong in ["", "Authorization: Bearer edge-feed-token-for-test\r\n", "Authorization: edge-feed-token-for-tests\r\n"] {
+    for wrong in
+        ["", "Authorization: Bearer edge-feed-token-for-test\r\n", "Authorization: edge-feed-token-for-tests\r\n"]
+    {
         let (status, body) = http_with(feed_address, &get(wrong)).await;
         assert_eq!(status, 401, "{wrong:?}");
         assert!(!body.contains("feed.example.com"));
@@ -359,7 +371,8 @@ async fn half_closing_origin() -> SocketAddr {
                     head.push(stream.read_u8().await.unwrap());
                 }
                 if !String::from_utf8_lossy(&head).to_ascii_lowercase().contains("upgrade: websocket") {
-                    let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").await;
+                    let _ =
+                        stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").await;
                     return;
                 }
                 stream
@@ -405,7 +418,12 @@ async fn a_half_close_is_passed_on_while_the_other_direction_keeps_flowing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idle_tunnel_is_closed_and_traffic_keeps_one_open() {
-    let stack = stack_with(Timeouts { connect: Duration::from_millis(500), response: Duration::from_secs(1), tunnel_idle: Duration::from_millis(400) }).await;
+    let stack = stack_with(Timeouts {
+        connect: Duration::from_millis(500),
+        response: Duration::from_secs(1),
+        tunnel_idle: Duration::from_millis(400),
+    })
+    .await;
     stack.resource("idle.example.com", &stack.origin.to_string(), "entire_website").await;
     let mut busy = websocket(stack.edge.addr, "idle.example.com", "/").await.unwrap();
     let mut quiet = websocket(stack.edge.addr, "idle.example.com", "/").await.unwrap();
@@ -457,7 +475,8 @@ async fn while_the_database_is_unreachable_pages_and_saves_answer_503_and_the_ed
     let stack = stack_on(portal, TIMEOUTS).await;
     let id = stack.resource("outage.example.com", &stack.origin.to_string(), "entire_website").await;
     let issued = stack.portal.call("create_api_token", "name=ops&expires_in_days=", Some(&stack.customer)).await;
-    let secret = serde_json::from_str::<serde_json::Value>(&issued.body).unwrap()["secret"].as_str().unwrap().to_owned();
+    let secret =
+        serde_json::from_str::<serde_json::Value>(&issued.body).unwrap()["secret"].as_str().unwrap().to_owned();
     let settings_page = format!("/cdn/resources/{id}/content");
     let api_patch = |body: &'static str| {
         axum::http::Request::patch(format!("/cdn/resources/{id}"))
@@ -471,17 +490,26 @@ async fn while_the_database_is_unreachable_pages_and_saves_answer_503_and_the_ed
     let page = stack.portal.get(&settings_page, Some(&stack.customer)).await;
     assert_eq!(page.status, StatusCode::SERVICE_UNAVAILABLE, "{}", page.body);
     assert!(page.body.contains("temporarily unavailable"), "{}", page.body);
-    let save = stack.portal.call("save_content_settings", &format!("resource_id={id}&version=1"), Some(&stack.customer)).await;
+    let save =
+        stack.portal.call("save_content_settings", &format!("resource_id={id}&version=1"), Some(&stack.customer)).await;
     assert_eq!(save.status, StatusCode::SERVICE_UNAVAILABLE, "{}", save.body);
     // The page shows the error's message, the same as the page above.
-    assert_eq!(serde_json::from_str::<cdn_portal::error::AppError>(&save.body).unwrap(), cdn_portal::error::AppError::Unavailable);
+    assert_eq!(
+        serde_json::from_str::<cdn_portal::error::AppError>(&save.body).unwrap(),
+        cdn_portal::error::AppError::Unavailable
+    );
     let patch = stack.portal.send(api_patch(r#"{"origin": "elsewhere.example.com"}"#)).await;
     assert_eq!(patch.status, StatusCode::SERVICE_UNAVAILABLE, "{}", patch.body);
     assert_eq!(patch.headers["retry-after"], "5");
-    let feed = stack.portal.send(
-        axum::http::Request::get("/edge/v1/config").header("authorization", format!("Bearer {FEED_TOKEN}")).body(axum::body::Body::empty()).unwrap(),
-    )
-    .await;
+    let feed = stack
+        .portal
+        .send(
+            axum::http::Request::get("/edge/v1/config")
+                .header("authorization", format!("Bearer {FEED_TOKEN}"))
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
     assert_eq!(feed.status, StatusCode::SERVICE_UNAVAILABLE);
     // The edge keeps what it had: the site and its WebSockets still work.
     let (status, body) = http(stack.edge.addr, "outage.example.com", "/during").await;
@@ -492,8 +520,13 @@ async fn while_the_database_is_unreachable_pages_and_saves_answer_503_and_the_ed
     let page = stack.portal.get(&settings_page, Some(&stack.customer)).await;
     assert_eq!(page.status, StatusCode::OK, "recovered without a restart: {}", page.body);
     let resource: serde_json::Value =
-        serde_json::from_str(&stack.portal.call("get_resource", &format!("id={id}"), Some(&stack.customer)).await.body).unwrap();
-    assert_eq!((resource["version"].as_i64(), resource["websockets"].as_bool()), (Some(1), Some(true)), "nothing half-saved");
+        serde_json::from_str(&stack.portal.call("get_resource", &format!("id={id}"), Some(&stack.customer)).await.body)
+            .unwrap();
+    assert_eq!(
+        (resource["version"].as_i64(), resource["websockets"].as_bool()),
+        (Some(1), Some(true)),
+        "nothing half-saved"
+    );
     assert_eq!(resource["origin"], stack.origin.to_string());
     // Saves work again and reach the edge.
     stack.switch(id, 1, false).await;

@@ -149,7 +149,8 @@ async fn saving_websockets_is_stored_and_shown() {
     let switch = input_tag(&page.body, r#"role="switch""#);
     assert!(!switch.contains("checked"), "{switch}");
 
-    let saved = portal.call("save_content_settings", &format!("resource_id={id}&version=2&websockets=on"), Some(&cookie)).await;
+    let saved =
+        portal.call("save_content_settings", &format!("resource_id={id}&version=2&websockets=on"), Some(&cookie)).await;
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
     let page = portal.get(&format!("/cdn/resources/{id}/content"), Some(&cookie)).await;
     let switch = input_tag(&page.body, r#"role="switch""#);
@@ -169,8 +170,9 @@ async fn plain_form_posts_come_back_to_the_page_with_the_outcome() {
     let shown = portal.get(&format!("/cdn/resources/{id}/content?saved=1"), Some(&cookie)).await;
     assert!(shown.body.contains("Changes saved"), "{}", shown.body);
 
-    let refused =
-        portal.post_form("save_content_settings", &format!("resource_id={id}&version=2&websockets=yes"), &cookie, &page).await;
+    let refused = portal
+        .post_form("save_content_settings", &format!("resource_id={id}&version=2&websockets=yes"), &cookie, &page)
+        .await;
     assert_eq!(refused.status, StatusCode::FOUND);
     let location = refused.headers[header::LOCATION].to_str().unwrap();
     assert!(location.starts_with(&page) && location.contains("__err="), "{location}");
@@ -194,7 +196,11 @@ async fn a_refused_plain_form_post_shows_the_form_again_with_what_was_entered() 
     assert!(static_assets.contains("checked"), "{static_assets}");
     let entire_website = input_tag(&page.body, r#"value="entire_website""#);
     assert!(!entire_website.contains("checked"), "{entire_website}");
-    assert_eq!(portal.call("list_resources", "", Some(&cookie)).await.body, r#"{"resources":[],"total":0,"page":1}"#, "nothing was created");
+    assert_eq!(
+        portal.call("list_resources", "", Some(&cookie)).await.body,
+        r#"{"resources":[],"total":0,"page":1}"#,
+        "nothing was created"
+    );
 }
 
 #[tokio::test]
@@ -205,7 +211,11 @@ async fn creating_a_resource_rejects_bad_input_and_taken_domains() {
     portal.create_resource(&first, "cdn.example.com", "static_assets").await;
 
     let taken = portal
-        .call("create_resource", "custom_domain=CDN.example.com&origin=o.example.com&integration=entire_website", Some(&second))
+        .call(
+            "create_resource",
+            "custom_domain=CDN.example.com&origin=o.example.com&integration=entire_website",
+            Some(&second),
+        )
         .await;
     assert!(taken.body.contains("already used"), "{}", taken.body);
     assert_eq!(taken.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -252,7 +262,8 @@ async fn pages_and_api_answers_are_compressed_for_browsers_that_accept_it() {
     let portal = spawn_portal().await;
     let cookie = portal.customer("ada%40example.com").await;
     let request = |encoding: Option<&str>| {
-        let mut request = axum::http::Request::get("/cdn").header(header::ACCEPT, "text/html").header(header::COOKIE, &cookie);
+        let mut request =
+            axum::http::Request::get("/cdn").header(header::ACCEPT, "text/html").header(header::COOKIE, &cookie);
         if let Some(encoding) = encoding {
             request = request.header(header::ACCEPT_ENCODING, encoding);
         }

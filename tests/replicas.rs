@@ -12,9 +12,9 @@ use cdn_portal::model::{Change, ResourceChange};
 use cdn_portal::server::db::testing::ScratchDatabase;
 use futures_util::future::join_all;
 use process::{Replica, Reply};
-use visitor::{echoes, refused_status, websocket, within_a_second};
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
+use visitor::{echoes, refused_status, websocket, within_a_second};
 
 const FEED_TOKEN: &str = "replicas-edge-feed-token";
 
@@ -118,7 +118,8 @@ async fn a_change_saved_through_one_replica_is_seen_by_the_other_at_once_and_a_s
     let switch = input_tag(&content.body, r#"role="switch""#);
     assert!(!switch.contains("checked"), "B's settings page still shows WebSockets on: {switch}");
     // A form B served before A's save is outdated on B too.
-    let stale = b.call("save_content_settings", &format!("resource_id={id}&version=1&websockets=on"), Some(&cookie)).await;
+    let stale =
+        b.call("save_content_settings", &format!("resource_id={id}&version=1&websockets=on"), Some(&cookie)).await;
     assert_eq!(stale.status, 409, "a save from version 1 through B after A saved version 2: {stale:?}");
     let history = history(b, &cookie, id).await;
     let changes: Vec<(i64, Change)> = history.into_iter().map(|entry| (entry.version, entry.change)).collect();
@@ -160,7 +161,10 @@ async fn concurrent_saves_through_both_replicas_lose_nothing() {
     }))
     .await;
     let statuses: Vec<u16> = replies.iter().map(|reply| reply.status).collect();
-    assert!(statuses.iter().all(|status| *status == 200), "PATCHes without If-Match, alternating A and B: {statuses:?}\n{replies:#?}");
+    assert!(
+        statuses.iter().all(|status| *status == 200),
+        "PATCHes without If-Match, alternating A and B: {statuses:?}\n{replies:#?}"
+    );
     let versions: BTreeSet<i64> = replies.iter().map(Reply::etag_version).collect();
     assert_eq!(versions, (2..=1 + UNCONDITIONAL as i64).collect(), "each save got its own version");
 
@@ -184,7 +188,11 @@ async fn concurrent_saves_through_both_replicas_lose_nothing() {
     assert_eq!(moves.len(), UNCONDITIONAL, "origin records: {moves:#?}");
     let recorded: BTreeSet<i64> = moves.iter().map(|(version, ..)| *version).collect();
     assert_eq!(recorded, (2..=1 + UNCONDITIONAL as i64).collect(), "one record per version: {moves:#?}");
-    assert_eq!(moves.iter().map(|(.., to)| to.clone()).collect::<BTreeSet<_>>(), origins.iter().cloned().collect(), "every origin sent is on record");
+    assert_eq!(
+        moves.iter().map(|(.., to)| to.clone()).collect::<BTreeSet<_>>(),
+        origins.iter().cloned().collect(),
+        "every origin sent is on record"
+    );
     let mut previous = "origin.example.com".to_owned();
     for (version, from, to) in &moves {
         assert_eq!(from, &previous, "version {version} changed {from}, but the version before left {previous}");
@@ -202,8 +210,16 @@ async fn concurrent_saves_through_both_replicas_lose_nothing() {
     .await;
     let statuses: Vec<u16> = replies.iter().map(|reply| reply.status).collect();
     let accepted: Vec<usize> = (0..CONDITIONAL).filter(|n| statuses[*n] == 200).collect();
-    assert_eq!(accepted.len(), 1, "PATCHes with If-Match {current}, alternating A and B, accepted: {statuses:?}\n{replies:#?}");
-    assert_eq!(statuses.iter().filter(|status| **status == 409).count(), CONDITIONAL - 1, "the rest are conflicts: {statuses:?}");
+    assert_eq!(
+        accepted.len(),
+        1,
+        "PATCHes with If-Match {current}, alternating A and B, accepted: {statuses:?}\n{replies:#?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|status| **status == 409).count(),
+        CONDITIONAL - 1,
+        "the rest are conflicts: {statuses:?}"
+    );
     let winner = accepted[0];
     assert_eq!(replies[winner].etag_version(), 2 + UNCONDITIONAL as i64);
 
@@ -227,7 +243,11 @@ async fn edge_following(portal_url: &str, state: &tempfile::TempDir) -> RunningE
             long_poll: Duration::from_secs(10),
         },
         state_file: state.path().join("edge.json"),
-        timeouts: Timeouts { connect: Duration::from_millis(500), response: Duration::from_secs(1), tunnel_idle: Duration::from_secs(100) },
+        timeouts: Timeouts {
+            connect: Duration::from_millis(500),
+            response: Duration::from_secs(1),
+            tunnel_idle: Duration::from_secs(100),
+        },
     };
     cdn_edge::start(settings).await.expect("the edge starts")
 }
@@ -254,7 +274,9 @@ async fn an_edge_following_one_replica_obeys_a_change_saved_on_the_other_within_
     echoes(&mut open, "hello through the edge").await;
 
     let path = format!("/cdn/resources/{id}");
-    let off = b.api("PATCH", &path, &secret, None, Some(r#"{"options":{"websockets":{"enabled":true,"value":false}}}"#)).await;
+    let off = b
+        .api("PATCH", &path, &secret, None, Some(r#"{"options":{"websockets":{"enabled":true,"value":false}}}"#))
+        .await;
     assert_eq!(off.status, 200, "WebSockets off through B: {off:?}");
     let took = within_a_second("WebSockets off, saved through B", async || {
         refused_status(websocket(edge.addr, domain, "/live").await).map(|(status, _)| status) == Some(403)
@@ -263,9 +285,12 @@ async fn an_edge_following_one_replica_obeys_a_change_saved_on_the_other_within_
     eprintln!("the edge following A refused WebSockets {took:?} after B answered the save");
     echoes(&mut open, "the tunnel opened before stays open").await;
 
-    let on = b.api("PATCH", &path, &secret, None, Some(r#"{"options":{"websockets":{"enabled":true,"value":true}}}"#)).await;
+    let on =
+        b.api("PATCH", &path, &secret, None, Some(r#"{"options":{"websockets":{"enabled":true,"value":true}}}"#)).await;
     assert_eq!(on.status, 200, "WebSockets on through B: {on:?}");
-    let took = within_a_second("WebSockets on, saved through B", async || websocket(edge.addr, domain, "/live").await.is_ok()).await;
+    let took =
+        within_a_second("WebSockets on, saved through B", async || websocket(edge.addr, domain, "/live").await.is_ok())
+            .await;
     eprintln!("the edge following A let WebSockets through {took:?} after B answered the save");
     let mut again = websocket(edge.addr, domain, "/live").await.expect("WebSockets on again");
     echoes(&mut again, "and back on").await;

@@ -9,8 +9,8 @@ use axum::http::header::{self, HeaderName};
 use axum::http::{Method, Request, StatusCode};
 use cdn_portal::domain::{Origin, Timestamp};
 use cdn_portal::model::{Change, ChangeSource, ResourceChange};
-use cdn_portal::server::SecuritySettings;
 use cdn_portal::run;
+use cdn_portal::server::SecuritySettings;
 use common::*;
 use serde_json::{Value, json};
 
@@ -90,7 +90,8 @@ fn assert_error(reply: &Reply, status: StatusCode, fields: &[&str]) {
     assert!(reply.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("application/json"));
     let body = json_of(reply);
     assert!(!body["message"].as_str().unwrap_or_default().is_empty(), "{body}");
-    let mut named: Vec<&str> = body["errors"].as_object().map(|errors| errors.keys().map(String::as_str).collect()).unwrap_or_default();
+    let mut named: Vec<&str> =
+        body["errors"].as_object().map(|errors| errors.keys().map(String::as_str).collect()).unwrap_or_default();
     named.sort_unstable();
     assert_eq!(named, fields, "{body}");
     for field in fields {
@@ -102,11 +103,13 @@ fn assert_error(reply: &Reply, status: StatusCode, fields: &[&str]) {
 type Row = (String, bool, bool, bool, i64);
 
 async fn stored(portal: &TestPortal, id: i64) -> Option<Row> {
-    run!(portal.pool.db(), |e| sqlx::query_as("SELECT origin, active, websockets, websockets_explicit, version FROM cdn_resources WHERE id = $1")
-        .bind(id)
-        .fetch_optional(e)
-        .await)
-        .unwrap()
+    run!(portal.pool.db(), |e| sqlx::query_as(
+        "SELECT origin, active, websockets, websockets_explicit, version FROM cdn_resources WHERE id = $1"
+    )
+    .bind(id)
+    .fetch_optional(e)
+    .await)
+    .unwrap()
 }
 
 async fn count(portal: &TestPortal, table: &str) -> i64 {
@@ -151,7 +154,13 @@ async fn a_token_issued_in_the_portal_opens_the_api_and_nothing_else_does() {
     assert_eq!(listed.headers["x-total-count"], "0");
 
     let unknown = format!("cdnp_{}", "0".repeat(64));
-    for authorization in [None, Some(format!("Bearer {secret}")), Some(format!("APIKey {unknown}")), Some("APIKey".to_owned()), Some(secret.clone())] {
+    for authorization in [
+        None,
+        Some(format!("Bearer {secret}")),
+        Some(format!("APIKey {unknown}")),
+        Some("APIKey".to_owned()),
+        Some(secret.clone()),
+    ] {
         let mut request = Request::get("/cdn/resources").header(header::ACCEPT, "application/json");
         if let Some(value) = &authorization {
             request = request.header(header::AUTHORIZATION, value);
@@ -195,15 +204,20 @@ async fn revoked_and_expired_tokens_are_refused() {
     assert_eq!(count(&portal, "cdn_resources").await, 0);
 
     let expires_at: i64 =
-        run!(portal.pool.db(), |e| sqlx::query_scalar("SELECT expires_at FROM api_tokens WHERE id = $1").bind(expiring_id).fetch_one(e).await).unwrap();
+        run!(portal.pool.db(), |e| sqlx::query_scalar("SELECT expires_at FROM api_tokens WHERE id = $1")
+            .bind(expiring_id)
+            .fetch_one(e)
+            .await)
+        .unwrap();
     let lifetime = expires_at - Timestamp::now().unix_seconds();
     assert!((30 * 86_400 - 5..=30 * 86_400).contains(&lifetime), "30 days from issue: {lifetime}");
     run!(portal.pool.db(), |e| sqlx::query("UPDATE api_tokens SET expires_at = $1 WHERE id = $2")
         .bind(Timestamp::now().unix_seconds() - 1)
         .bind(expiring_id)
         .execute(e)
-        .await.map(|_| ()))
-        .unwrap();
+        .await
+        .map(|_| ()))
+    .unwrap();
     assert_refused_without_a_valid_token(&api(&portal, &expiring, Method::GET, "/cdn/resources", None).await);
 
     let states: Vec<Value> = json_of(&portal.call("api_tokens", "", Some(&cookie)).await)["tokens"]
@@ -235,7 +249,9 @@ async fn the_api_ignores_the_session_and_server_functions_ignore_api_tokens() {
             .unwrap()
     };
     assert_refused_without_a_valid_token(&portal.send(by_cookie(Method::GET, "/cdn/resources", "")).await);
-    assert_refused_without_a_valid_token(&portal.send(by_cookie(Method::GET, &format!("/cdn/resources/{id}"), "")).await);
+    assert_refused_without_a_valid_token(
+        &portal.send(by_cookie(Method::GET, &format!("/cdn/resources/{id}"), "")).await,
+    );
     let created = portal.send(by_cookie(Method::POST, "/cdn/resources", &site("other.example.com").to_string())).await;
     assert_refused_without_a_valid_token(&created);
     let patched = portal.send(by_cookie(Method::PATCH, &format!("/cdn/resources/{id}"), r#"{"active": false}"#)).await;
@@ -244,7 +260,10 @@ async fn the_api_ignores_the_session_and_server_functions_ignore_api_tokens() {
     for (endpoint, form) in [
         ("list_resources", String::new()),
         ("save_content_settings", format!("resource_id={id}&version=1")),
-        ("create_resource", "custom_domain=other.example.com&origin=origin.example.com&integration=entire_website".to_owned()),
+        (
+            "create_resource",
+            "custom_domain=other.example.com&origin=origin.example.com&integration=entire_website".to_owned(),
+        ),
     ] {
         let request = server_fn_call(endpoint, None).header(header::AUTHORIZATION, format!("APIKey {secret}"));
         let reply = portal.send(request.body(Body::from(form)).unwrap()).await;
@@ -303,7 +322,11 @@ async fn creating_answers_201_with_location_etag_and_the_resource_in_full() {
     fields.sort_unstable();
     assert_eq!(fields, ["active", "cname", "created", "id", "integration", "options", "origin", "updated"]);
     let created_at: i64 =
-        run!(portal.pool.db(), |e| sqlx::query_scalar("SELECT created_at FROM cdn_resources WHERE id = $1").bind(id).fetch_one(e).await).unwrap();
+        run!(portal.pool.db(), |e| sqlx::query_scalar("SELECT created_at FROM cdn_resources WHERE id = $1")
+            .bind(id)
+            .fetch_one(e)
+            .await)
+        .unwrap();
     let when = Timestamp::from_unix_seconds(created_at).to_rfc3339();
     assert_eq!(
         body,
@@ -325,7 +348,12 @@ async fn creating_answers_201_with_location_etag_and_the_resource_in_full() {
     assert_eq!((json_of(&fetched), etag(&fetched)), (body, "\"1\""));
 
     // As in the portal, static assets start with WebSockets off; a chosen value wins over either default.
-    let (assets, reply) = create(&portal, &secret, json!({"cname": "static.example.com", "origin": "192.0.2.10:8080", "integration": "static_assets"})).await;
+    let (assets, reply) = create(
+        &portal,
+        &secret,
+        json!({"cname": "static.example.com", "origin": "192.0.2.10:8080", "integration": "static_assets"}),
+    )
+    .await;
     assert_eq!(websockets_of(&reply), (false, false));
     assert_eq!(stored(&portal, assets).await, Some(("192.0.2.10:8080".into(), true, false, false, 1)));
     let chosen = json!({
@@ -357,9 +385,18 @@ async fn creation_refuses_taken_domains_invalid_values_and_unreadable_bodies_sto
     assert!(json_of(&taken)["errors"]["cname"].as_str().unwrap().contains("already used"), "{}", taken.body);
 
     for (body, fields) in [
-        (json!({"cname": "not a domain", "origin": "https://origin.example.com", "integration": "entire_website"}), &["cname", "origin"][..]),
-        (json!({"cname": "cdn.example.", "origin": "origin.example.com:080", "integration": "static_assets"}), &["cname", "origin"]),
-        (json!({"cname": "new.example.com", "origin": "origin.example.com:70000", "integration": "static_assets"}), &["origin"]),
+        (
+            json!({"cname": "not a domain", "origin": "https://origin.example.com", "integration": "entire_website"}),
+            &["cname", "origin"][..],
+        ),
+        (
+            json!({"cname": "cdn.example.", "origin": "origin.example.com:080", "integration": "static_assets"}),
+            &["cname", "origin"],
+        ),
+        (
+            json!({"cname": "new.example.com", "origin": "origin.example.com:70000", "integration": "static_assets"}),
+            &["origin"],
+        ),
     ] {
         assert_error(&post(body).await, StatusCode::UNPROCESSABLE_ENTITY, fields);
     }
@@ -378,7 +415,10 @@ async fn creation_refuses_taken_domains_invalid_values_and_unreadable_bodies_sto
         (with("active", Value::Null), Some("active")),
         (with("options", Value::Null), Some("options")),
         (with("options", json!({"websockets": {"enabled": true}})), Some("options.websockets")),
-        (with("options", json!({"websockets": {"enabled": true, "value": true, "when": "always"}})), Some("options.websockets.when")),
+        (
+            with("options", json!({"websockets": {"enabled": true, "value": true, "when": "always"}})),
+            Some("options.websockets.when"),
+        ),
         (json!(["new.example.com"]), None),
     ] {
         let reply = post(body.clone()).await;
@@ -394,7 +434,11 @@ async fn creation_refuses_taken_domains_invalid_values_and_unreadable_bodies_sto
     for text in [&b"{\"cname\": \"new.example.com\""[..], b"", b"{} {}", b"\xff\xfe{}"] {
         let reply = api_raw(&portal, &secret, Method::POST, "/cdn/resources", text.to_vec()).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
-        assert!(json_of(&reply)["message"].as_str().unwrap().starts_with("The request body is not valid"), "{}", reply.body);
+        assert!(
+            json_of(&reply)["message"].as_str().unwrap().starts_with("The request body is not valid"),
+            "{}",
+            reply.body
+        );
     }
 
     assert_eq!(count(&portal, "cdn_resources").await, 1, "only eve's");
@@ -409,7 +453,16 @@ async fn a_body_cut_short_is_refused_without_naming_a_field_that_does_not_exist(
     let cookie = portal.customer("ada%40example.com").await;
     let (_, secret) = token(&portal, &cookie, "deploy").await;
     let (id, _) = create(&portal, &secret, site("cdn.example.com")).await;
-    let fields = ["cname", "origin", "integration", "active", "options", "options.websockets", "options.websockets.enabled", "options.websockets.value"];
+    let fields = [
+        "cname",
+        "origin",
+        "integration",
+        "active",
+        "options",
+        "options.websockets",
+        "options.websockets.enabled",
+        "options.websockets.value",
+    ];
 
     for (method, path, text) in [
         (Method::POST, "/cdn/resources".to_owned(), r#"{"cname": "new.example.com","#),
@@ -421,7 +474,10 @@ async fn a_body_cut_short_is_refused_without_naming_a_field_that_does_not_exist(
         let body = json_of(&reply);
         assert!(body["message"].as_str().unwrap().contains("EOF while parsing"), "{body}");
         for named in body["errors"].as_object().into_iter().flat_map(|errors| errors.keys()) {
-            assert!(fields.contains(&named.as_str()), "{method} {text}: `errors` names {named:?}, which is no field: {body}");
+            assert!(
+                fields.contains(&named.as_str()),
+                "{method} {text}: `errors` names {named:?}, which is no field: {body}"
+            );
         }
     }
     assert_eq!(count(&portal, "cdn_resources").await, 1);
@@ -443,7 +499,9 @@ async fn the_list_pages_with_limit_and_offset_and_filters_by_cname() {
         let path = format!("/cdn/resources{query}");
         async move { api(portal, secret, Method::GET, &path, None).await }
     };
-    let ids_of = |reply: &Reply| -> Vec<i64> { json_of(reply).as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect() };
+    let ids_of = |reply: &Reply| -> Vec<i64> {
+        json_of(reply).as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect()
+    };
 
     let all = list("").await;
     assert_eq!(ids_of(&all), ids);
@@ -473,7 +531,11 @@ async fn the_list_pages_with_limit_and_offset_and_filters_by_cname() {
     for unreadable in ["?limit=abc", "?offset=1.5", "?limit=99999999999999999999"] {
         let reply = list(unreadable).await;
         assert_error(&reply, StatusCode::BAD_REQUEST, &[]);
-        assert!(json_of(&reply)["message"].as_str().unwrap().starts_with("The query string is not valid"), "{}", reply.body);
+        assert!(
+            json_of(&reply)["message"].as_str().unwrap().starts_with("The query string is not valid"),
+            "{}",
+            reply.body
+        );
     }
 }
 
@@ -518,10 +580,22 @@ async fn patch_changes_only_what_it_names_and_versions_only_real_changes() {
     assert_error(&renamed, StatusCode::BAD_REQUEST, &["cname"]);
     assert!(json_of(&renamed)["message"].as_str().unwrap().contains("unknown field `cname`"), "{}", renamed.body);
     assert_error(&patch(json!({"origin": null})).await, StatusCode::BAD_REQUEST, &["origin"]);
-    assert_error(&patch(json!({"origin": "origin.example.com/path", "active": true})).await, StatusCode::UNPROCESSABLE_ENTITY, &["origin"]);
-    assert_eq!(stored(&portal, id).await, Some(("192.0.2.20:8080".into(), false, true, false, 5)), "refused patches change nothing");
+    assert_error(
+        &patch(json!({"origin": "origin.example.com/path", "active": true})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &["origin"],
+    );
+    assert_eq!(
+        stored(&portal, id).await,
+        Some(("192.0.2.20:8080".into(), false, true, false, 5)),
+        "refused patches change nothing"
+    );
     let cname: String =
-        run!(portal.pool.db(), |e| sqlx::query_scalar("SELECT custom_domain FROM cdn_resources WHERE id = $1").bind(id).fetch_one(e).await).unwrap();
+        run!(portal.pool.db(), |e| sqlx::query_scalar("SELECT custom_domain FROM cdn_resources WHERE id = $1")
+            .bind(id)
+            .fetch_one(e)
+            .await)
+        .unwrap();
     assert_eq!(cname, "cdn.example.com");
 }
 
@@ -533,20 +607,35 @@ async fn if_match_lets_a_change_through_only_from_the_current_version() {
     let (id, _) = create(&portal, &secret, site("cdn.example.com")).await;
     let path = format!("/cdn/resources/{id}");
 
-    let current = api_with(&portal, &secret, Method::PATCH, &path, &[(header::IF_MATCH, "\"1\"")], Some(json!({"active": false}))).await;
+    let current = api_with(
+        &portal,
+        &secret,
+        Method::PATCH,
+        &path,
+        &[(header::IF_MATCH, "\"1\"")],
+        Some(json!({"active": false})),
+    )
+    .await;
     assert_eq!((current.status, etag(&current)), (StatusCode::OK, "\"2\""), "{}", current.body);
 
-    for (method, body) in [(Method::PATCH, json!({"active": true})), (Method::PUT, json!({"origin": "other.example.com"}))] {
-        let outdated = api_with(&portal, &secret, method.clone(), &path, &[(header::IF_MATCH, "\"1\"")], Some(body)).await;
+    for (method, body) in
+        [(Method::PATCH, json!({"active": true})), (Method::PUT, json!({"origin": "other.example.com"}))]
+    {
+        let outdated =
+            api_with(&portal, &secret, method.clone(), &path, &[(header::IF_MATCH, "\"1\"")], Some(body)).await;
         assert_error(&outdated, StatusCode::CONFLICT, &[]);
         assert!(json_of(&outdated)["message"].as_str().unwrap().contains("\"2\""), "{method}: {}", outdated.body);
     }
-    let unparsable = api_with(&portal, &secret, Method::PATCH, &path, &[(header::IF_MATCH, "2")], Some(json!({"active": true}))).await;
+    let unparsable =
+        api_with(&portal, &secret, Method::PATCH, &path, &[(header::IF_MATCH, "2")], Some(json!({"active": true})))
+            .await;
     assert_error(&unparsable, StatusCode::CONFLICT, &[]);
     assert_eq!(stored(&portal, id).await, Some(("origin.example.com".into(), false, true, false, 2)));
     assert_eq!(history(&portal, &cookie, id).await.len(), 2, "creation and the one accepted change");
 
-    let any = api_with(&portal, &secret, Method::PATCH, &path, &[(header::IF_MATCH, "*")], Some(json!({"active": true}))).await;
+    let any =
+        api_with(&portal, &secret, Method::PATCH, &path, &[(header::IF_MATCH, "*")], Some(json!({"active": true})))
+            .await;
     assert_eq!((any.status, etag(&any)), (StatusCode::OK, "\"3\""), "{}", any.body);
 }
 
@@ -568,9 +657,13 @@ async fn put_replaces_every_setting_and_what_it_leaves_out_returns_to_its_defaul
     let saved = json_of(&replaced);
     assert_eq!((saved["origin"].as_str(), saved["active"].as_bool()), (Some("origin.example.com:8443"), Some(true)));
     assert_eq!(websockets_of(&replaced), (false, true), "the integration's default");
-    assert_eq!((saved["cname"].as_str(), saved["integration"].as_str()), (Some("cdn.example.com"), Some("entire_website")));
+    assert_eq!(
+        (saved["cname"].as_str(), saved["integration"].as_str()),
+        (Some("cdn.example.com"), Some("entire_website"))
+    );
     assert_eq!(stored(&portal, id).await, Some(("origin.example.com:8443".into(), true, true, false, 2)));
-    let changes: Vec<(i64, Change)> = history(&portal, &cookie, id).await.into_iter().map(|entry| (entry.version, entry.change)).collect();
+    let changes: Vec<(i64, Change)> =
+        history(&portal, &cookie, id).await.into_iter().map(|entry| (entry.version, entry.change)).collect();
     assert_eq!(
         changes,
         [
@@ -582,10 +675,23 @@ async fn put_replaces_every_setting_and_what_it_leaves_out_returns_to_its_defaul
         ]
     );
 
-    let same = api(&portal, &secret, Method::PUT, &path, Some(json!({"origin": "origin.example.com:8443", "active": true}))).await;
+    let same =
+        api(&portal, &secret, Method::PUT, &path, Some(json!({"origin": "origin.example.com:8443", "active": true})))
+            .await;
     assert_eq!((same.status, etag(&same)), (StatusCode::OK, "\"2\""), "replacing with the same is no change");
-    assert_error(&api(&portal, &secret, Method::PUT, &path, Some(json!({"active": false}))).await, StatusCode::BAD_REQUEST, &[]);
-    let renamed = api(&portal, &secret, Method::PUT, &path, Some(json!({"origin": "origin.example.com", "cname": "x.example.com"}))).await;
+    assert_error(
+        &api(&portal, &secret, Method::PUT, &path, Some(json!({"active": false}))).await,
+        StatusCode::BAD_REQUEST,
+        &[],
+    );
+    let renamed = api(
+        &portal,
+        &secret,
+        Method::PUT,
+        &path,
+        Some(json!({"origin": "origin.example.com", "cname": "x.example.com"})),
+    )
+    .await;
     assert_error(&renamed, StatusCode::BAD_REQUEST, &["cname"]);
     assert_eq!(stored(&portal, id).await, Some(("origin.example.com:8443".into(), true, true, false, 2)));
 }
@@ -597,15 +703,20 @@ async fn every_api_change_is_in_the_history_under_the_tokens_name() {
     let (_, secret) = token(&portal, &cookie, "deploy script").await;
     let (id, _) = create(&portal, &secret, site("cdn.example.com")).await;
     let path = format!("/cdn/resources/{id}");
-    assert_eq!(api(&portal, &secret, Method::PATCH, &path, Some(json!({"active": false}))).await.status, StatusCode::OK);
+    assert_eq!(
+        api(&portal, &secret, Method::PATCH, &path, Some(json!({"active": false}))).await.status,
+        StatusCode::OK
+    );
     let saved = portal.call("save_content_settings", &format!("resource_id={id}&version=2"), Some(&cookie)).await;
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
     let put = api(&portal, &secret, Method::PUT, &path, Some(json!({"origin": "origin.example.com"}))).await;
     assert_eq!(etag(&put), "\"4\"");
 
     let history = history(&portal, &cookie, id).await;
-    let entries: Vec<(i64, ChangeSource, Option<&str>, Change)> =
-        history.iter().map(|entry| (entry.version, entry.source, entry.api_token_name.as_deref(), entry.change.clone())).collect();
+    let entries: Vec<(i64, ChangeSource, Option<&str>, Change)> = history
+        .iter()
+        .map(|entry| (entry.version, entry.source, entry.api_token_name.as_deref(), entry.change.clone()))
+        .collect();
     let by_token = Some("deploy script");
     assert_eq!(
         entries,
@@ -639,7 +750,15 @@ async fn the_portal_and_the_api_do_not_lose_each_others_changes() {
     // The settings page was loaded at version 1; a script changes the origin meanwhile.
     let fetched = api(&portal, &secret, Method::GET, &path, None).await;
     assert_eq!(etag(&fetched), "\"1\"");
-    let moved = api_with(&portal, &secret, Method::PATCH, &path, &[(header::IF_MATCH, "\"1\"")], Some(json!({"origin": "192.0.2.20"}))).await;
+    let moved = api_with(
+        &portal,
+        &secret,
+        Method::PATCH,
+        &path,
+        &[(header::IF_MATCH, "\"1\"")],
+        Some(json!({"origin": "192.0.2.20"})),
+    )
+    .await;
     assert_eq!((moved.status, etag(&moved)), (StatusCode::OK, "\"2\""), "{}", moved.body);
     let stale = portal.call("save_content_settings", &format!("resource_id={id}&version=1"), Some(&cookie)).await;
     assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.body);
@@ -649,7 +768,15 @@ async fn the_portal_and_the_api_do_not_lose_each_others_changes() {
     // Now the portal saves from the current version, and the script's ETag is the outdated one.
     let saved = portal.call("save_content_settings", &format!("resource_id={id}&version=2"), Some(&cookie)).await;
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
-    let outdated = api_with(&portal, &secret, Method::PATCH, &path, &[(header::IF_MATCH, "\"2\"")], Some(json!({"origin": "192.0.2.30"}))).await;
+    let outdated = api_with(
+        &portal,
+        &secret,
+        Method::PATCH,
+        &path,
+        &[(header::IF_MATCH, "\"2\"")],
+        Some(json!({"origin": "192.0.2.30"})),
+    )
+    .await;
     assert_error(&outdated, StatusCode::CONFLICT, &[]);
     assert_eq!(stored(&portal, id).await, Some(("192.0.2.20".into(), true, false, true, 3)));
     let fetched = api(&portal, &secret, Method::GET, &path, None).await;
@@ -664,7 +791,10 @@ async fn delete_removes_the_resource_unless_its_etag_is_outdated() {
     let (id, _) = create(&portal, &secret, site("cdn.example.com")).await;
     let (kept, _) = create(&portal, &secret, site("kept.example.com")).await;
     let path = format!("/cdn/resources/{id}");
-    assert_eq!(api(&portal, &secret, Method::PATCH, &path, Some(json!({"active": false}))).await.status, StatusCode::OK);
+    assert_eq!(
+        api(&portal, &secret, Method::PATCH, &path, Some(json!({"active": false}))).await.status,
+        StatusCode::OK
+    );
 
     let outdated = api_with(&portal, &secret, Method::DELETE, &path, &[(header::IF_MATCH, "\"1\"")], None).await;
     assert_error(&outdated, StatusCode::CONFLICT, &[]);
@@ -677,7 +807,11 @@ async fn delete_removes_the_resource_unless_its_etag_is_outdated() {
     assert_error(&api(&portal, &secret, Method::DELETE, &path, None).await, StatusCode::NOT_FOUND, &[]);
     assert_eq!(stored(&portal, id).await, None);
     let records: i64 =
-        run!(portal.pool.db(), |e| sqlx::query_scalar("SELECT count(*) FROM resource_changes WHERE resource_id = $1").bind(id).fetch_one(e).await).unwrap();
+        run!(portal.pool.db(), |e| sqlx::query_scalar("SELECT count(*) FROM resource_changes WHERE resource_id = $1")
+            .bind(id)
+            .fetch_one(e)
+            .await)
+        .unwrap();
     assert_eq!(records, 0, "its history goes with it");
     assert!(stored(&portal, kept).await.is_some());
     let listed = api(&portal, &secret, Method::GET, "/cdn/resources", None).await;
@@ -689,7 +823,11 @@ async fn delete_removes_the_resource_unless_its_etag_is_outdated() {
 #[tokio::test]
 async fn what_the_api_changes_reaches_the_edges_feed() {
     const FEED_TOKEN: &str = "edge-feed-token-for-tests";
-    let portal = spawn_portal_with(SecuritySettings { edge_feed_token: Some(FEED_TOKEN.to_owned()), ..SecuritySettings::default() }).await;
+    let portal = spawn_portal_with(SecuritySettings {
+        edge_feed_token: Some(FEED_TOKEN.to_owned()),
+        ..SecuritySettings::default()
+    })
+    .await;
     let cookie = portal.customer("ada%40example.com").await;
     let (_, secret) = token(&portal, &cookie, "deploy").await;
     let snapshot = || async {
@@ -699,7 +837,12 @@ async fn what_the_api_changes_reaches_the_edges_feed() {
         json_of(&reply)["resources"].clone()
     };
     let (site_id, _) = create(&portal, &secret, site("www.example.com")).await;
-    let (assets_id, _) = create(&portal, &secret, json!({"cname": "static.example.com", "origin": "origin.example.com", "integration": "static_assets"})).await;
+    let (assets_id, _) = create(
+        &portal,
+        &secret,
+        json!({"cname": "static.example.com", "origin": "origin.example.com", "integration": "static_assets"}),
+    )
+    .await;
     create(&portal, &secret, json!({"cname": "dark.example.com", "origin": "origin.example.com", "integration": "static_assets", "active": false})).await;
     assert_eq!(
         snapshot().await,
@@ -713,9 +856,14 @@ async fn what_the_api_changes_reaches_the_edges_feed() {
     let site_path = format!("/cdn/resources/{site_id}");
     let moved = json!({"origin": "192.0.2.20:8080", "options": {"websockets": {"enabled": true, "value": false}}});
     assert_eq!(api(&portal, &secret, Method::PATCH, &site_path, Some(moved)).await.status, StatusCode::OK);
-    let off = api(&portal, &secret, Method::PATCH, &format!("/cdn/resources/{assets_id}"), Some(json!({"active": false}))).await;
+    let off =
+        api(&portal, &secret, Method::PATCH, &format!("/cdn/resources/{assets_id}"), Some(json!({"active": false})))
+            .await;
     assert_eq!(off.status, StatusCode::OK);
-    assert_eq!(snapshot().await, json!([{"id": site_id, "domain": "www.example.com", "origin": "192.0.2.20:8080", "websockets": false}]));
+    assert_eq!(
+        snapshot().await,
+        json!([{"id": site_id, "domain": "www.example.com", "origin": "192.0.2.20:8080", "websockets": false}])
+    );
     assert_eq!(api(&portal, &secret, Method::DELETE, &site_path, None).await.status, StatusCode::NO_CONTENT);
     assert_eq!(snapshot().await, json!([]));
 }
@@ -733,7 +881,9 @@ async fn a_browser_gets_the_settings_page_and_a_script_gets_json_on_the_same_pat
     assert!(page.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
     assert!(page.body.contains("cdn.example.com") && page.body.contains("</html>"), "{}", page.body);
 
-    let browser_with_token = api_with(&portal, &secret, Method::GET, &path, &[(header::ACCEPT, "text/html,application/xhtml+xml")], None).await;
+    let browser_with_token =
+        api_with(&portal, &secret, Method::GET, &path, &[(header::ACCEPT, "text/html,application/xhtml+xml")], None)
+            .await;
     let script = api(&portal, &secret, Method::GET, &path, None).await;
     for reply in [&browser_with_token, &script] {
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
@@ -769,15 +919,26 @@ async fn api_writes_need_no_origin_header_but_bodies_over_16_kib_are_refused() {
     let patched = api(&portal, &secret, Method::PATCH, &path, Some(json!({"active": false}))).await;
     assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
     // The portal's own server functions are still guarded against forgery.
-    let forged = portal.send(server_fn_request("list_resources", "application/json", Some(&cookie)).body(Body::empty()).unwrap()).await;
+    let forged = portal
+        .send(server_fn_request("list_resources", "application/json", Some(&cookie)).body(Body::empty()).unwrap())
+        .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN, "{}", forged.body);
 
     let padding = "x".repeat(16 * 1024);
     let huge = json!({"cname": "big.example.com", "origin": "origin.example.com", "integration": "entire_website", "padding": padding});
     let length = huge.to_string().len().to_string();
-    let declared = api_with(&portal, &secret, Method::POST, "/cdn/resources", &[(header::CONTENT_LENGTH, length.as_str())], Some(huge.clone())).await;
+    let declared = api_with(
+        &portal,
+        &secret,
+        Method::POST,
+        "/cdn/resources",
+        &[(header::CONTENT_LENGTH, length.as_str())],
+        Some(huge.clone()),
+    )
+    .await;
     let streamed = api(&portal, &secret, Method::POST, "/cdn/resources", Some(huge)).await;
-    let patch = api(&portal, &secret, Method::PATCH, &path, Some(json!({"origin": format!("{padding}.example.com")}))).await;
+    let patch =
+        api(&portal, &secret, Method::PATCH, &path, Some(json!({"origin": format!("{padding}.example.com")}))).await;
     for reply in [&declared, &streamed, &patch] {
         assert_error(reply, StatusCode::PAYLOAD_TOO_LARGE, &[]);
         assert!(json_of(reply)["message"].as_str().unwrap().contains("too large"), "{}", reply.body);

@@ -7,8 +7,8 @@ mod common;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderName, Request, StatusCode, header};
-use cdn_portal::server::{LogInLimits, PublicOrigin, SecuritySettings};
 use cdn_portal::run;
+use cdn_portal::server::{LogInLimits, PublicOrigin, SecuritySettings};
 use common::*;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -48,7 +48,14 @@ const FORGERIES: [(&str, &[(HeaderName, &str)]); 6] = [
     ("no Origin or Referer", &[]),
 ];
 
-async fn forged(portal: &TestPortal, endpoint: &str, form: &str, cookie: &str, headers: &[(HeaderName, &str)], accept: &str) -> Reply {
+async fn forged(
+    portal: &TestPortal,
+    endpoint: &str,
+    form: &str,
+    cookie: &str,
+    headers: &[(HeaderName, &str)],
+    accept: &str,
+) -> Reply {
     let mut request = server_fn_request(endpoint, accept, Some(cookie));
     for (name, value) in headers {
         request = request.header(name, *value);
@@ -114,7 +121,9 @@ async fn with_a_public_url_configured_only_its_origin_may_change_anything() {
     let form = "email=ada%40example.com&password=correct+horse+battery";
     let as_host = forged(&portal, "sign_up", form, "", &[(header::ORIGIN, PORTAL_ORIGIN)], "application/json").await;
     assert_eq!(as_host.status, StatusCode::FORBIDDEN, "the Host header is not trusted once the origin is known");
-    let public = forged(&portal, "sign_up", form, "", &[(header::ORIGIN, "https://portal.example.com")], "application/json").await;
+    let public =
+        forged(&portal, "sign_up", form, "", &[(header::ORIGIN, "https://portal.example.com")], "application/json")
+            .await;
     assert_eq!(public.status, StatusCode::OK, "{}", public.body);
 }
 
@@ -156,7 +165,11 @@ async fn is_signed_in(portal: &TestPortal, cookie: &str) -> bool {
 
 #[tokio::test]
 async fn a_session_ends_after_its_idle_limit_but_not_while_in_use() {
-    let portal = spawn_portal_with(SecuritySettings { session_idle_limit: Duration::from_secs(2), ..SecuritySettings::default() }).await;
+    let portal = spawn_portal_with(SecuritySettings {
+        session_idle_limit: Duration::from_secs(2),
+        ..SecuritySettings::default()
+    })
+    .await;
     let idle = portal.customer("idle%40example.com").await;
     let busy = portal.customer("busy%40example.com").await;
     for _ in 0..8 {
@@ -170,7 +183,9 @@ async fn a_session_ends_after_its_idle_limit_but_not_while_in_use() {
 
 #[tokio::test]
 async fn a_session_ends_at_its_lifetime_however_busy() {
-    let portal = spawn_portal_with(SecuritySettings { session_lifetime: Duration::from_secs(2), ..SecuritySettings::default() }).await;
+    let portal =
+        spawn_portal_with(SecuritySettings { session_lifetime: Duration::from_secs(2), ..SecuritySettings::default() })
+            .await;
     let cookie = portal.customer("ada%40example.com").await;
     assert!(is_signed_in(&portal, &cookie).await);
     let mut signed_in_for = Duration::ZERO;
@@ -199,7 +214,8 @@ async fn guessing_passwords_is_limited_per_account_without_revealing_whether_it_
     for (n, email) in ["ada%40example.com", "nobody%40example.com"].into_iter().enumerate() {
         // Each guess from another address, so that only the per-account limit applies.
         for guess in 0..5 {
-            let wrong = log_in_from(&portal, email, "wrong+password", &format!("198.51.100.{}:4000", n * 10 + guess)).await;
+            let wrong =
+                log_in_from(&portal, email, "wrong+password", &format!("198.51.100.{}:4000", n * 10 + guess)).await;
             assert_eq!(wrong.status, StatusCode::UNAUTHORIZED, "{email} guess {guess}");
         }
     }
@@ -225,7 +241,8 @@ async fn guessing_from_one_address_is_limited_across_accounts_and_the_limit_pass
     .await;
     portal.customer("ada%40example.com").await;
     for n in 0..3 {
-        let wrong = log_in_from(&portal, &format!("user{n}%40example.com"), "wrong+password", "198.51.100.1:4000").await;
+        let wrong =
+            log_in_from(&portal, &format!("user{n}%40example.com"), "wrong+password", "198.51.100.1:4000").await;
         assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     }
     let refused = log_in_from(&portal, "ada%40example.com", "correct+horse+battery", "198.51.100.1:4001").await;
@@ -252,21 +269,46 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
         ("save_content_settings", format!("resource_id={id}").into_bytes(), StatusCode::BAD_REQUEST),
         ("save_content_settings", format!("resource_id={id}&version=one").into_bytes(), StatusCode::BAD_REQUEST),
         ("save_content_settings", b"resource_id=99999999999999999999999&version=1".to_vec(), StatusCode::BAD_REQUEST),
-        ("save_content_settings", format!("resource_id={id}&version=1&websockets=off").into_bytes(), StatusCode::UNPROCESSABLE_ENTITY),
+        (
+            "save_content_settings",
+            format!("resource_id={id}&version=1&websockets=off").into_bytes(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
         ("save_content_settings", format!("resource_id={}&version=1", id + 100).into_bytes(), StatusCode::NOT_FOUND),
         ("save_content_settings", b"resource_id=-1&version=1".to_vec(), StatusCode::NOT_FOUND),
         ("save_content_settings", format!("resource_id={others}&version=1").into_bytes(), StatusCode::NOT_FOUND),
         ("save_content_settings", format!("resource_id={id}&version=0").into_bytes(), StatusCode::CONFLICT),
         ("get_resource", b"id=%FF%FE".to_vec(), StatusCode::BAD_REQUEST),
         ("resource_history", format!("id={others}").into_bytes(), StatusCode::NOT_FOUND),
-        ("create_resource", b"custom_domain=%FF%FE.example.com&origin=o.example.com&integration=entire_website".to_vec(), StatusCode::UNPROCESSABLE_ENTITY),
+        (
+            "create_resource",
+            b"custom_domain=%FF%FE.example.com&origin=o.example.com&integration=entire_website".to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
         // Raw bytes that are not UTF-8 (percent-encoded ones decode to U+FFFD, then fail validation).
-        ("create_resource", b"custom_domain=\xff\xfe.example.com&origin=\xc3\x28&integration=entire_website".to_vec(), StatusCode::BAD_REQUEST),
-        ("create_resource", b"custom_domain=a.example.com&origin=o.example.com&integration=%00".to_vec(), StatusCode::UNPROCESSABLE_ENTITY),
-        ("create_resource", format!("custom_domain={}.example.com&origin=o.example.com&integration=entire_website", "a".repeat(300)).into_bytes(), StatusCode::UNPROCESSABLE_ENTITY),
+        (
+            "create_resource",
+            b"custom_domain=\xff\xfe.example.com&origin=\xc3\x28&integration=entire_website".to_vec(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "create_resource",
+            b"custom_domain=a.example.com&origin=o.example.com&integration=%00".to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "create_resource",
+            format!("custom_domain={}.example.com&origin=o.example.com&integration=entire_website", "a".repeat(300))
+                .into_bytes(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
         ("create_resource", b"origin=o.example.com".to_vec(), StatusCode::BAD_REQUEST),
         ("sign_up", b"email=\xff%40example.com&password=correct+horse+battery".to_vec(), StatusCode::BAD_REQUEST),
-        ("sign_up", b"email=%FF%40example.com&password=correct+horse+battery".to_vec(), StatusCode::UNPROCESSABLE_ENTITY),
+        (
+            "sign_up",
+            b"email=%FF%40example.com&password=correct+horse+battery".to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
         ("log_in", b"email=ada%40example.com".to_vec(), StatusCode::BAD_REQUEST),
     ];
     for (endpoint, body, expected) in cases {
@@ -294,7 +336,10 @@ async fn oversized_bodies_are_refused_unread() {
     let portal = spawn_portal().await;
     let cookie = portal.customer("ada%40example.com").await;
     let before = everything(&portal).await;
-    let huge = format!("custom_domain=big.example.com&origin=o.example.com&integration=entire_website&padding={}", "x".repeat(64 * 1024));
+    let huge = format!(
+        "custom_domain=big.example.com&origin=o.example.com&integration=entire_website&padding={}",
+        "x".repeat(64 * 1024)
+    );
 
     let declared = server_fn_call("create_resource", Some(&cookie))
         .header(header::CONTENT_LENGTH, huge.len())
@@ -305,7 +350,8 @@ async fn oversized_bodies_are_refused_unread() {
     assert!(declared.body.contains("TooLarge"));
 
     // Without a Content-Length header, so only counting the bytes can stop it.
-    let undeclared = portal.send(server_fn_call("create_resource", Some(&cookie)).body(Body::from(huge)).unwrap()).await;
+    let undeclared =
+        portal.send(server_fn_call("create_resource", Some(&cookie)).body(Body::from(huge)).unwrap()).await;
     assert_eq!(undeclared.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", undeclared.body);
 
     assert_eq!(everything(&portal).await, before, "nothing changed");

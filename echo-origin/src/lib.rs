@@ -128,14 +128,10 @@ async fn handle_connection(mut stream: TcpStream) -> Result<(), ConnError> {
             linger_close(stream).await;
             Ok(())
         }
-        Ok(Next::WebSocket { head_len }) => {
-            echo_websocket(Replay::new(stream, buf, head_len)).await
-        }
+        Ok(Next::WebSocket { head_len }) => echo_websocket(Replay::new(stream, buf, head_len)).await,
         Err(ConnError::Reject(status, why)) => {
             // Best effort: the client may already be gone, and the rejection is what we log.
-            let _ = stream
-                .write_all(&response(status, why.as_bytes(), true, true))
-                .await;
+            let _ = stream.write_all(&response(status, why.as_bytes(), true, true)).await;
             linger_close(stream).await;
             Err(ConnError::Reject(status, why))
         }
@@ -155,9 +151,7 @@ async fn serve_http(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Result<Next, C
                 // tungstenite would drop such a request without any answer.
                 return Err(reject(400, "invalid WebSocket handshake"));
             }
-            return Ok(Next::WebSocket {
-                head_len: req.head_len,
-            });
+            return Ok(Next::WebSocket { head_len: req.head_len });
         }
 
         let total = req.head_len + body_len;
@@ -180,9 +174,7 @@ async fn serve_http(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Result<Next, C
         let (status, body) = route(&req, &buf[req.head_len..total]).await;
         let keep_alive = req.keep_alive();
         let send_body = req.method != "HEAD";
-        stream
-            .write_all(&response(status, &body, send_body, !keep_alive))
-            .await?;
+        stream.write_all(&response(status, &body, send_body, !keep_alive)).await?;
         if !keep_alive {
             return Ok(Next::Close);
         }
@@ -196,17 +188,11 @@ async fn serve_http(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Result<Next, C
 
 /// Reads until `buf` starts with a complete request head. `None` means the client closed the
 /// connection cleanly between requests.
-async fn read_head(
-    stream: &mut TcpStream,
-    buf: &mut Vec<u8>,
-) -> Result<Option<Request>, ConnError> {
+async fn read_head(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Result<Option<Request>, ConnError> {
     loop {
         // RFC 9112 asks servers to skip empty lines before a request line; some clients send a
         // stray CRLF after a body.
-        let blank = buf
-            .iter()
-            .take_while(|b| matches!(b, b'\r' | b'\n'))
-            .count();
+        let blank = buf.iter().take_while(|b| matches!(b, b'\r' | b'\n')).count();
         buf.drain(..blank);
         match head_end(buf) {
             Some(end) if end <= MAX_HEAD => return Request::parse(&buf[..end]).map(Some),
@@ -221,10 +207,7 @@ async fn read_head(
             if buf.is_empty() {
                 return Ok(None);
             }
-            let err = io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "connection closed in the middle of a request head",
-            );
+            let err = io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed in the middle of a request head");
             return Err(err.into());
         }
     }
@@ -247,9 +230,7 @@ fn head_end(buf: &[u8]) -> Option<usize> {
 
 /// Whether what we have of the request line could still become a valid one.
 fn printable_first_line(buf: &[u8]) -> bool {
-    buf.iter()
-        .take_while(|&&b| b != b'\n')
-        .all(|&b| b == b'\r' || (0x20..0x7f).contains(&b))
+    buf.iter().take_while(|&&b| b != b'\n').all(|&b| b == b'\r' || (0x20..0x7f).contains(&b))
 }
 
 /// `Some` if `bytes` is an RFC 9110 token, as methods and header names must be.
@@ -275,9 +256,7 @@ impl Request {
     /// Parses a complete head, as found by [`head_end`].
     fn parse(head: &[u8]) -> Result<Self, ConnError> {
         let bad = |why: &str| reject(400, format!("malformed request head: {why}"));
-        let mut lines = head
-            .split(|&b| b == b'\n')
-            .map(|line| line.strip_suffix(b"\r").unwrap_or(line));
+        let mut lines = head.split(|&b| b == b'\n').map(|line| line.strip_suffix(b"\r").unwrap_or(line));
 
         let request_line = lines.next().unwrap_or_default();
         let mut parts = request_line.split(|&b| b == b' ');
@@ -300,15 +279,9 @@ impl Request {
         let mut headers = Vec::new();
         for line in lines.take_while(|line| !line.is_empty()) {
             if headers.len() == MAX_HEADERS {
-                return Err(reject(
-                    431,
-                    format!("more than {MAX_HEADERS} request headers"),
-                ));
+                return Err(reject(431, format!("more than {MAX_HEADERS} request headers")));
             }
-            let colon = line
-                .iter()
-                .position(|&b| b == b':')
-                .ok_or_else(|| bad("header line without a colon"))?;
+            let colon = line.iter().position(|&b| b == b':').ok_or_else(|| bad("header line without a colon"))?;
             // Also rejects whitespace before the colon and obsolete line folding, both of
             // which proxies are known to read differently.
             let name = token(&line[..colon]).ok_or_else(|| bad("invalid header name"))?;
@@ -319,26 +292,15 @@ impl Request {
             headers.push((name.to_owned(), value.to_owned()));
         }
 
-        Ok(Self {
-            method: method.to_owned(),
-            target: target.to_owned(),
-            minor_version,
-            headers,
-            head_len: head.len(),
-        })
+        Ok(Self { method: method.to_owned(), target: target.to_owned(), minor_version, headers, head_len: head.len() })
     }
 
     fn path(&self) -> &str {
-        self.target
-            .split_once('?')
-            .map_or(&self.target, |(path, _query)| path)
+        self.target.split_once('?').map_or(&self.target, |(path, _query)| path)
     }
 
     fn header_values(&self, name: &str) -> impl Iterator<Item = &[u8]> {
-        self.headers
-            .iter()
-            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_slice())
+        self.headers.iter().filter(move |(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_slice())
     }
 
     /// Whether a comma-separated header such as `Connection` lists `token`.
@@ -364,9 +326,7 @@ impl Request {
 
     fn is_websocket_upgrade(&self) -> bool {
         self.has_token("connection", "upgrade")
-            && self
-                .header_values("upgrade")
-                .any(|v| v.trim_ascii().eq_ignore_ascii_case(b"websocket"))
+            && self.header_values("upgrade").any(|v| v.trim_ascii().eq_ignore_ascii_case(b"websocket"))
     }
 
     /// The checks tungstenite makes before it will answer at all.
@@ -374,18 +334,13 @@ impl Request {
         self.method == "GET"
             && self.minor_version >= 1
             && self.header_values("sec-websocket-key").next().is_some()
-            && self
-                .header_values("sec-websocket-version")
-                .any(|v| v.trim_ascii() == b"13")
+            && self.header_values("sec-websocket-version").any(|v| v.trim_ascii() == b"13")
     }
 
     /// The body length announced by `Content-Length`, or the reason we cannot read the body.
     fn body_len(&self) -> Result<usize, ConnError> {
         if self.header_values("transfer-encoding").next().is_some() {
-            return Err(reject(
-                501,
-                "Transfer-Encoding is not supported; send Content-Length",
-            ));
+            return Err(reject(501, "Transfer-Encoding is not supported; send Content-Length"));
         }
         let mut len = None;
         for value in self.header_values("content-length") {
@@ -453,11 +408,7 @@ fn response(status: u16, body: &[u8], send_body: bool, close: bool) -> Vec<u8> {
         out += "Content-Type: text/plain; charset=utf-8\r\n";
         out += &format!("Content-Length: {}\r\n", body.len());
     }
-    out += if close {
-        "Connection: close\r\n\r\n"
-    } else {
-        "Connection: keep-alive\r\n\r\n"
-    };
+    out += if close { "Connection: close\r\n\r\n" } else { "Connection: keep-alive\r\n\r\n" };
     let mut out = out.into_bytes();
     if has_body && send_body {
         out.extend_from_slice(body);
@@ -499,11 +450,7 @@ fn reason(status: u16) -> &'static str {
 async fn linger_close(mut stream: TcpStream) {
     if stream.shutdown().await.is_ok() {
         let mut unread = (&mut stream).take(LINGER_BYTES);
-        let _ = tokio::time::timeout(
-            LINGER_TIME,
-            tokio::io::copy(&mut unread, &mut tokio::io::sink()),
-        )
-        .await;
+        let _ = tokio::time::timeout(LINGER_TIME, tokio::io::copy(&mut unread, &mut tokio::io::sink())).await;
     }
 }
 
@@ -531,21 +478,12 @@ struct Replay {
 
 impl Replay {
     fn new(stream: TcpStream, read: Vec<u8>, head_len: usize) -> Self {
-        Self {
-            stream,
-            read,
-            pos: 0,
-            head_end: head_len,
-        }
+        Self { stream, read, pos: 0, head_end: head_len }
     }
 }
 
 impl AsyncRead for Replay {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        out: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, out: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         if this.pos == this.read.len() {
             return Pin::new(&mut this.stream).poll_read(cx, out);
@@ -553,11 +491,7 @@ impl AsyncRead for Replay {
         // Hand over the head on its own: tungstenite rejects a handshake whose read also
         // returned further bytes, which would lose frames a client sent without waiting
         // for our 101.
-        let end = if this.pos < this.head_end {
-            this.head_end
-        } else {
-            this.read.len()
-        };
+        let end = if this.pos < this.head_end { this.head_end } else { this.read.len() };
         let n = (end - this.pos).min(out.remaining());
         out.put_slice(&this.read[this.pos..this.pos + n]);
         this.pos += n;
@@ -571,11 +505,7 @@ impl AsyncRead for Replay {
 }
 
 impl AsyncWrite for Replay {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        data: &[u8],
-    ) -> Poll<io::Result<usize>> {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.get_mut().stream).poll_write(cx, data)
     }
 

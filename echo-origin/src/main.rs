@@ -24,10 +24,7 @@ async fn run() -> io::Result<()> {
         Ok(addr) => addr,
         Err(VarError::NotPresent) => DEFAULT_LISTEN.to_owned(),
         Err(err) => {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("ECHO_ORIGIN_LISTEN: {err}"),
-            ));
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("ECHO_ORIGIN_LISTEN: {err}")));
         }
     };
     let listener = TcpListener::bind(&addr)
@@ -43,8 +40,7 @@ async fn run() -> io::Result<()> {
 async fn shutdown_signal() -> io::Result<()> {
     #[cfg(unix)]
     {
-        let mut terminate =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
         tokio::select! {
             result = tokio::signal::ctrl_c() => result,
             _ = terminate.recv() => Ok(()),

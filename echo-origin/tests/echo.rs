@@ -21,10 +21,7 @@ struct Response {
 
 impl Response {
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 
     fn text(&self) -> &str {
@@ -33,9 +30,7 @@ impl Response {
 }
 
 async fn origin() -> SocketAddr {
-    echo_origin::spawn("127.0.0.1:0".parse().unwrap())
-        .await
-        .expect("origin starts")
+    echo_origin::spawn("127.0.0.1:0".parse().unwrap()).await.expect("origin starts")
 }
 
 async fn connect(addr: SocketAddr) -> Conn {
@@ -66,11 +61,7 @@ async fn read_response(conn: &mut Conn) -> Response {
             let (name, value) = line.split_once(':').expect("header has a colon");
             headers.push((name.to_ascii_lowercase(), value.trim().to_owned()));
         }
-        let mut response = Response {
-            status,
-            headers,
-            body: Vec::new(),
-        };
+        let mut response = Response { status, headers, body: Vec::new() };
         if let Some(len) = response.header("content-length") {
             response.body = vec![0; len.parse().unwrap()];
             conn.read_exact(&mut response.body).await.unwrap();
@@ -90,22 +81,14 @@ async fn request(conn: &mut Conn, raw: impl AsRef<[u8]>) -> Response {
 async fn assert_closed(conn: &mut Conn) {
     let mut rest = Vec::new();
     let read = timeout(Duration::from_secs(5), conn.read_to_end(&mut rest)).await;
-    assert!(
-        matches!(read, Ok(Ok(0))),
-        "expected EOF, got {read:?} and {rest:?}"
-    );
+    assert!(matches!(read, Ok(Ok(0))), "expected EOF, got {read:?} and {rest:?}");
 }
 
 /// Reads a response head byte by byte, so that nothing the origin sends after it is consumed.
 async fn read_head_exactly(stream: &mut TcpStream) -> String {
     let mut head = Vec::new();
     while !head.ends_with(b"\r\n\r\n") {
-        head.push(
-            timeout(Duration::from_secs(5), stream.read_u8())
-                .await
-                .expect("head within 5 s")
-                .unwrap(),
-        );
+        head.push(timeout(Duration::from_secs(5), stream.read_u8()).await.expect("head within 5 s").unwrap());
     }
     String::from_utf8(head).unwrap()
 }
@@ -122,14 +105,8 @@ async fn echoes_method_target_headers_and_body() {
     )
     .await;
     assert_eq!(res.status, 200);
-    assert_eq!(
-        res.header("content-type"),
-        Some("text/plain; charset=utf-8")
-    );
-    assert_eq!(
-        res.header("content-length"),
-        Some(res.body.len().to_string().as_str())
-    );
+    assert_eq!(res.header("content-type"), Some("text/plain; charset=utf-8"));
+    assert_eq!(res.header("content-length"), Some(res.body.len().to_string().as_str()));
     assert_eq!(
         res.text(),
         "echo-origin: POST /some/path?q=1\nHost: origin\nX-Trace: abc\nContent-Length: 11\n\nhello\nworld"
@@ -144,11 +121,7 @@ async fn keep_alive_serves_several_requests_then_honours_connection_close() {
     assert!(first.text().starts_with("echo-origin: GET /one\n"));
     assert_eq!(first.header("connection"), Some("keep-alive"));
 
-    let second = request(
-        &mut conn,
-        "GET /two HTTP/1.1\r\nHost: origin\r\nConnection: close\r\n\r\n",
-    )
-    .await;
+    let second = request(&mut conn, "GET /two HTTP/1.1\r\nHost: origin\r\nConnection: close\r\n\r\n").await;
     assert_eq!(second.status, 200);
     assert!(second.text().starts_with("echo-origin: GET /two\n"));
     assert_eq!(second.header("connection"), Some("close"));
@@ -206,19 +179,14 @@ async fn slow_path_waits_before_answering() {
     let elapsed = start.elapsed();
     assert_eq!(res.status, 200);
     assert!(res.text().starts_with("echo-origin: GET /slow/200\n"));
-    assert!(
-        elapsed >= Duration::from_millis(200),
-        "answered after {elapsed:?}"
-    );
+    assert!(elapsed >= Duration::from_millis(200), "answered after {elapsed:?}");
 }
 
 #[tokio::test]
 async fn websocket_echoes_text_and_binary_and_answers_ping_and_close() {
     let addr = origin().await;
     let stream = TcpStream::connect(addr).await.unwrap();
-    let (mut ws, res) = client_async(format!("ws://{addr}/chat"), stream)
-        .await
-        .expect("handshake");
+    let (mut ws, res) = client_async(format!("ws://{addr}/chat"), stream).await.expect("handshake");
     assert_eq!(res.status(), 101);
 
     ws.send(Message::text("héllo")).await.unwrap();
@@ -228,13 +196,8 @@ async fn websocket_echoes_text_and_binary_and_answers_ping_and_close() {
     ws.send(Message::binary(binary.clone())).await.unwrap();
     assert_eq!(ws.next().await.unwrap().unwrap(), Message::binary(binary));
 
-    ws.send(Message::Ping(b"are you there".to_vec().into()))
-        .await
-        .unwrap();
-    assert_eq!(
-        ws.next().await.unwrap().unwrap(),
-        Message::Pong(b"are you there".to_vec().into())
-    );
+    ws.send(Message::Ping(b"are you there".to_vec().into())).await.unwrap();
+    assert_eq!(ws.next().await.unwrap().unwrap(), Message::Pong(b"are you there".to_vec().into()));
 
     ws.close(None).await.unwrap();
     assert!(matches!(ws.next().await, Some(Ok(Message::Close(_)))));
@@ -265,10 +228,7 @@ async fn websocket_refuse_path_answers_403_without_upgrading() {
 #[tokio::test]
 async fn malformed_request_gets_400_and_close() {
     // A header line without a colon, and the start of a TLS ClientHello.
-    for raw in [
-        &b"GET / HTTP/1.1\r\nNo colon here\r\n\r\n"[..],
-        b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",
-    ] {
+    for raw in [&b"GET / HTTP/1.1\r\nNo colon here\r\n\r\n"[..], b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"] {
         let mut conn = connect(origin().await).await;
         let res = request(&mut conn, raw).await;
         assert_eq!(res.status, 400, "for {:?}", String::from_utf8_lossy(raw));
@@ -282,20 +242,12 @@ async fn oversized_head_gets_431_and_oversized_body_413() {
     let addr = origin().await;
     let mut conn = connect(addr).await;
     let big = "a".repeat(17 * 1024);
-    let res = request(
-        &mut conn,
-        &format!("GET / HTTP/1.1\r\nX-Big: {big}\r\n\r\n"),
-    )
-    .await;
+    let res = request(&mut conn, &format!("GET / HTTP/1.1\r\nX-Big: {big}\r\n\r\n")).await;
     assert_eq!(res.status, 431);
     assert_closed(&mut conn).await;
 
     let mut conn = connect(addr).await;
-    let res = request(
-        &mut conn,
-        "POST / HTTP/1.1\r\nContent-Length: 1048577\r\n\r\n",
-    )
-    .await;
+    let res = request(&mut conn, "POST / HTTP/1.1\r\nContent-Length: 1048577\r\n\r\n").await;
     assert_eq!(res.status, 413);
     assert_closed(&mut conn).await;
 }
@@ -303,25 +255,13 @@ async fn oversized_head_gets_431_and_oversized_body_413() {
 #[tokio::test]
 async fn request_split_across_writes_still_works() {
     let mut conn = connect(origin().await).await;
-    for part in [
-        "PO",
-        "ST /sp",
-        "lit HTTP/1.1\r\nHo",
-        "st: origin\r",
-        "\nContent-Length: 4\r\n",
-        "\r\n",
-        "bo",
-        "dy",
-    ] {
+    for part in ["PO", "ST /sp", "lit HTTP/1.1\r\nHo", "st: origin\r", "\nContent-Length: 4\r\n", "\r\n", "bo", "dy"] {
         conn.get_mut().write_all(part.as_bytes()).await.unwrap();
         sleep(Duration::from_millis(20)).await;
     }
     let res = read_response(&mut conn).await;
     assert_eq!(res.status, 200);
-    assert_eq!(
-        res.text(),
-        "echo-origin: POST /split\nHost: origin\nContent-Length: 4\n\nbody"
-    );
+    assert_eq!(res.text(), "echo-origin: POST /split\nHost: origin\nContent-Length: 4\n\nbody");
 }
 
 #[tokio::test]
@@ -338,19 +278,13 @@ async fn websocket_handshake_split_across_writes_still_upgrades() {
     // The RFC 6455 sample key and its accept value.
     let accept = head.lines().find_map(|line| {
         let (name, value) = line.split_once(':')?;
-        name.eq_ignore_ascii_case("sec-websocket-accept")
-            .then_some(value.trim())
+        name.eq_ignore_ascii_case("sec-websocket-accept").then_some(value.trim())
     });
     assert_eq!(accept, Some("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), "{head}");
 
     let mut ws = WebSocketStream::from_raw_socket(stream, Role::Client, None).await;
-    ws.send(Message::text("after a split handshake"))
-        .await
-        .unwrap();
-    assert_eq!(
-        ws.next().await.unwrap().unwrap(),
-        Message::text("after a split handshake")
-    );
+    ws.send(Message::text("after a split handshake")).await.unwrap();
+    assert_eq!(ws.next().await.unwrap().unwrap(), Message::text("after a split handshake"));
 }
 
 #[tokio::test]
@@ -366,8 +300,6 @@ async fn websocket_frame_sent_with_the_handshake_is_not_lost() {
     assert!(head.starts_with("HTTP/1.1 101 "), "{head}");
 
     let mut ws = WebSocketStream::from_raw_socket(stream, Role::Client, None).await;
-    let echoed = timeout(Duration::from_secs(5), ws.next())
-        .await
-        .expect("echo within 5 s");
+    let echoed = timeout(Duration::from_secs(5), ws.next()).await.expect("echo within 5 s");
     assert_eq!(echoed.unwrap().unwrap(), Message::text("hi"));
 }

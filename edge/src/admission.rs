@@ -178,14 +178,27 @@ mod tests {
         assert_eq!(get("/", &[]), Err(Refusal::MissingHost));
         assert_eq!(get("/", &[("host", "")]), Err(Refusal::MissingHost));
         assert_eq!(admit(&request("/", Version::HTTP_10, &[], "")), Err(Refusal::MissingHost));
-        for invalid in ["on example", "user@on.example", "on.example:+80", "on.example:65536", "on.example:x", "on.example/x", ":80"] {
+        for invalid in [
+            "on example",
+            "user@on.example",
+            "on.example:+80",
+            "on.example:65536",
+            "on.example:x",
+            "on.example/x",
+            ":80",
+        ] {
             assert_eq!(get("/", &[("host", invalid)]), Err(Refusal::InvalidHost), "{invalid}");
         }
-        for (valid, port) in [("on.example", None), ("ON.Example:8080", Some(8080)), ("on.example:", None), ("[::1]:80", Some(80))] {
+        for (valid, port) in
+            [("on.example", None), ("ON.Example:8080", Some(8080)), ("on.example:", None), ("[::1]:80", Some(80))]
+        {
             let admitted = get("/", &[("host", valid)]).unwrap();
             assert_eq!((admitted.authority.as_str(), admitted.port), (valid, port));
         }
-        assert_eq!(admit(&request("CONNECT on.example:443", Version::HTTP_11, &[("host", "on.example:443")], "")), Err(Refusal::Connect));
+        assert_eq!(
+            admit(&request("CONNECT on.example:443", Version::HTTP_11, &[("host", "on.example:443")], "")),
+            Err(Refusal::Connect)
+        );
     }
 
     #[test]
@@ -193,14 +206,23 @@ mod tests {
         assert!(get("/", &[("host", "on.example"), HANDSHAKE[0], HANDSHAKE[1]]).unwrap().websocket);
         assert!(!get("/", &[("host", "on.example"), ("upgrade", "websocket")]).unwrap().websocket);
         assert!(!get("/", &[("host", "on.example"), ("connection", "upgrade"), ("upgrade", "h2c")]).unwrap().websocket);
-        assert!(!get("/", &[("host", "on.example"), ("connection", "upgraded"), ("upgrade", "websocket")]).unwrap().websocket);
-        let split = [("host", "on.example"), ("connection", "keep-alive"), ("connection", "upgrade"), ("upgrade", "websocket")];
+        assert!(
+            !get("/", &[("host", "on.example"), ("connection", "upgraded"), ("upgrade", "websocket")])
+                .unwrap()
+                .websocket
+        );
+        let split =
+            [("host", "on.example"), ("connection", "keep-alive"), ("connection", "upgrade"), ("upgrade", "websocket")];
         assert!(get("/", &split).unwrap().websocket, "tokens on several lines count");
 
-        let old = admit(&request("/", Version::HTTP_10, &[("host", "on.example"), HANDSHAKE[0], HANDSHAKE[1]], "")).unwrap();
+        let old =
+            admit(&request("/", Version::HTTP_10, &[("host", "on.example"), HANDSHAKE[0], HANDSHAKE[1]], "")).unwrap();
         assert!(!old.websocket, "RFC 9110 §7.8: HTTP/1.0 cannot upgrade");
         let headers = [("host", "on.example"), HANDSHAKE[0], HANDSHAKE[1], ("content-length", "5")];
         assert_eq!(admit(&request("/", Version::HTTP_11, &headers, "hello")), Err(Refusal::UpgradeWithBody));
-        assert!(admit(&request("/", Version::HTTP_10, &headers, "hello")).is_ok(), "an ordinary request may have a body");
+        assert!(
+            admit(&request("/", Version::HTTP_10, &headers, "hello")).is_ok(),
+            "an ordinary request may have a body"
+        );
     }
 }

@@ -42,7 +42,12 @@ enum FeedError {
 }
 
 impl Follower {
-    pub fn new(settings: FeedSettings, routes: watch::Sender<Arc<RouteTable>>, metrics: Arc<Metrics>, state_file: PathBuf) -> Self {
+    pub fn new(
+        settings: FeedSettings,
+        routes: watch::Sender<Arc<RouteTable>>,
+        metrics: Arc<Metrics>,
+        state_file: PathBuf,
+    ) -> Self {
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(Duration::from_secs(5)));
         let client = Client::builder(TokioExecutor::new()).build(connector);
@@ -63,7 +68,9 @@ impl Follower {
                 format!("/edge/v1/config?after={}&wait_ms={}", current.version(), self.settings.long_poll.as_millis())
             };
             let outcome = match self.fetch(&path).await {
-                Ok(Some(update)) => current.apply(&update).map_err(|invalid| FeedError::Malformed(invalid.to_string())).map(Some),
+                Ok(Some(update)) => {
+                    current.apply(&update).map_err(|invalid| FeedError::Malformed(invalid.to_string())).map(Some)
+                }
                 Ok(None) => Ok(None),
                 Err(error) => Err(error),
             };
@@ -107,10 +114,11 @@ impl Follower {
     /// `None` when the portal had nothing new before the long poll ended.
     async fn fetch(&self, path: &str) -> Result<Option<ConfigUpdate>, FeedError> {
         let request = self.request(Method::GET, path, Bytes::new());
-        let response = tokio::time::timeout(self.settings.long_poll + Duration::from_secs(10), self.client.request(request))
-            .await
-            .map_err(|_| FeedError::Timeout)?
-            .map_err(|error| FeedError::Unreachable(error.to_string()))?;
+        let response =
+            tokio::time::timeout(self.settings.long_poll + Duration::from_secs(10), self.client.request(request))
+                .await
+                .map_err(|_| FeedError::Timeout)?
+                .map_err(|error| FeedError::Unreachable(error.to_string()))?;
         match response.status() {
             StatusCode::OK => {}
             StatusCode::NO_CONTENT => return Ok(None),
@@ -155,8 +163,10 @@ impl Follower {
 /// 200 ms, doubling to at most 5 s, with up to a fifth added at random so that many edges
 /// that lost the portal together do not all come back in the same instant.
 fn backoff(failures: u32) -> Duration {
-    let base = Duration::from_millis(200).saturating_mul(1 << failures.saturating_sub(1).min(5)).min(Duration::from_secs(5));
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    let base =
+        Duration::from_millis(200).saturating_mul(1 << failures.saturating_sub(1).min(5)).min(Duration::from_secs(5));
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
     base + base.mul_f64(f64::from(nanos % 1000) / 5000.0)
 }
 
@@ -180,7 +190,10 @@ pub async fn load(path: &Path) -> Option<RouteTable> {
             return None;
         }
     };
-    RouteTable::default().apply(&snapshot).inspect_err(|error| tracing::warn!(%error, "ignoring an invalid saved configuration")).ok()
+    RouteTable::default()
+        .apply(&snapshot)
+        .inspect_err(|error| tracing::warn!(%error, "ignoring an invalid saved configuration"))
+        .ok()
 }
 
 #[cfg(test)]
@@ -199,7 +212,8 @@ mod tests {
     async fn a_saved_configuration_loads_again_and_a_damaged_one_is_ignored() {
         let folder = tempfile::tempdir().unwrap();
         let path = folder.path().join("state").join("edge.json");
-        let resource = ResourceRoute { id: 3, domain: "a.example.com".into(), origin: "127.0.0.1:1".into(), websockets: true };
+        let resource =
+            ResourceRoute { id: 3, domain: "a.example.com".into(), origin: "127.0.0.1:1".into(), websockets: true };
         let snapshot = ConfigUpdate { version: 9, full: true, resources: vec![resource], removed: vec![] };
         save(&path, &snapshot).await.unwrap();
         let loaded = load(&path).await.unwrap();

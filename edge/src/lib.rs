@@ -72,17 +72,23 @@ pub async fn start(settings: Settings) -> Result<RunningEdge, StartError> {
     let listener = bind(settings.listen).await?;
     let admin_listener = bind(settings.admin_listen).await?;
     let addr = listener.local_addr().map_err(|source| StartError::Listen { addr: settings.listen, source })?;
-    let admin_addr = admin_listener.local_addr().map_err(|source| StartError::Listen { addr: settings.admin_listen, source })?;
+    let admin_addr =
+        admin_listener.local_addr().map_err(|source| StartError::Listen { addr: settings.admin_listen, source })?;
 
     let metrics = Arc::new(Metrics::default());
     let saved = feed::load(&settings.state_file).await;
     if let Some(saved) = &saved {
-        tracing::info!(version = saved.version(), resources = saved.resource_count(), "starting from the saved configuration");
+        tracing::info!(
+            version = saved.version(),
+            resources = saved.resource_count(),
+            "starting from the saved configuration"
+        );
         metrics.config_applied(saved.version());
     }
     let (routes_sender, routes) = watch::channel(Arc::new(saved.unwrap_or_default()));
     let proxy = Arc::new(Proxy::new(routes.clone(), metrics.clone(), settings.timeouts));
-    let follower = feed::Follower::new(settings.feed.clone(), routes_sender, metrics.clone(), settings.state_file.clone());
+    let follower =
+        feed::Follower::new(settings.feed.clone(), routes_sender, metrics.clone(), settings.state_file.clone());
     let tasks = vec![
         tokio::spawn(serve_visitors(listener, proxy)),
         tokio::spawn(serve_admin(admin_listener, metrics.clone(), routes)),
@@ -119,7 +125,10 @@ async fn serve_admin(listener: TcpListener, metrics: Arc<Metrics>, routes: watch
                 let answer = match request.uri().path() {
                     "/metrics" => text(StatusCode::OK, "text/plain; version=0.0.4", metrics.render()),
                     "/healthz" => {
-                        let (loaded, version) = { let routes = routes.borrow(); (routes.is_loaded(), routes.version()) };
+                        let (loaded, version) = {
+                            let routes = routes.borrow();
+                            (routes.is_loaded(), routes.version())
+                        };
                         if loaded {
                             text(StatusCode::OK, "text/plain", format!("ok: configuration version {version}\n"))
                         } else {

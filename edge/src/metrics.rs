@@ -90,13 +90,23 @@ impl Metrics {
         metric(&mut out, "cdn_edge_requests_total", "counter", "Requests received from visitors.");
         let _ = writeln!(out, "cdn_edge_requests_total {}", self.requests.load(Ordering::Relaxed));
 
-        metric(&mut out, "cdn_edge_refused_requests_total", "counter", "Requests the edge answered itself, passing nothing on, by reason.");
+        metric(
+            &mut out,
+            "cdn_edge_refused_requests_total",
+            "counter",
+            "Requests the edge answered itself, passing nothing on, by reason.",
+        );
         for refusal in Refusal::ALL {
             let count = self.refused[refusal as usize].load(Ordering::Relaxed);
             let _ = writeln!(out, "cdn_edge_refused_requests_total{{reason=\"{}\"}} {count}", refusal.label());
         }
 
-        metric(&mut out, "cdn_edge_websocket_upgrades_total", "counter", "WebSocket upgrade requests by resource and outcome.");
+        metric(
+            &mut out,
+            "cdn_edge_websocket_upgrades_total",
+            "counter",
+            "WebSocket upgrade requests by resource and outcome.",
+        );
         for ((domain, outcome), count) in self.upgrades.lock().unwrap_or_else(|p| p.into_inner()).iter() {
             let outcome = match outcome {
                 UpgradeOutcome::Accepted => "accepted",
@@ -112,7 +122,12 @@ impl Metrics {
         metric(&mut out, "cdn_edge_open_tunnels", "gauge", "WebSocket tunnels open now.");
         let _ = writeln!(out, "cdn_edge_open_tunnels {}", self.open_tunnels());
 
-        metric(&mut out, "cdn_edge_relayed_bytes_total", "counter", "Bytes relayed through WebSocket tunnels, by direction.");
+        metric(
+            &mut out,
+            "cdn_edge_relayed_bytes_total",
+            "counter",
+            "Bytes relayed through WebSocket tunnels, by direction.",
+        );
         let _ = writeln!(
             out,
             "cdn_edge_relayed_bytes_total{{direction=\"to_origin\"}} {}\ncdn_edge_relayed_bytes_total{{direction=\"to_visitor\"}} {}",
@@ -128,7 +143,11 @@ impl Metrics {
             (OriginError::Protocol, "protocol"),
             (OriginError::Other, "other"),
         ] {
-            let _ = writeln!(out, "cdn_edge_origin_errors_total{{kind=\"{name}\"}} {}", errors.get(&kind).copied().unwrap_or(0));
+            let _ = writeln!(
+                out,
+                "cdn_edge_origin_errors_total{{kind=\"{name}\"}} {}",
+                errors.get(&kind).copied().unwrap_or(0)
+            );
         }
 
         metric(&mut out, "cdn_edge_config_version", "gauge", "Version of the portal configuration in use.");

@@ -41,7 +41,11 @@ impl Proxy {
         Self { routes, metrics, timeouts, client }
     }
 
-    pub async fn handle(self: Arc<Self>, visitor: SocketAddr, request: Request<Incoming>) -> Result<Response<Body>, Infallible> {
+    pub async fn handle(
+        self: Arc<Self>,
+        visitor: SocketAddr,
+        request: Request<Incoming>,
+    ) -> Result<Response<Body>, Infallible> {
         self.metrics.request();
         Ok(match self.route(&request) {
             Ok((admitted, route)) if admitted.websocket => self.open_tunnel(&route, visitor, &admitted, request).await,
@@ -71,7 +75,13 @@ impl Proxy {
         Ok((admitted, route))
     }
 
-    async fn forward(&self, route: &Route, visitor: SocketAddr, admitted: &Admitted, request: Request<Incoming>) -> Response<Body> {
+    async fn forward(
+        &self,
+        route: &Route,
+        visitor: SocketAddr,
+        admitted: &Admitted,
+        request: Request<Incoming>,
+    ) -> Response<Body> {
         let (mut parts, body) = request.into_parts();
         let Ok(target) = origin_uri(&route.origin_address, &parts.uri) else {
             return self.refuse(Refusal::InvalidTarget);
@@ -84,7 +94,8 @@ impl Proxy {
             parts.headers.insert(header::TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
         }
         let (body, from_visitor) = FromVisitor::new(body);
-        let sent = tokio::time::timeout(self.timeouts.response, self.client.request(Request::from_parts(parts, body))).await;
+        let sent =
+            tokio::time::timeout(self.timeouts.response, self.client.request(Request::from_parts(parts, body))).await;
         match sent {
             // Only a handshake, relayed by `open_tunnel`, may switch protocols: a 101 here would
             // tell the visitor that a tunnel opened where none will.
@@ -101,11 +112,18 @@ impl Proxy {
 
     /// Sends the handshake to the origin on a connection of its own. Only a 101 from the origin
     /// turns both connections into a tunnel; any other answer goes back as an ordinary response.
-    async fn open_tunnel(&self, route: &Route, visitor: SocketAddr, admitted: &Admitted, mut request: Request<Incoming>) -> Response<Body> {
+    async fn open_tunnel(
+        &self,
+        route: &Route,
+        visitor: SocketAddr,
+        admitted: &Admitted,
+        mut request: Request<Incoming>,
+    ) -> Response<Body> {
         let visitor_upgrade = hyper::upgrade::on(&mut request);
         let (mut parts, _empty) = request.into_parts();
         // A request on a connection of its own takes just the path as its target.
-        let target = parts.uri.path_and_query().map(|target| Uri::from(target.clone())).unwrap_or_else(|| Uri::from_static("/"));
+        let target =
+            parts.uri.path_and_query().map(|target| Uri::from(target.clone())).unwrap_or_else(|| Uri::from_static("/"));
         to_origin(&mut parts, target, visitor, admitted, route);
         parts.headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
         parts.headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
@@ -116,9 +134,10 @@ impl Proxy {
                 .map_err(|_| (OriginError::Connect, "connect timeout".to_owned()))?
                 .map_err(|error| (OriginError::Connect, error.to_string()))?;
             let _ = stream.set_nodelay(true);
-            let (mut sender, connection) = hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(TokioIo::new(stream))
-                .await
-                .map_err(|error| (OriginError::Other, error.to_string()))?;
+            let (mut sender, connection) =
+                hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(TokioIo::new(stream))
+                    .await
+                    .map_err(|error| (OriginError::Other, error.to_string()))?;
             tokio::spawn(connection.with_upgrades());
             sender
                 .send_request(Request::from_parts(parts, Empty::new()))
@@ -150,7 +169,8 @@ impl Proxy {
             };
             // Both connections are this edge's own TCP streams (served and dialled above): taken
             // back out of hyper, they are relayed without its wrappers or a lock between halves.
-            let (Ok(visitor), Ok(origin)) = (visitor.downcast::<TokioIo<TcpStream>>(), origin.downcast::<TokioIo<TcpStream>>())
+            let (Ok(visitor), Ok(origin)) =
+                (visitor.downcast::<TokioIo<TcpStream>>(), origin.downcast::<TokioIo<TcpStream>>())
             else {
                 return tracing::error!(resource = domain, "an upgraded connection was not a TCP stream");
             };
@@ -204,7 +224,13 @@ impl Proxy {
 
 /// Readies the visitor's request for the origin: at `target`, over HTTP/1.1, without the
 /// visitor's hop-by-hop headers, with the resource's `Host` and the forwarding headers.
-fn to_origin(parts: &mut hyper::http::request::Parts, target: Uri, visitor: SocketAddr, admitted: &Admitted, route: &Route) {
+fn to_origin(
+    parts: &mut hyper::http::request::Parts,
+    target: Uri,
+    visitor: SocketAddr,
+    admitted: &Admitted,
+    route: &Route,
+) {
     parts.uri = target;
     parts.version = hyper::Version::HTTP_11;
     remove_hop_by_hop(&mut parts.headers);
@@ -220,7 +246,8 @@ fn origin_uri(origin: &str, target: &Uri) -> Result<Uri, hyper::http::Error> {
 
 /// A short plain-text answer of the edge's own.
 pub fn answer(status: StatusCode, text: &'static str) -> Response<Body> {
-    let mut response = Response::new(Full::new(Bytes::from_static(text.as_bytes())).map_err(|never| match never {}).boxed());
+    let mut response =
+        Response::new(Full::new(Bytes::from_static(text.as_bytes())).map_err(|never| match never {}).boxed());
     *response.status_mut() = status;
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -91,7 +91,9 @@ impl Refusal {
             Refusal::InvalidTarget => "The request target is not valid.\n",
             Refusal::Connect => "CONNECT is not served here.\n",
             Refusal::UpgradeWithBody => "A WebSocket handshake cannot carry a body.\n",
-            Refusal::UnsupportedTransferCoding => "The request's transfer coding is not supported; send it chunked or with a length.\n",
+            Refusal::UnsupportedTransferCoding => {
+                "The request's transfer coding is not supported; send it chunked or with a length.\n"
+            }
             Refusal::InvalidBody => "The request body was malformed or ended early.\n",
             Refusal::UnknownHost => "No CDN resource is configured for this host.\n",
             Refusal::WebSocketsDisabled => "WebSockets are disabled for this resource.\n",

@@ -3,8 +3,8 @@
 //! a whole new table, checked before it replaces the old one, so that no request ever sees a
 //! half-applied configuration.
 
-use hyper::header::HeaderValue;
 use crate::admission::parse_authority;
+use hyper::header::HeaderValue;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -207,7 +207,11 @@ mod tests {
         ] {
             let table = RouteTable::default().apply(&full(1, vec![with_origin(origin)])).unwrap();
             let route = table.route("WWW.example.com:8080").unwrap();
-            assert_eq!((route.origin_address.as_str(), route.origin_host.to_str().unwrap()), (address, host), "{origin}");
+            assert_eq!(
+                (route.origin_address.as_str(), route.origin_host.to_str().unwrap()),
+                (address, host),
+                "{origin}"
+            );
         }
         for origin in ["user@origin.example.com", "origin.example.com:+80", "origin.example.com:70000", ""] {
             assert!(RouteTable::default().apply(&full(1, vec![with_origin(origin)])).is_err(), "{origin}");
@@ -220,14 +224,20 @@ mod tests {
             .apply(&full(3, vec![route(1, "a.example.com", true), route(2, "b.example.com", false)]))
             .unwrap();
         let changed = table
-            .apply(&ConfigUpdate { version: 4, full: false, resources: vec![route(1, "a.example.com", false)], removed: vec![] })
+            .apply(&ConfigUpdate {
+                version: 4,
+                full: false,
+                resources: vec![route(1, "a.example.com", false)],
+                removed: vec![],
+            })
             .unwrap();
         assert_eq!(changed.version(), 4);
         assert!(!changed.route("a.example.com").unwrap().websockets);
         assert!(table.route("a.example.com").unwrap().websockets, "the old table is untouched");
         assert_eq!(changed.route("b.example.com").unwrap().id, 2);
 
-        let removed = changed.apply(&ConfigUpdate { version: 5, full: false, resources: vec![], removed: vec![2] }).unwrap();
+        let removed =
+            changed.apply(&ConfigUpdate { version: 5, full: false, resources: vec![], removed: vec![2] }).unwrap();
         assert!(removed.route("b.example.com").is_none());
         assert_eq!(removed.resource_count(), 1);
     }
@@ -251,9 +261,15 @@ mod tests {
     fn a_bad_update_is_refused_whole() {
         let table = RouteTable::default().apply(&full(3, vec![route(1, "a.example.com", true)])).unwrap();
         let bad_origin = ResourceRoute { origin: "http://x/y".into(), ..route(2, "b.example.com", true) };
-        let update = ConfigUpdate { version: 4, full: false, resources: vec![route(1, "a.example.com", false), bad_origin], removed: vec![] };
+        let update = ConfigUpdate {
+            version: 4,
+            full: false,
+            resources: vec![route(1, "a.example.com", false), bad_origin],
+            removed: vec![],
+        };
         assert!(matches!(table.apply(&update), Err(InvalidUpdate::Origin { id: 2, .. })));
-        let upper = ConfigUpdate { version: 4, full: false, resources: vec![route(2, "B.example.com", true)], removed: vec![] };
+        let upper =
+            ConfigUpdate { version: 4, full: false, resources: vec![route(2, "B.example.com", true)], removed: vec![] };
         assert!(matches!(table.apply(&upper), Err(InvalidUpdate::Domain { .. })));
         let twice = full(4, vec![route(1, "a.example.com", true), route(2, "a.example.com", true)]);
         assert!(matches!(table.apply(&twice), Err(InvalidUpdate::DuplicateDomain { .. })));

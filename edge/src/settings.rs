@@ -41,7 +41,11 @@ pub struct Timeouts {
 
 impl Default for Timeouts {
     fn default() -> Self {
-        Self { connect: Duration::from_secs(5), response: Duration::from_secs(30), tunnel_idle: Duration::from_secs(100) }
+        Self {
+            connect: Duration::from_secs(5),
+            response: Duration::from_secs(30),
+            tunnel_idle: Duration::from_secs(100),
+        }
     }
 }
 
@@ -117,7 +121,13 @@ mod tests {
         assert_eq!(defaults.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(defaults.timeouts.tunnel_idle, Duration::from_secs(100));
         assert_eq!(defaults.feed.portal_url, "http://127.0.0.1:3000");
-        let custom = settings(&[token, ("EDGE_LISTEN", "0.0.0.0:80"), ("EDGE_TUNNEL_IDLE_MS", "250"), ("EDGE_PORTAL_URL", "http://portal:3000/")]).unwrap();
+        let custom = settings(&[
+            token,
+            ("EDGE_LISTEN", "0.0.0.0:80"),
+            ("EDGE_TUNNEL_IDLE_MS", "250"),
+            ("EDGE_PORTAL_URL", "http://portal:3000/"),
+        ])
+        .unwrap();
         assert_eq!(custom.listen.port(), 80);
         assert_eq!(custom.timeouts.tunnel_idle, Duration::from_millis(250));
         assert_eq!(custom.feed.portal_url, "http://portal:3000");

@@ -38,7 +38,12 @@ pub struct End<R, W> {
 /// too: what a side sent just before it failed (an origin's last answer before it drops the
 /// connection) is still delivered. Autobahn's cases 3.4 and 4.1.5 lost that answer while a
 /// failed direction still cut the other one short.
-pub async fn relay<VR, VW, OR, OW>(visitor: End<VR, VW>, origin: End<OR, OW>, idle_limit: Duration, metrics: &Metrics) -> Ended
+pub async fn relay<VR, VW, OR, OW>(
+    visitor: End<VR, VW>,
+    origin: End<OR, OW>,
+    idle_limit: Duration,
+    metrics: &Metrics,
+) -> Ended
 where
     VR: AsyncRead + Unpin,
     VW: AsyncWrite + Unpin,
@@ -63,7 +68,13 @@ where
 
 /// One direction, to its end: the receiver is then told that nothing more comes, whether the
 /// sender finished or either side failed.
-async fn pump<R, W>(from: &mut R, early: Bytes, to: &mut W, activity: &Activity, count: impl Fn(usize)) -> io::Result<()>
+async fn pump<R, W>(
+    from: &mut R,
+    early: Bytes,
+    to: &mut W,
+    activity: &Activity,
+    count: impl Fn(usize),
+) -> io::Result<()>
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
@@ -73,7 +84,13 @@ where
     copied.and(shut)
 }
 
-async fn copy<R, W>(from: &mut R, early: Bytes, to: &mut W, activity: &Activity, count: impl Fn(usize)) -> io::Result<()>
+async fn copy<R, W>(
+    from: &mut R,
+    early: Bytes,
+    to: &mut W,
+    activity: &Activity,
+    count: impl Fn(usize),
+) -> io::Result<()>
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,

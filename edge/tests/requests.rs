@@ -22,7 +22,8 @@ fn is_handshake(received: &Received) -> bool {
 async fn an_absolute_form_target_decides_the_resource_and_the_origin_hears_the_same() {
     let stack = Stack::start().await;
 
-    let mut answer = stack.send(&handshake("GET http://on.example/chat?room=1 HTTP/1.1", "Host: off.example\r\n")).await;
+    let mut answer =
+        stack.send(&handshake("GET http://on.example/chat?room=1 HTTP/1.1", "Host: off.example\r\n")).await;
     assert_eq!(answer.status, 101, "{}", answer.head);
     assert_eq!(answer.first_line().await, format!("site {}", host_at(ON, &stack.site)));
     let received = stack.site.take_one();
@@ -111,7 +112,11 @@ async fn connection_options_cannot_strip_what_the_origin_needs() {
     assert_eq!(received.one("sec-websocket-version"), "13");
     assert_eq!(received.one("x-forwarded-for"), "198.51.100.7, 127.0.0.1");
     assert_eq!(received.one("x-real-ip"), "127.0.0.1");
-    assert_eq!(received.one("connection").to_ascii_lowercase(), "upgrade", "the edge's own Connection, not the visitor's");
+    assert_eq!(
+        received.one("connection").to_ascii_lowercase(),
+        "upgrade",
+        "the edge's own Connection, not the visitor's"
+    );
 
     let answer = stack
         .send("POST /form HTTP/1.1\r\nHost: on.example\r\nConnection: Content-Length, X-Hop\r\nX-Hop: 1\r\nContent-Length: 5\r\n\r\nhello")
@@ -164,7 +169,10 @@ async fn forwarding_headers_are_the_edges_and_keep_the_visitors_chain() {
     let claims = "X-Forwarded-For: 198.51.100.7\r\nX-Forwarded-For: 203.0.113.9, 10.0.0.1\r\nX-Real-IP: 1.1.1.1\r\nForwarded: for=1.1.1.1;host=off.example\r\nX-Forwarded-Host: off.example\r\nX-Forwarded-Proto: https\r\nX_Forwarded_Host: off.example\r\nX_Real_IP: 6.6.6.6\r\n";
     let plain = format!("GET / HTTP/1.1\r\nHost: on.example:8080\r\n{claims}\r\n");
     assert_eq!(stack.send(&plain).await.status, 200);
-    assert_eq!(stack.send(&handshake("GET / HTTP/1.1", &format!("Host: on.example:8080\r\n{claims}"))).await.status, 101);
+    assert_eq!(
+        stack.send(&handshake("GET / HTTP/1.1", &format!("Host: on.example:8080\r\n{claims}"))).await.status,
+        101
+    );
     for received in stack.site.take() {
         assert_eq!(received.one("x-forwarded-for"), "198.51.100.7, 203.0.113.9, 10.0.0.1, 127.0.0.1");
         assert_eq!(received.one("x-real-ip"), "127.0.0.1");
@@ -172,7 +180,11 @@ async fn forwarding_headers_are_the_edges_and_keep_the_visitors_chain() {
         assert_eq!(received.one("x-forwarded-host"), "on.example:8080");
         assert_eq!(received.one("x-forwarded-proto"), "http");
         // A CGI-style origin reads these as the fields above: they are not passed on at all.
-        assert!(received.all("x_forwarded_host").is_empty() && received.all("x_real_ip").is_empty(), "{}", received.head);
+        assert!(
+            received.all("x_forwarded_host").is_empty() && received.all("x_real_ip").is_empty(),
+            "{}",
+            received.head
+        );
     }
 }
 
@@ -197,7 +209,8 @@ async fn no_trick_opens_a_websocket_to_a_resource_with_websockets_off() {
     let stack = Stack::start().await;
     let tricks = [
         handshake("GET / HTTP/1.1", "Host: off.example\r\n"),
-        handshake("GET http://on.example/ HTTP/1.1", "Host: off.example\r\n").replace("http://on.example/", "http://off.example/"),
+        handshake("GET http://on.example/ HTTP/1.1", "Host: off.example\r\n")
+            .replace("http://on.example/", "http://off.example/"),
         handshake("GET http://off.example/ HTTP/1.1", "Host: on.example\r\n"),
         handshake("GET / HTTP/1.1", "Host: on.example\r\nHost: off.example\r\n"),
         handshake("GET / HTTP/1.1", "Host: off.example\r\nHost: on.example\r\n"),
@@ -217,7 +230,11 @@ async fn no_trick_opens_a_websocket_to_a_resource_with_websockets_off() {
     for received in stack.site.take() {
         let names = [received.all("host"), received.all("x-forwarded-host"), received.all("forwarded")].concat();
         let for_off = names.iter().any(|name| name.contains("off.example"));
-        assert!(!(for_off && is_handshake(&received)), "a handshake for off.example reached the origin:\n{}", received.head);
+        assert!(
+            !(for_off && is_handshake(&received)),
+            "a handshake for off.example reached the origin:\n{}",
+            received.head
+        );
     }
 }
 
@@ -226,14 +243,22 @@ async fn a_body_reaches_the_origin_as_sent_or_the_visitor_is_told() {
     let stack = Stack::start().await;
     // hyper alone would send a GET of unknown length as empty.
     for method in ["GET", "DELETE"] {
-        let request = format!("{method} /with-body HTTP/1.1\r\nHost: on.example\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+        let request = format!(
+            "{method} /with-body HTTP/1.1\r\nHost: on.example\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+        );
         assert_eq!(stack.send(&request).await.status, 200);
         let received = stack.site.take_one();
-        assert_eq!((received.one("transfer-encoding").as_str(), received.body.as_slice()), ("chunked", &b"hello"[..]), "{method}");
+        assert_eq!(
+            (received.one("transfer-encoding").as_str(), received.body.as_slice()),
+            ("chunked", &b"hello"[..]),
+            "{method}"
+        );
     }
 
     // Broken chunks are the visitor's fault, not the origin's.
-    let mut answer = stack.send("POST /upload HTTP/1.1\r\nHost: on.example\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX0\r\n\r\n").await;
+    let mut answer = stack
+        .send("POST /upload HTTP/1.1\r\nHost: on.example\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX0\r\n\r\n")
+        .await;
     assert_eq!((answer.status, answer.body.as_str()), (400, "The request body was malformed or ended early.\n"));
     assert!(answer.closed().await);
     assert_eq!(stack.refused("invalid_body"), 1);

@@ -3,7 +3,11 @@ use crate::model::{CdnResource, ResourceChange, ResourcePage, Rollout};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use crate::{domain::Timestamp, model::resource_content_path, server::{edge_feed, request, resources, resources::Order}};
+use crate::{
+    domain::Timestamp,
+    model::resource_content_path,
+    server::{edge_feed, request, resources, resources::Order},
+};
 
 /// One page of the signed-in account's resources, by custom domain; a page past the end is
 /// the last page.
@@ -13,11 +17,14 @@ pub async fn list_resources(page: Option<u32>) -> Result<ResourcePage, AppError>
     let pool = request::pool()?;
     let size = ResourcePage::SIZE;
     let wanted = page.unwrap_or(1).max(1);
-    let (mut listed, total) = resources::page(&pool, account_id, None, Order::Domain, size, u64::from(wanted - 1) * u64::from(size)).await?;
+    let (mut listed, total) =
+        resources::page(&pool, account_id, None, Order::Domain, size, u64::from(wanted - 1) * u64::from(size)).await?;
     let total = u64::try_from(total).unwrap_or_default();
     let page = wanted.min(ResourcePage::page_count(total));
     if page != wanted {
-        listed = resources::page(&pool, account_id, None, Order::Domain, size, u64::from(page - 1) * u64::from(size)).await?.0;
+        listed = resources::page(&pool, account_id, None, Order::Domain, size, u64::from(page - 1) * u64::from(size))
+            .await?
+            .0;
     }
     Ok(ResourcePage { resources: listed, total, page })
 }
@@ -80,8 +87,7 @@ pub async fn save_content_settings(
     let actor = request::portal_actor().await?;
     let websockets = resources::parse_switch("websockets", websockets.as_deref())?;
     let pool = request::pool()?;
-    let saved =
-        resources::set_websockets(&pool, &actor, resource_id, version, websockets, Timestamp::now()).await?;
+    let saved = resources::set_websockets(&pool, &actor, resource_id, version, websockets, Timestamp::now()).await?;
     request::config_committed();
     if request::is_plain_form_post() {
         leptos_axum::redirect(&format!("{}?saved=1", resource_content_path(saved.id)));

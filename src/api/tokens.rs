@@ -4,7 +4,10 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
-use crate::{domain::Timestamp, server::{api_tokens, request}};
+use crate::{
+    domain::Timestamp,
+    server::{api_tokens, request},
+};
 
 /// Where customers manage their API tokens.
 pub const API_TOKENS_PATH: &str = "/account/api-tokens";

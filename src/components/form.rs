@@ -45,13 +45,11 @@ pub fn TextField(
     let described_by = {
         let (hint_id, error_id) = (hint_id.clone(), error_id.clone());
         move || {
-            let ids: Vec<&str> = [
-                hint.is_some().then_some(hint_id.as_str()),
-                error.with(Option::is_some).then_some(error_id.as_str()),
-            ]
-            .into_iter()
-            .flatten()
-            .collect();
+            let ids: Vec<&str> =
+                [hint.is_some().then_some(hint_id.as_str()), error.with(Option::is_some).then_some(error_id.as_str())]
+                    .into_iter()
+                    .flatten()
+                    .collect();
             (!ids.is_empty()).then(|| ids.join(" "))
         }
     };
@@ -95,7 +93,8 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
         && let Some(response) = use_context::<leptos_axum::ResponseOptions>()
     {
         response.set_status(
-            axum::http::StatusCode::from_u16(error.http_status()).unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR),
+            axum::http::StatusCode::from_u16(error.http_status())
+                .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR),
         );
     }
     view! {

@@ -17,9 +17,7 @@ pub enum DomainNameError {
     NotAHostName,
     #[error("A domain name can be at most 253 characters long.")]
     TooLong,
-    #[error(
-        "Enter an internationalised domain name in its ASCII form (it starts with xn--)."
-    )]
+    #[error("Enter an internationalised domain name in its ASCII form (it starts with xn--).")]
     NotAscii,
     #[error("Enter a full domain name with at least two parts, such as example.com.")]
     SingleLabel,
@@ -148,10 +146,7 @@ mod tests {
     fn enforces_label_and_name_lengths() {
         let label63 = "a".repeat(63);
         assert!(DomainName::parse(&format!("{label63}.example")).is_ok());
-        assert_eq!(
-            DomainName::parse(&format!("{}a.example", label63)),
-            Err(DomainNameError::LabelLength)
-        );
+        assert_eq!(DomainName::parse(&format!("{}a.example", label63)), Err(DomainNameError::LabelLength));
         let long = vec!["abcdefghi"; 26].join(".") + ".example";
         assert!(long.len() > 253);
         assert_eq!(DomainName::parse(&long), Err(DomainNameError::TooLong));

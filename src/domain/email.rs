@@ -34,9 +34,10 @@ impl EmailAddress {
             && local.len() <= MAX_LOCAL_LEN
             && !local.starts_with('.')
             && !local.ends_with('.')
-            && local
-                .chars()
-                .all(|c| c.is_ascii_graphic() && !matches!(c, '@' | '"' | '(' | ')' | ',' | ':' | ';' | '<' | '>' | '[' | '\\' | ']'));
+            && local.chars().all(|c| {
+                c.is_ascii_graphic()
+                    && !matches!(c, '@' | '"' | '(' | ')' | ',' | ':' | ';' | '<' | '>' | '[' | '\\' | ']')
+            });
         if !local_is_plausible {
             return Err(EmailAddressError::Malformed);
         }
@@ -74,7 +75,10 @@ mod tests {
 
     #[test]
     fn normalises_case_and_whitespace() {
-        assert_eq!(EmailAddress::parse(" Ada.Lovelace+cdn@Example.COM ").unwrap().as_str(), "ada.lovelace+cdn@example.com");
+        assert_eq!(
+            EmailAddress::parse(" Ada.Lovelace+cdn@Example.COM ").unwrap().as_str(),
+            "ada.lovelace+cdn@example.com"
+        );
     }
 
     #[test]

@@ -47,12 +47,8 @@ impl Origin {
             return Err(OriginError::HasPath);
         }
         if let Some(rest) = input.strip_prefix('[') {
-            let (address, after) = rest
-                .split_once(']')
-                .ok_or_else(|| OriginError::InvalidIp(input.to_owned()))?;
-            let ip = address
-                .parse::<Ipv6Addr>()
-                .map_err(|_| OriginError::InvalidIp(address.to_owned()))?;
+            let (address, after) = rest.split_once(']').ok_or_else(|| OriginError::InvalidIp(input.to_owned()))?;
+            let ip = address.parse::<Ipv6Addr>().map_err(|_| OriginError::InvalidIp(address.to_owned()))?;
             let port = match after {
                 "" => None,
                 _ => Some(parse_port(after.strip_prefix(':').ok_or(OriginError::InvalidPort)?)?),
@@ -61,9 +57,7 @@ impl Origin {
         }
         // More than one colon and no brackets: only a bare IPv6 address can look like that.
         if input.matches(':').count() > 1 {
-            let ip = input
-                .parse::<Ipv6Addr>()
-                .map_err(|_| OriginError::InvalidIp(input.to_owned()))?;
+            let ip = input.parse::<Ipv6Addr>().map_err(|_| OriginError::InvalidIp(input.to_owned()))?;
             return Ok(Self { host: OriginHost::Ipv6(ip), port: None });
         }
         let (host, port) = match input.split_once(':') {
@@ -87,10 +81,7 @@ fn parse_host(host: &str) -> Result<OriginHost, OriginError> {
         return Err(OriginError::Empty);
     }
     if host.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-        return host
-            .parse::<Ipv4Addr>()
-            .map(OriginHost::Ipv4)
-            .map_err(|_| OriginError::InvalidIp(host.to_owned()));
+        return host.parse::<Ipv4Addr>().map(OriginHost::Ipv4).map_err(|_| OriginError::InvalidIp(host.to_owned()));
     }
     DomainName::parse(host).map(OriginHost::Name).map_err(|error| match error {
         DomainNameError::Empty => OriginError::Empty,
@@ -165,10 +156,7 @@ mod tests {
     fn keeps_the_parts_apart() {
         let origin = Origin::parse("origin.example.com:8080").unwrap();
         assert_eq!(origin.port(), Some(8080));
-        assert_eq!(
-            origin.host(),
-            &OriginHost::Name(DomainName::parse("origin.example.com").unwrap())
-        );
+        assert_eq!(origin.host(), &OriginHost::Name(DomainName::parse("origin.example.com").unwrap()));
         let origin = Origin::parse("10.1.2.3").unwrap();
         assert_eq!(origin.host(), &OriginHost::Ipv4(Ipv4Addr::new(10, 1, 2, 3)));
         assert_eq!(origin.port(), None);

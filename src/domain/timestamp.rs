@@ -18,9 +18,8 @@ impl Timestamp {
 
     #[cfg(feature = "ssr")]
     pub fn now() -> Self {
-        let since_epoch = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .expect("the clock is after 1970");
+        let since_epoch =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("the clock is after 1970");
         Self(since_epoch.as_secs() as i64)
     }
 
@@ -33,10 +32,7 @@ impl Timestamp {
     fn parts(self) -> (CivilDate, (i64, i64, i64)) {
         let days = self.0.div_euclid(86_400);
         let second_of_day = self.0.rem_euclid(86_400);
-        (
-            CivilDate::from_days_since_epoch(days),
-            (second_of_day / 3600, second_of_day % 3600 / 60, second_of_day % 60),
-        )
+        (CivilDate::from_days_since_epoch(days), (second_of_day / 3600, second_of_day % 3600 / 60, second_of_day % 60))
     }
 }
 
@@ -59,8 +55,7 @@ impl CivilDate {
         let z = days + 719_468;
         let era = z.div_euclid(146_097);
         let day_of_era = z.rem_euclid(146_097);
-        let year_of_era =
-            (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+        let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
         let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
         let shifted_month = (5 * day_of_year + 2) / 153;
         let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;

@@ -1,6 +1,8 @@
 use crate::api::{ApiTokensView, CreateApiToken, RevokeApiToken, api_tokens};
+use crate::components::{
+    ErrorPanel, FormAlert, RequireAccount, TextField, When, action_error, entered_value, field_error,
+};
 use crate::error::AppError;
-use crate::components::{ErrorPanel, FormAlert, RequireAccount, TextField, When, action_error, entered_value, field_error};
 use crate::model::{ApiToken, IssuedToken, OPENAPI_PATH, TokenState};
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -1,7 +1,9 @@
 use crate::api::{SaveContentSettings, get_resource, resource_history, resource_rollout};
 use crate::components::{ErrorPanel, FormAlert, NotFound, OnOff, RequireAccount, When, action_error, field_error};
 use crate::error::AppError;
-use crate::model::{CdnResource, ResourceChange, Rollout, on_off, resource_content_path, resource_history_path, resource_path};
+use crate::model::{
+    CdnResource, ResourceChange, Rollout, on_off, resource_content_path, resource_history_path, resource_path,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -272,7 +274,11 @@ fn check_rollout(resource_id: i64, latest: RwSignal<Rollout>, checks: StoredValu
         if latest.try_set(rollout).is_some() || !rollout.is_pending() {
             return;
         }
-        if checks.try_update_value(|n| { *n += 1; *n <= CHECKS_WHILE_PENDING }) == Some(true) {
+        if checks.try_update_value(|n| {
+            *n += 1;
+            *n <= CHECKS_WHILE_PENDING
+        }) == Some(true)
+        {
             set_timeout(move || check_rollout(resource_id, latest, checks), std::time::Duration::from_millis(500));
         }
     });

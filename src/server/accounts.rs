@@ -21,9 +21,9 @@ pub async fn sign_up(pool: &Pool, email: &str, password: String) -> Result<Accou
         }
     };
     let password_hash = passwords::hash(password).await?;
-    insert(pool.db(), &email, &password_hash, Timestamp::now()).await?.ok_or_else(|| {
-        AppError::invalid_field("email", "An account with this email already exists. Log in instead.")
-    })
+    insert(pool.db(), &email, &password_hash, Timestamp::now())
+        .await?
+        .ok_or_else(|| AppError::invalid_field("email", "An account with this email already exists. Log in instead."))
 }
 
 /// The account whose email and password these are. Both kinds of mismatch give the same
@@ -68,14 +68,12 @@ pub async fn find(db: Db<'_>, id: i64) -> Result<Option<Account>, AppError> {
     email.map(|email| Ok(Account { id, email: parse_stored_email(&email)? })).transpose()
 }
 
-async fn find_with_password_hash(
-    db: Db<'_>,
-    email: &EmailAddress,
-) -> Result<Option<(Account, String)>, AppError> {
-    let row = run!(db, |e| sqlx::query_as::<_, (i64, String)>("SELECT id, password_hash FROM accounts WHERE email = $1")
-        .bind(email.as_str())
-        .fetch_optional(e)
-        .await)?;
+async fn find_with_password_hash(db: Db<'_>, email: &EmailAddress) -> Result<Option<(Account, String)>, AppError> {
+    let row =
+        run!(db, |e| sqlx::query_as::<_, (i64, String)>("SELECT id, password_hash FROM accounts WHERE email = $1")
+            .bind(email.as_str())
+            .fetch_optional(e)
+            .await)?;
     Ok(row.map(|(id, hash)| (Account { id, email: email.clone() }, hash)))
 }
 
@@ -107,7 +105,8 @@ mod tests {
     async fn the_password_is_stored_only_as_an_argon2id_hash() {
         let (pool, _guard) = fresh_database().await;
         sign_up(&pool, "ada@example.com", "analytical engine".into()).await.unwrap();
-        let stored: String = run!(pool.db(), |e| sqlx::query_scalar("SELECT password_hash FROM accounts").fetch_one(e).await).unwrap();
+        let stored: String =
+            run!(pool.db(), |e| sqlx::query_scalar("SELECT password_hash FROM accounts").fetch_one(e).await).unwrap();
         assert!(stored.starts_with("$argon2id$"));
         assert!(!stored.contains("analytical"));
     }

@@ -52,7 +52,10 @@ impl NewToken {
             days => match days.parse::<u32>() {
                 Ok(days @ 1..=MAX_LIFETIME_DAYS) => Some(days),
                 _ => {
-                    errors.add("expires_in_days", format!("Choose an expiry from 1 to {MAX_LIFETIME_DAYS} days, or none."));
+                    errors.add(
+                        "expires_in_days",
+                        format!("Choose an expiry from 1 to {MAX_LIFETIME_DAYS} days, or none."),
+                    );
                     None
                 }
             },
@@ -86,9 +89,15 @@ fn looks_like_secret(text: &str) -> bool {
 }
 
 /// Issues a token; its secret is returned here and never again.
-pub async fn issue(pool: &Pool, account_id: i64, new: &NewToken, now: Timestamp) -> Result<(ApiToken, String), AppError> {
+pub async fn issue(
+    pool: &Pool,
+    account_id: i64,
+    new: &NewToken,
+    now: Timestamp,
+) -> Result<(ApiToken, String), AppError> {
     let secret = new_secret();
-    let expires_at = new.lifetime_days.map(|days| Timestamp::from_unix_seconds(now.unix_seconds() + i64::from(days) * 86_400));
+    let expires_at =
+        new.lifetime_days.map(|days| Timestamp::from_unix_seconds(now.unix_seconds() + i64::from(days) * 86_400));
     let inserted = run!(pool.db(), |e| sqlx::query_as::<_, TokenRow>(&format!(
         "INSERT INTO api_tokens (account_id, name, secret_hash, secret_start, created_at, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING {TOKEN_COLUMNS}"
@@ -128,14 +137,16 @@ pub async fn list(pool: &Pool, account_id: i64, now: Timestamp) -> Result<Vec<Ap
 
 /// Revokes the account's token: from now on it is refused. Revoking it again changes nothing.
 pub async fn revoke(pool: &Pool, account_id: i64, token_id: i64, now: Timestamp) -> Result<(), AppError> {
-    let found = run!(pool.db(), |e| sqlx::query_scalar::<_, i64>(
+    let found = run!(pool.db(), |e| {
+        sqlx::query_scalar::<_, i64>(
         "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2 AND account_id = $3 RETURNING id",
     )
     .bind(now.unix_seconds())
     .bind(token_id)
     .bind(account_id)
     .fetch_optional(e)
-    .await)?;
+    .await
+    })?;
     found.map(|_| ()).ok_or(AppError::NotFound)
 }
 
@@ -161,7 +172,8 @@ pub async fn authenticate(pool: &Pool, secret: &str, now: Timestamp) -> Result<O
             .bind(now.unix_seconds())
             .bind(token_id)
             .execute(e)
-            .await.map(|_| ()))?;
+            .await
+            .map(|_| ()))?;
     }
     Ok(Some(TokenHolder { account_id, token_name }))
 }
@@ -241,7 +253,8 @@ mod tests {
         let (token, secret) = issue(&pool, ada, &NewToken::parse("deploy", "").unwrap(), at(1_000)).await.unwrap();
         assert_eq!(token.name, "deploy");
         assert!(secret.starts_with(&token.secret_start));
-        let stored: String = run!(pool.db(), |e| sqlx::query_scalar("SELECT secret_hash FROM api_tokens").fetch_one(e).await).unwrap();
+        let stored: String =
+            run!(pool.db(), |e| sqlx::query_scalar("SELECT secret_hash FROM api_tokens").fetch_one(e).await).unwrap();
         assert_ne!(stored, secret, "only the hash is stored");
 
         let holder = authenticate(&pool, &secret, at(2_000)).await.unwrap().unwrap();

@@ -13,8 +13,8 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use leptos::server_fn::error::{FromServerFnError, SERVER_FN_ERROR_HEADER};
 use leptos::prelude::*;
+use leptos::server_fn::error::{FromServerFnError, SERVER_FN_ERROR_HEADER};
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -93,8 +93,7 @@ pub async fn build_router(
         None => Router::new(),
     };
     let api = rest::router(pool.clone(), config_changes.clone());
-    let session_limits =
-        SessionLimits { idle_limit: security.session_idle_limit, lifetime: security.session_lifetime };
+    let session_limits = SessionLimits { idle_limit: security.session_idle_limit, lifetime: security.session_lifetime };
     let provide_request_context = move || {
         provide_context(pool.clone());
         provide_context(limiter.clone());
@@ -187,9 +186,7 @@ pub async fn run() -> Result<(), StartupError> {
     // After the router is built: building it creates the session table.
     let router = build_router(config.leptos, pool.clone(), config.security).await?;
     tokio::spawn(delete_expired_sessions(SessionStore::new(&pool)));
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|source| StartupError::Listen { addr, source })?;
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| StartupError::Listen { addr, source })?;
     tracing::info!("listening on http://{addr}");
     // The peer address of each connection, for the per-address log-in limit.
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
@@ -212,8 +209,8 @@ async fn delete_expired_sessions(store: SessionStore) {
 
 async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("SIGTERM handler");
+    let mut terminate =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
     tokio::select! {
         _ = ctrl_c => {},
         _ = terminate.recv() => {},
@@ -223,7 +220,6 @@ async fn shutdown_signal() {
 /// Logs to standard error, filtered by `RUST_LOG` (default: info for the portal, warnings otherwise).
 pub fn init_tracing() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("warn,cdn_portal=info"));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn,cdn_portal=info"));
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }

@@ -121,8 +121,7 @@ pub enum ConfigError {
 
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
-        let database_url =
-            std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.to_owned());
+        let database_url = std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.to_owned());
         if !database_url.starts_with("sqlite:") && !super::db::is_postgres_url(&database_url) {
             let scheme = database_url.split(':').next().unwrap_or_default().chars().take(20).collect();
             return Err(ConfigError::UnsupportedDatabase(scheme));
@@ -202,7 +201,9 @@ mod tests {
     use super::*;
 
     fn settings(vars: &[(&str, &str)]) -> Result<SecuritySettings, ConfigError> {
-        SecuritySettings::from_vars(|name| vars.iter().find(|(key, _)| *key == name).map(|(_, value)| value.to_string()))
+        SecuritySettings::from_vars(|name| {
+            vars.iter().find(|(key, _)| *key == name).map(|(_, value)| value.to_string())
+        })
     }
 
     #[test]
@@ -219,7 +220,8 @@ mod tests {
     fn https_or_production_means_secure_cookies_and_production_insists_on_https() {
         let https = settings(&[("PORTAL_PUBLIC_URL", "https://portal.example.com")]).unwrap();
         assert!(https.secure_cookies);
-        let production = settings(&[("PORTAL_ENV", "production"), ("PORTAL_PUBLIC_URL", "https://portal.example.com")]).unwrap();
+        let production =
+            settings(&[("PORTAL_ENV", "production"), ("PORTAL_PUBLIC_URL", "https://portal.example.com")]).unwrap();
         assert!(production.secure_cookies);
         assert!(matches!(settings(&[("PORTAL_ENV", "production")]), Err(ConfigError::ProductionNeedsHttps)));
         assert!(matches!(
@@ -241,7 +243,12 @@ mod tests {
         assert_eq!(custom.session_idle_limit, Duration::from_secs(300));
         assert_eq!(custom.session_lifetime, Duration::from_secs(3600));
         assert_eq!((custom.log_in_limits.per_account, custom.log_in_limits.per_client_address), (3, 50));
-        for (name, value) in [("SESSION_IDLE_MINUTES", "0"), ("SESSION_LIFETIME_MINUTES", "12h"), ("LOG_IN_ATTEMPTS_PER_ACCOUNT", "-1"), ("PORTAL_ENV", "prod")] {
+        for (name, value) in [
+            ("SESSION_IDLE_MINUTES", "0"),
+            ("SESSION_LIFETIME_MINUTES", "12h"),
+            ("LOG_IN_ATTEMPTS_PER_ACCOUNT", "-1"),
+            ("PORTAL_ENV", "prod"),
+        ] {
             assert!(settings(&[(name, value)]).is_err(), "{name}={value}");
         }
     }
@@ -252,7 +259,13 @@ mod tests {
         assert_eq!(origin.as_str(), "https://portal.example.com");
         assert!(origin.is_https());
         assert_eq!(PublicOrigin::parse("http://127.0.0.1:3000").unwrap().as_str(), "http://127.0.0.1:3000");
-        for bad in ["portal.example.com", "ftp://portal.example.com", "https://portal.example.com/cdn", "https://user@portal.example.com", ""] {
+        for bad in [
+            "portal.example.com",
+            "ftp://portal.example.com",
+            "https://portal.example.com/cdn",
+            "https://user@portal.example.com",
+            "",
+        ] {
             assert!(PublicOrigin::parse(bad).is_err(), "{bad}");
         }
     }

@@ -151,11 +151,13 @@ pub fn is_unavailable(error: &sqlx::Error) -> bool {
         sqlx::Error::Database(error) => match error.try_downcast_ref::<sqlx::sqlite::SqliteError>() {
             // Busy or locked past the busy timeout (SQLITE_BUSY, SQLITE_LOCKED and their
             // extended codes, which keep the primary code in the low byte).
-            Some(sqlite) => sqlite.code().and_then(|code| code.parse::<i32>().ok()).is_some_and(|code| {
-                matches!(code & 0xff, 5 | 6)
-            }),
+            Some(sqlite) => {
+                sqlite.code().and_then(|code| code.parse::<i32>().ok()).is_some_and(|code| matches!(code & 0xff, 5 | 6))
+            }
             // Connection exceptions (08…), shutting down or starting up (57P0…), too many connections.
-            None => error.code().is_some_and(|code| code.starts_with("08") || code.starts_with("57P0") || code == "53300"),
+            None => {
+                error.code().is_some_and(|code| code.starts_with("08") || code.starts_with("57P0") || code == "53300")
+            }
         },
         _ => false,
     }
@@ -234,10 +236,8 @@ fn sqlite_options(url: &str) -> Result<SqliteConnectOptions, DatabaseError> {
         .busy_timeout(Duration::from_secs(5))
         .foreign_keys(true);
     if let Some(folder) = options.get_filename().parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(folder).map_err(|source| DatabaseError::Folder {
-            path: folder.display().to_string(),
-            source,
-        })?;
+        std::fs::create_dir_all(folder)
+            .map_err(|source| DatabaseError::Folder { path: folder.display().to_string(), source })?;
     }
     Ok(options)
 }
@@ -259,11 +259,9 @@ async fn connect_postgres(url: &str) -> Result<Pool, DatabaseError> {
     let options = PgConnectOptions::from_str(url).map_err(DatabaseError::Url)?;
     let max_connections = match std::env::var("DATABASE_MAX_CONNECTIONS") {
         Err(_) => 10,
-        Ok(value) => value
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (2..=1000).contains(n))
-            .ok_or(DatabaseError::MaxConnections(value))?,
+        Ok(value) => {
+            value.parse::<u32>().ok().filter(|n| (2..=1000).contains(n)).ok_or(DatabaseError::MaxConnections(value))?
+        }
     };
     let pool = PgPoolOptions::new()
         .max_connections(max_connections)
@@ -408,7 +406,8 @@ mod tests {
             "INSERT INTO accounts (id, email, password_hash, created_at) VALUES (1, 'ada@example.com', 'x', 10)"
         )
         .execute(e)
-        .await.map(|_| ()))
+        .await
+        .map(|_| ()))
         .unwrap();
         run!(pool.db(), |e| sqlx::query(
             "INSERT INTO cdn_resources (account_id, custom_domain, origin, integration, websockets, created_at, updated_at) \
@@ -455,9 +454,8 @@ mod tests {
     /// order, each as nullable in one as in the other.
     #[tokio::test]
     async fn both_databases_get_the_same_schema() {
-        let names = |migrator: &Migrator| {
-            migrator.iter().map(|m| (m.version, m.description.to_string())).collect::<Vec<_>>()
-        };
+        let names =
+            |migrator: &Migrator| migrator.iter().map(|m| (m.version, m.description.to_string())).collect::<Vec<_>>();
         assert_eq!(names(&SQLITE_MIGRATOR), names(&POSTGRES_MIGRATOR));
         if std::env::var("TEST_POSTGRES_URL").is_err() {
             return;

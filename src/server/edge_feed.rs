@@ -193,7 +193,8 @@ pub async fn status(
     let valid_name = (1..=64).contains(&report.edge.len())
         && report.edge.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
     if !valid_name || report.version < 0 {
-        return (StatusCode::UNPROCESSABLE_ENTITY, "edge names are 1-64 letters, digits, '.', '_' or '-'\n").into_response();
+        return (StatusCode::UNPROCESSABLE_ENTITY, "edge names are 1-64 letters, digits, '.', '_' or '-'\n")
+            .into_response();
     }
     match record_status(&feed.pool, &report.edge, report.version).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
@@ -290,7 +291,8 @@ async fn current_version(db: &mut Db<'_>) -> Result<i64, AppError> {
 
 pub async fn record_status(pool: &Pool, edge: &str, version: i64) -> Result<(), AppError> {
     let now = crate::domain::Timestamp::now().unix_seconds();
-    run!(pool.db(), |e| sqlx::query(
+    run!(pool.db(), |e| {
+        sqlx::query(
         "INSERT INTO edge_status (edge_id, applied_version, reported_at) VALUES ($1, $2, $3) \
          ON CONFLICT (edge_id) DO UPDATE SET applied_version = excluded.applied_version, reported_at = excluded.reported_at",
     )
@@ -298,7 +300,8 @@ pub async fn record_status(pool: &Pool, edge: &str, version: i64) -> Result<(), 
     .bind(version)
     .bind(now)
     .execute(e)
-    .await.map(|_| ()))?;
+    .await.map(|_| ())
+    })?;
     Ok(())
 }
 
@@ -353,21 +356,40 @@ mod tests {
     async fn a_snapshot_then_only_what_changed() {
         let (pool, _guard) = fresh_database().await;
         let actor = owner(&pool).await;
-        assert_eq!(snapshot(&pool).await.unwrap(), ConfigUpdate { version: 0, full: true, resources: vec![], removed: vec![] });
+        assert_eq!(
+            snapshot(&pool).await.unwrap(),
+            ConfigUpdate { version: 0, full: true, resources: vec![], removed: vec![] }
+        );
         let first = create(&pool, &actor, "a.example.com").await;
         let second = create(&pool, &actor, "b.example.com").await;
 
         let start = snapshot(&pool).await.unwrap();
         assert_eq!(start.version, 2);
-        assert_eq!(start.resources.iter().map(|r| r.domain.as_str()).collect::<Vec<_>>(), ["a.example.com", "b.example.com"]);
+        assert_eq!(
+            start.resources.iter().map(|r| r.domain.as_str()).collect::<Vec<_>>(),
+            ["a.example.com", "b.example.com"]
+        );
         assert_eq!(changes_after(&pool, 2).await.unwrap(), None, "nothing new");
 
         resources::set_websockets(&pool, &actor, second, 1, false, Timestamp::now()).await.unwrap();
         let update = changes_after(&pool, 2).await.unwrap().unwrap();
         assert_eq!((update.version, update.full), (3, false));
-        assert_eq!(update.resources, vec![EdgeResource { id: second, domain: "b.example.com".into(), origin: "127.0.0.1:8090".into(), websockets: false }]);
+        assert_eq!(
+            update.resources,
+            vec![EdgeResource {
+                id: second,
+                domain: "b.example.com".into(),
+                origin: "127.0.0.1:8090".into(),
+                websockets: false
+            }]
+        );
 
-        run!(pool.db(), |e| sqlx::query("DELETE FROM cdn_resources WHERE id = $1").bind(first).execute(e).await.map(|_| ())).unwrap();
+        run!(pool.db(), |e| sqlx::query("DELETE FROM cdn_resources WHERE id = $1")
+            .bind(first)
+            .execute(e)
+            .await
+            .map(|_| ()))
+        .unwrap();
         let update = changes_after(&pool, 3).await.unwrap().unwrap();
         assert_eq!((update.version, update.removed.as_slice(), update.resources.len()), (4, [first].as_slice(), 0));
         assert!(changes_after(&pool, 99).await.unwrap().unwrap().full, "an unknown future version gets a snapshot");
@@ -378,7 +400,12 @@ mod tests {
         let (pool, _guard) = fresh_database().await;
         let actor = owner(&pool).await;
         let id = create(&pool, &actor, "a.example.com").await;
-        run!(pool.db(), |e| sqlx::query("DELETE FROM cdn_resources WHERE id = $1").bind(id).execute(e).await.map(|_| ())).unwrap();
+        run!(pool.db(), |e| sqlx::query("DELETE FROM cdn_resources WHERE id = $1")
+            .bind(id)
+            .execute(e)
+            .await
+            .map(|_| ()))
+        .unwrap();
         run!(pool.db(), |e| sqlx::query("DELETE FROM config_changes").execute(e).await.map(|_| ())).unwrap();
         create(&pool, &actor, "b.example.com").await;
         assert_eq!(snapshot(&pool).await.unwrap().version, 3);
@@ -397,8 +424,11 @@ mod tests {
         assert!(rollout(&pool, id).await.unwrap().is_live());
         resources::set_websockets(&pool, &actor, id, 1, false, Timestamp::now()).await.unwrap();
         assert_eq!(rollout(&pool, id).await.unwrap(), Rollout { edges: 2, applied: 0 }, "pending again");
-        run!(pool.db(), |e| sqlx::query("UPDATE edge_status SET reported_at = 0 WHERE edge_id = 'edge-1'").execute(e).await.map(|_| ()))
-            .unwrap();
+        run!(pool.db(), |e| sqlx::query("UPDATE edge_status SET reported_at = 0 WHERE edge_id = 'edge-1'")
+            .execute(e)
+            .await
+            .map(|_| ()))
+        .unwrap();
         assert_eq!(rollout(&pool, id).await.unwrap().edges, 1, "a silent edge no longer counts");
     }
 

@@ -16,11 +16,7 @@ use std::sync::Arc;
 
 const EDGE_FEED_PATHS: &str = "/edge/v1/";
 
-pub async fn guard_changes(
-    State(settings): State<Arc<SecuritySettings>>,
-    request: Request,
-    next: Next,
-) -> Response {
+pub async fn guard_changes(State(settings): State<Arc<SecuritySettings>>, request: Request, next: Next) -> Response {
     if is_safe(request.method()) {
         return next.run(request).await;
     }
@@ -114,13 +110,15 @@ mod tests {
         assert!(!comes_from_portal(&other_port, None));
         let evil = headers(&[(header::HOST, "portal.example"), (header::ORIGIN, "https://evil.example")]);
         assert!(!comes_from_portal(&evil, None));
-        let suffix = headers(&[(header::HOST, "portal.example"), (header::ORIGIN, "https://portal.example.evil.example")]);
+        let suffix =
+            headers(&[(header::HOST, "portal.example"), (header::ORIGIN, "https://portal.example.evil.example")]);
         assert!(!comes_from_portal(&suffix, None));
     }
 
     #[test]
     fn referer_counts_only_without_origin_and_silence_is_refused() {
-        let by_referer = headers(&[(header::HOST, "portal.example"), (header::REFERER, "http://portal.example/cdn?x=1")]);
+        let by_referer =
+            headers(&[(header::HOST, "portal.example"), (header::REFERER, "http://portal.example/cdn?x=1")]);
         assert!(comes_from_portal(&by_referer, None));
         let origin_wins = headers(&[
             (header::HOST, "portal.example"),
@@ -128,7 +126,11 @@ mod tests {
             (header::REFERER, "http://portal.example/cdn"),
         ]);
         assert!(!comes_from_portal(&origin_wins, None));
-        let null = headers(&[(header::HOST, "portal.example"), (header::ORIGIN, "null"), (header::REFERER, "http://portal.example/")]);
+        let null = headers(&[
+            (header::HOST, "portal.example"),
+            (header::ORIGIN, "null"),
+            (header::REFERER, "http://portal.example/"),
+        ]);
         assert!(!comes_from_portal(&null, None));
         assert!(!comes_from_portal(&headers(&[(header::HOST, "portal.example")]), None));
     }
@@ -138,7 +140,8 @@ mod tests {
         let public = PublicOrigin::parse("https://portal.example.com").unwrap();
         let ok = headers(&[(header::HOST, "10.0.0.5:3000"), (header::ORIGIN, "https://portal.example.com")]);
         assert!(comes_from_portal(&ok, Some(&public)));
-        let plain_http = headers(&[(header::HOST, "portal.example.com"), (header::ORIGIN, "http://portal.example.com")]);
+        let plain_http =
+            headers(&[(header::HOST, "portal.example.com"), (header::ORIGIN, "http://portal.example.com")]);
         assert!(!comes_from_portal(&plain_http, Some(&public)));
     }
 }

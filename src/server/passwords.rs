@@ -3,8 +3,8 @@
 
 use crate::domain::NewPassword;
 use crate::error::AppError;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use std::sync::LazyLock;
 
 /// Anything longer is refused before hashing, so a huge body cannot buy a long hash.

@@ -51,9 +51,7 @@ async fn session() -> Result<Session, AppError> {
         tracing::debug!("a page's data load outlived its request: the visitor left");
         return Err(AppError::Internal);
     }
-    leptos_axum::extract::<Session>()
-        .await
-        .map_err(|error| AppError::internal("session layer is missing", error))
+    leptos_axum::extract::<Session>().await.map_err(|error| AppError::internal("session layer is missing", error))
 }
 
 /// Wakes the edges' configuration feed: call after committing a change an edge must know of.
@@ -80,8 +78,8 @@ pub async fn signed_in_account_id() -> Result<Option<i64>, AppError> {
     let Some(account_id) = session.get::<i64>(ACCOUNT_ID_KEY).await.map_err(read)? else {
         return Ok(None);
     };
-    let limits = use_context::<SessionLimits>()
-        .ok_or_else(|| AppError::internal("request", "no session limits in context"))?;
+    let limits =
+        use_context::<SessionLimits>().ok_or_else(|| AppError::internal("request", "no session limits in context"))?;
     let now = Timestamp::now().unix_seconds();
     let signed_in_at = session.get::<i64>(SIGNED_IN_AT_KEY).await.map_err(read)?;
     let within_lifetime = signed_in_at
@@ -118,10 +116,7 @@ pub async fn portal_actor() -> Result<Actor, AppError> {
 pub async fn sign_in(account_id: i64) -> Result<(), AppError> {
     let session = session().await?;
     // A new id at sign-in: an id planted in the browser beforehand never becomes signed in.
-    session
-        .cycle_id()
-        .await
-        .map_err(|error| session_failed("could not renew the session id", error))?;
+    session.cycle_id().await.map_err(|error| session_failed("could not renew the session id", error))?;
     let write = |error| session_failed("could not write the session", error);
     session.insert(ACCOUNT_ID_KEY, account_id).await.map_err(write)?;
     session.insert(SIGNED_IN_AT_KEY, Timestamp::now().unix_seconds()).await.map_err(write)
@@ -140,19 +135,11 @@ pub async fn keep_issued_token(issued: &crate::model::IssuedToken) -> Result<(),
 
 /// The token kept by [`keep_issued_token`], removed from the session as it is read.
 pub async fn take_issued_token() -> Result<Option<crate::model::IssuedToken>, AppError> {
-    session()
-        .await?
-        .remove(ISSUED_TOKEN_KEY)
-        .await
-        .map_err(|error| session_failed("could not read the session", error))
+    session().await?.remove(ISSUED_TOKEN_KEY).await.map_err(|error| session_failed("could not read the session", error))
 }
 
 pub async fn sign_out() -> Result<(), AppError> {
-    session()
-        .await?
-        .flush()
-        .await
-        .map_err(|error| session_failed("could not end the session", error))
+    session().await?.flush().await.map_err(|error| session_failed("could not end the session", error))
 }
 
 /// True when a browser posted an HTML form itself (no JavaScript), and so will follow a redirect
@@ -199,10 +186,7 @@ mod tests {
     #[test]
     fn the_referring_page_loses_error_details_and_never_leaves_the_portal() {
         assert_eq!(page_of_referer("http://localhost:3000/cdn").as_deref(), Some("/cdn"));
-        assert_eq!(
-            page_of_referer("http://localhost/cdn?__path=%2Fapi%2Flog_in&__err=eyJ9").as_deref(),
-            Some("/cdn")
-        );
+        assert_eq!(page_of_referer("http://localhost/cdn?__path=%2Fapi%2Flog_in&__err=eyJ9").as_deref(), Some("/cdn"));
         assert_eq!(
             page_of_referer("http://localhost/cdn/resources/3/content?saved=1&__err=x").as_deref(),
             Some("/cdn/resources/3/content?saved=1")

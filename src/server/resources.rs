@@ -120,9 +120,9 @@ pub fn parse_switch(field: &str, value: Option<&str>) -> Result<bool, AppError> 
 
 /// Creates a resource for the actor's account, and its first history record.
 pub async fn create(pool: &Pool, actor: &Actor, new: &NewResource) -> Result<CdnResource, AppError> {
-    try_create(pool, actor, new).await?.ok_or_else(|| {
-        AppError::invalid_field("custom_domain", domain_taken_message(&new.custom_domain))
-    })
+    try_create(pool, actor, new)
+        .await?
+        .ok_or_else(|| AppError::invalid_field("custom_domain", domain_taken_message(&new.custom_domain)))
 }
 
 pub fn domain_taken_message(domain: &DomainName) -> String {
@@ -157,7 +157,8 @@ pub async fn insert(
     let Some(created) = insert_row(db.reborrow(), actor.account_id, new, now).await? else {
         return Ok(None);
     };
-    record(db.reborrow(), actor, created.id, created.version, now, &Change::Created { websockets: created.websockets }).await?;
+    record(db.reborrow(), actor, created.id, created.version, now, &Change::Created { websockets: created.websockets })
+        .await?;
     if !created.active {
         record(db.reborrow(), actor, created.id, created.version, now, &Change::ActiveSwitched { to: false }).await?;
     }
@@ -214,11 +215,13 @@ pub async fn page(
 ) -> Result<(Vec<CdnResource>, i64), AppError> {
     let domain = custom_domain.map(DomainName::as_str);
     let filter = "account_id = $1 AND ($2 IS NULL OR custom_domain = $2)";
-    let total = run!(pool.db(), |e| sqlx::query_scalar::<_, i64>(&format!("SELECT COUNT(*) FROM cdn_resources WHERE {filter}"))
-        .bind(account_id)
-        .bind(domain)
-        .fetch_one(e)
-        .await)?;
+    let total = run!(pool.db(), |e| sqlx::query_scalar::<_, i64>(&format!(
+        "SELECT COUNT(*) FROM cdn_resources WHERE {filter}"
+    ))
+    .bind(account_id)
+    .bind(domain)
+    .fetch_one(e)
+    .await)?;
     let resources = run!(pool.db(), |e| sqlx::query_as::<_, ResourceRow>(&format!(
         "SELECT {COLUMNS} FROM cdn_resources WHERE {filter} ORDER BY {} LIMIT $3 OFFSET $4",
         match order {
@@ -311,7 +314,8 @@ pub async fn delete(pool: &Pool, account_id: i64, id: i64, expected_version: Opt
             .bind(id)
             .bind(account_id)
             .execute(e)
-            .await.map(|_| ()))?;
+            .await
+            .map(|_| ()))?;
         tx.commit().await?;
         Ok(())
     })
@@ -429,7 +433,8 @@ async fn record(
     .bind(old_value)
     .bind(new_value)
     .execute(e)
-    .await.map(|_| ()))?;
+    .await
+    .map(|_| ()))?;
     Ok(())
 }
 
@@ -441,8 +446,8 @@ pub async fn ensure_owned(db: Db<'_>, account_id: i64, id: i64) -> Result<(), Ap
         .bind(account_id)
         .fetch_optional(e)
         .await)?
-        .map(|_| ())
-        .ok_or(AppError::NotFound)
+    .map(|_| ())
+    .ok_or(AppError::NotFound)
 }
 
 /// The history of the account's resource, newest first.
@@ -567,10 +572,15 @@ pub(crate) mod tests {
 
     async fn insert_at(pool: &Pool, actor: &Actor, domain: &str, seconds: i64) -> CdnResource {
         let mut tx = pool.begin_write().await.unwrap();
-        let created = insert(&mut tx.db(), actor, &new_resource(domain, Integration::EntireWebsite), Timestamp::from_unix_seconds(seconds))
-            .await
-            .unwrap()
-            .unwrap();
+        let created = insert(
+            &mut tx.db(),
+            actor,
+            &new_resource(domain, Integration::EntireWebsite),
+            Timestamp::from_unix_seconds(seconds),
+        )
+        .await
+        .unwrap()
+        .unwrap();
         tx.commit().await.unwrap();
         created
     }
@@ -604,7 +614,8 @@ pub(crate) mod tests {
         let (pool, _guard) = fresh_database().await;
         let owner = account(&pool, "ada@example.com").await;
         let site = create(&pool, &owner, &new_resource("www.example.com", Integration::EntireWebsite)).await.unwrap();
-        let assets = create(&pool, &owner, &new_resource("static.example.com", Integration::StaticAssetsOnly)).await.unwrap();
+        let assets =
+            create(&pool, &owner, &new_resource("static.example.com", Integration::StaticAssetsOnly)).await.unwrap();
         assert!(site.websockets);
         assert!(!assets.websockets);
         assert_eq!((site.version, assets.version), (1, 1));
@@ -629,7 +640,8 @@ pub(crate) mod tests {
         let first = account(&pool, "ada@example.com").await;
         let second = account(&pool, "charles@example.com").await;
         create(&pool, &first, &new_resource("cdn.example.com", Integration::EntireWebsite)).await.unwrap();
-        let error = create(&pool, &second, &new_resource("CDN.example.com", Integration::StaticAssetsOnly)).await.unwrap_err();
+        let error =
+            create(&pool, &second, &new_resource("CDN.example.com", Integration::StaticAssetsOnly)).await.unwrap_err();
         assert!(error.for_field("custom_domain").unwrap().contains("already used"));
         assert!(all_of(&pool, second.account_id).await.is_empty());
     }
@@ -639,7 +651,8 @@ pub(crate) mod tests {
         let (pool, _guard) = fresh_database().await;
         let owner = account(&pool, "ada@example.com").await;
         let stranger = account(&pool, "eve@example.com").await;
-        let resource = create(&pool, &owner, &new_resource("cdn.example.com", Integration::EntireWebsite)).await.unwrap();
+        let resource =
+            create(&pool, &owner, &new_resource("cdn.example.com", Integration::EntireWebsite)).await.unwrap();
 
         assert_eq!(get(pool.db(), stranger.account_id, resource.id).await, Err(AppError::NotFound));
         assert_eq!(get(pool.db(), owner.account_id, resource.id + 1).await, Err(AppError::NotFound));
@@ -660,12 +673,14 @@ pub(crate) mod tests {
         let owner = account(&pool, "ada@example.com").await;
         let created = insert_at(&pool, &owner, "cdn.example.com", 1_000).await;
 
-        let off = set_websockets(&pool, &owner, created.id, 1, false, Timestamp::from_unix_seconds(2_000)).await.unwrap();
+        let off =
+            set_websockets(&pool, &owner, created.id, 1, false, Timestamp::from_unix_seconds(2_000)).await.unwrap();
         assert!(!off.websockets);
         assert_eq!((off.version, off.updated_at.unix_seconds()), (2, 2_000));
         assert_eq!(get(pool.db(), owner.account_id, created.id).await.unwrap(), off);
 
-        let unchanged = set_websockets(&pool, &owner, created.id, 2, false, Timestamp::from_unix_seconds(3_000)).await.unwrap();
+        let unchanged =
+            set_websockets(&pool, &owner, created.id, 2, false, Timestamp::from_unix_seconds(3_000)).await.unwrap();
         assert_eq!(unchanged, off, "saving the same value changes nothing");
 
         let on = set_websockets(&pool, &owner, created.id, 2, true, Timestamp::from_unix_seconds(4_000)).await.unwrap();
@@ -693,7 +708,8 @@ pub(crate) mod tests {
     async fn a_save_from_an_outdated_form_is_refused_with_the_current_state() {
         let (pool, _guard) = fresh_database().await;
         let owner = account(&pool, "ada@example.com").await;
-        let created = create(&pool, &owner, &new_resource("cdn.example.com", Integration::EntireWebsite)).await.unwrap();
+        let created =
+            create(&pool, &owner, &new_resource("cdn.example.com", Integration::EntireWebsite)).await.unwrap();
         // Two tabs load version 1; the first turns WebSockets off.
         let first_tab = set_websockets(&pool, &owner, created.id, 1, false, Timestamp::now()).await.unwrap();
         // The second still shows "on" and saves "on": it must not silently undo the first.
@@ -703,7 +719,8 @@ pub(crate) mod tests {
         assert_eq!(get(pool.db(), owner.account_id, created.id).await.unwrap(), first_tab);
         assert_eq!(history(&pool, owner.account_id, created.id).await.unwrap().len(), 2);
         // Re-applied from the current version, it goes through.
-        let reapplied = set_websockets(&pool, &owner, created.id, first_tab.version, true, Timestamp::now()).await.unwrap();
+        let reapplied =
+            set_websockets(&pool, &owner, created.id, first_tab.version, true, Timestamp::now()).await.unwrap();
         assert!(reapplied.websockets);
     }
 
@@ -711,7 +728,8 @@ pub(crate) mod tests {
     async fn the_database_refuses_a_change_without_a_record_or_a_new_version() {
         let (pool, _guard) = fresh_database().await;
         let owner = account(&pool, "ada@example.com").await;
-        let created = create(&pool, &owner, &new_resource("cdn.example.com", Integration::EntireWebsite)).await.unwrap();
+        let created =
+            create(&pool, &owner, &new_resource("cdn.example.com", Integration::EntireWebsite)).await.unwrap();
         for sneaky in [
             "UPDATE cdn_resources SET websockets = FALSE",
             "UPDATE cdn_resources SET websockets = FALSE, version = version + 1",
@@ -723,7 +741,11 @@ pub(crate) mod tests {
         }
         assert_eq!(get(pool.db(), owner.account_id, created.id).await.unwrap(), created);
         // Touching nothing a customer set is allowed without a record.
-        run!(pool.db(), |e| sqlx::query("UPDATE cdn_resources SET updated_at = updated_at").execute(e).await.map(|_| ())).unwrap();
+        run!(pool.db(), |e| sqlx::query("UPDATE cdn_resources SET updated_at = updated_at")
+            .execute(e)
+            .await
+            .map(|_| ()))
+        .unwrap();
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -732,7 +754,12 @@ pub(crate) mod tests {
         let owner = account(&pool, "ada@example.com").await;
         let mut ids = Vec::new();
         for n in 0..10 {
-            ids.push(create(&pool, &owner, &new_resource(&format!("r{n}.example.com"), Integration::EntireWebsite)).await.unwrap().id);
+            ids.push(
+                create(&pool, &owner, &new_resource(&format!("r{n}.example.com"), Integration::EntireWebsite))
+                    .await
+                    .unwrap()
+                    .id,
+            );
         }
         // 50 saves, five per resource, all from forms loaded at version 1.
         let saves = (0..50).map(|n| {
@@ -763,7 +790,8 @@ pub(crate) mod tests {
         let (pool, _guard) = fresh_database().await;
         let owner = account(&pool, "ada@example.com").await;
         let id = create(&pool, &owner, &new_resource("cdn.example.com", Integration::EntireWebsite)).await.unwrap().id;
-        let switch = |on: bool| ResourceUpdate { websockets: Some(WebsocketsSetting::Chosen(on)), ..Default::default() };
+        let switch =
+            |on: bool| ResourceUpdate { websockets: Some(WebsocketsSetting::Chosen(on)), ..Default::default() };
 
         // Like a load test that stops: 50 clients saving in a loop, cut off all at once, three times.
         for _ in 0..3 {
@@ -811,11 +839,14 @@ pub(crate) mod tests {
         let id = create(&pool, &owner, &new_resource("cdn.example.com", Integration::EntireWebsite)).await.unwrap().id;
 
         let mut other = pool.begin_write().await.unwrap();
-        record(other.db(), &owner, id, 2, Timestamp::now(), &Change::WebsocketsSwitched { from: true, to: false }).await.unwrap();
+        record(other.db(), &owner, id, 2, Timestamp::now(), &Change::WebsocketsSwitched { from: true, to: false })
+            .await
+            .unwrap();
         run!(other.db(), |e| sqlx::query("UPDATE cdn_resources SET websockets = FALSE, version = 2 WHERE id = $1")
             .bind(id)
             .execute(e)
-            .await.map(|_| ()))
+            .await
+            .map(|_| ()))
         .unwrap();
         let save = tokio::spawn({
             let (pool, owner) = (pool.clone(), owner.clone());

@@ -259,7 +259,11 @@ impl DatabaseLink {
 }
 
 /// A portal over `database_url`, which reaches the scratch `database` some other way (a link).
-pub async fn spawn_portal_over(database_url: &str, database: ScratchDatabase, security: SecuritySettings) -> TestPortal {
+pub async fn spawn_portal_over(
+    database_url: &str,
+    database: ScratchDatabase,
+    security: SecuritySettings,
+) -> TestPortal {
     portal_over(database_url, database, SITE_ROOT, security).await
 }
 

@@ -99,10 +99,12 @@ impl Replica {
     }
 
     async fn answers_home_page(&self) -> bool {
-        let Ok(Ok(mut stream)) = tokio::time::timeout(Duration::from_secs(1), TcpStream::connect(self.addr)).await else {
+        let Ok(Ok(mut stream)) = tokio::time::timeout(Duration::from_secs(1), TcpStream::connect(self.addr)).await
+        else {
             return false;
         };
-        let request = format!("GET / HTTP/1.1\r\nHost: {}\r\nAccept: text/html\r\nConnection: close\r\n\r\n", self.addr);
+        let request =
+            format!("GET / HTTP/1.1\r\nHost: {}\r\nAccept: text/html\r\nConnection: close\r\n\r\n", self.addr);
         let exchange = async {
             stream.write_all(request.as_bytes()).await?;
             let mut answer = Vec::new();
@@ -128,7 +130,8 @@ impl Replica {
     /// Sends `request` to this replica, with `Host` and `Connection: close` added.
     pub async fn send(&self, request: Request) -> Reply {
         let what = format!("{} {} to replica {}", request.method, request.target, self.name);
-        let mut head = format!("{} {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n", request.method, request.target, self.addr);
+        let mut head =
+            format!("{} {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n", request.method, request.target, self.addr);
         for (name, value) in &request.headers {
             head.push_str(&format!("{name}: {value}\r\n"));
         }
@@ -153,9 +156,8 @@ impl Replica {
                 self.stderr()
             ),
         };
-        Reply::parse(&answer).unwrap_or_else(|why| {
-            panic!("{what}: unreadable answer ({why}):\n{}", String::from_utf8_lossy(&answer))
-        })
+        Reply::parse(&answer)
+            .unwrap_or_else(|why| panic!("{what}: unreadable answer ({why}):\n{}", String::from_utf8_lossy(&answer)))
     }
 
     /// A page as a browser opens it.
@@ -175,7 +177,14 @@ impl Replica {
     }
 
     /// A REST API call as a script makes it: an API token, no cookie, no `Origin`.
-    pub async fn api(&self, method: &str, path: &str, secret: &str, if_match: Option<&str>, json: Option<&str>) -> Reply {
+    pub async fn api(
+        &self,
+        method: &str,
+        path: &str,
+        secret: &str,
+        if_match: Option<&str>,
+        json: Option<&str>,
+    ) -> Reply {
         let mut request = Request::new(method, path)
             .header("Authorization", &format!("APIKey {secret}"))
             .header("Accept", "application/json");

@@ -31,7 +31,8 @@ pub async fn echoes(socket: &mut Socket, text: &str) {
 pub fn refused_status(result: Result<Socket, WsError>) -> Option<(u16, String)> {
     match result {
         Err(WsError::Http(response)) => {
-            let body = response.body().as_ref().map(|body| String::from_utf8_lossy(body).into_owned()).unwrap_or_default();
+            let body =
+                response.body().as_ref().map(|body| String::from_utf8_lossy(body).into_owned()).unwrap_or_default();
             Some((response.status().as_u16(), body))
         }
         _ => None,

@@ -45,9 +45,7 @@ struct Args {
 
 fn parse_args() -> Result<Args, String> {
     let mut raw = std::env::args().skip(1);
-    let mode = raw
-        .next()
-        .ok_or("usage: ws-load echo|handshakes|idle --url ws://... [options]")?;
+    let mode = raw.next().ok_or("usage: ws-load echo|handshakes|idle --url ws://... [options]")?;
     let mut args = Args {
         mode,
         url: String::new(),
@@ -61,11 +59,7 @@ fn parse_args() -> Result<Args, String> {
     };
     while let Some(flag) = raw.next() {
         let value = raw.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        let number = |what: &str| {
-            value
-                .parse::<f64>()
-                .map_err(|_| format!("{what} must be a number, got {value:?}"))
-        };
+        let number = |what: &str| value.parse::<f64>().map_err(|_| format!("{what} must be a number, got {value:?}"));
         match flag.as_str() {
             "--url" => args.url = value.clone(),
             "--host" => args.host = Some(value.clone()),
@@ -76,8 +70,7 @@ fn parse_args() -> Result<Args, String> {
             "--hold-seconds" => args.hold_seconds = number(&flag)?,
             "--pid" | "--pids" => {
                 for pid in value.split(',').filter(|pid| !pid.is_empty()) {
-                    args.pids
-                        .push(pid.parse().map_err(|_| format!("not a pid: {pid:?}"))?);
+                    args.pids.push(pid.parse().map_err(|_| format!("not a pid: {pid:?}"))?);
                 }
             }
             _ => return Err(format!("unknown option {flag}")),
@@ -103,23 +96,10 @@ impl Target {
     fn new(args: &Args, read_buffer: usize) -> Result<Self, AnyError> {
         let request = args.url.as_str().into_client_request()?;
         let uri = request.uri();
-        let address = format!(
-            "{}:{}",
-            uri.host().unwrap_or("127.0.0.1"),
-            uri.port_u16().unwrap_or(80)
-        );
-        let host = args
-            .host
-            .as_deref()
-            .map(HeaderValue::from_str)
-            .transpose()?;
+        let address = format!("{}:{}", uri.host().unwrap_or("127.0.0.1"), uri.port_u16().unwrap_or(80));
+        let host = args.host.as_deref().map(HeaderValue::from_str).transpose()?;
         let config = WebSocketConfig::default().read_buffer_size(read_buffer);
-        Ok(Self {
-            url: args.url.clone(),
-            host,
-            address,
-            config,
-        })
+        Ok(Self { url: args.url.clone(), host, address, config })
     }
 
     /// TCP connect and WebSocket handshake, with a fresh key each time.
@@ -141,9 +121,7 @@ async fn round_trip(ws: &mut Ws, payload: &Bytes) -> Result<(), AnyError> {
     ws.send(Message::Binary(payload.clone())).await?;
     match ws.next().await {
         Some(Ok(Message::Binary(echo))) if echo.len() == payload.len() => Ok(()),
-        Some(Ok(other)) => {
-            Err(format!("unexpected answer: {} bytes of {:?}", other.len(), other).into())
-        }
+        Some(Ok(other)) => Err(format!("unexpected answer: {} bytes of {:?}", other.len(), other).into()),
         Some(Err(error)) => Err(error.into()),
         None => Err("closed by the server".into()),
     }
@@ -181,11 +159,8 @@ async fn echo(
 ) -> Result<(), AnyError> {
     // All connections first, so that handshakes do not count as message latency.
     let mut sockets = Vec::with_capacity(connections);
-    let opened: Vec<_> = stream::iter(0..connections)
-        .map(|_| target.open())
-        .buffer_unordered(OPEN_CONCURRENCY)
-        .collect()
-        .await;
+    let opened: Vec<_> =
+        stream::iter(0..connections).map(|_| target.open()).buffer_unordered(OPEN_CONCURRENCY).collect().await;
     for socket in opened {
         sockets.push(socket?);
     }
@@ -231,11 +206,7 @@ async fn echo(
     }
     all.sort_unstable();
     let rate = all.len() as f64 / seconds;
-    let (p50, p99, p999) = (
-        percentile(&all, 50.0),
-        percentile(&all, 99.0),
-        percentile(&all, 99.9),
-    );
+    let (p50, p99, p999) = (percentile(&all, 50.0), percentile(&all, 99.0), percentile(&all, 99.9));
     let (cpu_kv, cpu_text) = cpu_report(cpu, all.len());
     println!(
         "mode=echo connections={connections} size={size} seconds={seconds} messages={} msgs_per_s={rate:.0} p50_us={p50} p99_us={p99} p999_us={p999} errors={errors}{cpu_kv}",
@@ -247,12 +218,7 @@ async fn echo(
     Ok(())
 }
 
-async fn handshakes(
-    target: Arc<Target>,
-    concurrency: usize,
-    seconds: f64,
-    pids: &[u32],
-) -> Result<(), AnyError> {
+async fn handshakes(target: Arc<Target>, concurrency: usize, seconds: f64, pids: &[u32]) -> Result<(), AnyError> {
     let measure_from = Instant::now() + WARM_UP;
     let until = measure_from + Duration::from_secs_f64(seconds);
     let tasks: Vec<_> = (0..concurrency)
@@ -315,15 +281,8 @@ fn rss_kib(pids: &[u32]) -> Result<u64, AnyError> {
     let mut total = 0;
     for pid in pids {
         let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-        let line = status
-            .lines()
-            .find(|line| line.starts_with("VmRSS:"))
-            .ok_or("no VmRSS line")?;
-        total += line
-            .split_whitespace()
-            .nth(1)
-            .ok_or("empty VmRSS line")?
-            .parse::<u64>()?;
+        let line = status.lines().find(|line| line.starts_with("VmRSS:")).ok_or("no VmRSS line")?;
+        total += line.split_whitespace().nth(1).ok_or("empty VmRSS line")?.parse::<u64>()?;
     }
     Ok(total)
 }
@@ -337,14 +296,9 @@ fn cpu_micros(pids: &[u32]) -> Result<u64, AnyError> {
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
         // The command name may hold spaces, so fields are counted from its closing parenthesis;
         // utime and stime are fields 14 and 15, the 12th and 13th after it.
-        let fields: Vec<&str> = stat
-            .rsplit_once(')')
-            .ok_or("unreadable stat")?
-            .1
-            .split_whitespace()
-            .collect();
-        ticks += fields.get(11).ok_or("short stat")?.parse::<u64>()?
-            + fields.get(12).ok_or("short stat")?.parse::<u64>()?;
+        let fields: Vec<&str> = stat.rsplit_once(')').ok_or("unreadable stat")?.1.split_whitespace().collect();
+        ticks +=
+            fields.get(11).ok_or("short stat")?.parse::<u64>()? + fields.get(12).ok_or("short stat")?.parse::<u64>()?;
     }
     Ok(ticks * 1_000_000 / ticks_per_s)
 }
@@ -366,21 +320,12 @@ fn cpu_report(cpu: Option<u64>, operations: usize) -> (String, String) {
         None => (String::new(), String::new()),
         Some(micros) => {
             let per = micros as f64 / operations.max(1) as f64;
-            (
-                format!(" cpu_us_per_op={per:.1}"),
-                format!(", server CPU {per:.1} us each"),
-            )
+            (format!(" cpu_us_per_op={per:.1}"), format!(", server CPU {per:.1} us each"))
         }
     }
 }
 
-async fn idle(
-    target: Arc<Target>,
-    connections: usize,
-    size: usize,
-    pids: &[u32],
-    hold: f64,
-) -> Result<(), AnyError> {
+async fn idle(target: Arc<Target>, connections: usize, size: usize, pids: &[u32], hold: f64) -> Result<(), AnyError> {
     if pids.is_empty() {
         return Err("idle needs --pid".into());
     }
@@ -437,12 +382,8 @@ async fn idle(
 fn raise_file_limit() {
     // SAFETY: getrlimit/setrlimit only read and write the struct we pass, which lives on our stack.
     unsafe {
-        let mut limit = libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
-        };
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
-        {
+        let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max {
             limit.rlim_cur = limit.rlim_max;
             libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
         }
@@ -461,42 +402,18 @@ async fn main() -> std::process::ExitCode {
     };
     // The default 128 KiB read buffer per socket would make the client, not the proxy, the
     // memory hog of the idle test; 64 KiB keeps 16 KiB echoes to one read.
-    let read_buffer = if args.mode == "idle" {
-        4 * 1024
-    } else {
-        64 * 1024
-    };
+    let read_buffer = if args.mode == "idle" { 4 * 1024 } else { 64 * 1024 };
     let result = match Target::new(&args, read_buffer) {
         Err(error) => Err(error),
         Ok(target) => {
             let target = Arc::new(target);
             match args.mode.as_str() {
-                "echo" => {
-                    echo(
-                        target,
-                        args.connections.unwrap_or(100),
-                        args.size,
-                        args.seconds,
-                        &args.pids,
-                    )
-                    .await
-                }
-                "handshakes" => {
-                    handshakes(target, args.concurrency, args.seconds, &args.pids).await
-                }
+                "echo" => echo(target, args.connections.unwrap_or(100), args.size, args.seconds, &args.pids).await,
+                "handshakes" => handshakes(target, args.concurrency, args.seconds, &args.pids).await,
                 "idle" => {
-                    idle(
-                        target,
-                        args.connections.unwrap_or(10_000),
-                        args.size,
-                        &args.pids,
-                        args.hold_seconds,
-                    )
-                    .await
+                    idle(target, args.connections.unwrap_or(10_000), args.size, &args.pids, args.hold_seconds).await
                 }
-                other => {
-                    Err(format!("unknown mode {other:?}; use echo, handshakes or idle").into())
-                }
+                other => Err(format!("unknown mode {other:?}; use echo, handshakes or idle").into()),
             }
         }
     };

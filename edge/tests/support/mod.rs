@@ -74,7 +74,11 @@ impl Stack {
                 long_poll: Duration::from_secs(10),
             },
             state_file,
-            timeouts: Timeouts { connect: Duration::from_millis(500), response: Duration::from_secs(2), ..Timeouts::default() },
+            timeouts: Timeouts {
+                connect: Duration::from_millis(500),
+                response: Duration::from_secs(2),
+                ..Timeouts::default()
+            },
         };
         let edge = cdn_edge::start(settings).await.unwrap();
         Stack { edge, site, strict, rogue, h2c, _state: state }
@@ -132,7 +136,8 @@ impl Answer {
     pub async fn first_line(&mut self) -> String {
         let mut line = Vec::new();
         while !line.ends_with(b"\n") {
-            let byte = tokio::time::timeout(Duration::from_secs(5), self.stream.read_u8()).await.expect("a line within 5 s");
+            let byte =
+                tokio::time::timeout(Duration::from_secs(5), self.stream.read_u8()).await.expect("a line within 5 s");
             line.push(byte.expect("a line before the tunnel closed"));
         }
         String::from_utf8_lossy(&line).trim_end().to_owned()

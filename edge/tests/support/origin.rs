@@ -105,12 +105,16 @@ async fn serve(mut stream: TcpStream, behaviour: Behaviour, port: u16, log: Arc<
         let handshake = header_values(&head, "upgrade").iter().any(|value| value.eq_ignore_ascii_case("websocket"));
         let host_port = host.rsplit_once(':').and_then(|(_, port)| port.parse::<u16>().ok()).unwrap_or(80);
         let answer = match behaviour {
-            Behaviour::StrictHost if host_port != port => Answer::Plain(400, format!("port {host_port} in Host is not mine ({port})")),
+            Behaviour::StrictHost if host_port != port => {
+                Answer::Plain(400, format!("port {host_port} in Host is not mine ({port})"))
+            }
             Behaviour::AlwaysUpgrades => Answer::Upgrade("websocket"),
             Behaviour::SwitchesToH2c if handshake => Answer::Upgrade("h2c"),
             _ if handshake => Answer::Upgrade("websocket"),
             _ => match head.split(' ').nth(1).unwrap_or_default() {
-                "/framing/both" => Answer::Raw("Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\nb\r\nhello world\r\n0\r\n\r\n"),
+                "/framing/both" => {
+                    Answer::Raw("Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\nb\r\nhello world\r\n0\r\n\r\n")
+                }
                 "/framing/gzip" => Answer::Raw("Transfer-Encoding: gzip, chunked\r\n\r\n5\r\nGZIPD\r\n0\r\n\r\n"),
                 "/stall" => Answer::Raw("Content-Length: 100\r\n\r\nabc"),
                 _ => Answer::Plain(200, format!("site {host}")),

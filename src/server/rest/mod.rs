@@ -101,7 +101,10 @@ pub fn router(pool: Pool, config_changes: ConfigChanges) -> Router {
             get(move || {
                 let document = document.clone();
                 async move {
-                    ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], document.as_str().to_owned())
+                    (
+                        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+                        document.as_str().to_owned(),
+                    )
                 }
             }),
         )
@@ -180,7 +183,9 @@ mod tests {
         let document: serde_json::Value = serde_json::from_str(&openapi_json()).unwrap();
         assert!(document["openapi"].as_str().unwrap().starts_with("3.1"));
         let paths = &document["paths"];
-        for (path, methods) in [("/cdn/resources", &["get", "post"][..]), ("/cdn/resources/{id}", &["get", "put", "patch", "delete"])] {
+        for (path, methods) in
+            [("/cdn/resources", &["get", "post"][..]), ("/cdn/resources/{id}", &["get", "put", "patch", "delete"])]
+        {
             for method in methods {
                 assert!(paths[path][method].is_object(), "{method} {path}");
             }

@@ -5,7 +5,9 @@
 //! together), so a value the document calls valid is accepted and one it calls invalid is refused.
 
 use super::auth::ApiCaller;
-use super::errors::{BodyTooLarge, ChangedSince, ErrorBody, InvalidValues, MalformedBody, NoSuchResource, NoValidToken, Unavailable};
+use super::errors::{
+    BodyTooLarge, ChangedSince, ErrorBody, InvalidValues, MalformedBody, NoSuchResource, NoValidToken, Unavailable,
+};
 use super::{ApiError, ApiState};
 use crate::domain::{DomainName, Integration, Origin, Timestamp};
 use crate::model::CdnResource;
@@ -21,11 +23,12 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
-use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::{IntoParams, ToSchema};
 
-pub const CNAME_PATTERN: &str = r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$";
+pub const CNAME_PATTERN: &str =
+    r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$";
 pub const ORIGIN_PATTERN: &str = r"^(?:(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?|(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])|\[(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|(?:[0-9A-Fa-f]{1,4}:){1,6}:[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){1,4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){1,3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){1,2}(?::[0-9A-Fa-f]{1,4}){1,5}|[0-9A-Fa-f]{1,4}:(?::[0-9A-Fa-f]{1,4}){1,6}|:(?::[0-9A-Fa-f]{1,4}){1,7}|::)\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$";
 /// Both a domain name's limit and, with a port, more than any origin needs.
 pub const MAX_NAME_LEN: usize = 253;
@@ -40,7 +43,11 @@ pub struct Cname;
 
 impl utoipa::PartialSchema for Cname {
     fn schema() -> RefOr<Schema> {
-        string_schema(CNAME_PATTERN, "A custom domain such as cdn.example.com: letters, digits and hyphens, in parts separated by dots, the last one starting with a letter.", "cdn.example.com")
+        string_schema(
+            CNAME_PATTERN,
+            "A custom domain such as cdn.example.com: letters, digits and hyphens, in parts separated by dots, the last one starting with a letter.",
+            "cdn.example.com",
+        )
     }
 }
 
@@ -51,7 +58,11 @@ pub struct OriginAddress;
 
 impl utoipa::PartialSchema for OriginAddress {
     fn schema() -> RefOr<Schema> {
-        string_schema(ORIGIN_PATTERN, "Where the CDN fetches content: a host name, an IPv4 address or a bracketed IPv6 address, with an optional port from 1 to 65535.", "origin.example.com:8080")
+        string_schema(
+            ORIGIN_PATTERN,
+            "Where the CDN fetches content: a host name, an IPv4 address or a bracketed IPv6 address, with an optional port from 1 to 65535.",
+            "origin.example.com:8080",
+        )
     }
 }
 
@@ -299,10 +310,7 @@ fn field_of(path: &str) -> Option<String> {
 }
 
 fn resource_id(path: Result<Path<String>, PathRejection>) -> Result<i64, ApiError> {
-    path.ok()
-        .and_then(|Path(id)| id.parse::<i64>().ok())
-        .filter(|id| *id >= 1)
-        .ok_or_else(ApiError::not_found)
+    path.ok().and_then(|Path(id)| id.parse::<i64>().ok()).filter(|id| *id >= 1).ok_or_else(ApiError::not_found)
 }
 
 /// Collects a message per invalid field, then refuses them all at once.
@@ -612,7 +620,9 @@ mod tests {
         assert_eq!(schemas["Cname"]["pattern"], CNAME_PATTERN);
         assert_eq!(schemas["OriginAddress"]["pattern"], ORIGIN_PATTERN);
         assert_eq!(schemas["OriginAddress"]["maxLength"], MAX_NAME_LEN);
-        let refers_to = |schema: &serde_json::Value, name: &str| schema.to_string().contains(&format!("#/components/schemas/{name}"));
+        let refers_to = |schema: &serde_json::Value, name: &str| {
+            schema.to_string().contains(&format!("#/components/schemas/{name}"))
+        };
         assert!(refers_to(&schemas["ResourceCreate"]["properties"]["cname"], "Cname"));
         for schema in ["ResourceCreate", "ResourceReplace", "ResourcePatch"] {
             assert!(refers_to(&schemas[schema]["properties"]["origin"], "OriginAddress"), "{schema}");
@@ -628,7 +638,14 @@ mod tests {
         for cname in ["cdn.example.com", "A.B", "x-1.example.co", &format!("{}.example.com", "a".repeat(63))] {
             assert!(checks.cname("cname", cname).is_some(), "{cname}");
         }
-        for origin in ["origin.example.com", "origin.example.com:8080", "192.0.2.10:65535", "[2001:db8::10]:8443", "[::1]", "[1::]"] {
+        for origin in [
+            "origin.example.com",
+            "origin.example.com:8080",
+            "192.0.2.10:65535",
+            "[2001:db8::10]:8443",
+            "[::1]",
+            "[1::]",
+        ] {
             assert!(checks.origin("origin", origin).is_some(), "{origin}");
         }
         assert!(checks.finish().is_ok());
@@ -640,7 +657,9 @@ mod tests {
         for cname in [" cdn.example.com", "cdn.example.com.", "cdn.example.1a", "localhost", "cdn..example.com"] {
             assert!(checks.cname("cname", cname).is_none(), "{cname}");
         }
-        for origin in ["origin.example.com:080", "origin.example.com:0", "01.2.3.4", "::1", "https://origin.example.com", ""] {
+        for origin in
+            ["origin.example.com:080", "origin.example.com:0", "01.2.3.4", "::1", "https://origin.example.com", ""]
+        {
             assert!(checks.origin("origin", origin).is_none(), "{origin}");
         }
         // A host name the portal accepts, made too long by its port.
@@ -656,13 +675,18 @@ mod tests {
         assert_eq!(required_version(&with("*")), Ok(None));
         assert_eq!(required_version(&with("\"7\"")), Ok(Some(7)));
         for never_current in ["7", "W/\"7\"", "\"0\"", "\"x\"", "\"7\", \"8\""] {
-            assert_eq!(required_version(&with(never_current)).unwrap_err().status, StatusCode::CONFLICT, "{never_current}");
+            assert_eq!(
+                required_version(&with(never_current)).unwrap_err().status,
+                StatusCode::CONFLICT,
+                "{never_current}"
+            );
         }
     }
 
     #[test]
     fn bodies_that_cannot_be_read_name_the_field() {
-        let error = parse_body::<PatchBody>(br#"{"options": {"websockets": {"enabled": "yes", "value": true}}}"#).unwrap_err();
+        let error =
+            parse_body::<PatchBody>(br#"{"options": {"websockets": {"enabled": "yes", "value": true}}}"#).unwrap_err();
         assert_eq!(error.status, StatusCode::BAD_REQUEST);
         assert!(error.body.errors.contains_key("options.websockets.enabled"), "{error:?}");
         let unknown = parse_body::<PatchBody>(br#"{"cname": "other.example.com"}"#).unwrap_err();
