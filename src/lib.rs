@@ -6,6 +6,7 @@ mod components;
 pub mod domain;
 pub mod error;
 pub mod model;
+pub mod options;
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod server;

@@ -1,6 +1,7 @@
 //! What the portal shows, shared by the server (which loads it) and the browser (which renders it).
 
 use crate::domain::{DomainName, EmailAddress, Integration, Origin, Timestamp};
+use crate::options::{OptionName, OptionValue, ResourceOptions};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -15,10 +16,8 @@ pub struct CdnResource {
     pub custom_domain: DomainName,
     pub origin: Origin,
     pub integration: Integration,
-    /// Whether WebSocket connections are relayed to the origin.
-    pub websockets: bool,
-    /// Whether the customer chose `websockets`; if not, it is the integration's default.
-    pub websockets_explicit: bool,
+    /// Each option's value, and whether the customer chose it (if not, it is the integration's default).
+    pub options: ResourceOptions,
     /// An inactive resource is kept with its settings, but the CDN does not serve its domain.
     pub active: bool,
     pub created_at: Timestamp,
@@ -195,14 +194,17 @@ pub enum Change {
     Created {
         websockets: bool,
     },
-    WebsocketsSwitched {
-        from: bool,
-        to: bool,
+    /// The customer set an option.
+    OptionSet {
+        option: OptionName,
+        from: OptionValue,
+        to: OptionValue,
     },
-    /// WebSockets follow the integration's default again, which is `to`.
-    WebsocketsDefaulted {
-        from: bool,
-        to: bool,
+    /// An option follows the integration's default again, which is `to`.
+    OptionDefaulted {
+        option: OptionName,
+        from: OptionValue,
+        to: OptionValue,
     },
     OriginChanged {
         from: Origin,
@@ -217,10 +219,8 @@ impl Change {
     pub fn describe(&self) -> String {
         match self {
             Change::Created { websockets } => format!("Created, with WebSockets {}", on_off(*websockets)),
-            Change::WebsocketsSwitched { to, .. } => format!("WebSockets turned {}", on_off(*to)),
-            Change::WebsocketsDefaulted { to, .. } => {
-                format!("WebSockets set to follow the integration's default ({})", on_off(*to))
-            }
+            Change::OptionSet { option, to, .. } => option.describe_set(*to),
+            Change::OptionDefaulted { option, to, .. } => option.describe_defaulted(*to),
             Change::OriginChanged { from, to } => format!("Origin changed from {from} to {to}"),
             Change::ActiveSwitched { to: true } => "Activated: the CDN serves the domain again".to_owned(),
             Change::ActiveSwitched { to: false } => "Deactivated: the CDN stopped serving the domain".to_owned(),
@@ -228,10 +228,7 @@ impl Change {
     }
 }
 
-/// How the portal and its records spell a switch's state.
-pub fn on_off(on: bool) -> &'static str {
-    if on { "on" } else { "off" }
-}
+pub use crate::options::on_off;
 
 impl CdnResource {
     pub fn settings_path(&self) -> String {

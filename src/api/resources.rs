@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use crate::{
     domain::Timestamp,
     model::resource_content_path,
+    options::OptionName,
     server::{edge_feed, request, resources, resources::Order},
 };
 
@@ -85,9 +86,12 @@ pub async fn save_content_settings(
     websockets: Option<String>,
 ) -> Result<CdnResource, AppError> {
     let actor = request::portal_actor().await?;
-    let websockets = resources::parse_switch("websockets", websockets.as_deref())?;
+    let option = OptionName::Websockets;
+    let value = option
+        .parse_form(websockets.as_deref())
+        .map_err(|message| AppError::invalid_field(option.api_name(), message))?;
     let pool = request::pool()?;
-    let saved = resources::set_websockets(&pool, &actor, resource_id, version, websockets, Timestamp::now()).await?;
+    let saved = resources::set_option(&pool, &actor, resource_id, version, option, value, Timestamp::now()).await?;
     request::config_committed();
     if request::is_plain_form_post() {
         leptos_axum::redirect(&format!("{}?saved=1", resource_content_path(saved.id)));

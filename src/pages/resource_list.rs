@@ -80,7 +80,7 @@ fn ResourceTable(resources: Vec<CdnResource>) -> impl IntoView {
                                 </th>
                                 <td class="mono">{resource.origin.to_string()}</td>
                                 <td>{resource.integration.label()}</td>
-                                <td><OnOff enabled=resource.websockets/></td>
+                                <td><OnOff enabled=resource.options.websockets.value/></td>
                                 <td><When at=resource.updated_at/></td>
                             </tr>
                         }

@@ -98,8 +98,8 @@ fn GeneralSection(resource: CdnResource) -> impl IntoView {
                 </dd>
                 <dt>"WebSockets"</dt>
                 <dd>
-                    <OnOff enabled=resource.websockets/>
-                    {(!resource.websockets_explicit).then(|| view! { <span class="hint">" (the integration's default)"</span> })}
+                    <OnOff enabled=resource.options.websockets.value/>
+                    {(!resource.options.websockets.enabled).then(|| view! { <span class="hint">" (the integration's default)"</span> })}
                 </dd>
                 <dt>"Created"</dt>
                 <dd><When at=resource.created_at/></dd>
@@ -151,10 +151,10 @@ fn ContentForm(
             _ => known,
         }
     });
-    let loaded = stored.with_untracked(|stored| stored.websockets);
+    let loaded = stored.with_untracked(|stored| stored.options.websockets.value);
     // After a refused save the switch keeps the customer's choice, so saving again re-applies it.
     let draft = RwSignal::new(loaded);
-    let unsaved = move || draft.get() != stored.with(|stored| stored.websockets);
+    let unsaved = move || draft.get() != stored.with(|stored| stored.options.websockets.value);
     let just_saved = move || match save.value().with(|outcome| outcome.as_ref().map(Result::is_ok)) {
         Some(succeeded) => succeeded,
         None => saved_by_redirect,
@@ -224,7 +224,7 @@ fn ContentForm(
                 <FormAlert error/>
                 {move || error.with(|error| error.as_ref().and_then(AppError::current_resource).map(|current| view! {
                     <p class="hint">
-                        "Saved elsewhere: WebSockets is now " {on_off(current.websockets)} "."
+                        "Saved elsewhere: WebSockets is now " {on_off(current.options.websockets.value)} "."
                     </p>
                 }))}
             </ActionForm>

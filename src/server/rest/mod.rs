@@ -7,7 +7,10 @@
 
 mod auth;
 mod errors;
+mod input;
 mod resources;
+mod responses;
+mod schema;
 
 use super::db::Pool;
 use super::edge_feed::ConfigChanges;

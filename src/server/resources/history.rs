@@ -1,0 +1,214 @@
+//! A resource's history: each [`Change`] is one row of `resource_changes`, written by
+//! [`record`] in the transaction of the change, and read back by [`history`]. [`encode`] and
+//! [`decode`] are the one translation between the two, each the other's inverse (tested).
+
+use super::input::Actor;
+use super::rows::ensure_owned;
+use crate::domain::{EmailAddress, Origin, Timestamp};
+use crate::error::AppError;
+use crate::model::{Change, ChangeSource, ResourceChange, on_off};
+use crate::options::OptionName;
+use crate::server::db::{Db, Pool, run};
+
+/// How a change is stored: `setting` (an option's API name, `origin` or `active`), `action`
+/// (`created`, `updated` or `defaulted`) and the values before and after, as text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Encoded {
+    setting: &'static str,
+    action: &'static str,
+    old_value: Option<String>,
+    new_value: String,
+}
+
+fn encode(change: &Change) -> Encoded {
+    let switch = |on: bool| on_off(on).to_owned();
+    let (setting, action, old_value, new_value) = match change {
+        Change::Created { websockets } => (OptionName::Websockets.api_name(), "created", None, switch(*websockets)),
+        Change::OptionSet { option, from, to } => (option.api_name(), "updated", Some(from.encode()), to.encode()),
+        Change::OptionDefaulted { option, from, to } => {
+            (option.api_name(), "defaulted", Some(from.encode()), to.encode())
+        }
+        Change::OriginChanged { from, to } => ("origin", "updated", Some(from.to_string()), to.to_string()),
+        Change::ActiveSwitched { to } => ("active", "updated", Some(switch(!*to)), switch(*to)),
+    };
+    Encoded { setting, action, old_value, new_value }
+}
+
+/// The change a stored row records; `None` if the row is not one [`encode`] writes.
+fn decode(setting: &str, action: &str, old_value: Option<&str>, new_value: &str) -> Option<Change> {
+    let on = |value: &str| match value {
+        "on" => Some(true),
+        "off" => Some(false),
+        _ => None,
+    };
+    let origin = |value: &str| Origin::parse(value).ok();
+    if let Some(option) = OptionName::from_api_name(setting) {
+        return match (action, old_value) {
+            ("created", None) if option == OptionName::Websockets => {
+                Some(Change::Created { websockets: on(new_value)? })
+            }
+            ("updated", Some(old)) => {
+                Some(Change::OptionSet { option, from: option.decode(old)?, to: option.decode(new_value)? })
+            }
+            ("defaulted", Some(old)) => {
+                Some(Change::OptionDefaulted { option, from: option.decode(old)?, to: option.decode(new_value)? })
+            }
+            _ => None,
+        };
+    }
+    match (setting, action, old_value) {
+        ("origin", "updated", Some(old)) => Some(Change::OriginChanged { from: origin(old)?, to: origin(new_value)? }),
+        ("active", "updated", Some(_)) => Some(Change::ActiveSwitched { to: on(new_value)? }),
+        _ => None,
+    }
+}
+
+/// Writes one history record. The database refuses a resource change without it (migration 0002).
+pub(super) async fn record(
+    db: Db<'_>,
+    actor: &Actor,
+    resource_id: i64,
+    version: i64,
+    now: Timestamp,
+    change: &Change,
+) -> Result<(), AppError> {
+    let Encoded { setting, action, old_value, new_value } = encode(change);
+    run!(db, |e| sqlx::query(
+        "INSERT INTO resource_changes (resource_id, version, changed_at, account_id, source, \
+         api_token_name, client_address, action, setting, old_value, new_value) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(resource_id)
+    .bind(version)
+    .bind(now.unix_seconds())
+    .bind(actor.account_id)
+    .bind(actor.source.as_str())
+    .bind(actor.api_token_name.as_deref())
+    .bind(actor.client_address.map(|address| address.to_string()))
+    .bind(action)
+    .bind(setting)
+    .bind(old_value.as_deref())
+    .bind(new_value.as_str())
+    .execute(e)
+    .await
+    .map(|_| ()))?;
+    Ok(())
+}
+
+/// The history of the account's resource, newest first.
+pub async fn history(pool: &Pool, account_id: i64, id: i64) -> Result<Vec<ResourceChange>, AppError> {
+    // Another account's resource is not found, rather than without history.
+    ensure_owned(pool.db(), account_id, id).await?;
+    run!(pool.db(), |e| sqlx::query_as::<_, ChangeRow>(
+        "SELECT c.version, c.changed_at, a.email, c.source, c.api_token_name, c.client_address, c.action, \
+                c.setting, c.old_value, c.new_value \
+         FROM resource_changes c JOIN accounts a ON a.id = c.account_id \
+         WHERE c.resource_id = $1 ORDER BY c.version DESC, c.id ASC",
+    )
+    .bind(id)
+    .fetch_all(e)
+    .await)?
+    .into_iter()
+    .map(ResourceChange::try_from)
+    .collect()
+}
+
+#[derive(sqlx::FromRow)]
+struct ChangeRow {
+    version: i64,
+    changed_at: i64,
+    email: String,
+    source: String,
+    api_token_name: Option<String>,
+    client_address: Option<String>,
+    action: String,
+    setting: String,
+    old_value: Option<String>,
+    new_value: String,
+}
+
+impl TryFrom<ChangeRow> for ResourceChange {
+    type Error = AppError;
+
+    fn try_from(row: ChangeRow) -> Result<Self, AppError> {
+        let corrupt = || AppError::internal("resource_changes row is invalid", format!("version {}", row.version));
+        let change = decode(&row.setting, &row.action, row.old_value.as_deref(), &row.new_value).ok_or_else(corrupt)?;
+        Ok(ResourceChange {
+            version: row.version,
+            changed_at: Timestamp::from_unix_seconds(row.changed_at),
+            changed_by: EmailAddress::parse(&row.email).map_err(|_| corrupt())?,
+            source: ChangeSource::parse(&row.source).ok_or_else(corrupt)?,
+            api_token_name: row.api_token_name,
+            client_address: row.client_address,
+            change,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::options::OptionValue;
+
+    /// One of each shape a change takes; a new variant of [`Change`] fails to compile here
+    /// until it is added, and then must read back.
+    fn every_shape() -> Vec<Change> {
+        let origin = |text: &str| Origin::parse(text).unwrap();
+        let mut changes = Vec::new();
+        for on in [true, false] {
+            changes.push(Change::Created { websockets: on });
+            changes.push(Change::ActiveSwitched { to: on });
+            for option in OptionName::ALL {
+                let (from, to) = (OptionValue::Switch(!on), OptionValue::Switch(on));
+                changes.push(Change::OptionSet { option, from, to });
+                changes.push(Change::OptionDefaulted { option, from, to });
+            }
+        }
+        changes.push(Change::OriginChanged { from: origin("a.example.com"), to: origin("[2001:db8::1]:8443") });
+        for change in &changes {
+            match change {
+                Change::Created { .. }
+                | Change::OptionSet { .. }
+                | Change::OptionDefaulted { .. }
+                | Change::OriginChanged { .. }
+                | Change::ActiveSwitched { .. } => {}
+            }
+        }
+        changes
+    }
+
+    #[test]
+    fn every_change_reads_back_as_written() {
+        for change in every_shape() {
+            let Encoded { setting, action, old_value, new_value } = encode(&change);
+            assert_eq!(decode(setting, action, old_value.as_deref(), &new_value), Some(change.clone()), "{change:?}");
+        }
+    }
+
+    #[test]
+    fn the_stored_text_is_what_earlier_versions_wrote() {
+        let switched = Change::OptionSet {
+            option: OptionName::Websockets,
+            from: OptionValue::Switch(true),
+            to: OptionValue::Switch(false),
+        };
+        let expected = Encoded {
+            setting: "websockets",
+            action: "updated",
+            old_value: Some("on".to_owned()),
+            new_value: "off".to_owned(),
+        };
+        assert_eq!(encode(&switched), expected);
+        assert_eq!(encode(&Change::Created { websockets: true }).action, "created");
+        assert_eq!(encode(&Change::ActiveSwitched { to: false }).old_value.as_deref(), Some("on"));
+    }
+
+    #[test]
+    fn rows_no_version_wrote_are_refused() {
+        assert_eq!(decode("websockets", "updated", Some("on"), "maybe"), None);
+        assert_eq!(decode("websockets", "created", Some("on"), "on"), None);
+        assert_eq!(decode("gzip", "updated", Some("on"), "off"), None);
+        assert_eq!(decode("origin", "updated", Some("a.example.com"), "http://b.example.com"), None);
+        assert_eq!(decode("active", "defaulted", Some("on"), "off"), None);
+    }
+}

@@ -1,0 +1,116 @@
+//! What a change to CDN resources asks for, validated before anything is written.
+
+use crate::domain::{DomainName, Integration, Origin};
+use crate::error::{AppError, FieldErrors};
+use crate::model::ChangeSource;
+use crate::options::{OptionChoice, OptionName, ResourceOptions};
+use std::net::IpAddr;
+
+/// Who makes a change, and from where: recorded with it.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub account_id: i64,
+    pub source: ChangeSource,
+    /// The API token's name, for changes made through the API.
+    pub api_token_name: Option<String>,
+    pub client_address: Option<IpAddr>,
+}
+
+impl Actor {
+    pub fn portal(account_id: i64, client_address: Option<IpAddr>) -> Self {
+        Self { account_id, source: ChangeSource::Portal, api_token_name: None, client_address }
+    }
+
+    pub fn api(account_id: i64, token_name: String, client_address: Option<IpAddr>) -> Self {
+        Self { account_id, source: ChangeSource::Api, api_token_name: Some(token_name), client_address }
+    }
+}
+
+/// A resource to create, validated.
+#[derive(Clone, Debug)]
+pub struct NewResource {
+    pub custom_domain: DomainName,
+    pub origin: Origin,
+    pub integration: Integration,
+    /// What the resource starts with: the integration's defaults unless chosen otherwise.
+    pub options: ResourceOptions,
+    pub active: bool,
+}
+
+/// Settings to change; `None` (or an option not named) leaves one as it is.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ResourceUpdate {
+    pub origin: Option<Origin>,
+    pub active: Option<bool>,
+    pub options: Vec<(OptionName, OptionChoice)>,
+}
+
+impl NewResource {
+    /// An active resource whose options follow the integration's defaults.
+    pub fn new(custom_domain: DomainName, origin: Origin, integration: Integration) -> Self {
+        Self { custom_domain, origin, integration, options: ResourceOptions::defaults(integration), active: true }
+    }
+
+    /// The same resource, starting with `choices` made.
+    pub fn choosing(mut self, choices: &[(OptionName, OptionChoice)]) -> Self {
+        for &(option, choice) in choices {
+            self.options.set(option, ResourceOptions::setting_for(option, choice, self.integration));
+        }
+        self
+    }
+
+    /// Checks every field of the creation form and reports each problem next to its field.
+    pub fn parse(custom_domain: &str, origin: &str, integration: Option<&str>) -> Result<Self, AppError> {
+        let custom_domain = DomainName::parse(custom_domain);
+        let origin = Origin::parse(origin);
+        let integration = integration.unwrap_or_default().parse::<Integration>();
+        match (custom_domain, origin, integration) {
+            (Ok(custom_domain), Ok(origin), Ok(integration)) => Ok(Self::new(custom_domain, origin, integration)),
+            (custom_domain, origin, integration) => {
+                let mut errors = FieldErrors::default();
+                if let Err(error) = custom_domain {
+                    errors.add("custom_domain", error);
+                }
+                if let Err(error) = origin {
+                    errors.add("origin", error);
+                }
+                if let Err(error) = integration {
+                    errors.add("integration", error);
+                }
+                Err(AppError::Invalid(errors))
+            }
+        }
+    }
+}
+
+/// The message for a custom domain that another resource already has.
+pub fn domain_taken_message(domain: &DomainName) -> String {
+    format!("{domain} is already used by a CDN resource. Each custom domain can have only one.")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::options::{OptionSetting, OptionValue};
+
+    #[test]
+    fn parse_reports_each_bad_field() {
+        let error = NewResource::parse("not a domain", "http://x.example", None).unwrap_err();
+        assert!(error.for_field("custom_domain").is_some());
+        assert!(error.for_field("origin").unwrap().contains("without http://"));
+        assert!(error.for_field("integration").unwrap().contains("Entire website"));
+        let error = NewResource::parse("cdn.example.com", "origin.example.com", Some("everything")).unwrap_err();
+        assert_eq!(error.for_field("custom_domain"), None);
+        assert!(error.for_field("integration").is_some());
+    }
+
+    #[test]
+    fn a_choice_made_at_creation_is_explicit_and_a_default_is_not() {
+        let new = NewResource::parse("cdn.example.com", "origin.example.com", Some("static_assets")).unwrap();
+        let chosen = new.clone().choosing(&[(OptionName::Websockets, OptionChoice::Chosen(OptionValue::Switch(true)))]);
+        assert_eq!(chosen.options.websockets, OptionSetting { enabled: true, value: true });
+        let defaulted = chosen.choosing(&[(OptionName::Websockets, OptionChoice::Default)]);
+        assert_eq!(defaulted.options, new.options);
+        assert_eq!(new.options.websockets, OptionSetting { enabled: false, value: false });
+    }
+}

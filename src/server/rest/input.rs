@@ -1,0 +1,186 @@
+//! Reading a request to the resource operations: its body, the id in its path, its `If-Match`,
+//! and the checks of its values, each problem reported against the field it is about.
+
+use super::ApiError;
+use super::schema::{CNAME_PATTERN, MAX_NAME_LEN, ORIGIN_PATTERN};
+use crate::domain::{DomainName, Origin};
+use axum::extract::Path;
+use axum::extract::rejection::PathRejection;
+use axum::http::{HeaderMap, header};
+use regex::Regex;
+use serde::de::DeserializeOwned;
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+static CNAME: LazyLock<Regex> = LazyLock::new(|| Regex::new(CNAME_PATTERN).expect("valid pattern"));
+static ORIGIN: LazyLock<Regex> = LazyLock::new(|| Regex::new(ORIGIN_PATTERN).expect("valid pattern"));
+
+/// The version `If-Match` requires: `None` to change whatever is stored (no header, or `*`).
+/// A tag that is not a current version can never match, so it is refused as a conflict.
+pub(super) fn required_version(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let value = value.to_str().unwrap_or_default().trim();
+    if value == "*" {
+        return Ok(None);
+    }
+    value
+        .strip_prefix('"')
+        .and_then(|rest| rest.strip_suffix('"'))
+        .and_then(|version| version.parse::<i64>().ok())
+        .filter(|version| *version >= 1)
+        .map(Some)
+        .ok_or_else(|| {
+            ApiError::conflict("If-Match must be the ETag of the resource as you last read it, such as \"3\".")
+        })
+}
+
+/// Reads a JSON body into `T`; what cannot be read is a 400 that names the field.
+pub(super) fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|error| ApiError::malformed(None, error.to_string()))?;
+    // Every body is made of objects; serde would also read a struct from an array of its fields.
+    if let Some(path) = first_array(&value, "") {
+        return Err(ApiError::malformed(field_of(&path), "expected a JSON object, found an array"));
+    }
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let path = error.path().to_string();
+        ApiError::malformed(field_of(&path), error.into_inner().to_string())
+    })
+}
+
+/// Where in `value` the first array is, as a dotted path ("" for the body itself).
+fn first_array(value: &serde_json::Value, path: &str) -> Option<String> {
+    match value {
+        serde_json::Value::Array(_) => Some(path.to_owned()),
+        serde_json::Value::Object(fields) => fields.iter().find_map(|(name, value)| {
+            first_array(value, &if path.is_empty() { name.clone() } else { format!("{path}.{name}") })
+        }),
+        _ => None,
+    }
+}
+
+/// The field a path names: none for the body itself ("." or "") or a key the body broke off
+/// before naming ("?").
+fn field_of(path: &str) -> Option<String> {
+    (!matches!(path, "." | "") && !path.split('.').any(|segment| segment == "?")).then(|| path.to_owned())
+}
+
+pub(super) fn resource_id(path: Result<Path<String>, PathRejection>) -> Result<i64, ApiError> {
+    path.ok().and_then(|Path(id)| id.parse::<i64>().ok()).filter(|id| *id >= 1).ok_or_else(ApiError::not_found)
+}
+
+/// Collects a message per invalid field, then refuses them all at once.
+#[derive(Default)]
+pub(super) struct Checks(BTreeMap<String, String>);
+
+impl Checks {
+    pub(super) fn cname(&mut self, field: &str, value: &str) -> Option<DomainName> {
+        let parsed = DomainName::parse(value);
+        match parsed {
+            Ok(name) if value.len() <= MAX_NAME_LEN && CNAME.is_match(value) => Some(name),
+            Ok(_) => self.fail(
+                field,
+                "Write the domain name exactly, such as cdn.example.com: no spaces or final dot, and a last part that starts with a letter.",
+            ),
+            Err(error) => self.fail(field, error),
+        }
+    }
+
+    pub(super) fn origin(&mut self, field: &str, value: &str) -> Option<Origin> {
+        match Origin::parse(value) {
+            Ok(origin) if value.len() <= MAX_NAME_LEN && ORIGIN.is_match(value) => Some(origin),
+            Ok(_) => self.fail(
+                field,
+                "Write the origin exactly, such as origin.example.com:8080, 192.0.2.10 or [2001:db8::10]:8443: no spaces, no leading zeros.",
+            ),
+            Err(error) => self.fail(field, error),
+        }
+    }
+
+    pub(super) fn fail<T>(&mut self, field: &str, message: impl ToString) -> Option<T> {
+        self.0.insert(field.to_owned(), message.to_string());
+        None
+    }
+
+    pub(super) fn finish(self) -> Result<(), ApiError> {
+        if self.0.is_empty() { Ok(()) } else { Err(ApiError::invalid(self.0)) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::schema::{PatchBody, ReplaceBody};
+    use super::*;
+    use axum::http::{HeaderValue, StatusCode};
+
+    #[test]
+    fn what_the_patterns_accept_the_portal_accepts() {
+        let mut checks = Checks::default();
+        for cname in ["cdn.example.com", "A.B", "x-1.example.co", &format!("{}.example.com", "a".repeat(63))] {
+            assert!(checks.cname("cname", cname).is_some(), "{cname}");
+        }
+        for origin in [
+            "origin.example.com",
+            "origin.example.com:8080",
+            "192.0.2.10:65535",
+            "[2001:db8::10]:8443",
+            "[::1]",
+            "[1::]",
+        ] {
+            assert!(checks.origin("origin", origin).is_some(), "{origin}");
+        }
+        assert!(checks.finish().is_ok());
+    }
+
+    #[test]
+    fn values_the_document_calls_invalid_are_refused_even_where_the_portal_is_lenient() {
+        let mut checks = Checks::default();
+        for cname in [" cdn.example.com", "cdn.example.com.", "cdn.example.1a", "localhost", "cdn..example.com"] {
+            assert!(checks.cname("cname", cname).is_none(), "{cname}");
+        }
+        for origin in
+            ["origin.example.com:080", "origin.example.com:0", "01.2.3.4", "::1", "https://origin.example.com", ""]
+        {
+            assert!(checks.origin("origin", origin).is_none(), "{origin}");
+        }
+        // A host name the portal accepts, made too long by its port.
+        let long = format!("{}.com:8080", ["a".repeat(63), "b".repeat(63), "c".repeat(63), "d".repeat(56)].join("."));
+        assert!(Origin::parse(&long).is_ok() && long.len() > MAX_NAME_LEN);
+        assert!(checks.origin("origin", &long).is_none());
+    }
+
+    #[test]
+    fn if_match_names_one_version() {
+        let with = |value: &str| HeaderMap::from_iter([(header::IF_MATCH, HeaderValue::from_str(value).unwrap())]);
+        assert_eq!(required_version(&HeaderMap::new()), Ok(None));
+        assert_eq!(required_version(&with("*")), Ok(None));
+        assert_eq!(required_version(&with("\"7\"")), Ok(Some(7)));
+        for never_current in ["7", "W/\"7\"", "\"0\"", "\"x\"", "\"7\", \"8\""] {
+            assert_eq!(
+                required_version(&with(never_current)).unwrap_err().status,
+                StatusCode::CONFLICT,
+                "{never_current}"
+            );
+        }
+    }
+
+    #[test]
+    fn bodies_that_cannot_be_read_name_the_field() {
+        let error =
+            parse_body::<PatchBody>(br#"{"options": {"websockets": {"enabled": "yes", "value": true}}}"#).unwrap_err();
+        assert_eq!(error.status, StatusCode::BAD_REQUEST);
+        assert!(error.body.errors.contains_key("options.websockets.enabled"), "{error:?}");
+        let unknown = parse_body::<PatchBody>(br#"{"cname": "other.example.com"}"#).unwrap_err();
+        assert!(unknown.body.message.contains("unknown field `cname`"), "{unknown:?}");
+        let null = parse_body::<PatchBody>(br#"{"origin": null}"#).unwrap_err();
+        assert_eq!(null.status, StatusCode::BAD_REQUEST);
+        assert!(parse_body::<PatchBody>(br#"{} {}"#).is_err(), "trailing data");
+        let array = parse_body::<ReplaceBody>(br#"["a.example"]"#).unwrap_err();
+        assert_eq!((array.status, array.body.errors.len()), (StatusCode::BAD_REQUEST, 0));
+        let nested = parse_body::<PatchBody>(br#"{"options": {"websockets": [true, false]}}"#).unwrap_err();
+        assert!(nested.body.errors.contains_key("options.websockets"), "{nested:?}");
+        assert!(parse_body::<PatchBody>(b"{}").is_ok());
+    }
+}
