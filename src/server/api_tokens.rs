@@ -111,7 +111,7 @@ pub async fn issue(
     .fetch_one(e)
     .await);
     match inserted {
-        Ok(row) => Ok((row.as_of(now), secret)),
+        Ok(row) => Ok((row.into_token(now), secret)),
         Err(sqlx::Error::Database(error)) if error.is_unique_violation() => Err(AppError::invalid_field(
             "name",
             format!("You already have a token named “{}”. Choose another name, or revoke that token first.", new.name),
@@ -131,7 +131,7 @@ pub async fn list(pool: &Pool, account_id: i64, now: Timestamp) -> Result<Vec<Ap
     .fetch_all(e)
     .await)?
     .into_iter()
-    .map(|row| row.as_of(now))
+    .map(|row| row.into_token(now))
     .collect())
 }
 
@@ -190,7 +190,7 @@ struct TokenRow {
 }
 
 impl TokenRow {
-    fn as_of(self, now: Timestamp) -> ApiToken {
+    fn into_token(self, now: Timestamp) -> ApiToken {
         let expires_at = self.expires_at.map(Timestamp::from_unix_seconds);
         let revoked_at = self.revoked_at.map(Timestamp::from_unix_seconds);
         ApiToken {

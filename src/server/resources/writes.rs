@@ -240,7 +240,7 @@ async fn apply(
         assignments.join(", "),
         *COLUMNS
     );
-    Ok(run!(db.reborrow(), |e| bind_options(
+    run!(db.reborrow(), |e| bind_options(
         sqlx::query_as::<_, ResourceRow>(&sql)
             .bind(next.origin.to_string())
             .bind(next.active)
@@ -253,5 +253,5 @@ async fn apply(
     )
     .fetch_one(e)
     .await)?
-    .try_into()?)
+    .try_into()
 }
