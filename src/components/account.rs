@@ -1,4 +1,4 @@
-use super::{ErrorPanel, FormAlert, TextField, action_error, field_error};
+use super::{CredentialFields, ErrorPanel, FormAlert, action_error};
 use crate::api::{LogIn, current_account};
 use crate::error::AppError;
 use crate::model::Account;
@@ -79,20 +79,7 @@ fn LogInPanel() -> impl IntoView {
             <p class="lead">"Manage your CDN resources and their settings."</p>
             <ActionForm action=log_in>
                 <FormAlert error/>
-                <TextField
-                    label="Email"
-                    name="email"
-                    input_type="email"
-                    autocomplete="username"
-                    error=field_error(error, "email")
-                />
-                <TextField
-                    label="Password"
-                    name="password"
-                    input_type="password"
-                    autocomplete="current-password"
-                    error=field_error(error, "password")
-                />
+                <CredentialFields error/>
                 <button type="submit" class="primary" disabled=move || log_in.pending().get()>
                     "Log in"
                 </button>

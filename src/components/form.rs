@@ -34,7 +34,7 @@ pub fn TextField(
     #[prop(default = "text")] input_type: &'static str,
     #[prop(optional)] autocomplete: Option<&'static str>,
     #[prop(optional)] placeholder: Option<&'static str>,
-    #[prop(optional)] hint: Option<&'static str>,
+    #[prop(optional_no_strip, into)] hint: Option<&'static str>,
     error: Signal<Option<String>>,
     /// What the field shows when the page is drawn, such as the value a refused form post sent.
     #[prop(optional_no_strip)]

@@ -1,5 +1,5 @@
 use crate::api::SignUp;
-use crate::components::{FormAlert, SignedOutOnly, TextField, action_error, field_error};
+use crate::components::{CredentialFields, FormAlert, SignedOutOnly, action_error};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -23,21 +23,7 @@ fn SignUpForm() -> impl IntoView {
             <p class="lead">"Put your domains behind the CDN in a few minutes."</p>
             <ActionForm action=sign_up>
                 <FormAlert error/>
-                <TextField
-                    label="Email"
-                    name="email"
-                    input_type="email"
-                    autocomplete="username"
-                    error=field_error(error, "email")
-                />
-                <TextField
-                    label="Password"
-                    name="password"
-                    input_type="password"
-                    autocomplete="new-password"
-                    hint="At least 8 characters. A passphrase of a few words is easy to remember and hard to guess."
-                    error=field_error(error, "password")
-                />
+                <CredentialFields error new_password=true/>
                 <button type="submit" class="primary" disabled=move || sign_up.pending().get()>
                     "Create account"
                 </button>

@@ -5,7 +5,7 @@
 use super::auth::ApiCaller;
 use super::errors::ErrorBody;
 use super::input::{Checks, parse_body, required_version, resource_id};
-use super::responses::{AboutOneResource, AnyCall, ChangeOfOneResource, WithBody};
+use super::responses::{AboutOneResource, AnyCall, ChangeOfOneResource, TheResource, WithBody};
 use super::schema::{CreateBody, IfMatch, ListQuery, PatchBody, ReplaceBody, ResourceBody, ResourceId};
 use super::{ApiError, ApiState};
 use crate::domain::Timestamp;
@@ -18,6 +18,7 @@ use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
 
 const DEFAULT_PAGE_SIZE: i64 = 100;
 const MAX_PAGE_SIZE: i64 = 1000;
@@ -135,11 +136,7 @@ pub async fn create_resource(
     operation_id = "getResource",
     summary = "Get a CDN resource",
     params(ResourceId),
-    responses(
-        (status = 200, description = "The resource.", body = ResourceBody,
-            headers(("ETag" = String, description = "The resource's version, for If-Match."))),
-        AboutOneResource,
-    )
+    responses(TheResource, AboutOneResource,)
 )]
 pub async fn get_resource(
     ApiCaller(caller): ApiCaller,
@@ -164,29 +161,26 @@ pub async fn get_resource(
     ),
     request_body(content = ReplaceBody, content_type = "application/json"),
     responses(
-        (status = 200, description = "The resource as saved.", body = ResourceBody,
-            headers(("ETag" = String, description = "The resource's version, for If-Match."))),
+        TheResource,
         ChangeOfOneResource,
         WithBody,
     )
 )]
 pub async fn replace_resource(
-    ApiCaller(caller): ApiCaller,
-    State(api): State<ApiState>,
+    caller: ApiCaller,
+    api: State<ApiState>,
     path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let id = resource_id(path)?;
-    let body: ReplaceBody = parse_body(&body)?;
-    let mut checks = Checks::default();
-    let origin = checks.origin("origin", &body.origin);
-    checks.finish()?;
-    // Every option the body leaves out returns to its default.
-    let mut options: Vec<_> = OptionName::ALL.into_iter().map(|option| (option, OptionChoice::Default)).collect();
-    options.extend(choices(body.options));
-    let update = ResourceUpdate { origin, active: Some(body.active.unwrap_or(true)), options };
-    save(&api, &caller, id, &headers, &update).await
+    save(caller, api, path, headers, body, |body: ReplaceBody, checks| {
+        let origin = checks.origin("origin", &body.origin);
+        // Every option the body leaves out returns to its default.
+        let mut options: Vec<_> = OptionName::ALL.into_iter().map(|option| (option, OptionChoice::Default)).collect();
+        options.extend(choices(body.options));
+        ResourceUpdate { origin, active: Some(body.active.unwrap_or(true)), options }
+    })
+    .await
 }
 
 #[utoipa::path(
@@ -201,37 +195,42 @@ pub async fn replace_resource(
     ),
     request_body(content = PatchBody, content_type = "application/json"),
     responses(
-        (status = 200, description = "The resource as saved.", body = ResourceBody,
-            headers(("ETag" = String, description = "The resource's version, for If-Match."))),
+        TheResource,
         ChangeOfOneResource,
         WithBody,
     )
 )]
 pub async fn patch_resource(
+    caller: ApiCaller,
+    api: State<ApiState>,
+    path: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    save(caller, api, path, headers, body, |body: PatchBody, checks| {
+        let origin = body.origin.as_deref().and_then(|origin| checks.origin("origin", origin));
+        ResourceUpdate { origin, active: body.active, options: choices(body.options) }
+    })
+    .await
+}
+
+/// Replacing or patching: reads the body as `B`, turns it into an update (reporting invalid
+/// values in `checks`), and saves it from the version `If-Match` names.
+async fn save<B: DeserializeOwned>(
     ApiCaller(caller): ApiCaller,
     State(api): State<ApiState>,
     path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     body: Bytes,
+    update: impl FnOnce(B, &mut Checks) -> ResourceUpdate,
 ) -> Result<Response, ApiError> {
     let id = resource_id(path)?;
-    let body: PatchBody = parse_body(&body)?;
+    let body: B = parse_body(&body)?;
     let mut checks = Checks::default();
-    let origin = body.origin.as_deref().and_then(|origin| checks.origin("origin", origin));
+    let update = update(body, &mut checks);
     checks.finish()?;
-    let update = ResourceUpdate { origin, active: body.active, options: choices(body.options) };
-    save(&api, &caller, id, &headers, &update).await
-}
-
-async fn save(
-    api: &ApiState,
-    caller: &resources::Actor,
-    id: i64,
-    headers: &HeaderMap,
-    update: &ResourceUpdate,
-) -> Result<Response, ApiError> {
-    let version = required_version(headers)?;
-    let saved = resources::update(&api.pool, caller, id, version, update, Timestamp::now()).await?;
+    let version = required_version(&headers)?;
+    let saved = resources::update(&api.pool, &caller, id, version, &update, Timestamp::now()).await?;
     api.config_changes.committed();
     Ok(resource_response(StatusCode::OK, &saved))
 }

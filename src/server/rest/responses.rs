@@ -4,6 +4,7 @@
 use super::errors::{
     BodyTooLarge, ChangedSince, InvalidValues, MalformedBody, NoSuchResource, NoValidToken, Unavailable,
 };
+use super::schema::ResourceBody;
 use std::collections::BTreeMap;
 use utoipa::openapi::{Ref, RefOr, Response};
 use utoipa::{IntoResponses, ToResponse};
@@ -52,3 +53,12 @@ impl IntoResponses for WithBody {
         BTreeMap::from([entry::<MalformedBody>(400), entry::<BodyTooLarge>(413), entry::<InvalidValues>(422)])
     }
 }
+
+/// The resource as stored now, with its ETag.
+#[derive(IntoResponses)]
+#[response(
+    status = 200,
+    description = "The resource, as stored now.",
+    headers(("ETag" = String, description = "The resource's version, for If-Match."))
+)]
+pub struct TheResource(#[allow(dead_code)] ResourceBody);
