@@ -57,7 +57,7 @@ ECHO_ORIGIN_LISTEN=$ORIGIN "$BIN/echo-origin" 2>"$WORK/origin.log" &
 ORIGIN_PID=$!; PIDS+=("$ORIGIN_PID")
 
 # The edge starts from its saved configuration and keeps serving it while the portal (a closed
-# port here) cannot be reached; the format is edge/src/routes.rs's ConfigUpdate.
+# port here) cannot be reached; the format is the edge-feed crate's ConfigUpdate (feed/src/lib.rs).
 cat >"$WORK/edge-state.json" <<EOF
 {"version": 1, "full": true, "resources": [{"id": 1, "domain": "$HOST", "origin": "$ORIGIN", "websockets": true}], "removed": []}
 EOF

@@ -5,8 +5,9 @@ use crate::metrics::Metrics;
 use crate::routes::{ConfigUpdate, RouteTable};
 use crate::settings::FeedSettings;
 use bytes::Bytes;
+use edge_feed::StatusReport;
 use http_body_util::{BodyExt, Full, Limited};
-use hyper::header::{self, HeaderValue};
+use hyper::header::{self, HeaderName, HeaderValue};
 use hyper::{Method, Request, StatusCode};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -63,9 +64,9 @@ impl Follower {
         loop {
             let current = self.routes.borrow().clone();
             let path = if need_snapshot {
-                "/edge/v1/config".to_owned()
+                edge_feed::CONFIG_PATH.to_owned()
             } else {
-                format!("/edge/v1/config?after={}&wait_ms={}", current.version(), self.settings.long_poll.as_millis())
+                edge_feed::changes_path(current.version(), self.settings.long_poll)
             };
             let outcome = match self.fetch(&path).await {
                 Ok(Some(update)) => {
@@ -136,9 +137,9 @@ impl Follower {
     /// Tells the portal which version this edge serves, so that customers can see whether their
     /// change is live. Best effort: the next report corrects a lost one.
     async fn report(&self) {
-        let version = self.routes.borrow().version();
-        let body = serde_json::json!({ "edge": self.settings.edge_id, "version": version }).to_string();
-        let request = self.request(Method::POST, "/edge/v1/status", Bytes::from(body));
+        let report = StatusReport { edge: self.settings.edge_id.clone(), version: self.routes.borrow().version() };
+        let body = serde_json::to_vec(&report).unwrap_or_default();
+        let request = self.request(Method::POST, edge_feed::STATUS_PATH, Bytes::from(body));
         match tokio::time::timeout(Duration::from_secs(5), self.client.request(request)).await {
             Ok(Ok(response)) if response.status().is_success() => {}
             Ok(Ok(response)) => tracing::debug!(status = %response.status(), "status report refused"),
@@ -152,8 +153,8 @@ impl Follower {
         *request.method_mut() = method;
         *request.uri_mut() = format!("{}{path}", self.settings.portal_url).parse().unwrap_or_default();
         let headers = request.headers_mut();
-        if let Ok(token) = HeaderValue::from_str(&format!("Bearer {}", self.settings.token)) {
-            headers.insert(header::AUTHORIZATION, token);
+        if let Ok(token) = HeaderValue::from_str(&edge_feed::authorization(&self.settings.token)) {
+            headers.insert(HeaderName::from_static(edge_feed::AUTHORIZATION), token);
         }
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
         request
@@ -199,7 +200,8 @@ pub async fn load(path: &Path) -> Option<RouteTable> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::routes::ResourceRoute;
+    use crate::routes::EdgeResource;
+    use edge_feed::ResourceOptions;
 
     #[test]
     fn backoff_grows_to_a_cap() {
@@ -212,9 +214,13 @@ mod tests {
     async fn a_saved_configuration_loads_again_and_a_damaged_one_is_ignored() {
         let folder = tempfile::tempdir().unwrap();
         let path = folder.path().join("state").join("edge.json");
-        let resource =
-            ResourceRoute { id: 3, domain: "a.example.com".into(), origin: "127.0.0.1:1".into(), websockets: true };
-        let snapshot = ConfigUpdate { version: 9, full: true, resources: vec![resource], removed: vec![] };
+        let resource = EdgeResource {
+            id: 3,
+            domain: "a.example.com".into(),
+            origin: "127.0.0.1:1".into(),
+            options: ResourceOptions { websockets: true },
+        };
+        let snapshot = ConfigUpdate::snapshot(9, vec![resource]);
         save(&path, &snapshot).await.unwrap();
         let loaded = load(&path).await.unwrap();
         assert_eq!(loaded.snapshot(), snapshot);

@@ -68,7 +68,7 @@ impl Proxy {
     fn route(&self, request: &Request<Incoming>) -> Result<(Admitted, Arc<Route>), Refusal> {
         let admitted = admit(request)?;
         let route = self.routes.borrow().route(admitted.authority.as_str()).cloned().ok_or(Refusal::UnknownHost)?;
-        if admitted.websocket && !route.websockets {
+        if admitted.websocket && !route.options.websockets {
             self.metrics.upgrade(&route.domain, UpgradeOutcome::Refused);
             return Err(Refusal::WebSocketsDisabled);
         }

@@ -4,29 +4,20 @@
 //! half-applied configuration.
 
 use crate::admission::parse_authority;
+/// The feed's messages, as the contract crate shared with the portal defines them.
+pub use edge_feed::{ConfigUpdate, EdgeResource};
+use edge_feed::{ResourceId, Version};
 use hyper::header::HeaderValue;
-use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Deref;
 use std::sync::Arc;
 
-/// What the edge needs to know of one CDN resource.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ResourceRoute {
-    pub id: i64,
-    /// The custom domain, lower case, without a trailing dot.
-    pub domain: String,
-    /// `host[:port]` of the origin; port 80 when absent.
-    pub origin: String,
-    pub websockets: bool,
-}
-
 /// A resource as the edge serves it: the portal's settings, and what the edge derives from them
 /// once, when a table is built, rather than for each request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Route {
-    pub resource: ResourceRoute,
+    pub resource: EdgeResource,
     /// `host:port` to connect to, with HTTP's port (80) when the origin names none.
     pub origin_address: String,
     /// The `Host` the origin receives, whatever the visitor sent: the resource's domain, which
@@ -38,37 +29,23 @@ pub struct Route {
 }
 
 impl Deref for Route {
-    type Target = ResourceRoute;
+    type Target = EdgeResource;
 
-    fn deref(&self) -> &ResourceRoute {
+    fn deref(&self) -> &EdgeResource {
         &self.resource
     }
-}
-
-/// One message of the portal's configuration feed, and the edge's saved state on disk.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ConfigUpdate {
-    /// The portal's configuration version once this update is applied.
-    pub version: u64,
-    /// True for a whole snapshot, which replaces everything; false for the resources changed
-    /// since the version the edge asked from.
-    pub full: bool,
-    pub resources: Vec<ResourceRoute>,
-    /// Ids of resources that no longer exist.
-    #[serde(default)]
-    pub removed: Vec<i64>,
 }
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum InvalidUpdate {
     #[error("resource {id}: {domain:?} is not a lower-case host name")]
-    Domain { id: i64, domain: String },
+    Domain { id: ResourceId, domain: String },
     #[error("resource {id}: origin {origin:?} is not host[:port]")]
-    Origin { id: i64, origin: String },
+    Origin { id: ResourceId, origin: String },
     #[error("resource {id} and resource {other} both claim {domain}")]
-    DuplicateDomain { id: i64, other: i64, domain: String },
+    DuplicateDomain { id: ResourceId, other: ResourceId, domain: String },
     #[error("a change from version {from} cannot follow version {to}")]
-    OutOfOrder { from: u64, to: u64 },
+    OutOfOrder { from: Version, to: Version },
 }
 
 #[derive(Clone, Debug, Default)]
@@ -76,13 +53,13 @@ pub struct RouteTable {
     /// False only for the empty table an edge starts with before any configuration arrives;
     /// a portal without resources sends an empty table at version 0, and that one is loaded.
     loaded: bool,
-    version: u64,
-    by_id: HashMap<i64, Arc<Route>>,
+    version: Version,
+    by_id: HashMap<ResourceId, Arc<Route>>,
     by_domain: HashMap<String, Arc<Route>>,
 }
 
 impl RouteTable {
-    pub fn version(&self) -> u64 {
+    pub fn version(&self) -> Version {
         self.version
     }
 
@@ -126,14 +103,14 @@ impl RouteTable {
 
     /// The whole table as one snapshot, to be saved and loaded again.
     pub fn snapshot(&self) -> ConfigUpdate {
-        let mut resources: Vec<ResourceRoute> = self.by_id.values().map(|route| route.resource.clone()).collect();
+        let mut resources: Vec<EdgeResource> = self.by_id.values().map(|route| route.resource.clone()).collect();
         resources.sort_by_key(|route| route.id);
-        ConfigUpdate { version: self.version, full: true, resources, removed: Vec::new() }
+        ConfigUpdate::snapshot(self.version, resources)
     }
 }
 
 /// The resource as the edge serves it, if its settings are what the portal promises.
-fn check(resource: &ResourceRoute) -> Result<Route, InvalidUpdate> {
+fn check(resource: &EdgeResource) -> Result<Route, InvalidUpdate> {
     let domain_ok = !resource.domain.is_empty()
         && resource.domain.len() <= 253
         && resource.domain.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
@@ -177,12 +154,19 @@ pub fn normalize_host(host: &str) -> Option<Cow<'_, str>> {
 mod tests {
     use super::*;
 
-    fn route(id: i64, domain: &str, websockets: bool) -> ResourceRoute {
-        ResourceRoute { id, domain: domain.into(), origin: "127.0.0.1:8090".into(), websockets }
+    use edge_feed::ResourceOptions;
+
+    fn route(id: ResourceId, domain: &str, websockets: bool) -> EdgeResource {
+        EdgeResource {
+            id,
+            domain: domain.into(),
+            origin: "127.0.0.1:8090".into(),
+            options: ResourceOptions { websockets },
+        }
     }
 
-    fn full(version: u64, resources: Vec<ResourceRoute>) -> ConfigUpdate {
-        ConfigUpdate { version, full: true, resources, removed: vec![] }
+    fn full(version: Version, resources: Vec<EdgeResource>) -> ConfigUpdate {
+        ConfigUpdate::snapshot(version, resources)
     }
 
     #[test]
@@ -198,7 +182,7 @@ mod tests {
 
     #[test]
     fn the_origin_is_told_the_resources_domain_with_the_origins_own_port() {
-        let with_origin = |origin: &str| ResourceRoute { origin: origin.into(), ..route(1, "www.example.com", true) };
+        let with_origin = |origin: &str| EdgeResource { origin: origin.into(), ..route(1, "www.example.com", true) };
         for (origin, address, host) in [
             ("origin.example.com", "origin.example.com:80", "www.example.com"),
             ("origin.example.com:80", "origin.example.com:80", "www.example.com"),
@@ -232,8 +216,8 @@ mod tests {
             })
             .unwrap();
         assert_eq!(changed.version(), 4);
-        assert!(!changed.route("a.example.com").unwrap().websockets);
-        assert!(table.route("a.example.com").unwrap().websockets, "the old table is untouched");
+        assert!(!changed.route("a.example.com").unwrap().options.websockets);
+        assert!(table.route("a.example.com").unwrap().options.websockets, "the old table is untouched");
         assert_eq!(changed.route("b.example.com").unwrap().id, 2);
 
         let removed =
@@ -260,7 +244,7 @@ mod tests {
     #[test]
     fn a_bad_update_is_refused_whole() {
         let table = RouteTable::default().apply(&full(3, vec![route(1, "a.example.com", true)])).unwrap();
-        let bad_origin = ResourceRoute { origin: "http://x/y".into(), ..route(2, "b.example.com", true) };
+        let bad_origin = EdgeResource { origin: "http://x/y".into(), ..route(2, "b.example.com", true) };
         let update = ConfigUpdate {
             version: 4,
             full: false,

@@ -1,5 +1,6 @@
 //! The edge's settings, from the environment, with defaults for a portal and an edge on one machine.
 
+use edge_feed::{MIN_TOKEN_LEN, TOKEN_VAR};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -57,12 +58,9 @@ pub enum SettingsError {
     Millis { name: &'static str, value: String },
     #[error("EDGE_PORTAL_URL must start with http://, got {0:?}")]
     PortalUrl(String),
-    #[error("EDGE_FEED_TOKEN must be set to the portal's edge feed token (at least 16 characters)")]
+    #[error("{TOKEN_VAR} must be set to the portal's edge feed token (at least {MIN_TOKEN_LEN} characters)")]
     Token,
 }
-
-/// At least this long, so that it cannot be guessed.
-pub const MIN_TOKEN_LEN: usize = 16;
 
 impl Settings {
     pub fn from_env() -> Result<Self, SettingsError> {
@@ -85,7 +83,7 @@ impl Settings {
         if !portal_url.starts_with("http://") {
             return Err(SettingsError::PortalUrl(portal_url));
         }
-        let token = env("EDGE_FEED_TOKEN").filter(|token| token.len() >= MIN_TOKEN_LEN).ok_or(SettingsError::Token)?;
+        let token = env(TOKEN_VAR).filter(|token| edge_feed::is_long_enough(token)).ok_or(SettingsError::Token)?;
         let defaults = Timeouts::default();
         Ok(Self {
             listen: address("EDGE_LISTEN", "127.0.0.1:8080")?,

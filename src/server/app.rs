@@ -86,10 +86,7 @@ pub async fn build_router(
         }
     }
     let edge_routes = match &security.edge_feed_token {
-        Some(token) => Router::new()
-            .route("/edge/v1/config", axum::routing::get(edge_feed::config))
-            .route("/edge/v1/status", axum::routing::post(edge_feed::status))
-            .with_state(EdgeFeed::new(pool.clone(), token.clone(), config_changes.clone())),
+        Some(token) => edge_feed::router(EdgeFeed::new(pool.clone(), token.clone(), config_changes.clone())),
         None => Router::new(),
     };
     let api = rest::router(pool.clone(), config_changes.clone());

@@ -1,3 +1,4 @@
+use ::edge_feed::{MIN_TOKEN_LEN, TOKEN_VAR};
 use leptos::config::LeptosOptions;
 use std::time::Duration;
 
@@ -12,9 +13,6 @@ pub struct Config {
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/portal.db";
-
-/// So that the edges' token cannot be guessed.
-pub const MIN_EDGE_TOKEN_LEN: usize = 16;
 
 /// How the portal guards sessions, log-in and changes. The defaults suit development on
 /// plain-HTTP localhost; production sets `PORTAL_ENV=production` and `PORTAL_PUBLIC_URL`.
@@ -115,7 +113,7 @@ pub enum ConfigError {
     PublicUrl(String),
     #[error("with PORTAL_ENV=production, PORTAL_PUBLIC_URL must be set to the portal's https:// address")]
     ProductionNeedsHttps,
-    #[error("EDGE_FEED_TOKEN must be at least {MIN_EDGE_TOKEN_LEN} characters long")]
+    #[error("{TOKEN_VAR} must be at least {MIN_TOKEN_LEN} characters long")]
     EdgeToken,
 }
 
@@ -167,8 +165,8 @@ impl SecuritySettings {
                 window: defaults.log_in_limits.window,
             },
             max_request_body_bytes: defaults.max_request_body_bytes,
-            edge_feed_token: match env("EDGE_FEED_TOKEN") {
-                Some(token) if token.len() < MIN_EDGE_TOKEN_LEN => return Err(ConfigError::EdgeToken),
+            edge_feed_token: match env(TOKEN_VAR) {
+                Some(token) if !::edge_feed::is_long_enough(&token) => return Err(ConfigError::EdgeToken),
                 token => token,
             },
         })

@@ -14,8 +14,6 @@ use axum::response::{IntoResponse, Response};
 use leptos::server_fn::error::FromServerFnError;
 use std::sync::Arc;
 
-const EDGE_FEED_PATHS: &str = "/edge/v1/";
-
 pub async fn guard_changes(State(settings): State<Arc<SecuritySettings>>, request: Request, next: Next) -> Response {
     if is_safe(request.method()) {
         return next.run(request).await;
@@ -23,7 +21,7 @@ pub async fn guard_changes(State(settings): State<Arc<SecuritySettings>>, reques
     // Forgery rides on credentials a browser adds by itself (the session cookie); the edges'
     // feed and the REST API take tokens that a browser never sends unasked.
     let for_api = rest::handles(request.method(), request.uri().path(), request.headers());
-    let by_token = for_api || request.uri().path().starts_with(EDGE_FEED_PATHS);
+    let by_token = for_api || request.uri().path().starts_with(::edge_feed::PATH_PREFIX);
     let refusal = if for_api { rest::refusal } else { refusal };
     if !by_token && !comes_from_portal(request.headers(), settings.public_origin.as_ref()) {
         tracing::warn!(

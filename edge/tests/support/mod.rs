@@ -4,7 +4,7 @@
 pub mod origin;
 
 use cdn_edge::RunningEdge;
-use cdn_edge::routes::{ConfigUpdate, ResourceRoute};
+use cdn_edge::routes::{ConfigUpdate, EdgeResource};
 use cdn_edge::settings::{FeedSettings, Settings, Timeouts};
 use origin::{Behaviour, Origin, read_body, read_head};
 use std::time::Duration;
@@ -42,11 +42,11 @@ impl Stack {
             Origin::start(Behaviour::AlwaysUpgrades),
             Origin::start(Behaviour::SwitchesToH2c),
         );
-        let resource = |id: i64, domain: &str, origin: &Origin, websockets: bool| ResourceRoute {
+        let resource = |id: i64, domain: &str, origin: &Origin, websockets: bool| EdgeResource {
             id,
             domain: domain.to_owned(),
             origin: origin.addr.to_string(),
-            websockets,
+            options: edge_feed::ResourceOptions { websockets },
         };
         let configuration = ConfigUpdate {
             version: 1,

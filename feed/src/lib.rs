@@ -1,0 +1,271 @@
+//! The contract of the configuration feed between the portal, which serves it, and its CDN
+//! edges, which follow it: both depend on this crate, so the compiler holds them to one wire
+//! format, one set of paths and one token rule.
+//!
+//! The exchange, JSON over HTTP/1.1, each request carrying the header [`AUTHORIZATION`] with the
+//! value [`authorization`]`(token)` (`Bearer <token>`):
+//!
+//! 1. `GET` [`CONFIG_PATH`] (`/edge/v1/config`): 200 with a snapshot, a [`ConfigUpdate`] with
+//!    `full: true`.
+//! 2. `GET` [`changes_path`]`(N, W)` (`/edge/v1/config?after=N&wait_ms=W`): 200 with the
+//!    changes after version N, a [`ConfigUpdate`] with `full: false`, as soon as there are any;
+//!    204 when none came within W milliseconds (the portal holds at most [`MAX_WAIT`]). A version
+//!    N that the portal never reached (its data was replaced) gets a snapshot instead.
+//! 3. `POST` [`STATUS_PATH`] (`/edge/v1/status`) with a [`StatusReport`]: 204; the portal now
+//!    counts the edge as serving that version.
+//!
+//! A missing or wrong token is 401 on every path, a malformed report 400, a report with an
+//! invalid edge name ([`is_valid_edge_name`]) 422, and a portal that cannot reach its database 503;
+//! an edge keeps serving what it has and asks again. The tests at the end of this file pin the
+//! JSON of every message: a change to the wire format is a change to them.
+
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// A configuration version: 0 before any change, then one more for each change the portal
+/// commits, never reused. An unsigned whole number on the wire; the portal's SQL stores it as
+/// a signed 64-bit integer and converts at its database boundary.
+pub type Version = u64;
+
+/// A CDN resource's id in the portal: a positive whole number, as the portal's database numbers
+/// its rows (signed 64-bit there, and so here).
+pub type ResourceId = i64;
+
+/// Every path of the feed starts with this; the portal takes tokens, not sessions, below it.
+pub const PATH_PREFIX: &str = "/edge/v1/";
+/// `GET`: the snapshot, or with a query ([`changes_path`]) the changes after a version.
+pub const CONFIG_PATH: &str = "/edge/v1/config";
+/// `POST`: an edge's [`StatusReport`].
+pub const STATUS_PATH: &str = "/edge/v1/status";
+
+/// The header that carries the token (lower case, as HTTP/2 and `http::HeaderName` spell it).
+pub const AUTHORIZATION: &str = "authorization";
+/// The authentication scheme: the header's value is this, one space, then the token.
+pub const AUTH_SCHEME: &str = "Bearer";
+
+/// The environment variable that holds the token, on the portal and on every edge alike.
+pub const TOKEN_VAR: &str = "EDGE_FEED_TOKEN";
+/// The shortest token either side accepts, in bytes, so that it cannot be guessed.
+pub const MIN_TOKEN_LEN: usize = 16;
+
+/// The longest the portal holds a request for changes, whatever `wait_ms` asks for.
+pub const MAX_WAIT: Duration = Duration::from_secs(60);
+
+/// The longest edge name a [`StatusReport`] may carry, in bytes.
+pub const MAX_EDGE_NAME_LEN: usize = 64;
+
+/// Whether `token` is long enough to be the feed's token ([`MIN_TOKEN_LEN`] bytes or more).
+pub fn is_long_enough(token: &str) -> bool {
+    token.len() >= MIN_TOKEN_LEN
+}
+
+/// The [`AUTHORIZATION`] header's value that presents `token`: `Bearer <token>`.
+pub fn authorization(token: &str) -> String {
+    format!("{AUTH_SCHEME} {token}")
+}
+
+/// The token an [`AUTHORIZATION`] header's value presents, or `None` when it is not
+/// `Bearer <token>` (the scheme is matched exactly, case included).
+pub fn presented_token(header_value: &str) -> Option<&str> {
+    header_value.strip_prefix(AUTH_SCHEME)?.strip_prefix(' ')
+}
+
+/// The path and query of a request for the changes after version `after`, held up to `wait`
+/// (sent in whole milliseconds): `/edge/v1/config?after=N&wait_ms=W`.
+pub fn changes_path(after: Version, wait: Duration) -> String {
+    format!("{CONFIG_PATH}?after={after}&wait_ms={}", wait.as_millis())
+}
+
+/// Whether `name` may name an edge in a [`StatusReport`]: 1 to [`MAX_EDGE_NAME_LEN`] ASCII
+/// letters, digits, `.`, `_` or `-`.
+pub fn is_valid_edge_name(name: &str) -> bool {
+    (1..=MAX_EDGE_NAME_LEN).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+}
+
+/// The query of a `GET` [`CONFIG_PATH`]: none for a snapshot, both (see [`changes_path`]) for
+/// the changes after a version.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedQuery {
+    /// The version the edge serves: answer with what changed after it.
+    pub after: Option<Version>,
+    /// How long, in milliseconds, the portal may hold the request until something changes
+    /// (at most [`MAX_WAIT`]); 0 when absent.
+    pub wait_ms: Option<u64>,
+}
+
+/// One message of the feed, and the edge's saved state on disk (a snapshot).
+///
+/// JSON: `{"version": 9, "full": true, "resources": [EdgeResource…], "removed": [3]}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigUpdate {
+    /// The portal's configuration version once this update is applied.
+    pub version: Version,
+    /// True for a whole snapshot, which replaces everything the edge has; false for the
+    /// resources changed since the version the edge asked from.
+    pub full: bool,
+    /// Each resource added or changed (every resource, in a snapshot), as it is now.
+    pub resources: Vec<EdgeResource>,
+    /// Ids of resources that were removed or deactivated: the edge no longer serves them.
+    /// Always sent; absent reads as none.
+    #[serde(default)]
+    pub removed: Vec<ResourceId>,
+}
+
+impl ConfigUpdate {
+    /// A whole snapshot at `version`: `resources` is everything, nothing is removed.
+    pub fn snapshot(version: Version, resources: Vec<EdgeResource>) -> Self {
+        Self { version, full: true, resources, removed: Vec::new() }
+    }
+
+    /// The changes that lead to `version`: `resources` changed, `removed` gone.
+    pub fn changes(version: Version, resources: Vec<EdgeResource>, removed: Vec<ResourceId>) -> Self {
+        Self { version, full: false, resources, removed }
+    }
+}
+
+/// What an edge needs of a CDN resource, and nothing more.
+///
+/// JSON: `{"id": 3, "domain": "a.example.com", "origin": "127.0.0.1:8090", "websockets": true}`,
+/// the [`ResourceOptions`] written beside the other fields, not nested.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EdgeResource {
+    pub id: ResourceId,
+    /// The custom domain visitors ask for, lower case, without a trailing dot.
+    pub domain: String,
+    /// `host[:port]` of the origin; port 80 when absent.
+    pub origin: String,
+    /// What the resource's customer chose for how the edge serves it.
+    #[serde(flatten)]
+    pub options: ResourceOptions,
+}
+
+/// A resource's options as the edge obeys them. Each is a field of its [`EdgeResource`]'s JSON
+/// object, under the name given here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceOptions {
+    /// Whether the edge answers WebSocket upgrades (passes the handshake on to the origin);
+    /// when false it refuses them with 403.
+    pub websockets: bool,
+}
+
+/// The body of a `POST` [`STATUS_PATH`]: this edge serves this version.
+///
+/// JSON: `{"edge": "edge-1", "version": 9}`; any other field makes it malformed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusReport {
+    /// The edge's name, unique among the portal's edges; see [`is_valid_edge_name`].
+    pub edge: String,
+    /// The configuration version the edge serves.
+    pub version: Version,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::de::DeserializeOwned;
+    use std::fmt::Debug;
+
+    /// `json` reads as `value` and `value` writes as `json`, to the byte.
+    fn pinned<T: Serialize + DeserializeOwned + PartialEq + Debug>(json: &str, value: T) {
+        assert_eq!(serde_json::from_str::<T>(json).unwrap(), value, "{json}");
+        assert_eq!(serde_json::to_string(&value).unwrap(), json);
+    }
+
+    fn resource(id: ResourceId, domain: &str, origin: &str, websockets: bool) -> EdgeResource {
+        EdgeResource { id, domain: domain.into(), origin: origin.into(), options: ResourceOptions { websockets } }
+    }
+
+    #[test]
+    fn a_snapshot() {
+        pinned(
+            r#"{"version":9,"full":true,"resources":[{"id":3,"domain":"a.example.com","origin":"127.0.0.1:8090","websockets":true}],"removed":[]}"#,
+            ConfigUpdate::snapshot(9, vec![resource(3, "a.example.com", "127.0.0.1:8090", true)]),
+        );
+    }
+
+    #[test]
+    fn changes() {
+        pinned(
+            r#"{"version":10,"full":false,"resources":[{"id":4,"domain":"b.example.com","origin":"origin.example.com","websockets":false}],"removed":[]}"#,
+            ConfigUpdate::changes(10, vec![resource(4, "b.example.com", "origin.example.com", false)], vec![]),
+        );
+    }
+
+    #[test]
+    fn a_removal() {
+        pinned(
+            r#"{"version":11,"full":false,"resources":[],"removed":[3,4]}"#,
+            ConfigUpdate::changes(11, vec![], vec![3, 4]),
+        );
+        let without_removed: ConfigUpdate =
+            serde_json::from_str(r#"{"version":1,"full":true,"resources":[]}"#).unwrap();
+        assert_eq!(without_removed, ConfigUpdate::snapshot(1, vec![]));
+    }
+
+    #[test]
+    fn a_resource_needs_every_field_and_ignores_unknown_ones() {
+        let missing = r#"{"id":3,"domain":"a.example.com","origin":"127.0.0.1:8090"}"#;
+        assert!(serde_json::from_str::<EdgeResource>(missing).is_err());
+        let extra = r#"{"id":3,"domain":"a.example.com","origin":"127.0.0.1:8090","websockets":true,"later":1}"#;
+        assert_eq!(
+            serde_json::from_str::<EdgeResource>(extra).unwrap(),
+            resource(3, "a.example.com", "127.0.0.1:8090", true)
+        );
+    }
+
+    #[test]
+    fn a_status_report() {
+        pinned(r#"{"edge":"edge-1","version":11}"#, StatusReport { edge: "edge-1".into(), version: 11 });
+        for malformed in [
+            r#"{"edge":"edge-1","version":11,"extra":true}"#,
+            r#"{"edge":"edge-1","version":-1}"#,
+            r#"{"edge":"edge-1","version":"one"}"#,
+            r#"{"edge":"edge-1"}"#,
+        ] {
+            assert!(serde_json::from_str::<StatusReport>(malformed).is_err(), "{malformed}");
+        }
+    }
+
+    #[test]
+    fn the_query_for_changes_reads_back_as_written() {
+        let path = changes_path(7, Duration::from_secs(25));
+        assert_eq!(path, "/edge/v1/config?after=7&wait_ms=25000");
+        let (route, query) = path.split_once('?').unwrap();
+        assert_eq!(route, CONFIG_PATH);
+        assert_eq!(
+            serde_urlencoded::from_str::<FeedQuery>(query).unwrap(),
+            FeedQuery { after: Some(7), wait_ms: Some(25_000) }
+        );
+        assert_eq!(serde_urlencoded::from_str::<FeedQuery>("").unwrap(), FeedQuery::default());
+    }
+
+    #[test]
+    fn every_path_is_under_the_prefix() {
+        for path in [CONFIG_PATH, STATUS_PATH] {
+            assert!(path.starts_with(PATH_PREFIX), "{path}");
+        }
+    }
+
+    #[test]
+    fn the_token_travels_as_a_bearer_token() {
+        assert_eq!(authorization("0123456789abcdef"), "Bearer 0123456789abcdef");
+        assert_eq!(presented_token("Bearer 0123456789abcdef"), Some("0123456789abcdef"));
+        for refused in ["bearer 0123456789abcdef", "Bearer0123456789abcdef", "0123456789abcdef", ""] {
+            assert_eq!(presented_token(refused), None, "{refused}");
+        }
+        assert!(is_long_enough("0123456789abcdef"));
+        assert!(!is_long_enough("0123456789abcde"));
+    }
+
+    #[test]
+    fn edge_names_are_short_and_plain() {
+        for valid in ["edge-1", "eu.west_2", &"e".repeat(MAX_EDGE_NAME_LEN)] {
+            assert!(is_valid_edge_name(valid), "{valid}");
+        }
+        for invalid in ["", "<script>", "edge 1", "édge", &"e".repeat(MAX_EDGE_NAME_LEN + 1)] {
+            assert!(!is_valid_edge_name(invalid), "{invalid}");
+        }
+    }
+}

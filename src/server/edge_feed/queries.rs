@@ -1,0 +1,275 @@
+//! The SQL behind the feed: the snapshot, the changes after a version, the edges' reports, and
+//! how far a resource's change has reached them. Versions are `u64` in the feed and BIGINT
+//! (`i64`) in SQL; they are converted here, and only here.
+
+use crate::error::AppError;
+use crate::model::Rollout;
+use crate::server::db::{Db, Pool, run, to_completion};
+use ::edge_feed::{ConfigUpdate, EdgeResource, ResourceId, ResourceOptions, Version};
+use std::time::Duration;
+
+/// An edge that has not reported for this long no longer counts as serving.
+pub const EDGE_SILENCE_LIMIT: Duration = Duration::from_secs(90);
+
+/// The columns of `cdn_resources r` that make an [`EdgeResource`] (besides `r.id`), as a
+/// literal for `concat!`; [`ResourceRow::into_resource`] reads them.
+macro_rules! edge_columns {
+    () => {
+        "r.custom_domain AS domain, r.origin, r.websockets"
+    };
+}
+
+/// A resource as SQL gives it for the edges: all but the id `None` when it was removed or
+/// deactivated (only the changes' outer join gives such rows).
+#[derive(sqlx::FromRow)]
+struct ResourceRow {
+    id: ResourceId,
+    domain: Option<String>,
+    origin: Option<String>,
+    websockets: Option<bool>,
+}
+
+impl ResourceRow {
+    /// The resource as the edges get it, or its id when they are to stop serving it.
+    fn into_resource(self) -> Result<EdgeResource, ResourceId> {
+        match self {
+            ResourceRow { id, domain: Some(domain), origin: Some(origin), websockets: Some(websockets) } => {
+                Ok(EdgeResource { id, domain, origin, options: ResourceOptions { websockets } })
+            }
+            ResourceRow { id, .. } => Err(id),
+        }
+    }
+}
+
+/// A version as SQL stores it, or [`AppError::BadRequest`] past `i64::MAX`: no portal's version
+/// gets there, so whoever sent it sent nonsense.
+fn version_to_sql(version: Version) -> Result<i64, AppError> {
+    i64::try_from(version).map_err(|_| AppError::BadRequest)
+}
+
+/// A version from SQL, or [`AppError::Internal`] (logged) for a negative one, which the
+/// migrations' sequence never gives.
+fn version_from_sql(version: i64) -> Result<Version, AppError> {
+    Version::try_from(version)
+        .map_err(|_| AppError::internal("a negative configuration version in the database", version))
+}
+
+/// Every active resource, at the version they make up, read in one transaction.
+pub async fn snapshot(pool: &Pool) -> Result<ConfigUpdate, AppError> {
+    let pool = pool.clone();
+    to_completion(async move {
+        let mut tx = pool.begin_read().await?;
+        let update = snapshot_in(&mut tx.db()).await?;
+        tx.commit().await?;
+        Ok(update)
+    })
+    .await
+}
+
+async fn snapshot_in(db: &mut Db<'_>) -> Result<ConfigUpdate, AppError> {
+    let version = current_version(db).await?;
+    let rows = run!(db.reborrow(), |e| sqlx::query_as::<_, ResourceRow>(concat!(
+        "SELECT r.id, ",
+        edge_columns!(),
+        " FROM cdn_resources r WHERE r.active ORDER BY r.id"
+    ))
+    .fetch_all(e)
+    .await)?;
+    // Active rows have every column; none is removed.
+    let resources = rows.into_iter().filter_map(|row| row.into_resource().ok()).collect();
+    Ok(ConfigUpdate::snapshot(version, resources))
+}
+
+/// What changed after `after`, read in one transaction so that the version and the rows agree;
+/// `None` when nothing did. A version the portal never reached (its data was replaced) gets a
+/// whole snapshot instead.
+pub async fn changes_after(pool: &Pool, after: Version) -> Result<Option<ConfigUpdate>, AppError> {
+    let pool = pool.clone();
+    to_completion(async move { changes_after_in(&pool, after).await }).await
+}
+
+async fn changes_after_in(pool: &Pool, after: Version) -> Result<Option<ConfigUpdate>, AppError> {
+    let mut tx = pool.begin_read().await?;
+    let mut db = tx.db();
+    let version = current_version(&mut db).await?;
+    let update = if version == after {
+        None
+    } else if after > version {
+        Some(snapshot_in(&mut db).await?)
+    } else {
+        // Each changed resource once, with its row, or without one when it was removed or
+        // deactivated: edges serve only active resources.
+        let changed = run!(db.reborrow(), |e| sqlx::query_as::<_, ResourceRow>(concat!(
+            "SELECT c.resource_id AS id, ",
+            edge_columns!(),
+            " FROM (SELECT DISTINCT resource_id FROM config_changes WHERE version > $1) c \
+             LEFT JOIN cdn_resources r ON r.id = c.resource_id AND r.active ORDER BY c.resource_id"
+        ))
+        .bind(version_to_sql(after)?)
+        .fetch_all(e)
+        .await)?;
+        let (mut resources, mut removed) = (Vec::new(), Vec::new());
+        for row in changed {
+            match row.into_resource() {
+                Ok(resource) => resources.push(resource),
+                Err(id) => removed.push(id),
+            }
+        }
+        Some(ConfigUpdate::changes(version, resources, removed))
+    };
+    tx.commit().await?;
+    Ok(update)
+}
+
+/// The latest configuration version, 0 before any change.
+pub(super) async fn current_version(db: &mut Db<'_>) -> Result<Version, AppError> {
+    let version: i64 =
+        run!(db.reborrow(), |e| sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM config_changes")
+            .fetch_one(e)
+            .await)?;
+    version_from_sql(version)
+}
+
+/// Records that the edge named `edge` serves `version` now; [`AppError::BadRequest`] for a
+/// version past what SQL holds.
+pub async fn record_status(pool: &Pool, edge: &str, version: Version) -> Result<(), AppError> {
+    let version = version_to_sql(version)?;
+    let now = crate::domain::Timestamp::now().unix_seconds();
+    run!(pool.db(), |e| {
+        sqlx::query(
+        "INSERT INTO edge_status (edge_id, applied_version, reported_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (edge_id) DO UPDATE SET applied_version = excluded.applied_version, reported_at = excluded.reported_at",
+    )
+    .bind(edge)
+    .bind(version)
+    .bind(now)
+    .execute(e)
+    .await.map(|_| ())
+    })?;
+    Ok(())
+}
+
+/// How far the resource's latest change has reached: of the edges that reported recently, how
+/// many serve a configuration that includes it. The caller has checked the resource is the account's.
+pub async fn rollout(pool: &Pool, resource_id: i64) -> Result<Rollout, AppError> {
+    let pool = pool.clone();
+    to_completion(async move { rollout_in(&pool, resource_id).await }).await
+}
+
+async fn rollout_in(pool: &Pool, resource_id: i64) -> Result<Rollout, AppError> {
+    let mut tx = pool.begin_read().await?;
+    let mut db = tx.db();
+    let needed: i64 = run!(db.reborrow(), |e| sqlx::query_scalar(
+        "SELECT COALESCE(MAX(version), 0) FROM config_changes WHERE resource_id = $1"
+    )
+    .bind(resource_id)
+    .fetch_one(e)
+    .await)?;
+    let since = crate::domain::Timestamp::now().unix_seconds() - EDGE_SILENCE_LIMIT.as_secs() as i64;
+    let (edges, applied): (i64, i64) = run!(db.reborrow(), |e| sqlx::query_as(
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN applied_version >= $1 THEN 1 ELSE 0 END), 0) \
+         FROM edge_status WHERE reported_at >= $2",
+    )
+    .bind(needed)
+    .bind(since)
+    .fetch_one(e)
+    .await)?;
+    tx.commit().await?;
+    Ok(Rollout { edges: edges as u32, applied: applied as u32 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{EmailAddress, Integration, Timestamp};
+    use crate::server::resources::{self, Actor, NewResource};
+    use crate::server::{accounts, db::testing::fresh_database};
+
+    async fn owner(pool: &Pool) -> Actor {
+        let email = EmailAddress::parse("ada@example.com").unwrap();
+        let id = accounts::insert(pool.db(), &email, "hash", Timestamp::now()).await.unwrap().unwrap().id;
+        Actor::portal(id, None)
+    }
+
+    async fn create(pool: &Pool, actor: &Actor, domain: &str) -> i64 {
+        let new = NewResource::parse(domain, "127.0.0.1:8090", Some(Integration::EntireWebsite.as_str())).unwrap();
+        resources::create(pool, actor, &new).await.unwrap().id
+    }
+
+    #[tokio::test]
+    async fn a_snapshot_then_only_what_changed() {
+        let (pool, _guard) = fresh_database().await;
+        let actor = owner(&pool).await;
+        assert_eq!(snapshot(&pool).await.unwrap(), ConfigUpdate::snapshot(0, vec![]));
+        let first = create(&pool, &actor, "a.example.com").await;
+        let second = create(&pool, &actor, "b.example.com").await;
+
+        let start = snapshot(&pool).await.unwrap();
+        assert_eq!(start.version, 2);
+        assert_eq!(
+            start.resources.iter().map(|r| r.domain.as_str()).collect::<Vec<_>>(),
+            ["a.example.com", "b.example.com"]
+        );
+        assert_eq!(changes_after(&pool, 2).await.unwrap(), None, "nothing new");
+
+        resources::set_websockets(&pool, &actor, second, 1, false, Timestamp::now()).await.unwrap();
+        let update = changes_after(&pool, 2).await.unwrap().unwrap();
+        assert_eq!((update.version, update.full), (3, false));
+        assert_eq!(
+            update.resources,
+            vec![EdgeResource {
+                id: second,
+                domain: "b.example.com".into(),
+                origin: "127.0.0.1:8090".into(),
+                options: ResourceOptions { websockets: false }
+            }]
+        );
+
+        run!(pool.db(), |e| sqlx::query("DELETE FROM cdn_resources WHERE id = $1")
+            .bind(first)
+            .execute(e)
+            .await
+            .map(|_| ()))
+        .unwrap();
+        let update = changes_after(&pool, 3).await.unwrap().unwrap();
+        assert_eq!((update.version, update.removed.as_slice(), update.resources.len()), (4, [first].as_slice(), 0));
+        assert!(changes_after(&pool, 99).await.unwrap().unwrap().full, "an unknown future version gets a snapshot");
+    }
+
+    #[tokio::test]
+    async fn versions_never_repeat_even_after_deletions() {
+        let (pool, _guard) = fresh_database().await;
+        let actor = owner(&pool).await;
+        let id = create(&pool, &actor, "a.example.com").await;
+        run!(pool.db(), |e| sqlx::query("DELETE FROM cdn_resources WHERE id = $1")
+            .bind(id)
+            .execute(e)
+            .await
+            .map(|_| ()))
+        .unwrap();
+        run!(pool.db(), |e| sqlx::query("DELETE FROM config_changes").execute(e).await.map(|_| ())).unwrap();
+        create(&pool, &actor, "b.example.com").await;
+        assert_eq!(snapshot(&pool).await.unwrap().version, 3);
+    }
+
+    #[tokio::test]
+    async fn a_change_is_live_once_every_reporting_edge_serves_it() {
+        let (pool, _guard) = fresh_database().await;
+        let actor = owner(&pool).await;
+        let id = create(&pool, &actor, "a.example.com").await;
+        assert_eq!(rollout(&pool, id).await.unwrap(), Rollout { edges: 0, applied: 0 });
+        record_status(&pool, "edge-1", 1).await.unwrap();
+        record_status(&pool, "edge-2", 0).await.unwrap();
+        assert_eq!(rollout(&pool, id).await.unwrap(), Rollout { edges: 2, applied: 1 });
+        record_status(&pool, "edge-2", 1).await.unwrap();
+        assert!(rollout(&pool, id).await.unwrap().is_live());
+        resources::set_websockets(&pool, &actor, id, 1, false, Timestamp::now()).await.unwrap();
+        assert_eq!(rollout(&pool, id).await.unwrap(), Rollout { edges: 2, applied: 0 }, "pending again");
+        run!(pool.db(), |e| sqlx::query("UPDATE edge_status SET reported_at = 0 WHERE edge_id = 'edge-1'")
+            .execute(e)
+            .await
+            .map(|_| ()))
+        .unwrap();
+        assert_eq!(rollout(&pool, id).await.unwrap().edges, 1, "a silent edge no longer counts");
+    }
+}
