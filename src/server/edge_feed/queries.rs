@@ -3,41 +3,23 @@
 //! (`i64`) in SQL; they are converted here, and only here.
 
 use crate::error::AppError;
-use crate::model::Rollout;
+use crate::model::{CdnResource, Rollout};
 use crate::server::db::{Db, Pool, run, to_completion};
+use crate::server::resources;
 use ::edge_feed::{ConfigUpdate, EdgeResource, ResourceId, ResourceOptions, Version};
 use std::time::Duration;
 
 /// An edge that has not reported for this long no longer counts as serving.
 pub const EDGE_SILENCE_LIMIT: Duration = Duration::from_secs(90);
 
-/// The columns of `cdn_resources r` that make an [`EdgeResource`] (besides `r.id`), as a
-/// literal for `concat!`; [`ResourceRow::into_resource`] reads them.
-macro_rules! edge_columns {
-    () => {
-        "r.custom_domain AS domain, r.origin, r.websockets"
-    };
-}
-
-/// A resource as SQL gives it for the edges: all but the id `None` when it was removed or
-/// deactivated (only the changes' outer join gives such rows).
-#[derive(sqlx::FromRow)]
-struct ResourceRow {
-    id: ResourceId,
-    domain: Option<String>,
-    origin: Option<String>,
-    websockets: Option<bool>,
-}
-
-impl ResourceRow {
-    /// The resource as the edges get it, or its id when they are to stop serving it.
-    fn into_resource(self) -> Result<EdgeResource, ResourceId> {
-        match self {
-            ResourceRow { id, domain: Some(domain), origin: Some(origin), websockets: Some(websockets) } => {
-                Ok(EdgeResource { id, domain, origin, options: ResourceOptions { websockets } })
-            }
-            ResourceRow { id, .. } => Err(id),
-        }
+/// A resource as the edges get it. This is where each option's value meets the feed's wire
+/// format, [`ResourceOptions`].
+fn edge_resource(resource: CdnResource) -> EdgeResource {
+    EdgeResource {
+        id: resource.id,
+        domain: resource.custom_domain.to_string(),
+        origin: resource.origin.to_string(),
+        options: ResourceOptions { websockets: resource.options.websockets.value },
     }
 }
 
@@ -68,15 +50,7 @@ pub async fn snapshot(pool: &Pool) -> Result<ConfigUpdate, AppError> {
 
 async fn snapshot_in(db: &mut Db<'_>) -> Result<ConfigUpdate, AppError> {
     let version = current_version(db).await?;
-    let rows = run!(db.reborrow(), |e| sqlx::query_as::<_, ResourceRow>(concat!(
-        "SELECT r.id, ",
-        edge_columns!(),
-        " FROM cdn_resources r WHERE r.active ORDER BY r.id"
-    ))
-    .fetch_all(e)
-    .await)?;
-    // Active rows have every column; none is removed.
-    let resources = rows.into_iter().filter_map(|row| row.into_resource().ok()).collect();
+    let resources = resources::active(db.reborrow(), None).await?.into_iter().map(edge_resource).collect();
     Ok(ConfigUpdate::snapshot(version, resources))
 }
 
@@ -99,22 +73,17 @@ async fn changes_after_in(pool: &Pool, after: Version) -> Result<Option<ConfigUp
     } else {
         // Each changed resource once, with its row, or without one when it was removed or
         // deactivated: edges serve only active resources.
-        let changed = run!(db.reborrow(), |e| sqlx::query_as::<_, ResourceRow>(concat!(
-            "SELECT c.resource_id AS id, ",
-            edge_columns!(),
-            " FROM (SELECT DISTINCT resource_id FROM config_changes WHERE version > $1) c \
-             LEFT JOIN cdn_resources r ON r.id = c.resource_id AND r.active ORDER BY c.resource_id"
-        ))
-        .bind(version_to_sql(after)?)
+        let after = version_to_sql(after)?;
+        let changed = run!(db.reborrow(), |e| sqlx::query_scalar::<_, ResourceId>(
+            "SELECT DISTINCT resource_id FROM config_changes WHERE version > $1 ORDER BY resource_id"
+        )
+        .bind(after)
         .fetch_all(e)
         .await)?;
-        let (mut resources, mut removed) = (Vec::new(), Vec::new());
-        for row in changed {
-            match row.into_resource() {
-                Ok(resource) => resources.push(resource),
-                Err(id) => removed.push(id),
-            }
-        }
+        let resources: Vec<EdgeResource> =
+            resources::active(db.reborrow(), Some(after)).await?.into_iter().map(edge_resource).collect();
+        // The rest were removed or deactivated: edges serve only active resources.
+        let removed = changed.into_iter().filter(|id| !resources.iter().any(|resource| resource.id == *id)).collect();
         Some(ConfigUpdate::changes(version, resources, removed))
     };
     tx.commit().await?;

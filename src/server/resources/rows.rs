@@ -179,6 +179,22 @@ pub async fn get(db: Db<'_>, account_id: i64, id: i64) -> Result<CdnResource, Ap
     .try_into()
 }
 
+/// Every active resource, by id, or only those with a configuration change after the version
+/// `changed_after` (`config_changes`, migration 0003): what the CDN edges serve.
+pub async fn active(db: Db<'_>, changed_after: Option<i64>) -> Result<Vec<CdnResource>, AppError> {
+    run!(db, |e| sqlx::query_as::<_, ResourceRow>(&format!(
+        "SELECT {} FROM cdn_resources WHERE active AND ($1 IS NULL OR id IN \
+         (SELECT resource_id FROM config_changes WHERE version > $1)) ORDER BY id",
+        *COLUMNS
+    ))
+    .bind(changed_after)
+    .fetch_all(e)
+    .await)?
+    .into_iter()
+    .map(CdnResource::try_from)
+    .collect()
+}
+
 /// `Ok` when the resource exists and is the account's; [`AppError::NotFound`] otherwise, as
 /// [`get`] answers, for questions about a resource that do not need its row.
 pub async fn ensure_owned(db: Db<'_>, account_id: i64, id: i64) -> Result<(), AppError> {
