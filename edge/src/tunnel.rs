@@ -79,43 +79,32 @@ where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
-    let copied = copy(from, early, to, activity, count).await;
+    let copied = async {
+        if !early.is_empty() {
+            to.write_all(&early).await?;
+            to.flush().await?;
+            count(early.len());
+        }
+        // Even empty, `early` may share the allocation of the connection's whole read buffer: let
+        // it go now, not when the tunnel ends (measured: it doubled an idle tunnel's memory).
+        drop(early);
+        let mut buffer = vec![0_u8; BUFFER_BYTES];
+        loop {
+            let read = from.read(&mut buffer).await?;
+            if read == 0 {
+                // The sender is done; the receiver's answer may still be on its way.
+                return Ok(());
+            }
+            activity.touch();
+            to.write_all(&buffer[..read]).await?;
+            to.flush().await?;
+            activity.touch();
+            count(read);
+        }
+    }
+    .await;
     let shut = to.shutdown().await;
     copied.and(shut)
-}
-
-async fn copy<R, W>(
-    from: &mut R,
-    early: Bytes,
-    to: &mut W,
-    activity: &Activity,
-    count: impl Fn(usize),
-) -> io::Result<()>
-where
-    R: AsyncRead + Unpin,
-    W: AsyncWrite + Unpin,
-{
-    if !early.is_empty() {
-        to.write_all(&early).await?;
-        to.flush().await?;
-        count(early.len());
-    }
-    // Even empty, `early` may share the allocation of the connection's whole read buffer: let it
-    // go now, not when the tunnel ends (measured: it doubled an idle tunnel's memory).
-    drop(early);
-    let mut buffer = vec![0_u8; BUFFER_BYTES];
-    loop {
-        let read = from.read(&mut buffer).await?;
-        if read == 0 {
-            // The sender is done; the receiver's answer may still be on its way.
-            return Ok(());
-        }
-        activity.touch();
-        to.write_all(&buffer[..read]).await?;
-        to.flush().await?;
-        activity.touch();
-        count(read);
-    }
 }
 
 /// When a byte last moved, in milliseconds since the tunnel opened.
