@@ -1,12 +1,16 @@
 //! Reading a request to the resource operations: its body, the id in its path, its `If-Match`,
 //! and the checks of its values, each problem reported against the field it is about.
 
-use super::ApiError;
+use super::auth::ApiCaller;
 use super::schema::{CNAME_PATTERN, MAX_NAME_LEN, ORIGIN_PATTERN};
+use super::{ApiError, ApiState};
 use crate::domain::{DomainName, Origin};
-use axum::extract::Path;
+use crate::server::resources::Actor;
+use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
 use regex::Regex;
 use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
@@ -106,6 +110,39 @@ impl Checks {
 
     pub(super) fn finish(self) -> Result<(), ApiError> {
         if self.0.is_empty() { Ok(()) } else { Err(ApiError::invalid(self.0)) }
+    }
+}
+
+/// A request to change one resource with a JSON body: who asks (a valid token first, 401),
+/// which resource (404), the body read as `B` (400), and the version `If-Match` names, checked
+/// by [`Self::version`] once the body's values are (409).
+pub(super) struct ChangeRequest<B> {
+    pub(super) api: ApiState,
+    pub(super) caller: Actor,
+    pub(super) id: i64,
+    pub(super) body: B,
+    version: Result<Option<i64>, ApiError>,
+}
+
+impl<B> ChangeRequest<B> {
+    pub(super) fn version(&self) -> Result<Option<i64>, ApiError> {
+        self.version.clone()
+    }
+}
+
+impl<B: DeserializeOwned> FromRequest<ApiState> for ChangeRequest<B> {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &ApiState) -> Result<Self, Response> {
+        let (mut parts, body) = request.into_parts();
+        let ApiCaller(caller) =
+            ApiCaller::from_request_parts(&mut parts, state).await.map_err(IntoResponse::into_response)?;
+        let id = resource_id(Path::from_request_parts(&mut parts, state).await).map_err(IntoResponse::into_response)?;
+        let version = required_version(&parts.headers);
+        let bytes =
+            Bytes::from_request(Request::from_parts(parts, body), state).await.map_err(IntoResponse::into_response)?;
+        let body = parse_body(&bytes).map_err(IntoResponse::into_response)?;
+        Ok(Self { api: state.clone(), caller, id, body, version })
     }
 }
 

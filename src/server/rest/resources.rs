@@ -4,7 +4,7 @@
 
 use super::auth::ApiCaller;
 use super::errors::ErrorBody;
-use super::input::{Checks, parse_body, required_version, resource_id};
+use super::input::{ChangeRequest, Checks, parse_body, required_version, resource_id};
 use super::responses::{AboutOneResource, AnyCall, ChangeOfOneResource, TheResource, WithBody};
 use super::schema::{CreateBody, IfMatch, ListQuery, PatchBody, ReplaceBody, ResourceBody, ResourceId};
 use super::{ApiError, ApiState};
@@ -18,7 +18,6 @@ use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::de::DeserializeOwned;
 
 const DEFAULT_PAGE_SIZE: i64 = 100;
 const MAX_PAGE_SIZE: i64 = 1000;
@@ -155,25 +154,12 @@ pub async fn get_resource(
     operation_id = "replaceResource",
     summary = "Replace a CDN resource's settings",
     description = "Sets every setting: those left out return to their defaults (active, and WebSockets following the integration). The custom domain and integration stay as created.",
-    params(
-        ResourceId,
-        IfMatch,
-    ),
+    params(ResourceId, IfMatch),
     request_body(content = ReplaceBody, content_type = "application/json"),
-    responses(
-        TheResource,
-        ChangeOfOneResource,
-        WithBody,
-    )
+    responses(TheResource, ChangeOfOneResource, WithBody)
 )]
-pub async fn replace_resource(
-    caller: ApiCaller,
-    api: State<ApiState>,
-    path: Result<Path<String>, PathRejection>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    save(caller, api, path, headers, body, |body: ReplaceBody, checks| {
+pub async fn replace_resource(request: ChangeRequest<ReplaceBody>) -> Result<Response, ApiError> {
+    save(request, |body, checks| {
         let origin = checks.origin("origin", &body.origin);
         // Every option the body leaves out returns to its default.
         let mut options: Vec<_> = OptionName::ALL.into_iter().map(|option| (option, OptionChoice::Default)).collect();
@@ -189,47 +175,29 @@ pub async fn replace_resource(
     tag = "CDN resources",
     operation_id = "patchResource",
     summary = "Change some of a CDN resource's settings",
-    params(
-        ResourceId,
-        IfMatch,
-    ),
+    params(ResourceId, IfMatch),
     request_body(content = PatchBody, content_type = "application/json"),
-    responses(
-        TheResource,
-        ChangeOfOneResource,
-        WithBody,
-    )
+    responses(TheResource, ChangeOfOneResource, WithBody)
 )]
-pub async fn patch_resource(
-    caller: ApiCaller,
-    api: State<ApiState>,
-    path: Result<Path<String>, PathRejection>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    save(caller, api, path, headers, body, |body: PatchBody, checks| {
+pub async fn patch_resource(request: ChangeRequest<PatchBody>) -> Result<Response, ApiError> {
+    save(request, |body, checks| {
         let origin = body.origin.as_deref().and_then(|origin| checks.origin("origin", origin));
         ResourceUpdate { origin, active: body.active, options: choices(body.options) }
     })
     .await
 }
 
-/// Replacing or patching: reads the body as `B`, turns it into an update (reporting invalid
-/// values in `checks`), and saves it from the version `If-Match` names.
-async fn save<B: DeserializeOwned>(
-    ApiCaller(caller): ApiCaller,
-    State(api): State<ApiState>,
-    path: Result<Path<String>, PathRejection>,
-    headers: HeaderMap,
-    body: Bytes,
-    update: impl FnOnce(B, &mut Checks) -> ResourceUpdate,
+/// Replacing or patching: turns the body into an update (reporting invalid values in
+/// `checks`), and saves it from the version `If-Match` names.
+async fn save<B>(
+    request: ChangeRequest<B>,
+    update: impl FnOnce(&B, &mut Checks) -> ResourceUpdate,
 ) -> Result<Response, ApiError> {
-    let id = resource_id(path)?;
-    let body: B = parse_body(&body)?;
     let mut checks = Checks::default();
-    let update = update(body, &mut checks);
+    let update = update(&request.body, &mut checks);
     checks.finish()?;
-    let version = required_version(&headers)?;
+    let version = request.version()?;
+    let ChangeRequest { api, caller, id, .. } = request;
     let saved = resources::update(&api.pool, &caller, id, version, &update, Timestamp::now()).await?;
     api.config_changes.committed();
     Ok(resource_response(StatusCode::OK, &saved))
@@ -242,10 +210,7 @@ async fn save<B: DeserializeOwned>(
     operation_id = "deleteResource",
     summary = "Delete a CDN resource",
     description = "The CDN stops serving its custom domain, and its history is deleted with it.",
-    params(
-        ResourceId,
-        IfMatch,
-    ),
+    params(ResourceId, IfMatch),
     responses(
         (status = 204, description = "Deleted."),
         ChangeOfOneResource,
