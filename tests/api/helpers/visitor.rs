@@ -1,5 +1,4 @@
 //! A visitor of a customer's site, meeting it through a CDN edge: WebSockets and their echoes.
-#![allow(dead_code)] // Each test file uses its own part of these helpers.
 
 use futures_util::{SinkExt, StreamExt};
 use std::net::SocketAddr;
