@@ -78,6 +78,30 @@ fn a_new_migration_names_its_twin_on_its_first_line() {
     }
 }
 
+/// SHA-384 of each released migration, as sqlx recorded it in every database it migrated.
+const RELEASED: [(&str, i64, &str); 8] = [
+    ("sqlite", 1, "f334f77dff336e208272b8b11d690031ef22446ebf2d44f3926d8c28b8808ca51c8bee24c6dad9827572c94dc7faac18"),
+    ("sqlite", 2, "dc245a359513594f15b79688d08bc9771cd095c145b52aef965fc4feb68f0b09ce160b30f98d57148118e5b6d569f7ae"),
+    ("sqlite", 3, "8d0e4019b944a356d6c2e22b322afba1782bae2d10237d987bfeec14205d33e6e41c50302206a9cf72ef9a68a6071f00"),
+    ("sqlite", 4, "558884f38ac151394890642b67dd737e6ad23f549244b3bba01741a167c70a2a9740f3835a5bbfaf5a11e56bb870cce3"),
+    ("postgres", 1, "c23f5bf096f0e26607ab9daae711d2c95aa7aab7c711c9ce9c40f0ced926c0070281e47b0ba3f82d5be5aca9435a1e74"),
+    ("postgres", 2, "e922d83c2544f40f3e86d74d874dd174dff5d315dec80572470f1e0b5275a51f07548136345055d82d7bb02e5d3ef879"),
+    ("postgres", 3, "928a6f1445c401bf738d30336e3a7ba9c5ac5264c2dc86b9e61169df0fd9407942c6808bb6b260f434b75538ae16f733"),
+    ("postgres", 4, "d69c94c4dcd5c9a625e79f9117be9e214fc7c4bfad6b13f109e7e517d537cf5c7974d4577a8efcca5375e50432d8ba4c"),
+];
+
+/// sqlx refuses to start over a database whose applied migration changed, so a released
+/// migration keeps its bytes, comments included (migrations/README.md).
+#[test]
+fn released_migrations_keep_their_bytes() {
+    for (dialect, version, expected) in RELEASED {
+        let migrator = if dialect == "sqlite" { &SQLITE_MIGRATOR } else { &POSTGRES_MIGRATOR };
+        let migration = migrator.iter().find(|m| m.version == version).expect("a released migration is still there");
+        let checksum: String = migration.checksum.iter().map(|byte| format!("{byte:02x}")).collect();
+        assert_eq!(checksum, expected, "migrations/{dialect}/{version:04}_*.sql changed: add a migration instead");
+    }
+}
+
 /// Every (table, column, nullable) of the portal's own tables (not sqlx's, not the sessions').
 /// SQLite says an INTEGER PRIMARY KEY may be null, though it never is, so keys count as not null.
 async fn columns(pool: &Pool) -> BTreeSet<(String, String, bool)> {
