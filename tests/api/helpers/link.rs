@@ -7,11 +7,13 @@ use std::time::Duration;
 /// failure or a stopped server would: open connections are dropped and new ones refused until
 /// it is restored, on the same address.
 pub struct DatabaseLink {
+    /// Where the link listens (127.0.0.1, a free port), in place of the server.
     pub addr: SocketAddr,
     up: tokio::sync::watch::Sender<bool>,
 }
 
 impl DatabaseLink {
+    /// A link, open, to the server at `upstream`.
     pub async fn to(upstream: SocketAddr) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -64,6 +66,7 @@ impl DatabaseLink {
         }
     }
 
+    /// Accepts connections again, on the same address.
     pub async fn restore(&self) {
         self.up.send_replace(true);
         let deadline = std::time::Instant::now() + Duration::from_secs(5);

@@ -17,9 +17,13 @@ use tower::ServiceExt;
 /// How long one request may take before the test fails naming it.
 const REQUEST_TIME_LIMIT: Duration = Duration::from_secs(10);
 
+/// One portal in this process: what a test sends goes straight to its router.
 pub struct TestPortal {
+    /// The whole portal, as `cdn-portal` serves it (without a socket).
     pub router: Router,
+    /// Its database, for another portal over the same one (a restart, a replica).
     pub database_url: String,
+    /// Its database, for checking rows directly.
     pub pool: db::Pool,
     /// SQLite, or PostgreSQL when `TEST_POSTGRES_URL` is set: every test runs on both. Removed
     /// when the portal is dropped.
@@ -37,10 +41,12 @@ fn leptos_options(site_root: &str) -> LeptosOptions {
     LeptosOptions::builder().output_name(OUTPUT_NAME).site_root(site_root).build()
 }
 
+/// A portal with the default settings over a fresh database.
 pub async fn spawn_portal() -> TestPortal {
     spawn_portal_with(SecuritySettings::default()).await
 }
 
+/// A portal with these security settings over a fresh database.
 pub async fn spawn_portal_with(security: SecuritySettings) -> TestPortal {
     spawn(SITE_ROOT, security).await
 }

@@ -23,6 +23,7 @@ const START_ATTEMPTS: usize = 3;
 
 /// One portal process serving on its own port of 127.0.0.1, killed when dropped.
 pub struct Replica {
+    /// "A (127.0.0.1:port)", for failure messages.
     pub name: String,
     pub addr: SocketAddr,
     child: Child,

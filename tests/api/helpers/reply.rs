@@ -7,6 +7,7 @@ use serde::de::DeserializeOwned;
 #[derive(Debug)]
 pub struct Reply {
     pub status: StatusCode,
+    /// Every header as received (repeated ones, such as `Set-Cookie`, each kept).
     pub headers: HeaderMap,
     /// The body as text (lossy where it is not UTF-8), after any chunked framing is removed.
     pub body: String,
