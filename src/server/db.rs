@@ -275,109 +275,11 @@ async fn connect_postgres(url: &str) -> Result<Pool, DatabaseError> {
     Ok(Pool::Postgres(pool))
 }
 
-/// Databases made for one test and removed after it: a SQLite file in its own folder, or, when
-/// `TEST_POSTGRES_URL` names a PostgreSQL server (`make test` starts a throwaway one), a new
-/// database on that server. Every database test runs on whichever the environment chose.
-#[doc(hidden)]
-pub mod testing {
-    use super::*;
-    use sqlx::Connection as _;
-    use std::sync::atomic::{AtomicU64, Ordering};
-
-    pub struct ScratchDatabase {
-        url: String,
-        /// SQLite: the folder holding the file. PostgreSQL: the server and the database's name.
-        place: Place,
-    }
-
-    enum Place {
-        Folder(std::path::PathBuf),
-        Server { admin_url: String, name: String },
-    }
-
-    impl ScratchDatabase {
-        pub async fn new() -> Self {
-            static NEXT: AtomicU64 = AtomicU64::new(0);
-            let unique = format!(
-                "{}_{}_{}",
-                std::process::id(),
-                NEXT.fetch_add(1, Ordering::Relaxed),
-                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos()
-            );
-            match std::env::var("TEST_POSTGRES_URL").ok().filter(|url| !url.is_empty()) {
-                Some(admin_url) => {
-                    let name = format!("portal_test_{unique}");
-                    let mut admin = PgConnection::connect_with(&PgConnectOptions::from_str(&admin_url).unwrap())
-                        .await
-                        .unwrap_or_else(|error| panic!("TEST_POSTGRES_URL {admin_url}: {error}"));
-                    sqlx::Executor::execute(&mut admin, format!("CREATE DATABASE {name}").as_str()).await.unwrap();
-                    let url = database_url_for(&admin_url, &name);
-                    Self { url, place: Place::Server { admin_url, name } }
-                }
-                None => {
-                    let folder = std::env::temp_dir().join(format!("portal-test-{unique}"));
-                    std::fs::create_dir_all(&folder).unwrap();
-                    let url = format!("sqlite://{}", folder.join("portal.db").display());
-                    Self { url, place: Place::Folder(folder) }
-                }
-            }
-        }
-
-        pub fn url(&self) -> &str {
-            &self.url
-        }
-
-        pub fn is_postgres(&self) -> bool {
-            matches!(self.place, Place::Server { .. })
-        }
-    }
-
-    /// `admin_url` with its database name replaced by `name`.
-    pub(super) fn database_url_for(admin_url: &str, name: &str) -> String {
-        let (before_query, query) = admin_url.split_once('?').map_or((admin_url, None), |(b, q)| (b, Some(q)));
-        let server = match before_query.rfind('/') {
-            Some(slash) if slash > "postgres://".len() => &before_query[..slash],
-            _ => before_query,
-        };
-        match query {
-            Some(query) => format!("{server}/{name}?{query}"),
-            None => format!("{server}/{name}"),
-        }
-    }
-
-    impl Drop for ScratchDatabase {
-        fn drop(&mut self) {
-            match &self.place {
-                Place::Folder(folder) => {
-                    let _ = std::fs::remove_dir_all(folder);
-                }
-                // Dropped inside a runtime, so the removal runs on a thread of its own. The
-                // throwaway server is removed after the tests anyway; this keeps it small.
-                Place::Server { admin_url, name } => {
-                    let (admin_url, name) = (admin_url.clone(), name.clone());
-                    let _ = std::thread::spawn(move || {
-                        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-                        runtime.block_on(async {
-                            if let Ok(options) = PgConnectOptions::from_str(&admin_url)
-                                && let Ok(mut admin) = PgConnection::connect_with(&options).await
-                            {
-                                let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                                let _ = sqlx::Executor::execute(&mut admin, drop.as_str()).await;
-                            }
-                        });
-                    })
-                    .join();
-                }
-            }
-        }
-    }
-
-    /// A new, migrated database, removed when the guard drops.
-    pub async fn fresh_database() -> (Pool, ScratchDatabase) {
-        let scratch = ScratchDatabase::new().await;
-        (connect(scratch.url()).await.expect("fresh database"), scratch)
-    }
-}
+/// Databases made for one test and removed after it (`ScratchDatabase`, `fresh_database`): test
+/// code, kept with the integration tests' fixture and compiled here only for the unit tests.
+#[cfg(test)]
+#[path = "../../tests/api/helpers/database.rs"]
+pub mod testing;
 
 #[cfg(test)]
 mod tests {
@@ -447,44 +349,6 @@ mod tests {
         let postgres_named = std::env::var("TEST_POSTGRES_URL").is_ok_and(|url| !url.is_empty());
         assert_eq!(pool.is_postgres(), postgres_named);
         eprintln!("database tests run on {}", if postgres_named { "PostgreSQL" } else { "SQLite" });
-    }
-
-    /// The twin migration folders stay in step: the same migrations, by number and name, and
-    /// (where a PostgreSQL server is at hand) the same tables with the same columns in the same
-    /// order, each as nullable in one as in the other.
-    #[tokio::test]
-    async fn both_databases_get_the_same_schema() {
-        let names =
-            |migrator: &Migrator| migrator.iter().map(|m| (m.version, m.description.to_string())).collect::<Vec<_>>();
-        assert_eq!(names(&SQLITE_MIGRATOR), names(&POSTGRES_MIGRATOR));
-        if std::env::var("TEST_POSTGRES_URL").is_err() {
-            return;
-        }
-        let (postgres, _postgres_guard) = testing::fresh_database().await;
-        let Pool::Postgres(postgres) = postgres else { panic!("TEST_POSTGRES_URL gives PostgreSQL") };
-        let sqlite_folder = std::env::temp_dir().join(format!("portal-schema-{}", std::process::id()));
-        let sqlite = connect(&format!("sqlite://{}", sqlite_folder.join("portal.db").display())).await.unwrap();
-        let Pool::Sqlite(sqlite) = sqlite else { unreachable!() };
-        // (table, column, nullable), in each table's column order; SQLite says an INTEGER
-        // PRIMARY KEY may be null, though it never is, so keys are left out of that comparison.
-        let sqlite_columns: Vec<(String, String, bool)> = sqlx::query_as(
-            "SELECT m.name, c.name, c.\"notnull\" = 0 AND c.pk = 0 FROM sqlite_master m, pragma_table_info(m.name) c \
-             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx%' AND m.name <> 'tower_sessions' \
-             ORDER BY m.name, c.cid",
-        )
-        .fetch_all(&sqlite)
-        .await
-        .unwrap();
-        let postgres_columns: Vec<(String, String, bool)> = sqlx::query_as(
-            "SELECT c.table_name::TEXT, c.column_name::TEXT, c.is_nullable = 'YES' FROM information_schema.columns c \
-             WHERE c.table_schema = 'public' AND c.table_name NOT LIKE '_sqlx%' ORDER BY c.table_name, c.ordinal_position",
-        )
-        .fetch_all(&postgres)
-        .await
-        .unwrap();
-        let _ = std::fs::remove_dir_all(&sqlite_folder);
-        assert!(sqlite_columns.len() > 20, "{sqlite_columns:?}");
-        assert_eq!(sqlite_columns, postgres_columns);
     }
 
     #[test]

@@ -1,10 +1,9 @@
 //! The portal served whole (router, sessions, server functions, SSR pages) over a fresh
 //! database per test, driven by HTTP requests as a browser would send them.
 
-mod common;
-
+use crate::helpers::*;
 use axum::http::{StatusCode, header};
-use common::*;
+use cdn_portal::error::AppError;
 
 #[tokio::test]
 async fn the_session_cookie_is_http_only_and_same_site_strict() {
@@ -26,8 +25,7 @@ async fn signing_up_signs_in_and_a_restart_keeps_the_session() {
     assert!(page.body.contains("No CDN resources yet"), "{}", page.body);
     assert!(page.body.contains("ada@example.com"));
 
-    let restarted = router_over(&portal.database_url).await;
-    let portal = TestPortal { router: restarted, ..portal };
+    let portal = portal.restarted().await;
     let page = portal.get("/cdn", Some(&cookie)).await;
     assert!(page.body.contains("No CDN resources yet"), "still signed in after a restart");
 }
@@ -45,7 +43,7 @@ async fn logging_out_ends_the_session_for_good() {
     assert!(page.body.contains("Log in"));
     assert!(!page.body.contains("cdn.example.com"), "the old cookie shows no data");
     let call = portal.call("list_resources", "", Some(&cookie)).await;
-    assert!(call.body.contains("Unauthenticated"), "{}", call.body);
+    assert_eq!(call.app_error(), AppError::Unauthenticated, "{}", call.body);
     assert_eq!(call.status, StatusCode::UNAUTHORIZED);
 }
 
@@ -55,12 +53,12 @@ async fn logging_in_checks_the_password_and_issues_a_new_session_id() {
     let first = portal.customer("ada%40example.com").await;
 
     let wrong = portal.call("log_in", "email=ada%40example.com&password=wrong+password", Some(&first)).await;
-    assert!(wrong.body.contains("InvalidCredentials"), "{}", wrong.body);
+    assert_eq!(wrong.app_error(), AppError::InvalidCredentials, "{}", wrong.body);
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
 
     let right = portal.call("log_in", "email=ADA%40example.com&password=correct+horse+battery", Some(&first)).await;
     assert_eq!(right.status, StatusCode::OK, "{}", right.body);
-    let second = session_cookie(&right).expect("a new session cookie");
+    let second = right.session_cookie().expect("a new session cookie");
     assert_ne!(first, second, "the session id changes at log-in");
     let page = portal.get("/cdn", Some(&second)).await;
     assert!(page.body.contains("No CDN resources yet"));
@@ -86,7 +84,7 @@ async fn signed_out_visitors_get_the_log_in_form_and_never_the_data() {
         assert!(!page.body.contains("cdn.example.com"), "{path} leaks data");
     }
     let call = portal.call("get_resource", &format!("id={id}"), None).await;
-    assert!(call.body.contains("Unauthenticated"), "{}", call.body);
+    assert_eq!(call.app_error(), AppError::Unauthenticated, "{}", call.body);
     assert_eq!(call.status, StatusCode::UNAUTHORIZED);
     assert!(!call.body.contains("cdn.example.com"));
 }
@@ -125,11 +123,12 @@ async fn server_functions_trust_the_session_not_the_ids_they_are_sent() {
     let stranger = portal.customer("eve%40example.com").await;
     let id = portal.create_resource(&owner, "cdn.example.com", "entire_website").await;
 
-    let forged = portal.call("save_content_settings", &format!("resource_id={id}&version=1"), Some(&stranger)).await;
-    assert!(forged.body.contains("NotFound"), "{}", forged.body);
+    let forged = portal.save_websockets(&stranger, id, 1, false).await;
+    assert_eq!(forged.app_error(), AppError::NotFound, "{}", forged.body);
     assert_eq!(forged.status, StatusCode::NOT_FOUND);
     let peek = portal.call("get_resource", &format!("id={id}"), Some(&stranger)).await;
-    assert!(peek.body.contains("NotFound") && !peek.body.contains("cdn.example.com"), "{}", peek.body);
+    assert_eq!(peek.app_error(), AppError::NotFound, "{}", peek.body);
+    assert!(!peek.body.contains("cdn.example.com"), "{}", peek.body);
 
     let still = portal.call("get_resource", &format!("id={id}"), Some(&owner)).await;
     assert!(still.body.contains(r#""websockets":true"#), "unchanged: {}", still.body);
@@ -141,7 +140,7 @@ async fn saving_websockets_is_stored_and_shown() {
     let cookie = portal.customer("ada%40example.com").await;
     let id = portal.create_resource(&cookie, "cdn.example.com", "entire_website").await;
 
-    let saved = portal.call("save_content_settings", &format!("resource_id={id}&version=1"), Some(&cookie)).await;
+    let saved = portal.save_websockets(&cookie, id, 1, false).await;
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
     assert!(saved.body.contains(r#""websockets":false"#), "{}", saved.body);
 
@@ -149,8 +148,7 @@ async fn saving_websockets_is_stored_and_shown() {
     let switch = input_tag(&page.body, r#"role="switch""#);
     assert!(!switch.contains("checked"), "{switch}");
 
-    let saved =
-        portal.call("save_content_settings", &format!("resource_id={id}&version=2&websockets=on"), Some(&cookie)).await;
+    let saved = portal.save_websockets(&cookie, id, 2, true).await;
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
     let page = portal.get(&format!("/cdn/resources/{id}/content"), Some(&cookie)).await;
     let switch = input_tag(&page.body, r#"role="switch""#);
@@ -217,19 +215,21 @@ async fn creating_a_resource_rejects_bad_input_and_taken_domains() {
             Some(&second),
         )
         .await;
-    assert!(taken.body.contains("already used"), "{}", taken.body);
+    let AppError::Invalid(errors) = taken.app_error() else { panic!("{}", taken.body) };
+    assert!(errors.iter().any(|(_, message)| message.contains("already used")), "{}", taken.body);
     assert_eq!(taken.status, StatusCode::UNPROCESSABLE_ENTITY);
 
     let bad = portal
         .call("create_resource", "custom_domain=not+a+domain&origin=http%3A%2F%2Fo.example.com", Some(&second))
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let error = bad.app_error();
     for field in ["custom_domain", "origin", "integration"] {
-        assert!(bad.body.contains(&format!(r#""field":"{field}""#)), "{field}: {}", bad.body);
+        assert!(error.for_field(field).is_some(), "{field}: {}", bad.body);
     }
 
     let malformed = portal.call("create_resource", "custom_domain=x.example.com", Some(&second)).await;
-    assert!(malformed.body.contains("BadRequest"), "{}", malformed.body);
+    assert_eq!(malformed.app_error(), AppError::BadRequest, "{}", malformed.body);
     assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
 
     let list = portal.call("list_resources", "", Some(&second)).await;
@@ -246,7 +246,7 @@ async fn building_another_router_never_stalls_a_page_being_rendered() {
 
     let builder = tokio::spawn(async {
         for _ in 0..20 {
-            let database = cdn_portal::server::db::testing::ScratchDatabase::new().await;
+            let database = ScratchDatabase::new().await;
             let _another = router_over(database.url()).await;
         }
     });

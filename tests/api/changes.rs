@@ -1,22 +1,15 @@
 //! Changes to resources under concurrency, over HTTP: outdated forms are refused with what is
 //! stored now, concurrent saves queue and lose nothing, and the history accounts for each one.
 
-mod common;
-
+use crate::helpers::*;
 use axum::http::{StatusCode, header};
 use cdn_portal::error::AppError;
 use cdn_portal::model::{CdnResource, ResourcePage};
 use cdn_portal::run;
-use common::*;
 use std::sync::Arc;
 
 fn resource_of(reply: &Reply) -> CdnResource {
-    serde_json::from_str(&reply.body).unwrap_or_else(|error| panic!("{error}: {}", reply.body))
-}
-
-async fn save(portal: &TestPortal, cookie: &str, id: i64, version: i64, websockets: bool) -> Reply {
-    let switch = if websockets { "&websockets=on" } else { "" };
-    portal.call("save_content_settings", &format!("resource_id={id}&version={version}{switch}"), Some(cookie)).await
+    reply.decode()
 }
 
 #[tokio::test]
@@ -26,23 +19,21 @@ async fn two_tabs_cannot_silently_undo_each_other() {
     let id = portal.create_resource(&cookie, "cdn.example.com", "entire_website").await;
 
     // Both tabs loaded version 1 (on). The first turns WebSockets off.
-    let first = save(&portal, &cookie, id, 1, false).await;
+    let first = portal.save_websockets(&cookie, id, 1, false).await;
     assert_eq!(first.status, StatusCode::OK, "{}", first.body);
     assert_eq!(resource_of(&first).version, 2);
 
     // The second still shows "on", and saves it: refused, with what is stored now.
-    let second = save(&portal, &cookie, id, 1, true).await;
+    let second = portal.save_websockets(&cookie, id, 1, true).await;
     assert_eq!(second.status, StatusCode::CONFLICT, "{}", second.body);
-    let AppError::Conflict(current) = serde_json::from_str::<AppError>(&second.body).unwrap() else {
-        panic!("{}", second.body)
-    };
+    let AppError::Conflict(current) = second.app_error() else { panic!("{}", second.body) };
     assert!(!current.websockets);
     assert_eq!(current.version, 2);
     let stored = resource_of(&portal.call("get_resource", &format!("id={id}"), Some(&cookie)).await);
     assert_eq!(stored, *current, "the refused save changed nothing");
 
     // Re-applied from the version it was shown, it goes through.
-    let again = save(&portal, &cookie, id, current.version, true).await;
+    let again = portal.save_websockets(&cookie, id, current.version, true).await;
     assert_eq!(again.status, StatusCode::OK, "{}", again.body);
     assert!(resource_of(&again).websockets);
 }
@@ -53,7 +44,7 @@ async fn without_javascript_a_refused_save_comes_back_showing_the_current_state(
     let cookie = portal.customer("ada%40example.com").await;
     let id = portal.create_resource(&cookie, "cdn.example.com", "entire_website").await;
     let page = format!("{PORTAL_ORIGIN}/cdn/resources/{id}/content");
-    assert_eq!(save(&portal, &cookie, id, 1, false).await.status, StatusCode::OK);
+    assert_eq!(portal.save_websockets(&cookie, id, 1, false).await.status, StatusCode::OK);
 
     let refused = portal
         .post_form("save_content_settings", &format!("resource_id={id}&version=1&websockets=on"), &cookie, &page)
@@ -76,9 +67,9 @@ async fn the_history_section_lists_every_change_newest_first_and_only_to_its_own
     let cookie = portal.customer("ada%40example.com").await;
     let stranger = portal.customer("eve%40example.com").await;
     let id = portal.create_resource(&cookie, "cdn.example.com", "entire_website").await;
-    assert_eq!(save(&portal, &cookie, id, 1, false).await.status, StatusCode::OK);
-    assert_eq!(save(&portal, &cookie, id, 2, true).await.status, StatusCode::OK);
-    assert_eq!(save(&portal, &cookie, id, 3, true).await.status, StatusCode::OK, "saving the same value…");
+    assert_eq!(portal.save_websockets(&cookie, id, 1, false).await.status, StatusCode::OK);
+    assert_eq!(portal.save_websockets(&cookie, id, 2, true).await.status, StatusCode::OK);
+    assert_eq!(portal.save_websockets(&cookie, id, 3, true).await.status, StatusCode::OK, "saving the same value…");
 
     let page = portal.get(&format!("/cdn/resources/{id}/history"), Some(&cookie)).await;
     assert_eq!(page.status, StatusCode::OK);
@@ -100,7 +91,7 @@ async fn the_history_section_lists_every_change_newest_first_and_only_to_its_own
 fn accepted_or_conflict(reply: &Reply) -> Result<CdnResource, CdnResource> {
     match reply.status {
         StatusCode::OK => Ok(resource_of(reply)),
-        StatusCode::CONFLICT => match serde_json::from_str::<AppError>(&reply.body).unwrap() {
+        StatusCode::CONFLICT => match reply.app_error() {
             AppError::Conflict(current) => Err(*current),
             other => panic!("{other:?}"),
         },
@@ -122,7 +113,7 @@ async fn fifty_concurrent_saves_at_one_resource_lose_nothing() {
             let mut shown = (1, true);
             let mut conflicts = 0;
             loop {
-                match accepted_or_conflict(&save(&portal, &cookie, id, shown.0, !shown.1).await) {
+                match accepted_or_conflict(&portal.save_websockets(&cookie, id, shown.0, !shown.1).await) {
                     Ok(saved) => return (saved, conflicts),
                     Err(current) => {
                         conflicts += 1;
@@ -144,10 +135,7 @@ async fn fifty_concurrent_saves_at_one_resource_lose_nothing() {
     accepted.sort_by_key(|saved| saved.version);
     let versions: Vec<i64> = accepted.iter().map(|saved| saved.version).collect();
     assert_eq!(versions, (2..=51).collect::<Vec<_>>(), "every accepted save made exactly one version");
-    let history = serde_json::from_str::<Vec<cdn_portal::model::ResourceChange>>(
-        &portal.call("resource_history", &format!("id={id}"), Some(&cookie)).await.body,
-    )
-    .unwrap();
+    let history = portal.history(&cookie, id).await;
     assert_eq!(history.len(), 51, "creation and every accepted save are on record");
     for (entry, saved) in history.iter().rev().skip(1).zip(&accepted) {
         assert_eq!(entry.version, saved.version);
@@ -171,16 +159,14 @@ async fn fifty_concurrent_saves_at_fifty_resources_all_go_through() {
     }
     let saves = ids.iter().map(|&id| {
         let (portal, cookie) = (portal.clone(), cookie.clone());
-        tokio::spawn(async move { accepted_or_conflict(&save(&portal, &cookie, id, 1, false).await) })
+        tokio::spawn(async move { accepted_or_conflict(&portal.save_websockets(&cookie, id, 1, false).await) })
     });
     for save in saves {
         let saved = save.await.unwrap().expect("no other save touched this resource");
         assert_eq!((saved.version, saved.websockets), (2, false));
     }
     let listed: Vec<CdnResource> =
-        serde_json::from_str::<ResourcePage>(&portal.call("list_resources", "", Some(&cookie)).await.body)
-            .unwrap()
-            .resources;
+        portal.call("list_resources", "", Some(&cookie)).await.decode::<ResourcePage>().resources;
     assert_eq!(listed.len(), 50);
     assert!(listed.iter().all(|resource| !resource.websockets && resource.version == 2));
     let (records,): (i64,) =

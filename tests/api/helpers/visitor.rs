@@ -1,5 +1,4 @@
 //! A visitor of a customer's site, meeting it through a CDN edge: WebSockets and their echoes.
-#![allow(dead_code)] // Each test file uses its own part of these helpers.
 
 use futures_util::{SinkExt, StreamExt};
 use std::net::SocketAddr;
@@ -21,6 +20,7 @@ pub async fn websocket(edge: SocketAddr, domain: &str, path: &str) -> Result<Soc
     }
 }
 
+/// Sends `text` over `socket`, failing the test unless the same text comes back within 5 s.
 pub async fn echoes(socket: &mut Socket, text: &str) {
     socket.send(Message::text(text)).await.expect("a message sent through the edge");
     let answer = tokio::time::timeout(Duration::from_secs(5), socket.next()).await.expect("an echo within 5 s");

@@ -2,14 +2,13 @@
 //! cross-site requests, stolen or stale sessions, password guessing and malformed input.
 //! Each answer is checked, and so is that nothing changed.
 
-mod common;
-
+use crate::helpers::*;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderName, Request, StatusCode, header};
+use cdn_portal::error::AppError;
 use cdn_portal::run;
 use cdn_portal::server::{LogInLimits, PublicOrigin, SecuritySettings};
-use common::*;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -56,10 +55,7 @@ async fn forged(
     headers: &[(HeaderName, &str)],
     accept: &str,
 ) -> Reply {
-    let mut request = server_fn_request(endpoint, accept, Some(cookie));
-    for (name, value) in headers {
-        request = request.header(name, *value);
-    }
+    let request = with_headers(server_fn_request(endpoint, accept, Some(cookie)), headers);
     portal.send(request.body(Body::from(form.to_owned())).unwrap()).await
 }
 
@@ -83,7 +79,7 @@ async fn forged_cross_site_requests_to_every_mutating_endpoint_are_refused_and_c
             for accept in ["application/json", "text/html"] {
                 let reply = forged(&portal, endpoint, form, &victim, headers, accept).await;
                 assert_eq!(reply.status, StatusCode::FORBIDDEN, "{endpoint} with {forgery} ({accept}): {}", reply.body);
-                assert!(reply.body.contains("Forbidden"), "{}", reply.body);
+                assert_eq!(reply.app_error(), AppError::Forbidden, "{}", reply.body);
                 assert!(!reply.headers.contains_key(header::SET_COOKIE), "{endpoint} with {forgery} touched a session");
             }
         }
@@ -131,7 +127,7 @@ async fn with_a_public_url_configured_only_its_origin_may_change_anything() {
 async fn the_development_cookie_has_no_domain_and_works_over_plain_http() {
     let portal = spawn_portal().await;
     let reply = portal.call("sign_up", "email=ada%40example.com&password=correct+horse+battery", None).await;
-    let cookie = set_cookie_header(&reply).unwrap();
+    let cookie = reply.set_cookie_header().unwrap();
     assert!(cookie.starts_with("portal_session="), "{cookie}");
     for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
         assert!(cookie.contains(attribute), "{attribute}: {cookie}");
@@ -143,13 +139,13 @@ async fn the_development_cookie_has_no_domain_and_works_over_plain_http() {
 async fn over_https_the_cookie_is_secure_and_host_prefixed() {
     let portal = spawn_portal_with(SecuritySettings { secure_cookies: true, ..SecuritySettings::default() }).await;
     let reply = portal.call("sign_up", "email=ada%40example.com&password=correct+horse+battery", None).await;
-    let cookie = set_cookie_header(&reply).unwrap();
+    let cookie = reply.set_cookie_header().unwrap();
     assert!(cookie.starts_with("__Host-portal_session="), "{cookie}");
     for attribute in ["Secure", "HttpOnly", "SameSite=Strict", "Path=/"] {
         assert!(cookie.contains(attribute), "{attribute}: {cookie}");
     }
     assert!(!cookie.contains("Domain"), "{cookie}");
-    let session = session_cookie(&reply).unwrap();
+    let session = reply.session_cookie().unwrap();
     let page = portal.get("/cdn", Some(&session)).await;
     assert!(page.body.contains("No CDN resources yet"), "the prefixed cookie signs in");
 }
@@ -225,7 +221,7 @@ async fn guessing_passwords_is_limited_per_account_without_revealing_whether_it_
         assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS, "even the right password waits: {}", refused.body);
         let retry_after: u64 = refused.headers[header::RETRY_AFTER].to_str().unwrap().parse().unwrap();
         assert!((1..=60).contains(&retry_after), "{retry_after}");
-        assert!(refused.body.contains("TooManyAttempts"), "{}", refused.body);
+        assert!(matches!(refused.app_error(), AppError::TooManyAttempts { .. }), "{}", refused.body);
         assert!(!refused.headers.contains_key(header::SET_COOKIE));
         refusals.push((refused.status, refused.body.replace(char::is_numeric, "")));
     }
@@ -347,7 +343,7 @@ async fn oversized_bodies_are_refused_unread() {
         .unwrap();
     let declared = portal.send(declared).await;
     assert_eq!(declared.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", declared.body);
-    assert!(declared.body.contains("TooLarge"));
+    assert_eq!(declared.app_error(), AppError::TooLarge);
 
     // Without a Content-Length header, so only counting the bytes can stop it.
     let undeclared =

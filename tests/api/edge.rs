@@ -1,23 +1,22 @@
 //! The portal, a CDN edge following it, and an echo origin, each on its own port 0: the
 //! Websockets switch as a visitor of the customer's site meets it.
 
-mod common;
-
-use axum::http::StatusCode;
+use crate::helpers::edge::{FEED_TOKEN, TIMEOUTS, edge_settings, feed_security, feed_snapshot_request};
+use crate::helpers::link::DatabaseLink;
+use crate::helpers::visitor::*;
+use crate::helpers::*;
+use axum::http::{Method, StatusCode};
 use cdn_edge::RunningEdge;
-use cdn_edge::settings::{FeedSettings, Settings, Timeouts};
-use cdn_portal::server::SecuritySettings;
-use common::visitor::*;
-use common::*;
+use cdn_edge::settings::Timeouts;
+use cdn_portal::error::AppError;
 use futures_util::StreamExt;
+use serde_json::json;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::Message;
-
-const FEED_TOKEN: &str = "edge-feed-token-for-tests";
 
 struct Stack {
     portal: TestPortal,
@@ -29,31 +28,6 @@ struct Stack {
     state_file: PathBuf,
     _state: tempfile::TempDir,
 }
-
-fn edge_settings(portal_url: &str, state_file: &Path, timeouts: Timeouts) -> Settings {
-    Settings {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        admin_listen: "127.0.0.1:0".parse().unwrap(),
-        feed: FeedSettings {
-            portal_url: portal_url.to_owned(),
-            token: FEED_TOKEN.to_owned(),
-            edge_id: "edge-test".to_owned(),
-            long_poll: Duration::from_secs(10),
-        },
-        state_file: state_file.to_owned(),
-        timeouts,
-    }
-}
-
-fn feed_security() -> SecuritySettings {
-    SecuritySettings { edge_feed_token: Some(FEED_TOKEN.to_owned()), ..SecuritySettings::default() }
-}
-
-const TIMEOUTS: Timeouts = Timeouts {
-    connect: Duration::from_millis(500),
-    response: Duration::from_secs(1),
-    tunnel_idle: Duration::from_secs(100),
-};
 
 async fn stack_with(timeouts: Timeouts) -> Stack {
     stack_on(spawn_portal_with(feed_security()).await, timeouts).await
@@ -67,7 +41,7 @@ async fn stack_on(portal: TestPortal, timeouts: Timeouts) -> Stack {
     let origin = echo_origin::spawn("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let state = tempfile::tempdir().unwrap();
     let state_file = state.path().join("edge.json");
-    let edge = cdn_edge::start(edge_settings(&portal_url, &state_file, timeouts)).await.unwrap();
+    let edge = cdn_edge::start(edge_settings(&portal_url, &state_file, "edge-test", timeouts)).await.unwrap();
     let customer = portal.customer("ada%40example.com").await;
     Stack { portal, portal_url, portal_server, edge, origin, customer, state_file, _state: state }
 }
@@ -79,12 +53,9 @@ async fn stack() -> Stack {
 impl Stack {
     /// Creates a resource through the portal pointing at `origin`, and waits until the edge serves it.
     async fn resource(&self, domain: &str, origin: &str, integration: &str) -> i64 {
-        let form = format!("custom_domain={domain}&origin={origin}&integration={integration}");
-        let reply = self.portal.call("create_resource", &form, Some(&self.customer)).await;
-        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-        let id = reply.headers["location"].to_str().unwrap().rsplit('/').next().unwrap().parse().unwrap();
+        let id = self.portal.create_resource_at(&self.customer, domain, origin, integration).await;
         let deadline = Instant::now() + Duration::from_secs(5);
-        while http(self.edge.addr, domain, "/").await.0 == 404 {
+        while wire::get(self.edge.addr, domain, "/").await.status == 404 {
             assert!(Instant::now() < deadline, "the edge never learnt of {domain}");
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
@@ -105,26 +76,9 @@ impl Stack {
     }
 
     async fn switch(&self, id: i64, version: i64, on: bool) {
-        let form = format!("resource_id={id}&version={version}{}", if on { "&websockets=on" } else { "" });
-        let reply = self.portal.call("save_content_settings", &form, Some(&self.customer)).await;
+        let reply = self.portal.save_websockets(&self.customer, id, version, on).await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     }
-}
-
-/// A plain HTTP/1.1 request to the edge: status and body.
-async fn http(edge: SocketAddr, host: &str, target: &str) -> (u16, String) {
-    http_with(edge, &format!("GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")).await
-}
-
-async fn http_with(edge: SocketAddr, request: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(edge).await.unwrap();
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut answer = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await.expect("an answer").unwrap();
-    let answer = String::from_utf8_lossy(&answer).into_owned();
-    let status = answer.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
-    let body = answer.split_once("\r\n\r\n").map(|(_, body)| body.to_owned()).unwrap_or_default();
-    (status, body)
 }
 
 /// The value of one series in a Prometheus text rendering.
@@ -191,23 +145,12 @@ async fn the_switch_lets_websockets_through_or_refuses_them_within_a_second() {
 async fn changes_made_through_the_rest_api_reach_the_edge_within_a_second() {
     let stack = stack().await;
     let id = stack.resource("api.example.com", &stack.origin.to_string(), "entire_website").await;
-    let issued = stack.portal.call("create_api_token", "name=deploy&expires_in_days=", Some(&stack.customer)).await;
-    assert_eq!(issued.status, StatusCode::OK, "{}", issued.body);
-    let secret =
-        serde_json::from_str::<serde_json::Value>(&issued.body).unwrap()["secret"].as_str().unwrap().to_owned();
-    let api = |method: &str, body: &str| {
-        let request = axum::http::Request::builder()
-            .method(method)
-            .uri(format!("/cdn/resources/{id}"))
-            .header("authorization", format!("APIKey {secret}"))
-            .header("content-type", "application/json")
-            .body(axum::body::Body::from(body.to_owned()))
-            .unwrap();
-        stack.portal.send(request)
-    };
+    let secret = stack.portal.api_token(&stack.customer, "deploy", None).await.secret;
+    let path = format!("/cdn/resources/{id}");
+    let api = |method: Method, body: Option<serde_json::Value>| stack.portal.api(&secret, method, &path, body);
     let edge = stack.edge.addr;
 
-    let off = api("PATCH", r#"{"options": {"websockets": {"enabled": true, "value": false}}}"#).await;
+    let off = api(Method::PATCH, Some(json!({"options": {"websockets": {"enabled": true, "value": false}}}))).await;
     assert_eq!(off.status, StatusCode::OK, "{}", off.body);
     let took = within_a_second("WebSockets off", async || {
         refused_status(websocket(edge, "api.example.com", "/live").await).is_some_and(|(status, _)| status == 403)
@@ -215,19 +158,19 @@ async fn changes_made_through_the_rest_api_reach_the_edge_within_a_second() {
     .await;
     eprintln!("the edge refused WebSockets {took:?} after the API answered");
 
-    let inactive = api("PATCH", r#"{"active": false}"#).await;
+    let inactive = api(Method::PATCH, Some(json!({"active": false}))).await;
     assert_eq!(inactive.status, StatusCode::OK, "{}", inactive.body);
-    within_a_second("deactivated", async || http(edge, "api.example.com", "/").await.0 == 404).await;
+    within_a_second("deactivated", async || wire::get(edge, "api.example.com", "/").await.status == 404).await;
 
-    let back = api("PUT", &format!(r#"{{"origin": "{}"}}"#, stack.origin)).await;
+    let back = api(Method::PUT, Some(json!({"origin": stack.origin.to_string()}))).await;
     assert_eq!(back.status, StatusCode::OK, "{}", back.body);
     within_a_second("active again with the default WebSockets", async || {
         websocket(edge, "api.example.com", "/live").await.is_ok()
     })
     .await;
 
-    assert_eq!(api("DELETE", "").await.status, StatusCode::NO_CONTENT);
-    within_a_second("deleted", async || http(edge, "api.example.com", "/").await.0 == 404).await;
+    assert_eq!(api(Method::DELETE, None).await.status, StatusCode::NO_CONTENT);
+    within_a_second("deleted", async || wire::get(edge, "api.example.com", "/").await.status == 404).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -235,8 +178,8 @@ async fn every_edge_following_the_portal_obeys_and_the_portal_counts_them() {
     let stack = stack().await;
     let id = stack.resource("many.example.com", &stack.origin.to_string(), "entire_website").await;
     let other_state = tempfile::tempdir().unwrap();
-    let mut settings = edge_settings(&stack.portal_url, &other_state.path().join("edge.json"), Timeouts::default());
-    settings.feed.edge_id = "edge-second".to_owned();
+    let settings =
+        edge_settings(&stack.portal_url, &other_state.path().join("edge.json"), "edge-second", Timeouts::default());
     let second = cdn_edge::start(settings).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(5);
     while websocket(second.addr, "many.example.com", "/").await.is_err() {
@@ -263,34 +206,35 @@ async fn the_feed_takes_only_the_edge_token_and_the_admin_address_serves_metrics
     let get = |authorization: &str| {
         format!("GET /edge/v1/config HTTP/1.1\r\nHost: portal\r\n{authorization}Connection: close\r\n\r\n")
     };
-    let (status, snapshot) = http_with(feed_address, &get(&format!("Authorization: Bearer {FEED_TOKEN}\r\n"))).await;
+    let Reply { status, body: snapshot, .. } =
+        wire::raw(feed_address, &get(&format!("Authorization: Bearer {FEED_TOKEN}\r\n"))).await;
     assert_eq!(status, 200);
     assert!(snapshot.contains(r#""domain":"feed.example.com""#) && snapshot.contains(r#""full":true"#), "{snapshot}");
     for wrong in
         ["", "Authorization: Bearer edge-feed-token-for-test\r\n", "Authorization: edge-feed-token-for-tests\r\n"]
     {
-        let (status, body) = http_with(feed_address, &get(wrong)).await;
+        let Reply { status, body, .. } = wire::raw(feed_address, &get(wrong)).await;
         assert_eq!(status, 401, "{wrong:?}");
         assert!(!body.contains("feed.example.com"));
     }
     // A customer's session is no key to the feed either.
     let with_session = format!("Cookie: {}\r\n", stack.customer);
-    assert_eq!(http_with(feed_address, &get(&with_session)).await.0, 401);
+    assert_eq!(wire::raw(feed_address, &get(&with_session)).await.status, 401);
     let report = |body: &str| {
         format!(
             "POST /edge/v1/status HTTP/1.1\r\nHost: portal\r\nAuthorization: Bearer {FEED_TOKEN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
         )
     };
-    assert_eq!(http_with(feed_address, &report(r#"{"edge":"x","version":"one"}"#)).await.0, 400);
-    assert_eq!(http_with(feed_address, &report(r#"{"edge":"<script>","version":1}"#)).await.0, 422);
-    assert_eq!(http_with(feed_address, &report(r#"{"edge":"edge-9","version":1}"#)).await.0, 204);
+    assert_eq!(wire::raw(feed_address, &report(r#"{"edge":"x","version":"one"}"#)).await.status, 400);
+    assert_eq!(wire::raw(feed_address, &report(r#"{"edge":"<script>","version":1}"#)).await.status, 422);
+    assert_eq!(wire::raw(feed_address, &report(r#"{"edge":"edge-9","version":1}"#)).await.status, 204);
 
-    let (status, metrics) = http(stack.edge.admin_addr, "admin", "/metrics").await;
+    let Reply { status, body: metrics, .. } = wire::get(stack.edge.admin_addr, "admin", "/metrics").await;
     assert_eq!(status, 200);
     assert!(metrics.contains("# TYPE cdn_edge_open_tunnels gauge"), "{metrics}");
     assert!(metric(&metrics, "cdn_edge_config_version") >= 1, "{metrics}");
-    assert_eq!(http(stack.edge.admin_addr, "admin", "/healthz").await.0, 200);
+    assert_eq!(wire::get(stack.edge.admin_addr, "admin", "/healthz").await.status, 200);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -307,7 +251,7 @@ async fn a_static_assets_resource_refuses_websockets_without_contacting_the_orig
 async fn plain_requests_are_forwarded_with_forwarding_headers_and_without_hop_by_hop_ones() {
     let stack = stack().await;
     stack.resource("www.example.com", &stack.origin.to_string(), "entire_website").await;
-    let (status, echoed) = http_with(
+    let Reply { status, body: echoed, .. } = wire::raw(
         stack.edge.addr,
         "GET /page?x=1 HTTP/1.1\r\nHost: WWW.Example.com:8080\r\nConnection: close, x-hop\r\nX-Hop: secret\r\nKeep-Alive: 5\r\nAccept: text/html\r\n\r\n",
     )
@@ -329,17 +273,17 @@ async fn plain_requests_are_forwarded_with_forwarding_headers_and_without_hop_by
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_hosts_get_404_and_origin_trouble_gets_502_or_504() {
     let stack = stack().await;
-    let (status, body) = http(stack.edge.addr, "nobody.example.com", "/").await;
-    assert_eq!((status, body.as_str()), (404, "No CDN resource is configured for this host.\n"));
+    let Reply { status, body, .. } = wire::get(stack.edge.addr, "nobody.example.com", "/").await;
+    assert_eq!((status.as_u16(), body.as_str()), (404, "No CDN resource is configured for this host.\n"));
 
     let closed = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
     stack.resource("down.example.com", &closed.to_string(), "entire_website").await;
-    assert_eq!(http(stack.edge.addr, "down.example.com", "/").await.0, 502);
+    assert_eq!(wire::get(stack.edge.addr, "down.example.com", "/").await.status, 502);
     assert_eq!(refused_status(websocket(stack.edge.addr, "down.example.com", "/").await).map(|r| r.0), Some(502));
 
     stack.resource("slow.example.com", &stack.origin.to_string(), "entire_website").await;
     let started = Instant::now();
-    assert_eq!(http(stack.edge.addr, "slow.example.com", "/slow/3000").await.0, 504);
+    assert_eq!(wire::get(stack.edge.addr, "slow.example.com", "/slow/3000").await.status, 504);
     assert!(started.elapsed() < Duration::from_millis(2_500), "the 1 s response timeout was not applied");
 
     let metrics = stack.edge.metrics();
@@ -353,7 +297,7 @@ async fn an_origin_that_will_not_upgrade_is_answered_as_it_answered() {
     stack.resource("picky.example.com", &stack.origin.to_string(), "entire_website").await;
     let refused = refused_status(websocket(stack.edge.addr, "picky.example.com", "/ws/refuse").await);
     assert_eq!(refused, Some((403, "refused by origin".to_owned())));
-    assert_eq!(http(stack.edge.addr, "picky.example.com", "/status/503").await.0, 503);
+    assert_eq!(wire::get(stack.edge.addr, "picky.example.com", "/status/503").await.status, 503);
 }
 
 /// An origin that upgrades, then reads until the visitor has finished sending, and only then
@@ -454,8 +398,8 @@ async fn a_restarted_edge_serves_the_saved_configuration_while_the_portal_is_dow
     let _ = portal_server.await;
     assert!(TcpStream::connect(portal_url.trim_start_matches("http://")).await.is_err(), "the portal is down");
 
-    let restarted = cdn_edge::start(edge_settings(&portal_url, &state_file, TIMEOUTS)).await.unwrap();
-    let (status, body) = http(restarted.addr, "saved.example.com", "/from-disk").await;
+    let restarted = cdn_edge::start(edge_settings(&portal_url, &state_file, "edge-test", TIMEOUTS)).await.unwrap();
+    let Reply { status, body, .. } = wire::get(restarted.addr, "saved.example.com", "/from-disk").await;
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("echo-origin: GET /from-disk"), "served through {origin}: {body}");
     let refused = refused_status(websocket(restarted.addr, "saved.example.com", "/").await);
@@ -464,64 +408,39 @@ async fn a_restarted_edge_serves_the_saved_configuration_while_the_portal_is_dow
 
 /// PostgreSQL only: SQLite is a file beside the portal, with no server to lose.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: run by scripts/test-postgres.sh"]
 async fn while_the_database_is_unreachable_pages_and_saves_answer_503_and_the_edge_keeps_serving() {
-    let database = cdn_portal::server::db::testing::ScratchDatabase::new().await;
-    if !database.is_postgres() {
-        eprintln!("not run on SQLite: it has no database server to lose (make test runs it on PostgreSQL)");
-        return;
-    }
+    let database = ScratchDatabase::postgres().await;
     let link = DatabaseLink::to(DatabaseLink::server_of(database.url()).await).await;
     let portal = spawn_portal_over(&link.url_for(database.url()), database, feed_security()).await;
     let stack = stack_on(portal, TIMEOUTS).await;
     let id = stack.resource("outage.example.com", &stack.origin.to_string(), "entire_website").await;
-    let issued = stack.portal.call("create_api_token", "name=ops&expires_in_days=", Some(&stack.customer)).await;
-    let secret =
-        serde_json::from_str::<serde_json::Value>(&issued.body).unwrap()["secret"].as_str().unwrap().to_owned();
+    let secret = stack.portal.api_token(&stack.customer, "ops", None).await.secret;
     let settings_page = format!("/cdn/resources/{id}/content");
-    let api_patch = |body: &'static str| {
-        axum::http::Request::patch(format!("/cdn/resources/{id}"))
-            .header("authorization", format!("APIKey {secret}"))
-            .header("content-type", "application/json")
-            .body(axum::body::Body::from(body))
-            .unwrap()
-    };
 
     link.cut().await;
     let page = stack.portal.get(&settings_page, Some(&stack.customer)).await;
     assert_eq!(page.status, StatusCode::SERVICE_UNAVAILABLE, "{}", page.body);
     assert!(page.body.contains("temporarily unavailable"), "{}", page.body);
-    let save =
-        stack.portal.call("save_content_settings", &format!("resource_id={id}&version=1"), Some(&stack.customer)).await;
+    let save = stack.portal.save_websockets(&stack.customer, id, 1, false).await;
     assert_eq!(save.status, StatusCode::SERVICE_UNAVAILABLE, "{}", save.body);
     // The page shows the error's message, the same as the page above.
-    assert_eq!(
-        serde_json::from_str::<cdn_portal::error::AppError>(&save.body).unwrap(),
-        cdn_portal::error::AppError::Unavailable
-    );
-    let patch = stack.portal.send(api_patch(r#"{"origin": "elsewhere.example.com"}"#)).await;
+    assert_eq!(save.app_error(), AppError::Unavailable);
+    let moved = json!({"origin": "elsewhere.example.com"});
+    let patch = stack.portal.api(&secret, Method::PATCH, &format!("/cdn/resources/{id}"), Some(moved)).await;
     assert_eq!(patch.status, StatusCode::SERVICE_UNAVAILABLE, "{}", patch.body);
     assert_eq!(patch.headers["retry-after"], "5");
-    let feed = stack
-        .portal
-        .send(
-            axum::http::Request::get("/edge/v1/config")
-                .header("authorization", format!("Bearer {FEED_TOKEN}"))
-                .body(axum::body::Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let feed = stack.portal.send(feed_snapshot_request()).await;
     assert_eq!(feed.status, StatusCode::SERVICE_UNAVAILABLE);
     // The edge keeps what it had: the site and its WebSockets still work.
-    let (status, body) = http(stack.edge.addr, "outage.example.com", "/during").await;
+    let Reply { status, body, .. } = wire::get(stack.edge.addr, "outage.example.com", "/during").await;
     assert_eq!(status, 200, "{body}");
     echoes(&mut websocket(stack.edge.addr, "outage.example.com", "/").await.unwrap(), "still here").await;
 
     link.restore().await;
     let page = stack.portal.get(&settings_page, Some(&stack.customer)).await;
     assert_eq!(page.status, StatusCode::OK, "recovered without a restart: {}", page.body);
-    let resource: serde_json::Value =
-        serde_json::from_str(&stack.portal.call("get_resource", &format!("id={id}"), Some(&stack.customer)).await.body)
-            .unwrap();
+    let resource = stack.portal.call("get_resource", &format!("id={id}"), Some(&stack.customer)).await.json();
     assert_eq!(
         (resource["version"].as_i64(), resource["websockets"].as_bool()),
         (Some(1), Some(true)),

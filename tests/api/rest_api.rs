@@ -2,66 +2,16 @@
 //! portal, `/cdn/resources` and its rules, and how it lives beside the portal's pages, sessions
 //! and history on the same paths and the same rows.
 
-mod common;
-
+use crate::helpers::edge::{feed_security, feed_snapshot_request};
+use crate::helpers::*;
 use axum::body::Body;
-use axum::http::header::{self, HeaderName};
+use axum::http::header;
 use axum::http::{Method, Request, StatusCode};
 use cdn_portal::domain::{Origin, Timestamp};
-use cdn_portal::model::{Change, ChangeSource, ResourceChange};
+use cdn_portal::error::AppError;
+use cdn_portal::model::{Change, ChangeSource};
 use cdn_portal::run;
-use cdn_portal::server::SecuritySettings;
-use common::*;
 use serde_json::{Value, json};
-
-async fn token_with_expiry(portal: &TestPortal, cookie: &str, name: &str, expires_in_days: &str) -> (i64, String) {
-    let form = format!("name={}&expires_in_days={expires_in_days}", name.replace(' ', "+"));
-    let reply = portal.call("create_api_token", &form, Some(cookie)).await;
-    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-    let issued = json_of(&reply);
-    let secret = issued["secret"].as_str().expect("the secret is shown once").to_owned();
-    (issued["token"]["id"].as_i64().unwrap(), secret)
-}
-
-/// Issues a token that never expires, and returns its id and secret.
-async fn token(portal: &TestPortal, cookie: &str, name: &str) -> (i64, String) {
-    token_with_expiry(portal, cookie, name, "").await
-}
-
-fn api_request(method: Method, path: &str, secret: &str) -> axum::http::request::Builder {
-    Request::builder()
-        .method(method)
-        .uri(path)
-        .header(header::AUTHORIZATION, format!("APIKey {secret}"))
-        .header(header::ACCEPT, "application/json")
-}
-
-/// An API call as a script makes it: no cookie, no `Origin`, a JSON body if any.
-async fn api(portal: &TestPortal, secret: &str, method: Method, path: &str, body: Option<Value>) -> Reply {
-    api_with(portal, secret, method, path, &[], body).await
-}
-
-async fn api_with(
-    portal: &TestPortal,
-    secret: &str,
-    method: Method,
-    path: &str,
-    headers: &[(HeaderName, &str)],
-    body: Option<Value>,
-) -> Reply {
-    let mut request = api_request(method, path, secret);
-    for (name, value) in headers {
-        request = request.header(name, *value);
-    }
-    let body = match body {
-        Some(body) => {
-            request = request.header(header::CONTENT_TYPE, "application/json");
-            Body::from(body.to_string())
-        }
-        None => Body::empty(),
-    };
-    portal.send(request.body(body).unwrap()).await
-}
 
 /// Sends `text` as the JSON body, verbatim, for bodies that `json!` cannot write.
 async fn api_raw(portal: &TestPortal, secret: &str, method: Method, path: &str, text: impl Into<Body>) -> Reply {
@@ -69,18 +19,10 @@ async fn api_raw(portal: &TestPortal, secret: &str, method: Method, path: &str, 
     portal.send(request.body(text.into()).unwrap()).await
 }
 
-fn json_of(reply: &Reply) -> Value {
-    serde_json::from_str(&reply.body).unwrap_or_else(|error| panic!("{error}: {}", reply.body))
-}
-
-fn etag(reply: &Reply) -> &str {
-    reply.headers.get(header::ETAG).unwrap_or_else(|| panic!("no ETag: {}", reply.body)).to_str().unwrap()
-}
-
 fn assert_refused_without_a_valid_token(reply: &Reply) {
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.body);
     assert_eq!(reply.headers[header::WWW_AUTHENTICATE], "APIKey");
-    let message = json_of(reply)["message"].as_str().unwrap_or_default().to_owned();
+    let message = reply.json()["message"].as_str().unwrap_or_default().to_owned();
     assert!(message.contains("Authorization: APIKey"), "{message}");
 }
 
@@ -88,7 +30,7 @@ fn assert_refused_without_a_valid_token(reply: &Reply) {
 fn assert_error(reply: &Reply, status: StatusCode, fields: &[&str]) {
     assert_eq!(reply.status, status, "{}", reply.body);
     assert!(reply.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("application/json"));
-    let body = json_of(reply);
+    let body = reply.json();
     assert!(!body["message"].as_str().unwrap_or_default().is_empty(), "{body}");
     let mut named: Vec<&str> =
         body["errors"].as_object().map(|errors| errors.keys().map(String::as_str).collect()).unwrap_or_default();
@@ -116,16 +58,10 @@ async fn count(portal: &TestPortal, table: &str) -> i64 {
     run!(portal.pool.db(), |e| sqlx::query_scalar(&format!("SELECT count(*) FROM {table}")).fetch_one(e).await).unwrap()
 }
 
-async fn history(portal: &TestPortal, cookie: &str, id: i64) -> Vec<ResourceChange> {
-    let reply = portal.call("resource_history", &format!("id={id}"), Some(cookie)).await;
-    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-    serde_json::from_str(&reply.body).unwrap_or_else(|error| panic!("{error}: {}", reply.body))
-}
-
 async fn create(portal: &TestPortal, secret: &str, body: Value) -> (i64, Reply) {
-    let reply = api(portal, secret, Method::POST, "/cdn/resources", Some(body)).await;
+    let reply = portal.api(secret, Method::POST, "/cdn/resources", Some(body)).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
-    (json_of(&reply)["id"].as_i64().unwrap(), reply)
+    (reply.json()["id"].as_i64().unwrap(), reply)
 }
 
 fn site(cname: &str) -> Value {
@@ -137,7 +73,7 @@ fn origin(text: &str) -> Origin {
 }
 
 fn websockets_of(reply: &Reply) -> (bool, bool) {
-    let option = &json_of(reply)["options"]["websockets"];
+    let option = &reply.json()["options"]["websockets"];
     (option["enabled"].as_bool().unwrap(), option["value"].as_bool().unwrap())
 }
 
@@ -145,12 +81,12 @@ fn websockets_of(reply: &Reply) -> (bool, bool) {
 async fn a_token_issued_in_the_portal_opens_the_api_and_nothing_else_does() {
     let portal = spawn_portal().await;
     let cookie = portal.customer("ada%40example.com").await;
-    let (_, secret) = token(&portal, &cookie, "deploy script").await;
+    let secret = portal.api_token(&cookie, "deploy script", None).await.secret;
     assert!(secret.starts_with("cdnp_"), "{secret}");
 
-    let listed = api(&portal, &secret, Method::GET, "/cdn/resources", None).await;
+    let listed = portal.api(&secret, Method::GET, "/cdn/resources", None).await;
     assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
-    assert_eq!(json_of(&listed), json!([]));
+    assert_eq!(listed.json(), json!([]));
     assert_eq!(listed.headers["x-total-count"], "0");
 
     let unknown = format!("cdnp_{}", "0".repeat(64));
@@ -173,7 +109,7 @@ async fn a_token_issued_in_the_portal_opens_the_api_and_nothing_else_does() {
     // The owner sees the token, when it was last used, and never its secret again.
     let tokens = portal.call("api_tokens", "", Some(&cookie)).await;
     assert_eq!(tokens.status, StatusCode::OK, "{}", tokens.body);
-    let view = json_of(&tokens);
+    let view = tokens.json();
     assert_eq!(view["tokens"].as_array().unwrap().len(), 1, "{view}");
     assert_eq!(view["tokens"][0]["name"], "deploy script");
     assert_eq!(view["tokens"][0]["state"], "Active");
@@ -186,20 +122,20 @@ async fn revoked_and_expired_tokens_are_refused() {
     let portal = spawn_portal().await;
     let cookie = portal.customer("ada%40example.com").await;
     let stranger = portal.customer("eve%40example.com").await;
-    let (revoked_id, revoked) = token(&portal, &cookie, "old laptop").await;
-    let (expiring_id, expiring) = token_with_expiry(&portal, &cookie, "ci", "30").await;
+    let ApiToken { id: revoked_id, secret: revoked } = portal.api_token(&cookie, "old laptop", None).await;
+    let ApiToken { id: expiring_id, secret: expiring } = portal.api_token(&cookie, "ci", Some(30)).await;
     for secret in [&revoked, &expiring] {
-        assert_eq!(api(&portal, secret, Method::GET, "/cdn/resources", None).await.status, StatusCode::OK);
+        assert_eq!(portal.api(secret, Method::GET, "/cdn/resources", None).await.status, StatusCode::OK);
     }
 
     let not_theirs = portal.call("revoke_api_token", &format!("token_id={revoked_id}"), Some(&stranger)).await;
     assert_eq!(not_theirs.status, StatusCode::NOT_FOUND, "{}", not_theirs.body);
-    assert_eq!(api(&portal, &revoked, Method::GET, "/cdn/resources", None).await.status, StatusCode::OK);
+    assert_eq!(portal.api(&revoked, Method::GET, "/cdn/resources", None).await.status, StatusCode::OK);
 
     let revoke = portal.call("revoke_api_token", &format!("token_id={revoked_id}"), Some(&cookie)).await;
     assert_eq!(revoke.status, StatusCode::OK, "{}", revoke.body);
-    assert_refused_without_a_valid_token(&api(&portal, &revoked, Method::GET, "/cdn/resources", None).await);
-    let refused = api(&portal, &revoked, Method::POST, "/cdn/resources", Some(site("cdn.example.com"))).await;
+    assert_refused_without_a_valid_token(&portal.api(&revoked, Method::GET, "/cdn/resources", None).await);
+    let refused = portal.api(&revoked, Method::POST, "/cdn/resources", Some(site("cdn.example.com"))).await;
     assert_refused_without_a_valid_token(&refused);
     assert_eq!(count(&portal, "cdn_resources").await, 0);
 
@@ -218,9 +154,9 @@ async fn revoked_and_expired_tokens_are_refused() {
         .await
         .map(|_| ()))
     .unwrap();
-    assert_refused_without_a_valid_token(&api(&portal, &expiring, Method::GET, "/cdn/resources", None).await);
+    assert_refused_without_a_valid_token(&portal.api(&expiring, Method::GET, "/cdn/resources", None).await);
 
-    let states: Vec<Value> = json_of(&portal.call("api_tokens", "", Some(&cookie)).await)["tokens"]
+    let states: Vec<Value> = portal.call("api_tokens", "", Some(&cookie)).await.json()["tokens"]
         .as_array()
         .unwrap()
         .iter()
@@ -234,7 +170,7 @@ async fn the_api_ignores_the_session_and_server_functions_ignore_api_tokens() {
     let portal = spawn_portal().await;
     let cookie = portal.customer("ada%40example.com").await;
     let id = portal.create_resource(&cookie, "cdn.example.com", "entire_website").await;
-    let (_, secret) = token(&portal, &cookie, "deploy").await;
+    let secret = portal.api_token(&cookie, "deploy", None).await.secret;
 
     // A signed-in browser, even from the portal's own origin, gets no API without a token.
     let by_cookie = |method: Method, path: &str, body: &str| {
@@ -268,15 +204,15 @@ async fn the_api_ignores_the_session_and_server_functions_ignore_api_tokens() {
         let request = server_fn_call(endpoint, None).header(header::AUTHORIZATION, format!("APIKey {secret}"));
         let reply = portal.send(request.body(Body::from(form)).unwrap()).await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{endpoint}: {}", reply.body);
-        assert!(reply.body.contains("Unauthenticated"), "{endpoint}: {}", reply.body);
+        assert_eq!(reply.app_error(), AppError::Unauthenticated, "{endpoint}: {}", reply.body);
     }
 
     assert_eq!(stored(&portal, id).await, Some(("origin.example.com".into(), true, true, false, 1)));
     assert_eq!(count(&portal, "cdn_resources").await, 1);
     // And the API never starts a session.
-    let reply = api(&portal, &secret, Method::GET, "/cdn/resources", None).await;
+    let reply = portal.api(&secret, Method::GET, "/cdn/resources", None).await;
     assert_eq!(reply.status, StatusCode::OK);
-    assert!(set_cookie_header(&reply).is_none(), "{:?}", reply.headers);
+    assert!(reply.set_cookie_header().is_none(), "{:?}", reply.headers);
 }
 
 #[tokio::test]
@@ -285,7 +221,7 @@ async fn a_token_reaches_only_its_own_accounts_resources() {
     let ada = portal.customer("ada%40example.com").await;
     let eve = portal.customer("eve%40example.com").await;
     let id = portal.create_resource(&ada, "cdn.example.com", "entire_website").await;
-    let (_, eves_secret) = token(&portal, &eve, "snooping").await;
+    let eves_secret = portal.api_token(&eve, "snooping", None).await.secret;
     let path = format!("/cdn/resources/{id}");
 
     for (method, body) in [
@@ -294,30 +230,30 @@ async fn a_token_reaches_only_its_own_accounts_resources() {
         (Method::PUT, Some(json!({"origin": "evil.example.com"}))),
         (Method::DELETE, None),
     ] {
-        let reply = api(&portal, &eves_secret, method.clone(), &path, body).await;
+        let reply = portal.api(&eves_secret, method.clone(), &path, body).await;
         assert_error(&reply, StatusCode::NOT_FOUND, &[]);
         assert!(!reply.body.contains("cdn.example.com"), "{method}: {}", reply.body);
     }
     for query in ["", "?cname=cdn.example.com"] {
-        let listed = api(&portal, &eves_secret, Method::GET, &format!("/cdn/resources{query}"), None).await;
-        assert_eq!(json_of(&listed), json!([]), "{query}");
+        let listed = portal.api(&eves_secret, Method::GET, &format!("/cdn/resources{query}"), None).await;
+        assert_eq!(listed.json(), json!([]), "{query}");
         assert_eq!(listed.headers["x-total-count"], "0", "{query}");
     }
 
     assert_eq!(stored(&portal, id).await, Some(("origin.example.com".into(), true, true, false, 1)));
-    assert_eq!(history(&portal, &ada, id).await.len(), 1, "nothing was recorded");
+    assert_eq!(portal.history(&ada, id).await.len(), 1, "nothing was recorded");
 }
 
 #[tokio::test]
 async fn creating_answers_201_with_location_etag_and_the_resource_in_full() {
     let portal = spawn_portal().await;
     let cookie = portal.customer("ada%40example.com").await;
-    let (_, secret) = token(&portal, &cookie, "deploy").await;
+    let secret = portal.api_token(&cookie, "deploy", None).await.secret;
 
     let (id, created) = create(&portal, &secret, site("Cdn.Example.com")).await;
     assert_eq!(created.headers[header::LOCATION], format!("/cdn/resources/{id}"));
-    assert_eq!(etag(&created), "\"1\"");
-    let body = json_of(&created);
+    assert_eq!(created.etag(), "\"1\"");
+    let body = created.json();
     let mut fields: Vec<&str> = body.as_object().unwrap().keys().map(String::as_str).collect();
     fields.sort_unstable();
     assert_eq!(fields, ["active", "cname", "created", "id", "integration", "options", "origin", "updated"]);
@@ -343,9 +279,9 @@ async fn creating_answers_201_with_location_etag_and_the_resource_in_full() {
     );
     assert_eq!(stored(&portal, id).await, Some(("origin.example.com".into(), true, true, false, 1)));
 
-    let fetched = api(&portal, &secret, Method::GET, &format!("/cdn/resources/{id}"), None).await;
+    let fetched = portal.api(&secret, Method::GET, &format!("/cdn/resources/{id}"), None).await;
     assert_eq!(fetched.status, StatusCode::OK);
-    assert_eq!((json_of(&fetched), etag(&fetched)), (body, "\"1\""));
+    assert_eq!((fetched.json(), fetched.etag()), (body, "\"1\""));
 
     // As in the portal, static assets start with WebSockets off; a chosen value wins over either default.
     let (assets, reply) = create(
@@ -365,7 +301,7 @@ async fn creating_answers_201_with_location_etag_and_the_resource_in_full() {
     });
     let (live, reply) = create(&portal, &secret, chosen).await;
     assert_eq!(websockets_of(&reply), (true, false));
-    assert_eq!(json_of(&reply)["active"], false);
+    assert_eq!(reply.json()["active"], false);
     assert_eq!(stored(&portal, live).await, Some(("[2001:db8::10]:8443".into(), false, false, true, 1)));
     let portal_view = portal.call("get_resource", &format!("id={live}"), Some(&cookie)).await;
     assert!(portal_view.body.contains(r#""websockets":false"#), "{}", portal_view.body);
@@ -377,12 +313,12 @@ async fn creation_refuses_taken_domains_invalid_values_and_unreadable_bodies_sto
     let ada = portal.customer("ada%40example.com").await;
     let eve = portal.customer("eve%40example.com").await;
     portal.create_resource(&eve, "cdn.example.com", "entire_website").await;
-    let (_, secret) = token(&portal, &ada, "deploy").await;
-    let post = |body: Value| api(&portal, &secret, Method::POST, "/cdn/resources", Some(body));
+    let secret = portal.api_token(&ada, "deploy", None).await.secret;
+    let post = |body: Value| portal.api(&secret, Method::POST, "/cdn/resources", Some(body));
 
     let taken = post(site("CDN.example.COM")).await;
     assert_error(&taken, StatusCode::CONFLICT, &["cname"]);
-    assert!(json_of(&taken)["errors"]["cname"].as_str().unwrap().contains("already used"), "{}", taken.body);
+    assert!(taken.json()["errors"]["cname"].as_str().unwrap().contains("already used"), "{}", taken.body);
 
     for (body, fields) in [
         (
@@ -423,19 +359,19 @@ async fn creation_refuses_taken_domains_invalid_values_and_unreadable_bodies_sto
     ] {
         let reply = post(body.clone()).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{body}: {}", reply.body);
-        let error = json_of(&reply);
+        let error = reply.json();
         assert!(error["message"].as_str().unwrap().starts_with("The request body is not valid"), "{error}");
         if let Some(field) = field {
             assert!(error["errors"][field].is_string(), "{body}: {error}");
         }
     }
     let unknown = post(with("ssl", json!(true))).await;
-    assert!(json_of(&unknown)["message"].as_str().unwrap().contains("unknown field `ssl`"), "{}", unknown.body);
+    assert!(unknown.json()["message"].as_str().unwrap().contains("unknown field `ssl`"), "{}", unknown.body);
     for text in [&b"{\"cname\": \"new.example.com\""[..], b"", b"{} {}", b"\xff\xfe{}"] {
         let reply = api_raw(&portal, &secret, Method::POST, "/cdn/resources", text.to_vec()).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
         assert!(
-            json_of(&reply)["message"].as_str().unwrap().starts_with("The request body is not valid"),
+            reply.json()["message"].as_str().unwrap().starts_with("The request body is not valid"),
             "{}",
             reply.body
         );
@@ -451,7 +387,7 @@ async fn creation_refuses_taken_domains_invalid_values_and_unreadable_bodies_sto
 async fn a_body_cut_short_is_refused_without_naming_a_field_that_does_not_exist() {
     let portal = spawn_portal().await;
     let cookie = portal.customer("ada%40example.com").await;
-    let (_, secret) = token(&portal, &cookie, "deploy").await;
+    let secret = portal.api_token(&cookie, "deploy", None).await.secret;
     let (id, _) = create(&portal, &secret, site("cdn.example.com")).await;
     let fields = [
         "cname",
@@ -471,7 +407,7 @@ async fn a_body_cut_short_is_refused_without_naming_a_field_that_does_not_exist(
     ] {
         let reply = api_raw(&portal, &secret, method.clone(), &path, text).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{text}: {}", reply.body);
-        let body = json_of(&reply);
+        let body = reply.json();
         assert!(body["message"].as_str().unwrap().contains("EOF while parsing"), "{body}");
         for named in body["errors"].as_object().into_iter().flat_map(|errors| errors.keys()) {
             assert!(
@@ -488,7 +424,7 @@ async fn a_body_cut_short_is_refused_without_naming_a_field_that_does_not_exist(
 async fn the_list_pages_with_limit_and_offset_and_filters_by_cname() {
     let portal = spawn_portal().await;
     let cookie = portal.customer("ada%40example.com").await;
-    let (_, secret) = token(&portal, &cookie, "deploy").await;
+    let secret = portal.api_token(&cookie, "deploy", None).await.secret;
     let mut ids = Vec::new();
     // Created out of alphabetical order: the list keeps the order of creation.
     for name in ["e", "b", "d", "a", "c"] {
@@ -497,10 +433,10 @@ async fn the_list_pages_with_limit_and_offset_and_filters_by_cname() {
     let (portal, secret) = (&portal, &secret);
     let list = move |query: &str| {
         let path = format!("/cdn/resources{query}");
-        async move { api(portal, secret, Method::GET, &path, None).await }
+        async move { portal.api(secret, Method::GET, &path, None).await }
     };
     let ids_of = |reply: &Reply| -> Vec<i64> {
-        json_of(reply).as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect()
+        reply.json().as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect()
     };
 
     let all = list("").await;
@@ -517,7 +453,7 @@ async fn the_list_pages_with_limit_and_offset_and_filters_by_cname() {
 
     let one = list("?cname=D.example.com").await;
     assert_eq!(ids_of(&one), [ids[2]]);
-    assert_eq!(json_of(&one)[0]["cname"], "d.example.com");
+    assert_eq!(one.json()[0]["cname"], "d.example.com");
     assert_eq!(one.headers["x-total-count"], "1");
     let none = list("?cname=f.example.com").await;
     assert!(ids_of(&none).is_empty());
@@ -532,7 +468,7 @@ async fn the_list_pages_with_limit_and_offset_and_filters_by_cname() {
         let reply = list(unreadable).await;
         assert_error(&reply, StatusCode::BAD_REQUEST, &[]);
         assert!(
-            json_of(&reply)["message"].as_str().unwrap().starts_with("The query string is not valid"),
+            reply.json()["message"].as_str().unwrap().starts_with("The query string is not valid"),
             "{}",
             reply.body
         );
@@ -543,42 +479,42 @@ async fn the_list_pages_with_limit_and_offset_and_filters_by_cname() {
 async fn patch_changes_only_what_it_names_and_versions_only_real_changes() {
     let portal = spawn_portal().await;
     let cookie = portal.customer("ada%40example.com").await;
-    let (_, secret) = token(&portal, &cookie, "deploy").await;
+    let secret = portal.api_token(&cookie, "deploy", None).await.secret;
     let (id, created) = create(&portal, &secret, site("cdn.example.com")).await;
     let path = format!("/cdn/resources/{id}");
-    let patch = |body: Value| api(&portal, &secret, Method::PATCH, &path, Some(body));
+    let patch = |body: Value| portal.api(&secret, Method::PATCH, &path, Some(body));
 
     let off = patch(json!({"active": false})).await;
     assert_eq!(off.status, StatusCode::OK, "{}", off.body);
-    assert_eq!(etag(&off), "\"2\"");
-    let (mut expected, saved) = (json_of(&created), json_of(&off));
+    assert_eq!(off.etag(), "\"2\"");
+    let (mut expected, saved) = (created.json(), off.json());
     expected["active"] = json!(false);
     expected["updated"] = saved["updated"].clone();
     assert_eq!(saved, expected, "nothing else changed");
     assert_eq!(stored(&portal, id).await, Some(("origin.example.com".into(), false, true, false, 2)));
 
     let again = patch(json!({"active": false})).await;
-    assert_eq!((again.status, etag(&again)), (StatusCode::OK, "\"2\""), "the same value is no change");
-    assert_eq!(json_of(&again), saved);
+    assert_eq!((again.status, again.etag()), (StatusCode::OK, "\"2\""), "the same value is no change");
+    assert_eq!(again.json(), saved);
     let empty = patch(json!({})).await;
-    assert_eq!((empty.status, etag(&empty)), (StatusCode::OK, "\"2\""));
+    assert_eq!((empty.status, empty.etag()), (StatusCode::OK, "\"2\""));
 
     let moved = patch(json!({"origin": "192.0.2.20:8080"})).await;
-    assert_eq!((moved.status, etag(&moved)), (StatusCode::OK, "\"3\""), "{}", moved.body);
-    assert_eq!(json_of(&moved)["active"], false);
+    assert_eq!((moved.status, moved.etag()), (StatusCode::OK, "\"3\""), "{}", moved.body);
+    assert_eq!(moved.json()["active"], false);
     assert_eq!(websockets_of(&moved), (false, true));
     let chosen = patch(json!({"options": {"websockets": {"enabled": true, "value": false}}})).await;
-    assert_eq!((chosen.status, etag(&chosen)), (StatusCode::OK, "\"4\""), "{}", chosen.body);
+    assert_eq!((chosen.status, chosen.etag()), (StatusCode::OK, "\"4\""), "{}", chosen.body);
     assert_eq!(websockets_of(&chosen), (true, false));
-    assert_eq!(json_of(&chosen)["origin"], "192.0.2.20:8080");
+    assert_eq!(chosen.json()["origin"], "192.0.2.20:8080");
     assert_eq!(stored(&portal, id).await, Some(("192.0.2.20:8080".into(), false, false, true, 4)));
     let defaulted = patch(json!({"options": {"websockets": {"enabled": false, "value": false}}})).await;
-    assert_eq!(etag(&defaulted), "\"5\"");
+    assert_eq!(defaulted.etag(), "\"5\"");
     assert_eq!(websockets_of(&defaulted), (false, true), "back to the integration's default; value is ignored");
 
     let renamed = patch(json!({"cname": "other.example.com"})).await;
     assert_error(&renamed, StatusCode::BAD_REQUEST, &["cname"]);
-    assert!(json_of(&renamed)["message"].as_str().unwrap().contains("unknown field `cname`"), "{}", renamed.body);
+    assert!(renamed.json()["message"].as_str().unwrap().contains("unknown field `cname`"), "{}", renamed.body);
     assert_error(&patch(json!({"origin": null})).await, StatusCode::BAD_REQUEST, &["origin"]);
     assert_error(
         &patch(json!({"origin": "origin.example.com/path", "active": true})).await,
@@ -603,47 +539,39 @@ async fn patch_changes_only_what_it_names_and_versions_only_real_changes() {
 async fn if_match_lets_a_change_through_only_from_the_current_version() {
     let portal = spawn_portal().await;
     let cookie = portal.customer("ada%40example.com").await;
-    let (_, secret) = token(&portal, &cookie, "deploy").await;
+    let secret = portal.api_token(&cookie, "deploy", None).await.secret;
     let (id, _) = create(&portal, &secret, site("cdn.example.com")).await;
     let path = format!("/cdn/resources/{id}");
 
-    let current = api_with(
-        &portal,
-        &secret,
-        Method::PATCH,
-        &path,
-        &[(header::IF_MATCH, "\"1\"")],
-        Some(json!({"active": false})),
-    )
-    .await;
-    assert_eq!((current.status, etag(&current)), (StatusCode::OK, "\"2\""), "{}", current.body);
+    let current = portal
+        .api_with(&secret, Method::PATCH, &path, &[(header::IF_MATCH, "\"1\"")], Some(json!({"active": false})))
+        .await;
+    assert_eq!((current.status, current.etag()), (StatusCode::OK, "\"2\""), "{}", current.body);
 
     for (method, body) in
         [(Method::PATCH, json!({"active": true})), (Method::PUT, json!({"origin": "other.example.com"}))]
     {
         let outdated =
-            api_with(&portal, &secret, method.clone(), &path, &[(header::IF_MATCH, "\"1\"")], Some(body)).await;
+            portal.api_with(&secret, method.clone(), &path, &[(header::IF_MATCH, "\"1\"")], Some(body)).await;
         assert_error(&outdated, StatusCode::CONFLICT, &[]);
-        assert!(json_of(&outdated)["message"].as_str().unwrap().contains("\"2\""), "{method}: {}", outdated.body);
+        assert!(outdated.json()["message"].as_str().unwrap().contains("\"2\""), "{method}: {}", outdated.body);
     }
     let unparsable =
-        api_with(&portal, &secret, Method::PATCH, &path, &[(header::IF_MATCH, "2")], Some(json!({"active": true})))
-            .await;
+        portal.api_with(&secret, Method::PATCH, &path, &[(header::IF_MATCH, "2")], Some(json!({"active": true}))).await;
     assert_error(&unparsable, StatusCode::CONFLICT, &[]);
     assert_eq!(stored(&portal, id).await, Some(("origin.example.com".into(), false, true, false, 2)));
-    assert_eq!(history(&portal, &cookie, id).await.len(), 2, "creation and the one accepted change");
+    assert_eq!(portal.history(&cookie, id).await.len(), 2, "creation and the one accepted change");
 
     let any =
-        api_with(&portal, &secret, Method::PATCH, &path, &[(header::IF_MATCH, "*")], Some(json!({"active": true})))
-            .await;
-    assert_eq!((any.status, etag(&any)), (StatusCode::OK, "\"3\""), "{}", any.body);
+        portal.api_with(&secret, Method::PATCH, &path, &[(header::IF_MATCH, "*")], Some(json!({"active": true}))).await;
+    assert_eq!((any.status, any.etag()), (StatusCode::OK, "\"3\""), "{}", any.body);
 }
 
 #[tokio::test]
 async fn put_replaces_every_setting_and_what_it_leaves_out_returns_to_its_default() {
     let portal = spawn_portal().await;
     let cookie = portal.customer("ada%40example.com").await;
-    let (_, secret) = token(&portal, &cookie, "deploy").await;
+    let secret = portal.api_token(&cookie, "deploy", None).await.secret;
     let body = json!({
         "cname": "cdn.example.com", "origin": "origin.example.com", "integration": "entire_website",
         "active": false, "options": {"websockets": {"enabled": true, "value": false}},
@@ -651,10 +579,10 @@ async fn put_replaces_every_setting_and_what_it_leaves_out_returns_to_its_defaul
     let (id, _) = create(&portal, &secret, body).await;
     let path = format!("/cdn/resources/{id}");
 
-    let replaced = api(&portal, &secret, Method::PUT, &path, Some(json!({"origin": "origin.example.com:8443"}))).await;
+    let replaced = portal.api(&secret, Method::PUT, &path, Some(json!({"origin": "origin.example.com:8443"}))).await;
     assert_eq!(replaced.status, StatusCode::OK, "{}", replaced.body);
-    assert_eq!(etag(&replaced), "\"2\"", "one version for the whole replacement");
-    let saved = json_of(&replaced);
+    assert_eq!(replaced.etag(), "\"2\"", "one version for the whole replacement");
+    let saved = replaced.json();
     assert_eq!((saved["origin"].as_str(), saved["active"].as_bool()), (Some("origin.example.com:8443"), Some(true)));
     assert_eq!(websockets_of(&replaced), (false, true), "the integration's default");
     assert_eq!(
@@ -663,7 +591,7 @@ async fn put_replaces_every_setting_and_what_it_leaves_out_returns_to_its_defaul
     );
     assert_eq!(stored(&portal, id).await, Some(("origin.example.com:8443".into(), true, true, false, 2)));
     let changes: Vec<(i64, Change)> =
-        history(&portal, &cookie, id).await.into_iter().map(|entry| (entry.version, entry.change)).collect();
+        portal.history(&cookie, id).await.into_iter().map(|entry| (entry.version, entry.change)).collect();
     assert_eq!(
         changes,
         [
@@ -675,23 +603,18 @@ async fn put_replaces_every_setting_and_what_it_leaves_out_returns_to_its_defaul
         ]
     );
 
-    let same =
-        api(&portal, &secret, Method::PUT, &path, Some(json!({"origin": "origin.example.com:8443", "active": true})))
-            .await;
-    assert_eq!((same.status, etag(&same)), (StatusCode::OK, "\"2\""), "replacing with the same is no change");
+    let same = portal
+        .api(&secret, Method::PUT, &path, Some(json!({"origin": "origin.example.com:8443", "active": true})))
+        .await;
+    assert_eq!((same.status, same.etag()), (StatusCode::OK, "\"2\""), "replacing with the same is no change");
     assert_error(
-        &api(&portal, &secret, Method::PUT, &path, Some(json!({"active": false}))).await,
+        &portal.api(&secret, Method::PUT, &path, Some(json!({"active": false}))).await,
         StatusCode::BAD_REQUEST,
         &[],
     );
-    let renamed = api(
-        &portal,
-        &secret,
-        Method::PUT,
-        &path,
-        Some(json!({"origin": "origin.example.com", "cname": "x.example.com"})),
-    )
-    .await;
+    let renamed = portal
+        .api(&secret, Method::PUT, &path, Some(json!({"origin": "origin.example.com", "cname": "x.example.com"})))
+        .await;
     assert_error(&renamed, StatusCode::BAD_REQUEST, &["cname"]);
     assert_eq!(stored(&portal, id).await, Some(("origin.example.com:8443".into(), true, true, false, 2)));
 }
@@ -700,19 +623,16 @@ async fn put_replaces_every_setting_and_what_it_leaves_out_returns_to_its_defaul
 async fn every_api_change_is_in_the_history_under_the_tokens_name() {
     let portal = spawn_portal().await;
     let cookie = portal.customer("ada%40example.com").await;
-    let (_, secret) = token(&portal, &cookie, "deploy script").await;
+    let secret = portal.api_token(&cookie, "deploy script", None).await.secret;
     let (id, _) = create(&portal, &secret, site("cdn.example.com")).await;
     let path = format!("/cdn/resources/{id}");
-    assert_eq!(
-        api(&portal, &secret, Method::PATCH, &path, Some(json!({"active": false}))).await.status,
-        StatusCode::OK
-    );
+    assert_eq!(portal.api(&secret, Method::PATCH, &path, Some(json!({"active": false}))).await.status, StatusCode::OK);
     let saved = portal.call("save_content_settings", &format!("resource_id={id}&version=2"), Some(&cookie)).await;
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
-    let put = api(&portal, &secret, Method::PUT, &path, Some(json!({"origin": "origin.example.com"}))).await;
-    assert_eq!(etag(&put), "\"4\"");
+    let put = portal.api(&secret, Method::PUT, &path, Some(json!({"origin": "origin.example.com"}))).await;
+    assert_eq!(put.etag(), "\"4\"");
 
-    let history = history(&portal, &cookie, id).await;
+    let history = portal.history(&cookie, id).await;
     let entries: Vec<(i64, ChangeSource, Option<&str>, Change)> = history
         .iter()
         .map(|entry| (entry.version, entry.source, entry.api_token_name.as_deref(), entry.change.clone()))
@@ -743,23 +663,17 @@ async fn every_api_change_is_in_the_history_under_the_tokens_name() {
 async fn the_portal_and_the_api_do_not_lose_each_others_changes() {
     let portal = spawn_portal().await;
     let cookie = portal.customer("ada%40example.com").await;
-    let (_, secret) = token(&portal, &cookie, "deploy").await;
+    let secret = portal.api_token(&cookie, "deploy", None).await.secret;
     let id = portal.create_resource(&cookie, "cdn.example.com", "entire_website").await;
     let path = format!("/cdn/resources/{id}");
 
     // The settings page was loaded at version 1; a script changes the origin meanwhile.
-    let fetched = api(&portal, &secret, Method::GET, &path, None).await;
-    assert_eq!(etag(&fetched), "\"1\"");
-    let moved = api_with(
-        &portal,
-        &secret,
-        Method::PATCH,
-        &path,
-        &[(header::IF_MATCH, "\"1\"")],
-        Some(json!({"origin": "192.0.2.20"})),
-    )
-    .await;
-    assert_eq!((moved.status, etag(&moved)), (StatusCode::OK, "\"2\""), "{}", moved.body);
+    let fetched = portal.api(&secret, Method::GET, &path, None).await;
+    assert_eq!(fetched.etag(), "\"1\"");
+    let moved = portal
+        .api_with(&secret, Method::PATCH, &path, &[(header::IF_MATCH, "\"1\"")], Some(json!({"origin": "192.0.2.20"})))
+        .await;
+    assert_eq!((moved.status, moved.etag()), (StatusCode::OK, "\"2\""), "{}", moved.body);
     let stale = portal.call("save_content_settings", &format!("resource_id={id}&version=1"), Some(&cookie)).await;
     assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.body);
     assert!(stale.body.contains("192.0.2.20"), "the portal is told what is stored now: {}", stale.body);
@@ -768,43 +682,34 @@ async fn the_portal_and_the_api_do_not_lose_each_others_changes() {
     // Now the portal saves from the current version, and the script's ETag is the outdated one.
     let saved = portal.call("save_content_settings", &format!("resource_id={id}&version=2"), Some(&cookie)).await;
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
-    let outdated = api_with(
-        &portal,
-        &secret,
-        Method::PATCH,
-        &path,
-        &[(header::IF_MATCH, "\"2\"")],
-        Some(json!({"origin": "192.0.2.30"})),
-    )
-    .await;
+    let outdated = portal
+        .api_with(&secret, Method::PATCH, &path, &[(header::IF_MATCH, "\"2\"")], Some(json!({"origin": "192.0.2.30"})))
+        .await;
     assert_error(&outdated, StatusCode::CONFLICT, &[]);
     assert_eq!(stored(&portal, id).await, Some(("192.0.2.20".into(), true, false, true, 3)));
-    let fetched = api(&portal, &secret, Method::GET, &path, None).await;
-    assert_eq!((etag(&fetched), websockets_of(&fetched)), ("\"3\"", (true, false)), "the API sees the portal's change");
+    let fetched = portal.api(&secret, Method::GET, &path, None).await;
+    assert_eq!((fetched.etag(), websockets_of(&fetched)), ("\"3\"", (true, false)), "the API sees the portal's change");
 }
 
 #[tokio::test]
 async fn delete_removes_the_resource_unless_its_etag_is_outdated() {
     let portal = spawn_portal().await;
     let cookie = portal.customer("ada%40example.com").await;
-    let (_, secret) = token(&portal, &cookie, "deploy").await;
+    let secret = portal.api_token(&cookie, "deploy", None).await.secret;
     let (id, _) = create(&portal, &secret, site("cdn.example.com")).await;
     let (kept, _) = create(&portal, &secret, site("kept.example.com")).await;
     let path = format!("/cdn/resources/{id}");
-    assert_eq!(
-        api(&portal, &secret, Method::PATCH, &path, Some(json!({"active": false}))).await.status,
-        StatusCode::OK
-    );
+    assert_eq!(portal.api(&secret, Method::PATCH, &path, Some(json!({"active": false}))).await.status, StatusCode::OK);
 
-    let outdated = api_with(&portal, &secret, Method::DELETE, &path, &[(header::IF_MATCH, "\"1\"")], None).await;
+    let outdated = portal.api_with(&secret, Method::DELETE, &path, &[(header::IF_MATCH, "\"1\"")], None).await;
     assert_error(&outdated, StatusCode::CONFLICT, &[]);
-    assert_eq!(api(&portal, &secret, Method::GET, &path, None).await.status, StatusCode::OK, "still there");
+    assert_eq!(portal.api(&secret, Method::GET, &path, None).await.status, StatusCode::OK, "still there");
 
-    let deleted = api_with(&portal, &secret, Method::DELETE, &path, &[(header::IF_MATCH, "\"2\"")], None).await;
+    let deleted = portal.api_with(&secret, Method::DELETE, &path, &[(header::IF_MATCH, "\"2\"")], None).await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.body);
     assert_eq!(deleted.body, "");
-    assert_error(&api(&portal, &secret, Method::GET, &path, None).await, StatusCode::NOT_FOUND, &[]);
-    assert_error(&api(&portal, &secret, Method::DELETE, &path, None).await, StatusCode::NOT_FOUND, &[]);
+    assert_error(&portal.api(&secret, Method::GET, &path, None).await, StatusCode::NOT_FOUND, &[]);
+    assert_error(&portal.api(&secret, Method::DELETE, &path, None).await, StatusCode::NOT_FOUND, &[]);
     assert_eq!(stored(&portal, id).await, None);
     let records: i64 =
         run!(portal.pool.db(), |e| sqlx::query_scalar("SELECT count(*) FROM resource_changes WHERE resource_id = $1")
@@ -814,7 +719,7 @@ async fn delete_removes_the_resource_unless_its_etag_is_outdated() {
         .unwrap();
     assert_eq!(records, 0, "its history goes with it");
     assert!(stored(&portal, kept).await.is_some());
-    let listed = api(&portal, &secret, Method::GET, "/cdn/resources", None).await;
+    let listed = portal.api(&secret, Method::GET, "/cdn/resources", None).await;
     assert_eq!(listed.headers["x-total-count"], "1");
     // The custom domain is free again.
     create(&portal, &secret, site("cdn.example.com")).await;
@@ -822,19 +727,13 @@ async fn delete_removes_the_resource_unless_its_etag_is_outdated() {
 
 #[tokio::test]
 async fn what_the_api_changes_reaches_the_edges_feed() {
-    const FEED_TOKEN: &str = "edge-feed-token-for-tests";
-    let portal = spawn_portal_with(SecuritySettings {
-        edge_feed_token: Some(FEED_TOKEN.to_owned()),
-        ..SecuritySettings::default()
-    })
-    .await;
+    let portal = spawn_portal_with(feed_security()).await;
     let cookie = portal.customer("ada%40example.com").await;
-    let (_, secret) = token(&portal, &cookie, "deploy").await;
+    let secret = portal.api_token(&cookie, "deploy", None).await.secret;
     let snapshot = || async {
-        let request = Request::get("/edge/v1/config").header(header::AUTHORIZATION, format!("Bearer {FEED_TOKEN}"));
-        let reply = portal.send(request.body(Body::empty()).unwrap()).await;
+        let reply = portal.send(feed_snapshot_request()).await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-        json_of(&reply)["resources"].clone()
+        reply.json()["resources"].clone()
     };
     let (site_id, _) = create(&portal, &secret, site("www.example.com")).await;
     let (assets_id, _) = create(
@@ -855,16 +754,16 @@ async fn what_the_api_changes_reaches_the_edges_feed() {
 
     let site_path = format!("/cdn/resources/{site_id}");
     let moved = json!({"origin": "192.0.2.20:8080", "options": {"websockets": {"enabled": true, "value": false}}});
-    assert_eq!(api(&portal, &secret, Method::PATCH, &site_path, Some(moved)).await.status, StatusCode::OK);
-    let off =
-        api(&portal, &secret, Method::PATCH, &format!("/cdn/resources/{assets_id}"), Some(json!({"active": false})))
-            .await;
+    assert_eq!(portal.api(&secret, Method::PATCH, &site_path, Some(moved)).await.status, StatusCode::OK);
+    let off = portal
+        .api(&secret, Method::PATCH, &format!("/cdn/resources/{assets_id}"), Some(json!({"active": false})))
+        .await;
     assert_eq!(off.status, StatusCode::OK);
     assert_eq!(
         snapshot().await,
         json!([{"id": site_id, "domain": "www.example.com", "origin": "192.0.2.20:8080", "websockets": false}])
     );
-    assert_eq!(api(&portal, &secret, Method::DELETE, &site_path, None).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(portal.api(&secret, Method::DELETE, &site_path, None).await.status, StatusCode::NO_CONTENT);
     assert_eq!(snapshot().await, json!([]));
 }
 
@@ -872,7 +771,7 @@ async fn what_the_api_changes_reaches_the_edges_feed() {
 async fn a_browser_gets_the_settings_page_and_a_script_gets_json_on_the_same_path() {
     let portal = spawn_portal().await;
     let cookie = portal.customer("ada%40example.com").await;
-    let (_, secret) = token(&portal, &cookie, "deploy").await;
+    let secret = portal.api_token(&cookie, "deploy", None).await.secret;
     let id = portal.create_resource(&cookie, "cdn.example.com", "entire_website").await;
     let path = format!("/cdn/resources/{id}");
 
@@ -881,14 +780,14 @@ async fn a_browser_gets_the_settings_page_and_a_script_gets_json_on_the_same_pat
     assert!(page.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
     assert!(page.body.contains("cdn.example.com") && page.body.contains("</html>"), "{}", page.body);
 
-    let browser_with_token =
-        api_with(&portal, &secret, Method::GET, &path, &[(header::ACCEPT, "text/html,application/xhtml+xml")], None)
-            .await;
-    let script = api(&portal, &secret, Method::GET, &path, None).await;
+    let browser_with_token = portal
+        .api_with(&secret, Method::GET, &path, &[(header::ACCEPT, "text/html,application/xhtml+xml")], None)
+        .await;
+    let script = portal.api(&secret, Method::GET, &path, None).await;
     for reply in [&browser_with_token, &script] {
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
         assert_eq!(reply.headers[header::CONTENT_TYPE], "application/json");
-        assert_eq!(json_of(reply)["cname"], "cdn.example.com");
+        assert_eq!(reply.json()["cname"], "cdn.example.com");
     }
 
     // The portal's other pages under the same prefix stay pages.
@@ -901,7 +800,7 @@ async fn a_browser_gets_the_settings_page_and_a_script_gets_json_on_the_same_pat
         let document = portal.send(request).await;
         assert_eq!(document.status, StatusCode::OK, "{}", document.body);
         assert_eq!(document.headers[header::CONTENT_TYPE], "application/json");
-        let document = json_of(&document);
+        let document = document.json();
         assert!(document["openapi"].as_str().unwrap().starts_with("3.1"), "{}", document["openapi"]);
         assert!(document["paths"]["/cdn/resources/{id}"]["patch"].is_object());
     }
@@ -911,12 +810,12 @@ async fn a_browser_gets_the_settings_page_and_a_script_gets_json_on_the_same_pat
 async fn api_writes_need_no_origin_header_but_bodies_over_16_kib_are_refused() {
     let portal = spawn_portal().await;
     let cookie = portal.customer("ada%40example.com").await;
-    let (_, secret) = token(&portal, &cookie, "deploy").await;
+    let secret = portal.api_token(&cookie, "deploy", None).await.secret;
 
     // `api` sends neither Origin nor Referer, as scripts do not.
     let (id, _) = create(&portal, &secret, site("cdn.example.com")).await;
     let path = format!("/cdn/resources/{id}");
-    let patched = api(&portal, &secret, Method::PATCH, &path, Some(json!({"active": false}))).await;
+    let patched = portal.api(&secret, Method::PATCH, &path, Some(json!({"active": false}))).await;
     assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
     // The portal's own server functions are still guarded against forgery.
     let forged = portal
@@ -927,21 +826,21 @@ async fn api_writes_need_no_origin_header_but_bodies_over_16_kib_are_refused() {
     let padding = "x".repeat(16 * 1024);
     let huge = json!({"cname": "big.example.com", "origin": "origin.example.com", "integration": "entire_website", "padding": padding});
     let length = huge.to_string().len().to_string();
-    let declared = api_with(
-        &portal,
-        &secret,
-        Method::POST,
-        "/cdn/resources",
-        &[(header::CONTENT_LENGTH, length.as_str())],
-        Some(huge.clone()),
-    )
-    .await;
-    let streamed = api(&portal, &secret, Method::POST, "/cdn/resources", Some(huge)).await;
+    let declared = portal
+        .api_with(
+            &secret,
+            Method::POST,
+            "/cdn/resources",
+            &[(header::CONTENT_LENGTH, length.as_str())],
+            Some(huge.clone()),
+        )
+        .await;
+    let streamed = portal.api(&secret, Method::POST, "/cdn/resources", Some(huge)).await;
     let patch =
-        api(&portal, &secret, Method::PATCH, &path, Some(json!({"origin": format!("{padding}.example.com")}))).await;
+        portal.api(&secret, Method::PATCH, &path, Some(json!({"origin": format!("{padding}.example.com")}))).await;
     for reply in [&declared, &streamed, &patch] {
         assert_error(reply, StatusCode::PAYLOAD_TOO_LARGE, &[]);
-        assert!(json_of(reply)["message"].as_str().unwrap().contains("too large"), "{}", reply.body);
+        assert!(reply.json()["message"].as_str().unwrap().contains("too large"), "{}", reply.body);
     }
     assert_eq!(count(&portal, "cdn_resources").await, 1);
     assert_eq!(stored(&portal, id).await, Some(("origin.example.com".into(), false, true, false, 2)));

@@ -1,22 +1,18 @@
 //! Two real portal processes (replicas A and B, as behind a load balancer) over one database:
 //! what one saves the other serves at once, a session opened on one works on the other, their
 //! concurrent saves lose nothing, and an edge following one obeys changes saved on the other.
-#[path = "common/process.rs"]
-mod process;
-#[path = "common/visitor.rs"]
-mod visitor;
 
+use crate::helpers::edge::{TIMEOUTS, edge_settings};
+use crate::helpers::replica::Replica;
+use crate::helpers::visitor::{echoes, refused_status, websocket, within_a_second};
+use crate::helpers::*;
+use axum::http::{Method, header};
 use cdn_edge::RunningEdge;
-use cdn_edge::settings::{FeedSettings, Settings, Timeouts};
 use cdn_portal::model::{Change, ResourceChange};
-use cdn_portal::server::db::testing::ScratchDatabase;
 use futures_util::future::join_all;
-use process::{Replica, Reply};
+use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
-use visitor::{echoes, refused_status, websocket, within_a_second};
-
-const FEED_TOKEN: &str = "replicas-edge-feed-token";
 
 /// Replicas A and B over one fresh database: SQLite by default, a new PostgreSQL database when
 /// `TEST_POSTGRES_URL` names a server. Fields drop in order: the processes end before their
@@ -30,47 +26,15 @@ struct Replicas {
 async fn two_replicas() -> Replicas {
     let database = ScratchDatabase::new().await;
     // Both at once over the new database: they take turns bringing its schema up to date.
-    let (a, b) = tokio::join!(
-        Replica::start_named("A", database.url(), FEED_TOKEN),
-        Replica::start_named("B", database.url(), FEED_TOKEN)
-    );
+    let (a, b) = tokio::join!(Replica::start("A", database.url()), Replica::start("B", database.url()));
     Replicas { a, b, _database: database }
 }
 
-/// Signs up through `replica` and returns the session cookie.
-async fn sign_up(replica: &Replica, email: &str) -> String {
-    let reply = replica.call("sign_up", &format!("email={email}&password=correct+horse+battery"), None).await;
-    assert_eq!(reply.status, 200, "sign-up through {}: {reply:?}", replica.name);
-    reply.session_cookie().unwrap_or_else(|| panic!("sign-up sets a session cookie: {reply:?}"))
-}
-
-/// Creates a resource through `replica`'s server function and returns its id.
-async fn create_resource(replica: &Replica, cookie: &str, domain: &str, origin: &str) -> i64 {
-    let form = format!("custom_domain={domain}&origin={origin}&integration=entire_website");
-    let reply = replica.call("create_resource", &form, Some(cookie)).await;
-    assert_eq!(reply.status, 200, "creating {domain} through {}: {reply:?}", replica.name);
-    let location = reply.header("location").unwrap_or_else(|| panic!("no Location after creating: {reply:?}"));
-    location.rsplit('/').next().and_then(|id| id.parse().ok()).unwrap_or_else(|| panic!("no id in {location}"))
-}
-
-/// Issues an API token through `replica` and returns its secret.
-async fn api_token(replica: &Replica, cookie: &str) -> String {
-    let reply = replica.call("create_api_token", "name=replicas&expires_in_days=", Some(cookie)).await;
-    assert_eq!(reply.status, 200, "issuing a token through {}: {reply:?}", replica.name);
-    reply.json()["secret"].as_str().unwrap_or_else(|| panic!("the secret comes back once: {reply:?}")).to_owned()
-}
-
 /// The resource as `replica` reads it for the signed-in customer (server function `get_resource`).
-async fn resource(replica: &Replica, cookie: &str, id: i64) -> serde_json::Value {
+async fn resource(replica: &Replica, cookie: &str, id: i64) -> Value {
     let reply = replica.call("get_resource", &format!("id={id}"), Some(cookie)).await;
     assert_eq!(reply.status, 200, "reading resource {id} through {}: {reply:?}", replica.name);
     reply.json()
-}
-
-async fn history(replica: &Replica, cookie: &str, id: i64) -> Vec<ResourceChange> {
-    let reply = replica.call("resource_history", &format!("id={id}"), Some(cookie)).await;
-    assert_eq!(reply.status, 200, "history of {id} through {}: {reply:?}", replica.name);
-    serde_json::from_str(&reply.body).unwrap_or_else(|error| panic!("history ({error}): {}", reply.body))
 }
 
 /// Whether the page is the log-in form (what the portal shows without a valid session).
@@ -78,50 +42,40 @@ fn is_log_in_page(page: &Reply) -> bool {
     page.body.contains(r#"id="log-in-heading""#)
 }
 
-/// The first `<input …>` tag with `attribute`, alone, so that `checked` is looked for in it only.
-fn input_tag<'a>(body: &'a str, attribute: &str) -> &'a str {
-    body.split("<input")
-        .skip(1)
-        .map(|rest| rest.split('>').next().unwrap_or(rest))
-        .find(|tag| tag.contains(attribute))
-        .unwrap_or_else(|| panic!("no <input> with {attribute} in {body}"))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_change_saved_through_one_replica_is_seen_by_the_other_at_once_and_a_session_works_on_both() {
     let Replicas { a, b, .. } = &two_replicas().await;
-    let cookie = sign_up(a, "ada%40replicas.example").await;
+    let cookie = a.customer("ada%40replicas.example").await;
 
     // The session opened on A is known to B.
-    let anonymous = b.get_page("/cdn", None).await;
+    let anonymous = b.get("/cdn", None).await;
     assert!(is_log_in_page(&anonymous), "without a session B shows the log-in form: {}", anonymous.body);
-    let page = b.get_page("/cdn", Some(&cookie)).await;
+    let page = b.get("/cdn", Some(&cookie)).await;
     assert_eq!(page.status, 200, "{page:?}");
     assert!(!is_log_in_page(&page), "B asks A's customer to log in: {}", page.body);
     assert!(page.body.contains("ada@replicas.example"), "B shows the account: {}", page.body);
     assert!(page.body.contains("No CDN resources yet"), "{}", page.body);
 
     // Created through B, served by A.
-    let id = create_resource(b, &cookie, "site.replicas.example", "origin.example.com").await;
-    let settings = a.get_page(&format!("/cdn/resources/{id}"), Some(&cookie)).await;
+    let id = b.create_resource_at(&cookie, "site.replicas.example", "origin.example.com", "entire_website").await;
+    let settings = a.get(&format!("/cdn/resources/{id}"), Some(&cookie)).await;
     assert_eq!(settings.status, 200, "A's settings page of a resource created through B: {settings:?}");
     assert!(settings.body.contains("site.replicas.example"), "{}", settings.body);
     let on_a = resource(a, &cookie, id).await;
     assert_eq!((on_a["websockets"].as_bool(), on_a["version"].as_i64()), (Some(true), Some(1)), "{on_a}");
 
     // Switched off through A, off on B with the very next request.
-    let saved = a.call("save_content_settings", &format!("resource_id={id}&version=1"), Some(&cookie)).await;
+    let saved = a.save_websockets(&cookie, id, 1, false).await;
     assert_eq!(saved.status, 200, "saving through A: {saved:?}");
     let on_b = resource(b, &cookie, id).await;
     assert_eq!((on_b["websockets"].as_bool(), on_b["version"].as_i64()), (Some(false), Some(2)), "B: {on_b}");
-    let content = b.get_page(&format!("/cdn/resources/{id}/content"), Some(&cookie)).await;
+    let content = b.get(&format!("/cdn/resources/{id}/content"), Some(&cookie)).await;
     let switch = input_tag(&content.body, r#"role="switch""#);
     assert!(!switch.contains("checked"), "B's settings page still shows WebSockets on: {switch}");
     // A form B served before A's save is outdated on B too.
-    let stale =
-        b.call("save_content_settings", &format!("resource_id={id}&version=1&websockets=on"), Some(&cookie)).await;
+    let stale = b.save_websockets(&cookie, id, 1, true).await;
     assert_eq!(stale.status, 409, "a save from version 1 through B after A saved version 2: {stale:?}");
-    let history = history(b, &cookie, id).await;
+    let history = b.history(&cookie, id).await;
     let changes: Vec<(i64, Change)> = history.into_iter().map(|entry| (entry.version, entry.change)).collect();
     assert_eq!(
         changes,
@@ -130,10 +84,10 @@ async fn a_change_saved_through_one_replica_is_seen_by_the_other_at_once_and_a_s
     );
 
     // Logged out through B, the session is over on A too.
-    assert!(!is_log_in_page(&a.get_page("/cdn", Some(&cookie)).await), "still signed in on A before logging out");
+    assert!(!is_log_in_page(&a.get("/cdn", Some(&cookie)).await), "still signed in on A before logging out");
     let out = b.call("log_out", "", Some(&cookie)).await;
     assert_eq!(out.status, 200, "logging out through B: {out:?}");
-    let page = a.get_page("/cdn", Some(&cookie)).await;
+    let page = a.get("/cdn", Some(&cookie)).await;
     assert!(is_log_in_page(&page), "A still honours a session ended on B: {}", page.body);
     assert!(!page.body.contains("site.replicas.example"), "A shows the customer's data after log-out: {}", page.body);
     let call = a.call("get_resource", &format!("id={id}"), Some(&cookie)).await;
@@ -146,21 +100,21 @@ async fn concurrent_saves_through_both_replicas_lose_nothing() {
     const CONDITIONAL: usize = 20;
     let replicas = two_replicas().await;
     let (a, b) = (&replicas.a, &replicas.b);
-    let cookie = sign_up(a, "grace%40replicas.example").await;
-    let secret = api_token(b, &cookie).await;
-    let id = create_resource(a, &cookie, "busy.replicas.example", "origin.example.com").await;
+    let cookie = a.customer("grace%40replicas.example").await;
+    let secret = b.api_token(&cookie, "replicas", None).await.secret;
+    let id = a.create_resource_at(&cookie, "busy.replicas.example", "origin.example.com", "entire_website").await;
     let path = format!("/cdn/resources/{id}");
     let through = |n: usize| if n.is_multiple_of(2) { a } else { b };
 
     // Every save without If-Match is applied on top of the one before, whichever replica took it.
     let origins: Vec<String> = (0..UNCONDITIONAL).map(|n| format!("origin-{n}.replicas.example")).collect();
     let replies = join_all(origins.iter().enumerate().map(|(n, origin)| {
-        let body = format!(r#"{{"origin": "{origin}"}}"#);
+        let body = json!({"origin": origin});
         let (path, secret) = (&path, &secret);
-        async move { through(n).api("PATCH", path, secret, None, Some(&body)).await }
+        async move { through(n).api(secret, Method::PATCH, path, Some(body)).await }
     }))
     .await;
-    let statuses: Vec<u16> = replies.iter().map(|reply| reply.status).collect();
+    let statuses: Vec<u16> = replies.iter().map(|reply| reply.status.as_u16()).collect();
     assert!(
         statuses.iter().all(|status| *status == 200),
         "PATCHes without If-Match, alternating A and B: {statuses:?}\n{replies:#?}"
@@ -169,14 +123,15 @@ async fn concurrent_saves_through_both_replicas_lose_nothing() {
     assert_eq!(versions, (2..=1 + UNCONDITIONAL as i64).collect(), "each save got its own version");
 
     for replica in [a, b] {
-        let fetched = replica.api("GET", &path, &secret, None, None).await;
+        let fetched = replica.api(&secret, Method::GET, &path, None).await;
         assert_eq!(fetched.status, 200, "{fetched:?}");
         assert_eq!(fetched.etag_version(), 1 + UNCONDITIONAL as i64, "the version {} reads", replica.name);
     }
-    let last = b.api("GET", &path, &secret, None, None).await.json()["origin"].as_str().unwrap().to_owned();
+    let last = b.api(&secret, Method::GET, &path, None).await.json()["origin"].as_str().unwrap().to_owned();
 
     // The history holds every save, as a chain: each one changed what the one before it saved.
-    let mut moves: Vec<(i64, String, String)> = history(a, &cookie, id)
+    let mut moves: Vec<(i64, String, String)> = a
+        .history(&cookie, id)
         .await
         .into_iter()
         .filter_map(|entry| match entry.change {
@@ -202,13 +157,18 @@ async fn concurrent_saves_through_both_replicas_lose_nothing() {
 
     // Saves all made from the same version: exactly one gets through, whichever replica it reaches.
     let current = format!("\"{}\"", 1 + UNCONDITIONAL);
-    let replies = join_all((0..CONDITIONAL).map(|n| {
-        let body = format!(r#"{{"origin": "late-{n}.replicas.example"}}"#);
-        let (path, secret, current) = (&path, &secret, &current);
-        async move { through(n).api("PATCH", path, secret, Some(current), Some(&body)).await }
-    }))
-    .await;
-    let statuses: Vec<u16> = replies.iter().map(|reply| reply.status).collect();
+    let replies =
+        join_all(
+            (0..CONDITIONAL).map(|n| {
+                let body = json!({"origin": format!("late-{n}.replicas.example")});
+                let (path, secret, current) = (&path, &secret, &current);
+                async move {
+                    through(n).api_with(secret, Method::PATCH, path, &[(header::IF_MATCH, current)], Some(body)).await
+                }
+            }),
+        )
+        .await;
+    let statuses: Vec<u16> = replies.iter().map(|reply| reply.status.as_u16()).collect();
     let accepted: Vec<usize> = (0..CONDITIONAL).filter(|n| statuses[*n] == 200).collect();
     assert_eq!(
         accepted.len(),
@@ -223,43 +183,28 @@ async fn concurrent_saves_through_both_replicas_lose_nothing() {
     let winner = accepted[0];
     assert_eq!(replies[winner].etag_version(), 2 + UNCONDITIONAL as i64);
 
-    let fetched = a.api("GET", &path, &secret, None, None).await;
+    let fetched = a.api(&secret, Method::GET, &path, None).await;
     assert_eq!(fetched.etag_version(), 2 + UNCONDITIONAL as i64, "the version advanced by exactly one");
     assert_eq!(fetched.json()["origin"], format!("late-{winner}.replicas.example"), "the one accepted save is stored");
     let newest: Vec<ResourceChange> =
-        history(b, &cookie, id).await.into_iter().filter(|entry| entry.version > 1 + UNCONDITIONAL as i64).collect();
+        b.history(&cookie, id).await.into_iter().filter(|entry| entry.version > 1 + UNCONDITIONAL as i64).collect();
     assert_eq!(newest.len(), 1, "records after version {}: {newest:#?}", 1 + UNCONDITIONAL);
 }
 
 /// An edge following `portal_url`, with its state in `state`.
 async fn edge_following(portal_url: &str, state: &tempfile::TempDir) -> RunningEdge {
-    let settings = Settings {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        admin_listen: "127.0.0.1:0".parse().unwrap(),
-        feed: FeedSettings {
-            portal_url: portal_url.to_owned(),
-            token: FEED_TOKEN.to_owned(),
-            edge_id: "edge-replicas".to_owned(),
-            long_poll: Duration::from_secs(10),
-        },
-        state_file: state.path().join("edge.json"),
-        timeouts: Timeouts {
-            connect: Duration::from_millis(500),
-            response: Duration::from_secs(1),
-            tunnel_idle: Duration::from_secs(100),
-        },
-    };
+    let settings = edge_settings(portal_url, &state.path().join("edge.json"), "edge-replicas", TIMEOUTS);
     cdn_edge::start(settings).await.expect("the edge starts")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_edge_following_one_replica_obeys_a_change_saved_on_the_other_within_a_second() {
     let Replicas { a, b, .. } = &two_replicas().await;
-    let cookie = sign_up(a, "linus%40replicas.example").await;
-    let secret = api_token(a, &cookie).await;
+    let cookie = a.customer("linus%40replicas.example").await;
+    let secret = a.api_token(&cookie, "replicas", None).await.secret;
     let origin = echo_origin::spawn("127.0.0.1:0".parse().unwrap()).await.expect("the echo origin starts");
     let domain = "ws.replicas.example";
-    let id = create_resource(b, &cookie, domain, &origin.to_string()).await;
+    let id = b.create_resource_at(&cookie, domain, &origin.to_string(), "entire_website").await;
     let state = tempfile::tempdir().unwrap();
     let edge = edge_following(&a.url(), &state).await;
 
@@ -275,7 +220,7 @@ async fn an_edge_following_one_replica_obeys_a_change_saved_on_the_other_within_
 
     let path = format!("/cdn/resources/{id}");
     let off = b
-        .api("PATCH", &path, &secret, None, Some(r#"{"options":{"websockets":{"enabled":true,"value":false}}}"#))
+        .api(&secret, Method::PATCH, &path, Some(json!({"options":{"websockets":{"enabled":true,"value":false}}})))
         .await;
     assert_eq!(off.status, 200, "WebSockets off through B: {off:?}");
     let took = within_a_second("WebSockets off, saved through B", async || {
@@ -285,8 +230,9 @@ async fn an_edge_following_one_replica_obeys_a_change_saved_on_the_other_within_
     eprintln!("the edge following A refused WebSockets {took:?} after B answered the save");
     echoes(&mut open, "the tunnel opened before stays open").await;
 
-    let on =
-        b.api("PATCH", &path, &secret, None, Some(r#"{"options":{"websockets":{"enabled":true,"value":true}}}"#)).await;
+    let on = b
+        .api(&secret, Method::PATCH, &path, Some(json!({"options":{"websockets":{"enabled":true,"value":true}}})))
+        .await;
     assert_eq!(on.status, 200, "WebSockets on through B: {on:?}");
     let took =
         within_a_second("WebSockets on, saved through B", async || websocket(edge.addr, domain, "/live").await.is_ok())

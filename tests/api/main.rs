@@ -1,0 +1,16 @@
+//! The portal's integration tests, one binary: the portal served whole over a fresh database per
+//! test (SQLite, or PostgreSQL in the PostgreSQL pass), driven over HTTP as browsers, scripts,
+//! edges and visitors meet it. `helpers` is the fixture every module starts from.
+//!
+//! Tests that need PostgreSQL are `#[ignore]`d with that reason: `scripts/test-postgres.sh cargo
+//! test --features ssr -- --include-ignored` runs them, and without `TEST_POSTGRES_URL` they fail.
+
+mod helpers;
+
+mod changes;
+mod edge;
+mod migrations;
+mod portal;
+mod replicas;
+mod rest_api;
+mod security;

@@ -1,0 +1,358 @@
+//! The twin migration folders, `migrations/sqlite` and `migrations/postgres` (rules in
+//! migrations/README.md): the same files by name, the same columns, and the same behaviour.
+//! Each behaviour test is one body run on the database of the pass: a fresh SQLite database in
+//! the normal pass, a fresh PostgreSQL one in the PostgreSQL pass.
+
+use crate::helpers::{ScratchDatabase, fresh_database};
+use cdn_portal::run;
+use cdn_portal::server::db::{POSTGRES_MIGRATOR, Pool, SQLITE_MIGRATOR};
+use sqlx::migrate::Migrator;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+/// The newest migration written before the twin rule asked for a first line naming the twin.
+/// It and those before it keep their bytes forever: sqlx refuses to start over a database whose
+/// applied migration changed.
+const LAST_MIGRATION_WITHOUT_TWIN_LINE: u32 = 4;
+
+/// Columns of `cdn_resources` that no statement may change without taking the next version and
+/// writing a record of it first (the history trigger of migrations 0002 and 0004), each with an
+/// SQL expression for another valid value.
+const GUARDED: [(&str, &str); 8] = [
+    ("account_id", "2"),
+    ("custom_domain", "'elsewhere.example.com'"),
+    ("origin", "'moved.example.com'"),
+    ("integration", "'static_assets'"),
+    ("websockets", "NOT websockets"),
+    ("active", "NOT active"),
+    ("websockets_explicit", "NOT websockets_explicit"),
+    ("version", "version + 1"),
+];
+
+/// Columns of `cdn_resources` that are bookkeeping, not settings: they change without a record.
+const UNGUARDED: [&str; 3] = ["id", "created_at", "updated_at"];
+
+const REFUSAL: &str = "needs the next version and a record";
+
+fn folder(dialect: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("migrations").join(dialect)
+}
+
+/// The `.sql` files of `migrations/<dialect>`, by name.
+fn sql_files(dialect: &str) -> BTreeSet<String> {
+    std::fs::read_dir(folder(dialect))
+        .unwrap_or_else(|error| panic!("migrations/{dialect}: {error}"))
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .filter(|name| name.ends_with(".sql"))
+        .collect()
+}
+
+#[test]
+fn every_migration_has_a_twin_of_the_same_name() {
+    let (sqlite, postgres) = (sql_files("sqlite"), sql_files("postgres"));
+    assert!(!sqlite.is_empty());
+    let alone: Vec<&String> = sqlite.symmetric_difference(&postgres).collect();
+    assert!(alone.is_empty(), "migrations without a twin of the same name in the other folder: {alone:?}");
+    // What the portal embeds (sqlx::migrate! reads the folders at build time) agrees.
+    let names =
+        |migrator: &Migrator| migrator.iter().map(|m| (m.version, m.description.to_string())).collect::<Vec<_>>();
+    assert_eq!(names(&SQLITE_MIGRATOR), names(&POSTGRES_MIGRATOR));
+}
+
+#[test]
+fn a_new_migration_names_its_twin_on_its_first_line() {
+    for (dialect, twin) in [("sqlite", "postgres"), ("postgres", "sqlite")] {
+        for name in sql_files(dialect) {
+            let number: u32 = name
+                .split('_')
+                .next()
+                .and_then(|number| number.parse().ok())
+                .unwrap_or_else(|| panic!("migrations/{dialect}/{name} does not start with its number"));
+            if number <= LAST_MIGRATION_WITHOUT_TWIN_LINE {
+                continue;
+            }
+            let text = std::fs::read_to_string(folder(dialect).join(&name)).unwrap();
+            let expected = format!("-- Twin: migrations/{twin}/{name}");
+            assert_eq!(text.lines().next(), Some(expected.as_str()), "the first line of migrations/{dialect}/{name}");
+        }
+    }
+}
+
+/// SHA-384 of each released migration, as sqlx recorded it in every database it migrated.
+const RELEASED: [(&str, i64, &str); 8] = [
+    ("sqlite", 1, "f334f77dff336e208272b8b11d690031ef22446ebf2d44f3926d8c28b8808ca51c8bee24c6dad9827572c94dc7faac18"),
+    ("sqlite", 2, "dc245a359513594f15b79688d08bc9771cd095c145b52aef965fc4feb68f0b09ce160b30f98d57148118e5b6d569f7ae"),
+    ("sqlite", 3, "8d0e4019b944a356d6c2e22b322afba1782bae2d10237d987bfeec14205d33e6e41c50302206a9cf72ef9a68a6071f00"),
+    ("sqlite", 4, "558884f38ac151394890642b67dd737e6ad23f549244b3bba01741a167c70a2a9740f3835a5bbfaf5a11e56bb870cce3"),
+    ("postgres", 1, "c23f5bf096f0e26607ab9daae711d2c95aa7aab7c711c9ce9c40f0ced926c0070281e47b0ba3f82d5be5aca9435a1e74"),
+    ("postgres", 2, "e922d83c2544f40f3e86d74d874dd174dff5d315dec80572470f1e0b5275a51f07548136345055d82d7bb02e5d3ef879"),
+    ("postgres", 3, "928a6f1445c401bf738d30336e3a7ba9c5ac5264c2dc86b9e61169df0fd9407942c6808bb6b260f434b75538ae16f733"),
+    ("postgres", 4, "d69c94c4dcd5c9a625e79f9117be9e214fc7c4bfad6b13f109e7e517d537cf5c7974d4577a8efcca5375e50432d8ba4c"),
+];
+
+/// sqlx refuses to start over a database whose applied migration changed, so a released
+/// migration keeps its bytes, comments included (migrations/README.md).
+#[test]
+fn released_migrations_keep_their_bytes() {
+    for (dialect, version, expected) in RELEASED {
+        let migrator = if dialect == "sqlite" { &SQLITE_MIGRATOR } else { &POSTGRES_MIGRATOR };
+        let migration = migrator.iter().find(|m| m.version == version).expect("a released migration is still there");
+        let checksum: String = migration.checksum.iter().map(|byte| format!("{byte:02x}")).collect();
+        assert_eq!(checksum, expected, "migrations/{dialect}/{version:04}_*.sql changed: add a migration instead");
+    }
+}
+
+/// Every (table, column, nullable) of the portal's own tables (not sqlx's, not the sessions').
+/// SQLite says an INTEGER PRIMARY KEY may be null, though it never is, so keys count as not null.
+async fn columns(pool: &Pool) -> BTreeSet<(String, String, bool)> {
+    let rows: Result<Vec<(String, String, bool)>, _> = match pool {
+        Pool::Sqlite(sqlite) => sqlx::query_as(
+            "SELECT m.name, c.name, c.\"notnull\" = 0 AND c.pk = 0 FROM sqlite_master m, pragma_table_info(m.name) c \
+                 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx%' \
+                 AND m.name <> 'tower_sessions'",
+        )
+        .fetch_all(sqlite)
+        .await,
+        Pool::Postgres(postgres) => sqlx::query_as(
+            "SELECT c.table_name::TEXT, c.column_name::TEXT, c.is_nullable = 'YES' FROM information_schema.columns c \
+                 WHERE c.table_schema = 'public' AND c.table_name NOT LIKE '_sqlx%'",
+        )
+        .fetch_all(postgres)
+        .await,
+    };
+    rows.unwrap().into_iter().collect()
+}
+
+/// The same tables with the same columns, each as nullable in one as in the other; column order
+/// is not compared (no query depends on it).
+#[tokio::test]
+#[ignore = "needs PostgreSQL: run by scripts/test-postgres.sh"]
+async fn both_databases_get_the_same_columns() {
+    let postgres = ScratchDatabase::postgres().await;
+    let sqlite = ScratchDatabase::sqlite();
+    let (postgres_columns, sqlite_columns) =
+        (columns(&postgres.connect().await).await, columns(&sqlite.connect().await).await);
+    assert!(sqlite_columns.len() > 20, "{sqlite_columns:?}");
+    let only_sqlite: Vec<_> = sqlite_columns.difference(&postgres_columns).collect();
+    let only_postgres: Vec<_> = postgres_columns.difference(&sqlite_columns).collect();
+    assert!(
+        only_sqlite.is_empty() && only_postgres.is_empty(),
+        "(table, column, nullable) only on SQLite: {only_sqlite:?}; only on PostgreSQL: {only_postgres:?}"
+    );
+}
+
+async fn execute(pool: &Pool, sql: &str) -> Result<(), sqlx::Error> {
+    run!(pool.db(), |e| sqlx::query(sql).execute(e).await.map(|_| ()))
+}
+
+async fn accepted(pool: &Pool, sql: &str) {
+    execute(pool, sql).await.unwrap_or_else(|error| panic!("refused ({error}): {sql}"));
+}
+
+async fn refused(pool: &Pool, sql: &str) -> sqlx::Error {
+    execute(pool, sql).await.err().unwrap_or_else(|| panic!("accepted: {sql}"))
+}
+
+fn resource_row(id: i64, domain: &str, integration: &str) -> String {
+    format!(
+        "INSERT INTO cdn_resources (id, account_id, custom_domain, origin, integration, websockets, created_at, updated_at) \
+         VALUES ({id}, 1, '{domain}', 'origin.example.com', '{integration}', TRUE, 0, 0)"
+    )
+}
+
+/// A history record; `api_token_name` and `new_value` are SQL (`NULL`, `'deploy'`).
+fn change_row(resource: i64, version: i64, source: &str, api_token_name: &str, action: &str, setting: &str) -> String {
+    change_row_with(resource, version, source, api_token_name, action, setting, "'off'")
+}
+
+fn change_row_with(
+    resource: i64,
+    version: i64,
+    source: &str,
+    api_token_name: &str,
+    action: &str,
+    setting: &str,
+    new_value: &str,
+) -> String {
+    format!(
+        "INSERT INTO resource_changes \
+         (resource_id, version, changed_at, account_id, source, api_token_name, action, setting, old_value, new_value) \
+         VALUES ({resource}, {version}, 0, 1, '{source}', {api_token_name}, '{action}', '{setting}', 'on', {new_value})"
+    )
+}
+
+/// The record of a change made in the portal to `resource` at `version`.
+fn record(resource: i64, version: i64) -> String {
+    change_row(resource, version, "portal", "NULL", "updated", "websockets")
+}
+
+fn token_row(id: i64, name: &str, revoked_at: &str) -> String {
+    format!(
+        "INSERT INTO api_tokens (id, account_id, name, secret_hash, secret_start, created_at, revoked_at) \
+         VALUES ({id}, 1, '{name}', 'hash-{id}', 'cdnp_{id}', 0, {revoked_at})"
+    )
+}
+
+/// Accounts 1 and 2, and resource 1 of account 1 at version 1 with the record of its creation.
+async fn one_resource(pool: &Pool) {
+    for account in [1, 2] {
+        let sql = format!(
+            "INSERT INTO accounts (id, email, password_hash, created_at) VALUES ({account}, 'user{account}@example.com', 'x', 0)"
+        );
+        accepted(pool, &sql).await;
+    }
+    accepted(pool, &resource_row(1, "cdn.example.com", "entire_website")).await;
+    accepted(pool, &change_row(1, 1, "portal", "NULL", "created", "websockets")).await;
+}
+
+/// Resource 1's settings and version.
+type Settings = (i64, String, String, String, bool, bool, bool, i64);
+
+async fn settings(pool: &Pool) -> Settings {
+    run!(pool.db(), |e| sqlx::query_as(
+        "SELECT account_id, custom_domain, origin, integration, websockets, active, websockets_explicit, version \
+         FROM cdn_resources WHERE id = 1"
+    )
+    .fetch_one(e)
+    .await)
+    .unwrap()
+}
+
+#[tokio::test]
+async fn no_guarded_column_changes_without_the_next_version_and_its_record() {
+    let (pool, _guard) = fresh_database().await;
+    one_resource(&pool).await;
+    let resource_columns: BTreeSet<String> = columns(&pool)
+        .await
+        .into_iter()
+        .filter(|(table, ..)| table == "cdn_resources")
+        .map(|(_, column, _)| column)
+        .collect();
+    let classified: BTreeSet<String> =
+        GUARDED.iter().map(|(column, _)| *column).chain(UNGUARDED).map(str::to_owned).collect();
+    assert_eq!(
+        resource_columns, classified,
+        "each column of cdn_resources is guarded by the history trigger, or bookkeeping"
+    );
+
+    for (version, (column, other)) in (1..).zip(GUARDED) {
+        let before = settings(&pool).await;
+        let (next, skipping) = (version + 1, version + 2);
+        let alone = format!("UPDATE cdn_resources SET {column} = {other} WHERE id = 1");
+        let (with_next, with_skip) = if column == "version" {
+            (alone.clone(), format!("UPDATE cdn_resources SET version = {skipping} WHERE id = 1"))
+        } else {
+            (
+                format!("UPDATE cdn_resources SET {column} = {other}, version = {next} WHERE id = 1"),
+                format!("UPDATE cdn_resources SET {column} = {other}, version = {skipping} WHERE id = 1"),
+            )
+        };
+        // No record: refused with the version as it was, and with the next.
+        for change in [&alone, &with_next] {
+            let error = refused(&pool, change).await;
+            assert!(error.to_string().contains(REFUSAL), "{change}: {error}");
+        }
+        // A record of a version that skips one lets no change skip to it.
+        accepted(&pool, &record(1, skipping)).await;
+        let error = refused(&pool, &with_skip).await;
+        assert!(error.to_string().contains(REFUSAL), "{with_skip}: {error}");
+        accepted(&pool, &format!("DELETE FROM resource_changes WHERE resource_id = 1 AND version = {skipping}")).await;
+        assert_eq!(settings(&pool).await, before, "{column}: refused changes change nothing");
+
+        // Setting a column to what it holds is no change.
+        accepted(&pool, &format!("UPDATE cdn_resources SET {column} = {column} WHERE id = 1")).await;
+        // With the record written first, the change goes through.
+        accepted(&pool, &record(1, next)).await;
+        accepted(&pool, &with_next).await;
+        assert_ne!(settings(&pool).await, before, "{column} changed");
+    }
+    assert_eq!(
+        settings(&pool).await,
+        (2, "elsewhere.example.com".into(), "moved.example.com".into(), "static_assets".into(), false, false, true, 9)
+    );
+    // Bookkeeping changes need no record.
+    accepted(&pool, "UPDATE cdn_resources SET updated_at = updated_at + 1, created_at = created_at + 1 WHERE id = 1")
+        .await;
+}
+
+/// (version, resource) of every configuration change, oldest first.
+async fn config_changes(pool: &Pool) -> Vec<(i64, i64)> {
+    run!(pool.db(), |e| sqlx::query_as("SELECT version, resource_id FROM config_changes ORDER BY version")
+        .fetch_all(e)
+        .await)
+    .unwrap()
+}
+
+#[tokio::test]
+async fn each_record_and_each_removal_takes_the_next_configuration_version_and_none_is_used_twice() {
+    let (pool, _guard) = fresh_database().await;
+    one_resource(&pool).await;
+    accepted(&pool, &resource_row(2, "other.example.com", "static_assets")).await;
+    accepted(&pool, &change_row(2, 1, "api", "'deploy'", "created", "websockets")).await;
+    accepted(&pool, &record(1, 2)).await;
+    accepted(&pool, "DELETE FROM cdn_resources WHERE id = 2").await;
+
+    let changes = config_changes(&pool).await;
+    let resources: Vec<i64> = changes.iter().map(|(_, resource)| *resource).collect();
+    assert_eq!(resources, [1, 2, 1, 2], "three records and a removal, in order: {changes:?}");
+    assert!(changes.windows(2).all(|pair| pair[0].0 < pair[1].0), "versions only grow: {changes:?}");
+
+    // Edges ask "what changed after N?": a version handed out is never handed out again, even
+    // once the newest rows are gone.
+    let newest = changes.last().unwrap().0;
+    accepted(&pool, &format!("DELETE FROM config_changes WHERE version >= {}", newest - 1)).await;
+    accepted(&pool, &record(1, 3)).await;
+    let after = config_changes(&pool).await;
+    let (version, resource) = *after.last().unwrap();
+    assert!(version > newest && resource == 1, "{after:?} after deleting from version {}", newest - 1);
+}
+
+#[tokio::test]
+async fn checks_and_keys_refuse_rows_the_portal_never_writes() {
+    let (pool, _guard) = fresh_database().await;
+    one_resource(&pool).await;
+    accepted(&pool, &token_row(1, "deploy", "NULL")).await;
+
+    let rows = [
+        // cdn_resources: a known integration, one resource per custom domain, an owner that exists.
+        resource_row(2, "new.example.com", "everything"),
+        resource_row(2, "cdn.example.com", "static_assets"),
+        resource_row(2, "new.example.com", "static_assets").replace("VALUES (2, 1,", "VALUES (2, 9,"),
+        resource_row(2, "new.example.com", "static_assets").replace("'origin.example.com'", "NULL"),
+        // resource_changes: known sources, actions and settings; a token name exactly for the API.
+        change_row(1, 2, "email", "NULL", "updated", "websockets"),
+        change_row(1, 2, "portal", "NULL", "deleted", "websockets"),
+        change_row(1, 2, "portal", "NULL", "updated", "ssl"),
+        change_row(1, 2, "api", "NULL", "updated", "websockets"),
+        change_row(1, 2, "portal", "'deploy'", "updated", "websockets"),
+        // One record per setting and version, of a resource that exists, with a new value.
+        change_row(1, 1, "portal", "NULL", "updated", "websockets"),
+        change_row(9, 1, "portal", "NULL", "created", "websockets"),
+        change_row_with(1, 2, "portal", "NULL", "updated", "origin", "NULL"),
+        // api_tokens: one usable token of a name per account.
+        token_row(2, "deploy", "NULL"),
+    ];
+    for row in &rows {
+        refused(&pool, row).await;
+    }
+    for table in ["cdn_resources", "resource_changes", "api_tokens"] {
+        let sql = format!("SELECT count(*) FROM {table}");
+        let count: i64 = run!(pool.db(), |e| sqlx::query_scalar(&sql).fetch_one(e).await).unwrap();
+        assert_eq!(count, 1, "{table}: the refused rows left nothing");
+    }
+
+    // Their allowed neighbours go through: the refusals were for the reasons above.
+    for row in [
+        resource_row(2, "new.example.com", "static_assets"),
+        change_row(1, 2, "api", "'deploy'", "defaulted", "websockets"),
+        change_row(1, 2, "portal", "NULL", "updated", "origin"),
+        change_row(1, 2, "portal", "NULL", "updated", "active"),
+        token_row(2, "deploy", "10"),
+        token_row(3, "deploy", "NULL").replace("VALUES (3, 1,", "VALUES (3, 2,"),
+    ] {
+        accepted(&pool, &row).await;
+    }
+    // A revoked token's name is free again.
+    accepted(&pool, "UPDATE api_tokens SET revoked_at = 20 WHERE id = 1").await;
+    accepted(&pool, &token_row(4, "deploy", "NULL")).await;
+}
