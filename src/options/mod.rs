@@ -25,8 +25,10 @@
 //! 5. The edge: the field in the feed's wire format (`feed/src/lib.rs`) and what the edge does
 //!    with it (`edge/src/`).
 //! 6. The portal's form: its switch or field on the resource's page (`src/pages/resource_settings.rs`).
-//! 7. Tests: the option's default and history text (unit tests here), a REST round trip and an
-//!    edge test that it takes effect (`tests/`), and the browser test of its form (`end2end/`).
+//! 7. Tests: the option's default and history text (unit tests here); its two columns in
+//!    `GUARDED` of `tests/api/migrations.rs` (the history guard must cover them, on both
+//!    databases); a REST round trip (`tests/api/rest_api.rs`) and an edge test that it takes
+//!    effect (`tests/api/edge.rs`); the browser test of its form (`end2end/tests/`).
 //!
 //! The REST schema, the history's encoding, the database reads and writes and the feed's
 //! queries are generic over [`OptionName::ALL`] and need no change.

@@ -79,7 +79,17 @@ async fn a_change_saved_through_one_replica_is_seen_by_the_other_at_once_and_a_s
     let changes: Vec<(i64, Change)> = history.into_iter().map(|entry| (entry.version, entry.change)).collect();
     assert_eq!(
         changes,
-        [(2, Change::WebsocketsSwitched { from: true, to: false }), (1, Change::Created { websockets: true })],
+        [
+            (
+                2,
+                Change::OptionSet {
+                    option: cdn_portal::options::OptionName::Websockets,
+                    from: cdn_portal::options::OptionValue::Switch(true),
+                    to: cdn_portal::options::OptionValue::Switch(false)
+                }
+            ),
+            (1, Change::Created { websockets: true })
+        ],
         "B's history of what was created through B and saved through A"
     );
 

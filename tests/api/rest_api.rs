@@ -597,7 +597,14 @@ async fn put_replaces_every_setting_and_what_it_leaves_out_returns_to_its_defaul
         [
             (2, Change::OriginChanged { from: origin("origin.example.com"), to: origin("origin.example.com:8443") }),
             (2, Change::ActiveSwitched { to: true }),
-            (2, Change::WebsocketsDefaulted { from: false, to: true }),
+            (
+                2,
+                Change::OptionDefaulted {
+                    option: cdn_portal::options::OptionName::Websockets,
+                    from: cdn_portal::options::OptionValue::Switch(false),
+                    to: cdn_portal::options::OptionValue::Switch(true)
+                }
+            ),
             (1, Change::Created { websockets: false }),
             (1, Change::ActiveSwitched { to: false }),
         ]
@@ -642,8 +649,26 @@ async fn every_api_change_is_in_the_history_under_the_tokens_name() {
         entries,
         [
             (4, ChangeSource::Api, by_token, Change::ActiveSwitched { to: true }),
-            (4, ChangeSource::Api, by_token, Change::WebsocketsDefaulted { from: false, to: true }),
-            (3, ChangeSource::Portal, None, Change::WebsocketsSwitched { from: true, to: false }),
+            (
+                4,
+                ChangeSource::Api,
+                by_token,
+                Change::OptionDefaulted {
+                    option: cdn_portal::options::OptionName::Websockets,
+                    from: cdn_portal::options::OptionValue::Switch(false),
+                    to: cdn_portal::options::OptionValue::Switch(true)
+                }
+            ),
+            (
+                3,
+                ChangeSource::Portal,
+                None,
+                Change::OptionSet {
+                    option: cdn_portal::options::OptionName::Websockets,
+                    from: cdn_portal::options::OptionValue::Switch(true),
+                    to: cdn_portal::options::OptionValue::Switch(false)
+                }
+            ),
             (2, ChangeSource::Api, by_token, Change::ActiveSwitched { to: false }),
             (1, ChangeSource::Api, by_token, Change::Created { websockets: true }),
         ]
