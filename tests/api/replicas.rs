@@ -62,13 +62,21 @@ async fn a_change_saved_through_one_replica_is_seen_by_the_other_at_once_and_a_s
     assert_eq!(settings.status, 200, "A's settings page of a resource created through B: {settings:?}");
     assert!(settings.body.contains("site.replicas.example"), "{}", settings.body);
     let on_a = resource(a, &cookie, id).await;
-    assert_eq!((on_a["websockets"].as_bool(), on_a["version"].as_i64()), (Some(true), Some(1)), "{on_a}");
+    assert_eq!(
+        (on_a["options"]["websockets"]["value"].as_bool(), on_a["version"].as_i64()),
+        (Some(true), Some(1)),
+        "{on_a}"
+    );
 
     // Switched off through A, off on B with the very next request.
     let saved = a.save_websockets(&cookie, id, 1, false).await;
     assert_eq!(saved.status, 200, "saving through A: {saved:?}");
     let on_b = resource(b, &cookie, id).await;
-    assert_eq!((on_b["websockets"].as_bool(), on_b["version"].as_i64()), (Some(false), Some(2)), "B: {on_b}");
+    assert_eq!(
+        (on_b["options"]["websockets"]["value"].as_bool(), on_b["version"].as_i64()),
+        (Some(false), Some(2)),
+        "B: {on_b}"
+    );
     let content = b.get(&format!("/cdn/resources/{id}/content"), Some(&cookie)).await;
     let switch = input_tag(&content.body, r#"role="switch""#);
     assert!(!switch.contains("checked"), "B's settings page still shows WebSockets on: {switch}");

@@ -304,7 +304,7 @@ async fn creating_answers_201_with_location_etag_and_the_resource_in_full() {
     assert_eq!(reply.json()["active"], false);
     assert_eq!(stored(&portal, live).await, Some(("[2001:db8::10]:8443".into(), false, false, true, 1)));
     let portal_view = portal.call("get_resource", &format!("id={live}"), Some(&cookie)).await;
-    assert!(portal_view.body.contains(r#""websockets":false"#), "{}", portal_view.body);
+    assert!(!portal_view.resource().options.websockets.value, "{}", portal_view.body);
 }
 
 #[tokio::test]

@@ -2,6 +2,7 @@
 
 use axum::http::{HeaderMap, StatusCode, header};
 use cdn_portal::error::AppError;
+use cdn_portal::model::CdnResource;
 use serde::de::DeserializeOwned;
 
 #[derive(Debug)]
@@ -27,6 +28,11 @@ impl Reply {
     /// The body as JSON of type `T`; panics, showing the reply, when it is not.
     pub fn decode<T: DeserializeOwned>(&self) -> T {
         serde_json::from_str(&self.body).unwrap_or_else(|error| panic!("not the JSON expected ({error}): {self:?}"))
+    }
+
+    /// The resource a server function answered with.
+    pub fn resource(&self) -> CdnResource {
+        self.decode()
     }
 
     /// The error a server function answered with (they answer [`AppError`] as JSON).
