@@ -4,6 +4,7 @@
 //! session, and report back which version they serve.
 
 use super::db::{Db, Pool, run, to_completion};
+use super::http_error::{Credentials, ErrorHead};
 use crate::error::AppError;
 use crate::model::Rollout;
 use axum::Json;
@@ -204,11 +205,7 @@ pub async fn status(
 
 /// Edges keep serving what they have and ask again; either way the details stay in our log.
 fn error_response(error: AppError) -> Response {
-    let status = match error {
-        AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
-    };
-    (status, "the feed is unavailable, try again\n").into_response()
+    ErrorHead::of(&error, Credentials::Bearer).respond("the feed is unavailable, try again\n")
 }
 
 pub async fn snapshot(pool: &Pool) -> Result<ConfigUpdate, AppError> {

@@ -533,7 +533,7 @@ impl TryFrom<ResourceRow> for CdnResource {
 
     fn try_from(row: ResourceRow) -> Result<Self, AppError> {
         let corrupt = |error: &dyn std::fmt::Display| {
-            AppError::internal(&format!("cdn_resources row {} is invalid", row.id), error)
+            AppError::internal(&format!("cdn_resources row {} is invalid", row.id), error.to_string())
         };
         Ok(CdnResource {
             id: row.id,
