@@ -159,7 +159,7 @@ pub fn with_request_log(router: Router) -> Router {
             tracing::info_span!(
                 "request",
                 method = %request.method(),
-                path = request.uri().path(),
+                path = %request.uri().path(),
                 status = tracing::field::Empty,
                 latency_ms = tracing::field::Empty,
             )
