@@ -59,15 +59,23 @@ pub struct InvalidValues(#[allow(dead_code)] ErrorBody);
 pub struct ApiError {
     pub status: StatusCode,
     pub body: ErrorBody,
-    /// `Retry-After`, `WWW-Authenticate`: from [`ErrorHead::of`].
-    headers: HeaderMap,
+    /// `Retry-After`, `WWW-Authenticate`: from [`ErrorHead::of`]. Boxed: most errors have none,
+    /// and an `Err` this size is passed around often.
+    headers: Box<HeaderMap>,
 }
 
 impl ApiError {
     /// An answer with the status and headers of `error` and this message.
     fn answering(error: &AppError, message: impl Into<String>) -> Self {
-        let ErrorHead { status, headers } = ErrorHead::of(error, Credentials::ApiKey);
-        Self { status, headers, body: ErrorBody { message: message.into(), errors: BTreeMap::new() } }
+        Self::with_head(ErrorHead::of(error, Credentials::ApiKey), message)
+    }
+
+    fn with_head(ErrorHead { status, headers }: ErrorHead, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            headers: Box::new(headers),
+            body: ErrorBody { message: message.into(), errors: BTreeMap::new() },
+        }
     }
 
     pub fn with_field(mut self, field: impl Into<String>, message: impl Into<String>) -> Self {
@@ -102,7 +110,9 @@ impl ApiError {
             [only] => (*only).clone(),
             _ => "Some fields have invalid values; see errors.".to_owned(),
         };
-        Self { body: ErrorBody { message, errors }, ..Self::answering(&AppError::Invalid(FieldErrors::default()), "") }
+        let mut error = Self::answering(&AppError::Invalid(FieldErrors::default()), message);
+        error.body.errors = errors;
+        error
     }
 
     pub fn not_found() -> Self {
@@ -112,11 +122,7 @@ impl ApiError {
     /// A 409 of the API's own (a malformed `If-Match`, a name taken): it has no stored resource
     /// to carry, as [`AppError::Conflict`] does, and no headers.
     pub fn conflict(message: impl Into<String>) -> Self {
-        Self {
-            status: StatusCode::CONFLICT,
-            headers: HeaderMap::new(),
-            ..Self::answering(&AppError::BadRequest, message)
-        }
+        Self::with_head(ErrorHead { status: StatusCode::CONFLICT, headers: HeaderMap::new() }, message)
     }
 }
 
@@ -159,7 +165,7 @@ pub use crate::server::http_error::UNAVAILABLE_RETRY_AFTER_SECONDS;
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        ErrorHead { status: self.status, headers: self.headers }.respond(Json(self.body))
+        ErrorHead { status: self.status, headers: *self.headers }.respond(Json(self.body))
     }
 }
 
