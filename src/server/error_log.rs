@@ -280,4 +280,17 @@ mod tests {
         assert_eq!(lines.len(), 1, "{log}");
         assert!(lines[0].contains("path=/x") && lines[0].contains("pool timed out"), "{log}");
     }
+
+    #[test]
+    fn a_page_data_load_records_in_its_request_through_leptos_context() {
+        let failures = Failures::default();
+        let (mut parts, ()) = axum::http::Request::new(()).into_parts();
+        parts.extensions.insert(failures.clone());
+        // Outside the request's task: only the request in Leptos's context leads to its record.
+        leptos::prelude::Owner::new().with(|| {
+            leptos::prelude::provide_context(parts);
+            let _ = AppError::internal("could not load the page", "boom");
+        });
+        assert_eq!(failures.log(500), 1);
+    }
 }
