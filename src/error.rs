@@ -1,6 +1,11 @@
 //! The one error type that crosses from the server to the browser. Each variant carries only
 //! what a customer may read; details of internal failures are logged on the server and
 //! replaced by [`AppError::Internal`] before anything is sent.
+//!
+//! This module is compiled for the browser too, so it holds only the error's data and words.
+//! The server's side lives in `crate::server`: the status and headers of each error
+//! (`server::http_error`), how a database error becomes one (ibid.), and how a failure's cause
+//! is kept for the request's log (`server::error_log`, `AppError::internal`).
 
 use crate::model::CdnResource;
 use leptos::server_fn::codec::JsonEncoding;
@@ -148,30 +153,6 @@ impl AppError {
             _ => None,
         }
     }
-
-    /// The HTTP status a server function answers with when it fails with this error.
-    pub fn http_status(&self) -> u16 {
-        match self {
-            AppError::Unauthenticated | AppError::InvalidCredentials => 401,
-            AppError::NotFound => 404,
-            AppError::Invalid(_) => 422,
-            AppError::BadRequest => 400,
-            AppError::Forbidden => 403,
-            AppError::Conflict(_) => 409,
-            AppError::TooLarge => 413,
-            AppError::TooManyAttempts { .. } => 429,
-            // Only the browser produces this, when the portal did not answer at all.
-            AppError::Unreachable | AppError::Unavailable => 503,
-            AppError::Internal => 500,
-        }
-    }
-
-    /// Logs what went wrong where only the operator can read it, and yields what the customer may see.
-    #[cfg(feature = "ssr")]
-    pub fn internal(context: &str, cause: impl std::fmt::Display) -> Self {
-        tracing::error!(%cause, "{context}");
-        AppError::Internal
-    }
 }
 
 impl FromServerFnError for AppError {
@@ -185,18 +166,6 @@ impl FromServerFnError for AppError {
                 leptos::logging::error!("server function failed: {other}");
                 AppError::Internal
             }
-        }
-    }
-}
-
-#[cfg(feature = "ssr")]
-impl From<sqlx::Error> for AppError {
-    fn from(error: sqlx::Error) -> Self {
-        if crate::server::db::is_unavailable(&error) {
-            tracing::warn!(%error, "the database is unavailable");
-            AppError::Unavailable
-        } else {
-            AppError::internal("database error", error)
         }
     }
 }
@@ -231,7 +200,6 @@ mod tests {
     fn a_rate_limit_says_when_to_try_again() {
         let error = AppError::TooManyAttempts { retry_after_seconds: 42 };
         assert_eq!(error.to_string(), "Too many log-in attempts. Try again in 42 seconds.");
-        assert_eq!(error.http_status(), 429);
         assert!(AppError::TooManyAttempts { retry_after_seconds: 1 }.to_string().ends_with("1 second."));
     }
 

@@ -89,13 +89,17 @@ pub fn FormAlert(error: Signal<Option<AppError>>) -> impl IntoView {
 #[component]
 pub fn ErrorPanel(error: AppError) -> impl IntoView {
     #[cfg(feature = "ssr")]
-    if error.http_status() >= 500
-        && let Some(response) = use_context::<leptos_axum::ResponseOptions>()
     {
-        response.set_status(
-            axum::http::StatusCode::from_u16(error.http_status())
-                .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR),
-        );
+        use crate::server::http_error::{Credentials, ErrorHead};
+        let head = ErrorHead::of(&error, Credentials::Session);
+        if head.status.is_server_error()
+            && let Some(response) = use_context::<leptos_axum::ResponseOptions>()
+        {
+            response.set_status(head.status);
+            for (name, value) in &head.headers {
+                response.insert_header(name.clone(), value.clone());
+            }
+        }
     }
     view! {
         <div class="error-panel" role="alert">

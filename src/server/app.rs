@@ -1,7 +1,9 @@
 use super::config::{Config, ConfigError, SecuritySettings};
 use super::db::{self, DatabaseError, Pool};
 use super::edge_feed::{self, ConfigChanges, EdgeFeed};
+use super::error_log::with_request_log;
 use super::guard::guard_changes;
+use super::http_error::{Credentials, ErrorHead};
 use super::log_in_limits::LogInLimiter;
 use super::request::SessionLimits;
 use super::rest;
@@ -122,14 +124,16 @@ pub async fn build_router(
         .merge(edge_routes);
     // The REST API and the portal's pages share paths, so the API is chosen before any route
     // is matched, and it never meets the session layer: it takes API tokens only.
-    Ok(Router::new()
+    let router = Router::new()
         .fallback_service(portal)
         .layer(axum::middleware::from_fn_with_state(api, rest::dispatch))
         // Pages and JSON, compressed as they go (brotli level 5: a page in well under a
         // millisecond). A response that is compressed already is left as it is.
         .layer(CompressionLayer::new().quality(CompressionLevel::Precise(5)))
-        // Outermost: a refused request never reaches a session, a database or a handler.
-        .layer(axum::middleware::from_fn_with_state(Arc::new(security), guard_changes)))
+        // A refused request never reaches a session, a database or a handler.
+        .layer(axum::middleware::from_fn_with_state(Arc::new(security), guard_changes));
+    // Outermost: every request, refused or not, is logged in its span with its failures.
+    Ok(with_request_log(router))
 }
 
 /// A cache between the portal and a browser (a CDN, say) must keep one copy per encoding, or it
@@ -142,7 +146,7 @@ async fn varies_with_accepted_encoding(mut response: Response) -> Response {
 /// Server functions answer every error with 500; this gives each its own status (401, 404, 422…)
 /// so that clients, logs and monitoring can tell a customer's mistake from a fault of ours.
 /// Plain form posts are left alone: they are redirected back to their page to show the error.
-async fn status_of_server_fn_errors(response: Response) -> Response {
+pub(super) async fn status_of_server_fn_errors(response: Response) -> Response {
     if response.status() != StatusCode::INTERNAL_SERVER_ERROR
         || !response.headers().contains_key(SERVER_FN_ERROR_HEADER)
     {
@@ -154,22 +158,8 @@ async fn status_of_server_fn_errors(response: Response) -> Response {
         return (StatusCode::INTERNAL_SERVER_ERROR, "").into_response();
     };
     // Undecodable bodies come back as `AppError::Internal`, and so keep their 500.
-    set_error_status(&mut parts, &AppError::de(bytes.clone()));
+    ErrorHead::of(&AppError::de(bytes.clone()), Credentials::Session).apply_to(&mut parts);
     Response::from_parts(parts, Body::from(bytes))
-}
-
-/// The status and headers that go with an error, for every answer that carries one.
-pub(super) fn set_error_status(parts: &mut axum::http::response::Parts, error: &AppError) {
-    parts.status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    match error {
-        AppError::TooManyAttempts { retry_after_seconds } => {
-            parts.headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_seconds));
-        }
-        AppError::Unavailable => {
-            parts.headers.insert(header::RETRY_AFTER, HeaderValue::from(rest::UNAVAILABLE_RETRY_AFTER_SECONDS));
-        }
-        _ => {}
-    }
 }
 
 /// Starts the portal as configured by the environment and serves until Ctrl-C or SIGTERM.

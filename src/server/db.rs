@@ -135,7 +135,9 @@ impl Pool {
 pub async fn to_completion<T: Send + 'static>(
     work: impl Future<Output = Result<T, AppError>> + Send + 'static,
 ) -> Result<T, AppError> {
-    tokio::spawn(work).await.map_err(|error| AppError::internal("a database task stopped", error))?
+    tokio::spawn(super::error_log::carried(work))
+        .await
+        .map_err(|error| AppError::internal("a database task stopped", error))?
 }
 
 /// Whether an error means the database could not be reached (or refused to serve for now),

@@ -2,15 +2,15 @@
 //! come from the portal's own pages (cross-site request forgery), must be small, and must be
 //! text: every body the portal accepts is UTF-8 (forms, JSON).
 
-use super::app::set_error_status;
 use super::config::{PublicOrigin, SecuritySettings};
+use super::http_error::{Credentials, ErrorHead};
 use super::rest;
 use crate::error::AppError;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use leptos::server_fn::error::FromServerFnError;
 use std::sync::Arc;
 
@@ -86,10 +86,10 @@ fn source_origin(headers: &HeaderMap) -> Option<String> {
     Some(format!("{}://{}", uri.scheme_str()?, uri.authority()?))
 }
 
+/// A refusal of a page's or a server function's request: the error's JSON, as a server function
+/// answers it.
 fn refusal(error: AppError) -> Response {
-    let (mut parts, body) = ([(header::CONTENT_TYPE, "application/json")], error.ser()).into_response().into_parts();
-    set_error_status(&mut parts, &error);
-    Response::from_parts(parts, body)
+    ErrorHead::of(&error, Credentials::Session).respond(([(header::CONTENT_TYPE, "application/json")], error.ser()))
 }
 
 #[cfg(test)]

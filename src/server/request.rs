@@ -32,8 +32,7 @@ pub struct SessionLimits {
 fn session_failed(context: &str, error: tower_sessions::session::Error) -> AppError {
     match error {
         tower_sessions::session::Error::Store(tower_sessions::session_store::Error::Backend(cause)) => {
-            tracing::warn!(%cause, "{context}: the session store is unavailable");
-            AppError::Unavailable
+            AppError::unavailable(&format!("{context}: the session store is unavailable"), cause)
         }
         other => AppError::internal(context, other),
     }

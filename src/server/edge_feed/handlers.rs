@@ -5,6 +5,7 @@ use super::queries::{changes_after, record_status, snapshot};
 use super::wake::ConfigChanges;
 use crate::error::AppError;
 use crate::server::db::Pool;
+use crate::server::http_error::{Credentials, ErrorHead};
 use ::edge_feed::{CONFIG_PATH, FeedQuery, MAX_EDGE_NAME_LEN, MAX_WAIT, STATUS_PATH, StatusReport};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -117,11 +118,7 @@ fn malformed_report() -> Response {
 
 /// Edges keep serving what they have and ask again; either way the details stay in our log.
 fn error_response(error: AppError) -> Response {
-    let status = match error {
-        AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
-    };
-    (status, "the feed is unavailable, try again\n").into_response()
+    ErrorHead::of(&error, Credentials::Bearer).respond("the feed is unavailable, try again\n")
 }
 
 #[cfg(test)]

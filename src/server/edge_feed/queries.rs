@@ -33,7 +33,7 @@ fn version_to_sql(version: Version) -> Result<i64, AppError> {
 /// migrations' sequence never gives.
 fn version_from_sql(version: i64) -> Result<Version, AppError> {
     Version::try_from(version)
-        .map_err(|_| AppError::internal("a negative configuration version in the database", version))
+        .map_err(|_| AppError::internal("a negative configuration version in the database", version.to_string()))
 }
 
 /// Every active resource, at the version they make up, read in one transaction.

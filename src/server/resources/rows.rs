@@ -95,7 +95,7 @@ impl TryFrom<ResourceRow> for CdnResource {
 
     fn try_from(row: ResourceRow) -> Result<Self, AppError> {
         let corrupt = |error: &dyn std::fmt::Display| {
-            AppError::internal(&format!("cdn_resources row {} is invalid", row.id), error)
+            AppError::internal(&format!("cdn_resources row {} is invalid", row.id), error.to_string())
         };
         let integration: Integration = row.integration.parse().map_err(|e| corrupt(&e))?;
         let mut options = ResourceOptions::defaults(integration);

@@ -1,8 +1,10 @@
-//! The API's one error shape: a message, and a message per offending field.
+//! The API's one error shape: a message, and a message per offending field. Its status and
+//! headers are those of the portal's error it answers (see [`ErrorHead`]).
 
-use crate::error::AppError;
+use crate::error::{AppError, FieldErrors};
+use crate::server::http_error::{Credentials, ErrorHead};
 use axum::Json;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -57,11 +59,23 @@ pub struct InvalidValues(#[allow(dead_code)] ErrorBody);
 pub struct ApiError {
     pub status: StatusCode,
     pub body: ErrorBody,
+    /// `Retry-After`, `WWW-Authenticate`: from [`ErrorHead::of`]. Boxed: most errors have none,
+    /// and an `Err` this size is passed around often.
+    headers: Box<HeaderMap>,
 }
 
 impl ApiError {
-    fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Self { status, body: ErrorBody { message: message.into(), errors: BTreeMap::new() } }
+    /// An answer with the status and headers of `error` and this message.
+    fn answering(error: &AppError, message: impl Into<String>) -> Self {
+        Self::with_head(ErrorHead::of(error, Credentials::ApiKey), message)
+    }
+
+    fn with_head(ErrorHead { status, headers }: ErrorHead, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            headers: Box::new(headers),
+            body: ErrorBody { message: message.into(), errors: BTreeMap::new() },
+        }
     }
 
     pub fn with_field(mut self, field: impl Into<String>, message: impl Into<String>) -> Self {
@@ -70,8 +84,8 @@ impl ApiError {
     }
 
     pub fn unauthenticated() -> Self {
-        Self::new(
-            StatusCode::UNAUTHORIZED,
+        Self::answering(
+            &AppError::Unauthenticated,
             "Send a valid API token: Authorization: APIKey <token>. Tokens are created in the portal under API tokens; revoked and expired tokens are refused.",
         )
     }
@@ -79,7 +93,7 @@ impl ApiError {
     /// The request could not be read as the operation's JSON (syntax, types, unknown fields).
     pub fn malformed(field: Option<String>, problem: impl Into<String>) -> Self {
         let problem = problem.into();
-        let error = Self::new(StatusCode::BAD_REQUEST, format!("The request body is not valid: {problem}"));
+        let error = Self::answering(&AppError::BadRequest, format!("The request body is not valid: {problem}"));
         match field {
             Some(field) => error.with_field(field, problem),
             None => error,
@@ -87,7 +101,7 @@ impl ApiError {
     }
 
     pub fn bad_query(problem: impl std::fmt::Display) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, format!("The query string is not valid: {problem}"))
+        Self::answering(&AppError::BadRequest, format!("The query string is not valid: {problem}"))
     }
 
     /// Values of the right type that are not allowed: each field's message says why.
@@ -96,15 +110,19 @@ impl ApiError {
             [only] => (*only).clone(),
             _ => "Some fields have invalid values; see errors.".to_owned(),
         };
-        Self { status: StatusCode::UNPROCESSABLE_ENTITY, body: ErrorBody { message, errors } }
+        let mut error = Self::answering(&AppError::Invalid(FieldErrors::default()), message);
+        error.body.errors = errors;
+        error
     }
 
     pub fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "There is no CDN resource with this id in your account.")
+        Self::answering(&AppError::NotFound, "There is no CDN resource with this id in your account.")
     }
 
+    /// A 409 of the API's own (a malformed `If-Match`, a name taken): it has no stored resource
+    /// to carry, as [`AppError::Conflict`] does, and no headers.
     pub fn conflict(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, message)
+        Self::with_head(ErrorHead { status: StatusCode::CONFLICT, headers: HeaderMap::new() }, message)
     }
 }
 
@@ -120,16 +138,16 @@ impl From<AppError> for ApiError {
                 "The resource was changed after you read it; its ETag is now \"{}\". Get it again, then repeat your change.",
                 current.version
             )),
-            AppError::TooLarge => Self::new(StatusCode::PAYLOAD_TOO_LARGE, "The request body is too large."),
+            AppError::TooLarge => Self::answering(&error, "The request body is too large."),
             AppError::BadRequest => Self::malformed(None, "it is not UTF-8 text."),
-            AppError::Forbidden => Self::new(StatusCode::FORBIDDEN, "This request is not allowed."),
-            AppError::TooManyAttempts { retry_after_seconds } => Self::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                format!("Too many requests. Try again in {retry_after_seconds} seconds."),
-            ),
-            AppError::Unavailable => Self::new(StatusCode::SERVICE_UNAVAILABLE, AppError::Unavailable.to_string()),
+            AppError::Forbidden => Self::answering(&error, "This request is not allowed."),
+            AppError::TooManyAttempts { retry_after_seconds } => {
+                Self::answering(&error, format!("Too many requests. Try again in {retry_after_seconds} seconds."))
+            }
+            AppError::Unavailable => Self::answering(&error, error.to_string()),
+            // The browser's own error: the API answers it as a fault of ours.
             AppError::Unreachable | AppError::Internal => {
-                Self::new(StatusCode::INTERNAL_SERVER_ERROR, AppError::Internal.to_string())
+                Self::answering(&AppError::Internal, AppError::Internal.to_string())
             }
         }
     }
@@ -143,19 +161,11 @@ fn api_field_name(portal_field: &str) -> &str {
     }
 }
 
-/// What a client is told to wait before trying again while the database is unreachable.
-pub const UNAVAILABLE_RETRY_AFTER_SECONDS: u32 = 5;
+pub use crate::server::http_error::UNAVAILABLE_RETRY_AFTER_SECONDS;
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = (self.status, Json(self.body)).into_response();
-        if self.status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("APIKey"));
-        }
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(UNAVAILABLE_RETRY_AFTER_SECONDS));
-        }
-        response
+        ErrorHead { status: self.status, headers: *self.headers }.respond(Json(self.body))
     }
 }
 
@@ -173,6 +183,6 @@ mod tests {
         assert_eq!(internal.status, StatusCode::INTERNAL_SERVER_ERROR);
         assert!(internal.body.errors.is_empty());
         let unauthenticated = ApiError::unauthenticated().into_response();
-        assert_eq!(unauthenticated.headers()[header::WWW_AUTHENTICATE], "APIKey");
+        assert_eq!(unauthenticated.headers()[axum::http::header::WWW_AUTHENTICATE], "APIKey");
     }
 }

@@ -1,0 +1,223 @@
+//! An [`AppError`] as HTTP: the one place that decides the status and headers of an error answer,
+//! whichever surface sends it (server functions, the request guard, the REST API, the edges' feed,
+//! a page drawn with an [`ErrorPanel`](crate::components::ErrorPanel)). Each surface keeps its own
+//! body (the error's JSON for server functions, `{message, errors}` for the API, text for the feed,
+//! HTML for pages) and takes the head from [`ErrorHead::of`].
+//!
+//! Also here, because it decides which error a customer sees: how a database error becomes an
+//! [`AppError`] (503 when the database cannot be reached, 500 otherwise). It is server-only, so
+//! `crate::error`, which the browser compiles too, knows nothing of sqlx or of the server.
+
+use crate::error::AppError;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header, response::Parts};
+use axum::response::{IntoResponse, Response};
+
+/// What a client is told to wait, in seconds (`Retry-After`), before trying again while the
+/// database is unreachable.
+pub const UNAVAILABLE_RETRY_AFTER_SECONDS: u32 = 5;
+
+/// The credentials the answering surface takes, which a 401 names in `WWW-Authenticate`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Credentials {
+    /// The portal's session cookie, got from the log-in form: there is no HTTP scheme to name,
+    /// so a 401 carries no challenge.
+    Session,
+    /// `Authorization: APIKey <token>` (the REST API).
+    ApiKey,
+    /// `Authorization: Bearer <token>` (the edges' feed).
+    Bearer,
+}
+
+impl Credentials {
+    fn scheme(self) -> Option<&'static str> {
+        match self {
+            Credentials::Session => None,
+            Credentials::ApiKey => Some("APIKey"),
+            Credentials::Bearer => Some("Bearer"),
+        }
+    }
+}
+
+/// The status and headers of an error answer, without its body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ErrorHead {
+    pub status: StatusCode,
+    /// `Retry-After` (seconds) on a 429 and a 503; `WWW-Authenticate` on a 401 of a surface
+    /// that takes an HTTP scheme.
+    pub headers: HeaderMap,
+}
+
+impl ErrorHead {
+    /// The status and headers `error` is answered with by a surface that takes `credentials`.
+    pub fn of(error: &AppError, credentials: Credentials) -> Self {
+        let (status, retry_after_seconds) = status_and_wait(error);
+        let mut headers = HeaderMap::new();
+        if let Some(seconds) = retry_after_seconds {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if status == StatusCode::UNAUTHORIZED
+            && let Some(scheme) = credentials.scheme()
+        {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(scheme));
+        }
+        Self { status, headers }
+    }
+
+    /// The answer: this head with `body` (which sets its own `Content-Type`).
+    pub fn respond(self, body: impl IntoResponse) -> Response {
+        (self.status, self.headers, body).into_response()
+    }
+
+    /// Puts this head on an answer whose body is already made.
+    pub fn apply_to(self, parts: &mut Parts) {
+        parts.status = self.status;
+        parts.headers.extend(self.headers);
+    }
+}
+
+/// The status of each error, and how long to wait before trying again where that is known.
+fn status_and_wait(error: &AppError) -> (StatusCode, Option<u64>) {
+    match error {
+        AppError::Unauthenticated | AppError::InvalidCredentials => (StatusCode::UNAUTHORIZED, None),
+        AppError::NotFound => (StatusCode::NOT_FOUND, None),
+        AppError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, None),
+        AppError::BadRequest => (StatusCode::BAD_REQUEST, None),
+        AppError::Forbidden => (StatusCode::FORBIDDEN, None),
+        AppError::Conflict(_) => (StatusCode::CONFLICT, None),
+        AppError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, None),
+        AppError::TooManyAttempts { retry_after_seconds } => {
+            (StatusCode::TOO_MANY_REQUESTS, Some(*retry_after_seconds))
+        }
+        // Only the browser produces `Unreachable`, when the portal did not answer at all.
+        AppError::Unreachable | AppError::Unavailable => {
+            (StatusCode::SERVICE_UNAVAILABLE, Some(UNAVAILABLE_RETRY_AFTER_SECONDS.into()))
+        }
+        AppError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, None),
+    }
+}
+
+impl AppError {
+    /// The status this error is answered with, on every surface (see [`ErrorHead::of`]).
+    pub fn http_status(&self) -> StatusCode {
+        status_and_wait(self).0
+    }
+}
+
+/// A query that failed because the database could not be reached is [`AppError::Unavailable`]
+/// (try again); any other is a fault of ours, [`AppError::Internal`]. The cause is kept for the
+/// request's log either way (see [`super::error_log`]).
+impl From<sqlx::Error> for AppError {
+    fn from(error: sqlx::Error) -> Self {
+        if super::db::is_unavailable(&error) {
+            AppError::unavailable("the database is unavailable", error)
+        } else {
+            AppError::internal("database error", error)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{DomainName, Integration, Origin, Timestamp};
+    use crate::model::CdnResource;
+    use crate::server::rest::ApiError;
+    use leptos::server_fn::error::{FromServerFnError, SERVER_FN_ERROR_HEADER};
+
+    fn stored_resource() -> CdnResource {
+        CdnResource {
+            id: 7,
+            custom_domain: DomainName::parse("cdn.example.com").unwrap(),
+            origin: Origin::parse("origin.example.com").unwrap(),
+            integration: Integration::EntireWebsite,
+            options: crate::options::ResourceOptions::defaults(Integration::EntireWebsite),
+            active: true,
+            created_at: Timestamp::from_unix_seconds(0),
+            updated_at: Timestamp::from_unix_seconds(0),
+            version: 3,
+        }
+    }
+
+    fn every_variant() -> Vec<AppError> {
+        vec![
+            AppError::Unauthenticated,
+            AppError::InvalidCredentials,
+            AppError::NotFound,
+            AppError::invalid_field("origin", "Bad port."),
+            AppError::BadRequest,
+            AppError::Forbidden,
+            AppError::Conflict(Box::new(stored_resource())),
+            AppError::TooLarge,
+            AppError::TooManyAttempts { retry_after_seconds: 42 },
+            AppError::Unreachable,
+            AppError::Unavailable,
+            AppError::Internal,
+        ]
+    }
+
+    #[test]
+    fn every_error_has_its_status_and_headers() {
+        let table: [(&str, u16, Option<&str>, Option<&str>); 12] = [
+            // variant, status, Retry-After, WWW-Authenticate (REST API)
+            ("Unauthenticated", 401, None, Some("APIKey")),
+            ("InvalidCredentials", 401, None, Some("APIKey")),
+            ("NotFound", 404, None, None),
+            ("Invalid", 422, None, None),
+            ("BadRequest", 400, None, None),
+            ("Forbidden", 403, None, None),
+            ("Conflict", 409, None, None),
+            ("TooLarge", 413, None, None),
+            ("TooManyAttempts", 429, Some("42"), None),
+            ("Unreachable", 503, Some("5"), None),
+            ("Unavailable", 503, Some("5"), None),
+            ("Internal", 500, None, None),
+        ];
+        for (error, (variant, status, retry_after, challenge)) in every_variant().iter().zip(table) {
+            assert!(format!("{error:?}").starts_with(variant), "{error:?} is not {variant}");
+            let head = ErrorHead::of(error, Credentials::ApiKey);
+            let header = |name| head.headers.get(name).map(|value: &HeaderValue| value.to_str().unwrap());
+            assert_eq!(head.status, status, "{variant}");
+            assert_eq!(error.http_status(), status, "{variant}");
+            assert_eq!(header(header::RETRY_AFTER), retry_after, "{variant}");
+            assert_eq!(header(header::WWW_AUTHENTICATE), challenge, "{variant}");
+            assert_eq!(head.headers.len(), usize::from(retry_after.is_some()) + usize::from(challenge.is_some()));
+            // The portal's pages and server functions sign in with a form, not an HTTP scheme.
+            let session = ErrorHead::of(error, Credentials::Session);
+            assert_eq!(session.status, status);
+            assert!(!session.headers.contains_key(header::WWW_AUTHENTICATE), "{variant}");
+        }
+        assert_eq!(
+            ErrorHead::of(&AppError::Unauthenticated, Credentials::Bearer).headers[header::WWW_AUTHENTICATE],
+            "Bearer"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_rest_api_and_server_functions_answer_with_the_same_head() {
+        for error in every_variant() {
+            let expected = ErrorHead::of(&error, Credentials::ApiKey);
+            let rest = ApiError::from(error.clone()).into_response();
+            // The API has no use for the browser's `Unreachable`: it is answered as a fault of ours.
+            if error != AppError::Unreachable {
+                assert_eq!(rest.status(), expected.status, "{error:?}");
+                assert_eq!(rest.headers().get(header::RETRY_AFTER), expected.headers.get(header::RETRY_AFTER));
+                assert_eq!(
+                    rest.headers().get(header::WWW_AUTHENTICATE),
+                    expected.headers.get(header::WWW_AUTHENTICATE)
+                );
+            }
+            // Leptos answers every failed server function with 500 and the error's JSON.
+            let expected = ErrorHead::of(&error, Credentials::Session);
+            let failed = Response::builder()
+                .status(StatusCode::INTERNAL_SERVER_ERROR)
+                .header(SERVER_FN_ERROR_HEADER, "/api/x")
+                .body(axum::body::Body::from(error.ser()))
+                .unwrap();
+            let answered = crate::server::app::status_of_server_fn_errors(failed).await;
+            assert_eq!(answered.status(), expected.status, "{error:?}");
+            for (name, value) in &expected.headers {
+                assert_eq!(answered.headers().get(name), Some(value), "{error:?}");
+            }
+        }
+    }
+}
