@@ -1,6 +1,6 @@
 //! Customer accounts: sign-up and log-in rules, and their rows in the database.
 
-use super::db::{Db, Pool, run};
+use super::db::{Db, Pool, on_db};
 use super::passwords;
 use crate::domain::{EmailAddress, NewPassword, Timestamp};
 use crate::error::{AppError, FieldErrors};
@@ -45,7 +45,7 @@ pub async fn insert(
     password_hash: &str,
     now: Timestamp,
 ) -> Result<Option<Account>, AppError> {
-    let inserted = run!(db, |e| sqlx::query_scalar::<_, i64>(
+    let inserted = on_db!(db, |e| sqlx::query_scalar::<_, i64>(
         "INSERT INTO accounts (email, password_hash, created_at) VALUES ($1, $2, $3) RETURNING id",
     )
     .bind(email.as_str())
@@ -61,7 +61,7 @@ pub async fn insert(
 }
 
 pub async fn find(db: Db<'_>, id: i64) -> Result<Option<Account>, AppError> {
-    let email = run!(db, |e| sqlx::query_scalar::<_, String>("SELECT email FROM accounts WHERE id = $1")
+    let email = on_db!(db, |e| sqlx::query_scalar::<_, String>("SELECT email FROM accounts WHERE id = $1")
         .bind(id)
         .fetch_optional(e)
         .await)?;
@@ -70,7 +70,7 @@ pub async fn find(db: Db<'_>, id: i64) -> Result<Option<Account>, AppError> {
 
 async fn find_with_password_hash(db: Db<'_>, email: &EmailAddress) -> Result<Option<(Account, String)>, AppError> {
     let row =
-        run!(db, |e| sqlx::query_as::<_, (i64, String)>("SELECT id, password_hash FROM accounts WHERE email = $1")
+        on_db!(db, |e| sqlx::query_as::<_, (i64, String)>("SELECT id, password_hash FROM accounts WHERE email = $1")
             .bind(email.as_str())
             .fetch_optional(e)
             .await)?;
@@ -78,7 +78,7 @@ async fn find_with_password_hash(db: Db<'_>, email: &EmailAddress) -> Result<Opt
 }
 
 pub async fn count(db: Db<'_>) -> Result<i64, AppError> {
-    Ok(run!(db, |e| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM accounts").fetch_one(e).await)?)
+    Ok(on_db!(db, |e| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM accounts").fetch_one(e).await)?)
 }
 
 fn parse_stored_email(stored: &str) -> Result<EmailAddress, AppError> {
@@ -106,7 +106,7 @@ mod tests {
         let (pool, _guard) = fresh_database().await;
         sign_up(&pool, "ada@example.com", "analytical engine".into()).await.unwrap();
         let stored: String =
-            run!(pool.db(), |e| sqlx::query_scalar("SELECT password_hash FROM accounts").fetch_one(e).await).unwrap();
+            on_db!(pool.db(), |e| sqlx::query_scalar("SELECT password_hash FROM accounts").fetch_one(e).await).unwrap();
         assert!(stored.starts_with("$argon2id$"));
         assert!(!stored.contains("analytical"));
     }

@@ -2,7 +2,7 @@
 //! when it is issued; only a hash of it is stored, and since secrets are 256 random bits, a fast
 //! hash is as safe as a slow one and lets every API request be checked with one indexed lookup.
 
-use super::db::{Pool, run};
+use super::db::{Pool, on_db};
 use crate::domain::Timestamp;
 use crate::error::AppError;
 use crate::model::{ApiToken, TokenState};
@@ -98,7 +98,7 @@ pub async fn issue(
     let secret = new_secret();
     let expires_at =
         new.lifetime_days.map(|days| Timestamp::from_unix_seconds(now.unix_seconds() + i64::from(days) * 86_400));
-    let inserted = run!(pool.db(), |e| sqlx::query_as::<_, TokenRow>(&format!(
+    let inserted = on_db!(pool.db(), |e| sqlx::query_as::<_, TokenRow>(&format!(
         "INSERT INTO api_tokens (account_id, name, secret_hash, secret_start, created_at, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING {TOKEN_COLUMNS}"
     ))
@@ -124,7 +124,7 @@ const TOKEN_COLUMNS: &str = "id, name, secret_start, created_at, expires_at, rev
 
 /// The account's tokens, newest first, revoked and expired ones included.
 pub async fn list(pool: &Pool, account_id: i64, now: Timestamp) -> Result<Vec<ApiToken>, AppError> {
-    Ok(run!(pool.db(), |e| sqlx::query_as::<_, TokenRow>(&format!(
+    Ok(on_db!(pool.db(), |e| sqlx::query_as::<_, TokenRow>(&format!(
         "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE account_id = $1 ORDER BY id DESC"
     ))
     .bind(account_id)
@@ -137,7 +137,7 @@ pub async fn list(pool: &Pool, account_id: i64, now: Timestamp) -> Result<Vec<Ap
 
 /// Revokes the account's token: from now on it is refused. Revoking it again changes nothing.
 pub async fn revoke(pool: &Pool, account_id: i64, token_id: i64, now: Timestamp) -> Result<(), AppError> {
-    let found = run!(pool.db(), |e| {
+    let found = on_db!(pool.db(), |e| {
         sqlx::query_scalar::<_, i64>(
         "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2 AND account_id = $3 RETURNING id",
     )
@@ -155,7 +155,7 @@ pub async fn authenticate(pool: &Pool, secret: &str, now: Timestamp) -> Result<O
     if !looks_like_secret(secret) {
         return Ok(None);
     }
-    let found = run!(pool.db(), |e| sqlx::query_as::<_, (i64, i64, String, Option<i64>)>(
+    let found = on_db!(pool.db(), |e| sqlx::query_as::<_, (i64, i64, String, Option<i64>)>(
         "SELECT id, account_id, name, last_used_at FROM api_tokens \
          WHERE secret_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)",
     )
@@ -168,7 +168,7 @@ pub async fn authenticate(pool: &Pool, secret: &str, now: Timestamp) -> Result<O
     };
     // "Last used" to the minute is all a customer needs, and spares a write per request.
     if last_used_at.is_none_or(|at| now.unix_seconds() - at >= 60) {
-        run!(pool.db(), |e| sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+        on_db!(pool.db(), |e| sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
             .bind(now.unix_seconds())
             .bind(token_id)
             .execute(e)
@@ -254,7 +254,7 @@ mod tests {
         assert_eq!(token.name, "deploy");
         assert!(secret.starts_with(&token.secret_start));
         let stored: String =
-            run!(pool.db(), |e| sqlx::query_scalar("SELECT secret_hash FROM api_tokens").fetch_one(e).await).unwrap();
+            on_db!(pool.db(), |e| sqlx::query_scalar("SELECT secret_hash FROM api_tokens").fetch_one(e).await).unwrap();
         assert_ne!(stored, secret, "only the hash is stored");
 
         let holder = authenticate(&pool, &secret, at(2_000)).await.unwrap().unwrap();

@@ -1,6 +1,6 @@
 //! The database: SQLite (embedded, the default) or PostgreSQL (for several portal replicas),
 //! chosen by `DATABASE_URL`. Queries are written once, in SQL both accept, and run on either
-//! through [`run!`]; the few things the two do differently (taking the write lock, the schema's
+//! through [`on_db!`]; the few things the two do differently (taking the write lock, the schema's
 //! triggers, waking other replicas) live here and in the twin migration folders.
 
 use crate::error::AppError;
@@ -35,7 +35,7 @@ pub enum Db<'c> {
 
 /// Runs one query, written once, on whichever database `db` (a [`Db`]) is: `$e` is its executor.
 #[macro_export]
-macro_rules! run {
+macro_rules! on_db {
     ($db:expr, |$e:ident| $body:expr) => {
         match $db {
             $crate::server::db::Db::SqlitePool($e) => $body,
@@ -45,7 +45,7 @@ macro_rules! run {
         }
     };
 }
-pub use crate::run;
+pub use crate::on_db;
 
 impl Db<'_> {
     /// The same place, for one more query.
@@ -306,14 +306,14 @@ mod tests {
             Pool::Sqlite(sqlite) => first_only.run(sqlite).await.unwrap(),
             Pool::Postgres(postgres) => first_only.run(postgres).await.unwrap(),
         }
-        run!(pool.db(), |e| sqlx::query(
+        on_db!(pool.db(), |e| sqlx::query(
             "INSERT INTO accounts (id, email, password_hash, created_at) VALUES (1, 'ada@example.com', 'x', 10)"
         )
         .execute(e)
         .await
         .map(|_| ()))
         .unwrap();
-        run!(pool.db(), |e| sqlx::query(
+        on_db!(pool.db(), |e| sqlx::query(
             "INSERT INTO cdn_resources (account_id, custom_domain, origin, integration, websockets, created_at, updated_at) \
              VALUES (1, 'a.example.com', 'o.example.com', 'entire_website', FALSE, 20, 30)",
         )
@@ -324,9 +324,9 @@ mod tests {
 
         let pool = connect(scratch.url()).await.unwrap();
         let version: i64 =
-            run!(pool.db(), |e| sqlx::query_scalar("SELECT version FROM cdn_resources").fetch_one(e).await).unwrap();
+            on_db!(pool.db(), |e| sqlx::query_scalar("SELECT version FROM cdn_resources").fetch_one(e).await).unwrap();
         assert_eq!(version, 1);
-        let record: (i64, i64, String, Option<String>, String) = run!(pool.db(), |e| sqlx::query_as(
+        let record: (i64, i64, String, Option<String>, String) = on_db!(pool.db(), |e| sqlx::query_as(
             "SELECT version, changed_at, action, old_value, new_value FROM resource_changes"
         )
         .fetch_one(e)

@@ -5,7 +5,7 @@ use crate::helpers::*;
 use axum::http::{StatusCode, header};
 use cdn_portal::error::AppError;
 use cdn_portal::model::{CdnResource, ResourcePage};
-use cdn_portal::run;
+use cdn_portal::on_db;
 use std::sync::Arc;
 
 fn resource_of(reply: &Reply) -> CdnResource {
@@ -174,7 +174,7 @@ async fn fifty_concurrent_saves_at_fifty_resources_all_go_through() {
     assert_eq!(listed.len(), 50);
     assert!(listed.iter().all(|resource| !resource.options.websockets.value && resource.version == 2));
     let (records,): (i64,) =
-        run!(portal.pool.db(), |e| sqlx::query_as("SELECT count(*) FROM resource_changes WHERE action = 'updated'")
+        on_db!(portal.pool.db(), |e| sqlx::query_as("SELECT count(*) FROM resource_changes WHERE action = 'updated'")
             .fetch_one(e)
             .await)
         .unwrap();

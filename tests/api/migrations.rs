@@ -4,7 +4,7 @@
 //! the normal pass, a fresh PostgreSQL one in the PostgreSQL pass.
 
 use crate::helpers::{ScratchDatabase, fresh_database};
-use cdn_portal::run;
+use cdn_portal::on_db;
 use cdn_portal::server::db::{POSTGRES_MIGRATOR, Pool, SQLITE_MIGRATOR};
 use sqlx::migrate::Migrator;
 use std::collections::BTreeSet;
@@ -142,7 +142,7 @@ async fn both_databases_get_the_same_columns() {
 }
 
 async fn execute(pool: &Pool, sql: &str) -> Result<(), sqlx::Error> {
-    run!(pool.db(), |e| sqlx::query(sql).execute(e).await.map(|_| ()))
+    on_db!(pool.db(), |e| sqlx::query(sql).execute(e).await.map(|_| ()))
 }
 
 async fn accepted(pool: &Pool, sql: &str) {
@@ -209,7 +209,7 @@ async fn one_resource(pool: &Pool) {
 type Settings = (i64, String, String, String, bool, bool, bool, i64);
 
 async fn settings(pool: &Pool) -> Settings {
-    run!(pool.db(), |e| sqlx::query_as(
+    on_db!(pool.db(), |e| sqlx::query_as(
         "SELECT account_id, custom_domain, origin, integration, websockets, active, websockets_explicit, version \
          FROM cdn_resources WHERE id = 1"
     )
@@ -277,7 +277,7 @@ async fn no_guarded_column_changes_without_the_next_version_and_its_record() {
 
 /// (version, resource) of every configuration change, oldest first.
 async fn config_changes(pool: &Pool) -> Vec<(i64, i64)> {
-    run!(pool.db(), |e| sqlx::query_as("SELECT version, resource_id FROM config_changes ORDER BY version")
+    on_db!(pool.db(), |e| sqlx::query_as("SELECT version, resource_id FROM config_changes ORDER BY version")
         .fetch_all(e)
         .await)
     .unwrap()
@@ -337,7 +337,7 @@ async fn checks_and_keys_refuse_rows_the_portal_never_writes() {
     }
     for table in ["cdn_resources", "resource_changes", "api_tokens"] {
         let sql = format!("SELECT count(*) FROM {table}");
-        let count: i64 = run!(pool.db(), |e| sqlx::query_scalar(&sql).fetch_one(e).await).unwrap();
+        let count: i64 = on_db!(pool.db(), |e| sqlx::query_scalar(&sql).fetch_one(e).await).unwrap();
         assert_eq!(count, 1, "{table}: the refused rows left nothing");
     }
 

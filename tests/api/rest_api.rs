@@ -10,7 +10,7 @@ use axum::http::{Method, Request, StatusCode};
 use cdn_portal::domain::{Origin, Timestamp};
 use cdn_portal::error::AppError;
 use cdn_portal::model::{Change, ChangeSource};
-use cdn_portal::run;
+use cdn_portal::on_db;
 use serde_json::{Value, json};
 
 /// Sends `text` as the JSON body, verbatim, for bodies that `json!` cannot write.
@@ -45,7 +45,7 @@ fn assert_error(reply: &Reply, status: StatusCode, fields: &[&str]) {
 type Row = (String, bool, bool, bool, i64);
 
 async fn stored(portal: &TestPortal, id: i64) -> Option<Row> {
-    run!(portal.pool.db(), |e| sqlx::query_as(
+    on_db!(portal.pool.db(), |e| sqlx::query_as(
         "SELECT origin, active, websockets, websockets_explicit, version FROM cdn_resources WHERE id = $1"
     )
     .bind(id)
@@ -55,7 +55,8 @@ async fn stored(portal: &TestPortal, id: i64) -> Option<Row> {
 }
 
 async fn count(portal: &TestPortal, table: &str) -> i64 {
-    run!(portal.pool.db(), |e| sqlx::query_scalar(&format!("SELECT count(*) FROM {table}")).fetch_one(e).await).unwrap()
+    on_db!(portal.pool.db(), |e| sqlx::query_scalar(&format!("SELECT count(*) FROM {table}")).fetch_one(e).await)
+        .unwrap()
 }
 
 async fn create(portal: &TestPortal, secret: &str, body: Value) -> (i64, Reply) {
@@ -140,14 +141,14 @@ async fn revoked_and_expired_tokens_are_refused() {
     assert_eq!(count(&portal, "cdn_resources").await, 0);
 
     let expires_at: i64 =
-        run!(portal.pool.db(), |e| sqlx::query_scalar("SELECT expires_at FROM api_tokens WHERE id = $1")
+        on_db!(portal.pool.db(), |e| sqlx::query_scalar("SELECT expires_at FROM api_tokens WHERE id = $1")
             .bind(expiring_id)
             .fetch_one(e)
             .await)
         .unwrap();
     let lifetime = expires_at - Timestamp::now().unix_seconds();
     assert!((30 * 86_400 - 5..=30 * 86_400).contains(&lifetime), "30 days from issue: {lifetime}");
-    run!(portal.pool.db(), |e| sqlx::query("UPDATE api_tokens SET expires_at = $1 WHERE id = $2")
+    on_db!(portal.pool.db(), |e| sqlx::query("UPDATE api_tokens SET expires_at = $1 WHERE id = $2")
         .bind(Timestamp::now().unix_seconds() - 1)
         .bind(expiring_id)
         .execute(e)
@@ -258,7 +259,7 @@ async fn creating_answers_201_with_location_etag_and_the_resource_in_full() {
     fields.sort_unstable();
     assert_eq!(fields, ["active", "cname", "created", "id", "integration", "options", "origin", "updated"]);
     let created_at: i64 =
-        run!(portal.pool.db(), |e| sqlx::query_scalar("SELECT created_at FROM cdn_resources WHERE id = $1")
+        on_db!(portal.pool.db(), |e| sqlx::query_scalar("SELECT created_at FROM cdn_resources WHERE id = $1")
             .bind(id)
             .fetch_one(e)
             .await)
@@ -527,7 +528,7 @@ async fn patch_changes_only_what_it_names_and_versions_only_real_changes() {
         "refused patches change nothing"
     );
     let cname: String =
-        run!(portal.pool.db(), |e| sqlx::query_scalar("SELECT custom_domain FROM cdn_resources WHERE id = $1")
+        on_db!(portal.pool.db(), |e| sqlx::query_scalar("SELECT custom_domain FROM cdn_resources WHERE id = $1")
             .bind(id)
             .fetch_one(e)
             .await)
@@ -736,12 +737,13 @@ async fn delete_removes_the_resource_unless_its_etag_is_outdated() {
     assert_error(&portal.api(&secret, Method::GET, &path, None).await, StatusCode::NOT_FOUND, &[]);
     assert_error(&portal.api(&secret, Method::DELETE, &path, None).await, StatusCode::NOT_FOUND, &[]);
     assert_eq!(stored(&portal, id).await, None);
-    let records: i64 =
-        run!(portal.pool.db(), |e| sqlx::query_scalar("SELECT count(*) FROM resource_changes WHERE resource_id = $1")
-            .bind(id)
-            .fetch_one(e)
-            .await)
-        .unwrap();
+    let records: i64 = on_db!(portal.pool.db(), |e| sqlx::query_scalar(
+        "SELECT count(*) FROM resource_changes WHERE resource_id = $1"
+    )
+    .bind(id)
+    .fetch_one(e)
+    .await)
+    .unwrap();
     assert_eq!(records, 0, "its history goes with it");
     assert!(stored(&portal, kept).await.is_some());
     let listed = portal.api(&secret, Method::GET, "/cdn/resources", None).await;

@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderName, Request, StatusCode, header};
 use cdn_portal::error::AppError;
-use cdn_portal::run;
+use cdn_portal::on_db;
 use cdn_portal::server::{LogInLimits, PublicOrigin, SecuritySettings};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -15,7 +15,7 @@ use std::time::Duration;
 /// Everything an attack could change, as text: accounts, resources, history and sessions.
 async fn everything(portal: &TestPortal) -> String {
     let rows = |sql: &'static str| async move {
-        run!(portal.pool.db(), |e| sqlx::query_as::<_, (String,)>(sql).fetch_all(e).await)
+        on_db!(portal.pool.db(), |e| sqlx::query_as::<_, (String,)>(sql).fetch_all(e).await)
             .unwrap()
             .into_iter()
             .map(|(row,)| row)

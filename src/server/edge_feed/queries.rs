@@ -4,7 +4,7 @@
 
 use crate::error::AppError;
 use crate::model::{CdnResource, Rollout};
-use crate::server::db::{Db, Pool, run, to_completion};
+use crate::server::db::{Db, Pool, on_db, to_completion};
 use crate::server::resources;
 use ::edge_feed::{ConfigUpdate, EdgeResource, ResourceId, ResourceOptions, Version};
 use std::time::Duration;
@@ -74,7 +74,7 @@ async fn changes_after_in(pool: &Pool, after: Version) -> Result<Option<ConfigUp
         // Each changed resource once, with its row, or without one when it was removed or
         // deactivated: edges serve only active resources.
         let after = version_to_sql(after)?;
-        let changed = run!(db.reborrow(), |e| sqlx::query_scalar::<_, ResourceId>(
+        let changed = on_db!(db.reborrow(), |e| sqlx::query_scalar::<_, ResourceId>(
             "SELECT DISTINCT resource_id FROM config_changes WHERE version > $1 ORDER BY resource_id"
         )
         .bind(after)
@@ -93,7 +93,7 @@ async fn changes_after_in(pool: &Pool, after: Version) -> Result<Option<ConfigUp
 /// The latest configuration version, 0 before any change.
 pub(super) async fn current_version(db: &mut Db<'_>) -> Result<Version, AppError> {
     let version: i64 =
-        run!(db.reborrow(), |e| sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM config_changes")
+        on_db!(db.reborrow(), |e| sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM config_changes")
             .fetch_one(e)
             .await)?;
     version_from_sql(version)
@@ -104,7 +104,7 @@ pub(super) async fn current_version(db: &mut Db<'_>) -> Result<Version, AppError
 pub async fn record_status(pool: &Pool, edge: &str, version: Version) -> Result<(), AppError> {
     let version = version_to_sql(version)?;
     let now = crate::domain::Timestamp::now().unix_seconds();
-    run!(pool.db(), |e| {
+    on_db!(pool.db(), |e| {
         sqlx::query(
         "INSERT INTO edge_status (edge_id, applied_version, reported_at) VALUES ($1, $2, $3) \
          ON CONFLICT (edge_id) DO UPDATE SET applied_version = excluded.applied_version, reported_at = excluded.reported_at",
@@ -128,14 +128,14 @@ pub async fn rollout(pool: &Pool, resource_id: i64) -> Result<Rollout, AppError>
 async fn rollout_in(pool: &Pool, resource_id: i64) -> Result<Rollout, AppError> {
     let mut tx = pool.begin_read().await?;
     let mut db = tx.db();
-    let needed: i64 = run!(db.reborrow(), |e| sqlx::query_scalar(
+    let needed: i64 = on_db!(db.reborrow(), |e| sqlx::query_scalar(
         "SELECT COALESCE(MAX(version), 0) FROM config_changes WHERE resource_id = $1"
     )
     .bind(resource_id)
     .fetch_one(e)
     .await)?;
     let since = crate::domain::Timestamp::now().unix_seconds() - EDGE_SILENCE_LIMIT.as_secs() as i64;
-    let (edges, applied): (i64, i64) = run!(db.reborrow(), |e| sqlx::query_as(
+    let (edges, applied): (i64, i64) = on_db!(db.reborrow(), |e| sqlx::query_as(
         "SELECT COUNT(*), COALESCE(SUM(CASE WHEN applied_version >= $1 THEN 1 ELSE 0 END), 0) \
          FROM edge_status WHERE reported_at >= $2",
     )
@@ -194,7 +194,7 @@ mod tests {
             }]
         );
 
-        run!(pool.db(), |e| sqlx::query("DELETE FROM cdn_resources WHERE id = $1")
+        on_db!(pool.db(), |e| sqlx::query("DELETE FROM cdn_resources WHERE id = $1")
             .bind(first)
             .execute(e)
             .await
@@ -210,13 +210,13 @@ mod tests {
         let (pool, _guard) = fresh_database().await;
         let actor = owner(&pool).await;
         let id = create(&pool, &actor, "a.example.com").await;
-        run!(pool.db(), |e| sqlx::query("DELETE FROM cdn_resources WHERE id = $1")
+        on_db!(pool.db(), |e| sqlx::query("DELETE FROM cdn_resources WHERE id = $1")
             .bind(id)
             .execute(e)
             .await
             .map(|_| ()))
         .unwrap();
-        run!(pool.db(), |e| sqlx::query("DELETE FROM config_changes").execute(e).await.map(|_| ())).unwrap();
+        on_db!(pool.db(), |e| sqlx::query("DELETE FROM config_changes").execute(e).await.map(|_| ())).unwrap();
         create(&pool, &actor, "b.example.com").await;
         assert_eq!(snapshot(&pool).await.unwrap().version, 3);
     }
@@ -234,7 +234,7 @@ mod tests {
         assert!(rollout(&pool, id).await.unwrap().is_live());
         resources::set_websockets(&pool, &actor, id, 1, false, Timestamp::now()).await.unwrap();
         assert_eq!(rollout(&pool, id).await.unwrap(), Rollout { edges: 2, applied: 0 }, "pending again");
-        run!(pool.db(), |e| sqlx::query("UPDATE edge_status SET reported_at = 0 WHERE edge_id = 'edge-1'")
+        on_db!(pool.db(), |e| sqlx::query("UPDATE edge_status SET reported_at = 0 WHERE edge_id = 'edge-1'")
             .execute(e)
             .await
             .map(|_| ()))

@@ -8,7 +8,7 @@ use crate::domain::{EmailAddress, Origin, Timestamp};
 use crate::error::AppError;
 use crate::model::{Change, ChangeSource, ResourceChange, on_off};
 use crate::options::OptionName;
-use crate::server::db::{Db, Pool, run};
+use crate::server::db::{Db, Pool, on_db};
 
 /// How a change is stored: `setting` (an option's API name, `origin` or `active`), `action`
 /// (`created`, `updated` or `defaulted`) and the values before and after, as text.
@@ -73,7 +73,7 @@ pub(super) async fn record(
     change: &Change,
 ) -> Result<(), AppError> {
     let Encoded { setting, action, old_value, new_value } = encode(change);
-    run!(db, |e| sqlx::query(
+    on_db!(db, |e| sqlx::query(
         "INSERT INTO resource_changes (resource_id, version, changed_at, account_id, source, \
          api_token_name, client_address, action, setting, old_value, new_value) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -99,7 +99,7 @@ pub(super) async fn record(
 pub async fn history(pool: &Pool, account_id: i64, id: i64) -> Result<Vec<ResourceChange>, AppError> {
     // Another account's resource is not found, rather than without history.
     ensure_owned(pool.db(), account_id, id).await?;
-    run!(pool.db(), |e| sqlx::query_as::<_, ChangeRow>(
+    on_db!(pool.db(), |e| sqlx::query_as::<_, ChangeRow>(
         "SELECT c.version, c.changed_at, a.email, c.source, c.api_token_name, c.client_address, c.action, \
                 c.setting, c.old_value, c.new_value \
          FROM resource_changes c JOIN accounts a ON a.id = c.account_id \

@@ -5,7 +5,7 @@ use crate::domain::{DomainName, Integration, Origin, Timestamp};
 use crate::error::AppError;
 use crate::model::CdnResource;
 use crate::options::{OptionKind, OptionName, OptionSetting, OptionValue, ResourceOptions};
-use crate::server::db::{Db, Pool, run};
+use crate::server::db::{Db, Pool, on_db};
 use sqlx::query::QueryAs;
 use sqlx::{ColumnIndex, Database, Decode, Encode, FromRow, Row, Type};
 use std::sync::LazyLock;
@@ -137,14 +137,14 @@ pub async fn page(
 ) -> Result<(Vec<CdnResource>, i64), AppError> {
     let domain = custom_domain.map(DomainName::as_str);
     let filter = "account_id = $1 AND ($2 IS NULL OR custom_domain = $2)";
-    let total = run!(pool.db(), |e| sqlx::query_scalar::<_, i64>(&format!(
+    let total = on_db!(pool.db(), |e| sqlx::query_scalar::<_, i64>(&format!(
         "SELECT COUNT(*) FROM cdn_resources WHERE {filter}"
     ))
     .bind(account_id)
     .bind(domain)
     .fetch_one(e)
     .await)?;
-    let resources = run!(pool.db(), |e| sqlx::query_as::<_, ResourceRow>(&format!(
+    let resources = on_db!(pool.db(), |e| sqlx::query_as::<_, ResourceRow>(&format!(
         "SELECT {} FROM cdn_resources WHERE {filter} ORDER BY {} LIMIT $3 OFFSET $4",
         *COLUMNS,
         match order {
@@ -167,7 +167,7 @@ pub async fn page(
 /// The account's resource with this id; [`AppError::NotFound`] whether it does not exist or
 /// belongs to someone else, so that ids reveal nothing.
 pub async fn get(db: Db<'_>, account_id: i64, id: i64) -> Result<CdnResource, AppError> {
-    run!(db, |e| sqlx::query_as::<_, ResourceRow>(&format!(
+    on_db!(db, |e| sqlx::query_as::<_, ResourceRow>(&format!(
         "SELECT {} FROM cdn_resources WHERE id = $1 AND account_id = $2",
         *COLUMNS
     ))
@@ -182,7 +182,7 @@ pub async fn get(db: Db<'_>, account_id: i64, id: i64) -> Result<CdnResource, Ap
 /// Every active resource, by id, or only those with a configuration change after the version
 /// `changed_after` (`config_changes`, migration 0003): what the CDN edges serve.
 pub async fn active(db: Db<'_>, changed_after: Option<i64>) -> Result<Vec<CdnResource>, AppError> {
-    run!(db, |e| sqlx::query_as::<_, ResourceRow>(&format!(
+    on_db!(db, |e| sqlx::query_as::<_, ResourceRow>(&format!(
         "SELECT {} FROM cdn_resources WHERE active AND ($1 IS NULL OR id IN \
          (SELECT resource_id FROM config_changes WHERE version > $1)) ORDER BY id",
         *COLUMNS
@@ -198,7 +198,7 @@ pub async fn active(db: Db<'_>, changed_after: Option<i64>) -> Result<Vec<CdnRes
 /// `Ok` when the resource exists and is the account's; [`AppError::NotFound`] otherwise, as
 /// [`get`] answers, for questions about a resource that do not need its row.
 pub async fn ensure_owned(db: Db<'_>, account_id: i64, id: i64) -> Result<(), AppError> {
-    run!(db, |e| sqlx::query_scalar::<_, i64>("SELECT id FROM cdn_resources WHERE id = $1 AND account_id = $2")
+    on_db!(db, |e| sqlx::query_scalar::<_, i64>("SELECT id FROM cdn_resources WHERE id = $1 AND account_id = $2")
         .bind(id)
         .bind(account_id)
         .fetch_optional(e)

@@ -7,7 +7,7 @@ use crate::domain::{EmailAddress, Integration, Timestamp};
 use crate::error::AppError;
 use crate::model::{CdnResource, Change, ChangeSource};
 use crate::options::{OptionChoice, OptionName, OptionValue};
-use crate::server::db::{Pool, run};
+use crate::server::db::{Pool, on_db};
 use crate::server::{accounts, db::testing::fresh_database};
 
 /// The change of the Websockets switch from `from` to `to`.
@@ -167,12 +167,12 @@ async fn the_database_refuses_a_change_without_a_record_or_a_new_version() {
         "UPDATE cdn_resources SET origin = 'elsewhere.example.com'",
         "UPDATE cdn_resources SET version = 7",
     ] {
-        let error = run!(pool.db(), |e| sqlx::query(sneaky).execute(e).await.map(|_| ())).unwrap_err();
+        let error = on_db!(pool.db(), |e| sqlx::query(sneaky).execute(e).await.map(|_| ())).unwrap_err();
         assert!(error.to_string().contains("needs the next version and a record"), "{sneaky}: {error}");
     }
     assert_eq!(get(pool.db(), owner.account_id, created.id).await.unwrap(), created);
     // Touching nothing a customer set is allowed without a record.
-    run!(pool.db(), |e| sqlx::query("UPDATE cdn_resources SET updated_at = updated_at").execute(e).await.map(|_| ()))
+    on_db!(pool.db(), |e| sqlx::query("UPDATE cdn_resources SET updated_at = updated_at").execute(e).await.map(|_| ()))
         .unwrap();
 }
 
@@ -270,7 +270,7 @@ async fn a_save_waits_for_another_writer_and_then_sees_its_change() {
 
     let mut other = pool.begin_write().await.unwrap();
     record(other.db(), &owner, id, 2, Timestamp::now(), &switched(true, false)).await.unwrap();
-    run!(other.db(), |e| sqlx::query("UPDATE cdn_resources SET websockets = FALSE, version = 2 WHERE id = $1")
+    on_db!(other.db(), |e| sqlx::query("UPDATE cdn_resources SET websockets = FALSE, version = 2 WHERE id = $1")
         .bind(id)
         .execute(e)
         .await

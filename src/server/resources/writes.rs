@@ -8,7 +8,7 @@ use crate::domain::Timestamp;
 use crate::error::AppError;
 use crate::model::{CdnResource, Change};
 use crate::options::{OptionChoice, OptionName, OptionValue, ResourceOptions};
-use crate::server::db::{Db, Pool, run, to_completion};
+use crate::server::db::{Db, Pool, on_db, to_completion};
 
 /// Creates a resource for the actor's account, and its first history record.
 pub async fn create(pool: &Pool, actor: &Actor, new: &NewResource) -> Result<CdnResource, AppError> {
@@ -66,7 +66,7 @@ async fn insert_row(
         placeholders.join(", "),
         *COLUMNS
     );
-    let inserted = run!(db, |e| bind_options(
+    let inserted = on_db!(db, |e| bind_options(
         sqlx::query_as::<_, ResourceRow>(&sql)
             .bind(account_id)
             .bind(new.custom_domain.as_str())
@@ -154,7 +154,7 @@ pub async fn delete(pool: &Pool, account_id: i64, id: i64, expected_version: Opt
     to_completion(async move {
         let mut tx = pool.begin_write().await?;
         current_at(&mut tx.db(), account_id, id, expected_version).await?;
-        run!(tx.db(), |e| sqlx::query("DELETE FROM cdn_resources WHERE id = $1 AND account_id = $2")
+        on_db!(tx.db(), |e| sqlx::query("DELETE FROM cdn_resources WHERE id = $1 AND account_id = $2")
             .bind(id)
             .bind(account_id)
             .execute(e)
@@ -240,7 +240,7 @@ async fn apply(
         assignments.join(", "),
         *COLUMNS
     );
-    run!(db.reborrow(), |e| bind_options(
+    on_db!(db.reborrow(), |e| bind_options(
         sqlx::query_as::<_, ResourceRow>(&sql)
             .bind(next.origin.to_string())
             .bind(next.active)
