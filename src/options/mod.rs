@@ -22,16 +22,22 @@
 //!    rows), the `setting` CHECK of `resource_changes` allowing `'<name>'`, and the history guard
 //!    trigger watching both columns. Column names follow the API name ([`OptionName::api_name`],
 //!    [`OptionName::explicit_column`]).
-//! 5. The edge: the field in the feed's wire format (`feed/src/lib.rs`) and what the edge does
-//!    with it (`edge/src/`).
-//! 6. The portal's form: its switch or field on the resource's page (`src/pages/resource_settings.rs`).
+//! 5. The edge: the field in the feed's wire format (`feed/src/lib.rs`), its line in
+//!    `edge_resource` (`src/server/edge_feed/queries.rs`, where an option's value meets the
+//!    wire), and what the edge does with it (`edge/src/`).
+//! 6. The portal's form: its switch or field on the resource's page
+//!    (`src/pages/resource_settings.rs`) and its argument to the server function that saves the
+//!    page's section (`src/api/resources.rs`, parsed with [`OptionName::parse_form`]).
 //! 7. Tests: the option's default and history text (unit tests here); its two columns in
 //!    `GUARDED` of `tests/api/migrations.rs` (the history guard must cover them, on both
 //!    databases); a REST round trip (`tests/api/rest_api.rs`) and an edge test that it takes
 //!    effect (`tests/api/edge.rs`); the browser test of its form (`end2end/tests/`).
 //!
-//! The REST schema, the history's encoding, the database reads and writes and the feed's
-//! queries are generic over [`OptionName::ALL`] and need no change.
+//! The REST schema and its validation, the history's encoding and decoding, the database reads
+//! and writes, the change detection and the feed's queries are generic over [`OptionName::ALL`]
+//! and need no change: an on/off option touches nine files of product code (two here, two
+//! migrations, the feed's contract and its mapping, the edge, the page and its server function)
+//! and its tests.
 
 mod name;
 mod resource_options;

@@ -1,6 +1,6 @@
 //! An [`AppError`] as HTTP: the one place that decides the status and headers of an error answer,
 //! whichever surface sends it (server functions, the request guard, the REST API, the edges' feed,
-//! a page drawn with an [`ErrorPanel`](crate::components::ErrorPanel)). Each surface keeps its own
+//! a page drawn with an `ErrorPanel`). Each surface keeps its own
 //! body (the error's JSON for server functions, `{message, errors}` for the API, text for the feed,
 //! HTML for pages) and takes the head from [`ErrorHead::of`].
 //!

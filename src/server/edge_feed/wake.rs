@@ -52,7 +52,7 @@ pub async fn wake_on_other_replicas_changes(pool: PgPool, changes: ConfigChanges
 
 /// SQLite has no notifications: one task per process watches the configuration version, so
 /// that a change saved by another process over the same file wakes this one's edges within
-/// [`OTHER_PROCESSES_POLL`], for one cheap query per interval however many edges wait.
+/// `OTHER_PROCESSES_POLL`, for one cheap query per interval however many edges wait.
 pub async fn wake_on_other_processes_changes(pool: Pool, changes: ConfigChanges) {
     let mut seen = None;
     let mut ticks = tokio::time::interval(OTHER_PROCESSES_POLL);
