@@ -5,10 +5,10 @@
 //! process or another replica, queue for their turn instead of failing half-way or losing each
 //! other's changes.
 //!
-//! - [`input`]: what a change asks for, validated.
-//! - [`writes`]: creating, changing and deleting, each with its history.
-//! - [`history`]: how a change is recorded and read back.
-//! - [`rows`]: the rows of `cdn_resources`, and the reads.
+//! - `input`: what a change asks for, validated.
+//! - `writes`: creating, changing and deleting, each with its history.
+//! - `history`: how a change is recorded and read back.
+//! - `rows`: the rows of `cdn_resources`, and the reads.
 
 mod history;
 mod input;
