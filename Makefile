@@ -32,7 +32,7 @@ WASM_BROTLI_BUDGET := 250000
 
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: help run test bench build setup-build setup-test setup-postgres system-tools bench-tools test-rust test-wasm-size test-browser test-api-contract test-autobahn clean
+.PHONY: help run dev test bench build setup-build setup-test setup-postgres system-tools bench-tools test-rust test-wasm-size test-browser test-api-contract test-autobahn clean
 
 help:
 	@echo "make run   - install what is missing, build in release mode, serve the portal on http://$(PORTAL_ADDR),"
@@ -41,16 +41,29 @@ help:
 	@echo "             throwaway PostgreSQL server, then the API contract test and Autobahn|Testsuite through the edge"
 	@echo "make bench - install what is missing, measure the edge against nginx and the portal against bare axum,"
 	@echo "             and write the figures to BENCHMARKS.md"
+	@echo "make dev   - like make run, but a debug build that cargo leptos watch rebuilds on every saved change"
+	@echo "make clean - delete every build and installed npm package; keeps data/ (the portal's database)"
 
-# The echo origin and the edge run in the background and stop with the portal (Ctrl-C).
-run: setup-build build
-	@ECHO_ORIGIN_LISTEN='$(ECHO_ORIGIN_ADDR)' target/release/echo-origin & echo_origin=$$!; \
+# The echo origin and the edge (built in $(1), release or debug) run in the background and stop
+# with the command after them, $(2): the portal, which takes its other settings from
+# [package.metadata.leptos] in Cargo.toml.
+beside_edge = ECHO_ORIGIN_LISTEN='$(ECHO_ORIGIN_ADDR)' target/$(1)/echo-origin & echo_origin=$$!; \
 	EDGE_LISTEN='$(EDGE_ADDR)' EDGE_ADMIN_LISTEN='$(EDGE_ADMIN_ADDR)' EDGE_PORTAL_URL='http://$(PORTAL_ADDR)' \
-	EDGE_FEED_TOKEN='$(EDGE_FEED_TOKEN)' EDGE_STATE_FILE=data/edge-config.json target/release/cdn-edge & edge=$$!; \
+	EDGE_FEED_TOKEN='$(EDGE_FEED_TOKEN)' EDGE_STATE_FILE=data/edge-config.json target/$(1)/cdn-edge & edge=$$!; \
 	trap 'kill $$echo_origin $$edge 2>/dev/null' EXIT INT TERM; \
-	DATABASE_URL='$(DATABASE_URL)' SEED_DEMO=true LEPTOS_SITE_ADDR='$(PORTAL_ADDR)' EDGE_FEED_TOKEN='$(EDGE_FEED_TOKEN)' \
-	LEPTOS_SITE_ROOT=target/site LEPTOS_OUTPUT_NAME=cdn-portal LEPTOS_ENV=PROD \
-	  target/release/cdn-portal
+	DATABASE_URL='$(DATABASE_URL)' SEED_DEMO=true LEPTOS_SITE_ADDR='$(PORTAL_ADDR)' EDGE_FEED_TOKEN='$(EDGE_FEED_TOKEN)' $(2)
+
+# Stops with Ctrl-C.
+run: setup-build build
+	@$(call beside_edge,release,target/release/cdn-portal)
+
+# cargo leptos watch rebuilds the portal (debug) and reloads the page on every saved change to
+# src/ or style/; the edge and the echo origin are built once, in debug mode.
+# The compressed copies `make build` left would be served instead of the bundle being watched.
+dev: setup-build
+	cargo build --locked -p cdn-edge -p echo-origin
+	rm -f target/site/pkg/*.br target/site/pkg/*.gz
+	@$(call beside_edge,debug,cargo leptos watch)
 
 test: setup-build setup-test test-rust build test-wasm-size test-browser test-api-contract test-autobahn
 
@@ -71,11 +84,14 @@ build:
 # The portal's database tests run twice: on SQLite, then on a PostgreSQL cluster made for the
 # run and removed after it (scripts/test-postgres.sh sets TEST_POSTGRES_URL), which also runs the
 # tests that need PostgreSQL (#[ignore]d in the SQLite pass, where they would fail).
+# The gates come first: formatting, then clippy on the server build (every crate, tests included)
+# and on the browser build, whose code differs by feature.
 test-rust: setup-postgres
 	cargo fmt --all --check
-	cargo test --locked --features ssr
-	cargo test --locked -p cdn-edge -p echo-origin
-	scripts/test-postgres.sh cargo test --locked --features ssr -- --include-ignored
+	cargo clippy --locked --workspace --all-targets -- -D warnings
+	cargo clippy --locked --lib --target wasm32-unknown-unknown --no-default-features --features hydrate -- -D warnings
+	cargo test --locked --workspace
+	scripts/test-postgres.sh cargo test --locked -- --include-ignored
 
 # A size is deterministic, unlike a time: the release wasm may not grow past its budget. The
 # file measured is the one the portal sends, compressed by `make build`.
@@ -105,6 +121,7 @@ test-autobahn: $(AUTOBAHN_VENV)/bin/wstest
 
 setup-build: system-tools node_modules/.package-lock.json
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	@rustup component list --installed | grep -q '^clippy' || rustup component add clippy rustfmt
 	@cargo leptos --version 2>/dev/null | grep -qx 'cargo-leptos $(CARGO_LEPTOS_VERSION)' || \
 	  cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked
 	@wasm-bindgen --version 2>/dev/null | grep -q '^wasm-bindgen $(WASM_BINDGEN_VERSION)$$' || \
@@ -157,6 +174,7 @@ $(AUTOBAHN_VENV)/bin/wstest: end2end/autobahn/requirements.txt
 end2end/node_modules/.package-lock.json: end2end/package.json end2end/package-lock.json | system-tools
 	cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
 
+# data/ holds the database of `make run` and `make dev`: a customer's accounts and resources.
 clean:
 	cargo clean
-	rm -rf node_modules end2end/node_modules data
+	rm -rf node_modules end2end/node_modules

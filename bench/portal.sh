@@ -14,8 +14,7 @@ pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null; rm -rf "$work"' EXIT
 
 ECHO_ORIGIN_LISTEN=$origin target/release/echo-origin >"$work/origin.log" 2>&1 & pids+=($!)
-DATABASE_URL="sqlite://$work/portal.db" SEED_DEMO=true LEPTOS_SITE_ADDR=$portal LEPTOS_SITE_ROOT=target/site \
-  LEPTOS_OUTPUT_NAME=cdn-portal LEPTOS_ENV=PROD EDGE_FEED_TOKEN=$feed_token RUST_LOG=warn \
+DATABASE_URL="sqlite://$work/portal.db" SEED_DEMO=true LEPTOS_SITE_ADDR=$portal EDGE_FEED_TOKEN=$feed_token RUST_LOG=warn \
   target/release/cdn-portal >"$work/portal.log" 2>&1 & pids+=($!)
 until curl -sf -o /dev/null "http://$portal/cdn/openapi.json"; do sleep 0.2; done
 EDGE_LISTEN=$edge EDGE_ADMIN_LISTEN=$edge_admin EDGE_PORTAL_URL="http://$portal" EDGE_FEED_TOKEN=$feed_token \

@@ -17,8 +17,7 @@ pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null; rm -rf "$work"' EXIT
 
 replica() { # address log; exec, so that $! is the portal itself and the trap stops it
-  DATABASE_URL="$database_url" SEED_DEMO=true LEPTOS_SITE_ADDR=$1 LEPTOS_SITE_ROOT=target/site \
-    LEPTOS_OUTPUT_NAME=cdn-portal LEPTOS_ENV=PROD EDGE_FEED_TOKEN=$feed_token RUST_LOG=warn \
+  DATABASE_URL="$database_url" SEED_DEMO=true LEPTOS_SITE_ADDR=$1 EDGE_FEED_TOKEN=$feed_token RUST_LOG=warn \
     exec target/release/cdn-portal >"$2" 2>&1
 }
 ECHO_ORIGIN_LISTEN=$origin target/release/echo-origin >"$work/origin.log" 2>&1 & pids+=($!)

@@ -78,10 +78,8 @@ export default defineConfig({
       env: {
         DATABASE_URL: database.url,
         SEED_DEMO: "true",
+        // The rest of Leptos' settings (site root, bundle name) are the portal's own defaults.
         LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
-        LEPTOS_SITE_ROOT: "target/site",
-        LEPTOS_OUTPUT_NAME: "cdn-portal",
-        LEPTOS_ENV: "PROD",
         // Every test logs in from 127.0.0.1; the per-address limit would make them wait for each
         // other. The per-account limit stays as in production and is tested.
         LOG_IN_ATTEMPTS_PER_CLIENT_ADDRESS: "100000",

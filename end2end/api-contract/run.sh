@@ -28,7 +28,6 @@ trap 'kill "$portal" 2>/dev/null || true; wait; rm -rf "$work"' EXIT
 # Only this run's reports and log.
 rm -rf "$reports" && mkdir -p "$reports"
 DATABASE_URL="sqlite://$work/portal.db" SEED_DEMO=true LEPTOS_SITE_ADDR="127.0.0.1:$port" \
-  LEPTOS_SITE_ROOT=target/site LEPTOS_OUTPUT_NAME=cdn-portal LEPTOS_ENV=PROD \
   target/release/cdn-portal >"$reports/portal.log" 2>&1 &
 portal=$!
 

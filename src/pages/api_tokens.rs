@@ -133,12 +133,12 @@ fn TokenTable(tokens: Vec<ApiToken>, revoke: ServerAction<RevokeApiToken>) -> im
                         let revoke_label = format!("Revoke {}", token.name);
                         view! {
                             <tr>
-                                <th scope="row">{token.name.clone()}</th>
-                                <td class="mono">{format!("{}…", token.secret_start)}</td>
-                                <td>{date(Some(token.created_at), "")}</td>
-                                <td>{date(token.expires_at, "Never")}</td>
-                                <td>{date(token.last_used_at, "Never")}</td>
-                                <td>{token.state.label()}</td>
+                                <th scope="row" data-label="Name">{token.name.clone()}</th>
+                                <td class="mono" data-label="Token">{format!("{}…", token.secret_start)}</td>
+                                <td data-label="Created">{date(Some(token.created_at), "")}</td>
+                                <td data-label="Expires">{date(token.expires_at, "Never")}</td>
+                                <td data-label="Last used">{date(token.last_used_at, "Never")}</td>
+                                <td data-label="Status">{token.state.label()}</td>
                                 <td>
                                     {(token.state == TokenState::Active).then(|| view! {
                                         <ActionForm action=revoke>

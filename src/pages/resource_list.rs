@@ -74,14 +74,14 @@ fn ResourceTable(resources: Vec<CdnResource>) -> impl IntoView {
                     .map(|resource| {
                         view! {
                             <tr>
-                                <th scope="row">
+                                <th scope="row" data-label="Custom domain">
                                     <a href=resource.settings_path()>{resource.custom_domain.to_string()}</a>
                                     {(!resource.active).then(|| view! { " " <span class="badge off">"Inactive"</span> })}
                                 </th>
-                                <td class="mono">{resource.origin.to_string()}</td>
-                                <td>{resource.integration.label()}</td>
-                                <td><OnOff enabled=resource.options.websockets.value/></td>
-                                <td><When at=resource.updated_at/></td>
+                                <td class="mono" data-label="Origin">{resource.origin.to_string()}</td>
+                                <td data-label="Integration">{resource.integration.label()}</td>
+                                <td data-label="WebSockets"><OnOff enabled=resource.options.websockets.value/></td>
+                                <td data-label="Last changed"><When at=resource.updated_at/></td>
                             </tr>
                         }
                     })

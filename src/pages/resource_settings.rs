@@ -328,11 +328,11 @@ fn HistoryTable(changes: Vec<ResourceChange>) -> impl IntoView {
                     };
                     view! {
                         <tr>
-                            <td><When at=entry.changed_at/></td>
-                            <th scope="row">{entry.change.describe()}</th>
-                            <td>{entry.changed_by.to_string()}</td>
-                            <td>{from}</td>
-                            <td class="mono">{entry.version}</td>
+                            <td data-label="When"><When at=entry.changed_at/></td>
+                            <th scope="row" data-label="Change">{entry.change.describe()}</th>
+                            <td data-label="By">{entry.changed_by.to_string()}</td>
+                            <td data-label="From">{from}</td>
+                            <td class="mono" data-label="Version">{entry.version}</td>
                         </tr>
                     }
                 }).collect_view()}

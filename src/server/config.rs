@@ -125,9 +125,7 @@ impl Config {
             return Err(ConfigError::UnsupportedDatabase(scheme));
         }
         let seed_demo = flag(env, "SEED_DEMO")?;
-        let leptos = leptos::config::get_configuration(None)
-            .map_err(|error| ConfigError::Leptos(error.to_string()))?
-            .leptos_options;
+        let leptos = leptos_options()?;
         Ok(Self { database_url, seed_demo, security: SecuritySettings::from_vars(env)?, leptos })
     }
 }
@@ -171,6 +169,19 @@ impl SecuritySettings {
             },
         })
     }
+}
+
+/// The portal's `[package.metadata.leptos]`, compiled in: the one place its launch settings are written.
+const CARGO_TOML: &str = include_str!("../../Cargo.toml");
+
+/// Leptos' settings: those in `[package.metadata.leptos]` (the site root `target/site`, relative to
+/// the working directory, the bundle name `cdn-portal`, the address 127.0.0.1:3000), each
+/// overridden by its `LEPTOS_*` variable if set (`LEPTOS_SITE_ADDR`, `LEPTOS_SITE_ROOT`, ...).
+/// cargo-leptos reads the same section to build, so the portal starts without any variable in the
+/// directory it was built in. `env` stays at Leptos' default, `DEV`: neither Leptos 0.8 nor the
+/// portal reads it. An unparsable variable is a `ConfigError::Leptos`.
+pub fn leptos_options() -> Result<LeptosOptions, ConfigError> {
+    leptos::config::get_config_from_str(CARGO_TOML).map_err(|error| ConfigError::Leptos(error.to_string()))
 }
 
 fn env(name: &str) -> Option<String> {
@@ -249,6 +260,14 @@ mod tests {
         ] {
             assert!(settings(&[(name, value)]).is_err(), "{name}={value}");
         }
+    }
+
+    #[test]
+    fn leptos_settings_come_from_the_manifest_that_cargo_leptos_builds_with() {
+        let options = leptos::config::get_config_from_str(CARGO_TOML).unwrap();
+        assert_eq!(&*options.output_name, "cdn-portal");
+        assert_eq!(&*options.site_root, "target/site");
+        assert_eq!(&*options.site_pkg_dir, "pkg");
     }
 
     #[test]

@@ -1,13 +1,12 @@
 //! The whole portal (router, sessions, server functions, SSR pages) in this process over a fresh
 //! database, driven by requests handed straight to its router.
 
-use super::replica::{OUTPUT_NAME, SITE_ROOT};
 use super::{CLIENT, HOST, PORTAL_ORIGIN, Portal, Reply, ScratchDatabase};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, header};
-use cdn_portal::server::{SecuritySettings, build_router, db};
+use cdn_portal::server::{SecuritySettings, build_router, config, db};
 use http_body_util::BodyExt;
 use leptos::config::LeptosOptions;
 use std::net::SocketAddr;
@@ -37,8 +36,14 @@ impl TestPortal {
     }
 }
 
-fn leptos_options(site_root: &str) -> LeptosOptions {
-    LeptosOptions::builder().output_name(OUTPUT_NAME).site_root(site_root).build()
+/// The portal's own Leptos settings (its `[package.metadata.leptos]`, as deployed), serving the
+/// browser bundle from `site_root` when a test gives one.
+fn leptos_options(site_root: Option<&str>) -> LeptosOptions {
+    let mut options = config::leptos_options().expect("the portal's Leptos settings");
+    if let Some(site_root) = site_root {
+        options.site_root = site_root.into();
+    }
+    options
 }
 
 /// A portal with the default settings over a fresh database.
@@ -48,15 +53,15 @@ pub async fn spawn_portal() -> TestPortal {
 
 /// A portal with these security settings over a fresh database.
 pub async fn spawn_portal_with(security: SecuritySettings) -> TestPortal {
-    spawn(SITE_ROOT, security).await
+    spawn(None, security).await
 }
 
 /// A portal serving its browser bundle from `site_root` (its `pkg/` folder).
 pub async fn spawn_portal_over_site(site_root: &str) -> TestPortal {
-    spawn(site_root, SecuritySettings::default()).await
+    spawn(Some(site_root), SecuritySettings::default()).await
 }
 
-async fn spawn(site_root: &str, security: SecuritySettings) -> TestPortal {
+async fn spawn(site_root: Option<&str>, security: SecuritySettings) -> TestPortal {
     let database = ScratchDatabase::new().await;
     let database_url = database.url().to_owned();
     portal_over(&database_url, database, site_root, security).await
@@ -65,7 +70,7 @@ async fn spawn(site_root: &str, security: SecuritySettings) -> TestPortal {
 /// Another portal (as after a restart) over the database at `database_url`.
 pub async fn router_over(database_url: &str) -> Router {
     let pool = db::connect(database_url).await.unwrap();
-    build_router(leptos_options(SITE_ROOT), pool, SecuritySettings::default()).await.unwrap()
+    build_router(leptos_options(None), pool, SecuritySettings::default()).await.unwrap()
 }
 
 /// A portal over `database_url`, which reaches the scratch `database` some other way (a link).
@@ -74,13 +79,13 @@ pub async fn spawn_portal_over(
     database: ScratchDatabase,
     security: SecuritySettings,
 ) -> TestPortal {
-    portal_over(database_url, database, SITE_ROOT, security).await
+    portal_over(database_url, database, None, security).await
 }
 
 async fn portal_over(
     database_url: &str,
     database: ScratchDatabase,
-    site_root: &str,
+    site_root: Option<&str>,
     security: SecuritySettings,
 ) -> TestPortal {
     let pool = db::connect(database_url).await.unwrap();

@@ -1,5 +1,6 @@
 //! Real portal processes (the `cdn-portal` binary, as deployed), each on its own port of
-//! 127.0.0.1. The one place the tests start a portal process, with its launch settings.
+//! 127.0.0.1. The one place the tests start a portal process; its launch settings are its own
+//! (`[package.metadata.leptos]`, see `cdn_portal::server::config::leptos_options`).
 
 use super::edge::FEED_TOKEN;
 use super::{Portal, Reply, wire};
@@ -11,10 +12,6 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Where a portal finds its browser bundle (`pkg/` below it), relative to the package, as in development.
-pub const SITE_ROOT: &str = "target/site";
-/// The bundle's file names (`pkg/cdn-portal.js`, …).
-pub const OUTPUT_NAME: &str = "cdn-portal";
 /// How long a replica may take to answer its first page.
 const START_TIME_LIMIT: Duration = Duration::from_secs(30);
 /// A replica that could not listen on the free port it was given (taken by someone else
@@ -54,13 +51,10 @@ impl Replica {
         let stderr_path = logs.path().join("stderr.log");
         let stderr = File::create(&stderr_path).expect("the replica's log file");
         let child = Command::new(env!("CARGO_BIN_EXE_cdn-portal"))
-            // LEPTOS_SITE_ROOT is relative to the package, as in development.
+            // The site root of its launch settings is relative to the package, as in development.
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .env("DATABASE_URL", database_url)
             .env("LEPTOS_SITE_ADDR", addr.to_string())
-            .env("LEPTOS_SITE_ROOT", SITE_ROOT)
-            .env("LEPTOS_OUTPUT_NAME", OUTPUT_NAME)
-            .env("LEPTOS_ENV", "PROD")
             .env("EDGE_FEED_TOKEN", FEED_TOKEN)
             .env("SEED_DEMO", "false")
             // Every request of a test comes from 127.0.0.1; no test here is about the limit.
