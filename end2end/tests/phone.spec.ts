@@ -19,9 +19,7 @@ async function expectFitsThePhone(page: Page, testInfo: TestInfo, name: string, 
     await expect(logOut).toBeVisible();
     await expect(logOut).toBeInViewport({ ratio: 1 });
   }
-  const path = testInfo.outputPath(`${name}.png`);
-  await page.screenshot({ path, fullPage: true });
-  await testInfo.attach(name, { path, contentType: "image/png" });
+  await testInfo.attach(name, { body: await page.screenshot({ fullPage: true }), contentType: "image/png" });
 }
 
 /**
