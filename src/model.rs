@@ -190,9 +190,10 @@ impl ChangeSource {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Change {
-    /// The resource was created, with WebSockets as set then.
+    /// The resource was created, with `option` at `value`: one record per option.
     Created {
-        websockets: bool,
+        option: OptionName,
+        value: OptionValue,
     },
     /// The customer set an option.
     OptionSet {
@@ -218,7 +219,7 @@ pub enum Change {
 impl Change {
     pub fn describe(&self) -> String {
         match self {
-            Change::Created { websockets } => format!("Created, with WebSockets {}", on_off(*websockets)),
+            Change::Created { option, value } => format!("Created, with {} {}", option.label(), value.describe()),
             Change::OptionSet { option, to, .. } => option.describe_set(*to),
             Change::OptionDefaulted { option, to, .. } => option.describe_defaulted(*to),
             Change::OriginChanged { from, to } => format!("Origin changed from {from} to {to}"),

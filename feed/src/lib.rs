@@ -141,7 +141,9 @@ pub struct EdgeResource {
 }
 
 /// A resource's options as the edge obeys them. Each is a field of its [`EdgeResource`]'s JSON
-/// object, under the name given here.
+/// object, under the name given here. An option added later takes `#[serde(default = …)]`, the
+/// value that changes nothing, so that an edge still reads its saved state and an older portal's
+/// messages (the portal's checklist: `src/options/mod.rs`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResourceOptions {
     /// Whether the edge answers WebSocket upgrades (passes the handshake on to the origin);

@@ -9,35 +9,50 @@
 //! when it is not, the resource follows its default. [`OptionSetting`] is that shape.
 //!
 //! # Adding an option
-//! The compiler finds most of the places: add the variant, then follow the errors.
-//! 1. `src/options/name.rs`: a variant of [`OptionName`] and its arm in each `match` (API name,
-//!    label, kind, default per integration, the edge's field).
+//! Tried end to end by adding a throwaway switch: the compiler finds the Rust places only once
+//! the feed's field exists, so follow the list, not the errors.
+//! 1. `src/options/name.rs`: a variant of [`OptionName`], in [`OptionName::ALL`], and its arm in
+//!    each `match` (API name, explicit column, label, kind, default per integration).
 //! 2. `src/options/resource_options.rs`: a field in [`ResourceOptions`] and in
-//!    [`ResourceOptionsInput`], and their arms in `get`, `set` and `choices`.
+//!    [`ResourceOptionsInput`], and its arm in `defaults`, `get`, `set` and `choices`.
 //! 3. A value of a new kind (not an on/off switch): a variant of [`OptionValue`] in
-//!    `src/options/value.rs` and [`OptionKind`], with its history text, its form parsing and its
-//!    database binding (`src/server/resources/rows.rs`, `bind_value`).
-//! 4. Migrations, one twin pair (`migrations/{sqlite,postgres}/NNNN_<name>.sql`): the columns
-//!    `<name>` and `<name>_explicit` of `cdn_resources` (NOT NULL, with a default for existing
-//!    rows), the `setting` CHECK of `resource_changes` allowing `'<name>'`, and the history guard
-//!    trigger watching both columns. Column names follow the API name ([`OptionName::api_name`],
-//!    [`OptionName::explicit_column`]).
-//! 5. The edge: the field in the feed's wire format (`feed/src/lib.rs`), its line in
+//!    `src/options/value.rs` and of [`OptionKind`], with its history text ([`OptionValue::encode`],
+//!    [`OptionName::decode`]), its form parsing, its column's reading (`src/server/resources/rows.rs`,
+//!    `FromRow`) and binding (`bind_options`).
+//! 4. Migrations, one twin pair (`migrations/{sqlite,postgres}/NNNN_<name>.sql`, each naming its
+//!    twin on its first line; `migrations/README.md`), in this order:
+//!    - the columns `<name>` and `<name>_explicit` of `cdn_resources`, NOT NULL; `_explicit`
+//!      defaults to FALSE, and the value column is set for existing rows from their
+//!      `integration` (an `UPDATE` by integration, since a column default cannot depend on it),
+//!      before the history guard is recreated, or the guard refuses the `UPDATE`;
+//!    - the history guard trigger (0002, 0004) recreated to watch both columns;
+//!    - `resource_changes.setting`'s CHECK allowing `'<name>'`: PostgreSQL drops and re-adds the
+//!      named `resource_changes_setting_check`; SQLite rebuilds the table as 0004 does, dropping
+//!      and recreating both triggers that name it, `cdn_resource_changes_are_recorded` (the
+//!      history guard) and `resource_changes_reach_the_edges`;
+//!    - a `config_changes` row for every resource (as 0003 fills it), so that edges following
+//!      the feed are sent every resource with its new option.
+//! 5. The edge: the field in the feed's wire format (`ResourceOptions` in `feed/src/lib.rs`, with
+//!    `#[serde(default = …)]` giving the value that changes nothing, so an edge still reads its
+//!    saved state and an older portal's messages, and the pinned JSON examples there), its line in
 //!    `edge_resource` (`src/server/edge_feed/queries.rs`, where an option's value meets the
-//!    wire), and what the edge does with it (`edge/src/`).
+//!    wire), and what the edge does with it (`edge/src/`); the two hand-written state files,
+//!    `bench/edge.sh` and `end2end/autobahn/run.sh`, gain the field.
 //! 6. The portal's form: its switch or field on the resource's page
 //!    (`src/pages/resource_settings.rs`) and its argument to the server function that saves the
 //!    page's section (`src/api/resources.rs`, parsed with [`OptionName::parse_form`]).
 //! 7. Tests: the option's default and history text (unit tests here); its two columns in
-//!    `GUARDED` of `tests/api/migrations.rs` (the history guard must cover them, on both
-//!    databases); a REST round trip (`tests/api/rest_api.rs`) and an edge test that it takes
-//!    effect (`tests/api/edge.rs`); the browser test of its form (`end2end/tests/`).
+//!    `GUARDED` of `tests/api/migrations.rs` and in that file's `Settings` row and expected
+//!    versions (the history guard must cover them, on both databases), and `'<name>'` in its
+//!    CHECK test; a REST round trip (`tests/api/rest_api.rs`, whose exact JSON examples gain the
+//!    field) and an edge test that it takes effect (`tests/api/edge.rs`); the browser test of its
+//!    form (`end2end/tests/`).
 //!
-//! The REST schema and its validation, the history's encoding and decoding, the database reads
-//! and writes, the change detection and the feed's queries are generic over [`OptionName::ALL`]
-//! and need no change: an on/off option touches nine files of product code (two here, two
-//! migrations, the feed's contract and its mapping, the edge, the page and its server function)
-//! and its tests.
+//! The REST schema and its validation, the history (a creation records every option; a change,
+//! the options it changes), the database reads and writes, the change detection and the feed's
+//! queries are generic over [`OptionName::ALL`] and need no change. The trial's count for an
+//! on/off option: four product files here and in the feed, plus the page, its server function
+//! and what the edge does; two migrations; two hand-written state files; and its tests.
 
 mod name;
 mod resource_options;

@@ -101,13 +101,15 @@ pub fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
 
     #[test]
     fn every_option_is_a_field_of_both_shapes() {
         let options = ResourceOptions::defaults(Integration::EntireWebsite);
         let json = serde_json::to_value(options).unwrap();
-        let fields: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
-        let names: Vec<&str> = OptionName::ALL.iter().map(|option| option.api_name()).collect();
+        // serde_json's map sorts its keys, so both lists are compared sorted.
+        let fields: BTreeSet<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
+        let names: BTreeSet<&str> = OptionName::ALL.iter().map(|option| option.api_name()).collect();
         assert_eq!(fields, names, "ResourceOptions has one field per option, named by its API name");
         let input: ResourceOptionsInput = serde_json::from_value(json).unwrap();
         let chosen: Vec<OptionName> = input.choices().into_iter().map(|(option, _)| option).collect();

@@ -96,7 +96,13 @@ async fn a_change_saved_through_one_replica_is_seen_by_the_other_at_once_and_a_s
                     to: cdn_portal::options::OptionValue::Switch(false)
                 }
             ),
-            (1, Change::Created { websockets: true })
+            (
+                1,
+                Change::Created {
+                    option: cdn_portal::options::OptionName::Websockets,
+                    value: cdn_portal::options::OptionValue::Switch(true)
+                }
+            )
         ],
         "B's history of what was created through B and saved through A"
     );

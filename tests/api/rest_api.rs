@@ -606,7 +606,13 @@ async fn put_replaces_every_setting_and_what_it_leaves_out_returns_to_its_defaul
                     to: cdn_portal::options::OptionValue::Switch(true)
                 }
             ),
-            (1, Change::Created { websockets: false }),
+            (
+                1,
+                Change::Created {
+                    option: cdn_portal::options::OptionName::Websockets,
+                    value: cdn_portal::options::OptionValue::Switch(false)
+                }
+            ),
             (1, Change::ActiveSwitched { to: false }),
         ]
     );
@@ -671,7 +677,15 @@ async fn every_api_change_is_in_the_history_under_the_tokens_name() {
                 }
             ),
             (2, ChangeSource::Api, by_token, Change::ActiveSwitched { to: false }),
-            (1, ChangeSource::Api, by_token, Change::Created { websockets: true }),
+            (
+                1,
+                ChangeSource::Api,
+                by_token,
+                Change::Created {
+                    option: cdn_portal::options::OptionName::Websockets,
+                    value: cdn_portal::options::OptionValue::Switch(true)
+                }
+            ),
         ]
     );
     for entry in &history {

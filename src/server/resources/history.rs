@@ -23,7 +23,7 @@ struct Encoded {
 fn encode(change: &Change) -> Encoded {
     let switch = |on: bool| on_off(on).to_owned();
     let (setting, action, old_value, new_value) = match change {
-        Change::Created { websockets } => (OptionName::Websockets.api_name(), "created", None, switch(*websockets)),
+        Change::Created { option, value } => (option.api_name(), "created", None, value.encode()),
         Change::OptionSet { option, from, to } => (option.api_name(), "updated", Some(from.encode()), to.encode()),
         Change::OptionDefaulted { option, from, to } => {
             (option.api_name(), "defaulted", Some(from.encode()), to.encode())
@@ -44,9 +44,7 @@ fn decode(setting: &str, action: &str, old_value: Option<&str>, new_value: &str)
     let origin = |value: &str| Origin::parse(value).ok();
     if let Some(option) = OptionName::from_api_name(setting) {
         return match (action, old_value) {
-            ("created", None) if option == OptionName::Websockets => {
-                Some(Change::Created { websockets: on(new_value)? })
-            }
+            ("created", None) => Some(Change::Created { option, value: option.decode(new_value)? }),
             ("updated", Some(old)) => {
                 Some(Change::OptionSet { option, from: option.decode(old)?, to: option.decode(new_value)? })
             }
@@ -156,10 +154,10 @@ mod tests {
         let origin = |text: &str| Origin::parse(text).unwrap();
         let mut changes = Vec::new();
         for on in [true, false] {
-            changes.push(Change::Created { websockets: on });
             changes.push(Change::ActiveSwitched { to: on });
             for option in OptionName::ALL {
                 let (from, to) = (OptionValue::Switch(!on), OptionValue::Switch(on));
+                changes.push(Change::Created { option, value: to });
                 changes.push(Change::OptionSet { option, from, to });
                 changes.push(Change::OptionDefaulted { option, from, to });
             }
@@ -199,7 +197,8 @@ mod tests {
             new_value: "off".to_owned(),
         };
         assert_eq!(encode(&switched), expected);
-        assert_eq!(encode(&Change::Created { websockets: true }).action, "created");
+        let created = Change::Created { option: OptionName::Websockets, value: OptionValue::Switch(true) };
+        assert_eq!(encode(&created).action, "created");
         assert_eq!(encode(&Change::ActiveSwitched { to: false }).old_value.as_deref(), Some("on"));
     }
 
@@ -207,7 +206,7 @@ mod tests {
     fn rows_no_version_wrote_are_refused() {
         assert_eq!(decode("websockets", "updated", Some("on"), "maybe"), None);
         assert_eq!(decode("websockets", "created", Some("on"), "on"), None);
-        assert_eq!(decode("gzip", "updated", Some("on"), "off"), None);
+        assert_eq!(decode("no_such_option", "updated", Some("on"), "off"), None);
         assert_eq!(decode("origin", "updated", Some("a.example.com"), "http://b.example.com"), None);
         assert_eq!(decode("active", "defaulted", Some("on"), "off"), None);
     }

@@ -10,6 +10,11 @@ use crate::options::{OptionChoice, OptionName, OptionValue};
 use crate::server::db::{Pool, on_db};
 use crate::server::{accounts, db::testing::fresh_database};
 
+/// The record of a creation with WebSockets `on`.
+fn created_with(on: bool) -> Change {
+    Change::Created { option: OptionName::Websockets, value: OptionValue::Switch(on) }
+}
+
 /// The change of the Websockets switch from `from` to `to`.
 fn switched(from: bool, to: bool) -> Change {
     Change::OptionSet { option: OptionName::Websockets, from: OptionValue::Switch(from), to: OptionValue::Switch(to) }
@@ -62,12 +67,12 @@ async fn new_resources_take_their_integrations_default_and_record_it() {
 
     let site_history = history(&pool, owner.account_id, site.id).await.unwrap();
     assert_eq!(site_history.len(), 1);
-    assert_eq!(site_history[0].change, Change::Created { websockets: true });
+    assert_eq!(site_history[0].change, created_with(true));
     assert_eq!(site_history[0].changed_by.as_str(), "ada@example.com");
     assert_eq!(site_history[0].source, ChangeSource::Portal);
     assert_eq!(site_history[0].client_address.as_deref(), Some("192.0.2.1"));
     let assets_history = history(&pool, owner.account_id, assets.id).await.unwrap();
-    assert_eq!(assets_history[0].change, Change::Created { websockets: false });
+    assert_eq!(assets_history[0].change, created_with(false));
 }
 
 #[tokio::test]
@@ -129,11 +134,7 @@ async fn switching_websockets_is_stored_dated_versioned_and_recorded() {
         .collect();
     assert_eq!(
         changes,
-        vec![
-            (3, 4_000, switched(false, true)),
-            (2, 2_000, switched(true, false)),
-            (1, 1_000, Change::Created { websockets: true }),
-        ],
+        vec![(3, 4_000, switched(false, true)), (2, 2_000, switched(true, false)), (1, 1_000, created_with(true)),],
         "newest first, one entry per real change"
     );
 }

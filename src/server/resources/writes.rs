@@ -42,8 +42,10 @@ pub async fn insert(
     let Some(created) = insert_row(db.reborrow(), actor.account_id, new, now).await? else {
         return Ok(None);
     };
-    let websockets = created.options.websockets.value;
-    record(db.reborrow(), actor, created.id, created.version, now, &Change::Created { websockets }).await?;
+    for option in OptionName::ALL {
+        let value = created.options.get(option).value;
+        record(db.reborrow(), actor, created.id, created.version, now, &Change::Created { option, value }).await?;
+    }
     if !created.active {
         record(db.reborrow(), actor, created.id, created.version, now, &Change::ActiveSwitched { to: false }).await?;
     }
