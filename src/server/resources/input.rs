@@ -4,6 +4,7 @@ use crate::domain::{DomainName, Integration, Origin};
 use crate::error::{AppError, FieldErrors};
 use crate::model::ChangeSource;
 use crate::options::{OptionChoice, OptionName, ResourceOptions};
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 /// Who makes a change, and from where: recorded with it.
@@ -37,12 +38,14 @@ pub struct NewResource {
     pub active: bool,
 }
 
-/// Settings to change; `None` (or an option not named) leaves one as it is.
+/// Settings to change; `None` (or an option not named) leaves one as it is. One choice per
+/// option: a map, so that a later choice replaces an earlier one instead of being a second change
+/// of the same setting in one version.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ResourceUpdate {
     pub origin: Option<Origin>,
     pub active: Option<bool>,
-    pub options: Vec<(OptionName, OptionChoice)>,
+    pub options: BTreeMap<OptionName, OptionChoice>,
 }
 
 impl NewResource {
@@ -52,8 +55,8 @@ impl NewResource {
     }
 
     /// The same resource, starting with `choices` made.
-    pub fn choosing(mut self, choices: &[(OptionName, OptionChoice)]) -> Self {
-        for &(option, choice) in choices {
+    pub fn choosing(mut self, choices: &BTreeMap<OptionName, OptionChoice>) -> Self {
+        for (&option, &choice) in choices {
             self.options.set(option, ResourceOptions::setting_for(option, choice, self.integration));
         }
         self
@@ -107,9 +110,11 @@ mod tests {
     #[test]
     fn a_choice_made_at_creation_is_explicit_and_a_default_is_not() {
         let new = NewResource::parse("cdn.example.com", "origin.example.com", Some("static_assets")).unwrap();
-        let chosen = new.clone().choosing(&[(OptionName::Websockets, OptionChoice::Chosen(OptionValue::Switch(true)))]);
+        let chosen = new
+            .clone()
+            .choosing(&BTreeMap::from([(OptionName::Websockets, OptionChoice::Chosen(OptionValue::Switch(true)))]));
         assert_eq!(chosen.options.websockets, OptionSetting { enabled: true, value: true });
-        let defaulted = chosen.choosing(&[(OptionName::Websockets, OptionChoice::Default)]);
+        let defaulted = chosen.choosing(&BTreeMap::from([(OptionName::Websockets, OptionChoice::Default)]));
         assert_eq!(defaulted.options, new.options);
         assert_eq!(new.options.websockets, OptionSetting { enabled: false, value: false });
     }

@@ -9,6 +9,7 @@ use crate::model::{CdnResource, Change, ChangeSource};
 use crate::options::{OptionChoice, OptionName, OptionValue};
 use crate::server::db::{Pool, on_db};
 use crate::server::{accounts, db::testing::fresh_database};
+use std::collections::BTreeMap;
 
 /// The record of a creation with WebSockets `on`.
 fn created_with(on: bool) -> Change {
@@ -220,7 +221,7 @@ async fn saves_abandoned_half_way_leave_every_connection_usable() {
     let owner = account(&pool, "ada@example.com").await;
     let id = create(&pool, &owner, &new_resource("cdn.example.com", Integration::EntireWebsite)).await.unwrap().id;
     let switch = |on: bool| ResourceUpdate {
-        options: vec![(OptionName::Websockets, OptionChoice::Chosen(OptionValue::Switch(on)))],
+        options: BTreeMap::from([(OptionName::Websockets, OptionChoice::Chosen(OptionValue::Switch(on)))]),
         ..Default::default()
     };
 
@@ -288,4 +289,32 @@ async fn a_save_waits_for_another_writer_and_then_sees_its_change() {
         Err(AppError::Conflict(current)) => assert_eq!((current.version, current.options.websockets.value), (2, false)),
         other => panic!("expected a conflict with version 2, got {other:?}"),
     }
+}
+
+/// Replacing (the API's PUT) returns every option to its default and then applies the body's
+/// choices: one choice per option, so one record per setting in the new version. Found by
+/// schemathesis: a chosen option sent with PUT was a default and a switch at once, two records
+/// of one setting in one version, and a 500.
+#[tokio::test]
+async fn a_later_choice_for_an_option_replaces_an_earlier_one() {
+    let (pool, _guard) = fresh_database().await;
+    let owner = account(&pool, "ada@example.com").await;
+    let id = create(&pool, &owner, &new_resource("cdn.example.com", Integration::EntireWebsite)).await.unwrap().id;
+    let on = OptionChoice::Chosen(OptionValue::Switch(true));
+    update_now(
+        &pool,
+        &owner,
+        id,
+        &ResourceUpdate { options: BTreeMap::from([(OptionName::Websockets, on)]), ..Default::default() },
+    )
+    .await
+    .unwrap();
+
+    let mut options = BTreeMap::from([(OptionName::Websockets, OptionChoice::Default)]);
+    options.extend([(OptionName::Websockets, OptionChoice::Chosen(OptionValue::Switch(false)))]);
+    let saved = update_now(&pool, &owner, id, &ResourceUpdate { options, ..Default::default() }).await.unwrap();
+    assert_eq!(saved.options.websockets, crate::options::OptionSetting { enabled: true, value: false });
+    let changes = history(&pool, owner.account_id, id).await.unwrap();
+    assert_eq!(changes[0].change, switched(true, false));
+    assert_eq!(changes[1].version, 2, "one record for version 3");
 }

@@ -9,6 +9,7 @@ use crate::error::AppError;
 use crate::model::{CdnResource, Change};
 use crate::options::{OptionChoice, OptionName, OptionValue, ResourceOptions};
 use crate::server::db::{Db, Pool, on_db, to_completion};
+use std::collections::BTreeMap;
 
 /// Creates a resource for the actor's account, and its first history record.
 pub async fn create(pool: &Pool, actor: &Actor, new: &NewResource) -> Result<CdnResource, AppError> {
@@ -107,7 +108,8 @@ pub async fn set_option(
         if current.options.get(option).value == value {
             return Ok(current);
         }
-        let update = ResourceUpdate { options: vec![(option, OptionChoice::Chosen(value))], ..Default::default() };
+        let update =
+            ResourceUpdate { options: BTreeMap::from([(option, OptionChoice::Chosen(value))]), ..Default::default() };
         let saved = apply(&mut tx.db(), &actor, current, &update, now).await?;
         tx.commit().await?;
         Ok(saved)
@@ -191,7 +193,7 @@ fn changes(current: &CdnResource, update: &ResourceUpdate) -> Vec<Change> {
     if let Some(active) = update.active.filter(|active| *active != current.active) {
         changes.push(Change::ActiveSwitched { to: active });
     }
-    for &(option, choice) in &update.options {
+    for (&option, &choice) in &update.options {
         let now = current.options.get(option);
         let next = ResourceOptions::setting_for(option, choice, current.integration);
         match choice {

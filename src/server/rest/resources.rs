@@ -18,6 +18,7 @@ use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use std::collections::BTreeMap;
 
 const DEFAULT_PAGE_SIZE: i64 = 100;
 const MAX_PAGE_SIZE: i64 = 1000;
@@ -34,8 +35,8 @@ fn entity_tag(resource: &CdnResource) -> HeaderValue {
 }
 
 /// What the body's `options` ask of each option it names.
-fn choices(options: Option<ResourceOptionsInput>) -> Vec<(OptionName, OptionChoice)> {
-    options.map(|options| options.choices()).unwrap_or_default()
+fn choices(options: Option<ResourceOptionsInput>) -> BTreeMap<OptionName, OptionChoice> {
+    options.map(|options| options.choices().into_iter().collect()).unwrap_or_default()
 }
 
 #[utoipa::path(
@@ -161,8 +162,9 @@ pub async fn get_resource(
 pub async fn replace_resource(request: ChangeRequest<ReplaceBody>) -> Result<Response, ApiError> {
     save(request, |body, checks| {
         let origin = checks.origin("origin", &body.origin);
-        // Every option the body leaves out returns to its default.
-        let mut options: Vec<_> = OptionName::ALL.into_iter().map(|option| (option, OptionChoice::Default)).collect();
+        // Every option the body leaves out returns to its default; one it names takes its choice.
+        let mut options: BTreeMap<_, _> =
+            OptionName::ALL.into_iter().map(|option| (option, OptionChoice::Default)).collect();
         options.extend(choices(body.options));
         ResourceUpdate { origin, active: Some(body.active.unwrap_or(true)), options }
     })
