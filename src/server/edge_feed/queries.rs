@@ -7,6 +7,7 @@ use crate::model::{CdnResource, Rollout};
 use crate::server::db::{Db, Pool, on_db, to_completion};
 use crate::server::resources;
 use ::edge_feed::{ConfigUpdate, EdgeResource, ResourceId, ResourceOptions, Version};
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 /// An edge that has not reported for this long no longer counts as serving.
@@ -83,7 +84,8 @@ async fn changes_after_in(pool: &Pool, after: Version) -> Result<Option<ConfigUp
         let resources: Vec<EdgeResource> =
             resources::active(db.reborrow(), Some(after)).await?.into_iter().map(edge_resource).collect();
         // The rest were removed or deactivated: edges serve only active resources.
-        let removed = changed.into_iter().filter(|id| !resources.iter().any(|resource| resource.id == *id)).collect();
+        let active: BTreeSet<ResourceId> = resources.iter().map(|resource| resource.id).collect();
+        let removed = changed.into_iter().filter(|id| !active.contains(id)).collect();
         Some(ConfigUpdate::changes(version, resources, removed))
     };
     tx.commit().await?;
