@@ -22,6 +22,9 @@ EDGE_FEED_TOKEN ?= local-demo-edge-feed-token
 # The API contract test's portal; the browser tests' servers use 3100, 3180, 3181 and 3190.
 API_CONTRACT_PORT ?= 3150
 API_CONTRACT_VENV := target/api-contract-venv
+# The Gcore SDK test's portal; its edge, the edge's admin address and the echo origin take the next three ports.
+GCORE_SDK_PORT ?= 3170
+GCORE_SDK_VENV := target/gcore-sdk-venv
 # The Autobahn|Testsuite run's edge; its origin and the edge's admin address take the next two ports.
 AUTOBAHN_PORT ?= 3160
 AUTOBAHN_VENV := target/autobahn-venv
@@ -32,13 +35,14 @@ WASM_BROTLI_BUDGET := 250000
 
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: help run dev test bench build setup-build setup-test setup-postgres system-tools bench-tools test-rust test-wasm-size test-browser test-api-contract test-autobahn clean
+.PHONY: help run dev test bench build setup-build setup-test setup-postgres system-tools bench-tools test-rust test-wasm-size test-browser test-api-contract test-gcore-sdk test-autobahn clean
 
 help:
 	@echo "make run   - install what is missing, build in release mode, serve the portal on http://$(PORTAL_ADDR),"
 	@echo "             a CDN edge on http://$(EDGE_ADDR) and the demo echo origin on http://$(ECHO_ORIGIN_ADDR)"
 	@echo "make test  - install what is missing, run every Rust test and every browser test on SQLite and again on a"
-	@echo "             throwaway PostgreSQL server, then the API contract test and Autobahn|Testsuite through the edge"
+	@echo "             throwaway PostgreSQL server, then the API contract test, Gcore's Python SDK and"
+	@echo "             Autobahn|Testsuite through the edge"
 	@echo "make bench - install what is missing, measure the edge against nginx and the portal against bare axum,"
 	@echo "             and write the figures to BENCHMARKS.md"
 	@echo "make dev   - like make run, but a debug build that cargo leptos watch rebuilds on every saved change"
@@ -65,7 +69,7 @@ dev: setup-build
 	rm -f target/site/pkg/*.br target/site/pkg/*.gz
 	@$(call beside_edge,debug,cargo leptos watch)
 
-test: setup-build setup-test test-rust build test-wasm-size test-browser test-api-contract test-autobahn
+test: setup-build setup-test test-rust build test-wasm-size test-browser test-api-contract test-gcore-sdk test-autobahn
 
 # Figures, not pass or fail: a few minutes of load on this machine, written to BENCHMARKS.md.
 bench: setup-build bench-tools setup-postgres build
@@ -112,6 +116,12 @@ test-api-contract: $(API_CONTRACT_VENV)/bin/schemathesis
 	API_CONTRACT_PORT='$(API_CONTRACT_PORT)' SCHEMATHESIS=$(API_CONTRACT_VENV)/bin/schemathesis \
 	  end2end/api-contract/run.sh
 
+# Gcore's official Python SDK, unchanged, against the release build: what a Gcore user scripts
+# must work here too (end2end/gcore-sdk/scenario.py); its log goes to target/gcore-sdk.
+test-gcore-sdk: $(GCORE_SDK_VENV)/installed
+	@command -v curl >/dev/null || { $(call apt_install,curl); }
+	GCORE_SDK_PORT='$(GCORE_SDK_PORT)' GCORE_SDK_PYTHON=$(GCORE_SDK_VENV)/bin/python end2end/gcore-sdk/run.sh
+
 # Autobahn|Testsuite's fuzzing client against its own test server, directly and through the
 # edge; every case must pass both ways. Reports go to target/autobahn (end2end/autobahn/run.sh).
 test-autobahn: $(AUTOBAHN_VENV)/bin/wstest
@@ -157,6 +167,12 @@ $(API_CONTRACT_VENV)/bin/schemathesis: end2end/api-contract/requirements.txt
 	@python3 -c 'import ensurepip, venv' 2>/dev/null || { $(call apt_install,python3-venv); }
 	rm -rf $(API_CONTRACT_VENV) && python3 -m venv $(API_CONTRACT_VENV)
 	$(API_CONTRACT_VENV)/bin/pip install --quiet --disable-pip-version-check -r $<
+	@touch $@
+
+$(GCORE_SDK_VENV)/installed: end2end/gcore-sdk/requirements.txt
+	@python3 -c 'import ensurepip, venv' 2>/dev/null || { $(call apt_install,python3-venv); }
+	rm -rf $(GCORE_SDK_VENV) && python3 -m venv $(GCORE_SDK_VENV)
+	$(GCORE_SDK_VENV)/bin/pip install --quiet --disable-pip-version-check -r $<
 	@touch $@
 
 # A Python 2.7 virtualenv, made by a virtualenv release that still can (before 20.22), itself

@@ -1,0 +1,201 @@
+"""What a Gcore user writes with Gcore's official SDK, run unchanged against this portal.
+
+Every call is written as Gcore's documentation and the SDK's docstrings show it: no
+`extra_body`, no `extra_query`, no raw HTTP. Answers are parsed by the SDK's own models
+(`CDNResource`, `SyncOffsetPage`) and errors raised as its own exceptions, so a field of the
+wrong type or a list of the wrong shape fails here as it would fail for the customer.
+
+Environment (set by run.sh): GCORE_API_KEY and GCORE_BASE_URL (read by the SDK itself),
+EDGE_URL (an edge following the portal) and ORIGIN_ADDRESS (the echo origin behind it).
+"""
+
+import os
+import time
+import unittest
+import urllib.error
+import urllib.request
+import uuid
+
+import gcore
+import httpx
+from gcore.types.cdn import CDNResource
+
+EDGE_URL = os.environ["EDGE_URL"]
+ORIGIN = os.environ["ORIGIN_ADDRESS"]
+# Our read-only field beside Gcore's `options`: the value of each option in force.
+IN_FORCE = "optionsInForce"
+# How long a change may take to reach the one edge of the run (it follows the portal's feed).
+ROLLOUT_SECONDS = 10
+
+
+class Requests:
+    """Counts the requests the SDK sends, to see that it does not retry what cannot succeed."""
+
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, request):
+        self.count += 1
+
+
+def unique_cname(label):
+    return f"{label}-{uuid.uuid4().hex[:10]}.sdk.example.com"
+
+
+def through_edge(host, path="/"):
+    """The status of a GET through the edge for `host`."""
+    request = urllib.request.Request(EDGE_URL + path, headers={"Host": host})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            return answer.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+class GcoreSdk(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.requests = Requests()
+        # The SDK's defaults (two retries), with a hook that counts what it sends.
+        cls.client = gcore.Gcore(http_client=gcore.DefaultHttpxClient(event_hooks={"request": [cls.requests]}))
+        cls.resources = cls.client.cdn.cdn_resources
+
+    def create(self, label="site", **fields):
+        fields.setdefault("origin", ORIGIN)
+        resource = self.resources.create(cname=unique_cname(label), **fields)
+        self.addCleanup(self.delete_if_there, resource.id)
+        return resource
+
+    def delete_if_there(self, resource_id):
+        try:
+            self.resources.delete(resource_id)
+        except gcore.NotFoundError:
+            pass
+
+    def wait_for_status(self, resource_id, status):
+        deadline = time.monotonic() + ROLLOUT_SECONDS
+        while True:
+            resource = self.resources.get(resource_id)
+            if resource.status == status or time.monotonic() > deadline:
+                return resource
+            time.sleep(0.2)
+
+    def test_create_wait_until_active_then_serve_through_the_edge(self):
+        created = self.create(name="Shop", description="The shop's storefront")
+        self.assertIsInstance(created, CDNResource)
+        self.assertEqual((created.name, created.description, created.active), ("Shop", "The shop's storefront", True))
+        self.assertIsInstance(created.client, int)
+        self.assertIn(created.status, ("processed", "active"))
+        # Gcore's documented way to know a new resource is live.
+        resource = self.wait_for_status(created.id, "active")
+        self.assertEqual(resource.status, "active")
+        self.assertEqual(through_edge(created.cname), 200)
+        self.assertEqual(self.resources.get(created.id), resource)
+
+    def test_secondary_hostnames_are_served_and_can_be_changed(self):
+        primary = unique_cname("main")
+        www = "www." + primary
+        resource = self.resources.create(cname=primary, origin=ORIGIN, secondary_hostnames=[www])
+        self.addCleanup(self.delete_if_there, resource.id)
+        self.assertEqual(resource.secondary_hostnames, [www])
+        self.assertEqual(self.wait_for_status(resource.id, "active").status, "active")
+        self.assertEqual(through_edge(www), 200)
+        listed = list(self.resources.list(secondary_hostnames=www))
+        self.assertEqual([found.id for found in listed], [resource.id])
+        changed = self.resources.update(resource.id, secondary_hostnames=[])
+        self.assertEqual(changed.secondary_hostnames, [])
+        self.wait_for_status(resource.id, "active")
+        self.assertNotEqual(through_edge(www), 200)
+
+    def test_websockets_on_off_and_back_to_the_default(self):
+        resource = self.create()
+        # Entire website (the default integration): WebSockets on, as the default.
+        self.assertIsNone(resource.options.websockets)
+        self.assertEqual(resource.to_dict()[IN_FORCE]["websockets"], True)
+
+        off = self.resources.update(resource.id, options={"websockets": {"enabled": True, "value": False}})
+        self.assertEqual((off.options.websockets.enabled, off.options.websockets.value), (True, False))
+        self.assertEqual(off.to_dict()[IN_FORCE]["websockets"], False)
+
+        # Disabled: read back exactly as written, and the default is in force again.
+        disabled = self.resources.update(resource.id, options={"websockets": {"enabled": False, "value": False}})
+        self.assertEqual((disabled.options.websockets.enabled, disabled.options.websockets.value), (False, False))
+        self.assertEqual(disabled.to_dict()[IN_FORCE]["websockets"], True)
+        self.assertEqual(self.resources.get(resource.id).options.websockets, disabled.options.websockets)
+
+        on = self.resources.update(resource.id, options={"websockets": {"enabled": True, "value": True}})
+        self.assertEqual((on.options.websockets.enabled, on.options.websockets.value), (True, True))
+
+        # `null` removes the option (Gcore: "the option is not added to the CDN resource").
+        removed = self.resources.update(resource.id, options={"websockets": None})
+        self.assertIsNone(removed.options.websockets)
+        self.assertEqual(removed.to_dict()[IN_FORCE]["websockets"], True)
+
+    def test_active_off_suspends_and_filters_find_only_what_matches(self):
+        label = uuid.uuid4().hex[:8]
+        live = self.create(name=f"Live {label}")
+        paused = self.create(name=f"Paused {label}")
+        paused = self.resources.update(paused.id, active=False)
+        self.assertEqual((paused.active, paused.status), (False, "suspended"))
+
+        inactive = [resource.id for resource in self.resources.list(active=False)]
+        self.assertIn(paused.id, inactive)
+        self.assertNotIn(live.id, inactive)
+        suspended = [resource.id for resource in self.resources.list(status="suspended")]
+        self.assertIn(paused.id, suspended)
+        self.assertNotIn(live.id, suspended)
+        # `name` matches part of the name, whatever the case.
+        named = [resource.id for resource in self.resources.list(name=f"paused {label}".upper())]
+        self.assertEqual(named, [paused.id])
+        by_cname = [resource.id for resource in self.resources.list(cname=live.cname)]
+        self.assertEqual(by_cname, [live.id])
+
+    def test_list_pages_through_everything(self):
+        created = {self.create(f"page{i}").id for i in range(3)}
+        first = self.resources.list(limit=2)
+        self.assertEqual(len(first.results), 2)
+        self.assertGreaterEqual(first.count, 3)
+        # Iterating a page follows `offset` to the end, as the SDK documents.
+        everything = [resource.id for resource in self.resources.list(limit=2)]
+        self.assertEqual(len(everything), first.count)
+        self.assertEqual(len(set(everything)), len(everything))
+        self.assertLessEqual(created, set(everything))
+
+    def test_a_conflict_raises_after_one_request(self):
+        resource = self.create()
+        before = self.requests.count
+        with self.assertRaises(gcore.ConflictError) as raised:
+            self.resources.create(cname=resource.cname, origin=ORIGIN)
+        self.assertEqual(self.requests.count - before, 1, "the SDK retried a conflict")
+        self.assertIn("cname", raised.exception.body["errors"])
+
+    def test_invalid_values_name_the_field(self):
+        with self.assertRaises(gcore.UnprocessableEntityError) as raised:
+            self.resources.create(cname="not a domain", origin=ORIGIN)
+        self.assertIn("cname", raised.exception.body["errors"])
+        # Origin groups are not offered yet: said plainly, never ignored.
+        with self.assertRaises(gcore.APIStatusError) as raised:
+            self.resources.create(cname=unique_cname("group"), origin_group=1)
+        self.assertIn("originGroup", str(raised.exception.body))
+
+    def test_operations_this_cdn_does_not_offer_say_so_once(self):
+        resource = self.create()
+        before = self.requests.count
+        with self.assertRaises(gcore.APIStatusError) as raised:
+            self.resources.purge(resource.id, urls=["/index.html"])
+        self.assertEqual(raised.exception.status_code, 501)
+        self.assertIn("message", raised.exception.body)
+        self.assertEqual(self.requests.count - before, 1, "the SDK retried an operation that is not offered")
+
+    def test_delete_then_get_is_not_found(self):
+        resource = self.resources.create(cname=unique_cname("gone"), origin=ORIGIN)
+        self.resources.delete(resource.id)
+        with self.assertRaises(gcore.NotFoundError):
+            self.resources.get(resource.id)
+        # A new resource never takes a deleted one's id.
+        again = self.create("gone")
+        self.assertGreater(again.id, resource.id)
+
+
+if __name__ == "__main__":
+    unittest.main()
