@@ -368,6 +368,7 @@ mod tests {
     fn an_array_is_read_where_the_type_wants_a_list() {
         #[derive(Debug, serde::Deserialize)]
         #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
         struct WithList {
             names: Vec<String>,
             inner: Option<Inner>,

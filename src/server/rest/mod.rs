@@ -24,7 +24,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, get};
+use axum::routing::{MethodRouter, any, get};
 pub use errors::{ApiError, UNAVAILABLE_RETRY_AFTER_SECONDS};
 use std::sync::Arc;
 use tower::ServiceExt;
@@ -125,6 +125,8 @@ pub fn router(pool: Pool, config_changes: ConfigChanges) -> Router {
                 "GET, HEAD",
             ),
         )
+        // Gcore's, and not a resource's id: the route above would take it as one.
+        .route("/cdn/resources/rule_templates", any(unknown_operation))
         .fallback(unknown_operation)
         .with_state(ApiState { pool, config_changes })
 }

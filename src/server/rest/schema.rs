@@ -334,4 +334,85 @@ mod tests {
         let cname = list.as_array().unwrap().iter().find(|parameter| parameter["name"] == "cname").unwrap();
         assert!(refers_to(&cname["schema"], "Cname"), "{cname}");
     }
+
+    #[test]
+    fn the_list_documents_both_shapes_and_the_parameters_it_reads() {
+        let document: serde_json::Value = serde_json::from_str(&super::super::openapi_json()).unwrap();
+        let list = &document["paths"]["/cdn/resources"]["get"];
+        let names: Vec<&str> = list["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|parameter| parameter["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "limit",
+                "offset",
+                "cname",
+                "active",
+                "deleted",
+                "min_created",
+                "max_created",
+                "min_updated",
+                "max_updated"
+            ]
+        );
+        // Every parameter the document names is read, and every one read is in the document.
+        for name in &names {
+            let read = ListQuery::read(vec![((*name).to_owned(), "x".to_owned())]);
+            let refusal = read.err().map(|error| error.body.message).unwrap_or_default();
+            assert!(!refusal.contains("Unknown") && !refusal.contains("Gcore's filters"), "{name}: {refusal}");
+        }
+        for gcore in GCORE_FILTERS_NOT_OFFERED {
+            assert!(!names.contains(&gcore), "{gcore}");
+            let refusal = ListQuery::read(vec![(gcore.to_owned(), "1".to_owned())]).unwrap_err();
+            assert!(refusal.body.message.contains("does not offer it"), "{gcore}: {refusal:?}");
+        }
+        let shapes = document["components"]["schemas"]["ResourceList"]["oneOf"].to_string();
+        assert!(shapes.contains("#/components/schemas/ResourcePage") && shapes.contains("\"array\""), "{shapes}");
+        assert_eq!(
+            document["components"]["schemas"]["ResourcePage"]["required"],
+            serde_json::json!(["count", "results"])
+        );
+        for (status, response) in list["responses"].as_object().unwrap() {
+            let name = response["$ref"].as_str().map(|reference| reference.rsplit('/').next().unwrap());
+            if let Some(name) = name.filter(|_| status.starts_with('4')) {
+                let headers = &document["components"]["responses"][name]["headers"];
+                assert!(headers["x-should-retry"].is_object(), "{status} {name}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_query_is_read_strictly_naming_the_parameter() {
+        let read = |query: &[(&str, &str)]| {
+            ListQuery::read(query.iter().map(|(name, value)| ((*name).to_owned(), (*value).to_owned())).collect())
+        };
+        let query =
+            read(&[("active", "false"), ("deleted", "true"), ("limit", "5"), ("min_created", "2026-01-01T00:00:00Z")])
+                .unwrap();
+        assert_eq!((query.active, query.deleted, query.limit), (Some(false), Some(true), Some(5)));
+        assert_eq!(query.min_created, Some(Timestamp::from_unix_seconds(1_767_225_600)));
+        assert!(query.paged() && !read(&[("cname", "a.example.com")]).unwrap().paged());
+        for (name, value) in [
+            ("active", "maybe"),
+            ("active", "True"),
+            ("active", "1"),
+            ("deleted", ""),
+            ("limit", "ten"),
+            ("offset", "1.5"),
+            ("max_updated", "yesterday"),
+        ] {
+            let refusal = read(&[(name, value)]).unwrap_err();
+            assert_eq!(refusal.status, axum::http::StatusCode::BAD_REQUEST, "{name}={value}");
+            assert!(refusal.body.errors.contains_key(name), "{name}={value}: {refusal:?}");
+        }
+        let twice = read(&[("active", "true"), ("active", "false")]).unwrap_err();
+        assert!(twice.body.errors.contains_key("active"), "{twice:?}");
+        let unknown = read(&[("colour", "red")]).unwrap_err();
+        assert_eq!(unknown.body.message, "Unknown query parameter `colour`.");
+        assert!(unknown.body.errors.contains_key("colour"));
+    }
 }
