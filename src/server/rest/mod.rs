@@ -69,7 +69,7 @@ struct ApiState {
         errors::InvalidValues,
         errors::Unavailable,
     )),
-    modifiers(&TokenAuthentication),
+    modifiers(&TokenAuthentication, &FiltersNotOffered),
     security(("APIKey" = [])),
     tags((name = "CDN resources", description = "The CDN resources of the token's account."))
 )]
@@ -87,6 +87,23 @@ impl utoipa::Modify for TokenAuthentication {
             .components
             .get_or_insert_with(Default::default)
             .add_security_scheme("APIKey", SecurityScheme::ApiKey(ApiKey::Header(scheme)));
+    }
+}
+
+/// Names Gcore's list filters that this CDN refuses in the list's description, from
+/// [`schema::GCORE_FILTERS_NOT_OFFERED`], the list the list's query is read by.
+struct FiltersNotOffered;
+
+impl utoipa::Modify for FiltersNotOffered {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let list = openapi.paths.paths.get_mut(RESOURCES_PATH).and_then(|path| path.get.as_mut());
+        let list = list.expect("the document has the list operation");
+        let names: Vec<String> = schema::GCORE_FILTERS_NOT_OFFERED.iter().map(|name| format!("`{name}`")).collect();
+        let description = list.description.get_or_insert_with(String::new);
+        description.push_str(&format!(
+            " Among them are Gcore's filters that this CDN does not offer (yet), refused with a 400 that says so: {}.",
+            names.join(", ")
+        ));
     }
 }
 

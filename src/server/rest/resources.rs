@@ -46,10 +46,7 @@ fn choices(options: Option<ResourceOptionsInput>) -> BTreeMap<OptionName, Option
     description = "In order of creation. As Gcore's: with `limit` or `offset` the answer is a page, \
         `{\"count\": N, \"results\": [...]}`; with neither, a bare array of the first 100. \
         `X-Total-Count` says how many match in all, either way. \
-        Any other query parameter is refused with 400 naming it, among them Gcore's filters that this CDN \
-        does not offer (yet): `enabled`, `is_primary`, `name`, `originGroup`, `originGroup__in`, `originProtocol`, \
-        `rules`, `secondaryHostnames`, `shield_dc`, `shielded`, `sslData`, `sslData_in`, `sslEnabled`, `status`, \
-        `suspend`, `suspended`, `vp_enabled`.",
+        Any other query parameter is refused with 400 naming it.",
     params(ListQuery),
     responses(
         (status = 200, description = "The resources that match: a page (`ResourcePage`) with `limit` or `offset`, else an array.",
