@@ -57,7 +57,7 @@ struct ApiState {
         resources::patch_resource,
         resources::delete_resource,
     ),
-    components(responses(
+    components(schemas(errors::ErrorBody), responses(
         errors::MalformedBody,
         errors::BadQuery,
         errors::InvalidQuery,
@@ -308,5 +308,27 @@ mod tests {
             }
         }
         assert_eq!(document["components"]["securitySchemes"]["APIKey"]["name"], "Authorization");
+    }
+
+    #[test]
+    fn every_reference_in_the_document_resolves() {
+        fn references<'a>(value: &'a serde_json::Value, found: &mut Vec<&'a str>) {
+            match value {
+                serde_json::Value::Object(fields) => {
+                    found.extend(fields.get("$ref").and_then(serde_json::Value::as_str));
+                    fields.values().for_each(|value| references(value, found));
+                }
+                serde_json::Value::Array(items) => items.iter().for_each(|value| references(value, found)),
+                _ => {}
+            }
+        }
+        let document: serde_json::Value = serde_json::from_str(&openapi_json()).unwrap();
+        let mut found = Vec::new();
+        references(&document, &mut found);
+        assert!(found.contains(&"#/components/schemas/Error"), "{found:?}");
+        for reference in found {
+            let pointer = reference.strip_prefix('#').unwrap_or_else(|| panic!("not local: {reference}"));
+            assert!(document.pointer(pointer).is_some(), "{reference} resolves to nothing");
+        }
     }
 }
