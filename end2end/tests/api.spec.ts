@@ -40,6 +40,8 @@ test("a script turns WebSockets off with a token from the portal, and the portal
   const resource = await findByCname(request, secret, domain);
   expect(resource.options.websockets).toEqual({ enabled: false, value: true });
   const read = await request.get(`/cdn/resources/${resource.id}`, { headers: { Authorization: `APIKey ${secret}` } });
+  // The ETag names the resource and its version, so it can never match another resource.
+  expect(read.headers()["etag"]).toBe(`"${resource.id}.1"`);
   const patched = await request.patch(`/cdn/resources/${resource.id}`, {
     headers: { Authorization: `APIKey ${secret}`, "If-Match": read.headers()["etag"] },
     data: { options: { websockets: { enabled: true, value: false } } },

@@ -18,14 +18,28 @@ pub async fn list_resources(page: Option<u32>) -> Result<ResourcePage, AppError>
     let pool = request::pool()?;
     let size = ResourcePage::SIZE;
     let wanted = page.unwrap_or(1).max(1);
-    let (mut listed, total) =
-        resources::page(&pool, account_id, None, Order::Domain, size, u64::from(wanted - 1) * u64::from(size)).await?;
+    let (mut listed, total) = resources::page(
+        &pool,
+        account_id,
+        &Default::default(),
+        Order::Domain,
+        size,
+        u64::from(wanted - 1) * u64::from(size),
+    )
+    .await?;
     let total = u64::try_from(total).unwrap_or_default();
     let page = wanted.min(ResourcePage::page_count(total));
     if page != wanted {
-        listed = resources::page(&pool, account_id, None, Order::Domain, size, u64::from(page - 1) * u64::from(size))
-            .await?
-            .0;
+        listed = resources::page(
+            &pool,
+            account_id,
+            &Default::default(),
+            Order::Domain,
+            size,
+            u64::from(page - 1) * u64::from(size),
+        )
+        .await?
+        .0;
     }
     Ok(ResourcePage { resources: listed, total, page })
 }

@@ -29,6 +29,58 @@ impl Timestamp {
         format!("{date}T{hour:02}:{minute:02}:{second:02}Z")
     }
 
+    /// Reads an RFC 3339 date and time (`2026-01-31T12:00:00Z`, `…T14:00:00+02:00`, with
+    /// optional fractions of a second, which are dropped); `None` for anything else.
+    pub fn parse_rfc3339(text: &str) -> Option<Self> {
+        let bytes = text.as_bytes();
+        let number = |range: std::ops::Range<usize>| number_of(text.get(range)?);
+        let at = |index: usize, expected: &[u8]| bytes.get(index).is_some_and(|byte| expected.contains(byte));
+        if !(at(4, b"-") && at(7, b"-") && at(10, b"Tt ") && at(13, b":") && at(16, b":")) {
+            return None;
+        }
+        let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
+        let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
+        let mut rest = &text[19..];
+        if let Some(fraction) = rest.strip_prefix('.') {
+            let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
+            if digits == 0 {
+                return None;
+            }
+            rest = &fraction[digits..];
+        }
+        let offset_seconds = match rest {
+            "Z" | "z" => 0,
+            _ => {
+                let sign = match rest.as_bytes().first()? {
+                    b'+' => 1,
+                    b'-' => -1,
+                    _ => return None,
+                };
+                if rest.len() != 6 || rest.as_bytes()[3] != b':' {
+                    return None;
+                }
+                let (hours, minutes) = (number_of(&rest[1..3])?, number_of(&rest[4..6])?);
+                if hours > 23 || minutes > 59 {
+                    return None;
+                }
+                sign * (hours * 3600 + minutes * 60)
+            }
+        };
+        let days_in_month = match month {
+            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+            4 | 6 | 9 | 11 => 30,
+            2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+            2 => 28,
+            _ => return None,
+        };
+        // A leap second (60) is read as the last second of its minute.
+        if !(1..=days_in_month).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+            return None;
+        }
+        let days = CivilDate { year, month, day }.days_since_epoch();
+        Some(Self(days * 86_400 + hour * 3600 + minute * 60 + second.min(59) - offset_seconds))
+    }
+
     fn parts(self) -> (CivilDate, (i64, i64, i64)) {
         let days = self.0.div_euclid(86_400);
         let second_of_day = self.0.rem_euclid(86_400);
@@ -65,6 +117,24 @@ impl CivilDate {
     }
 }
 
+/// Digits only (no sign), as a number.
+fn number_of(digits: &str) -> Option<i64> {
+    digits.bytes().all(|byte| byte.is_ascii_digit()).then(|| digits.parse().ok())?
+}
+
+impl CivilDate {
+    /// Howard Hinnant's `days_from_civil`, the inverse of [`Self::from_days_since_epoch`].
+    fn days_since_epoch(&self) -> i64 {
+        let year = if self.month <= 2 { self.year - 1 } else { self.year };
+        let era = year.div_euclid(400);
+        let year_of_era = year.rem_euclid(400);
+        let shifted_month = if self.month > 2 { self.month - 3 } else { self.month + 9 };
+        let day_of_year = (153 * shifted_month + 2) / 5 + self.day - 1;
+        let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+        era * 146_097 + day_of_era - 719_468
+    }
+}
+
 impl fmt::Display for CivilDate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
@@ -74,6 +144,40 @@ impl fmt::Display for CivilDate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_rfc_3339_as_written_and_refuses_the_rest() {
+        for (text, seconds) in [
+            ("1970-01-01T00:00:00Z", 0),
+            ("2000-02-29T00:00:00Z", 951_782_400),
+            ("2026-11-24T22:00:00.999Z", 1_795_557_600),
+            ("2026-11-25T00:00:00+02:00", 1_795_557_600),
+            ("2026-11-24t21:30:00-00:30", 1_795_557_600),
+            ("1969-12-31T23:59:59Z", -1),
+        ] {
+            assert_eq!(Timestamp::parse_rfc3339(text), Some(Timestamp::from_unix_seconds(seconds)), "{text}");
+        }
+        for seconds in [0, 951_782_400, 1_709_164_799, 4_107_542_400, -1] {
+            let timestamp = Timestamp::from_unix_seconds(seconds);
+            assert_eq!(Timestamp::parse_rfc3339(&timestamp.to_rfc3339()), Some(timestamp));
+        }
+        for text in [
+            "",
+            "2026-11-24",
+            "2026-11-24T22:00:00",
+            "2026-11-24T22:00Z",
+            "2026-02-29T00:00:00Z",
+            "2026-13-01T00:00:00Z",
+            "2026-11-24T24:00:00Z",
+            "2026-11-24T22:00:00.Z",
+            "2026-11-24T22:00:00+2:00",
+            "+026-11-24T22:00:00Z",
+            "2026-11-24T22:00:00Z ",
+            "1795557600",
+        ] {
+            assert_eq!(Timestamp::parse_rfc3339(text), None, "{text}");
+        }
+    }
 
     #[test]
     fn formats_known_moments() {

@@ -9,12 +9,33 @@
 //! `crate::error`, which the browser compiles too, knows nothing of sqlx or of the server.
 
 use crate::error::AppError;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header, response::Parts};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header, response::Parts};
 use axum::response::{IntoResponse, Response};
 
 /// What a client is told to wait, in seconds (`Retry-After`), before trying again while the
 /// database is unreachable.
 pub const UNAVAILABLE_RETRY_AFTER_SECONDS: u32 = 5;
+
+/// Whether the client should send the same request again: not standard, but Gcore's SDK (and
+/// every Stainless-made client: `_should_retry` in its `_base_client.py`) obeys it, and without it
+/// retries 408, 409, 429 and every 5xx, twice, with back-off.
+pub const SHOULD_RETRY: HeaderName = HeaderName::from_static("x-should-retry");
+
+/// Whether the same request, sent again unchanged, can succeed: after a wait (429 with
+/// `Retry-After`, 503 while the database is unreachable, 408), or a fault of ours that may pass
+/// (500, 502, 504). Any other error (a 4xx about the request itself, a conflict that needs a new
+/// read, 501 for what is not offered) answers the same every time.
+pub fn retry_can_help(status: StatusCode) -> bool {
+    matches!(
+        status,
+        StatusCode::REQUEST_TIMEOUT
+            | StatusCode::TOO_MANY_REQUESTS
+            | StatusCode::INTERNAL_SERVER_ERROR
+            | StatusCode::BAD_GATEWAY
+            | StatusCode::SERVICE_UNAVAILABLE
+            | StatusCode::GATEWAY_TIMEOUT
+    )
+}
 
 /// The credentials the answering surface takes, which a 401 names in `WWW-Authenticate`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,6 +82,15 @@ impl ErrorHead {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(scheme));
         }
         Self { status, headers }
+    }
+
+    /// This head with [`SHOULD_RETRY`]`: false` when [`retry_can_help`] says a retry cannot help,
+    /// for a surface whose clients retry by themselves (the REST API).
+    pub fn advising_retries(mut self) -> Self {
+        if !retry_can_help(self.status) {
+            self.headers.insert(SHOULD_RETRY, HeaderValue::from_static("false"));
+        }
+        self
     }
 
     /// The answer: this head with `body` (which sets its own `Content-Type`).
@@ -190,6 +220,20 @@ mod tests {
             ErrorHead::of(&AppError::Unauthenticated, Credentials::Bearer).headers[header::WWW_AUTHENTICATE],
             "Bearer"
         );
+    }
+
+    #[test]
+    fn only_errors_a_retry_cannot_fix_tell_clients_not_to_retry() {
+        let advice = |status: u16| {
+            let head = ErrorHead { status: StatusCode::from_u16(status).unwrap(), headers: HeaderMap::new() };
+            head.advising_retries().headers.get(SHOULD_RETRY).map(|value| value.to_str().unwrap().to_owned())
+        };
+        for status in [400, 401, 403, 404, 405, 409, 413, 422, 501] {
+            assert_eq!(advice(status).as_deref(), Some("false"), "{status}");
+        }
+        for status in [408, 429, 500, 502, 503, 504] {
+            assert_eq!(advice(status), None, "{status}");
+        }
     }
 
     #[tokio::test]

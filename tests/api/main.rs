@@ -12,5 +12,6 @@ mod edge;
 mod migrations;
 mod portal;
 mod replicas;
+mod resource_ids;
 mod rest_api;
 mod security;

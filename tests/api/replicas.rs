@@ -180,7 +180,7 @@ async fn concurrent_saves_through_both_replicas_lose_nothing() {
     assert_eq!(previous, last, "the newest record is what is stored");
 
     // Saves all made from the same version: exactly one gets through, whichever replica it reaches.
-    let current = format!("\"{}\"", 1 + UNCONDITIONAL);
+    let current = format!("\"{id}.{}\"", 1 + UNCONDITIONAL);
     let replies =
         join_all(
             (0..CONDITIONAL).map(|n| {

@@ -69,6 +69,11 @@ fn site(cname: &str) -> Value {
     json!({"cname": cname, "origin": "origin.example.com", "integration": "entire_website"})
 }
 
+/// The ETag of resource `id` at `version`.
+fn tag(id: i64, version: i64) -> String {
+    format!("\"{id}.{version}\"")
+}
+
 fn origin(text: &str) -> Origin {
     Origin::parse(text).unwrap()
 }
@@ -253,7 +258,7 @@ async fn creating_answers_201_with_location_etag_and_the_resource_in_full() {
 
     let (id, created) = create(&portal, &secret, site("Cdn.Example.com")).await;
     assert_eq!(created.headers[header::LOCATION], format!("/cdn/resources/{id}"));
-    assert_eq!(created.etag(), "\"1\"");
+    assert_eq!(created.etag(), tag(id, 1).as_str());
     let body = created.json();
     let mut fields: Vec<&str> = body.as_object().unwrap().keys().map(String::as_str).collect();
     fields.sort_unstable();
@@ -282,7 +287,7 @@ async fn creating_answers_201_with_location_etag_and_the_resource_in_full() {
 
     let fetched = portal.api(&secret, Method::GET, &format!("/cdn/resources/{id}"), None).await;
     assert_eq!(fetched.status, StatusCode::OK);
-    assert_eq!((fetched.json(), fetched.etag()), (body, "\"1\""));
+    assert_eq!((fetched.json(), fetched.etag()), (body, tag(id, 1).as_str()));
 
     // As in the portal, static assets start with WebSockets off; a chosen value wins over either default.
     let (assets, reply) = create(
@@ -421,8 +426,20 @@ async fn a_body_cut_short_is_refused_without_naming_a_field_that_does_not_exist(
     assert_eq!(stored(&portal, id).await, Some(("origin.example.com".into(), true, true, false, 1)));
 }
 
+/// The ids in a list's answer: a bare array, or Gcore's page (`{"count", "results"}`).
+fn ids_of(reply: &Reply) -> Vec<i64> {
+    let body = reply.json();
+    let resources = if body.is_object() { body["results"].clone() } else { body };
+    resources
+        .as_array()
+        .unwrap_or_else(|| panic!("not a list: {}", reply.body))
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect()
+}
+
 #[tokio::test]
-async fn the_list_pages_with_limit_and_offset_and_filters_by_cname() {
+async fn the_list_answers_gcores_page_with_limit_or_offset_and_a_bare_array_without() {
     let portal = spawn_portal().await;
     let cookie = portal.customer("ada%40example.com").await;
     let secret = portal.api_token(&cookie, "deploy", None).await.secret;
@@ -436,44 +453,130 @@ async fn the_list_pages_with_limit_and_offset_and_filters_by_cname() {
         let path = format!("/cdn/resources{query}");
         async move { portal.api(secret, Method::GET, &path, None).await }
     };
-    let ids_of = |reply: &Reply| -> Vec<i64> {
-        reply.json().as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect()
-    };
 
     let all = list("").await;
+    assert!(all.json().is_array(), "no limit or offset: a bare array, as Gcore's: {}", all.body);
     assert_eq!(ids_of(&all), ids);
     assert_eq!(all.headers["x-total-count"], "5");
     let page = list("?limit=2&offset=1").await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert_eq!(page.json()["count"], 5, "{}", page.body);
+    assert_eq!(page.json().as_object().unwrap().len(), 2, "count and results only: {}", page.body);
     assert_eq!(ids_of(&page), ids[1..3]);
     assert_eq!(page.headers["x-total-count"], "5");
+    // The SDK sends limit=1000 by default, and offset alone also asks for a page.
+    let sdk = list("?limit=1000").await;
+    assert_eq!((sdk.json()["count"].as_i64(), ids_of(&sdk)), (Some(5), ids.clone()));
     assert_eq!(ids_of(&list("?limit=2&offset=4").await), ids[4..]);
     let beyond = list("?offset=9").await;
-    assert!(ids_of(&beyond).is_empty());
+    assert_eq!(beyond.json(), json!({"count": 5, "results": []}));
     assert_eq!(beyond.headers["x-total-count"], "5");
 
     let one = list("?cname=D.example.com").await;
     assert_eq!(ids_of(&one), [ids[2]]);
     assert_eq!(one.json()[0]["cname"], "d.example.com");
     assert_eq!(one.headers["x-total-count"], "1");
+    let looked_up = list("?cname=d.example.com&limit=1000").await;
+    assert_eq!((looked_up.json()["count"].as_i64(), ids_of(&looked_up)), (Some(1), vec![ids[2]]));
     let none = list("?cname=f.example.com").await;
     assert!(ids_of(&none).is_empty());
     assert_eq!(none.headers["x-total-count"], "0");
 
     assert_error(&list("?limit=0").await, StatusCode::UNPROCESSABLE_ENTITY, &["limit"]);
     assert_error(&list("?limit=1001").await, StatusCode::UNPROCESSABLE_ENTITY, &["limit"]);
-    assert_eq!(ids_of(&list("?limit=1000").await).len(), 5);
     assert_error(&list("?offset=-1").await, StatusCode::UNPROCESSABLE_ENTITY, &["offset"]);
     assert_error(&list("?limit=0&cname=not_a..domain").await, StatusCode::UNPROCESSABLE_ENTITY, &["cname", "limit"]);
-    for unreadable in ["?limit=abc", "?offset=1.5", "?limit=99999999999999999999"] {
+    for (unreadable, parameter) in [
+        ("?limit=abc", "limit"),
+        ("?offset=1.5", "offset"),
+        ("?limit=99999999999999999999", "limit"),
+        ("?limit=1&limit=2", "limit"),
+    ] {
         let reply = list(unreadable).await;
-        assert_error(&reply, StatusCode::BAD_REQUEST, &[]);
-        assert!(
-            reply.json()["message"].as_str().unwrap().starts_with("The query string is not valid"),
-            "{}",
-            reply.body
-        );
+        assert_error(&reply, StatusCode::BAD_REQUEST, &[parameter]);
+        let message = reply.json()["message"].as_str().unwrap().to_owned();
+        assert!(message.starts_with("The query string is not valid") && message.contains(parameter), "{message}");
     }
+}
+
+#[tokio::test]
+async fn the_list_filters_by_what_it_offers_and_refuses_every_other_parameter_by_name() {
+    let portal = spawn_portal().await;
+    let cookie = portal.customer("ada%40example.com").await;
+    let secret = portal.api_token(&cookie, "deploy", None).await.secret;
+    let mut ids = Vec::new();
+    for (n, name) in (0_i64..).zip(["old", "off", "new"]) {
+        let (id, _) = create(&portal, &secret, site(&format!("{name}.example.com"))).await;
+        // Created a day apart, the last changed a day later still (2026-01-01, -02, -03; -04).
+        let created = 1_767_225_600 + 86_400 * n;
+        let updated = if name == "new" { created + 86_400 } else { created };
+        on_db!(portal.pool.db(), |e| sqlx::query(
+            "UPDATE cdn_resources SET created_at = $1, updated_at = $2 WHERE id = $3"
+        )
+        .bind(created)
+        .bind(updated)
+        .bind(id)
+        .execute(e)
+        .await
+        .map(|_| ()))
+        .unwrap();
+        ids.push(id);
+    }
+    let off = format!("/cdn/resources/{}", ids[1]);
+    assert_eq!(portal.api(&secret, Method::PATCH, &off, Some(json!({"active": false}))).await.status, StatusCode::OK);
+    let (portal, secret) = (&portal, &secret);
+    let list = move |query: &str| {
+        let path = format!("/cdn/resources?{query}");
+        async move { portal.api(secret, Method::GET, &path, None).await }
+    };
+    let matching = |query: &'static str| async move {
+        let reply = list(query).await;
+        assert_eq!(reply.status, StatusCode::OK, "{query}: {}", reply.body);
+        let ids = ids_of(&reply);
+        assert_eq!(reply.headers["x-total-count"], ids.len().to_string().as_str(), "{query}");
+        ids
+    };
+
+    // The patch moved `updated` of "off" to now.
+    assert_eq!(matching("active=false").await, [ids[1]]);
+    assert_eq!(matching("active=true").await, [ids[0], ids[2]]);
+    assert_eq!(matching("active=true&cname=new.example.com").await, [ids[2]]);
+    assert_eq!(matching("active=true&cname=off.example.com").await, Vec::<i64>::new());
+    assert_eq!(matching("deleted=false").await, ids);
+    assert_eq!(matching("deleted=true").await, Vec::<i64>::new(), "resources are deleted outright");
+    assert_eq!(matching("min_created=2026-01-02T00:00:00Z").await, ids[1..]);
+    assert_eq!(matching("max_created=2026-01-02T00:00:00Z").await, ids[..2]);
+    assert_eq!(matching("min_created=2026-01-01T00:00:01Z&max_created=2026-01-02T01:00:00%2B01:00").await, [ids[1]]);
+    assert_eq!(matching("min_updated=2026-01-04T00:00:00Z&max_updated=2026-01-04T00:00:00Z").await, [ids[2]]);
+    assert_eq!(matching("max_updated=2026-01-03T23:59:59Z").await, [ids[0]]);
+    let page = list("active=true&limit=1&offset=1").await;
+    assert_eq!((page.json()["count"].as_i64(), ids_of(&page)), (Some(2), vec![ids[2]]));
+
+    for (query, parameter) in [
+        ("active=maybe", "active"),
+        ("active=1", "active"),
+        ("deleted=yes", "deleted"),
+        ("min_created=2026-01-01", "min_created"),
+    ] {
+        assert_error(&list(query).await, StatusCode::BAD_REQUEST, &[parameter]);
+    }
+    // Gcore's filters that this CDN has no meaning for (yet) say so; anything else is unknown.
+    for (query, parameter) in [
+        ("status=active", "status"),
+        ("name=shop", "name"),
+        ("secondaryHostnames=a.example.com", "secondaryHostnames"),
+        ("originGroup=3", "originGroup"),
+        ("sslEnabled=true", "sslEnabled"),
+        ("suspended=false", "suspended"),
+    ] {
+        let reply = list(query).await;
+        assert_error(&reply, StatusCode::BAD_REQUEST, &[parameter]);
+        let message = reply.json()["message"].as_str().unwrap().to_owned();
+        assert!(message.contains(&format!("`{parameter}`")) && message.contains("does not offer it"), "{message}");
+    }
+    let typo = list("cnmae=new.example.com").await;
+    assert_error(&typo, StatusCode::BAD_REQUEST, &["cnmae"]);
+    assert_eq!(typo.json()["message"], "Unknown query parameter `cnmae`.");
 }
 
 #[tokio::test]
@@ -487,7 +590,7 @@ async fn patch_changes_only_what_it_names_and_versions_only_real_changes() {
 
     let off = patch(json!({"active": false})).await;
     assert_eq!(off.status, StatusCode::OK, "{}", off.body);
-    assert_eq!(off.etag(), "\"2\"");
+    assert_eq!(off.etag(), tag(id, 2).as_str());
     let (mut expected, saved) = (created.json(), off.json());
     expected["active"] = json!(false);
     expected["updated"] = saved["updated"].clone();
@@ -495,22 +598,22 @@ async fn patch_changes_only_what_it_names_and_versions_only_real_changes() {
     assert_eq!(stored(&portal, id).await, Some(("origin.example.com".into(), false, true, false, 2)));
 
     let again = patch(json!({"active": false})).await;
-    assert_eq!((again.status, again.etag()), (StatusCode::OK, "\"2\""), "the same value is no change");
+    assert_eq!((again.status, again.etag()), (StatusCode::OK, tag(id, 2).as_str()), "the same value is no change");
     assert_eq!(again.json(), saved);
     let empty = patch(json!({})).await;
-    assert_eq!((empty.status, empty.etag()), (StatusCode::OK, "\"2\""));
+    assert_eq!((empty.status, empty.etag()), (StatusCode::OK, tag(id, 2).as_str()));
 
     let moved = patch(json!({"origin": "192.0.2.20:8080"})).await;
-    assert_eq!((moved.status, moved.etag()), (StatusCode::OK, "\"3\""), "{}", moved.body);
+    assert_eq!((moved.status, moved.etag()), (StatusCode::OK, tag(id, 3).as_str()), "{}", moved.body);
     assert_eq!(moved.json()["active"], false);
     assert_eq!(websockets_of(&moved), (false, true));
     let chosen = patch(json!({"options": {"websockets": {"enabled": true, "value": false}}})).await;
-    assert_eq!((chosen.status, chosen.etag()), (StatusCode::OK, "\"4\""), "{}", chosen.body);
+    assert_eq!((chosen.status, chosen.etag()), (StatusCode::OK, tag(id, 4).as_str()), "{}", chosen.body);
     assert_eq!(websockets_of(&chosen), (true, false));
     assert_eq!(chosen.json()["origin"], "192.0.2.20:8080");
     assert_eq!(stored(&portal, id).await, Some(("192.0.2.20:8080".into(), false, false, true, 4)));
     let defaulted = patch(json!({"options": {"websockets": {"enabled": false, "value": false}}})).await;
-    assert_eq!(defaulted.etag(), "\"5\"");
+    assert_eq!(defaulted.etag(), tag(id, 5).as_str());
     assert_eq!(websockets_of(&defaulted), (false, true), "back to the integration's default; value is ignored");
 
     let renamed = patch(json!({"cname": "other.example.com"})).await;
@@ -545,17 +648,28 @@ async fn if_match_lets_a_change_through_only_from_the_current_version() {
     let path = format!("/cdn/resources/{id}");
 
     let current = portal
-        .api_with(&secret, Method::PATCH, &path, &[(header::IF_MATCH, "\"1\"")], Some(json!({"active": false})))
+        .api_with(
+            &secret,
+            Method::PATCH,
+            &path,
+            &[(header::IF_MATCH, tag(id, 1).as_str())],
+            Some(json!({"active": false})),
+        )
         .await;
-    assert_eq!((current.status, current.etag()), (StatusCode::OK, "\"2\""), "{}", current.body);
+    assert_eq!((current.status, current.etag()), (StatusCode::OK, tag(id, 2).as_str()), "{}", current.body);
 
     for (method, body) in
         [(Method::PATCH, json!({"active": true})), (Method::PUT, json!({"origin": "other.example.com"}))]
     {
-        let outdated =
-            portal.api_with(&secret, method.clone(), &path, &[(header::IF_MATCH, "\"1\"")], Some(body)).await;
+        let outdated = portal
+            .api_with(&secret, method.clone(), &path, &[(header::IF_MATCH, tag(id, 1).as_str())], Some(body))
+            .await;
         assert_error(&outdated, StatusCode::CONFLICT, &[]);
-        assert!(outdated.json()["message"].as_str().unwrap().contains("\"2\""), "{method}: {}", outdated.body);
+        assert!(
+            outdated.json()["message"].as_str().unwrap().contains(tag(id, 2).as_str()),
+            "{method}: {}",
+            outdated.body
+        );
     }
     let unparsable =
         portal.api_with(&secret, Method::PATCH, &path, &[(header::IF_MATCH, "2")], Some(json!({"active": true}))).await;
@@ -565,7 +679,7 @@ async fn if_match_lets_a_change_through_only_from_the_current_version() {
 
     let any =
         portal.api_with(&secret, Method::PATCH, &path, &[(header::IF_MATCH, "*")], Some(json!({"active": true}))).await;
-    assert_eq!((any.status, any.etag()), (StatusCode::OK, "\"3\""), "{}", any.body);
+    assert_eq!((any.status, any.etag()), (StatusCode::OK, tag(id, 3).as_str()), "{}", any.body);
 }
 
 #[tokio::test]
@@ -582,7 +696,7 @@ async fn put_replaces_every_setting_and_what_it_leaves_out_returns_to_its_defaul
 
     let replaced = portal.api(&secret, Method::PUT, &path, Some(json!({"origin": "origin.example.com:8443"}))).await;
     assert_eq!(replaced.status, StatusCode::OK, "{}", replaced.body);
-    assert_eq!(replaced.etag(), "\"2\"", "one version for the whole replacement");
+    assert_eq!(replaced.etag(), tag(id, 2).as_str(), "one version for the whole replacement");
     let saved = replaced.json();
     assert_eq!((saved["origin"].as_str(), saved["active"].as_bool()), (Some("origin.example.com:8443"), Some(true)));
     assert_eq!(websockets_of(&replaced), (false, true), "the integration's default");
@@ -620,7 +734,11 @@ async fn put_replaces_every_setting_and_what_it_leaves_out_returns_to_its_defaul
     let same = portal
         .api(&secret, Method::PUT, &path, Some(json!({"origin": "origin.example.com:8443", "active": true})))
         .await;
-    assert_eq!((same.status, same.etag()), (StatusCode::OK, "\"2\""), "replacing with the same is no change");
+    assert_eq!(
+        (same.status, same.etag()),
+        (StatusCode::OK, tag(id, 2).as_str()),
+        "replacing with the same is no change"
+    );
     assert_error(
         &portal.api(&secret, Method::PUT, &path, Some(json!({"active": false}))).await,
         StatusCode::BAD_REQUEST,
@@ -644,7 +762,7 @@ async fn every_api_change_is_in_the_history_under_the_tokens_name() {
     let saved = portal.call("save_content_settings", &format!("resource_id={id}&version=2"), Some(&cookie)).await;
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
     let put = portal.api(&secret, Method::PUT, &path, Some(json!({"origin": "origin.example.com"}))).await;
-    assert_eq!(put.etag(), "\"4\"");
+    assert_eq!(put.etag(), tag(id, 4).as_str());
 
     let history = portal.history(&cookie, id).await;
     let entries: Vec<(i64, ChangeSource, Option<&str>, Change)> = history
@@ -709,11 +827,17 @@ async fn the_portal_and_the_api_do_not_lose_each_others_changes() {
 
     // The settings page was loaded at version 1; a script changes the origin meanwhile.
     let fetched = portal.api(&secret, Method::GET, &path, None).await;
-    assert_eq!(fetched.etag(), "\"1\"");
+    assert_eq!(fetched.etag(), tag(id, 1).as_str());
     let moved = portal
-        .api_with(&secret, Method::PATCH, &path, &[(header::IF_MATCH, "\"1\"")], Some(json!({"origin": "192.0.2.20"})))
+        .api_with(
+            &secret,
+            Method::PATCH,
+            &path,
+            &[(header::IF_MATCH, tag(id, 1).as_str())],
+            Some(json!({"origin": "192.0.2.20"})),
+        )
         .await;
-    assert_eq!((moved.status, moved.etag()), (StatusCode::OK, "\"2\""), "{}", moved.body);
+    assert_eq!((moved.status, moved.etag()), (StatusCode::OK, tag(id, 2).as_str()), "{}", moved.body);
     let stale = portal.call("save_content_settings", &format!("resource_id={id}&version=1"), Some(&cookie)).await;
     assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.body);
     assert!(stale.body.contains("192.0.2.20"), "the portal is told what is stored now: {}", stale.body);
@@ -723,12 +847,22 @@ async fn the_portal_and_the_api_do_not_lose_each_others_changes() {
     let saved = portal.call("save_content_settings", &format!("resource_id={id}&version=2"), Some(&cookie)).await;
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
     let outdated = portal
-        .api_with(&secret, Method::PATCH, &path, &[(header::IF_MATCH, "\"2\"")], Some(json!({"origin": "192.0.2.30"})))
+        .api_with(
+            &secret,
+            Method::PATCH,
+            &path,
+            &[(header::IF_MATCH, tag(id, 2).as_str())],
+            Some(json!({"origin": "192.0.2.30"})),
+        )
         .await;
     assert_error(&outdated, StatusCode::CONFLICT, &[]);
     assert_eq!(stored(&portal, id).await, Some(("192.0.2.20".into(), true, false, true, 3)));
     let fetched = portal.api(&secret, Method::GET, &path, None).await;
-    assert_eq!((fetched.etag(), websockets_of(&fetched)), ("\"3\"", (true, false)), "the API sees the portal's change");
+    assert_eq!(
+        (fetched.etag(), websockets_of(&fetched)),
+        (tag(id, 3).as_str(), (true, false)),
+        "the API sees the portal's change"
+    );
 }
 
 #[tokio::test]
@@ -741,11 +875,13 @@ async fn delete_removes_the_resource_unless_its_etag_is_outdated() {
     let path = format!("/cdn/resources/{id}");
     assert_eq!(portal.api(&secret, Method::PATCH, &path, Some(json!({"active": false}))).await.status, StatusCode::OK);
 
-    let outdated = portal.api_with(&secret, Method::DELETE, &path, &[(header::IF_MATCH, "\"1\"")], None).await;
+    let outdated =
+        portal.api_with(&secret, Method::DELETE, &path, &[(header::IF_MATCH, tag(id, 1).as_str())], None).await;
     assert_error(&outdated, StatusCode::CONFLICT, &[]);
     assert_eq!(portal.api(&secret, Method::GET, &path, None).await.status, StatusCode::OK, "still there");
 
-    let deleted = portal.api_with(&secret, Method::DELETE, &path, &[(header::IF_MATCH, "\"2\"")], None).await;
+    let deleted =
+        portal.api_with(&secret, Method::DELETE, &path, &[(header::IF_MATCH, tag(id, 2).as_str())], None).await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.body);
     assert_eq!(deleted.body, "");
     assert_error(&portal.api(&secret, Method::GET, &path, None).await, StatusCode::NOT_FOUND, &[]);
@@ -885,4 +1021,178 @@ async fn api_writes_need_no_origin_header_but_bodies_over_16_kib_are_refused() {
     }
     assert_eq!(count(&portal, "cdn_resources").await, 1);
     assert_eq!(stored(&portal, id).await, Some(("origin.example.com".into(), false, true, false, 2)));
+}
+
+#[tokio::test]
+async fn gcore_operations_this_cdn_lacks_get_json_501_and_unknown_paths_json_404_never_a_page() {
+    let portal = spawn_portal().await;
+    let cookie = portal.customer("ada%40example.com").await;
+    let secret = portal.api_token(&cookie, "deploy", None).await.secret;
+    let (id, _) = create(&portal, &secret, site("cdn.example.com")).await;
+    let resource = format!("/cdn/resources/{id}");
+
+    // Sent as scripts send them: a token, no Origin or Referer (which the portal's cross-site
+    // guard would refuse), and for GETs a browser's Accept too, which must not bring a page.
+    let not_offered = [
+        (Method::POST, format!("{resource}/purge"), "does not cache"),
+        (Method::POST, format!("{resource}/prefetch"), "does not cache"),
+        (Method::GET, format!("{resource}/rules"), "Rules"),
+        (Method::POST, format!("{resource}/rules"), "Rules"),
+        (Method::PATCH, format!("{resource}/rules/4"), "Rules"),
+        (Method::GET, "/cdn/resources/rule_templates".to_owned(), "Rules"),
+        (Method::POST, format!("{resource}/ssl/le/pre-validate"), "SSL"),
+        (Method::GET, "/cdn/sslData".to_owned(), "SSL"),
+        (Method::GET, "/cdn/originGroups".to_owned(), "Origin groups"),
+        (Method::POST, "/cdn/origin_groups".to_owned(), "Origin groups"),
+    ];
+    for (method, path, why) in &not_offered {
+        let reply =
+            portal.api_with(&secret, method.clone(), path, &[(header::ACCEPT, "text/html,*/*;q=0.8")], None).await;
+        assert_error(&reply, StatusCode::NOT_IMPLEMENTED, &[]);
+        assert!(reply.json()["message"].as_str().unwrap().contains(why), "{method} {path}: {}", reply.body);
+        assert_eq!(reply.headers["x-should-retry"], "false", "{method} {path}");
+    }
+    for (method, path) in [
+        (Method::GET, format!("{resource}/nothing")),
+        (Method::POST, format!("{resource}/content")),
+        (Method::GET, "/cdn/resources/".to_owned()),
+        (Method::DELETE, "/cdn/resources/x".to_owned()),
+        (Method::GET, "/cdn/new".to_owned()),
+        (Method::GET, "/cdn/no/such/thing".to_owned()),
+    ] {
+        let reply = portal.api(&secret, method.clone(), &path, None).await;
+        assert_error(&reply, StatusCode::NOT_FOUND, &[]);
+        assert_eq!(reply.headers["x-should-retry"], "false", "{method} {path}");
+    }
+    for (method, path, allow) in [
+        (Method::POST, resource.clone(), "GET, HEAD, PUT, PATCH, DELETE"),
+        (Method::DELETE, "/cdn/resources".to_owned(), "GET, HEAD, POST"),
+    ] {
+        let reply = portal.api(&secret, method.clone(), &path, None).await;
+        assert_error(&reply, StatusCode::METHOD_NOT_ALLOWED, &[]);
+        assert_eq!(reply.headers[header::ALLOW], allow, "{method} {path}");
+    }
+    assert_eq!(count(&portal, "cdn_resources").await, 1, "nothing was changed");
+
+    // A valid token still comes first.
+    for (method, path) in [
+        (Method::POST, format!("{resource}/purge")),
+        (Method::GET, "/cdn/nothing".to_owned()),
+        (Method::POST, resource.clone()),
+    ] {
+        let request = api_request(method.clone(), &path, &format!("cdnp_{}", "0".repeat(64)));
+        assert_refused_without_a_valid_token(&portal.send(request.body(Body::empty()).unwrap()).await);
+    }
+    // Browsers without a token still get the portal's pages.
+    let content = portal.get(&format!("{resource}/content"), Some(&cookie)).await;
+    assert_eq!(content.status, StatusCode::OK);
+    assert!(content.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
+    let page = portal.get("/cdn/new", Some(&cookie)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("</html>"), "{}", page.body);
+}
+
+#[tokio::test]
+async fn errors_a_retry_cannot_fix_tell_gcores_sdk_not_to_retry() {
+    let portal = spawn_portal().await;
+    let cookie = portal.customer("ada%40example.com").await;
+    let secret = portal.api_token(&cookie, "deploy", None).await.secret;
+    let (id, _) = create(&portal, &secret, site("cdn.example.com")).await;
+    let path = format!("/cdn/resources/{id}");
+    let stale = tag(id, 1);
+    assert_eq!(portal.api(&secret, Method::PATCH, &path, Some(json!({"active": false}))).await.status, StatusCode::OK);
+
+    let refusals = [
+        (
+            portal
+                .api_with(&secret, Method::PATCH, &path, &[(header::IF_MATCH, stale.as_str())], Some(json!({})))
+                .await,
+            409,
+        ),
+        (portal.api(&secret, Method::POST, "/cdn/resources", Some(site("cdn.example.com"))).await, 409),
+        (portal.api(&secret, Method::GET, "/cdn/resources/999999", None).await, 404),
+        (portal.api(&secret, Method::PATCH, &path, Some(json!({"origin": "bad origin"}))).await, 422),
+        (portal.api(&secret, Method::PATCH, &path, Some(json!({"colour": "red"}))).await, 400),
+        (portal.api(&secret, Method::GET, "/cdn/resources?colour=red", None).await, 400),
+        (portal.api("cdnp_unknown", Method::GET, "/cdn/resources", None).await, 401),
+    ];
+    for (reply, status) in &refusals {
+        assert_eq!(reply.status.as_u16(), *status, "{}", reply.body);
+        assert_eq!(reply.headers["x-should-retry"], "false", "{status}: {}", reply.body);
+    }
+    let fine = portal.api(&secret, Method::GET, &path, None).await;
+    assert!(!fine.headers.contains_key("x-should-retry"));
+}
+
+#[tokio::test]
+async fn an_unknown_field_is_named_whatever_it_holds() {
+    let portal = spawn_portal().await;
+    let cookie = portal.customer("ada%40example.com").await;
+    let secret = portal.api_token(&cookie, "deploy", None).await.secret;
+    let (id, _) = create(&portal, &secret, site("cdn.example.com")).await;
+    let path = format!("/cdn/resources/{id}");
+    let mut with_rules = site("other.example.com");
+    with_rules["rules"] = json!([]);
+    for (method, path, body, field) in [
+        (Method::POST, "/cdn/resources", with_rules, "rules"),
+        (Method::PATCH, path.as_str(), json!({"secondaryHostnames": ["a.example.com"]}), "secondaryHostnames"),
+        (Method::PUT, path.as_str(), json!({"origin": "origin.example.com", "sslData": [1, 2]}), "sslData"),
+        (Method::PATCH, path.as_str(), json!({"options": {"rewrite": [{"body": "/(.*) /$1"}]}}), "options.rewrite"),
+    ] {
+        let reply = portal.api(&secret, method.clone(), path, Some(body)).await;
+        assert_error(&reply, StatusCode::BAD_REQUEST, &[field]);
+        let message = reply.json()["message"].as_str().unwrap().to_owned();
+        let name = field.rsplit('.').next().unwrap();
+        assert!(message.contains(&format!("unknown field `{name}`")), "{method} {path}: {message}");
+    }
+    // An array where an object belongs is still refused as such.
+    let array = portal.api(&secret, Method::PATCH, &path, Some(json!({"options": {"websockets": [true, true]}}))).await;
+    assert_error(&array, StatusCode::BAD_REQUEST, &["options.websockets"]);
+    assert!(array.body.contains("expected a JSON object, found an array"), "{}", array.body);
+    assert_eq!(count(&portal, "cdn_resources").await, 1);
+    assert_eq!(stored(&portal, id).await, Some(("origin.example.com".into(), true, true, false, 1)));
+}
+
+#[tokio::test]
+async fn a_deleted_resources_id_and_etag_never_reach_another_resource() {
+    let portal = spawn_portal().await;
+    let cookie = portal.customer("ada%40example.com").await;
+    let secret = portal.api_token(&cookie, "deploy", None).await.secret;
+    let (kept, _) = create(&portal, &secret, site("kept.example.com")).await;
+    // The newest resource is deleted: SQLite used to give its id to the next one.
+    let (first, first_reply) = create(&portal, &secret, site("cdn.example.com")).await;
+    let first_tag = first_reply.etag().to_owned();
+    assert_eq!(first_tag, tag(first, 1));
+    let path = format!("/cdn/resources/{first}");
+    let deleted =
+        portal.api_with(&secret, Method::DELETE, &path, &[(header::IF_MATCH, first_tag.as_str())], None).await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.body);
+
+    let (second, second_reply) = create(&portal, &secret, site("cdn.example.com")).await;
+    assert!(second > first && first > kept, "ids only grow: {kept}, {first}, then {second}");
+    assert_eq!(second_reply.etag(), tag(second, 1));
+    assert_error(&portal.api(&secret, Method::GET, &path, None).await, StatusCode::NOT_FOUND, &[]);
+    // The stale request, meant for the first, reaches nothing; the first's tag never matches the second.
+    let stale = portal.api_with(&secret, Method::DELETE, &path, &[(header::IF_MATCH, first_tag.as_str())], None).await;
+    assert_error(&stale, StatusCode::NOT_FOUND, &[]);
+    let second_path = format!("/cdn/resources/{second}");
+    let mismatched =
+        portal.api_with(&secret, Method::DELETE, &second_path, &[(header::IF_MATCH, first_tag.as_str())], None).await;
+    assert_error(&mismatched, StatusCode::CONFLICT, &[]);
+    assert!(
+        mismatched.json()["message"].as_str().unwrap().contains(&format!("resource {first}")),
+        "{}",
+        mismatched.body
+    );
+    assert!(stored(&portal, second).await.is_some(), "the second resource is still there");
+
+    // Again after the last two are gone, and through the portal's own form too.
+    for id in [second, kept] {
+        let reply = portal.api(&secret, Method::DELETE, &format!("/cdn/resources/{id}"), None).await;
+        assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.body);
+    }
+    let third = portal.create_resource(&cookie, "third.example.com", "entire_website").await;
+    assert!(third > second, "{third} after {second}");
+    let (fourth, _) = create(&portal, &secret, site("cdn.example.com")).await;
+    assert!(fourth > third, "{fourth} after {third}");
 }

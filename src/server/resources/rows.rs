@@ -125,42 +125,132 @@ pub enum Order {
     Domain,
 }
 
-/// One page of the account's resources, optionally only the one with `custom_domain`, and how
-/// many there are in all.
+/// Which of an account's resources a list shows: each field left `None` matches every resource,
+/// and the list shows those matching all the fields given. Each field is one condition of the
+/// list's `WHERE` ([`Self::conditions`]), so a new filter is a field and its condition.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ResourceFilter {
+    /// Only the resource with this custom domain (exact; domain names are stored lower-case).
+    pub custom_domain: Option<DomainName>,
+    /// Only active (`true`) or inactive (`false`) resources.
+    pub active: Option<bool>,
+    /// Gcore's `deleted`: resources here are deleted outright, never kept as deleted, so `true`
+    /// matches none and `false` every one.
+    pub deleted: Option<bool>,
+    /// Only resources created at or after this moment.
+    pub created_from: Option<Timestamp>,
+    /// Only resources created at or before this moment.
+    pub created_until: Option<Timestamp>,
+    /// Only resources whose settings last changed at or after this moment.
+    pub updated_from: Option<Timestamp>,
+    /// Only resources whose settings last changed at or before this moment.
+    pub updated_until: Option<Timestamp>,
+}
+
+/// A value a filter's condition compares with.
+enum FilterValue {
+    Text(String),
+    Integer(i64),
+    Switch(bool),
+}
+
+impl ResourceFilter {
+    /// The conditions of the `WHERE`, each with `?` for its one value, or with none.
+    fn conditions(&self) -> Vec<(&'static str, Option<FilterValue>)> {
+        let moment = |timestamp: Option<Timestamp>| timestamp.map(|t| FilterValue::Integer(t.unix_seconds()));
+        let candidates = [
+            (
+                "custom_domain = ?",
+                self.custom_domain.as_ref().map(|domain| FilterValue::Text(domain.as_str().to_owned())),
+            ),
+            ("active = ?", self.active.map(FilterValue::Switch)),
+            ("created_at >= ?", moment(self.created_from)),
+            ("created_at <= ?", moment(self.created_until)),
+            ("updated_at >= ?", moment(self.updated_from)),
+            ("updated_at <= ?", moment(self.updated_until)),
+        ];
+        let mut conditions: Vec<_> =
+            candidates.into_iter().filter_map(|(sql, value)| value.map(|value| (sql, Some(value)))).collect();
+        if self.deleted == Some(true) {
+            conditions.push(("1 = 0", None));
+        }
+        conditions
+    }
+
+    /// The `WHERE` for `account_id` (`$1`) and these conditions (`$2`, `$3`, …), and their values
+    /// in order.
+    fn where_clause(&self) -> (String, Vec<FilterValue>) {
+        let mut sql = "account_id = $1".to_owned();
+        let mut values = Vec::new();
+        for (condition, value) in self.conditions() {
+            let mut condition = condition.to_owned();
+            if let Some(value) = value {
+                values.push(value);
+                condition = condition.replace('?', &format!("${}", values.len() + 1));
+            }
+            sql.push_str(" AND ");
+            sql.push_str(&condition);
+        }
+        (sql, values)
+    }
+}
+
+fn bind_filter<'q, DB, O>(
+    mut query: QueryAs<'q, DB, O, <DB as Database>::Arguments<'q>>,
+    values: &[FilterValue],
+) -> QueryAs<'q, DB, O, <DB as Database>::Arguments<'q>>
+where
+    DB: Database,
+    bool: 'q + Encode<'q, DB> + Type<DB>,
+    i64: 'q + Encode<'q, DB> + Type<DB>,
+    String: 'q + Encode<'q, DB> + Type<DB>,
+{
+    for value in values {
+        query = match value {
+            FilterValue::Text(text) => query.bind(text.clone()),
+            FilterValue::Integer(number) => query.bind(*number),
+            FilterValue::Switch(on) => query.bind(*on),
+        };
+    }
+    query
+}
+
+/// One page of the account's resources that match `filter`, and how many match in all.
 pub async fn page(
     pool: &Pool,
     account_id: i64,
-    custom_domain: Option<&DomainName>,
+    filter: &ResourceFilter,
     order: Order,
     limit: u32,
     offset: u64,
 ) -> Result<(Vec<CdnResource>, i64), AppError> {
-    let domain = custom_domain.map(DomainName::as_str);
-    let filter = "account_id = $1 AND ($2 IS NULL OR custom_domain = $2)";
-    let total = on_db!(pool.db(), |e| sqlx::query_scalar::<_, i64>(&format!(
-        "SELECT COUNT(*) FROM cdn_resources WHERE {filter}"
-    ))
-    .bind(account_id)
-    .bind(domain)
-    .fetch_one(e)
-    .await)?;
-    let resources = on_db!(pool.db(), |e| sqlx::query_as::<_, ResourceRow>(&format!(
-        "SELECT {} FROM cdn_resources WHERE {filter} ORDER BY {} LIMIT $3 OFFSET $4",
-        *COLUMNS,
-        match order {
-            Order::Created => "id",
-            Order::Domain => "custom_domain",
-        }
-    ))
-    .bind(account_id)
-    .bind(domain)
-    .bind(i64::from(limit))
-    .bind(i64::try_from(offset).unwrap_or(i64::MAX))
-    .fetch_all(e)
-    .await)?
-    .into_iter()
-    .map(CdnResource::try_from)
-    .collect::<Result<_, _>>()?;
+    let (filter, values) = filter.where_clause();
+    let (count_sql, page_sql) = (
+        format!("SELECT COUNT(*) FROM cdn_resources WHERE {filter}"),
+        format!(
+            "SELECT {} FROM cdn_resources WHERE {filter} ORDER BY {} LIMIT ${} OFFSET ${}",
+            *COLUMNS,
+            match order {
+                Order::Created => "id",
+                Order::Domain => "custom_domain",
+            },
+            values.len() + 2,
+            values.len() + 3,
+        ),
+    );
+    let (total,) =
+        on_db!(pool.db(), |e| bind_filter(sqlx::query_as::<_, (i64,)>(&count_sql).bind(account_id), &values)
+            .fetch_one(e)
+            .await)?;
+    let resources =
+        on_db!(pool.db(), |e| bind_filter(sqlx::query_as::<_, ResourceRow>(&page_sql).bind(account_id), &values)
+            .bind(i64::from(limit))
+            .bind(i64::try_from(offset).unwrap_or(i64::MAX))
+            .fetch_all(e)
+            .await)?
+        .into_iter()
+        .map(CdnResource::try_from)
+        .collect::<Result<_, _>>()?;
     Ok((resources, total))
 }
 

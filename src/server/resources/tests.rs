@@ -29,7 +29,7 @@ async fn account(pool: &Pool, email: &str) -> Actor {
 
 /// Every one of the account's resources, by custom domain.
 pub(crate) async fn all_of(pool: &Pool, account_id: i64) -> Vec<CdnResource> {
-    page(pool, account_id, None, Order::Domain, u32::MAX, 0).await.unwrap().0
+    page(pool, account_id, &Default::default(), Order::Domain, u32::MAX, 0).await.unwrap().0
 }
 
 fn new_resource(domain: &str, integration: Integration) -> NewResource {

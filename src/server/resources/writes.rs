@@ -53,6 +53,8 @@ pub async fn insert(
     Ok(Some(created))
 }
 
+/// The new row takes the id after the largest ever given (`cdn_resource_ids`, migration 0005):
+/// ids are never reused, even once the newest resource is deleted.
 async fn insert_row(
     db: Db<'_>,
     account_id: i64,
@@ -63,8 +65,8 @@ async fn insert_row(
     let placeholders: Vec<String> = (7..7 + options.len()).map(|n| format!("${n}")).collect();
     let sql = format!(
         "INSERT INTO cdn_resources \
-         (account_id, custom_domain, origin, integration, active, created_at, updated_at, version, {}) \
-         VALUES ($1, $2, $3, $4, $5, $6, $6, 1, {}) RETURNING {}",
+         (id, account_id, custom_domain, origin, integration, active, created_at, updated_at, version, {}) \
+         VALUES ((SELECT last_id + 1 FROM cdn_resource_ids), $1, $2, $3, $4, $5, $6, $6, 1, {}) RETURNING {}",
         options.join(", "),
         placeholders.join(", "),
         *COLUMNS

@@ -1,10 +1,11 @@
 //! The API's one error shape: a message, and a message per offending field. Its status and
 //! headers are those of the portal's error it answers (see [`ErrorHead`]).
 
+use super::input::EntityTag;
 use crate::error::{AppError, FieldErrors};
 use crate::server::http_error::{Credentials, ErrorHead};
 use axum::Json;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -23,15 +24,17 @@ pub struct ErrorBody {
     pub errors: BTreeMap<String, String>,
 }
 
-// The error answers the operations share, described once for the OpenAPI document.
+// The error answers the operations share, described once for the OpenAPI document. Every one but
+// 503 also carries `x-should-retry: false` (see `http_error::retry_can_help`).
 
 /// The body is not JSON of the operation's shape: bad syntax, a wrong type, an unknown field, or `null`.
 #[derive(ToResponse)]
+#[response(headers(("x-should-retry" = String, description = "`false`: the same request would get the same answer (Gcore's SDK then does not retry).")))]
 pub struct MalformedBody(#[allow(dead_code)] ErrorBody);
 
 /// No valid API token: send `Authorization: APIKey <token>`.
 #[derive(ToResponse)]
-#[response(headers(("WWW-Authenticate" = String, description = "`APIKey`")))]
+#[response(headers(("WWW-Authenticate" = String, description = "`APIKey`"), ("x-should-retry" = String, description = "`false`: the same request would get the same answer (Gcore's SDK then does not retry).")))]
 pub struct NoValidToken(#[allow(dead_code)] ErrorBody);
 
 /// The portal's database cannot be reached for now; nothing was changed. Try again later.
@@ -41,18 +44,37 @@ pub struct Unavailable(#[allow(dead_code)] ErrorBody);
 
 /// There is no resource with this id in the token's account.
 #[derive(ToResponse)]
+#[response(headers(("x-should-retry" = String, description = "`false`: the same request would get the same answer (Gcore's SDK then does not retry).")))]
 pub struct NoSuchResource(#[allow(dead_code)] ErrorBody);
 
 /// The resource changed since the ETag given in `If-Match`; nothing was changed.
 #[derive(ToResponse)]
+#[response(headers(("x-should-retry" = String, description = "`false`: the same request would get the same answer (Gcore's SDK then does not retry).")))]
 pub struct ChangedSince(#[allow(dead_code)] ErrorBody);
 
 /// The body is over 16 KiB.
 #[derive(ToResponse)]
+#[response(headers(("x-should-retry" = String, description = "`false`: the same request would get the same answer (Gcore's SDK then does not retry).")))]
 pub struct BodyTooLarge(#[allow(dead_code)] ErrorBody);
+
+/// The query string cannot be read, or names a parameter this API does not offer (`errors` names it).
+#[derive(ToResponse)]
+#[response(headers(("x-should-retry" = String, description = "`false`: the same request would get the same answer (Gcore's SDK then does not retry).")))]
+pub struct BadQuery(#[allow(dead_code)] ErrorBody);
+
+/// A query value is out of range, or not a valid domain name or date; `errors` names the parameter.
+#[derive(ToResponse)]
+#[response(headers(("x-should-retry" = String, description = "`false`: the same request would get the same answer (Gcore's SDK then does not retry).")))]
+pub struct InvalidQuery(#[allow(dead_code)] ErrorBody);
+
+/// The custom domain is already used by a CDN resource.
+#[derive(ToResponse)]
+#[response(headers(("x-should-retry" = String, description = "`false`: the same request would get the same answer (Gcore's SDK then does not retry).")))]
+pub struct DomainTaken(#[allow(dead_code)] ErrorBody);
 
 /// Invalid values; `errors` has a message per field.
 #[derive(ToResponse)]
+#[response(headers(("x-should-retry" = String, description = "`false`: the same request would get the same answer (Gcore's SDK then does not retry).")))]
 pub struct InvalidValues(#[allow(dead_code)] ErrorBody);
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -119,6 +141,44 @@ impl ApiError {
         Self::answering(&AppError::NotFound, "There is no CDN resource with this id in your account.")
     }
 
+    /// A query parameter this API does not read: `offered_later` for one of Gcore's filters this
+    /// CDN has no meaning for (yet), so the script's author knows it was not a typo.
+    pub fn unknown_parameter(name: &str, gcore_filter: bool) -> Self {
+        let message = if gcore_filter {
+            format!("The query parameter `{name}` is one of Gcore's filters, but this CDN does not offer it (yet).")
+        } else {
+            format!("Unknown query parameter `{name}`.")
+        };
+        Self::answering(&AppError::BadRequest, message.clone()).with_field(name, message)
+    }
+
+    /// No such operation: a path under the API's that names nothing (404, also for a resource
+    /// path whose id is not a number).
+    pub fn no_such_operation(method: &str, path: &str) -> Self {
+        Self::answering(
+            &AppError::NotFound,
+            format!(
+                "There is no operation {method} {path} in this API; see the OpenAPI document at {}.",
+                crate::model::OPENAPI_PATH
+            ),
+        )
+    }
+
+    /// One of Gcore's operations that this CDN does not offer: 501, with why.
+    pub fn not_offered(message: impl Into<String>) -> Self {
+        Self::with_head(ErrorHead { status: StatusCode::NOT_IMPLEMENTED, headers: HeaderMap::new() }, message)
+    }
+
+    /// A path that exists, with a method it does not take; `Allow` lists those it does.
+    pub fn method_not_allowed(method: &str, path: &str, allow: HeaderValue) -> Self {
+        let mut error = Self::with_head(
+            ErrorHead { status: StatusCode::METHOD_NOT_ALLOWED, headers: HeaderMap::new() },
+            format!("{path} does not take {method}; it takes {}.", allow.to_str().unwrap_or_default()),
+        );
+        error.headers.insert(header::ALLOW, allow);
+        error
+    }
+
     /// A 409 of the API's own (a malformed `If-Match`, a name taken): it has no stored resource
     /// to carry, as [`AppError::Conflict`] does, and no headers.
     pub fn conflict(message: impl Into<String>) -> Self {
@@ -135,8 +195,8 @@ impl From<AppError> for ApiError {
                 fields.iter().map(|(field, message)| (api_field_name(field).to_owned(), message.to_owned())).collect(),
             ),
             AppError::Conflict(current) => Self::conflict(format!(
-                "The resource was changed after you read it; its ETag is now \"{}\". Get it again, then repeat your change.",
-                current.version
+                "The resource was changed after you read it; its ETag is now {}. Get it again, then repeat your change.",
+                EntityTag::of(&current)
             )),
             AppError::TooLarge => Self::answering(&error, "The request body is too large."),
             AppError::BadRequest => Self::malformed(None, "it is not UTF-8 text."),
@@ -165,13 +225,27 @@ pub use crate::server::http_error::UNAVAILABLE_RETRY_AFTER_SECONDS;
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        ErrorHead { status: self.status, headers: *self.headers }.respond(Json(self.body))
+        ErrorHead { status: self.status, headers: *self.headers }.advising_retries().respond(Json(self.body))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_a_retry_cannot_fix_say_so_and_the_others_do_not() {
+        let conflict = ApiError::conflict("changed").into_response();
+        assert_eq!(conflict.headers()["x-should-retry"], "false");
+        let not_offered = ApiError::not_offered("no").into_response();
+        assert_eq!(not_offered.status(), StatusCode::NOT_IMPLEMENTED);
+        assert_eq!(not_offered.headers()["x-should-retry"], "false");
+        let unavailable = ApiError::from(AppError::Unavailable).into_response();
+        assert!(unavailable.headers().contains_key(header::RETRY_AFTER));
+        assert!(!unavailable.headers().contains_key("x-should-retry"));
+        let busy = ApiError::from(AppError::TooManyAttempts { retry_after_seconds: 3 }).into_response();
+        assert!(!busy.headers().contains_key("x-should-retry"));
+    }
 
     #[test]
     fn portal_errors_become_api_errors_without_internal_details() {

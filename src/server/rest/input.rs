@@ -5,23 +5,62 @@ use super::auth::ApiCaller;
 use super::schema::{CNAME_PATTERN, MAX_NAME_LEN, ORIGIN_PATTERN};
 use super::{ApiError, ApiState};
 use crate::domain::{DomainName, Origin};
+use crate::model::CdnResource;
 use crate::server::resources::Actor;
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use regex::Regex;
-use serde::de::DeserializeOwned;
+use serde::Deserializer;
+use serde::de::value::{MapDeserializer, SeqDeserializer};
+use serde::de::{DeserializeOwned, IntoDeserializer, Visitor};
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 static CNAME: LazyLock<Regex> = LazyLock::new(|| Regex::new(CNAME_PATTERN).expect("valid pattern"));
 static ORIGIN: LazyLock<Regex> = LazyLock::new(|| Regex::new(ORIGIN_PATTERN).expect("valid pattern"));
 
-/// The version `If-Match` requires: `None` to change whatever is stored (no header, or `*`).
-/// A tag that is not a current version can never match, so it is refused as a conflict.
-pub(super) fn required_version(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
+/// A resource's ETag, `"<id>.<version>"`: it names the resource as well as its version, so the
+/// tag of one resource never matches another (and ids are never reused, migration 0005).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct EntityTag {
+    pub(super) id: i64,
+    pub(super) version: i64,
+}
+
+impl EntityTag {
+    pub(super) fn of(resource: &CdnResource) -> Self {
+        Self { id: resource.id, version: resource.version }
+    }
+
+    pub(super) fn header(self) -> HeaderValue {
+        HeaderValue::from_str(&self.to_string()).expect("digits, a dot and quotes are a valid header")
+    }
+
+    /// Exactly the text [`Display`](std::fmt::Display) writes: quoted, both numbers from 1, no
+    /// leading zeros, no weak `W/` prefix, one tag.
+    fn parse(text: &str) -> Option<Self> {
+        let (id, version) = text.strip_prefix('"')?.strip_suffix('"')?.split_once('.')?;
+        let number = |digits: &str| {
+            digits.bytes().all(|byte| byte.is_ascii_digit()).then(|| digits.parse::<i64>().ok()).flatten()
+        };
+        let tag = Self { id: number(id)?, version: number(version)? };
+        (tag.id >= 1 && tag.version >= 1 && tag.to_string() == text).then_some(tag)
+    }
+}
+
+impl std::fmt::Display for EntityTag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "\"{}.{}\"", self.id, self.version)
+    }
+}
+
+/// The version of resource `id` that `If-Match` requires: `None` to change whatever is stored
+/// (no header, or `*`). A tag that is not one of this resource's ETags can never match, so it is
+/// refused as a conflict.
+pub(super) fn required_version(headers: &HeaderMap, id: i64) -> Result<Option<i64>, ApiError> {
     let Some(value) = headers.get(header::IF_MATCH) else {
         return Ok(None);
     };
@@ -29,39 +68,108 @@ pub(super) fn required_version(headers: &HeaderMap) -> Result<Option<i64>, ApiEr
     if value == "*" {
         return Ok(None);
     }
-    value
-        .strip_prefix('"')
-        .and_then(|rest| rest.strip_suffix('"'))
-        .and_then(|version| version.parse::<i64>().ok())
-        .filter(|version| *version >= 1)
-        .map(Some)
-        .ok_or_else(|| {
-            ApiError::conflict("If-Match must be the ETag of the resource as you last read it, such as \"3\".")
-        })
+    let example = EntityTag { id, version: 3 };
+    match EntityTag::parse(value) {
+        Some(tag) if tag.id == id => Ok(Some(tag.version)),
+        Some(tag) => Err(ApiError::conflict(format!(
+            "If-Match is the ETag of resource {}, not of resource {id}: send the ETag of resource {id} as you last read it, such as {example}.",
+            tag.id
+        ))),
+        None => Err(ApiError::conflict(format!(
+            "If-Match must be the ETag of the resource as you last read it, such as {example}."
+        ))),
+    }
 }
 
 /// Reads a JSON body into `T`; what cannot be read is a 400 that names the field.
 pub(super) fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let value: serde_json::Value =
         serde_json::from_slice(body).map_err(|error| ApiError::malformed(None, error.to_string()))?;
-    // Every body is made of objects; serde would also read a struct from an array of its fields.
-    if let Some(path) = first_array(&value, "") {
-        return Err(ApiError::malformed(field_of(&path), "expected a JSON object, found an array"));
-    }
-    serde_path_to_error::deserialize(value).map_err(|error| {
+    serde_path_to_error::deserialize(ObjectsAsObjects(value)).map_err(|error| {
         let path = error.path().to_string();
         ApiError::malformed(field_of(&path), error.into_inner().to_string())
     })
 }
 
-/// Where in `value` the first array is, as a dotted path ("" for the body itself).
-fn first_array(value: &serde_json::Value, path: &str) -> Option<String> {
-    match value {
-        serde_json::Value::Array(_) => Some(path.to_owned()),
-        serde_json::Value::Object(fields) => fields.iter().find_map(|(name, value)| {
-            first_array(value, &if path.is_empty() { name.clone() } else { format!("{path}.{name}") })
-        }),
-        _ => None,
+/// A JSON value read as serde_json reads it, except that a struct or a map is read only from an
+/// object: serde would also read a struct from an array of its fields (`["origin.example.com"]`
+/// as `{"origin": …}`). It asks the target type, so an array is still read where the type wants
+/// a list, and an unknown field is reported as such whatever it holds.
+struct ObjectsAsObjects(serde_json::Value);
+
+impl<'de> IntoDeserializer<'de, serde_json::Error> for ObjectsAsObjects {
+    type Deserializer = Self;
+
+    fn into_deserializer(self) -> Self {
+        self
+    }
+}
+
+impl<'de> Deserializer<'de> for ObjectsAsObjects {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        match self.0 {
+            serde_json::Value::Array(items) => {
+                let mut items = SeqDeserializer::new(items.into_iter().map(ObjectsAsObjects));
+                let value = visitor.visit_seq(&mut items)?;
+                items.end()?;
+                Ok(value)
+            }
+            serde_json::Value::Object(fields) => {
+                let mut fields =
+                    MapDeserializer::new(fields.into_iter().map(|(name, value)| (name, ObjectsAsObjects(value))));
+                let value = visitor.visit_map(&mut fields)?;
+                fields.end()?;
+                Ok(value)
+            }
+            other => other.deserialize_any(visitor),
+        }
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.deserialize_map(visitor)
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        match self.0 {
+            serde_json::Value::Array(_) => Err(serde::de::Error::custom("expected a JSON object, found an array")),
+            _ => self.deserialize_any(visitor),
+        }
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        match self.0 {
+            serde_json::Value::Null => visitor.visit_none(),
+            _ => visitor.visit_some(self),
+        }
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.0.deserialize_enum(name, variants, visitor)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf unit unit_struct seq tuple tuple_struct identifier ignored_any
     }
 }
 
@@ -138,7 +246,7 @@ impl<B: DeserializeOwned> FromRequest<ApiState> for ChangeRequest<B> {
         let ApiCaller(caller) =
             ApiCaller::from_request_parts(&mut parts, state).await.map_err(IntoResponse::into_response)?;
         let id = resource_id(Path::from_request_parts(&mut parts, state).await).map_err(IntoResponse::into_response)?;
-        let version = required_version(&parts.headers);
+        let version = required_version(&parts.headers, id);
         let bytes =
             Bytes::from_request(Request::from_parts(parts, body), state).await.map_err(IntoResponse::into_response)?;
         let body = parse_body(&bytes).map_err(IntoResponse::into_response)?;
@@ -189,18 +297,42 @@ mod tests {
     }
 
     #[test]
-    fn if_match_names_one_version() {
+    fn if_match_names_one_version_of_one_resource() {
         let with = |value: &str| HeaderMap::from_iter([(header::IF_MATCH, HeaderValue::from_str(value).unwrap())]);
-        assert_eq!(required_version(&HeaderMap::new()), Ok(None));
-        assert_eq!(required_version(&with("*")), Ok(None));
-        assert_eq!(required_version(&with("\"7\"")), Ok(Some(7)));
-        for never_current in ["7", "W/\"7\"", "\"0\"", "\"x\"", "\"7\", \"8\""] {
+        assert_eq!(required_version(&HeaderMap::new(), 4), Ok(None));
+        assert_eq!(required_version(&with("*"), 4), Ok(None));
+        assert_eq!(required_version(&with("\"4.7\""), 4), Ok(Some(7)));
+        assert_eq!(required_version(&with(" \"4.7\" "), 4), Ok(Some(7)));
+        let another = required_version(&with("\"3.7\""), 4).unwrap_err();
+        assert_eq!(another.status, StatusCode::CONFLICT);
+        assert!(another.body.message.contains("resource 3, not of resource 4"), "{another:?}");
+        for never_current in [
+            "\"7\"",
+            "4.7",
+            "W/\"4.7\"",
+            "\"4.0\"",
+            "\"0.7\"",
+            "\"04.7\"",
+            "\"4.07\"",
+            "\"4.+7\"",
+            "\"4.-7\"",
+            "\"4.7.1\"",
+            "\"x\"",
+            "\"4.7\", \"4.8\"",
+        ] {
             assert_eq!(
-                required_version(&with(never_current)).unwrap_err().status,
+                required_version(&with(never_current), 4).unwrap_err().status,
                 StatusCode::CONFLICT,
                 "{never_current}"
             );
         }
+    }
+
+    #[test]
+    fn the_etag_written_is_the_etag_read() {
+        let tag = EntityTag { id: 12, version: 345 };
+        assert_eq!(tag.header(), "\"12.345\"");
+        assert_eq!(EntityTag::parse(&tag.to_string()), Some(tag));
     }
 
     #[test]
@@ -216,8 +348,42 @@ mod tests {
         assert!(parse_body::<PatchBody>(br#"{} {}"#).is_err(), "trailing data");
         let array = parse_body::<ReplaceBody>(br#"["a.example"]"#).unwrap_err();
         assert_eq!((array.status, array.body.errors.len()), (StatusCode::BAD_REQUEST, 0));
+        assert!(array.body.message.contains("expected a JSON object, found an array"), "{array:?}");
         let nested = parse_body::<PatchBody>(br#"{"options": {"websockets": [true, false]}}"#).unwrap_err();
         assert!(nested.body.errors.contains_key("options.websockets"), "{nested:?}");
+        // An unknown field is named whatever it holds.
+        for (body, field) in [
+            (&br#"{"rules": []}"#[..], "rules"),
+            (br#"{"secondaryHostnames": ["a.example.com"]}"#, "secondaryHostnames"),
+            (br#"{"options": {"rules": [{"a": 1}]}}"#, "rules"),
+        ] {
+            let unknown = parse_body::<PatchBody>(body).unwrap_err();
+            assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+            assert!(unknown.body.message.contains(&format!("unknown field `{field}`")), "{unknown:?}");
+        }
         assert!(parse_body::<PatchBody>(b"{}").is_ok());
+    }
+
+    #[test]
+    fn an_array_is_read_where_the_type_wants_a_list() {
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct WithList {
+            names: Vec<String>,
+            inner: Option<Inner>,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Inner {
+            on: bool,
+        }
+        let read = parse_body::<WithList>(br#"{"names": ["a.example.com", "b.example.com"], "inner": {"on": true}}"#);
+        assert_eq!(read.unwrap().names, ["a.example.com", "b.example.com"]);
+        let inner_array = parse_body::<WithList>(br#"{"names": [], "inner": [true]}"#).unwrap_err();
+        assert!(inner_array.body.errors.contains_key("inner"), "{inner_array:?}");
+        let wrong_item = parse_body::<WithList>(br#"{"names": [1]}"#).unwrap_err();
+        assert!(wrong_item.body.errors.contains_key("names[0]"), "{wrong_item:?}");
     }
 }

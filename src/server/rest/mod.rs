@@ -3,7 +3,11 @@
 //! session, and describes itself in an OpenAPI document generated from the types below.
 //!
 //! The API and the portal's pages share `/cdn/resources/{id}`: a browser asking for a page
-//! (GET, HTML, no `Authorization`) gets the settings page; everything else gets the API.
+//! (GET, HTML, no `Authorization`) gets the settings page; everything else gets the API. Any
+//! other request under `/cdn/` that carries `Authorization` is a script's too (the portal's pages
+//! never need one): it gets the API's JSON, 404 for what does not exist and 501 for Gcore's
+//! operations that this CDN does not offer ([`not_offered`]), never a page or the portal's
+//! cross-site refusal.
 
 mod auth;
 mod errors;
@@ -14,12 +18,13 @@ mod schema;
 
 use super::db::Pool;
 use super::edge_feed::ConfigChanges;
+use auth::ApiCaller;
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::http::{HeaderMap, HeaderValue, Method, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{MethodRouter, any, get};
 pub use errors::{ApiError, UNAVAILABLE_RETRY_AFTER_SECONDS};
 use std::sync::Arc;
 use tower::ServiceExt;
@@ -52,8 +57,11 @@ struct ApiState {
         resources::patch_resource,
         resources::delete_resource,
     ),
-    components(responses(
+    components(schemas(errors::ErrorBody), responses(
         errors::MalformedBody,
+        errors::BadQuery,
+        errors::InvalidQuery,
+        errors::DomainTaken,
         errors::NoValidToken,
         errors::NoSuchResource,
         errors::ChangedSince,
@@ -61,7 +69,7 @@ struct ApiState {
         errors::InvalidValues,
         errors::Unavailable,
     )),
-    modifiers(&TokenAuthentication),
+    modifiers(&TokenAuthentication, &FiltersNotOffered),
     security(("APIKey" = [])),
     tags((name = "CDN resources", description = "The CDN resources of the token's account."))
 )]
@@ -82,6 +90,23 @@ impl utoipa::Modify for TokenAuthentication {
     }
 }
 
+/// Names Gcore's list filters that this CDN refuses in the list's description, from
+/// [`schema::GCORE_FILTERS_NOT_OFFERED`], the list the list's query is read by.
+struct FiltersNotOffered;
+
+impl utoipa::Modify for FiltersNotOffered {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let list = openapi.paths.paths.get_mut(RESOURCES_PATH).and_then(|path| path.get.as_mut());
+        let list = list.expect("the document has the list operation");
+        let names: Vec<String> = schema::GCORE_FILTERS_NOT_OFFERED.iter().map(|name| format!("`{name}`")).collect();
+        let description = list.description.get_or_insert_with(String::new);
+        description.push_str(&format!(
+            " Among them are Gcore's filters that this CDN does not offer (yet), refused with a 400 that says so: {}.",
+            names.join(", ")
+        ));
+    }
+}
+
 /// The OpenAPI 3.1 document of the API, as served.
 pub fn openapi_json() -> String {
     ApiDocument::openapi().to_pretty_json().expect("the OpenAPI document serialises")
@@ -91,32 +116,90 @@ pub fn openapi_json() -> String {
 pub fn router(pool: Pool, config_changes: ConfigChanges) -> Router {
     let document = Arc::new(openapi_json());
     Router::new()
-        .route(RESOURCES_PATH, get(resources::list_resources).post(resources::create_resource))
+        .route(RESOURCES_PATH, only(get(resources::list_resources).post(resources::create_resource), "GET, HEAD, POST"))
         .route(
             "/cdn/resources/{id}",
-            get(resources::get_resource)
-                .put(resources::replace_resource)
-                .patch(resources::patch_resource)
-                .delete(resources::delete_resource),
+            only(
+                get(resources::get_resource)
+                    .put(resources::replace_resource)
+                    .patch(resources::patch_resource)
+                    .delete(resources::delete_resource),
+                "GET, HEAD, PUT, PATCH, DELETE",
+            ),
         )
         .route(
             OPENAPI_PATH,
-            get(move || {
-                let document = document.clone();
-                async move {
-                    (
-                        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
-                        document.as_str().to_owned(),
-                    )
-                }
-            }),
+            only(
+                get(move || {
+                    let document = document.clone();
+                    async move {
+                        (
+                            [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+                            document.as_str().to_owned(),
+                        )
+                    }
+                }),
+                "GET, HEAD",
+            ),
         )
+        // Gcore's, and not a resource's id: the route above would take it as one.
+        .route("/cdn/resources/rule_templates", any(unknown_operation))
+        .fallback(unknown_operation)
         .with_state(ApiState { pool, config_changes })
+}
+
+/// `routes`, answering any other method with the API's 405 (after authentication, as every
+/// answer about the resources is), naming those it takes in `Allow`.
+fn only(routes: MethodRouter<ApiState>, allow: &'static str) -> MethodRouter<ApiState> {
+    routes.fallback(move |caller: Result<ApiCaller, ApiError>, method: Method, uri: Uri| async move {
+        if uri.path() != OPENAPI_PATH {
+            caller?;
+        }
+        Err::<(), _>(ApiError::method_not_allowed(method.as_str(), uri.path(), HeaderValue::from_static(allow)))
+    })
+}
+
+/// A request under the API's paths that no route takes: 501 for one of Gcore's operations that
+/// this CDN does not offer, 404 for anything else; a valid token first, as for every operation.
+async fn unknown_operation(ApiCaller(_): ApiCaller, method: Method, uri: Uri) -> ApiError {
+    match not_offered(uri.path()) {
+        Some(why) => ApiError::not_offered(why),
+        None => ApiError::no_such_operation(method.as_str(), uri.path()),
+    }
+}
+
+/// Why this CDN does not offer the Gcore operation at `path` (Gcore's CDN API, as its SDK 0.59.0
+/// calls it); `None` for a path that is not one of Gcore's.
+fn not_offered(path: &str) -> Option<&'static str> {
+    const NO_CACHE: &str = "This CDN does not cache content: every request is fetched from the origin, so there is nothing to purge or prefetch.";
+    const RULES: &str = "Rules (settings for some paths of a resource) are not offered by this CDN yet.";
+    const SSL: &str = "SSL certificates are not managed through this API yet.";
+    const ORIGIN_GROUPS: &str =
+        "Origin groups are not offered by this CDN yet: each resource has one origin, its `origin` field.";
+    const SHIELDING: &str = "Presets and origin shielding are not offered by this CDN.";
+    let segments: Vec<&str> = path.strip_prefix("/cdn/")?.split('/').collect();
+    let why = match segments.as_slice() {
+        ["resources", "rule_templates", ..] => RULES,
+        ["resources", _, "purge" | "prefetch"] | ["purge_statuses", ..] => NO_CACHE,
+        ["resources", _, "rules", ..] => RULES,
+        ["resources", _, "ssl", ..] | ["sslData" | "sslCertificates", ..] => SSL,
+        ["resources", _, "preset" | "shielding_v2"] | ["presets" | "shieldingpop_v2", ..] => SHIELDING,
+        ["origin_groups" | "originGroups", ..] => ORIGIN_GROUPS,
+        ["aliases", ..] => "Aliases are not offered by this CDN.",
+        ["statistics" | "advanced" | "activity_log" | "logs_uploader" | "v2", ..] => {
+            "Statistics, logs and the activity log are not offered through this API: see the portal."
+        }
+        ["clients" | "public-ip-list" | "public-net-list" | "aws_regions" | "alibaba_regions", ..] => {
+            "This part of Gcore's CDN API is not offered by this CDN."
+        }
+        _ => return None,
+    };
+    Some(why)
 }
 
 /// Whether the API, rather than the portal's pages, answers this request.
 pub fn handles(method: &Method, path: &str, headers: &HeaderMap) -> bool {
-    if path == OPENAPI_PATH {
+    if path == OPENAPI_PATH || (path.starts_with("/cdn/") && headers.contains_key(header::AUTHORIZATION)) {
         return true;
     }
     let resource_path = path == RESOURCES_PATH
@@ -179,6 +262,37 @@ mod tests {
             assert!(!handles(&Method::GET, page, &script), "{page}");
             assert!(!handles(&Method::POST, page, &script), "{page}");
         }
+        // With a token, anything under /cdn/ is the API's, even where the portal has a page.
+        for path in
+            ["/cdn/resources/7/purge", "/cdn/resources/7/rules", "/cdn/originGroups", "/cdn/new", "/cdn/resources/"]
+        {
+            assert!(handles(&Method::POST, path, &with_token), "{path}");
+            assert!(handles(&Method::GET, path, &with_token), "{path}");
+        }
+        assert!(!handles(&Method::GET, "/cdn", &with_token));
+        assert!(!handles(&Method::GET, "/api/list_resources", &with_token));
+    }
+
+    #[test]
+    fn gcore_operations_this_cdn_lacks_say_why() {
+        for path in [
+            "/cdn/resources/7/purge",
+            "/cdn/resources/7/prefetch",
+            "/cdn/resources/7/rules",
+            "/cdn/resources/7/rules/3",
+            "/cdn/resources/rule_templates",
+            "/cdn/resources/7/ssl/le/pre-validate",
+            "/cdn/sslData/4",
+            "/cdn/origin_groups",
+            "/cdn/originGroups/2",
+            "/cdn/resources/7/shielding_v2",
+        ] {
+            assert!(not_offered(path).is_some(), "{path}");
+        }
+        assert!(not_offered("/cdn/resources/7/purge").unwrap().contains("does not cache"));
+        for path in ["/cdn/resources/7/content", "/cdn/resources/7/nothing", "/cdn/whatever", "/api/x"] {
+            assert_eq!(not_offered(path), None, "{path}");
+        }
     }
 
     #[test]
@@ -194,5 +308,27 @@ mod tests {
             }
         }
         assert_eq!(document["components"]["securitySchemes"]["APIKey"]["name"], "Authorization");
+    }
+
+    #[test]
+    fn every_reference_in_the_document_resolves() {
+        fn references<'a>(value: &'a serde_json::Value, found: &mut Vec<&'a str>) {
+            match value {
+                serde_json::Value::Object(fields) => {
+                    found.extend(fields.get("$ref").and_then(serde_json::Value::as_str));
+                    fields.values().for_each(|value| references(value, found));
+                }
+                serde_json::Value::Array(items) => items.iter().for_each(|value| references(value, found)),
+                _ => {}
+            }
+        }
+        let document: serde_json::Value = serde_json::from_str(&openapi_json()).unwrap();
+        let mut found = Vec::new();
+        references(&document, &mut found);
+        assert!(found.contains(&"#/components/schemas/Error"), "{found:?}");
+        for reference in found {
+            let pointer = reference.strip_prefix('#').unwrap_or_else(|| panic!("not local: {reference}"));
+            assert!(document.pointer(pointer).is_some(), "{reference} resolves to nothing");
+        }
     }
 }

@@ -3,15 +3,17 @@
 //! JSON and [`super::input`] for reading requests.
 
 use super::auth::ApiCaller;
-use super::errors::ErrorBody;
-use super::input::{ChangeRequest, Checks, parse_body, required_version, resource_id};
+use super::errors::{BadQuery, DomainTaken, InvalidQuery};
+use super::input::{ChangeRequest, Checks, EntityTag, parse_body, required_version, resource_id};
 use super::responses::{AboutOneResource, AnyCall, ChangeOfOneResource, TheResource, WithBody};
-use super::schema::{CreateBody, IfMatch, ListQuery, PatchBody, ReplaceBody, ResourceBody, ResourceId};
+use super::schema::{
+    CreateBody, IfMatch, ListQuery, PatchBody, ReplaceBody, ResourceBody, ResourceId, ResourceList, ResourcePage,
+};
 use super::{ApiError, ApiState};
 use crate::domain::Timestamp;
 use crate::model::CdnResource;
 use crate::options::{OptionChoice, OptionName, ResourceOptionsInput};
-use crate::server::resources::{self, NewResource, ResourceUpdate};
+use crate::server::resources::{self, NewResource, ResourceFilter, ResourceUpdate};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{PathRejection, QueryRejection};
@@ -23,15 +25,11 @@ use std::collections::BTreeMap;
 const DEFAULT_PAGE_SIZE: i64 = 100;
 const MAX_PAGE_SIZE: i64 = 1000;
 
-/// The resource with its ETag, which names its version.
+/// The resource with its ETag, which names it and its version.
 fn resource_response(status: StatusCode, resource: &CdnResource) -> Response {
     let mut response = (status, Json(ResourceBody::from(resource))).into_response();
-    response.headers_mut().insert(header::ETAG, entity_tag(resource));
+    response.headers_mut().insert(header::ETAG, EntityTag::of(resource).header());
     response
-}
-
-fn entity_tag(resource: &CdnResource) -> HeaderValue {
-    HeaderValue::from_str(&format!("\"{}\"", resource.version)).expect("digits and quotes are a valid header")
 }
 
 /// What the body's `options` ask of each option it names.
@@ -45,22 +43,27 @@ fn choices(options: Option<ResourceOptionsInput>) -> BTreeMap<OptionName, Option
     tag = "CDN resources",
     operation_id = "listResources",
     summary = "List the account's CDN resources",
-    description = "In order of creation, a page at a time. `X-Total-Count` says how many match in all.",
+    description = "In order of creation. As Gcore's: with `limit` or `offset` the answer is a page, \
+        `{\"count\": N, \"results\": [...]}`; with neither, a bare array of the first 100. \
+        `X-Total-Count` says how many match in all, either way. \
+        Any other query parameter is refused with 400 naming it.",
     params(ListQuery),
     responses(
-        (status = 200, description = "A page of resources.", body = Vec<ResourceBody>,
+        (status = 200, description = "The resources that match: a page (`ResourcePage`) with `limit` or `offset`, else an array.",
+            body = ResourceList,
             headers(("X-Total-Count" = i64, description = "How many resources match, on all pages."))),
-        (status = 400, description = "The query string could not be read.", body = ErrorBody),
+        (status = 400, response = BadQuery),
         AnyCall,
-        (status = 422, description = "A query value is out of range or not a domain name.", body = ErrorBody),
+        (status = 422, response = InvalidQuery),
     )
 )]
 pub async fn list_resources(
     ApiCaller(caller): ApiCaller,
     State(api): State<ApiState>,
-    query: Result<Query<ListQuery>, QueryRejection>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(query) = query.map_err(|rejection| ApiError::bad_query(rejection.body_text()))?;
+    let Query(pairs) = query.map_err(|rejection| ApiError::bad_query(rejection.body_text()))?;
+    let query = ListQuery::read(pairs)?;
     let mut checks = Checks::default();
     let limit = query.limit.unwrap_or(DEFAULT_PAGE_SIZE);
     if !(1..=MAX_PAGE_SIZE).contains(&limit) {
@@ -70,19 +73,30 @@ pub async fn list_resources(
     if offset < 0 {
         checks.fail::<()>("offset", "offset cannot be negative.");
     }
-    let cname = query.cname.as_deref().map(|cname| checks.cname("cname", cname));
+    let cname = query.cname.as_deref().and_then(|cname| checks.cname("cname", cname));
     checks.finish()?;
-    let (page, total) = resources::page(
+    let filter = ResourceFilter {
+        custom_domain: cname,
+        active: query.active,
+        deleted: query.deleted,
+        created_from: query.min_created,
+        created_until: query.max_created,
+        updated_from: query.min_updated,
+        updated_until: query.max_updated,
+    };
+    let (page, count) = resources::page(
         &api.pool,
         caller.account_id,
-        cname.flatten().as_ref(),
+        &filter,
         resources::Order::Created,
         u32::try_from(limit).unwrap_or(u32::MAX),
         u64::try_from(offset).unwrap_or_default(),
     )
     .await?;
-    let body: Vec<ResourceBody> = page.iter().map(ResourceBody::from).collect();
-    Ok(([("x-total-count", total.to_string())], Json(body)).into_response())
+    let results: Vec<ResourceBody> = page.iter().map(ResourceBody::from).collect();
+    let body =
+        if query.paged() { ResourceList::Page(ResourcePage { count, results }) } else { ResourceList::All(results) };
+    Ok(([("x-total-count", count.to_string())], Json(body)).into_response())
 }
 
 #[utoipa::path(
@@ -95,10 +109,10 @@ pub async fn list_resources(
     responses(
         (status = 201, description = "Created.", body = ResourceBody, headers(
             ("Location" = String, description = "The new resource's address."),
-            ("ETag" = String, description = "The resource's version, for If-Match."))),
+            ("ETag" = String, description = "The resource's id and version, `\"<id>.<version>\"`, for If-Match."))),
         AnyCall,
         WithBody,
-        (status = 409, description = "The custom domain is already used by a CDN resource.", body = ErrorBody),
+        (status = 409, response = DomainTaken),
     )
 )]
 pub async fn create_resource(
@@ -225,7 +239,7 @@ pub async fn delete_resource(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let id = resource_id(path)?;
-    let version = required_version(&headers)?;
+    let version = required_version(&headers, id)?;
     resources::delete(&api.pool, caller.account_id, id, version).await?;
     api.config_changes.committed();
     Ok(StatusCode::NO_CONTENT.into_response())

@@ -59,6 +59,6 @@ impl IntoResponses for WithBody {
 #[response(
     status = 200,
     description = "The resource, as stored now.",
-    headers(("ETag" = String, description = "The resource's version, for If-Match."))
+    headers(("ETag" = String, description = "The resource's id and version, `\"<id>.<version>\"`, for If-Match."))
 )]
 pub struct TheResource(#[allow(dead_code)] ResourceBody);

@@ -4,7 +4,8 @@
 //! holds them together), so a value the document calls valid is accepted and one it calls
 //! invalid is refused.
 
-use crate::domain::Integration;
+use super::ApiError;
+use crate::domain::{Integration, Timestamp};
 use crate::model::CdnResource;
 use crate::options::{ResourceOptions, ResourceOptionsInput, present};
 use serde::{Deserialize, Serialize};
@@ -150,24 +151,142 @@ pub struct ResourceId {
 #[into_params(parameter_in = Header)]
 #[allow(dead_code)]
 pub struct IfMatch {
-    /// The ETag of the resource as last read: the change is refused with 409 if it changed since.
+    /// The ETag of the resource as last read, `"<id>.<version>"`: the change is refused with 409 if it
+    /// changed since, or if the tag is another resource's. `*`, or no header: whatever is stored.
     #[param(rename = "If-Match", nullable = false)]
     pub(super) if_match: Option<String>,
 }
 
-/// Query of the list: a page, optionally only the resource with one custom domain.
-#[derive(Debug, Deserialize, IntoParams)]
+/// Query of the list: Gcore's paging and the filters this CDN offers. Every other parameter is
+/// refused with 400 naming it ([`GCORE_FILTERS_NOT_OFFERED`] says which are Gcore's).
+#[derive(Debug, Default, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// How many resources to return, 1 to 1000 (default 100).
+    /// How many resources to return, 1 to 1000 (default 100). With `limit` or `offset` the
+    /// answer is a page, `{"count": …, "results": […]}`; without either, a bare array.
     #[param(minimum = 1, maximum = 1000)]
     pub(super) limit: Option<i64>,
-    /// How many resources to skip (default 0).
+    /// How many resources to skip (default 0); see `limit` for the answer's shape.
     #[param(minimum = 0)]
     pub(super) offset: Option<i64>,
-    /// Only the resource with this custom domain.
+    /// Only the resource with this custom domain (exact, any letter case).
     #[param(value_type = Option<Cname>)]
     pub(super) cname: Option<String>,
+    /// Only active (`true`) or inactive (`false`) resources.
+    pub(super) active: Option<bool>,
+    /// As Gcore's: whether deleted resources are wanted. This CDN deletes resources outright, so
+    /// `true` matches none and `false` every one.
+    pub(super) deleted: Option<bool>,
+    /// Only resources created at or after this moment (RFC 3339, such as 2026-01-31T12:00:00Z).
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub(super) min_created: Option<Timestamp>,
+    /// Only resources created at or before this moment (RFC 3339).
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub(super) max_created: Option<Timestamp>,
+    /// Only resources whose settings last changed at or after this moment (RFC 3339).
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub(super) min_updated: Option<Timestamp>,
+    /// Only resources whose settings last changed at or before this moment (RFC 3339).
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub(super) max_updated: Option<Timestamp>,
+}
+
+/// The query parameters of Gcore's resource list (`CDNResourceListParams` of Gcore's SDK 0.59.0,
+/// by their names on the wire) that this CDN does not offer: refused with a 400 that says so.
+/// `name`, `status` and `secondaryHostnames` are to come with those fields.
+pub const GCORE_FILTERS_NOT_OFFERED: [&str; 17] = [
+    "enabled",
+    "is_primary",
+    "name",
+    "originGroup",
+    "originGroup__in",
+    "originProtocol",
+    "rules",
+    "secondaryHostnames",
+    "shield_dc",
+    "shielded",
+    "sslData",
+    "sslData_in",
+    "sslEnabled",
+    "status",
+    "suspend",
+    "suspended",
+    "vp_enabled",
+];
+
+impl ListQuery {
+    /// Reads the query string's pairs. A parameter that is not ours, given twice, or whose value
+    /// is not of its type (a whole number, `true`/`false`, RFC 3339) is a 400 naming it; ranges
+    /// and domain names are checked by the caller (422).
+    pub(super) fn read(pairs: Vec<(String, String)>) -> Result<Self, ApiError> {
+        let mut query = Self::default();
+        let mut seen = std::collections::BTreeSet::new();
+        for (name, value) in pairs {
+            if !seen.insert(name.clone()) {
+                return Err(unreadable(&name, "it is given more than once."));
+            }
+            match name.as_str() {
+                "limit" => query.limit = Some(whole_number(&name, &value)?),
+                "offset" => query.offset = Some(whole_number(&name, &value)?),
+                "cname" => query.cname = Some(value),
+                "active" => query.active = Some(boolean(&name, &value)?),
+                "deleted" => query.deleted = Some(boolean(&name, &value)?),
+                "min_created" => query.min_created = Some(moment(&name, &value)?),
+                "max_created" => query.max_created = Some(moment(&name, &value)?),
+                "min_updated" => query.min_updated = Some(moment(&name, &value)?),
+                "max_updated" => query.max_updated = Some(moment(&name, &value)?),
+                other => return Err(ApiError::unknown_parameter(other, GCORE_FILTERS_NOT_OFFERED.contains(&other))),
+            }
+        }
+        Ok(query)
+    }
+
+    /// Whether the answer is a page (`{"count", "results"}`) rather than a bare array: Gcore
+    /// answers a page exactly when the query asks for one with `limit` or `offset`.
+    pub(super) fn paged(&self) -> bool {
+        self.limit.is_some() || self.offset.is_some()
+    }
+}
+
+fn unreadable(name: &str, problem: &str) -> ApiError {
+    ApiError::bad_query(format!("`{name}`: {problem}")).with_field(name, problem)
+}
+
+fn whole_number(name: &str, value: &str) -> Result<i64, ApiError> {
+    value.parse().map_err(|_| unreadable(name, "it must be a whole number."))
+}
+
+fn boolean(name: &str, value: &str) -> Result<bool, ApiError> {
+    match value {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(unreadable(name, "it must be true or false.")),
+    }
+}
+
+fn moment(name: &str, value: &str) -> Result<Timestamp, ApiError> {
+    Timestamp::parse_rfc3339(value)
+        .ok_or_else(|| unreadable(name, "it must be a moment in RFC 3339, such as 2026-01-31T12:00:00Z."))
+}
+
+/// A page of the list, in Gcore's shape, when the query has `limit` or `offset`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ResourcePage)]
+pub struct ResourcePage {
+    /// How many resources match, on all pages.
+    #[schema(minimum = 0)]
+    pub(super) count: i64,
+    /// This page's resources, in order of creation.
+    pub(super) results: Vec<ResourceBody>,
+}
+
+/// The list's answer: a page when the query has `limit` or `offset`, else a bare array.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+#[schema(as = ResourceList)]
+pub enum ResourceList {
+    Page(ResourcePage),
+    All(Vec<ResourceBody>),
 }
 
 impl From<&CdnResource> for ResourceBody {
@@ -210,5 +329,88 @@ mod tests {
         let list = &document["paths"]["/cdn/resources"]["get"]["parameters"];
         let cname = list.as_array().unwrap().iter().find(|parameter| parameter["name"] == "cname").unwrap();
         assert!(refers_to(&cname["schema"], "Cname"), "{cname}");
+    }
+
+    #[test]
+    fn the_list_documents_both_shapes_and_the_parameters_it_reads() {
+        let document: serde_json::Value = serde_json::from_str(&super::super::openapi_json()).unwrap();
+        let list = &document["paths"]["/cdn/resources"]["get"];
+        let names: Vec<&str> = list["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|parameter| parameter["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "limit",
+                "offset",
+                "cname",
+                "active",
+                "deleted",
+                "min_created",
+                "max_created",
+                "min_updated",
+                "max_updated"
+            ]
+        );
+        // Every parameter the document names is read, and every one read is in the document.
+        for name in &names {
+            let read = ListQuery::read(vec![((*name).to_owned(), "x".to_owned())]);
+            let refusal = read.err().map(|error| error.body.message).unwrap_or_default();
+            assert!(!refusal.contains("Unknown") && !refusal.contains("Gcore's filters"), "{name}: {refusal}");
+        }
+        let description = list["description"].as_str().unwrap();
+        for gcore in GCORE_FILTERS_NOT_OFFERED {
+            assert!(!names.contains(&gcore), "{gcore}");
+            assert!(description.contains(&format!("`{gcore}`")), "{gcore}: {description}");
+            let refusal = ListQuery::read(vec![(gcore.to_owned(), "1".to_owned())]).unwrap_err();
+            assert!(refusal.body.message.contains("does not offer it"), "{gcore}: {refusal:?}");
+        }
+        let shapes = document["components"]["schemas"]["ResourceList"]["oneOf"].to_string();
+        assert!(shapes.contains("#/components/schemas/ResourcePage") && shapes.contains("\"array\""), "{shapes}");
+        assert_eq!(
+            document["components"]["schemas"]["ResourcePage"]["required"],
+            serde_json::json!(["count", "results"])
+        );
+        for (status, response) in list["responses"].as_object().unwrap() {
+            let name = response["$ref"].as_str().map(|reference| reference.rsplit('/').next().unwrap());
+            if let Some(name) = name.filter(|_| status.starts_with('4')) {
+                let headers = &document["components"]["responses"][name]["headers"];
+                assert!(headers["x-should-retry"].is_object(), "{status} {name}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_query_is_read_strictly_naming_the_parameter() {
+        let read = |query: &[(&str, &str)]| {
+            ListQuery::read(query.iter().map(|(name, value)| ((*name).to_owned(), (*value).to_owned())).collect())
+        };
+        let query =
+            read(&[("active", "false"), ("deleted", "true"), ("limit", "5"), ("min_created", "2026-01-01T00:00:00Z")])
+                .unwrap();
+        assert_eq!((query.active, query.deleted, query.limit), (Some(false), Some(true), Some(5)));
+        assert_eq!(query.min_created, Some(Timestamp::from_unix_seconds(1_767_225_600)));
+        assert!(query.paged() && !read(&[("cname", "a.example.com")]).unwrap().paged());
+        for (name, value) in [
+            ("active", "maybe"),
+            ("active", "True"),
+            ("active", "1"),
+            ("deleted", ""),
+            ("limit", "ten"),
+            ("offset", "1.5"),
+            ("max_updated", "yesterday"),
+        ] {
+            let refusal = read(&[(name, value)]).unwrap_err();
+            assert_eq!(refusal.status, axum::http::StatusCode::BAD_REQUEST, "{name}={value}");
+            assert!(refusal.body.errors.contains_key(name), "{name}={value}: {refusal:?}");
+        }
+        let twice = read(&[("active", "true"), ("active", "false")]).unwrap_err();
+        assert!(twice.body.errors.contains_key("active"), "{twice:?}");
+        let unknown = read(&[("colour", "red")]).unwrap_err();
+        assert_eq!(unknown.body.message, "Unknown query parameter `colour`.");
+        assert!(unknown.body.errors.contains_key("colour"));
     }
 }

@@ -60,9 +60,12 @@ impl Reply {
         self.header("etag").unwrap_or_else(|| panic!("no ETag: {self:?}"))
     }
 
-    /// The ETag's version: `"7"` is 7.
+    /// The ETag's version: `"3.7"` (resource 3 at version 7) is 7.
     pub fn etag_version(&self) -> i64 {
         let etag = self.etag();
-        etag.trim_matches('"').parse().unwrap_or_else(|_| panic!("an ETag that is not a version: {etag}"))
+        let version = etag.trim_matches('"').rsplit_once('.').map(|(_, version)| version);
+        version
+            .and_then(|version| version.parse().ok())
+            .unwrap_or_else(|| panic!("an ETag that is not a version: {etag}"))
     }
 }

@@ -152,7 +152,7 @@ fn chunked_and_sized_bodies_and_repeated_headers_are_read() {
     assert_eq!(reply.headers.get_all("SET-COOKIE").iter().count(), 2);
     assert_eq!(reply.session_cookie().as_deref(), Some("portal_session=xyz"));
 
-    let sized = b"HTTP/1.1 409 Conflict\r\nContent-Length: 2\r\nETag: \"41\"\r\n\r\n{}";
+    let sized = b"HTTP/1.1 409 Conflict\r\nContent-Length: 2\r\nETag: \"3.41\"\r\n\r\n{}";
     let reply = parse(sized).unwrap();
     assert_eq!((reply.status.as_u16(), reply.body.as_str(), reply.etag_version()), (409, "{}", 41));
 
