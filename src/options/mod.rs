@@ -60,6 +60,6 @@ mod setting;
 mod value;
 
 pub use name::{OptionKind, OptionName};
-pub use resource_options::{OptionChoice, ResourceOptions, ResourceOptionsInput, present};
+pub use resource_options::{OptionChoice, OptionsInForce, ResourceOptions, ResourceOptionsInput, present};
 pub use setting::OptionSetting;
 pub use value::{OptionValue, on_off};

@@ -442,7 +442,7 @@ async fn while_the_database_is_unreachable_pages_and_saves_answer_503_and_the_ed
     assert_eq!(page.status, StatusCode::OK, "recovered without a restart: {}", page.body);
     let resource = stack.portal.call("get_resource", &format!("id={id}"), Some(&stack.customer)).await.json();
     assert_eq!(
-        (resource["version"].as_i64(), resource["options"]["websockets"]["value"].as_bool()),
+        (resource["version"].as_i64(), resource["options_in_force"]["websockets"].as_bool()),
         (Some(1), Some(true)),
         "nothing half-saved"
     );
