@@ -222,7 +222,7 @@ fn ContentForm(
                         // Browsers restore form state on reload; the page must show what is stored.
                         autocomplete="off"
                         checked=loaded
-                        aria-describedby="websockets-description"
+                        aria-describedby="websockets-description websockets-source"
                         on:change=move |event| draft.set(event_target_checked(&event))
                     />
                 </div>

@@ -262,7 +262,7 @@ async fn creating_answers_201_with_location_etag_and_the_resource_in_full() {
     let body = created.json();
     let mut fields: Vec<&str> = body.as_object().unwrap().keys().map(String::as_str).collect();
     fields.sort_unstable();
-    assert_eq!(fields, ["active", "cname", "created", "id", "integration", "options", "origin", "updated"]);
+    assert_eq!(fields, ["active", "cname", "created", "id", "integration", "options", "optionsInForce", "origin", "updated"]);
     let created_at: i64 =
         on_db!(portal.pool.db(), |e| sqlx::query_scalar("SELECT created_at FROM cdn_resources WHERE id = $1")
             .bind(id)
