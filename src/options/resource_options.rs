@@ -118,10 +118,11 @@ impl OptionsInForce {
 impl ResourceOptionsInput {
     /// What the input asks of each option it names.
     pub fn choices(&self) -> Vec<(OptionName, OptionChoice)> {
-        let choice = |setting: Option<OptionSetting<OptionValue>>| setting.map_or(OptionChoice::Default, OptionChoice::Set);
-        let websockets = self.websockets.map(|setting| {
-            (OptionName::Websockets, choice(setting.map(|setting| setting.map(OptionValue::Switch))))
-        });
+        let choice =
+            |setting: Option<OptionSetting<OptionValue>>| setting.map_or(OptionChoice::Default, OptionChoice::Set);
+        let websockets = self
+            .websockets
+            .map(|setting| (OptionName::Websockets, choice(setting.map(|setting| setting.map(OptionValue::Switch)))));
         [websockets].into_iter().flatten().collect()
     }
 }
@@ -144,7 +145,10 @@ mod tests {
 
     /// Not set, and each setting a switch can hold.
     fn every_setting() -> Vec<Option<OptionSetting<OptionValue>>> {
-        [None].into_iter().chain([(true, true), (true, false), (false, true), (false, false)].map(|(e, v)| Some(setting(e, v)))).collect()
+        [None]
+            .into_iter()
+            .chain([(true, true), (true, false), (false, true), (false, false)].map(|(e, v)| Some(setting(e, v))))
+            .collect()
     }
 
     fn keys(json: serde_json::Value) -> BTreeSet<String> {

@@ -1,10 +1,10 @@
 use crate::api::{SaveContentSettings, get_resource, resource_history, resource_rollout};
 use crate::components::{ErrorPanel, FormAlert, NotFound, OnOff, RequireAccount, When, action_error, field_error};
 use crate::error::AppError;
-use crate::options::OptionName;
 use crate::model::{
     CdnResource, ResourceChange, Rollout, on_off, resource_content_path, resource_history_path, resource_path,
 };
+use crate::options::OptionName;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;

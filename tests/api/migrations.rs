@@ -406,8 +406,11 @@ async fn migrated_before(scratch: &ScratchDatabase, version: i64) -> Pool {
 async fn migration_0006_keeps_each_resources_websockets_and_records_nothing() {
     let scratch = ScratchDatabase::new().await;
     let pool = migrated_before(&scratch, 6).await;
-    accepted(&pool, "INSERT INTO accounts (id, email, password_hash, created_at) VALUES (1, 'ada@example.com', 'x', 0)")
-        .await;
+    accepted(
+        &pool,
+        "INSERT INTO accounts (id, email, password_hash, created_at) VALUES (1, 'ada@example.com', 'x', 0)",
+    )
+    .await;
     // (id, integration, websockets in force, websockets_explicit)
     let rows = [
         (1, "entire_website", false, true),

@@ -262,7 +262,10 @@ async fn creating_answers_201_with_location_etag_and_the_resource_in_full() {
     let body = created.json();
     let mut fields: Vec<&str> = body.as_object().unwrap().keys().map(String::as_str).collect();
     fields.sort_unstable();
-    assert_eq!(fields, ["active", "cname", "created", "id", "integration", "options", "optionsInForce", "origin", "updated"]);
+    assert_eq!(
+        fields,
+        ["active", "cname", "created", "id", "integration", "options", "optionsInForce", "origin", "updated"]
+    );
     let created_at: i64 =
         on_db!(portal.pool.db(), |e| sqlx::query_scalar("SELECT created_at FROM cdn_resources WHERE id = $1")
             .bind(id)
@@ -734,7 +737,11 @@ async fn the_portal_and_the_api_do_not_lose_each_others_changes() {
     assert_error(&outdated, StatusCode::CONFLICT, &[]);
     assert_eq!(stored(&portal, id).await, Some(("192.0.2.20".into(), true, false, true, 3)));
     let fetched = portal.api(&secret, Method::GET, &path, None).await;
-    assert_eq!((fetched.etag(), websockets_of(&fetched)), ("\"3\"", (setting(true, false), false)), "the API sees the portal's change");
+    assert_eq!(
+        (fetched.etag(), websockets_of(&fetched)),
+        ("\"3\"", (setting(true, false), false)),
+        "the API sees the portal's change"
+    );
 }
 
 #[tokio::test]

@@ -104,7 +104,8 @@ async fn holds(client: &Client, id: i64, reply: &Reply, stored: &Value, default:
 async fn every_setting_written_with_patch_reads_back_exactly_and_the_edges_get_the_value_in_force() {
     let client = Client::new().await;
     for (integration, default) in INTEGRATIONS {
-        let (id, created) = client.create(&format!("{}.example.com", integration.replace('_', "-")), integration, None).await;
+        let (id, created) =
+            client.create(&format!("{}.example.com", integration.replace('_', "-")), integration, None).await;
         holds(&client, id, &created, &Value::Null, default, "created without options").await;
         // From every setting (and from none) to every other, so each change is seen from each start.
         let mut previous = Value::Null;
@@ -234,7 +235,11 @@ async fn the_portal_shows_the_value_in_force_and_its_save_enables_the_value() {
     assert!(note.starts_with("In effect: on (the integration"), "{note}");
     assert!(note.contains("s default: a setting of off was saved through the API without enabling it).</p>"), "{note}");
     let general = client.portal.get(&format!("/cdn/resources/{id}"), Some(&client.cookie)).await;
-    assert!(general.body.contains("a setting of off was saved through the API without enabling it"), "{}", general.body);
+    assert!(
+        general.body.contains("a setting of off was saved through the API without enabling it"),
+        "{}",
+        general.body
+    );
 
     // Saved unchanged (on): nothing changes, the API's setting stays.
     let same = client.portal.save_websockets(&client.cookie, id, 2, true).await;

@@ -233,8 +233,11 @@ mod tests {
         let created = Change::Created { option: OptionName::Websockets, value: OptionValue::Switch(true) };
         assert_eq!(encode(&created).action, "created");
         assert_eq!(encode(&Change::ActiveSwitched { to: false }).old_value.as_deref(), Some("on"));
-        let defaulted =
-            Change::OptionDefaulted { option: OptionName::Websockets, from: OptionValue::Switch(false), to: OptionValue::Switch(true) };
+        let defaulted = Change::OptionDefaulted {
+            option: OptionName::Websockets,
+            from: OptionValue::Switch(false),
+            to: OptionValue::Switch(true),
+        };
         let expected = Encoded {
             setting: "websockets",
             action: "defaulted",
@@ -249,9 +252,15 @@ mod tests {
         let (on, off) = (OptionValue::Switch(true), OptionValue::Switch(false));
         let option = OptionName::Websockets;
         let stored = encode(&Change::OptionNotEnabled { option, from: on, to: on, value: off });
-        assert_eq!((stored.action, stored.old_value.as_deref(), stored.new_value.as_str()), ("defaulted", Some("on"), "on; not enabled: off"));
+        assert_eq!(
+            (stored.action, stored.old_value.as_deref(), stored.new_value.as_str()),
+            ("defaulted", Some("on"), "on; not enabled: off")
+        );
         let removed = encode(&Change::OptionNotEnabledRemoved { option, from: on, to: on, value: off });
-        assert_eq!((removed.action, removed.old_value.as_deref(), removed.new_value.as_str()), ("defaulted", Some("on; not enabled: off"), "on"));
+        assert_eq!(
+            (removed.action, removed.old_value.as_deref(), removed.new_value.as_str()),
+            ("defaulted", Some("on; not enabled: off"), "on")
+        );
         assert_eq!(decode("websockets", "defaulted", Some("on; not enabled: off"), "on; not enabled: on"), None);
         assert_eq!(decode("websockets", "defaulted", Some("on; not enabled: maybe"), "on"), None);
         assert_eq!(decode("websockets", "updated", Some("on"), "on; not enabled: off"), None);

@@ -113,8 +113,7 @@ mod tests {
         assert_eq!(new.options.websockets, None);
         for enabled in [true, false] {
             let setting = OptionSetting { enabled, value: OptionValue::Switch(true) };
-            let chosen =
-                new.clone().choosing(&BTreeMap::from([(OptionName::Websockets, OptionChoice::Set(setting))]));
+            let chosen = new.clone().choosing(&BTreeMap::from([(OptionName::Websockets, OptionChoice::Set(setting))]));
             assert_eq!(chosen.options.websockets, Some(OptionSetting { enabled, value: true }));
             let defaulted = chosen.choosing(&BTreeMap::from([(OptionName::Websockets, OptionChoice::Default)]));
             assert_eq!(defaulted.options, new.options);

@@ -286,7 +286,9 @@ async fn a_save_waits_for_another_writer_and_then_sees_its_change() {
     other.commit().await.unwrap();
 
     match save.await.unwrap() {
-        Err(AppError::Conflict(current)) => assert_eq!((current.version, current.options_in_force.websockets), (2, false)),
+        Err(AppError::Conflict(current)) => {
+            assert_eq!((current.version, current.options_in_force.websockets), (2, false))
+        }
         other => panic!("expected a conflict with version 2, got {other:?}"),
     }
 }
