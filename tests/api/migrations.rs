@@ -379,6 +379,9 @@ async fn checks_and_keys_refuse_rows_the_portal_never_writes() {
     accepted(&pool, &token_row(4, "deploy", "NULL")).await;
 }
 
+/// A resource's id, WebSockets in force, its setting's `enabled` and `value`, and its version.
+type OptionColumns = (i64, bool, Option<bool>, Option<bool>, i64);
+
 /// A pool on the scratch database with only the migrations before `version` applied.
 async fn migrated_before(scratch: &ScratchDatabase, version: i64) -> Pool {
     let before = |migrator: &Migrator| Migrator {
@@ -433,7 +436,7 @@ async fn migration_0006_keeps_each_resources_websockets_and_records_nothing() {
     pool.close().await;
 
     let pool = scratch.connect().await;
-    let stored: Vec<(i64, bool, Option<bool>, Option<bool>, i64)> = on_db!(pool.db(), |e| sqlx::query_as(
+    let stored: Vec<OptionColumns> = on_db!(pool.db(), |e| sqlx::query_as(
         "SELECT id, websockets, websockets_enabled, websockets_value, version FROM cdn_resources ORDER BY id"
     )
     .fetch_all(e)
