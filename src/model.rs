@@ -1,7 +1,7 @@
 //! What the portal shows, shared by the server (which loads it) and the browser (which renders it).
 
 use crate::domain::{DomainName, EmailAddress, Integration, Origin, Timestamp};
-use crate::options::{OptionName, OptionValue, ResourceOptions};
+use crate::options::{OptionName, OptionValue, OptionsInForce, ResourceOptions};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -16,8 +16,11 @@ pub struct CdnResource {
     pub custom_domain: DomainName,
     pub origin: Origin,
     pub integration: Integration,
-    /// Each option's value, and whether the customer chose it (if not, it is the integration's default).
+    /// Each option's setting, as stored (Gcore's `options`): not set, or set exactly as written.
     pub options: ResourceOptions,
+    /// Each option's value in force: what the edges do and the portal shows. Follows from
+    /// `options` and `integration` ([`ResourceOptions::all_in_force`]), and is stored with them.
+    pub options_in_force: OptionsInForce,
     /// An inactive resource is kept with its settings, but the CDN does not serve its domain.
     pub active: bool,
     pub created_at: Timestamp,
@@ -207,6 +210,22 @@ pub enum Change {
         from: OptionValue,
         to: OptionValue,
     },
+    /// A setting of `value` was stored without enabling it (Gcore's `enabled: false`, only through
+    /// the API): the integration's default, `to`, is in force; `from` was in force before.
+    OptionNotEnabled {
+        option: OptionName,
+        from: OptionValue,
+        to: OptionValue,
+        value: OptionValue,
+    },
+    /// A setting of `value` that was not enabled was removed: the default `to` stays in force
+    /// (`from` was in force before, the same but for a change of the default in between).
+    OptionNotEnabledRemoved {
+        option: OptionName,
+        from: OptionValue,
+        to: OptionValue,
+        value: OptionValue,
+    },
     OriginChanged {
         from: Origin,
         to: Origin,
@@ -222,6 +241,10 @@ impl Change {
             Change::Created { option, value } => format!("Created, with {} {}", option.label(), value.describe()),
             Change::OptionSet { option, to, .. } => option.describe_set(*to),
             Change::OptionDefaulted { option, to, .. } => option.describe_defaulted(*to),
+            Change::OptionNotEnabled { option, to, value, .. } => option.describe_not_enabled(*value, *to),
+            Change::OptionNotEnabledRemoved { option, to, value, .. } => {
+                option.describe_not_enabled_removed(*value, *to)
+            }
             Change::OriginChanged { from, to } => format!("Origin changed from {from} to {to}"),
             Change::ActiveSwitched { to: true } => "Activated: the CDN serves the domain again".to_owned(),
             Change::ActiveSwitched { to: false } => "Deactivated: the CDN stopped serving the domain".to_owned(),

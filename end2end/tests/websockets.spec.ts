@@ -21,6 +21,8 @@ test("a customer turns WebSockets off, saves, and finds it off after a reload an
   await expect(websockets).toBeChecked();
   await expect(websockets).toHaveAccessibleDescription(/keep a connection open between a visitor's browser and your origin/);
   await expect(websockets).toHaveAccessibleDescription(/on for resources that serve an entire website and off for resources that serve static assets only/);
+  // Where the value in effect comes from: the integration's default until the customer saves one.
+  await expect(content.getByText("In effect: on (the integration's default).")).toBeVisible();
 
   await websockets.uncheck();
   if (javaScriptEnabled(testInfo)) {
@@ -29,6 +31,7 @@ test("a customer turns WebSockets off, saves, and finds it off after a reload an
   await content.getByRole("button", { name: "Save changes" }).click();
   await expect(content.getByRole("status")).toHaveText("Changes saved");
   await expect(websockets).not.toBeChecked();
+  await expect(content.getByText("In effect: off, set for this resource.")).toBeVisible();
 
   await page.reload();
   await expect(page.getByRole("switch", { name: "Websockets" })).not.toBeChecked();

@@ -1,3 +1,4 @@
+use super::setting::OptionSetting;
 use super::value::OptionValue;
 use crate::domain::Integration;
 use serde::{Deserialize, Serialize};
@@ -21,17 +22,25 @@ impl OptionName {
     pub const ALL: [OptionName; 1] = [OptionName::Websockets];
 
     /// Gcore's name in `options` (<https://api.gcore.com/docs/cdn>), also the form field's name,
-    /// the history's `setting` and the database column's name.
+    /// the history's `setting` and the name of the database column that holds the value in force.
     pub const fn api_name(self) -> &'static str {
         match self {
             OptionName::Websockets => "websockets",
         }
     }
 
-    /// The database column that says whether the customer set the option (Gcore's `enabled`).
-    pub const fn explicit_column(self) -> &'static str {
+    /// The database column of the stored setting's `enabled`; NULL while the option is not set
+    /// (migration 0006).
+    pub const fn enabled_column(self) -> &'static str {
         match self {
-            OptionName::Websockets => "websockets_explicit",
+            OptionName::Websockets => "websockets_enabled",
+        }
+    }
+
+    /// The database column of the stored setting's `value`; NULL exactly when `enabled` is.
+    pub const fn value_column(self) -> &'static str {
+        match self {
+            OptionName::Websockets => "websockets_value",
         }
     }
 
@@ -97,6 +106,41 @@ impl OptionName {
     pub fn describe_defaulted(self, to: OptionValue) -> String {
         format!("{} set to follow the integration's default ({})", self.label(), to.describe())
     }
+
+    /// Where the value in force comes from, as the portal says it after the value: `None` for the
+    /// resource's own enabled setting, else why the integration's default applies.
+    pub fn default_note(self, setting: Option<OptionSetting<OptionValue>>) -> Option<String> {
+        match setting {
+            Some(OptionSetting { enabled: true, .. }) => None,
+            None => Some("the integration's default".to_owned()),
+            Some(OptionSetting { enabled: false, value }) => Some(format!(
+                "the integration's default: a setting of {} was saved through the API without enabling it",
+                value.describe()
+            )),
+        }
+    }
+
+    /// How the history shows a setting stored with `enabled: false` (only the API writes one):
+    /// `value` is kept but does not apply, so the default `to` is in force.
+    pub fn describe_not_enabled(self, value: OptionValue, to: OptionValue) -> String {
+        format!(
+            "{} follows the integration's default ({}): a setting of {} was saved without enabling it",
+            self.label(),
+            to.describe(),
+            value.describe()
+        )
+    }
+
+    /// How the history shows the removal of a setting that was not enabled (`value`): the default
+    /// `to` stays in force.
+    pub fn describe_not_enabled_removed(self, value: OptionValue, to: OptionValue) -> String {
+        format!(
+            "{} still follows the integration's default ({}): the setting of {} that was not enabled was removed",
+            self.label(),
+            to.describe(),
+            value.describe()
+        )
+    }
 }
 
 #[cfg(test)]
@@ -114,7 +158,8 @@ mod tests {
     fn names_are_unique_and_found_by_api_name() {
         for option in OptionName::ALL {
             assert_eq!(OptionName::from_api_name(option.api_name()), Some(option));
-            assert_eq!(option.explicit_column(), format!("{}_explicit", option.api_name()));
+            assert_eq!(option.enabled_column(), format!("{}_enabled", option.api_name()));
+            assert_eq!(option.value_column(), format!("{}_value", option.api_name()));
         }
         assert_eq!(OptionName::from_api_name("gzipOn"), None);
     }
@@ -144,6 +189,21 @@ mod tests {
         assert_eq!(
             option.describe_defaulted(OptionValue::Switch(true)),
             "WebSockets set to follow the integration's default (on)"
+        );
+        let (on, off) = (OptionValue::Switch(true), OptionValue::Switch(false));
+        assert_eq!(option.default_note(None).as_deref(), Some("the integration's default"));
+        assert_eq!(option.default_note(Some(OptionSetting { enabled: true, value: off })), None);
+        assert_eq!(
+            option.default_note(Some(OptionSetting { enabled: false, value: off })).as_deref(),
+            Some("the integration's default: a setting of off was saved through the API without enabling it")
+        );
+        assert_eq!(
+            option.describe_not_enabled(off, on),
+            "WebSockets follows the integration's default (on): a setting of off was saved without enabling it"
+        );
+        assert_eq!(
+            option.describe_not_enabled_removed(off, on),
+            "WebSockets still follows the integration's default (on): the setting of off that was not enabled was removed"
         );
     }
 }

@@ -80,7 +80,7 @@ fn ResourceTable(resources: Vec<CdnResource>) -> impl IntoView {
                                 </th>
                                 <td class="mono" data-label="Origin">{resource.origin.to_string()}</td>
                                 <td data-label="Integration">{resource.integration.label()}</td>
-                                <td data-label="WebSockets"><OnOff enabled=resource.options.websockets.value/></td>
+                                <td data-label="WebSockets"><OnOff enabled=resource.options_in_force.websockets/></td>
                                 <td data-label="Last changed"><When at=resource.updated_at/></td>
                             </tr>
                         }

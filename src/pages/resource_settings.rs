@@ -4,6 +4,7 @@ use crate::error::AppError;
 use crate::model::{
     CdnResource, ResourceChange, Rollout, on_off, resource_content_path, resource_history_path, resource_path,
 };
+use crate::options::OptionName;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -98,8 +99,10 @@ fn GeneralSection(resource: CdnResource) -> impl IntoView {
                 </dd>
                 <dt>"WebSockets"</dt>
                 <dd>
-                    <OnOff enabled=resource.options.websockets.value/>
-                    {(!resource.options.websockets.enabled).then(|| view! { <span class="hint">" (the integration's default)"</span> })}
+                    <OnOff enabled=resource.options_in_force.websockets/>
+                    {OptionName::Websockets.default_note(resource.options.get(OptionName::Websockets)).map(|note| {
+                        view! { <span class="hint">" (" {note} ")"</span> }
+                    })}
                 </dd>
                 <dt>"Created"</dt>
                 <dd><When at=resource.created_at/></dd>
@@ -151,10 +154,17 @@ fn ContentForm(
             _ => known,
         }
     });
-    let loaded = stored.with_untracked(|stored| stored.options.websockets.value);
+    // The switch shows the value in force; saving it changed writes it as the customer's setting.
+    let loaded = stored.with_untracked(|stored| stored.options_in_force.websockets);
     // After a refused save the switch keeps the customer's choice, so saving again re-applies it.
     let draft = RwSignal::new(loaded);
-    let unsaved = move || draft.get() != stored.with(|stored| stored.options.websockets.value);
+    let unsaved = move || draft.get() != stored.with(|stored| stored.options_in_force.websockets);
+    let source = move || {
+        stored.with(|stored| match OptionName::Websockets.default_note(stored.options.get(OptionName::Websockets)) {
+            Some(note) => format!("In effect: {} ({note}).", on_off(stored.options_in_force.websockets)),
+            None => format!("In effect: {}, set for this resource.", on_off(stored.options_in_force.websockets)),
+        })
+    };
     let just_saved = move || match save.value().with(|outcome| outcome.as_ref().map(Result::is_ok)) {
         Some(succeeded) => succeeded,
         None => saved_by_redirect,
@@ -198,6 +208,7 @@ fn ContentForm(
                                 "that serve an entire website and off for resources that serve static assets only."
                             </p>
                         </div>
+                        <p class="hint" id="websockets-source">{source}</p>
                         {move || field_error(error, "websockets").get().map(|message| view! {
                             <p class="field-error">{message}</p>
                         })}
@@ -211,7 +222,7 @@ fn ContentForm(
                         // Browsers restore form state on reload; the page must show what is stored.
                         autocomplete="off"
                         checked=loaded
-                        aria-describedby="websockets-description"
+                        aria-describedby="websockets-description websockets-source"
                         on:change=move |event| draft.set(event_target_checked(&event))
                     />
                 </div>
@@ -224,7 +235,7 @@ fn ContentForm(
                 <FormAlert error/>
                 {move || error.with(|error| error.as_ref().and_then(AppError::current_resource).map(|current| view! {
                     <p class="hint">
-                        "Saved elsewhere: WebSockets is now " {on_off(current.options.websockets.value)} "."
+                        "Saved elsewhere: WebSockets is now " {on_off(current.options_in_force.websockets)} "."
                     </p>
                 }))}
             </ActionForm>

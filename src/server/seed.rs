@@ -60,8 +60,8 @@ mod tests {
         assert_eq!(demo.len(), 2);
         let site = demo.iter().find(|r| r.integration == Integration::EntireWebsite).unwrap();
         let assets = demo.iter().find(|r| r.integration == Integration::StaticAssetsOnly).unwrap();
-        assert!(site.options.websockets.value);
-        assert!(!assets.options.websockets.value);
+        assert!(site.options_in_force.websockets);
+        assert!(!assets.options_in_force.websockets);
     }
 
     #[tokio::test]

@@ -27,7 +27,7 @@ async fn two_tabs_cannot_silently_undo_each_other() {
     let second = portal.save_websockets(&cookie, id, 1, true).await;
     assert_eq!(second.status, StatusCode::CONFLICT, "{}", second.body);
     let AppError::Conflict(current) = second.app_error() else { panic!("{}", second.body) };
-    assert!(!current.options.websockets.value);
+    assert!(!current.options_in_force.websockets);
     assert_eq!(current.version, 2);
     let stored = resource_of(&portal.call("get_resource", &format!("id={id}"), Some(&cookie)).await);
     assert_eq!(stored, *current, "the refused save changed nothing");
@@ -35,7 +35,7 @@ async fn two_tabs_cannot_silently_undo_each_other() {
     // Re-applied from the version it was shown, it goes through.
     let again = portal.save_websockets(&cookie, id, current.version, true).await;
     assert_eq!(again.status, StatusCode::OK, "{}", again.body);
-    assert!(resource_of(&again).options.websockets.value);
+    assert!(resource_of(&again).options_in_force.websockets);
 }
 
 #[tokio::test]
@@ -117,7 +117,7 @@ async fn fifty_concurrent_saves_at_one_resource_lose_nothing() {
                     Ok(saved) => return (saved, conflicts),
                     Err(current) => {
                         conflicts += 1;
-                        shown = (current.version, current.options.websockets.value);
+                        shown = (current.version, current.options_in_force.websockets);
                     }
                 }
             }
@@ -143,14 +143,14 @@ async fn fifty_concurrent_saves_at_one_resource_lose_nothing() {
             entry.change,
             cdn_portal::model::Change::OptionSet {
                 option: cdn_portal::options::OptionName::Websockets,
-                from: cdn_portal::options::OptionValue::Switch(!saved.options.websockets.value),
-                to: cdn_portal::options::OptionValue::Switch(saved.options.websockets.value)
+                from: cdn_portal::options::OptionValue::Switch(!saved.options_in_force.websockets),
+                to: cdn_portal::options::OptionValue::Switch(saved.options_in_force.websockets)
             }
         );
     }
     let stored = resource_of(&portal.call("get_resource", &format!("id={id}"), Some(&cookie)).await);
     assert_eq!(stored, *accepted.last().unwrap(), "the final state is the last accepted save");
-    assert!(stored.options.websockets.value, "fifty flips from on end on");
+    assert!(stored.options_in_force.websockets, "fifty flips from on end on");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -167,12 +167,12 @@ async fn fifty_concurrent_saves_at_fifty_resources_all_go_through() {
     });
     for save in saves {
         let saved = save.await.unwrap().expect("no other save touched this resource");
-        assert_eq!((saved.version, saved.options.websockets.value), (2, false));
+        assert_eq!((saved.version, saved.options_in_force.websockets), (2, false));
     }
     let listed: Vec<CdnResource> =
         portal.call("list_resources", "", Some(&cookie)).await.decode::<ResourcePage>().resources;
     assert_eq!(listed.len(), 50);
-    assert!(listed.iter().all(|resource| !resource.options.websockets.value && resource.version == 2));
+    assert!(listed.iter().all(|resource| !resource.options_in_force.websockets && resource.version == 2));
     let (records,): (i64,) =
         on_db!(portal.pool.db(), |e| sqlx::query_as("SELECT count(*) FROM resource_changes WHERE action = 'updated'")
             .fetch_one(e)

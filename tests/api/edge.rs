@@ -173,6 +173,44 @@ async fn changes_made_through_the_rest_api_reach_the_edge_within_a_second() {
     within_a_second("deleted", async || wire::get(edge, "api.example.com", "/").await.status == 404).await;
 }
 
+/// A setting the API stores without enabling it (`{"enabled": false}`) does not apply: the edge
+/// serves the integration's default, whatever the setting's value, and once the setting is
+/// enabled, its value.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_websockets_setting_that_is_not_enabled_leaves_the_edge_on_the_default() {
+    let stack = stack().await;
+    let secret = stack.portal.api_token(&stack.customer, "terraform", None).await.secret;
+    let edge = stack.edge.addr;
+    for (domain, integration, default) in
+        [("site.example.com", "entire_website", true), ("assets.example.com", "static_assets", false)]
+    {
+        let id = stack.resource(domain, &stack.origin.to_string(), integration).await;
+        let path = format!("/cdn/resources/{id}");
+        let mut version = 1;
+        for (written, expected) in [
+            (json!({"enabled": true, "value": !default}), !default),
+            (json!({"enabled": false, "value": !default}), default),
+            (json!({"enabled": true, "value": !default}), !default),
+            (json!(null), default),
+        ] {
+            let body = json!({"options": {"websockets": written}});
+            let reply = stack.portal.api(&secret, Method::PATCH, &path, Some(body)).await;
+            assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+            version += 1;
+            assert_eq!(reply.etag_version(), version);
+            // Once the edge serves this version, a handshake meets the value in force.
+            stack.rollout_reaches(id, r#"{"edges":1,"applied":1}"#).await;
+            let handshake = websocket(edge, domain, "/").await;
+            let what = format!("{integration} with {written}");
+            if expected {
+                assert!(handshake.is_ok(), "{what}: refused");
+            } else {
+                assert_eq!(refused_status(handshake).map(|(status, _)| status), Some(403), "{what}: let through");
+            }
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_edge_following_the_portal_obeys_and_the_portal_counts_them() {
     let stack = stack().await;
@@ -442,7 +480,7 @@ async fn while_the_database_is_unreachable_pages_and_saves_answer_503_and_the_ed
     assert_eq!(page.status, StatusCode::OK, "recovered without a restart: {}", page.body);
     let resource = stack.portal.call("get_resource", &format!("id={id}"), Some(&stack.customer)).await.json();
     assert_eq!(
-        (resource["version"].as_i64(), resource["options"]["websockets"]["value"].as_bool()),
+        (resource["version"].as_i64(), resource["options_in_force"]["websockets"].as_bool()),
         (Some(1), Some(true)),
         "nothing half-saved"
     );

@@ -14,4 +14,5 @@ mod portal;
 mod replicas;
 mod resource_ids;
 mod rest_api;
+mod rest_options;
 mod security;

@@ -9,6 +9,7 @@ use cdn_portal::server::db::{POSTGRES_MIGRATOR, Pool, SQLITE_MIGRATOR};
 use sqlx::migrate::Migrator;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::str::FromStr;
 
 /// The newest migration written before the twin rule asked for a first line naming the twin.
 /// It and those before it keep their bytes forever: sqlx refuses to start over a database whose
@@ -16,16 +17,17 @@ use std::path::PathBuf;
 const LAST_MIGRATION_WITHOUT_TWIN_LINE: u32 = 4;
 
 /// Columns of `cdn_resources` that no statement may change without taking the next version and
-/// writing a record of it first (the history trigger of migrations 0002 and 0004), each with an
-/// SQL expression for another valid value.
-const GUARDED: [(&str, &str); 8] = [
+/// writing a record of it first (the history trigger of migrations 0002, 0004 and 0006), each
+/// with an SQL expression for another valid value.
+const GUARDED: [(&str, &str); 9] = [
     ("account_id", "2"),
     ("custom_domain", "'elsewhere.example.com'"),
     ("origin", "'moved.example.com'"),
     ("integration", "'static_assets'"),
     ("websockets", "NOT websockets"),
     ("active", "NOT active"),
-    ("websockets_explicit", "NOT websockets_explicit"),
+    ("websockets_enabled", "NOT websockets_enabled"),
+    ("websockets_value", "NOT websockets_value"),
     ("version", "version + 1"),
 ];
 
@@ -153,10 +155,17 @@ async fn refused(pool: &Pool, sql: &str) -> sqlx::Error {
     execute(pool, sql).await.err().unwrap_or_else(|| panic!("accepted: {sql}"))
 }
 
+/// A resource whose WebSockets setting is stored but not enabled (`{enabled: false, value: false}`).
 fn resource_row(id: i64, domain: &str, integration: &str) -> String {
+    resource_row_with_setting(id, domain, integration, "FALSE", "FALSE")
+}
+
+/// A resource whose WebSockets setting's `enabled` and `value` are these SQL values.
+fn resource_row_with_setting(id: i64, domain: &str, integration: &str, enabled: &str, value: &str) -> String {
     format!(
-        "INSERT INTO cdn_resources (id, account_id, custom_domain, origin, integration, websockets, created_at, updated_at) \
-         VALUES ({id}, 1, '{domain}', 'origin.example.com', '{integration}', TRUE, 0, 0)"
+        "INSERT INTO cdn_resources (id, account_id, custom_domain, origin, integration, websockets, \
+         websockets_enabled, websockets_value, created_at, updated_at) \
+         VALUES ({id}, 1, '{domain}', 'origin.example.com', '{integration}', TRUE, {enabled}, {value}, 0, 0)"
     )
 }
 
@@ -206,12 +215,12 @@ async fn one_resource(pool: &Pool) {
 }
 
 /// Resource 1's settings and version.
-type Settings = (i64, String, String, String, bool, bool, bool, i64);
+type Settings = (i64, String, String, String, bool, bool, Option<bool>, Option<bool>, i64);
 
 async fn settings(pool: &Pool) -> Settings {
     on_db!(pool.db(), |e| sqlx::query_as(
-        "SELECT account_id, custom_domain, origin, integration, websockets, active, websockets_explicit, version \
-         FROM cdn_resources WHERE id = 1"
+        "SELECT account_id, custom_domain, origin, integration, websockets, active, websockets_enabled, \
+         websockets_value, version FROM cdn_resources WHERE id = 1"
     )
     .fetch_one(e)
     .await)
@@ -268,7 +277,17 @@ async fn no_guarded_column_changes_without_the_next_version_and_its_record() {
     }
     assert_eq!(
         settings(&pool).await,
-        (2, "elsewhere.example.com".into(), "moved.example.com".into(), "static_assets".into(), false, false, true, 9)
+        (
+            2,
+            "elsewhere.example.com".into(),
+            "moved.example.com".into(),
+            "static_assets".into(),
+            false,
+            false,
+            Some(true),
+            Some(true),
+            10
+        )
     );
     // Bookkeeping changes need no record.
     accepted(&pool, "UPDATE cdn_resources SET updated_at = updated_at + 1, created_at = created_at + 1 WHERE id = 1")
@@ -319,6 +338,9 @@ async fn checks_and_keys_refuse_rows_the_portal_never_writes() {
         resource_row(2, "cdn.example.com", "static_assets"),
         resource_row(2, "new.example.com", "static_assets").replace("VALUES (2, 1,", "VALUES (2, 9,"),
         resource_row(2, "new.example.com", "static_assets").replace("'origin.example.com'", "NULL"),
+        // An option's setting has both `enabled` and `value`, or neither (not set).
+        resource_row_with_setting(2, "new.example.com", "static_assets", "NULL", "FALSE"),
+        resource_row_with_setting(2, "new.example.com", "static_assets", "TRUE", "NULL"),
         // resource_changes: known sources, actions and settings; a token name exactly for the API.
         change_row(1, 2, "email", "NULL", "updated", "websockets"),
         change_row(1, 2, "portal", "NULL", "deleted", "websockets"),
@@ -343,7 +365,7 @@ async fn checks_and_keys_refuse_rows_the_portal_never_writes() {
 
     // Their allowed neighbours go through: the refusals were for the reasons above.
     for row in [
-        resource_row(2, "new.example.com", "static_assets"),
+        resource_row_with_setting(2, "new.example.com", "static_assets", "NULL", "NULL"),
         change_row(1, 2, "api", "'deploy'", "defaulted", "websockets"),
         change_row(1, 2, "portal", "NULL", "updated", "origin"),
         change_row(1, 2, "portal", "NULL", "updated", "active"),
@@ -355,4 +377,91 @@ async fn checks_and_keys_refuse_rows_the_portal_never_writes() {
     // A revoked token's name is free again.
     accepted(&pool, "UPDATE api_tokens SET revoked_at = 20 WHERE id = 1").await;
     accepted(&pool, &token_row(4, "deploy", "NULL")).await;
+}
+
+/// A resource's id, WebSockets in force, its setting's `enabled` and `value`, and its version.
+type OptionColumns = (i64, bool, Option<bool>, Option<bool>, i64);
+
+/// A pool on the scratch database with only the migrations before `version` applied.
+async fn migrated_before(scratch: &ScratchDatabase, version: i64) -> Pool {
+    let before = |migrator: &Migrator| Migrator {
+        migrations: migrator.iter().filter(|m| m.version < version).cloned().collect::<Vec<_>>().into(),
+        ignore_missing: false,
+        locking: true,
+        no_tx: false,
+    };
+    if scratch.url().starts_with("postgres") {
+        let pool = sqlx::PgPool::connect(scratch.url()).await.unwrap();
+        before(&POSTGRES_MIGRATOR).run(&pool).await.unwrap();
+        Pool::Postgres(pool)
+    } else {
+        let options = sqlx::sqlite::SqliteConnectOptions::from_str(scratch.url()).unwrap().create_if_missing(true);
+        let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+        before(&SQLITE_MIGRATOR).run(&pool).await.unwrap();
+        Pool::Sqlite(pool)
+    }
+}
+
+/// Resources from before 0006 keep what is in force: a value the customer chose (0004's
+/// `websockets_explicit`) becomes a setting that is enabled, the others are not set; and since
+/// nothing in force changes, no resource takes a version, a record or a configuration change.
+#[tokio::test]
+async fn migration_0006_keeps_each_resources_websockets_and_records_nothing() {
+    let scratch = ScratchDatabase::new().await;
+    let pool = migrated_before(&scratch, 6).await;
+    accepted(
+        &pool,
+        "INSERT INTO accounts (id, email, password_hash, created_at) VALUES (1, 'ada@example.com', 'x', 0)",
+    )
+    .await;
+    // (id, integration, websockets in force, websockets_explicit)
+    let rows = [
+        (1, "entire_website", false, true),
+        (2, "entire_website", true, false),
+        (3, "static_assets", true, true),
+        (4, "static_assets", false, false),
+    ];
+    for (id, integration, websockets, explicit) in rows {
+        accepted(
+            &pool,
+            &format!(
+                "INSERT INTO cdn_resources (id, account_id, custom_domain, origin, integration, websockets, \
+                 websockets_explicit, created_at, updated_at) \
+                 VALUES ({id}, 1, 'r{id}.example.com', 'origin.example.com', '{integration}', {websockets}, {explicit}, 0, 0)"
+            ),
+        )
+        .await;
+    }
+    let config_before = config_changes(&pool).await;
+    pool.close().await;
+
+    let pool = scratch.connect().await;
+    let stored: Vec<OptionColumns> = on_db!(pool.db(), |e| sqlx::query_as(
+        "SELECT id, websockets, websockets_enabled, websockets_value, version FROM cdn_resources ORDER BY id"
+    )
+    .fetch_all(e)
+    .await)
+    .unwrap();
+    assert_eq!(
+        stored,
+        [
+            (1, false, Some(true), Some(false), 1),
+            (2, true, None, None, 1),
+            (3, true, Some(true), Some(true), 1),
+            (4, false, None, None, 1)
+        ]
+    );
+    assert_eq!(config_changes(&pool).await, config_before, "nothing new for the edges");
+    let records: i64 =
+        on_db!(pool.db(), |e| sqlx::query_scalar("SELECT count(*) FROM resource_changes").fetch_one(e).await).unwrap();
+    assert_eq!(records, 0);
+
+    // The portal reads them as the API shows them: not set, or set and enabled.
+    use cdn_portal::options::OptionSetting;
+    let resource = |id| cdn_portal::server::resources::get(pool.db(), 1, id);
+    let (chosen_off, default_on) = (resource(1).await.unwrap(), resource(2).await.unwrap());
+    assert_eq!(chosen_off.options.websockets, Some(OptionSetting { enabled: true, value: false }));
+    assert!(!chosen_off.options_in_force.websockets);
+    assert_eq!(default_on.options.websockets, None);
+    assert!(default_on.options_in_force.websockets);
 }

@@ -131,7 +131,7 @@ async fn server_functions_trust_the_session_not_the_ids_they_are_sent() {
     assert!(!peek.body.contains("cdn.example.com"), "{}", peek.body);
 
     let still = portal.call("get_resource", &format!("id={id}"), Some(&owner)).await;
-    assert!(still.resource().options.websockets.value, "unchanged: {}", still.body);
+    assert!(still.resource().options_in_force.websockets, "unchanged: {}", still.body);
 }
 
 #[tokio::test]
@@ -142,7 +142,7 @@ async fn saving_websockets_is_stored_and_shown() {
 
     let saved = portal.save_websockets(&cookie, id, 1, false).await;
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
-    assert!(!saved.resource().options.websockets.value, "{}", saved.body);
+    assert!(!saved.resource().options_in_force.websockets, "{}", saved.body);
 
     let page = portal.get(&format!("/cdn/resources/{id}/content"), Some(&cookie)).await;
     let switch = input_tag(&page.body, r#"role="switch""#);
@@ -175,7 +175,7 @@ async fn plain_form_posts_come_back_to_the_page_with_the_outcome() {
     let location = refused.headers[header::LOCATION].to_str().unwrap();
     assert!(location.starts_with(&page) && location.contains("__err="), "{location}");
     let still = portal.call("get_resource", &format!("id={id}"), Some(&cookie)).await;
-    assert!(!still.resource().options.websockets.value, "a refused save changes nothing");
+    assert!(!still.resource().options_in_force.websockets, "a refused save changes nothing");
 }
 
 #[tokio::test]

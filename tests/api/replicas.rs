@@ -63,7 +63,7 @@ async fn a_change_saved_through_one_replica_is_seen_by_the_other_at_once_and_a_s
     assert!(settings.body.contains("site.replicas.example"), "{}", settings.body);
     let on_a = resource(a, &cookie, id).await;
     assert_eq!(
-        (on_a["options"]["websockets"]["value"].as_bool(), on_a["version"].as_i64()),
+        (on_a["options_in_force"]["websockets"].as_bool(), on_a["version"].as_i64()),
         (Some(true), Some(1)),
         "{on_a}"
     );
@@ -73,7 +73,7 @@ async fn a_change_saved_through_one_replica_is_seen_by_the_other_at_once_and_a_s
     assert_eq!(saved.status, 200, "saving through A: {saved:?}");
     let on_b = resource(b, &cookie, id).await;
     assert_eq!(
-        (on_b["options"]["websockets"]["value"].as_bool(), on_b["version"].as_i64()),
+        (on_b["options_in_force"]["websockets"].as_bool(), on_b["version"].as_i64()),
         (Some(false), Some(2)),
         "B: {on_b}"
     );

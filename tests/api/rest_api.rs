@@ -41,12 +41,12 @@ fn assert_error(reply: &Reply, status: StatusCode, fields: &[&str]) {
     }
 }
 
-/// A resource's row: origin, active, websockets, websockets_explicit, version.
+/// A resource's row: origin, active, websockets (in force), websockets_enabled (NULL as false), version.
 type Row = (String, bool, bool, bool, i64);
 
 async fn stored(portal: &TestPortal, id: i64) -> Option<Row> {
     on_db!(portal.pool.db(), |e| sqlx::query_as(
-        "SELECT origin, active, websockets, websockets_explicit, version FROM cdn_resources WHERE id = $1"
+        "SELECT origin, active, websockets, COALESCE(websockets_enabled, FALSE), version FROM cdn_resources WHERE id = $1"
     )
     .bind(id)
     .fetch_optional(e)
@@ -78,9 +78,14 @@ fn origin(text: &str) -> Origin {
     Origin::parse(text).unwrap()
 }
 
-fn websockets_of(reply: &Reply) -> (bool, bool) {
-    let option = &reply.json()["options"]["websockets"];
-    (option["enabled"].as_bool().unwrap(), option["value"].as_bool().unwrap())
+/// The reply's `options.websockets` as stored (null or `{enabled, value}`), and WebSockets in force.
+fn websockets_of(reply: &Reply) -> (Value, bool) {
+    let body = reply.json();
+    (body["options"]["websockets"].clone(), body["optionsInForce"]["websockets"].as_bool().unwrap())
+}
+
+fn setting(enabled: bool, value: bool) -> Value {
+    json!({"enabled": enabled, "value": value})
 }
 
 #[tokio::test]
@@ -262,7 +267,10 @@ async fn creating_answers_201_with_location_etag_and_the_resource_in_full() {
     let body = created.json();
     let mut fields: Vec<&str> = body.as_object().unwrap().keys().map(String::as_str).collect();
     fields.sort_unstable();
-    assert_eq!(fields, ["active", "cname", "created", "id", "integration", "options", "origin", "updated"]);
+    assert_eq!(
+        fields,
+        ["active", "cname", "created", "id", "integration", "options", "optionsInForce", "origin", "updated"]
+    );
     let created_at: i64 =
         on_db!(portal.pool.db(), |e| sqlx::query_scalar("SELECT created_at FROM cdn_resources WHERE id = $1")
             .bind(id)
@@ -280,7 +288,8 @@ async fn creating_answers_201_with_location_etag_and_the_resource_in_full() {
             "active": true,
             "created": when,
             "updated": when,
-            "options": {"websockets": {"enabled": false, "value": true}},
+            "options": {"websockets": null},
+            "optionsInForce": {"websockets": true},
         })
     );
     assert_eq!(stored(&portal, id).await, Some(("origin.example.com".into(), true, true, false, 1)));
@@ -296,7 +305,7 @@ async fn creating_answers_201_with_location_etag_and_the_resource_in_full() {
         json!({"cname": "static.example.com", "origin": "192.0.2.10:8080", "integration": "static_assets"}),
     )
     .await;
-    assert_eq!(websockets_of(&reply), (false, false));
+    assert_eq!(websockets_of(&reply), (Value::Null, false));
     assert_eq!(stored(&portal, assets).await, Some(("192.0.2.10:8080".into(), true, false, false, 1)));
     let chosen = json!({
         "cname": "live.example.com",
@@ -306,11 +315,11 @@ async fn creating_answers_201_with_location_etag_and_the_resource_in_full() {
         "options": {"websockets": {"enabled": true, "value": false}},
     });
     let (live, reply) = create(&portal, &secret, chosen).await;
-    assert_eq!(websockets_of(&reply), (true, false));
+    assert_eq!(websockets_of(&reply), (setting(true, false), false));
     assert_eq!(reply.json()["active"], false);
     assert_eq!(stored(&portal, live).await, Some(("[2001:db8::10]:8443".into(), false, false, true, 1)));
     let portal_view = portal.call("get_resource", &format!("id={live}"), Some(&cookie)).await;
-    assert!(!portal_view.resource().options.websockets.value, "{}", portal_view.body);
+    assert!(!portal_view.resource().options_in_force.websockets, "{}", portal_view.body);
 }
 
 #[tokio::test]
@@ -606,15 +615,15 @@ async fn patch_changes_only_what_it_names_and_versions_only_real_changes() {
     let moved = patch(json!({"origin": "192.0.2.20:8080"})).await;
     assert_eq!((moved.status, moved.etag()), (StatusCode::OK, tag(id, 3).as_str()), "{}", moved.body);
     assert_eq!(moved.json()["active"], false);
-    assert_eq!(websockets_of(&moved), (false, true));
+    assert_eq!(websockets_of(&moved), (Value::Null, true));
     let chosen = patch(json!({"options": {"websockets": {"enabled": true, "value": false}}})).await;
     assert_eq!((chosen.status, chosen.etag()), (StatusCode::OK, tag(id, 4).as_str()), "{}", chosen.body);
-    assert_eq!(websockets_of(&chosen), (true, false));
+    assert_eq!(websockets_of(&chosen), (setting(true, false), false));
     assert_eq!(chosen.json()["origin"], "192.0.2.20:8080");
     assert_eq!(stored(&portal, id).await, Some(("192.0.2.20:8080".into(), false, false, true, 4)));
     let defaulted = patch(json!({"options": {"websockets": {"enabled": false, "value": false}}})).await;
     assert_eq!(defaulted.etag(), tag(id, 5).as_str());
-    assert_eq!(websockets_of(&defaulted), (false, true), "back to the integration's default; value is ignored");
+    assert_eq!(websockets_of(&defaulted), (setting(false, false), true), "stored as written; the default is in force");
 
     let renamed = patch(json!({"cname": "other.example.com"})).await;
     assert_error(&renamed, StatusCode::BAD_REQUEST, &["cname"]);
@@ -699,7 +708,7 @@ async fn put_replaces_every_setting_and_what_it_leaves_out_returns_to_its_defaul
     assert_eq!(replaced.etag(), tag(id, 2).as_str(), "one version for the whole replacement");
     let saved = replaced.json();
     assert_eq!((saved["origin"].as_str(), saved["active"].as_bool()), (Some("origin.example.com:8443"), Some(true)));
-    assert_eq!(websockets_of(&replaced), (false, true), "the integration's default");
+    assert_eq!(websockets_of(&replaced), (Value::Null, true), "not set: the integration's default");
     assert_eq!(
         (saved["cname"].as_str(), saved["integration"].as_str()),
         (Some("cdn.example.com"), Some("entire_website"))
@@ -860,7 +869,7 @@ async fn the_portal_and_the_api_do_not_lose_each_others_changes() {
     let fetched = portal.api(&secret, Method::GET, &path, None).await;
     assert_eq!(
         (fetched.etag(), websockets_of(&fetched)),
-        (tag(id, 3).as_str(), (true, false)),
+        (tag(id, 3).as_str(), (setting(true, false), false)),
         "the API sees the portal's change"
     );
 }

@@ -90,7 +90,7 @@ async fn forged_cross_site_requests_to_every_mutating_endpoint_are_refused_and_c
     assert_eq!(everything(&portal).await, before, "nothing changed");
     let still = portal.call("get_resource", &format!("id={id}"), Some(&victim)).await;
     assert_eq!(still.status, StatusCode::OK, "the victim is still signed in");
-    assert!(still.resource().options.websockets.value);
+    assert!(still.resource().options_in_force.websockets);
 
     // The same requests from the portal's own page go through.
     let legitimate = portal.call("save_content_settings", &format!("resource_id={id}&version=1"), Some(&victim)).await;

@@ -13,14 +13,14 @@ use std::time::Duration;
 /// An edge that has not reported for this long no longer counts as serving.
 pub const EDGE_SILENCE_LIMIT: Duration = Duration::from_secs(90);
 
-/// A resource as the edges get it. This is where each option's value meets the feed's wire
-/// format, [`ResourceOptions`].
+/// A resource as the edges get it. This is where each option's value in force (not the
+/// customer's setting, which may not be enabled) meets the feed's wire format, [`ResourceOptions`].
 fn edge_resource(resource: CdnResource) -> EdgeResource {
     EdgeResource {
         id: resource.id,
         domain: resource.custom_domain.to_string(),
         origin: resource.origin.to_string(),
-        options: ResourceOptions { websockets: resource.options.websockets.value },
+        options: ResourceOptions { websockets: resource.options_in_force.websockets },
     }
 }
 

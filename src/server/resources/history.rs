@@ -7,17 +7,27 @@ use super::rows::ensure_owned;
 use crate::domain::{EmailAddress, Origin, Timestamp};
 use crate::error::AppError;
 use crate::model::{Change, ChangeSource, ResourceChange, on_off};
-use crate::options::OptionName;
+use crate::options::{OptionName, OptionValue};
 use crate::server::db::{Db, Pool, on_db};
 
 /// How a change is stored: `setting` (an option's API name, `origin` or `active`), `action`
-/// (`created`, `updated` or `defaulted`) and the values before and after, as text.
+/// (`created`, `updated` or `defaulted`) and the values before and after, as text. An option's
+/// value is the one in force ("on"); a setting that is kept without being enabled adds its own
+/// value to it ("on; not enabled: off", [`NOT_ENABLED`]), so that a change which keeps the value
+/// in force still says what changed, without a new `action` (the CHECK of migration 0004).
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Encoded {
     setting: &'static str,
     action: &'static str,
     old_value: Option<String>,
     new_value: String,
+}
+
+/// Between the value in force and the value of a setting that is not enabled, in a stored value.
+const NOT_ENABLED: &str = "; not enabled: ";
+
+fn with_not_enabled(in_force: OptionValue, value: OptionValue) -> String {
+    format!("{}{NOT_ENABLED}{}", in_force.encode(), value.encode())
 }
 
 fn encode(change: &Change) -> Encoded {
@@ -27,6 +37,12 @@ fn encode(change: &Change) -> Encoded {
         Change::OptionSet { option, from, to } => (option.api_name(), "updated", Some(from.encode()), to.encode()),
         Change::OptionDefaulted { option, from, to } => {
             (option.api_name(), "defaulted", Some(from.encode()), to.encode())
+        }
+        Change::OptionNotEnabled { option, from, to, value } => {
+            (option.api_name(), "defaulted", Some(from.encode()), with_not_enabled(*to, *value))
+        }
+        Change::OptionNotEnabledRemoved { option, from, to, value } => {
+            (option.api_name(), "defaulted", Some(with_not_enabled(*from, *value)), to.encode())
         }
         Change::OriginChanged { from, to } => ("origin", "updated", Some(from.to_string()), to.to_string()),
         Change::ActiveSwitched { to } => ("active", "updated", Some(switch(!*to)), switch(*to)),
@@ -49,7 +65,19 @@ fn decode(setting: &str, action: &str, old_value: Option<&str>, new_value: &str)
                 Some(Change::OptionSet { option, from: option.decode(old)?, to: option.decode(new_value)? })
             }
             ("defaulted", Some(old)) => {
-                Some(Change::OptionDefaulted { option, from: option.decode(old)?, to: option.decode(new_value)? })
+                // Each part is a value in force, with a setting not enabled beside it or not.
+                let part = |text: &str| match text.split_once(NOT_ENABLED) {
+                    Some((in_force, value)) => Some((option.decode(in_force)?, Some(option.decode(value)?))),
+                    None => Some((option.decode(text)?, None)),
+                };
+                match (part(old)?, part(new_value)?) {
+                    ((from, None), (to, None)) => Some(Change::OptionDefaulted { option, from, to }),
+                    ((from, None), (to, Some(value))) => Some(Change::OptionNotEnabled { option, from, to, value }),
+                    ((from, Some(value)), (to, None)) => {
+                        Some(Change::OptionNotEnabledRemoved { option, from, to, value })
+                    }
+                    (_, (_, Some(_))) => None,
+                }
             }
             _ => None,
         };
@@ -146,7 +174,6 @@ impl TryFrom<ChangeRow> for ResourceChange {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::options::OptionValue;
 
     /// One of each shape a change takes; a new variant of [`Change`] fails to compile here
     /// until it is added, and then must read back.
@@ -160,6 +187,10 @@ mod tests {
                 changes.push(Change::Created { option, value: to });
                 changes.push(Change::OptionSet { option, from, to });
                 changes.push(Change::OptionDefaulted { option, from, to });
+                for value in [from, to] {
+                    changes.push(Change::OptionNotEnabled { option, from, to, value });
+                    changes.push(Change::OptionNotEnabledRemoved { option, from, to, value });
+                }
             }
         }
         changes.push(Change::OriginChanged { from: origin("a.example.com"), to: origin("[2001:db8::1]:8443") });
@@ -168,6 +199,8 @@ mod tests {
                 Change::Created { .. }
                 | Change::OptionSet { .. }
                 | Change::OptionDefaulted { .. }
+                | Change::OptionNotEnabled { .. }
+                | Change::OptionNotEnabledRemoved { .. }
                 | Change::OriginChanged { .. }
                 | Change::ActiveSwitched { .. } => {}
             }
@@ -200,6 +233,37 @@ mod tests {
         let created = Change::Created { option: OptionName::Websockets, value: OptionValue::Switch(true) };
         assert_eq!(encode(&created).action, "created");
         assert_eq!(encode(&Change::ActiveSwitched { to: false }).old_value.as_deref(), Some("on"));
+        let defaulted = Change::OptionDefaulted {
+            option: OptionName::Websockets,
+            from: OptionValue::Switch(false),
+            to: OptionValue::Switch(true),
+        };
+        let expected = Encoded {
+            setting: "websockets",
+            action: "defaulted",
+            old_value: Some("off".to_owned()),
+            new_value: "on".to_owned(),
+        };
+        assert_eq!(encode(&defaulted), expected);
+    }
+
+    #[test]
+    fn a_setting_that_is_not_enabled_is_stored_beside_the_value_in_force() {
+        let (on, off) = (OptionValue::Switch(true), OptionValue::Switch(false));
+        let option = OptionName::Websockets;
+        let stored = encode(&Change::OptionNotEnabled { option, from: on, to: on, value: off });
+        assert_eq!(
+            (stored.action, stored.old_value.as_deref(), stored.new_value.as_str()),
+            ("defaulted", Some("on"), "on; not enabled: off")
+        );
+        let removed = encode(&Change::OptionNotEnabledRemoved { option, from: on, to: on, value: off });
+        assert_eq!(
+            (removed.action, removed.old_value.as_deref(), removed.new_value.as_str()),
+            ("defaulted", Some("on; not enabled: off"), "on")
+        );
+        assert_eq!(decode("websockets", "defaulted", Some("on; not enabled: off"), "on; not enabled: on"), None);
+        assert_eq!(decode("websockets", "defaulted", Some("on; not enabled: maybe"), "on"), None);
+        assert_eq!(decode("websockets", "updated", Some("on"), "on; not enabled: off"), None);
     }
 
     #[test]

@@ -33,7 +33,7 @@ pub struct NewResource {
     pub custom_domain: DomainName,
     pub origin: Origin,
     pub integration: Integration,
-    /// What the resource starts with: the integration's defaults unless chosen otherwise.
+    /// The options it starts with set: none unless chosen (the integration's defaults apply).
     pub options: ResourceOptions,
     pub active: bool,
 }
@@ -49,15 +49,15 @@ pub struct ResourceUpdate {
 }
 
 impl NewResource {
-    /// An active resource whose options follow the integration's defaults.
+    /// An active resource with no option set: the integration's defaults apply.
     pub fn new(custom_domain: DomainName, origin: Origin, integration: Integration) -> Self {
-        Self { custom_domain, origin, integration, options: ResourceOptions::defaults(integration), active: true }
+        Self { custom_domain, origin, integration, options: ResourceOptions::default(), active: true }
     }
 
     /// The same resource, starting with `choices` made.
     pub fn choosing(mut self, choices: &BTreeMap<OptionName, OptionChoice>) -> Self {
         for (&option, &choice) in choices {
-            self.options.set(option, ResourceOptions::setting_for(option, choice, self.integration));
+            self.options.set(option, choice.setting());
         }
         self
     }
@@ -108,14 +108,15 @@ mod tests {
     }
 
     #[test]
-    fn a_choice_made_at_creation_is_explicit_and_a_default_is_not() {
+    fn a_choice_made_at_creation_is_stored_as_written_and_a_default_is_not_stored() {
         let new = NewResource::parse("cdn.example.com", "origin.example.com", Some("static_assets")).unwrap();
-        let chosen = new
-            .clone()
-            .choosing(&BTreeMap::from([(OptionName::Websockets, OptionChoice::Chosen(OptionValue::Switch(true)))]));
-        assert_eq!(chosen.options.websockets, OptionSetting { enabled: true, value: true });
-        let defaulted = chosen.choosing(&BTreeMap::from([(OptionName::Websockets, OptionChoice::Default)]));
-        assert_eq!(defaulted.options, new.options);
-        assert_eq!(new.options.websockets, OptionSetting { enabled: false, value: false });
+        assert_eq!(new.options.websockets, None);
+        for enabled in [true, false] {
+            let setting = OptionSetting { enabled, value: OptionValue::Switch(true) };
+            let chosen = new.clone().choosing(&BTreeMap::from([(OptionName::Websockets, OptionChoice::Set(setting))]));
+            assert_eq!(chosen.options.websockets, Some(OptionSetting { enabled, value: true }));
+            let defaulted = chosen.choosing(&BTreeMap::from([(OptionName::Websockets, OptionChoice::Default)]));
+            assert_eq!(defaulted.options, new.options);
+        }
     }
 }

@@ -1,10 +1,11 @@
 //! The rows of `cdn_resources`, and the reads. The options' columns are named by
-//! [`OptionName`], so no query here changes when an option is added.
+//! [`OptionName`], so no query here changes when an option is added. Each option has three:
+//! its value in force (what the edges do) and its stored setting, `enabled` and `value`.
 
 use crate::domain::{DomainName, Integration, Origin, Timestamp};
 use crate::error::AppError;
 use crate::model::CdnResource;
-use crate::options::{OptionKind, OptionName, OptionSetting, OptionValue, ResourceOptions};
+use crate::options::{OptionKind, OptionName, OptionSetting, OptionValue, OptionsInForce, ResourceOptions};
 use crate::server::db::{Db, Pool, on_db};
 use sqlx::query::QueryAs;
 use sqlx::{ColumnIndex, Database, Decode, Encode, FromRow, Row, Type};
@@ -12,35 +13,40 @@ use std::sync::LazyLock;
 
 /// Every column a [`ResourceRow`] reads, for `SELECT` and `RETURNING`.
 pub(super) static COLUMNS: LazyLock<String> = LazyLock::new(|| {
-    let options = OptionName::ALL.iter().flat_map(|option| [option.api_name(), option.explicit_column()]);
     ["id", "custom_domain", "origin", "integration", "active", "created_at", "updated_at", "version"]
         .into_iter()
-        .chain(options)
+        .chain(option_columns())
         .collect::<Vec<_>>()
         .join(", ")
 });
 
-/// The options' columns, in the order [`bind_options`] binds them: each option's value, then
-/// whether it was chosen.
+/// The options' columns (migration 0006), in the order [`bind_options`] binds them: for each
+/// option, its value in force, then its stored setting's `enabled` and `value` (both NULL while
+/// the option is not set).
 pub(super) fn option_columns() -> impl Iterator<Item = &'static str> {
-    OptionName::ALL.into_iter().flat_map(|option| [option.api_name(), option.explicit_column()])
+    OptionName::ALL.into_iter().flat_map(|option| [option.api_name(), option.enabled_column(), option.value_column()])
 }
 
-/// Binds each option's value and whether it was chosen, in the order of [`option_columns`].
+/// Binds each option's value in force and its stored setting, in the order of [`option_columns`].
 pub(super) fn bind_options<'q, DB, O>(
     mut query: QueryAs<'q, DB, O, <DB as Database>::Arguments<'q>>,
     options: &ResourceOptions,
+    in_force: &OptionsInForce,
 ) -> QueryAs<'q, DB, O, <DB as Database>::Arguments<'q>>
 where
     DB: Database,
     bool: 'q + Encode<'q, DB> + Type<DB>,
+    Option<bool>: 'q + Encode<'q, DB> + Type<DB>,
 {
     for option in OptionName::ALL {
-        let setting = options.get(option);
-        query = match setting.value {
+        query = match in_force.get(option) {
             OptionValue::Switch(on) => query.bind(on),
         };
-        query = query.bind(setting.enabled);
+        let setting = options.get(option);
+        query = query.bind(setting.map(|setting| setting.enabled));
+        query = match option.kind() {
+            OptionKind::Switch => query.bind(setting.map(|setting| setting.value.is_on())),
+        };
     }
     query
 }
@@ -55,7 +61,8 @@ pub(super) struct ResourceRow {
     created_at: i64,
     updated_at: i64,
     version: i64,
-    options: Vec<(OptionName, OptionSetting<OptionValue>)>,
+    /// Each option's value in force and its stored setting.
+    options: Vec<(OptionName, OptionValue, Option<OptionSetting<OptionValue>>)>,
 }
 
 impl<'r, R> FromRow<'r, R> for ResourceRow
@@ -64,16 +71,32 @@ where
     &'static str: ColumnIndex<R>,
     i64: Decode<'r, R::Database> + Type<R::Database>,
     bool: Decode<'r, R::Database> + Type<R::Database>,
+    Option<bool>: Decode<'r, R::Database> + Type<R::Database>,
     String: Decode<'r, R::Database> + Type<R::Database>,
 {
     fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
         let options = OptionName::ALL
             .into_iter()
             .map(|option| {
-                let value = match option.kind() {
-                    OptionKind::Switch => OptionValue::Switch(row.try_get(option.api_name())?),
+                let (in_force, value) = match option.kind() {
+                    OptionKind::Switch => (
+                        OptionValue::Switch(row.try_get(option.api_name())?),
+                        row.try_get::<Option<bool>, _>(option.value_column())?.map(OptionValue::Switch),
+                    ),
                 };
-                Ok((option, OptionSetting { enabled: row.try_get(option.explicit_column())?, value }))
+                let enabled: Option<bool> = row.try_get(option.enabled_column())?;
+                let setting = match (enabled, value) {
+                    (Some(enabled), Some(value)) => Some(OptionSetting { enabled, value }),
+                    (None, None) => None,
+                    // The CHECK of migration 0006 refuses it; should one appear, it is refused here too.
+                    _ => {
+                        return Err(sqlx::Error::ColumnDecode {
+                            index: option.enabled_column().to_owned(),
+                            source: "an option's enabled and value are both set or both NULL".into(),
+                        });
+                    }
+                };
+                Ok((option, in_force, setting))
             })
             .collect::<Result<_, sqlx::Error>>()?;
         Ok(Self {
@@ -98,9 +121,14 @@ impl TryFrom<ResourceRow> for CdnResource {
             AppError::internal(&format!("cdn_resources row {} is invalid", row.id), error.to_string())
         };
         let integration: Integration = row.integration.parse().map_err(|e| corrupt(&e))?;
-        let mut options = ResourceOptions::defaults(integration);
-        for (option, setting) in row.options {
+        let mut options = ResourceOptions::default();
+        let mut options_in_force = OptionsInForce::defaults(integration);
+        for (option, in_force, setting) in row.options {
+            if setting.and_then(OptionSetting::applied).is_some_and(|value| value != in_force) {
+                return Err(corrupt(&format!("{} is not the enabled setting's value", option.api_name())));
+            }
             options.set(option, setting);
+            options_in_force.set(option, in_force);
         }
         Ok(CdnResource {
             id: row.id,
@@ -108,6 +136,7 @@ impl TryFrom<ResourceRow> for CdnResource {
             origin: Origin::parse(&row.origin).map_err(|e| corrupt(&e))?,
             integration,
             options,
+            options_in_force,
             active: row.active,
             created_at: Timestamp::from_unix_seconds(row.created_at),
             updated_at: Timestamp::from_unix_seconds(row.updated_at),

@@ -58,8 +58,8 @@ async fn new_resources_take_their_integrations_default_and_record_it() {
     let site = create(&pool, &owner, &new_resource("www.example.com", Integration::EntireWebsite)).await.unwrap();
     let assets =
         create(&pool, &owner, &new_resource("static.example.com", Integration::StaticAssetsOnly)).await.unwrap();
-    assert!(site.options.websockets.value);
-    assert!(!assets.options.websockets.value);
+    assert!(site.options_in_force.websockets);
+    assert!(!assets.options_in_force.websockets);
     assert_eq!((site.version, assets.version), (1, 1));
     assert_eq!(site.origin.to_string(), "origin.example.com:8080");
     assert_eq!(site.created_at, site.updated_at);
@@ -104,7 +104,7 @@ async fn another_accounts_resource_is_not_found() {
     assert_eq!(history(&pool, stranger.account_id, resource.id).await, Err(AppError::NotFound));
     assert!(all_of(&pool, stranger.account_id).await.is_empty());
     let unchanged = get(pool.db(), owner.account_id, resource.id).await.unwrap();
-    assert!(unchanged.options.websockets.value);
+    assert!(unchanged.options_in_force.websockets);
     assert_eq!(unchanged.version, 1);
 }
 
@@ -115,7 +115,7 @@ async fn switching_websockets_is_stored_dated_versioned_and_recorded() {
     let created = insert_at(&pool, &owner, "cdn.example.com", 1_000).await;
 
     let off = set_websockets(&pool, &owner, created.id, 1, false, Timestamp::from_unix_seconds(2_000)).await.unwrap();
-    assert!(!off.options.websockets.value);
+    assert!(!off.options_in_force.websockets);
     assert_eq!((off.version, off.updated_at.unix_seconds()), (2, 2_000));
     assert_eq!(get(pool.db(), owner.account_id, created.id).await.unwrap(), off);
 
@@ -124,7 +124,7 @@ async fn switching_websockets_is_stored_dated_versioned_and_recorded() {
     assert_eq!(unchanged, off, "saving the same value changes nothing");
 
     let on = set_websockets(&pool, &owner, created.id, 2, true, Timestamp::from_unix_seconds(4_000)).await.unwrap();
-    assert!(on.options.websockets.value);
+    assert!(on.options_in_force.websockets);
     assert_eq!((on.version, on.created_at.unix_seconds()), (3, 1_000));
 
     let changes: Vec<(i64, i64, Change)> = history(&pool, owner.account_id, created.id)
@@ -155,7 +155,7 @@ async fn a_save_from_an_outdated_form_is_refused_with_the_current_state() {
     assert_eq!(history(&pool, owner.account_id, created.id).await.unwrap().len(), 2);
     // Re-applied from the current version, it goes through.
     let reapplied = set_websockets(&pool, &owner, created.id, first_tab.version, true, Timestamp::now()).await.unwrap();
-    assert!(reapplied.options.websockets.value);
+    assert!(reapplied.options_in_force.websockets);
 }
 
 #[tokio::test]
@@ -209,7 +209,7 @@ async fn concurrent_saves_queue_instead_of_failing_and_each_accepted_one_is_reco
         let changes = history(&pool, owner.account_id, id).await.unwrap();
         assert_eq!(changes.len(), 2);
         assert_eq!(changes[0].change, switched(true, false));
-        assert!(!get(pool.db(), owner.account_id, id).await.unwrap().options.websockets.value);
+        assert!(!get(pool.db(), owner.account_id, id).await.unwrap().options_in_force.websockets);
     }
 }
 
@@ -221,7 +221,7 @@ async fn saves_abandoned_half_way_leave_every_connection_usable() {
     let owner = account(&pool, "ada@example.com").await;
     let id = create(&pool, &owner, &new_resource("cdn.example.com", Integration::EntireWebsite)).await.unwrap().id;
     let switch = |on: bool| ResourceUpdate {
-        options: BTreeMap::from([(OptionName::Websockets, OptionChoice::Chosen(OptionValue::Switch(on)))]),
+        options: BTreeMap::from([(OptionName::Websockets, OptionChoice::chosen(OptionValue::Switch(on)))]),
         ..Default::default()
     };
 
@@ -286,7 +286,9 @@ async fn a_save_waits_for_another_writer_and_then_sees_its_change() {
     other.commit().await.unwrap();
 
     match save.await.unwrap() {
-        Err(AppError::Conflict(current)) => assert_eq!((current.version, current.options.websockets.value), (2, false)),
+        Err(AppError::Conflict(current)) => {
+            assert_eq!((current.version, current.options_in_force.websockets), (2, false))
+        }
         other => panic!("expected a conflict with version 2, got {other:?}"),
     }
 }
@@ -300,7 +302,7 @@ async fn a_later_choice_for_an_option_replaces_an_earlier_one() {
     let (pool, _guard) = fresh_database().await;
     let owner = account(&pool, "ada@example.com").await;
     let id = create(&pool, &owner, &new_resource("cdn.example.com", Integration::EntireWebsite)).await.unwrap().id;
-    let on = OptionChoice::Chosen(OptionValue::Switch(true));
+    let on = OptionChoice::chosen(OptionValue::Switch(true));
     update_now(
         &pool,
         &owner,
@@ -311,9 +313,9 @@ async fn a_later_choice_for_an_option_replaces_an_earlier_one() {
     .unwrap();
 
     let mut options = BTreeMap::from([(OptionName::Websockets, OptionChoice::Default)]);
-    options.extend([(OptionName::Websockets, OptionChoice::Chosen(OptionValue::Switch(false)))]);
+    options.extend([(OptionName::Websockets, OptionChoice::chosen(OptionValue::Switch(false)))]);
     let saved = update_now(&pool, &owner, id, &ResourceUpdate { options, ..Default::default() }).await.unwrap();
-    assert_eq!(saved.options.websockets, crate::options::OptionSetting { enabled: true, value: false });
+    assert_eq!(saved.options.websockets, Some(crate::options::OptionSetting { enabled: true, value: false }));
     let changes = history(&pool, owner.account_id, id).await.unwrap();
     assert_eq!(changes[0].change, switched(true, false));
     assert_eq!(changes[1].version, 2, "one record for version 3");

@@ -7,7 +7,7 @@ use super::rows::{COLUMNS, ResourceRow, bind_options, get, option_columns};
 use crate::domain::Timestamp;
 use crate::error::AppError;
 use crate::model::{CdnResource, Change};
-use crate::options::{OptionChoice, OptionName, OptionValue, ResourceOptions};
+use crate::options::{OptionChoice, OptionName, OptionSetting, OptionValue};
 use crate::server::db::{Db, Pool, on_db, to_completion};
 use std::collections::BTreeMap;
 
@@ -44,7 +44,7 @@ pub async fn insert(
         return Ok(None);
     };
     for option in OptionName::ALL {
-        let value = created.options.get(option).value;
+        let value = created.options_in_force.get(option);
         record(db.reborrow(), actor, created.id, created.version, now, &Change::Created { option, value }).await?;
     }
     if !created.active {
@@ -63,6 +63,7 @@ async fn insert_row(
 ) -> Result<Option<CdnResource>, AppError> {
     let options: Vec<&str> = option_columns().collect();
     let placeholders: Vec<String> = (7..7 + options.len()).map(|n| format!("${n}")).collect();
+    let in_force = new.options.all_in_force(new.integration);
     let sql = format!(
         "INSERT INTO cdn_resources \
          (id, account_id, custom_domain, origin, integration, active, created_at, updated_at, version, {}) \
@@ -79,7 +80,8 @@ async fn insert_row(
             .bind(new.integration.as_str())
             .bind(new.active)
             .bind(now.unix_seconds()),
-        &new.options
+        &new.options,
+        &in_force
     )
     .fetch_one(e)
     .await);
@@ -90,10 +92,10 @@ async fn insert_row(
     }
 }
 
-/// Sets one option to the customer's `value`, if the resource is still at `loaded_version`: a
-/// form loaded before someone else saved gets [`AppError::Conflict`] with what is stored now,
-/// and changes nothing. Saving the value already in force changes nothing either, and is not
-/// recorded.
+/// Sets one option to the customer's `value` (enabled), if the resource is still at
+/// `loaded_version`: a form loaded before someone else saved gets [`AppError::Conflict`] with what
+/// is stored now, and changes nothing. Saving the value already in force changes nothing either,
+/// and is not recorded: a switch left as the page showed it keeps following the default.
 pub async fn set_option(
     pool: &Pool,
     actor: &Actor,
@@ -107,11 +109,11 @@ pub async fn set_option(
     to_completion(async move {
         let mut tx = pool.begin_write().await?;
         let current = current_at(&mut tx.db(), actor.account_id, id, Some(loaded_version)).await?;
-        if current.options.get(option).value == value {
+        if current.options_in_force.get(option) == value {
             return Ok(current);
         }
         let update =
-            ResourceUpdate { options: BTreeMap::from([(option, OptionChoice::Chosen(value))]), ..Default::default() };
+            ResourceUpdate { options: BTreeMap::from([(option, OptionChoice::chosen(value))]), ..Default::default() };
         let saved = apply(&mut tx.db(), &actor, current, &update, now).await?;
         tx.commit().await?;
         Ok(saved)
@@ -196,17 +198,22 @@ fn changes(current: &CdnResource, update: &ResourceUpdate) -> Vec<Change> {
         changes.push(Change::ActiveSwitched { to: active });
     }
     for (&option, &choice) in &update.options {
-        let now = current.options.get(option);
-        let next = ResourceOptions::setting_for(option, choice, current.integration);
-        match choice {
-            OptionChoice::Chosen(to) if next != now => {
-                changes.push(Change::OptionSet { option, from: now.value, to });
-            }
-            OptionChoice::Default if now.enabled => {
-                changes.push(Change::OptionDefaulted { option, from: now.value, to: next.value });
-            }
-            _ => {}
+        let (before, after) = (current.options.get(option), choice.setting());
+        if before == after {
+            continue;
         }
+        let from = current.options_in_force.get(option);
+        let default = option.default_for(current.integration);
+        changes.push(match (before, after) {
+            (_, Some(OptionSetting { enabled: true, value: to })) => Change::OptionSet { option, from, to },
+            (_, Some(OptionSetting { enabled: false, value })) => {
+                Change::OptionNotEnabled { option, from, to: default, value }
+            }
+            (Some(OptionSetting { enabled: false, value }), None) => {
+                Change::OptionNotEnabledRemoved { option, from, to: default, value }
+            }
+            (_, None) => Change::OptionDefaulted { option, from, to: default },
+        });
     }
     changes
 }
@@ -229,15 +236,17 @@ async fn apply(
         match change {
             Change::OriginChanged { to, .. } => next.origin = to.clone(),
             Change::ActiveSwitched { to } => next.active = *to,
-            Change::OptionSet { option, to, .. } => next
-                .options
-                .set(*option, ResourceOptions::setting_for(*option, OptionChoice::Chosen(*to), next.integration)),
-            Change::OptionDefaulted { option, .. } => next
-                .options
-                .set(*option, ResourceOptions::setting_for(*option, OptionChoice::Default, next.integration)),
+            Change::OptionSet { option, .. }
+            | Change::OptionDefaulted { option, .. }
+            | Change::OptionNotEnabled { option, .. }
+            | Change::OptionNotEnabledRemoved { option, .. } => {
+                // The setting as written: a record's values are those in force, not the setting.
+                next.options.set(*option, update.options[option].setting());
+            }
             Change::Created { .. } => {}
         }
     }
+    next.options_in_force = next.options.all_in_force(next.integration);
     let assignments: Vec<String> =
         option_columns().enumerate().map(|(n, column)| format!("{column} = ${}", n + 8)).collect();
     let sql = format!(
@@ -255,7 +264,8 @@ async fn apply(
             .bind(current.id)
             .bind(actor.account_id)
             .bind(current.version),
-        &next.options
+        &next.options,
+        &next.options_in_force
     )
     .fetch_one(e)
     .await)?

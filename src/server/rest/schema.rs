@@ -7,7 +7,7 @@
 use super::ApiError;
 use crate::domain::{Integration, Timestamp};
 use crate::model::CdnResource;
-use crate::options::{ResourceOptions, ResourceOptionsInput, present};
+use crate::options::{OptionsInForce, ResourceOptions, ResourceOptionsInput, present};
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
@@ -82,6 +82,10 @@ pub struct ResourceBody {
     #[schema(format = DateTime)]
     pub(super) updated: String,
     pub(super) options: ResourceOptions,
+    /// Ours, not Gcore's: the value of each option in force (read-only), whether it comes from
+    /// `options` (set and enabled) or from the integration's default. What the CDN edges do.
+    #[serde(rename = "optionsInForce")]
+    pub(super) options_in_force: OptionsInForce,
 }
 
 /// A CDN resource to create.
@@ -100,7 +104,8 @@ pub struct CreateBody {
     #[serde(default, deserialize_with = "present")]
     #[schema(required = false, nullable = false)]
     pub(super) active: Option<bool>,
-    /// Left out, or without `websockets`: the integration's default applies, as in the portal.
+    /// Left out, or without `websockets`: the option is not set and the integration's default
+    /// applies, as in the portal.
     #[serde(default, deserialize_with = "present")]
     #[schema(required = false, nullable = false)]
     pub(super) options: Option<ResourceOptionsInput>,
@@ -300,6 +305,7 @@ impl From<&CdnResource> for ResourceBody {
             created: resource.created_at.to_rfc3339(),
             updated: resource.updated_at.to_rfc3339(),
             options: resource.options,
+            options_in_force: resource.options_in_force,
         }
     }
 }
@@ -312,10 +318,33 @@ mod tests {
     fn the_document_states_the_patterns_that_are_enforced() {
         let document: serde_json::Value = serde_json::from_str(&super::super::openapi_json()).unwrap();
         let schemas = &document["components"]["schemas"];
-        // null is refused ("leave it out" is said by leaving it out), and the document says so.
-        for schema in ["ResourceCreate", "ResourceReplace", "ResourcePatch", "ResourceOptionsInput"] {
+        // null is refused ("leave it out" is said by leaving it out), and the document says so;
+        // except for an option, where null removes it (Gcore: "the option is not added").
+        for schema in ["ResourceCreate", "ResourceReplace", "ResourcePatch"] {
             assert!(!schemas[schema].to_string().contains("null"), "{schema}: {}", schemas[schema]);
         }
+        let nullable = |schema: &serde_json::Value| schema.to_string().contains("\"null\"");
+        for shape in ["ResourceOptionsInput", "ResourceOptions"] {
+            let properties = schemas[shape]["properties"].as_object().unwrap();
+            assert_eq!(properties.len(), crate::options::OptionName::ALL.len(), "{shape}");
+            for option in crate::options::OptionName::ALL {
+                let property = &properties[option.api_name()];
+                assert!(nullable(property), "{shape}.{}: {property}", option.api_name());
+                let without_null = property.to_string().replace("\"null\"", "");
+                assert!(without_null.contains("OptionSetting"), "{shape}.{}: {property}", option.api_name());
+            }
+        }
+        // Every option is in `options` (null or a setting) and in `optionsInForce` (a value).
+        let required = |shape: &str| schemas[shape]["required"].as_array().cloned().unwrap_or_default();
+        assert_eq!(required("ResourceOptions").len(), crate::options::OptionName::ALL.len());
+        assert_eq!(required("ResourceOptionsInput").len(), 0, "each option may be left out");
+        let in_force = &schemas["OptionsInForce"];
+        assert!(!nullable(in_force), "{in_force}");
+        let values = in_force["properties"].as_object().unwrap();
+        assert_eq!(values.len(), crate::options::OptionName::ALL.len(), "{in_force}");
+        assert!(values.values().all(|value| value["readOnly"] == true), "{in_force}");
+        assert_eq!(in_force["required"].as_array().unwrap().len(), crate::options::OptionName::ALL.len());
+        assert!(schemas["Resource"]["required"].as_array().unwrap().contains(&"optionsInForce".into()));
         assert_eq!(schemas["Cname"]["pattern"], CNAME_PATTERN);
         assert_eq!(schemas["OriginAddress"]["pattern"], ORIGIN_PATTERN);
         assert_eq!(schemas["OriginAddress"]["maxLength"], MAX_NAME_LEN);
@@ -323,6 +352,7 @@ mod tests {
             schema.to_string().contains(&format!("#/components/schemas/{name}"))
         };
         assert!(refers_to(&schemas["ResourceCreate"]["properties"]["cname"], "Cname"));
+        assert!(refers_to(&schemas["Resource"]["properties"]["optionsInForce"], "OptionsInForce"));
         for schema in ["ResourceCreate", "ResourceReplace", "ResourcePatch"] {
             assert!(refers_to(&schemas[schema]["properties"]["origin"], "OriginAddress"), "{schema}");
         }
