@@ -13,4 +13,5 @@ mod migrations;
 mod portal;
 mod replicas;
 mod rest_api;
+mod rest_fields;
 mod security;

@@ -1,7 +1,9 @@
 //! The rows of `cdn_resources`, and the reads. The options' columns are named by
 //! [`OptionName`], so no query here changes when an option is added.
 
-use crate::domain::{DomainName, Integration, Origin, Timestamp};
+use crate::domain::{
+    DomainName, Integration, Origin, ResourceDescription, ResourceName, SecondaryHostnames, Timestamp,
+};
 use crate::error::AppError;
 use crate::model::CdnResource;
 use crate::options::{OptionKind, OptionName, OptionSetting, OptionValue, ResourceOptions};
@@ -13,8 +15,21 @@ use std::sync::LazyLock;
 /// Every column a [`ResourceRow`] reads, for `SELECT` and `RETURNING`.
 pub(super) static COLUMNS: LazyLock<String> = LazyLock::new(|| {
     let options = OptionName::ALL.iter().flat_map(|option| [option.api_name(), option.explicit_column()]);
-    ["id", "custom_domain", "origin", "integration", "active", "created_at", "updated_at", "version"]
-        .into_iter()
+    [
+        "id",
+        "account_id",
+        "custom_domain",
+        "secondary_hostnames",
+        "name",
+        "description",
+        "origin",
+        "integration",
+        "active",
+        "created_at",
+        "updated_at",
+        "version",
+    ]
+    .into_iter()
         .chain(options)
         .collect::<Vec<_>>()
         .join(", ")
@@ -48,7 +63,11 @@ where
 /// A row of `cdn_resources`, as stored; [`CdnResource`] once checked.
 pub(super) struct ResourceRow {
     id: i64,
+    account_id: i64,
     custom_domain: String,
+    secondary_hostnames: String,
+    name: Option<String>,
+    description: Option<String>,
     origin: String,
     integration: String,
     active: bool,
@@ -65,6 +84,7 @@ where
     i64: Decode<'r, R::Database> + Type<R::Database>,
     bool: Decode<'r, R::Database> + Type<R::Database>,
     String: Decode<'r, R::Database> + Type<R::Database>,
+    Option<String>: Decode<'r, R::Database> + Type<R::Database>,
 {
     fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
         let options = OptionName::ALL
@@ -78,7 +98,11 @@ where
             .collect::<Result<_, sqlx::Error>>()?;
         Ok(Self {
             id: row.try_get("id")?,
+            account_id: row.try_get("account_id")?,
             custom_domain: row.try_get("custom_domain")?,
+            secondary_hostnames: row.try_get("secondary_hostnames")?,
+            name: row.try_get("name")?,
+            description: row.try_get("description")?,
             origin: row.try_get("origin")?,
             integration: row.try_get("integration")?,
             active: row.try_get("active")?,
@@ -102,9 +126,25 @@ impl TryFrom<ResourceRow> for CdnResource {
         for (option, setting) in row.options {
             options.set(option, setting);
         }
+        // Stored values were checked when written; one that no longer reads back is corrupt,
+        // and so is an empty text where `None` stands for none.
+        let text = |text: Option<&str>| text.filter(|text| text.is_empty()).map(|_| corrupt(&"an empty text"));
+        if let Some(error) = text(row.name.as_deref()).or_else(|| text(row.description.as_deref())) {
+            return Err(error);
+        }
         Ok(CdnResource {
             id: row.id,
+            account_id: row.account_id,
             custom_domain: DomainName::parse(&row.custom_domain).map_err(|e| corrupt(&e))?,
+            secondary_hostnames: decode_hostnames(&row.secondary_hostnames).map_err(|e| corrupt(&e))?,
+            name: row.name.as_deref().map(ResourceName::parse).transpose().map_err(|e| corrupt(&e))?.flatten(),
+            description: row
+                .description
+                .as_deref()
+                .map(ResourceDescription::parse)
+                .transpose()
+                .map_err(|e| corrupt(&e))?
+                .flatten(),
             origin: Origin::parse(&row.origin).map_err(|e| corrupt(&e))?,
             integration,
             options,
@@ -114,6 +154,16 @@ impl TryFrom<ResourceRow> for CdnResource {
             version: row.version,
         })
     }
+}
+
+/// Secondary hostnames as `cdn_resources.secondary_hostnames` holds them: a JSON array of
+/// names, in the customer's order (migration 0007 reads it too, to fill `served_hostnames`).
+pub(super) fn encode_hostnames(hostnames: &SecondaryHostnames) -> String {
+    serde_json::to_string(hostnames).expect("a list of names is JSON")
+}
+
+fn decode_hostnames(stored: &str) -> Result<SecondaryHostnames, serde_json::Error> {
+    serde_json::from_str(stored)
 }
 
 /// How a page of resources is ordered.
