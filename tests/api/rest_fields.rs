@@ -192,7 +192,7 @@ async fn secondary_hostnames_are_checked_as_the_cname_is_and_kept_in_their_order
     assert_eq!(created["secondaryHostnames"], json!(["www.example.com", "shop.example.com"]));
 
     for (value, field, expected) in [
-        (json!(["not a domain"]), "secondaryHostnames[0]", "cannot be used in a domain name"),
+        (json!(["no space.example.com"]), "secondaryHostnames[0]", "cannot be used in a domain name"),
         (json!(["ok.example.com", "cdn.example."]), "secondaryHostnames[1]", "Write the domain name exactly"),
         (json!(["a.example.com", "a.example.com"]), "secondaryHostnames", "listed twice"),
         (json!(["cdn.example.com"]), "secondaryHostnames", "this resource's custom domain"),

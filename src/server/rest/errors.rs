@@ -157,6 +157,7 @@ impl From<AppError> for ApiError {
 fn api_field_name(portal_field: &str) -> &str {
     match portal_field {
         "custom_domain" => "cname",
+        "secondary_hostnames" => "secondaryHostnames",
         other => other,
     }
 }
