@@ -188,7 +188,11 @@ mod tests {
             assert_eq!(table.route(host).map(|r| r.id), Some(1), "{host}");
         }
         let route_host = |table: &RouteTable, host: &str| table.route(host).unwrap().origin_host.clone();
-        assert_eq!(route_host(&table, "shop.example.com"), "www.example.com:8090", "the origin is told the custom domain");
+        assert_eq!(
+            route_host(&table, "shop.example.com"),
+            "www.example.com:8090",
+            "the origin is told the custom domain"
+        );
         let changed = table
             .apply(&ConfigUpdate::changes(
                 2,
@@ -204,7 +208,10 @@ mod tests {
     #[test]
     fn a_hostname_claimed_twice_or_malformed_is_refused() {
         let table = RouteTable::default();
-        let clash = full(1, vec![route(1, "a.example.com", true), with_hostnames(route(2, "b.example.com", true), &["a.example.com"])]);
+        let clash = full(
+            1,
+            vec![route(1, "a.example.com", true), with_hostnames(route(2, "b.example.com", true), &["a.example.com"])],
+        );
         assert!(matches!(table.apply(&clash), Err(InvalidUpdate::DuplicateDomain { .. })));
         let own = full(1, vec![with_hostnames(route(1, "a.example.com", true), &["a.example.com"])]);
         assert!(matches!(table.apply(&own), Err(InvalidUpdate::DuplicateDomain { .. })));

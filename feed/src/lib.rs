@@ -229,7 +229,10 @@ mod tests {
     #[test]
     fn a_resource_from_before_secondary_hostnames_reads_as_having_none() {
         let older = r#"{"id":3,"domain":"a.example.com","origin":"127.0.0.1:8090","websockets":true}"#;
-        assert_eq!(serde_json::from_str::<EdgeResource>(older).unwrap(), resource(3, "a.example.com", "127.0.0.1:8090", true));
+        assert_eq!(
+            serde_json::from_str::<EdgeResource>(older).unwrap(),
+            resource(3, "a.example.com", "127.0.0.1:8090", true)
+        );
     }
 
     #[test]

@@ -83,6 +83,9 @@ mod tests {
             SecondaryHostnames::new(names(&["b.example.com", "a.example.com", "B.example.com"])),
             Err(SecondaryHostnamesError::Repeated(DomainName::parse("b.example.com").unwrap()))
         );
-        assert_eq!(SecondaryHostnames::new(names(&["b.example.com", "a.example.com"])).unwrap().join(" "), "b.example.com a.example.com");
+        assert_eq!(
+            SecondaryHostnames::new(names(&["b.example.com", "a.example.com"])).unwrap().join(" "),
+            "b.example.com a.example.com"
+        );
     }
 }

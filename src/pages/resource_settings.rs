@@ -96,8 +96,11 @@ fn GeneralSection(resource: CdnResource) -> impl IntoView {
     let name = shown("name", resource.name.as_ref().map(ToString::to_string).unwrap_or_default());
     let description = shown("description", resource.description.as_ref().map(ToString::to_string).unwrap_or_default());
     let hostnames = shown("secondary_hostnames", resource.secondary_hostnames.join("\n"));
-    let listed_hostnames =
-        if resource.secondary_hostnames.is_empty() { "None".to_owned() } else { resource.secondary_hostnames.join(", ") };
+    let listed_hostnames = if resource.secondary_hostnames.is_empty() {
+        "None".to_owned()
+    } else {
+        resource.secondary_hostnames.join(", ")
+    };
     view! {
         <section aria-labelledby="general-heading">
             <h2 id="general-heading">"General"</h2>

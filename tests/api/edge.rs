@@ -468,13 +468,12 @@ async fn a_secondary_hostname_reaches_the_origin_until_it_is_removed_and_status_
     let hostnames = json!({"secondaryHostnames": ["alias.example.com", "other.example.net"]});
     let added = stack.portal.api(&secret, Method::PATCH, &path, Some(hostnames)).await;
     assert_eq!(added.status, StatusCode::OK, "{}", added.body);
-    within_a_second("the secondary hostname routed", async || wire::get(edge, "alias.example.com", "/").await.status == 200)
-        .await;
-    let Reply { status, body: echoed, .. } = wire::raw(
-        edge,
-        "GET /via-alias HTTP/1.1\r\nHost: Alias.Example.com:8080\r\nConnection: close\r\n\r\n",
-    )
+    within_a_second("the secondary hostname routed", async || {
+        wire::get(edge, "alias.example.com", "/").await.status == 200
+    })
     .await;
+    let Reply { status, body: echoed, .. } =
+        wire::raw(edge, "GET /via-alias HTTP/1.1\r\nHost: Alias.Example.com:8080\r\nConnection: close\r\n\r\n").await;
     assert_eq!(status, 200, "{echoed}");
     let echoed = echoed.to_ascii_lowercase();
     for expected in [

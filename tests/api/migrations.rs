@@ -434,12 +434,11 @@ async fn a_hostname_is_served_by_one_resource_whichever_account_claims_it() {
         .await;
     accepted(&pool, "DELETE FROM cdn_resources WHERE id = 1").await;
     accepted(&pool, &of_account_2(resource_row_with_hostnames(3, "cdn.example.com", "'[\"h9.example.com\"]'"))).await;
-    let served: Vec<(String, i64)> = on_db!(pool.db(), |e| sqlx::query_as(
-        "SELECT hostname, resource_id FROM served_hostnames ORDER BY hostname"
-    )
-    .fetch_all(e)
-    .await)
-    .unwrap();
+    let served: Vec<(String, i64)> =
+        on_db!(pool.db(), |e| sqlx::query_as("SELECT hostname, resource_id FROM served_hostnames ORDER BY hostname")
+            .fetch_all(e)
+            .await)
+        .unwrap();
     assert_eq!(
         served,
         [("b.example.com".to_owned(), 2), ("cdn.example.com".to_owned(), 3), ("h9.example.com".to_owned(), 3)]

@@ -1,12 +1,14 @@
 //! The fields of a resource that Gcore's scripts read and write besides its settings (issue 17,
 //! items 3 and 5): an optional `integration`, `originGroup` refused until origin groups exist,
 //! `name`, `description`, `secondaryHostnames`, `client` and `status`, over HTTP as a script
-//! meets them, on the database of the pass.
+//! meets them, and the portal's General section that shows and edits them, on the database of
+//! the pass.
 
 use crate::helpers::edge::{FEED_TOKEN, feed_security};
 use crate::helpers::*;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
+use cdn_portal::error::AppError;
 use cdn_portal::model::Change;
 use cdn_portal::on_db;
 use serde_json::{Value, json};
@@ -58,17 +60,14 @@ async fn a_resource_is_created_from_a_cname_and_an_origin_alone_as_the_sdk_sends
     let created = create(&portal, &secret, site("cdn.example.com")).await;
     assert_eq!(created["integration"], "entire_website", "Entire website when left out");
     assert_eq!(created["options"]["websockets"], json!({"enabled": false, "value": true}), "and its defaults");
-    for (field, expected) in
-        [("name", Value::Null), ("description", Value::Null), ("secondaryHostnames", json!([]))]
-    {
+    for (field, expected) in [("name", Value::Null), ("description", Value::Null), ("secondaryHostnames", json!([]))] {
         assert_eq!(created[field], expected, "{field}: {created}");
     }
-    let account_id: i64 = on_db!(portal.pool.db(), |e| sqlx::query_scalar(
-        "SELECT id FROM accounts WHERE email = 'ada@example.com'"
-    )
-    .fetch_one(e)
-    .await)
-    .unwrap();
+    let account_id: i64 =
+        on_db!(portal.pool.db(), |e| sqlx::query_scalar("SELECT id FROM accounts WHERE email = 'ada@example.com'")
+            .fetch_one(e)
+            .await)
+        .unwrap();
     assert_eq!(created["client"], account_id);
     assert_eq!(created["status"], "processed", "no edge serves it: {created}");
     let mut fields: Vec<&str> = created.as_object().unwrap().keys().map(String::as_str).collect();
@@ -128,7 +127,10 @@ async fn a_name_and_a_description_are_set_changed_removed_and_recorded() {
     body["description"] = json!("Served from Frankfurt");
     let created = create(&portal, &secret, body).await;
     let id = created["id"].as_i64().unwrap();
-    assert_eq!((created["name"].as_str(), created["description"].as_str()), (Some("Images — EU"), Some("Served from Frankfurt")));
+    assert_eq!(
+        (created["name"].as_str(), created["description"].as_str()),
+        (Some("Images — EU"), Some("Served from Frankfurt"))
+    );
 
     let renamed = patch(&portal, &secret, id, json!({"name": "Images"})).await;
     assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.body);
@@ -172,10 +174,12 @@ async fn names_and_descriptions_that_are_too_long_or_hold_control_characters_are
         ("description", json!("tab\tbed"), "control characters"),
         ("description", json!("é".repeat(1001)), "at most 1000 characters"),
     ] {
-        let reply = portal.api(&secret, Method::POST, "/cdn/resources", Some(with("cdn.example.com", field, value))).await;
+        let reply =
+            portal.api(&secret, Method::POST, "/cdn/resources", Some(with("cdn.example.com", field, value))).await;
         assert!(refused_on(&reply, StatusCode::UNPROCESSABLE_ENTITY, field).contains(expected), "{}", reply.body);
     }
-    let reply = portal.api(&secret, Method::POST, "/cdn/resources", Some(with("cdn.example.com", "name", json!(7)))).await;
+    let reply =
+        portal.api(&secret, Method::POST, "/cdn/resources", Some(with("cdn.example.com", "name", json!(7)))).await;
     refused_on(&reply, StatusCode::BAD_REQUEST, "name");
     assert_eq!(count(&portal, "cdn_resources").await, 0);
     let longest = create(&portal, &secret, with("cdn.example.com", "name", json!("é".repeat(100)))).await;
@@ -196,16 +200,16 @@ async fn secondary_hostnames_are_checked_as_the_cname_is_and_kept_in_their_order
         (json!(["ok.example.com", "cdn.example."]), "secondaryHostnames[1]", "Write the domain name exactly"),
         (json!(["a.example.com", "a.example.com"]), "secondaryHostnames", "listed twice"),
         (json!(["cdn.example.com"]), "secondaryHostnames", "this resource's custom domain"),
-        (
-            json!((0..11).map(|n| format!("h{n}.example.com")).collect::<Vec<_>>()),
-            "secondaryHostnames",
-            "at most 10",
-        ),
+        (json!((0..11).map(|n| format!("h{n}.example.com")).collect::<Vec<_>>()), "secondaryHostnames", "at most 10"),
     ] {
         let reply = patch(&portal, &secret, id, json!({"secondaryHostnames": value})).await;
         assert!(refused_on(&reply, StatusCode::UNPROCESSABLE_ENTITY, field).contains(expected), "{}", reply.body);
     }
-    for malformed in [json!({"secondaryHostnames": null}), json!({"secondaryHostnames": "www.example.com"}), json!({"secondaryHostnames": [["a.example.com"]]})] {
+    for malformed in [
+        json!({"secondaryHostnames": null}),
+        json!({"secondaryHostnames": "www.example.com"}),
+        json!({"secondaryHostnames": [["a.example.com"]]}),
+    ] {
         let reply = patch(&portal, &secret, id, malformed.clone()).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{malformed}: {}", reply.body);
     }
@@ -301,4 +305,93 @@ async fn status_follows_the_edges_and_the_active_switch() {
         report(&portal, edge, 3).await;
     }
     assert_eq!(status_of(&portal, &secret, id).await, "suspended", "inactive, however far it has reached");
+}
+
+/// The General section's form as a page's server function call sends it.
+fn general_form(id: i64, version: i64, name: &str, description: &str, hostnames: &str) -> String {
+    let encode = |text: &str| {
+        text.bytes()
+            .map(|b| if b.is_ascii_alphanumeric() || b == b'.' { (b as char).to_string() } else { format!("%{b:02X}") })
+            .collect::<String>()
+    };
+    format!(
+        "resource_id={id}&version={version}&name={}&description={}&secondary_hostnames={}",
+        encode(name),
+        encode(description),
+        encode(hostnames)
+    )
+}
+
+#[tokio::test]
+async fn the_general_section_shows_and_saves_the_name_description_and_secondary_hostnames() {
+    let portal = spawn_portal().await;
+    let cookie = portal.customer("ada%40example.com").await;
+    let id = portal.create_resource(&cookie, "cdn.example.com", "entire_website").await;
+
+    let form = general_form(id, 1, "Images", "Served from the EU", "www.example.com\r\nShop.example.com\r\n");
+    let saved = portal.call("save_general_settings", &form, Some(&cookie)).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    let saved = saved.resource();
+    assert_eq!(saved.name.as_ref().map(|name| name.as_str()), Some("Images"));
+    assert_eq!(saved.secondary_hostnames.join(" "), "www.example.com shop.example.com");
+    assert_eq!(saved.version, 2, "one version for the three");
+    let recorded: Vec<String> =
+        portal.history(&cookie, id).await.iter().filter(|e| e.version == 2).map(|e| e.change.describe()).collect();
+    assert_eq!(recorded.len(), 3, "{recorded:?}");
+
+    let page = portal.get(&format!("/cdn/resources/{id}"), Some(&cookie)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(input_tag(&page.body, r#"name="name""#).contains(r#"value="Images""#), "{}", page.body);
+    assert!(page.body.contains("www.example.com\nshop.example.com</textarea>"), "{}", page.body);
+    assert!(page.body.contains("www.example.com, shop.example.com"), "listed in the details: {}", page.body);
+    let list = portal.get("/cdn", Some(&cookie)).await;
+    assert!(list.body.contains("Images"), "the list shows the name: {}", list.body);
+
+    // Emptied fields remove them.
+    let cleared =
+        portal.call("save_general_settings", &general_form(id, 2, "", "", ""), Some(&cookie)).await.resource();
+    assert_eq!((cleared.name, cleared.description, cleared.secondary_hostnames.is_empty()), (None, None, true));
+    // A form loaded before that save changes nothing.
+    let stale = portal.call("save_general_settings", &general_form(id, 2, "Late", "", ""), Some(&cookie)).await;
+    assert!(matches!(stale.app_error(), AppError::Conflict(current) if current.version == 3), "{}", stale.body);
+}
+
+#[tokio::test]
+async fn the_general_section_refuses_what_the_api_refuses_and_shows_it_again_without_javascript() {
+    let portal = spawn_portal().await;
+    let ada = portal.customer("ada%40example.com").await;
+    let bob = portal.customer("bob%40example.com").await;
+    let id = portal.create_resource(&ada, "cdn.example.com", "entire_website").await;
+    portal.create_resource(&bob, "bob.example.com", "entire_website").await;
+
+    for (hostnames, expected) in [
+        ("bob.example.com", "already used by a CDN resource"),
+        ("cdn.example.com", "this resource's custom domain"),
+        ("www.example.com www.example.com", "listed twice"),
+        ("http://www.example.com", "without http://"),
+    ] {
+        let refused = portal.call("save_general_settings", &general_form(id, 1, "", "", hostnames), Some(&ada)).await;
+        let error = refused.app_error();
+        assert!(error.for_field("secondary_hostnames").is_some_and(|m| m.contains(expected)), "{hostnames}: {error:?}");
+    }
+    let refused = portal.call("save_general_settings", &general_form(id, 1, "a\tb", "", ""), Some(&ada)).await;
+    assert!(refused.app_error().for_field("name").is_some_and(|m| m.contains("control characters")));
+
+    let page = format!("http://localhost/cdn/resources/{id}");
+    let refused = portal
+        .post_form("save_general_settings", &general_form(id, 1, "Kept", "", "bob.example.com"), &ada, &page)
+        .await;
+    assert_eq!(refused.status, StatusCode::FOUND);
+    let location = refused.headers[header::LOCATION].to_str().unwrap();
+    let shown = portal.get(location.trim_start_matches("http://localhost"), Some(&ada)).await;
+    assert!(input_tag(&shown.body, r#"name="name""#).contains(r#"value="Kept""#), "{}", shown.body);
+    assert!(shown.body.contains("bob.example.com</textarea>"), "{}", shown.body);
+    assert!(shown.body.contains("is already used by a CDN resource"), "{}", shown.body);
+    assert_eq!(portal.history(&ada, id).await.len(), 1, "nothing was saved");
+
+    let saved = portal.post_form("save_general_settings", &general_form(id, 1, "Kept", "", ""), &ada, &page).await;
+    assert_eq!(saved.status, StatusCode::FOUND);
+    assert_eq!(saved.headers[header::LOCATION], format!("/cdn/resources/{id}?saved=1"));
+    let shown = portal.get(&format!("/cdn/resources/{id}?saved=1"), Some(&ada)).await;
+    assert!(shown.body.contains("Changes saved"), "{}", shown.body);
 }

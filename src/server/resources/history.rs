@@ -78,10 +78,9 @@ fn decode(setting: &str, action: &str, old_value: Option<&str>, new_value: &str)
     match (setting, action, old_value) {
         ("origin", "updated", Some(old)) => Some(Change::OriginChanged { from: origin(old)?, to: origin(new_value)? }),
         ("active", "updated", Some(_)) => Some(Change::ActiveSwitched { to: on(new_value)? }),
-        ("name", "updated", Some(old)) => Some(Change::NameChanged {
-            from: ResourceName::parse(old).ok()?,
-            to: ResourceName::parse(new_value).ok()?,
-        }),
+        ("name", "updated", Some(old)) => {
+            Some(Change::NameChanged { from: ResourceName::parse(old).ok()?, to: ResourceName::parse(new_value).ok()? })
+        }
         ("description", "updated", Some(old)) => Some(Change::DescriptionChanged {
             from: ResourceDescription::parse(old).ok()?,
             to: ResourceDescription::parse(new_value).ok()?,
@@ -203,7 +202,10 @@ mod tests {
         let hosts = |texts: &[&str]| {
             SecondaryHostnames::new(texts.iter().map(|text| DomainName::parse(text).unwrap()).collect()).unwrap()
         };
-        changes.push(Change::SecondaryHostnamesChanged { from: hosts(&[]), to: hosts(&["b.example.com", "a.example.com"]) });
+        changes.push(Change::SecondaryHostnamesChanged {
+            from: hosts(&[]),
+            to: hosts(&["b.example.com", "a.example.com"]),
+        });
         changes.push(Change::SecondaryHostnamesChanged { from: hosts(&["a.example.com"]), to: hosts(&[]) });
         for change in &changes {
             match change {

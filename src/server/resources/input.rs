@@ -64,7 +64,8 @@ impl ResourceUpdate {
     pub fn general(name: &str, description: &str, secondary_hostnames: &str) -> Result<Self, AppError> {
         let mut errors = FieldErrors::default();
         let name = ResourceName::parse(name).map_err(|error| errors.add("name", error)).ok();
-        let description = ResourceDescription::parse(description).map_err(|error| errors.add("description", error)).ok();
+        let description =
+            ResourceDescription::parse(description).map_err(|error| errors.add("description", error)).ok();
         let mut hostnames = Vec::new();
         for text in secondary_hostnames.split(|c: char| c.is_whitespace() || c == ',').filter(|text| !text.is_empty()) {
             match DomainName::parse(text) {
@@ -160,12 +161,16 @@ mod tests {
 
     #[test]
     fn the_general_form_reads_lines_and_reports_each_field() {
-        let update = ResourceUpdate::general("Images", "", "a.example.com\r\nB.example.com, c.example.com\n\n").unwrap();
+        let update =
+            ResourceUpdate::general("Images", "", "a.example.com\r\nB.example.com, c.example.com\n\n").unwrap();
         assert_eq!(update.name, Some(ResourceName::parse("Images").unwrap()));
         assert_eq!(update.description, Some(None), "empty: none");
         let hostnames = update.secondary_hostnames.unwrap();
         assert_eq!(hostnames.join(" "), "a.example.com b.example.com c.example.com");
-        assert_eq!(ResourceUpdate::general("", "", "").unwrap().secondary_hostnames, Some(SecondaryHostnames::default()));
+        assert_eq!(
+            ResourceUpdate::general("", "", "").unwrap().secondary_hostnames,
+            Some(SecondaryHostnames::default())
+        );
         let error = ResourceUpdate::general("a\tb", "", "ok.example.com not_a_domain").unwrap_err();
         assert!(error.for_field("name").unwrap().contains("control characters"));
         assert!(error.for_field("secondary_hostnames").unwrap().starts_with("not_a_domain: "), "{error:?}");

@@ -30,9 +30,9 @@ pub(super) static COLUMNS: LazyLock<String> = LazyLock::new(|| {
         "version",
     ]
     .into_iter()
-        .chain(options)
-        .collect::<Vec<_>>()
-        .join(", ")
+    .chain(options)
+    .collect::<Vec<_>>()
+    .join(", ")
 });
 
 /// The options' columns, in the order [`bind_options`] binds them: each option's value, then

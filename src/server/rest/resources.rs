@@ -12,9 +12,9 @@ use super::schema::{
 use super::{ApiError, ApiState};
 use crate::domain::{Integration, SecondaryHostnames, Timestamp};
 use crate::model::{CdnResource, ResourceStatus};
+use crate::options::{OptionChoice, OptionName, ResourceOptionsInput};
 use crate::server::db::Pool;
 use crate::server::edge_feed;
-use crate::options::{OptionChoice, OptionName, ResourceOptionsInput};
 use crate::server::resources::{self, NewResource, ResourceUpdate};
 use axum::Json;
 use axum::body::Bytes;

@@ -335,7 +335,8 @@ mod tests {
             schema.to_string().contains(&format!("#/components/schemas/{name}"))
         };
         assert!(refers_to(&schemas["ResourceCreate"]["properties"]["cname"], "Cname"));
-        for (text, max) in [("NameText", MAX_RESOURCE_NAME_CHARS), ("DescriptionText", MAX_RESOURCE_DESCRIPTION_CHARS)] {
+        for (text, max) in [("NameText", MAX_RESOURCE_NAME_CHARS), ("DescriptionText", MAX_RESOURCE_DESCRIPTION_CHARS)]
+        {
             assert!(schemas[text]["type"].to_string().contains("null"), "{text}: {}", schemas[text]);
             assert_eq!(schemas[text]["maxLength"], max);
         }
