@@ -199,12 +199,13 @@ async fn secondary_hostnames_are_checked_as_the_cname_is_and_kept_in_their_order
         (json!(["no space.example.com"]), "secondaryHostnames[0]", "cannot be used in a domain name"),
         (json!(["ok.example.com", "cdn.example."]), "secondaryHostnames[1]", "Write the domain name exactly"),
         (json!(["a.example.com", "a.example.com"]), "secondaryHostnames", "listed twice"),
-        (json!(["cdn.example.com"]), "secondaryHostnames", "this resource's custom domain"),
         (json!((0..11).map(|n| format!("h{n}.example.com")).collect::<Vec<_>>()), "secondaryHostnames", "at most 10"),
     ] {
         let reply = patch(&portal, &secret, id, json!({"secondaryHostnames": value})).await;
         assert!(refused_on(&reply, StatusCode::UNPROCESSABLE_ENTITY, field).contains(expected), "{}", reply.body);
     }
+    let own = patch(&portal, &secret, id, json!({"secondaryHostnames": ["CDN.example.com"]})).await;
+    assert!(refused_on(&own, StatusCode::CONFLICT, "secondaryHostnames").contains("this resource's custom domain"));
     for malformed in [
         json!({"secondaryHostnames": null}),
         json!({"secondaryHostnames": "www.example.com"}),
@@ -241,11 +242,11 @@ async fn a_hostname_belongs_to_one_resource_across_all_accounts() {
     for claimed in ["www.example.com", "cdn.example.com"] {
         let body = with("bob.example.com", "secondaryHostnames", json!([claimed]));
         let reply = portal.api(&bob, Method::POST, "/cdn/resources", Some(body)).await;
-        assert!(refused_on(&reply, StatusCode::UNPROCESSABLE_ENTITY, "secondaryHostnames").contains(taken));
+        assert!(refused_on(&reply, StatusCode::CONFLICT, "secondaryHostnames").contains(taken));
     }
     let bobs = create(&portal, &bob, site("bob.example.com")).await["id"].as_i64().unwrap();
     let reply = patch(&portal, &bob, bobs, json!({"secondaryHostnames": ["www.example.com"]})).await;
-    assert!(refused_on(&reply, StatusCode::UNPROCESSABLE_ENTITY, "secondaryHostnames").contains(taken));
+    assert!(refused_on(&reply, StatusCode::CONFLICT, "secondaryHostnames").contains(taken));
     assert_eq!(count(&portal, "cdn_resources").await, 2, "nothing half-saved");
 
     // Given up, it is free: Ada removes it, Bob takes it.

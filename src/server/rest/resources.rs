@@ -46,6 +46,16 @@ async fn bodies(pool: &Pool, resources: &[CdnResource]) -> Result<Vec<ResourceBo
         .collect())
 }
 
+/// A secondary hostname that another resource serves (or that is this one's `cname`) is a 409
+/// naming `secondaryHostnames`, as a taken `cname` is: the list itself was valid. The portal
+/// reports it next to its field, as its other refusals.
+fn taken_is_a_conflict(error: crate::error::AppError) -> ApiError {
+    match error.for_field("secondary_hostnames") {
+        Some(message) => ApiError::conflict(message).with_field("secondaryHostnames", message),
+        None => error.into(),
+    }
+}
+
 /// What a body asks of the name, the description and the secondary hostnames, checked (each
 /// problem reported in `checks`); an origin group, not offered yet, is refused there too.
 struct Details {
@@ -143,9 +153,9 @@ pub async fn list_resources(
             ("ETag" = String, description = "The resource's version, for If-Match."))),
         AnyCall,
         WithBody,
-        (status = 409, description = "The custom domain is already used by a CDN resource.", body = ErrorBody),
+        (status = 409, description = "The custom domain, or a secondary hostname, is already used by a CDN resource.", body = ErrorBody),
     ),
-    description = "`integration` may be left out: `entire_website`. A body naming `originGroup` is refused with 422 (origin groups are not offered yet). A secondary hostname that another resource serves is refused with 422 under `secondaryHostnames`."
+    description = "`integration` may be left out: `entire_website`. A body naming `originGroup` is refused with 422 (origin groups are not offered yet). A secondary hostname that another resource serves, or the `cname` among them, is refused with 409 under `secondaryHostnames`, as a taken `cname` is."
 )]
 pub async fn create_resource(
     ApiCaller(caller): ApiCaller,
@@ -175,10 +185,11 @@ pub async fn create_resource(
         secondary_hostnames: details.secondary_hostnames.unwrap_or_default(),
         ..NewResource::new(custom_domain, origin, integration).choosing(&choices(body.options))
     };
-    let created = resources::try_create(&api.pool, &caller, &new).await?.ok_or_else(|| {
-        let message = resources::domain_taken_message(&new.custom_domain);
-        ApiError::conflict(message.clone()).with_field("cname", message)
-    })?;
+    let created =
+        resources::try_create(&api.pool, &caller, &new).await.map_err(taken_is_a_conflict)?.ok_or_else(|| {
+            let message = resources::domain_taken_message(&new.custom_domain);
+            ApiError::conflict(message.clone()).with_field("cname", message)
+        })?;
     api.config_changes.committed();
     let mut response = resource_response(&api.pool, StatusCode::CREATED, &created).await?;
     let location = HeaderValue::from_str(&format!("/cdn/resources/{}", created.id)).expect("a path is a valid header");
@@ -211,7 +222,7 @@ pub async fn get_resource(
     tag = "CDN resources",
     operation_id = "replaceResource",
     summary = "Replace a CDN resource's settings",
-    description = "Sets every setting: those left out return to their defaults (active, no name, description or secondary hostnames, and WebSockets following the integration). The custom domain and integration stay as created.",
+    description = "Sets every setting: those left out return to their defaults (active, no name, description or secondary hostnames, and WebSockets following the integration). The custom domain and integration stay as created. A secondary hostname that another resource serves is refused with 409 under `secondaryHostnames`; a body naming `originGroup` with 422 (origin groups are not offered yet).",
     params(ResourceId, IfMatch),
     request_body(content = ReplaceBody, content_type = "application/json"),
     responses(TheResource, ChangeOfOneResource, WithBody)
@@ -243,6 +254,7 @@ pub async fn replace_resource(request: ChangeRequest<ReplaceBody>) -> Result<Res
     tag = "CDN resources",
     operation_id = "patchResource",
     summary = "Change some of a CDN resource's settings",
+    description = "A secondary hostname that another resource serves, or the `cname` among them, is refused with 409 under `secondaryHostnames`; a body naming `originGroup` with 422 (origin groups are not offered yet).",
     params(ResourceId, IfMatch),
     request_body(content = PatchBody, content_type = "application/json"),
     responses(TheResource, ChangeOfOneResource, WithBody)
@@ -274,7 +286,9 @@ async fn save<B>(
     checks.finish()?;
     let version = request.version()?;
     let ChangeRequest { api, caller, id, .. } = request;
-    let saved = resources::update(&api.pool, &caller, id, version, &update, Timestamp::now()).await?;
+    let saved = resources::update(&api.pool, &caller, id, version, &update, Timestamp::now())
+        .await
+        .map_err(taken_is_a_conflict)?;
     api.config_changes.committed();
     resource_response(&api.pool, StatusCode::OK, &saved).await
 }

@@ -58,6 +58,26 @@ fn string_schema(pattern: &str, description: &str, example: &str) -> RefOr<Schem
         .into()
 }
 
+/// Secondary hostnames as the API reads them: at most ten custom domains, none twice.
+pub struct HostnameList;
+
+impl utoipa::PartialSchema for HostnameList {
+    fn schema() -> RefOr<Schema> {
+        utoipa::openapi::schema::ArrayBuilder::new()
+            .items(RefOr::Ref(utoipa::openapi::Ref::from_schema_name("Cname")))
+            .max_items(Some(MAX_SECONDARY_HOSTNAMES))
+            .unique_items(true)
+            .description(Some("More custom domains, each written as `cname` is and unique across the CDN."))
+            .into()
+    }
+}
+
+impl ToSchema for HostnameList {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push(("Cname".to_owned(), <Cname as utoipa::PartialSchema>::schema()));
+    }
+}
+
 /// A resource's name as the API reads it: a string, or `null` for none.
 pub struct NameText;
 
@@ -84,11 +104,16 @@ fn nullable_text_schema(max: usize) -> RefOr<Schema> {
     ObjectBuilder::new()
         .schema_type(utoipa::openapi::schema::SchemaType::from_iter([Type::String, Type::Null]))
         .max_length(Some(max))
+        .pattern(Some(TEXT_PATTERN))
         .description(Some(format!(
             "Up to {max} characters, without control characters (line breaks, tabs). `null` or an empty string: none (read back as `null`)."
         )))
         .into()
 }
+
+/// No control characters (Unicode category Cc: U+0000 to U+001F and U+007F to U+009F), which
+/// is what [`crate::domain::ResourceName`] refuses, in a syntax every JSON Schema tool reads.
+pub const TEXT_PATTERN: &str = r"^[^\x00-\x1F\x7F-\x9F]*$";
 
 /// The message for a body that names an origin group.
 pub const NO_ORIGIN_GROUPS: &str =
@@ -166,11 +191,13 @@ pub struct CreateBody {
     /// More custom domains (at most ten, each unique across the CDN, none the `cname`), each
     /// written exactly as `cname` is. The list replaces the one stored; `[]` removes them all.
     #[serde(default, rename = "secondaryHostnames", deserialize_with = "present")]
-    #[schema(value_type = Vec<Cname>, max_items = 10, required = false, nullable = false)]
+    #[schema(value_type = HostnameList, required = false, nullable = false)]
     pub(super) secondary_hostnames: Option<Vec<String>>,
-    /// Not offered yet: a body naming it is refused with 422 and a message under `originGroup`.
+    /// Gcore's origin group, not offered yet: a body naming it is refused with 422 and a message
+    /// under `originGroup`. Read here so as to say so; left out of the document, where no value
+    /// of it is valid.
     #[serde(default, rename = "originGroup", deserialize_with = "present")]
-    #[schema(value_type = i64, required = false, nullable = false)]
+    #[schema(ignore)]
     pub(super) origin_group: Option<serde_json::Value>,
     /// Whether the CDN serves the custom domain; true when left out.
     #[serde(default, deserialize_with = "present")]
@@ -201,11 +228,13 @@ pub struct ReplaceBody {
     /// More custom domains (at most ten, each unique across the CDN, none the `cname`), each
     /// written exactly as `cname` is. The list replaces the one stored; `[]` removes them all.
     #[serde(default, rename = "secondaryHostnames", deserialize_with = "present")]
-    #[schema(value_type = Vec<Cname>, max_items = 10, required = false, nullable = false)]
+    #[schema(value_type = HostnameList, required = false, nullable = false)]
     pub(super) secondary_hostnames: Option<Vec<String>>,
-    /// Not offered yet: a body naming it is refused with 422 and a message under `originGroup`.
+    /// Gcore's origin group, not offered yet: a body naming it is refused with 422 and a message
+    /// under `originGroup`. Read here so as to say so; left out of the document, where no value
+    /// of it is valid.
     #[serde(default, rename = "originGroup", deserialize_with = "present")]
-    #[schema(value_type = i64, required = false, nullable = false)]
+    #[schema(ignore)]
     pub(super) origin_group: Option<serde_json::Value>,
     #[serde(default, deserialize_with = "present")]
     #[schema(required = false, nullable = false)]
@@ -231,11 +260,13 @@ pub struct PatchBody {
     /// More custom domains (at most ten, each unique across the CDN, none the `cname`), each
     /// written exactly as `cname` is. The list replaces the one stored; `[]` removes them all.
     #[serde(default, rename = "secondaryHostnames", deserialize_with = "present")]
-    #[schema(value_type = Vec<Cname>, max_items = 10, required = false, nullable = false)]
+    #[schema(value_type = HostnameList, required = false, nullable = false)]
     pub(super) secondary_hostnames: Option<Vec<String>>,
-    /// Not offered yet: a body naming it is refused with 422 and a message under `originGroup`.
+    /// Gcore's origin group, not offered yet: a body naming it is refused with 422 and a message
+    /// under `originGroup`. Read here so as to say so; left out of the document, where no value
+    /// of it is valid.
     #[serde(default, rename = "originGroup", deserialize_with = "present")]
-    #[schema(value_type = i64, required = false, nullable = false)]
+    #[schema(ignore)]
     pub(super) origin_group: Option<serde_json::Value>,
     #[serde(default, deserialize_with = "present")]
     #[schema(required = false, nullable = false, value_type = Option<OriginAddress>)]
@@ -252,8 +283,6 @@ pub struct PatchBody {
 fn nullable<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Option<String>>, D::Error> {
     Option::<String>::deserialize(deserializer).map(Some)
 }
-
-const _: () = assert!(MAX_SECONDARY_HOSTNAMES == 10, "the schema's max_items above says 10");
 
 /// The resource a path names.
 #[derive(IntoParams)]
@@ -315,6 +344,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_text_pattern_refuses_what_names_and_descriptions_refuse() {
+        let pattern = regex::Regex::new(TEXT_PATTERN).unwrap();
+        for text in ["", "Images — EU", "  spaced  ", "ünïcode ☃", "\u{a0}non-breaking"] {
+            assert!(pattern.is_match(text), "{text:?}");
+            assert!(crate::domain::ResourceName::parse(text).is_ok(), "{text:?}");
+        }
+        for text in ["a\nb", "\t", "\0", "\u{7f}", "\u{85}", "\u{9f}"] {
+            assert!(!pattern.is_match(text), "{text:?}");
+            assert!(crate::domain::ResourceName::parse(text).is_err(), "{text:?}");
+        }
+    }
+
+    #[test]
     fn the_document_states_the_patterns_that_are_enforced() {
         let document: serde_json::Value = serde_json::from_str(&super::super::openapi_json()).unwrap();
         let schemas = &document["components"]["schemas"];
@@ -342,7 +384,7 @@ mod tests {
         }
         for schema in ["ResourceCreate", "ResourceReplace", "ResourcePatch"] {
             assert!(refers_to(&schemas[schema]["properties"]["name"], "NameText"), "{schema}");
-            assert!(refers_to(&schemas[schema]["properties"]["secondaryHostnames"], "Cname"), "{schema}");
+            assert!(refers_to(&schemas[schema]["properties"]["secondaryHostnames"], "HostnameList"), "{schema}");
         }
         for schema in ["ResourceCreate", "ResourceReplace", "ResourcePatch"] {
             assert!(refers_to(&schemas[schema]["properties"]["origin"], "OriginAddress"), "{schema}");
