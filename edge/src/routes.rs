@@ -39,8 +39,8 @@ impl Deref for Route {
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum InvalidUpdate {
-    #[error("resource {id}: {domain:?} is not a lower-case host name")]
     /// The resource's custom domain or one of its secondary hostnames.
+    #[error("resource {id}: {domain:?} is not a lower-case host name")]
     Domain { id: ResourceId, domain: String },
     #[error("resource {id}: origin {origin:?} is not host[:port]")]
     Origin { id: ResourceId, origin: String },

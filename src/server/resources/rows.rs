@@ -2,7 +2,8 @@
 //! [`OptionName`], so no query here changes when an option is added.
 
 use crate::domain::{
-    DomainName, Integration, Origin, ResourceDescription, ResourceName, SecondaryHostnames, Timestamp,
+    DomainName, Integration, Origin, ResourceDescription, ResourceName, ResourceTextError, SecondaryHostnames,
+    Timestamp,
 };
 use crate::error::AppError;
 use crate::model::CdnResource;
@@ -126,25 +127,14 @@ impl TryFrom<ResourceRow> for CdnResource {
         for (option, setting) in row.options {
             options.set(option, setting);
         }
-        // Stored values were checked when written; one that no longer reads back is corrupt,
-        // and so is an empty text where `None` stands for none.
-        let text = |text: Option<&str>| text.filter(|text| text.is_empty()).map(|_| corrupt(&"an empty text"));
-        if let Some(error) = text(row.name.as_deref()).or_else(|| text(row.description.as_deref())) {
-            return Err(error);
-        }
         Ok(CdnResource {
             id: row.id,
             account_id: row.account_id,
             custom_domain: DomainName::parse(&row.custom_domain).map_err(|e| corrupt(&e))?,
             secondary_hostnames: decode_hostnames(&row.secondary_hostnames).map_err(|e| corrupt(&e))?,
-            name: row.name.as_deref().map(ResourceName::parse).transpose().map_err(|e| corrupt(&e))?.flatten(),
-            description: row
-                .description
-                .as_deref()
-                .map(ResourceDescription::parse)
-                .transpose()
-                .map_err(|e| corrupt(&e))?
-                .flatten(),
+            name: stored_text(row.name.as_deref(), ResourceName::parse).map_err(|e| corrupt(&e))?,
+            description: stored_text(row.description.as_deref(), ResourceDescription::parse)
+                .map_err(|e| corrupt(&e))?,
             origin: Origin::parse(&row.origin).map_err(|e| corrupt(&e))?,
             integration,
             options,
@@ -153,6 +143,20 @@ impl TryFrom<ResourceRow> for CdnResource {
             updated_at: Timestamp::from_unix_seconds(row.updated_at),
             version: row.version,
         })
+    }
+}
+
+/// A stored name or description: NULL is none. Text that no longer reads back is corrupt, and
+/// so is an empty one, since NULL stands for none (migration 0007's CHECK refuses it too).
+fn stored_text<T>(
+    text: Option<&str>,
+    parse: impl Fn(&str) -> Result<Option<T>, ResourceTextError>,
+) -> Result<Option<T>, String> {
+    match text.map(parse) {
+        None => Ok(None),
+        Some(Ok(Some(value))) => Ok(Some(value)),
+        Some(Ok(None)) => Err("an empty text".to_owned()),
+        Some(Err(error)) => Err(error.to_string()),
     }
 }
 
