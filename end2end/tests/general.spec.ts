@@ -33,16 +33,16 @@ for (const [width, height] of [
       const alias = `${unique("www")}.example.com`;
       const shop = `${unique("shop")}.example.com`;
       await openGeneral(page, domain);
-      await expect(page.getByLabel("Name")).toHaveValue("");
+      await expect(page.getByLabel("Name", { exact: true })).toHaveValue("");
       await expect(page.getByLabel("Secondary hostnames")).toHaveAccessibleDescription(/one per line/);
 
-      await page.getByLabel("Name").fill("Images — EU");
+      await page.getByLabel("Name", { exact: true }).fill("Images — EU");
       await page.getByLabel("Description").fill("Served from Frankfurt");
       await page.getByLabel("Secondary hostnames").fill(`${alias}\n${shop.toUpperCase()}`);
       await save(page);
 
       await expect(generalForm(page).getByRole("status")).toHaveText("Changes saved");
-      await expect(page.getByLabel("Name")).toHaveValue("Images — EU");
+      await expect(page.getByLabel("Name", { exact: true })).toHaveValue("Images — EU");
       await expect(page.getByLabel("Description")).toHaveValue("Served from Frankfurt");
       await expect(page.getByLabel("Secondary hostnames")).toHaveValue(`${alias}\n${shop}`);
       await expect(page.getByRole("definition").filter({ hasText: `${alias}, ${shop}` })).toBeVisible();
@@ -58,12 +58,12 @@ for (const [width, height] of [
       await expect(page.getByRole("rowheader", { name: `Secondary hostnames set to ${alias}, ${shop}` })).toBeVisible();
 
       await openGeneral(page, domain);
-      await page.getByLabel("Name").fill("");
+      await page.getByLabel("Name", { exact: true }).fill("");
       await page.getByLabel("Description").fill("");
       await page.getByLabel("Secondary hostnames").fill("");
       await save(page);
       await expect(generalForm(page).getByRole("status")).toHaveText("Changes saved");
-      await expect(page.getByLabel("Name")).toHaveValue("");
+      await expect(page.getByLabel("Name", { exact: true })).toHaveValue("");
       await expect(page.getByLabel("Secondary hostnames")).toHaveValue("");
       await expect(page.getByRole("definition").filter({ hasText: alias })).toHaveCount(0);
     });
@@ -76,7 +76,7 @@ for (const [width, height] of [
       await signUp(other);
       const domain = await createResource(other, "Entire website");
       await openGeneral(other, domain);
-      await other.getByLabel("Name").fill("Kept after the refusal");
+      await other.getByLabel("Name", { exact: true }).fill("Kept after the refusal");
       await other.getByLabel("Secondary hostnames").fill(taken);
       await save(other);
 
@@ -85,7 +85,7 @@ for (const [width, height] of [
       await expect(hostnames).toHaveAttribute("aria-invalid", "true");
       // What was typed is still there to correct, with or without JavaScript.
       await expect(hostnames).toHaveValue(taken);
-      await expect(other.getByLabel("Name")).toHaveValue("Kept after the refusal");
+      await expect(other.getByLabel("Name", { exact: true })).toHaveValue("Kept after the refusal");
 
       await hostnames.fill("my_site.example.com");
       await save(other);
