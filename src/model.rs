@@ -1,6 +1,8 @@
 //! What the portal shows, shared by the server (which loads it) and the browser (which renders it).
 
-use crate::domain::{DomainName, EmailAddress, Integration, Origin, Timestamp};
+use crate::domain::{
+    DomainName, EmailAddress, Integration, Origin, ResourceDescription, ResourceName, SecondaryHostnames, Timestamp,
+};
 use crate::options::{OptionName, OptionValue, OptionsInForce, ResourceOptions};
 use serde::{Deserialize, Serialize};
 
@@ -13,7 +15,14 @@ pub struct Account {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CdnResource {
     pub id: i64,
+    /// The account that owns the resource (the API's `client`).
+    pub account_id: i64,
     pub custom_domain: DomainName,
+    /// More custom domains the resource serves, besides `custom_domain`.
+    pub secondary_hostnames: SecondaryHostnames,
+    /// What the customer calls the resource, if anything.
+    pub name: Option<ResourceName>,
+    pub description: Option<ResourceDescription>,
     pub origin: Origin,
     pub integration: Integration,
     /// Each option's setting, as stored (Gcore's `options`): not set, or set exactly as written.
@@ -123,6 +132,8 @@ pub struct Rollout {
 }
 
 impl Rollout {
+    /// Whether the latest change is in effect: at least one edge reported recently and every
+    /// one of them serves it. With no edge reporting, nothing serves the resource, so it is not.
     pub fn is_live(self) -> bool {
         self.edges > 0 && self.applied == self.edges
     }
@@ -141,6 +152,47 @@ impl Rollout {
             (edges, applied) => {
                 format!("Pending: {applied} of {} apply the saved settings so far.", plural(edges, "CDN edge"))
             }
+        }
+    }
+}
+
+/// A resource's state as Gcore's API names it (`status`), decided here alone from whether it is
+/// active and its [`Rollout`]:
+///
+/// - `suspended`: the resource is inactive (`active: false`); the CDN does not serve it.
+/// - `active`: every CDN edge that reported in the last 90 s serves the resource's latest change.
+/// - `processed`: some edge has not caught up yet, **or no edge reports at all**. With no live
+///   edge, nothing serves the resource's domains, so a script that waits for `active` after a
+///   change keeps waiting (and times out) rather than being told that visitors are served. A
+///   fresh `make run` starts its edge with the portal, so resources become `active` within a
+///   second there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ResourceStatus {
+    /// Every live CDN edge serves the resource's latest change.
+    Active,
+    /// The latest change is still reaching the CDN edges, or no edge is live.
+    Processed,
+    /// The resource is inactive: the CDN does not serve it.
+    Suspended,
+}
+
+impl ResourceStatus {
+    pub fn of(active: bool, rollout: Rollout) -> Self {
+        match (active, rollout.is_live()) {
+            (false, _) => ResourceStatus::Suspended,
+            (true, true) => ResourceStatus::Active,
+            (true, false) => ResourceStatus::Processed,
+        }
+    }
+
+    /// Gcore's word for it, as the API writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceStatus::Active => "active",
+            ResourceStatus::Processed => "processed",
+            ResourceStatus::Suspended => "suspended",
         }
     }
 }
@@ -233,6 +285,20 @@ pub enum Change {
     ActiveSwitched {
         to: bool,
     },
+    /// The name was set (`to`), changed or removed (`to: None`); also recorded at creation
+    /// when the resource is created with one.
+    NameChanged {
+        from: Option<ResourceName>,
+        to: Option<ResourceName>,
+    },
+    DescriptionChanged {
+        from: Option<ResourceDescription>,
+        to: Option<ResourceDescription>,
+    },
+    SecondaryHostnamesChanged {
+        from: SecondaryHostnames,
+        to: SecondaryHostnames,
+    },
 }
 
 impl Change {
@@ -248,6 +314,12 @@ impl Change {
             Change::OriginChanged { from, to } => format!("Origin changed from {from} to {to}"),
             Change::ActiveSwitched { to: true } => "Activated: the CDN serves the domain again".to_owned(),
             Change::ActiveSwitched { to: false } => "Deactivated: the CDN stopped serving the domain".to_owned(),
+            Change::NameChanged { to: Some(to), .. } => format!("Name set to “{to}”"),
+            Change::NameChanged { to: None, .. } => "Name removed".to_owned(),
+            Change::DescriptionChanged { to: Some(to), .. } => format!("Description set to “{to}”"),
+            Change::DescriptionChanged { to: None, .. } => "Description removed".to_owned(),
+            Change::SecondaryHostnamesChanged { to, .. } if to.is_empty() => "Secondary hostnames removed".to_owned(),
+            Change::SecondaryHostnamesChanged { to, .. } => format!("Secondary hostnames set to {}", to.join(", ")),
         }
     }
 }
@@ -273,4 +345,21 @@ pub fn resource_content_path(id: i64) -> String {
 
 pub fn resource_history_path(id: i64) -> String {
     format!("/cdn/resources/{id}/history")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_resource_is_active_only_once_every_live_edge_serves_it() {
+        let rollout = |edges, applied| Rollout { edges, applied };
+        assert_eq!(ResourceStatus::of(true, rollout(2, 2)), ResourceStatus::Active);
+        assert_eq!(ResourceStatus::of(true, rollout(2, 1)), ResourceStatus::Processed);
+        assert_eq!(ResourceStatus::of(true, rollout(0, 0)), ResourceStatus::Processed, "no edge serves it");
+        for (edges, applied) in [(0, 0), (1, 0), (1, 1)] {
+            assert_eq!(ResourceStatus::of(false, rollout(edges, applied)), ResourceStatus::Suspended);
+        }
+        assert_eq!(ResourceStatus::Processed.as_str(), "processed");
+    }
 }

@@ -217,6 +217,7 @@ mod tests {
         let resource = EdgeResource {
             id: 3,
             domain: "a.example.com".into(),
+            secondary_hostnames: vec!["b.example.com".into()],
             origin: "127.0.0.1:1".into(),
             options: ResourceOptions { websockets: true },
         };

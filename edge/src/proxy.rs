@@ -6,7 +6,7 @@ use crate::body::{Body, FromOrigin, FromVisitor, TransferCoding, transfer_coding
 use crate::forwarding::{remove_hop_by_hop, remove_underscored, set_forwarding};
 use crate::metrics::{Metrics, OriginError, UpgradeOutcome};
 use crate::refusal::Refusal;
-use crate::routes::{Route, RouteTable};
+use crate::routes::{Route, RouteTable, normalize_host};
 use crate::settings::Timeouts;
 use crate::tunnel;
 use bytes::Bytes;
@@ -236,7 +236,10 @@ fn to_origin(
     remove_hop_by_hop(&mut parts.headers);
     remove_underscored(&mut parts.headers);
     parts.headers.insert(header::HOST, route.origin_host.clone());
-    set_forwarding(&mut parts.headers, visitor, &admitted.public_host(&route.domain));
+    // The hostname the visitor asked for (the custom domain or a secondary hostname), as routing
+    // matched it; the origin's `Host` is always the custom domain.
+    let hostname = normalize_host(admitted.authority.as_str());
+    set_forwarding(&mut parts.headers, visitor, &admitted.public_host(hostname.as_deref().unwrap_or(&route.domain)));
 }
 
 fn origin_uri(origin: &str, target: &Uri) -> Result<Uri, hyper::http::Error> {

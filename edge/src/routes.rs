@@ -1,4 +1,5 @@
-//! Which origin serves which custom domain, and whether it takes WebSockets: the edge's copy of
+//! Which origin serves which custom domain (a resource's own and its secondary hostnames), and
+//! whether it takes WebSockets: the edge's copy of
 //! the portal's settings. A table is never changed in place; each update from the portal builds
 //! a whole new table, checked before it replaces the old one, so that no request ever sees a
 //! half-applied configuration.
@@ -38,6 +39,7 @@ impl Deref for Route {
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum InvalidUpdate {
+    /// The resource's custom domain or one of its secondary hostnames.
     #[error("resource {id}: {domain:?} is not a lower-case host name")]
     Domain { id: ResourceId, domain: String },
     #[error("resource {id}: origin {origin:?} is not host[:port]")]
@@ -55,6 +57,7 @@ pub struct RouteTable {
     loaded: bool,
     version: Version,
     by_id: HashMap<ResourceId, Arc<Route>>,
+    /// Every hostname of every resource: its custom domain and its secondary hostnames.
     by_domain: HashMap<String, Arc<Route>>,
 }
 
@@ -71,7 +74,8 @@ impl RouteTable {
         self.loaded
     }
 
-    /// The resource for a request's `Host` header, in any case, with or without port.
+    /// The resource for a request's `Host` header, in any case, with or without port: the one
+    /// whose custom domain or secondary hostname it is.
     pub fn route(&self, host: &str) -> Option<&Arc<Route>> {
         self.by_domain.get(normalize_host(host)?.as_ref())
     }
@@ -90,12 +94,14 @@ impl RouteTable {
         }
         let mut by_domain = HashMap::with_capacity(by_id.len());
         for resource in by_id.values() {
-            if let Some(other) = by_domain.insert(resource.domain.clone(), resource.clone()) {
-                return Err(InvalidUpdate::DuplicateDomain {
-                    id: resource.id,
-                    other: other.id,
-                    domain: resource.domain.clone(),
-                });
+            for hostname in std::iter::once(&resource.domain).chain(&resource.secondary_hostnames) {
+                if let Some(other) = by_domain.insert(hostname.clone(), resource.clone()) {
+                    return Err(InvalidUpdate::DuplicateDomain {
+                        id: resource.id,
+                        other: other.id,
+                        domain: hostname.clone(),
+                    });
+                }
             }
         }
         Ok(RouteTable { loaded: true, version: update.version, by_id, by_domain })
@@ -111,13 +117,17 @@ impl RouteTable {
 
 /// The resource as the edge serves it, if its settings are what the portal promises.
 fn check(resource: &EdgeResource) -> Result<Route, InvalidUpdate> {
-    let domain_ok = !resource.domain.is_empty()
-        && resource.domain.len() <= 253
-        && resource.domain.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
-        && !resource.domain.starts_with('.')
-        && !resource.domain.ends_with('.');
-    if !domain_ok {
-        return Err(InvalidUpdate::Domain { id: resource.id, domain: resource.domain.clone() });
+    let is_host_name = |domain: &str| {
+        !domain.is_empty()
+            && domain.len() <= 253
+            && domain.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+    };
+    for domain in std::iter::once(&resource.domain).chain(&resource.secondary_hostnames) {
+        if !is_host_name(domain) {
+            return Err(InvalidUpdate::Domain { id: resource.id, domain: domain.clone() });
+        }
     }
     let invalid_origin = || InvalidUpdate::Origin { id: resource.id, origin: resource.origin.clone() };
     let (origin, port) = parse_authority(resource.origin.as_bytes()).ok_or_else(invalid_origin)?;
@@ -160,9 +170,53 @@ mod tests {
         EdgeResource {
             id,
             domain: domain.into(),
+            secondary_hostnames: vec![],
             origin: "127.0.0.1:8090".into(),
             options: ResourceOptions { websockets },
         }
+    }
+
+    fn with_hostnames(resource: EdgeResource, hostnames: &[&str]) -> EdgeResource {
+        EdgeResource { secondary_hostnames: hostnames.iter().map(|name| (*name).to_owned()).collect(), ..resource }
+    }
+
+    #[test]
+    fn each_secondary_hostname_routes_to_its_resource_until_removed() {
+        let resource = with_hostnames(route(1, "www.example.com", true), &["shop.example.com", "old.example.net"]);
+        let table = RouteTable::default().apply(&full(1, vec![resource, route(2, "b.example.com", true)])).unwrap();
+        for host in ["www.example.com", "Shop.Example.com:8080", "old.example.net."] {
+            assert_eq!(table.route(host).map(|r| r.id), Some(1), "{host}");
+        }
+        let route_host = |table: &RouteTable, host: &str| table.route(host).unwrap().origin_host.clone();
+        assert_eq!(
+            route_host(&table, "shop.example.com"),
+            "www.example.com:8090",
+            "the origin is told the custom domain"
+        );
+        let changed = table
+            .apply(&ConfigUpdate::changes(
+                2,
+                vec![with_hostnames(route(1, "www.example.com", true), &["shop.example.com"])],
+                vec![],
+            ))
+            .unwrap();
+        assert!(changed.route("old.example.net").is_none(), "a removed hostname no longer routes");
+        assert_eq!(changed.route("shop.example.com").map(|r| r.id), Some(1));
+        assert_eq!(changed.snapshot().resources[0].secondary_hostnames, ["shop.example.com"]);
+    }
+
+    #[test]
+    fn a_hostname_claimed_twice_or_malformed_is_refused() {
+        let table = RouteTable::default();
+        let clash = full(
+            1,
+            vec![route(1, "a.example.com", true), with_hostnames(route(2, "b.example.com", true), &["a.example.com"])],
+        );
+        assert!(matches!(table.apply(&clash), Err(InvalidUpdate::DuplicateDomain { .. })));
+        let own = full(1, vec![with_hostnames(route(1, "a.example.com", true), &["a.example.com"])]);
+        assert!(matches!(table.apply(&own), Err(InvalidUpdate::DuplicateDomain { .. })));
+        let upper = full(1, vec![with_hostnames(route(1, "a.example.com", true), &["B.example.com"])]);
+        assert!(matches!(table.apply(&upper), Err(InvalidUpdate::Domain { .. })));
     }
 
     fn full(version: Version, resources: Vec<EdgeResource>) -> ConfigUpdate {

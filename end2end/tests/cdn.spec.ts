@@ -92,7 +92,9 @@ test("the settings page is divided into General, Content and History", async ({ 
 
   const general = page.getByRole("region", { name: "General" });
   await expect(general.getByRole("definition")).toHaveText([
+    "None",
     domain,
+    "None",
     "[2001:db8::1]:8443",
     "Static assets only",
     "Active",

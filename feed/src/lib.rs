@@ -126,13 +126,21 @@ impl ConfigUpdate {
 
 /// What an edge needs of a CDN resource, and nothing more.
 ///
-/// JSON: `{"id": 3, "domain": "a.example.com", "origin": "127.0.0.1:8090", "websockets": true}`,
-/// the [`ResourceOptions`] written beside the other fields, not nested.
+/// JSON: `{"id": 3, "domain": "a.example.com", "secondary_hostnames": ["b.example.com"],
+/// "origin": "127.0.0.1:8090", "websockets": true}`, the [`ResourceOptions`] written beside the
+/// other fields, not nested.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EdgeResource {
     pub id: ResourceId,
-    /// The custom domain visitors ask for, lower case, without a trailing dot.
+    /// The custom domain visitors ask for, lower case, without a trailing dot. The origin is
+    /// told this one as `Host` whichever of the resource's hostnames the visitor asked for
+    /// (Gcore: "the Host header value is equal to the first CNAME").
     pub domain: String,
+    /// More custom domains of the resource, in the same form as `domain`: a visitor asking for
+    /// one of them reaches the same origin under the same settings. Always sent; absent (from
+    /// a portal, or state saved, before there were any) reads as none.
+    #[serde(default)]
+    pub secondary_hostnames: Vec<String>,
     /// `host[:port]` of the origin; port 80 when absent.
     pub origin: String,
     /// What the resource's customer chose for how the edge serves it.
@@ -176,21 +184,33 @@ mod tests {
     }
 
     fn resource(id: ResourceId, domain: &str, origin: &str, websockets: bool) -> EdgeResource {
-        EdgeResource { id, domain: domain.into(), origin: origin.into(), options: ResourceOptions { websockets } }
+        EdgeResource {
+            id,
+            domain: domain.into(),
+            secondary_hostnames: vec![],
+            origin: origin.into(),
+            options: ResourceOptions { websockets },
+        }
     }
 
     #[test]
     fn a_snapshot() {
         pinned(
-            r#"{"version":9,"full":true,"resources":[{"id":3,"domain":"a.example.com","origin":"127.0.0.1:8090","websockets":true}],"removed":[]}"#,
-            ConfigUpdate::snapshot(9, vec![resource(3, "a.example.com", "127.0.0.1:8090", true)]),
+            r#"{"version":9,"full":true,"resources":[{"id":3,"domain":"a.example.com","secondary_hostnames":["b.example.com"],"origin":"127.0.0.1:8090","websockets":true}],"removed":[]}"#,
+            ConfigUpdate::snapshot(
+                9,
+                vec![EdgeResource {
+                    secondary_hostnames: vec!["b.example.com".into()],
+                    ..resource(3, "a.example.com", "127.0.0.1:8090", true)
+                }],
+            ),
         );
     }
 
     #[test]
     fn changes() {
         pinned(
-            r#"{"version":10,"full":false,"resources":[{"id":4,"domain":"b.example.com","origin":"origin.example.com","websockets":false}],"removed":[]}"#,
+            r#"{"version":10,"full":false,"resources":[{"id":4,"domain":"b.example.com","secondary_hostnames":[],"origin":"origin.example.com","websockets":false}],"removed":[]}"#,
             ConfigUpdate::changes(10, vec![resource(4, "b.example.com", "origin.example.com", false)], vec![]),
         );
     }
@@ -204,6 +224,15 @@ mod tests {
         let without_removed: ConfigUpdate =
             serde_json::from_str(r#"{"version":1,"full":true,"resources":[]}"#).unwrap();
         assert_eq!(without_removed, ConfigUpdate::snapshot(1, vec![]));
+    }
+
+    #[test]
+    fn a_resource_from_before_secondary_hostnames_reads_as_having_none() {
+        let older = r#"{"id":3,"domain":"a.example.com","origin":"127.0.0.1:8090","websockets":true}"#;
+        assert_eq!(
+            serde_json::from_str::<EdgeResource>(older).unwrap(),
+            resource(3, "a.example.com", "127.0.0.1:8090", true)
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use crate::{
     domain::Timestamp,
-    model::resource_content_path,
+    model::{resource_content_path, resource_path},
     options::OptionName,
     server::{edge_feed, request, resources, resources::Order},
 };
@@ -109,6 +109,38 @@ pub async fn save_content_settings(
     request::config_committed();
     if request::is_plain_form_post() {
         leptos_axum::redirect(&format!("{}?saved=1", resource_content_path(saved.id)));
+    }
+    Ok(saved)
+}
+
+/// Saves the General section of a resource's settings (its name, description and secondary
+/// hostnames, one per line), as loaded at `version`. Empty fields mean none.
+#[server(prefix = "/api", endpoint = "save_general_settings")]
+pub async fn save_general_settings(
+    resource_id: i64,
+    version: i64,
+    name: String,
+    description: String,
+    secondary_hostnames: String,
+) -> Result<CdnResource, AppError> {
+    let actor = request::portal_actor().await?;
+    let saved = async {
+        let update = resources::ResourceUpdate::general(&name, &description, &secondary_hostnames)?;
+        let pool = request::pool()?;
+        let saved = resources::update(&pool, &actor, resource_id, Some(version), &update, Timestamp::now()).await?;
+        request::config_committed();
+        Ok::<_, AppError>(saved)
+    }
+    .await
+    .map_err(|error| {
+        error.keeping_entered([
+            ("name", name.as_str()),
+            ("description", description.as_str()),
+            ("secondary_hostnames", secondary_hostnames.as_str()),
+        ])
+    })?;
+    if request::is_plain_form_post() {
+        leptos_axum::redirect(&format!("{}?saved=1", resource_path(saved.id)));
     }
     Ok(saved)
 }

@@ -8,6 +8,8 @@ mod origin;
 mod password;
 #[cfg(test)]
 mod properties;
+mod resource_text;
+mod secondary_hostnames;
 mod timestamp;
 
 pub use domain_name::{DomainName, DomainNameError};
@@ -15,4 +17,8 @@ pub use email::{EmailAddress, EmailAddressError};
 pub use integration::{Integration, IntegrationError};
 pub use origin::{Origin, OriginError};
 pub use password::{NewPassword, NewPasswordError};
+pub use resource_text::{
+    MAX_RESOURCE_DESCRIPTION_CHARS, MAX_RESOURCE_NAME_CHARS, ResourceDescription, ResourceName, ResourceTextError,
+};
+pub use secondary_hostnames::{MAX_SECONDARY_HOSTNAMES, SecondaryHostnames, SecondaryHostnamesError};
 pub use timestamp::Timestamp;

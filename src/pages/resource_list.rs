@@ -77,6 +77,10 @@ fn ResourceTable(resources: Vec<CdnResource>) -> impl IntoView {
                                 <th scope="row" data-label="Custom domain">
                                     <a href=resource.settings_path()>{resource.custom_domain.to_string()}</a>
                                     {(!resource.active).then(|| view! { " " <span class="badge off">"Inactive"</span> })}
+                                    {resource.name.as_ref().map(|name| view! { <span class="hint resource-name">{name.to_string()}</span> })}
+                                    {(!resource.secondary_hostnames.is_empty()).then(|| view! {
+                                        <span class="hint">"Also " {resource.secondary_hostnames.join(", ")}</span>
+                                    })}
                                 </th>
                                 <td class="mono" data-label="Origin">{resource.origin.to_string()}</td>
                                 <td data-label="Integration">{resource.integration.label()}</td>

@@ -1,5 +1,8 @@
-use crate::api::{SaveContentSettings, get_resource, resource_history, resource_rollout};
-use crate::components::{ErrorPanel, FormAlert, NotFound, OnOff, RequireAccount, When, action_error, field_error};
+use crate::api::{SaveContentSettings, SaveGeneralSettings, get_resource, resource_history, resource_rollout};
+use crate::components::{
+    ErrorPanel, FormAlert, NotFound, OnOff, RequireAccount, When, action_error, entered_value, field_error,
+};
+use crate::domain::{MAX_RESOURCE_DESCRIPTION_CHARS, MAX_RESOURCE_NAME_CHARS, MAX_SECONDARY_HOSTNAMES};
 use crate::error::AppError;
 use crate::model::{
     CdnResource, ResourceChange, Rollout, on_off, resource_content_path, resource_history_path, resource_path,
@@ -81,14 +84,34 @@ fn SettingsLayout(resource: CdnResource, rollout: Option<Rollout>, section: Sect
     }
 }
 
+/// The resource's details, and a plain form (no island: it works alike with JavaScript on or
+/// off) for its name, description and secondary hostnames. After a save the redirect says how
+/// it went, in its query (`?saved=1`) or as the refused save's error, with what was entered.
 #[component]
 fn GeneralSection(resource: CdnResource) -> impl IntoView {
+    let save = ServerAction::<SaveGeneralSettings>::new();
+    let error = action_error(save);
+    let saved = use_query_map().with_untracked(|query| query.get("saved").is_some()) && error.get_untracked().is_none();
+    // A refused form shows what was entered; otherwise what is stored.
+    let shown = |field: &str, stored: String| entered_value(error, field).unwrap_or(stored);
+    let name = shown("name", resource.name.as_ref().map(ToString::to_string).unwrap_or_default());
+    let description = shown("description", resource.description.as_ref().map(ToString::to_string).unwrap_or_default());
+    let hostnames = shown("secondary_hostnames", resource.secondary_hostnames.join("\n"));
+    let listed_hostnames = if resource.secondary_hostnames.is_empty() {
+        "None".to_owned()
+    } else {
+        resource.secondary_hostnames.join(", ")
+    };
     view! {
         <section aria-labelledby="general-heading">
             <h2 id="general-heading">"General"</h2>
             <dl class="details">
+                <dt>"Name"</dt>
+                <dd>{resource.name.as_ref().map_or_else(|| "None".to_owned(), ToString::to_string)}</dd>
                 <dt>"Custom domain"</dt>
                 <dd>{resource.custom_domain.to_string()}</dd>
+                <dt>"Secondary hostnames"</dt>
+                <dd>{listed_hostnames}</dd>
                 <dt>"Origin"</dt>
                 <dd class="mono">{resource.origin.to_string()}</dd>
                 <dt>"Integration"</dt>
@@ -109,7 +132,92 @@ fn GeneralSection(resource: CdnResource) -> impl IntoView {
                 <dt>"Last changed"</dt>
                 <dd><When at=resource.updated_at/></dd>
             </dl>
+            <ActionForm action=save attr:class="panel" attr:aria-labelledby="general-form-heading">
+                <h3 id="general-form-heading">"Name, description and hostnames"</h3>
+                <input type="hidden" name="resource_id" value=resource.id/>
+                <input type="hidden" name="version" value=resource.version/>
+                <OptionalField
+                    label="Name"
+                    name="name"
+                    hint=format!("Optional: what you call this resource, up to {MAX_RESOURCE_NAME_CHARS} characters.")
+                    value=name
+                    error=field_error(error, "name")
+                    multiline=false
+                />
+                <OptionalField
+                    label="Description"
+                    name="description"
+                    hint=format!("Optional: a note for your team, up to {MAX_RESOURCE_DESCRIPTION_CHARS} characters on one line.")
+                    value=description
+                    error=field_error(error, "description")
+                    multiline=false
+                />
+                <OptionalField
+                    label="Secondary hostnames"
+                    name="secondary_hostnames"
+                    hint=format!(
+                        "Optional: up to {MAX_SECONDARY_HOSTNAMES} more domains this resource serves, one per line, such as www.example.com. Point each at the CDN with a CNAME record, as the custom domain; the origin is still told the custom domain."
+                    )
+                    value=hostnames
+                    error=field_error(error, "secondary_hostnames")
+                    multiline=true
+                />
+                <div class="form-actions">
+                    <button type="submit" class="primary">"Save general settings"</button>
+                    <p class="save-status" role="status">{saved.then_some("Changes saved")}</p>
+                </div>
+                <FormAlert error/>
+            </ActionForm>
         </section>
+    }
+}
+
+/// A labelled text input (or text area) that may be left empty, with its hint and error tied
+/// to it for screen readers.
+#[component]
+fn OptionalField(
+    label: &'static str,
+    name: &'static str,
+    hint: String,
+    value: String,
+    error: Signal<Option<String>>,
+    multiline: bool,
+) -> impl IntoView {
+    let hint_id = format!("{name}-hint");
+    let error_id = format!("{name}-error");
+    let described_by = {
+        let (hint_id, error_id) = (hint_id.clone(), error_id.clone());
+        move || if error.with(Option::is_some) { format!("{hint_id} {error_id}") } else { hint_id.clone() }
+    };
+    let invalid = move || error.with(Option::is_some).then_some("true");
+    let input = if multiline {
+        view! {
+            <textarea id=name name=name rows="4" autocomplete="off" aria-invalid=invalid aria-describedby=described_by>
+                {value}
+            </textarea>
+        }
+        .into_any()
+    } else {
+        view! {
+            <input
+                id=name
+                name=name
+                type="text"
+                autocomplete="off"
+                value=value
+                aria-invalid=invalid
+                aria-describedby=described_by
+            />
+        }
+        .into_any()
+    };
+    view! {
+        <div class="field">
+            <label for=name>{label}</label>
+            <p class="hint" id=hint_id>{hint}</p>
+            {input}
+            {move || error.get().map(|message| view! { <p class="field-error" id=error_id.clone()>{message}</p> })}
+        </div>
     }
 }
 

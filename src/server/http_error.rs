@@ -157,7 +157,11 @@ mod tests {
     fn stored_resource() -> CdnResource {
         CdnResource {
             id: 7,
+            account_id: 1,
             custom_domain: DomainName::parse("cdn.example.com").unwrap(),
+            secondary_hostnames: Default::default(),
+            name: None,
+            description: None,
             origin: Origin::parse("origin.example.com").unwrap(),
             integration: Integration::EntireWebsite,
             options: crate::options::ResourceOptions::default(),

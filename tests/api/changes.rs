@@ -88,11 +88,11 @@ async fn the_history_section_lists_every_change_newest_first_and_only_to_its_own
 }
 
 /// Fails the test on any server error; otherwise the save's outcome.
-fn accepted_or_conflict(reply: &Reply) -> Result<CdnResource, CdnResource> {
+fn accepted_or_conflict(reply: &Reply) -> Result<CdnResource, Box<CdnResource>> {
     match reply.status {
         StatusCode::OK => Ok(resource_of(reply)),
         StatusCode::CONFLICT => match reply.app_error() {
-            AppError::Conflict(current) => Err(*current),
+            AppError::Conflict(current) => Err(current),
             other => panic!("{other:?}"),
         },
         other => panic!("a save answered {other}: {}", reply.body),

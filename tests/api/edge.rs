@@ -493,3 +493,57 @@ async fn while_the_database_is_unreachable_pages_and_saves_answer_503_and_the_ed
     .await;
     eprintln!("after the outage, a save reached the edge in {waited:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secondary_hostname_reaches_the_origin_until_it_is_removed_and_status_says_when_it_is_served() {
+    let stack = stack().await;
+    let id = stack.resource("main.example.com", &stack.origin.to_string(), "entire_website").await;
+    let secret = stack.portal.api_token(&stack.customer, "deploy", None).await.secret;
+    let path = format!("/cdn/resources/{id}");
+    let edge = stack.edge.addr;
+    assert_eq!(wire::get(edge, "alias.example.com", "/").await.status, 404, "not yet a hostname of any resource");
+
+    let hostnames = json!({"secondaryHostnames": ["alias.example.com", "other.example.net"]});
+    let added = stack.portal.api(&secret, Method::PATCH, &path, Some(hostnames)).await;
+    assert_eq!(added.status, StatusCode::OK, "{}", added.body);
+    within_a_second("the secondary hostname routed", async || {
+        wire::get(edge, "alias.example.com", "/").await.status == 200
+    })
+    .await;
+    let Reply { status, body: echoed, .. } =
+        wire::raw(edge, "GET /via-alias HTTP/1.1\r\nHost: Alias.Example.com:8080\r\nConnection: close\r\n\r\n").await;
+    assert_eq!(status, 200, "{echoed}");
+    let echoed = echoed.to_ascii_lowercase();
+    for expected in [
+        "echo-origin: get /via-alias".to_owned(),
+        // The origin is told the custom domain as Host (Gcore: the first CNAME), and the
+        // hostname the visitor asked for in the forwarding headers.
+        format!("host: main.example.com:{}", stack.origin.port()),
+        "x-forwarded-host: alias.example.com:8080".to_owned(),
+    ] {
+        assert!(echoed.contains(&expected), "{expected} in {echoed}");
+    }
+    echoes(&mut websocket(edge, "other.example.net", "/live").await.unwrap(), "under the resource's settings").await;
+
+    // The edge reports what it serves: the API says `active` once it serves the change.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let read = stack.portal.api(&secret, Method::GET, &path, None).await.json();
+        if read["status"] == "active" {
+            break;
+        }
+        assert_eq!(read["status"], "processed", "{read}");
+        assert!(Instant::now() < deadline, "never active: {read}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let fewer = json!({"secondaryHostnames": ["other.example.net"]});
+    let removed = stack.portal.api(&secret, Method::PATCH, &path, Some(fewer)).await;
+    assert_eq!(removed.status, StatusCode::OK, "{}", removed.body);
+    within_a_second("the removed hostname no longer routed", async || {
+        wire::get(edge, "alias.example.com", "/").await.status == 404
+    })
+    .await;
+    assert_eq!(wire::get(edge, "other.example.net", "/").await.status, 200, "the other one still is");
+    assert_eq!(wire::get(edge, "main.example.com", "/").await.status, 200);
+}

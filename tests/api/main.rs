@@ -14,5 +14,6 @@ mod portal;
 mod replicas;
 mod resource_ids;
 mod rest_api;
+mod rest_fields;
 mod rest_options;
 mod security;

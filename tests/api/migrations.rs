@@ -17,9 +17,9 @@ use std::str::FromStr;
 const LAST_MIGRATION_WITHOUT_TWIN_LINE: u32 = 4;
 
 /// Columns of `cdn_resources` that no statement may change without taking the next version and
-/// writing a record of it first (the history trigger of migrations 0002, 0004 and 0006), each
-/// with an SQL expression for another valid value.
-const GUARDED: [(&str, &str); 9] = [
+/// writing a record of it first (the history trigger of migrations 0002, 0004, 0006 and 0007),
+/// each with an SQL expression for another valid value.
+const GUARDED: [(&str, &str); 12] = [
     ("account_id", "2"),
     ("custom_domain", "'elsewhere.example.com'"),
     ("origin", "'moved.example.com'"),
@@ -28,6 +28,9 @@ const GUARDED: [(&str, &str); 9] = [
     ("active", "NOT active"),
     ("websockets_enabled", "NOT websockets_enabled"),
     ("websockets_value", "NOT websockets_value"),
+    ("name", "'Images'"),
+    ("description", "'Served from the EU'"),
+    ("secondary_hostnames", "'[\"www.example.com\"]'"),
     ("version", "version + 1"),
 ];
 
@@ -155,6 +158,14 @@ async fn refused(pool: &Pool, sql: &str) -> sqlx::Error {
     execute(pool, sql).await.err().unwrap_or_else(|| panic!("accepted: {sql}"))
 }
 
+/// [`resource_row`] with secondary hostnames, SQL for the JSON text (`'["a.example.com"]'`).
+fn resource_row_with_hostnames(id: i64, domain: &str, hostnames: &str) -> String {
+    format!(
+        "INSERT INTO cdn_resources (id, account_id, custom_domain, origin, integration, websockets, created_at, updated_at, secondary_hostnames) \
+         VALUES ({id}, 1, '{domain}', 'origin.example.com', 'entire_website', TRUE, 0, 0, {hostnames})"
+    )
+}
+
 /// A resource whose WebSockets setting is stored but not enabled (`{enabled: false, value: false}`).
 fn resource_row(id: i64, domain: &str, integration: &str) -> String {
     resource_row_with_setting(id, domain, integration, "FALSE", "FALSE")
@@ -215,12 +226,25 @@ async fn one_resource(pool: &Pool) {
 }
 
 /// Resource 1's settings and version.
-type Settings = (i64, String, String, String, bool, bool, Option<bool>, Option<bool>, i64);
+type Settings = (
+    i64,
+    String,
+    String,
+    String,
+    bool,
+    bool,
+    Option<bool>,
+    Option<bool>,
+    i64,
+    Option<String>,
+    Option<String>,
+    String,
+);
 
 async fn settings(pool: &Pool) -> Settings {
     on_db!(pool.db(), |e| sqlx::query_as(
         "SELECT account_id, custom_domain, origin, integration, websockets, active, websockets_enabled, \
-         websockets_value, version FROM cdn_resources WHERE id = 1"
+         websockets_value, version, name, description, secondary_hostnames FROM cdn_resources WHERE id = 1"
     )
     .fetch_one(e)
     .await)
@@ -286,7 +310,10 @@ async fn no_guarded_column_changes_without_the_next_version_and_its_record() {
             false,
             Some(true),
             Some(true),
-            10
+            13,
+            Some("Images".into()),
+            Some("Served from the EU".into()),
+            r#"["www.example.com"]"#.into()
         )
     );
     // Bookkeeping changes need no record.
@@ -351,6 +378,18 @@ async fn checks_and_keys_refuse_rows_the_portal_never_writes() {
         change_row(1, 1, "portal", "NULL", "updated", "websockets"),
         change_row(9, 1, "portal", "NULL", "created", "websockets"),
         change_row_with(1, 2, "portal", "NULL", "updated", "origin", "NULL"),
+        // cdn_resources (0007): a name and description are none (NULL) or not empty; secondary
+        // hostnames are a JSON array of at most ten.
+        "INSERT INTO cdn_resources (id, account_id, custom_domain, origin, integration, websockets, created_at, updated_at, name) \
+         VALUES (2, 1, 'new.example.com', 'origin.example.com', 'entire_website', TRUE, 0, 0, '')"
+            .to_owned(),
+        resource_row_with_hostnames(2, "new.example.com", "'www.example.com'"),
+        resource_row_with_hostnames(2, "new.example.com", "'{\"a\": 1}'"),
+        resource_row_with_hostnames(
+            2,
+            "new.example.com",
+            &format!("'[{}]'", (0..11).map(|n| format!("\"h{n}.example.com\"")).collect::<Vec<_>>().join(",")),
+        ),
         // api_tokens: one usable token of a name per account.
         token_row(2, "deploy", "NULL"),
     ];
@@ -369,6 +408,9 @@ async fn checks_and_keys_refuse_rows_the_portal_never_writes() {
         change_row(1, 2, "api", "'deploy'", "defaulted", "websockets"),
         change_row(1, 2, "portal", "NULL", "updated", "origin"),
         change_row(1, 2, "portal", "NULL", "updated", "active"),
+        change_row(1, 3, "portal", "NULL", "updated", "name"),
+        change_row(1, 3, "portal", "NULL", "updated", "description"),
+        change_row(1, 3, "portal", "NULL", "updated", "secondary_hostnames"),
         token_row(2, "deploy", "10"),
         token_row(3, "deploy", "NULL").replace("VALUES (3, 1,", "VALUES (3, 2,"),
     ] {
@@ -464,4 +506,54 @@ async fn migration_0006_keeps_each_resources_websockets_and_records_nothing() {
     assert!(!chosen_off.options_in_force.websockets);
     assert_eq!(default_on.options.websockets, None);
     assert!(default_on.options_in_force.websockets);
+}
+
+/// Every hostname, custom domain or secondary, of any account, is served by one resource: the
+/// database refuses a second claim (migration 0007), and a hostname given up is free again.
+#[tokio::test]
+async fn a_hostname_is_served_by_one_resource_whichever_account_claims_it() {
+    let (pool, _guard) = fresh_database().await;
+    one_resource(&pool).await;
+    let ten = (0..10).map(|n| format!("\"h{n}.example.com\"")).collect::<Vec<_>>().join(",");
+    accepted(&pool, &resource_row_with_hostnames(2, "b.example.com", &format!("'[{ten}]'"))).await;
+    let of_account_2 = |sql: String| sql.replace("VALUES (3, 1,", "VALUES (3, 2,");
+    for claim in [
+        // Another's custom domain, or another's secondary hostname, as a secondary hostname.
+        resource_row_with_hostnames(3, "c.example.com", "'[\"cdn.example.com\"]'"),
+        resource_row_with_hostnames(3, "c.example.com", "'[\"h3.example.com\"]'"),
+        // Another's secondary hostname as a custom domain.
+        resource_row_with_hostnames(3, "h0.example.com", "'[]'"),
+        // Its own custom domain again, or one name twice.
+        resource_row_with_hostnames(3, "c.example.com", "'[\"c.example.com\"]'"),
+        resource_row_with_hostnames(3, "c.example.com", "'[\"d.example.com\", \"d.example.com\"]'"),
+    ] {
+        let error = refused(&pool, &of_account_2(claim.clone())).await;
+        let unique = error.as_database_error().is_some_and(|error| error.is_unique_violation());
+        assert!(unique, "{claim}: {error}");
+    }
+    // A change of secondary hostnames is a change of a setting: recorded first, and then refused
+    // if it claims another's hostname, leaving the record's transaction to roll back.
+    accepted(&pool, &record(1, 2)).await;
+    let error = refused(
+        &pool,
+        "UPDATE cdn_resources SET secondary_hostnames = '[\"h9.example.com\"]', version = 2 WHERE id = 1",
+    )
+    .await;
+    assert!(error.as_database_error().is_some_and(|error| error.is_unique_violation()), "{error}");
+    // Given up, a name is free for anyone: removed from a list, or with its resource deleted.
+    accepted(&pool, &record(2, 2)).await;
+    accepted(&pool, "UPDATE cdn_resources SET secondary_hostnames = '[]', version = 2 WHERE id = 2").await;
+    accepted(&pool, "UPDATE cdn_resources SET secondary_hostnames = '[\"h9.example.com\"]', version = 2 WHERE id = 1")
+        .await;
+    accepted(&pool, "DELETE FROM cdn_resources WHERE id = 1").await;
+    accepted(&pool, &of_account_2(resource_row_with_hostnames(3, "cdn.example.com", "'[\"h9.example.com\"]'"))).await;
+    let served: Vec<(String, i64)> =
+        on_db!(pool.db(), |e| sqlx::query_as("SELECT hostname, resource_id FROM served_hostnames ORDER BY hostname")
+            .fetch_all(e)
+            .await)
+        .unwrap();
+    assert_eq!(
+        served,
+        [("b.example.com".to_owned(), 2), ("cdn.example.com".to_owned(), 3), ("h9.example.com".to_owned(), 3)]
+    );
 }

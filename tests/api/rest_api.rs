@@ -269,7 +269,22 @@ async fn creating_answers_201_with_location_etag_and_the_resource_in_full() {
     fields.sort_unstable();
     assert_eq!(
         fields,
-        ["active", "cname", "created", "id", "integration", "options", "optionsInForce", "origin", "updated"]
+        [
+            "active",
+            "client",
+            "cname",
+            "created",
+            "description",
+            "id",
+            "integration",
+            "name",
+            "options",
+            "optionsInForce",
+            "origin",
+            "secondaryHostnames",
+            "status",
+            "updated"
+        ]
     );
     let created_at: i64 =
         on_db!(portal.pool.db(), |e| sqlx::query_scalar("SELECT created_at FROM cdn_resources WHERE id = $1")
@@ -282,7 +297,12 @@ async fn creating_answers_201_with_location_etag_and_the_resource_in_full() {
         body,
         json!({
             "id": id,
+            "client": body["client"],
             "cname": "cdn.example.com",
+            "secondaryHostnames": [],
+            "name": null,
+            "description": null,
+            "status": "processed",
             "origin": "origin.example.com",
             "integration": "entire_website",
             "active": true,
@@ -359,7 +379,6 @@ async fn creation_refuses_taken_domains_invalid_values_and_unreadable_bodies_sto
     };
     for (body, field) in [
         (with("ssl", json!(true)), Some("ssl")),
-        (json!({"cname": "new.example.com", "origin": "origin.example.com"}), None),
         (with("integration", json!("everything")), Some("integration")),
         (with("active", json!("yes")), Some("active")),
         (with("origin", json!(8080)), Some("origin")),
@@ -602,6 +621,7 @@ async fn patch_changes_only_what_it_names_and_versions_only_real_changes() {
     assert_eq!(off.etag(), tag(id, 2).as_str());
     let (mut expected, saved) = (created.json(), off.json());
     expected["active"] = json!(false);
+    expected["status"] = json!("suspended");
     expected["updated"] = saved["updated"].clone();
     assert_eq!(saved, expected, "nothing else changed");
     assert_eq!(stored(&portal, id).await, Some(("origin.example.com".into(), false, true, false, 2)));
@@ -932,8 +952,8 @@ async fn what_the_api_changes_reaches_the_edges_feed() {
     assert_eq!(
         snapshot().await,
         json!([
-            {"id": site_id, "domain": "www.example.com", "origin": "origin.example.com", "websockets": true},
-            {"id": assets_id, "domain": "static.example.com", "origin": "origin.example.com", "websockets": false},
+            {"id": site_id, "domain": "www.example.com", "secondary_hostnames": [], "origin": "origin.example.com", "websockets": true},
+            {"id": assets_id, "domain": "static.example.com", "secondary_hostnames": [], "origin": "origin.example.com", "websockets": false},
         ]),
         "an inactive resource is not served"
     );
@@ -947,7 +967,7 @@ async fn what_the_api_changes_reaches_the_edges_feed() {
     assert_eq!(off.status, StatusCode::OK);
     assert_eq!(
         snapshot().await,
-        json!([{"id": site_id, "domain": "www.example.com", "origin": "192.0.2.20:8080", "websockets": false}])
+        json!([{"id": site_id, "domain": "www.example.com", "secondary_hostnames": [], "origin": "192.0.2.20:8080", "websockets": false}])
     );
     assert_eq!(portal.api(&secret, Method::DELETE, &site_path, None).await.status, StatusCode::NO_CONTENT);
     assert_eq!(snapshot().await, json!([]));

@@ -45,6 +45,7 @@ impl Stack {
         let resource = |id: i64, domain: &str, origin: &Origin, websockets: bool| EdgeResource {
             id,
             domain: domain.to_owned(),
+            secondary_hostnames: vec![],
             origin: origin.addr.to_string(),
             options: edge_feed::ResourceOptions { websockets },
         };

@@ -16,5 +16,5 @@ mod wake;
 
 pub use ::edge_feed::{ConfigUpdate, EdgeResource, FeedQuery, ResourceOptions, StatusReport, Version};
 pub use handlers::{EdgeFeed, config, router, status};
-pub use queries::{EDGE_SILENCE_LIMIT, changes_after, record_status, rollout, snapshot};
+pub use queries::{EDGE_SILENCE_LIMIT, changes_after, record_status, rollout, rollouts, snapshot};
 pub use wake::{ConfigChanges, wake_on_other_processes_changes, wake_on_other_replicas_changes};

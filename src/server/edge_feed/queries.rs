@@ -19,6 +19,7 @@ fn edge_resource(resource: CdnResource) -> EdgeResource {
     EdgeResource {
         id: resource.id,
         domain: resource.custom_domain.to_string(),
+        secondary_hostnames: resource.secondary_hostnames.as_slice().iter().map(ToString::to_string).collect(),
         origin: resource.origin.to_string(),
         options: ResourceOptions { websockets: resource.options_in_force.websockets },
     }
@@ -123,30 +124,47 @@ pub async fn record_status(pool: &Pool, edge: &str, version: Version) -> Result<
 /// How far the resource's latest change has reached: of the edges that reported recently, how
 /// many serve a configuration that includes it. The caller has checked the resource is the account's.
 pub async fn rollout(pool: &Pool, resource_id: i64) -> Result<Rollout, AppError> {
-    let pool = pool.clone();
-    to_completion(async move { rollout_in(&pool, resource_id).await }).await
+    Ok(rollouts(pool, &[resource_id]).await?.pop().unwrap_or(Rollout { edges: 0, applied: 0 }))
 }
 
-async fn rollout_in(pool: &Pool, resource_id: i64) -> Result<Rollout, AppError> {
+/// [`rollout`] of each of `resource_ids`, in their order, read in one transaction with one
+/// query for the edges and one for the resources (a page of the API's list needs them all).
+pub async fn rollouts(pool: &Pool, resource_ids: &[i64]) -> Result<Vec<Rollout>, AppError> {
+    let (pool, ids) = (pool.clone(), resource_ids.to_vec());
+    to_completion(async move { rollouts_in(&pool, &ids).await }).await
+}
+
+async fn rollouts_in(pool: &Pool, resource_ids: &[i64]) -> Result<Vec<Rollout>, AppError> {
+    if resource_ids.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut tx = pool.begin_read().await?;
     let mut db = tx.db();
-    let needed: i64 = on_db!(db.reborrow(), |e| sqlx::query_scalar(
-        "SELECT COALESCE(MAX(version), 0) FROM config_changes WHERE resource_id = $1"
-    )
-    .bind(resource_id)
-    .fetch_one(e)
+    // The version each resource needs an edge to serve: that of its latest change. Ids are
+    // numbers, written into the statement rather than bound one by one.
+    let listed = resource_ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+    let needed: Vec<(i64, i64)> = on_db!(db.reborrow(), |e| sqlx::query_as(&format!(
+        "SELECT resource_id, MAX(version) FROM config_changes WHERE resource_id IN ({listed}) GROUP BY resource_id"
+    ))
+    .fetch_all(e)
     .await)?;
     let since = crate::domain::Timestamp::now().unix_seconds() - EDGE_SILENCE_LIMIT.as_secs() as i64;
-    let (edges, applied): (i64, i64) = on_db!(db.reborrow(), |e| sqlx::query_as(
-        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN applied_version >= $1 THEN 1 ELSE 0 END), 0) \
-         FROM edge_status WHERE reported_at >= $2",
+    let served: Vec<i64> = on_db!(db.reborrow(), |e| sqlx::query_scalar(
+        "SELECT applied_version FROM edge_status WHERE reported_at >= $1"
     )
-    .bind(needed)
     .bind(since)
-    .fetch_one(e)
+    .fetch_all(e)
     .await)?;
     tx.commit().await?;
-    Ok(Rollout { edges: edges as u32, applied: applied as u32 })
+    let needed: std::collections::HashMap<i64, i64> = needed.into_iter().collect();
+    Ok(resource_ids
+        .iter()
+        .map(|id| {
+            let needed = needed.get(id).copied().unwrap_or(0);
+            let applied = served.iter().filter(|version| **version >= needed).count();
+            Rollout { edges: served.len() as u32, applied: applied as u32 }
+        })
+        .collect())
 }
 
 #[cfg(test)]
@@ -191,6 +209,7 @@ mod tests {
             vec![EdgeResource {
                 id: second,
                 domain: "b.example.com".into(),
+                secondary_hostnames: vec![],
                 origin: "127.0.0.1:8090".into(),
                 options: ResourceOptions { websockets: false }
             }]

@@ -4,17 +4,22 @@
 
 use super::input::Actor;
 use super::rows::ensure_owned;
-use crate::domain::{EmailAddress, Origin, Timestamp};
+use crate::domain::{
+    DomainName, EmailAddress, Origin, ResourceDescription, ResourceName, SecondaryHostnames, Timestamp,
+};
 use crate::error::AppError;
 use crate::model::{Change, ChangeSource, ResourceChange, on_off};
 use crate::options::{OptionName, OptionValue};
 use crate::server::db::{Db, Pool, on_db};
 
-/// How a change is stored: `setting` (an option's API name, `origin` or `active`), `action`
-/// (`created`, `updated` or `defaulted`) and the values before and after, as text. An option's
-/// value is the one in force ("on"); a setting that is kept without being enabled adds its own
-/// value to it ("on; not enabled: off", [`NOT_ENABLED`]), so that a change which keeps the value
-/// in force still says what changed, without a new `action` (the CHECK of migration 0004).
+/// How a change is stored: `setting` (an option's API name, `origin`, `active`, `name`,
+/// `description` or `secondary_hostnames`), `action` (`created`, `updated` or `defaulted`) and
+/// the values before and after, as text. An option's value is the one in force ("on"); a setting
+/// that is kept without being enabled adds its own value to it ("on; not enabled: off",
+/// [`NOT_ENABLED`]), so that a change which keeps the value in force still says what changed,
+/// without a new `action` (the CHECK of migration 0004). A name or description that is none is
+/// the empty text (neither can be empty otherwise); secondary hostnames are separated by single
+/// spaces.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Encoded {
     setting: &'static str,
@@ -28,6 +33,16 @@ const NOT_ENABLED: &str = "; not enabled: ";
 
 fn with_not_enabled(in_force: OptionValue, value: OptionValue) -> String {
     format!("{}{NOT_ENABLED}{}", in_force.encode(), value.encode())
+}
+
+/// A name or description as stored in history: none is the empty text.
+fn text(value: Option<&impl ToString>) -> String {
+    value.map(ToString::to_string).unwrap_or_default()
+}
+
+fn hostnames(stored: &str) -> Option<SecondaryHostnames> {
+    let names = stored.split(' ').filter(|name| !name.is_empty()).map(|name| DomainName::parse(name).ok());
+    SecondaryHostnames::new(names.collect::<Option<Vec<_>>>()?).ok()
 }
 
 fn encode(change: &Change) -> Encoded {
@@ -46,6 +61,13 @@ fn encode(change: &Change) -> Encoded {
         }
         Change::OriginChanged { from, to } => ("origin", "updated", Some(from.to_string()), to.to_string()),
         Change::ActiveSwitched { to } => ("active", "updated", Some(switch(!*to)), switch(*to)),
+        Change::NameChanged { from, to } => ("name", "updated", Some(text(from.as_ref())), text(to.as_ref())),
+        Change::DescriptionChanged { from, to } => {
+            ("description", "updated", Some(text(from.as_ref())), text(to.as_ref()))
+        }
+        Change::SecondaryHostnamesChanged { from, to } => {
+            ("secondary_hostnames", "updated", Some(from.join(" ")), to.join(" "))
+        }
     };
     Encoded { setting, action, old_value, new_value }
 }
@@ -85,6 +107,16 @@ fn decode(setting: &str, action: &str, old_value: Option<&str>, new_value: &str)
     match (setting, action, old_value) {
         ("origin", "updated", Some(old)) => Some(Change::OriginChanged { from: origin(old)?, to: origin(new_value)? }),
         ("active", "updated", Some(_)) => Some(Change::ActiveSwitched { to: on(new_value)? }),
+        ("name", "updated", Some(old)) => {
+            Some(Change::NameChanged { from: ResourceName::parse(old).ok()?, to: ResourceName::parse(new_value).ok()? })
+        }
+        ("description", "updated", Some(old)) => Some(Change::DescriptionChanged {
+            from: ResourceDescription::parse(old).ok()?,
+            to: ResourceDescription::parse(new_value).ok()?,
+        }),
+        ("secondary_hostnames", "updated", Some(old)) => {
+            Some(Change::SecondaryHostnamesChanged { from: hostnames(old)?, to: hostnames(new_value)? })
+        }
         _ => None,
     }
 }
@@ -194,6 +226,19 @@ mod tests {
             }
         }
         changes.push(Change::OriginChanged { from: origin("a.example.com"), to: origin("[2001:db8::1]:8443") });
+        let name = |text: &str| ResourceName::parse(text).unwrap();
+        changes.push(Change::NameChanged { from: None, to: name("Images — EU") });
+        changes.push(Change::NameChanged { from: name("Images"), to: None });
+        let description = |text: &str| ResourceDescription::parse(text).unwrap();
+        changes.push(Change::DescriptionChanged { from: description("a b"), to: description(" spaced ") });
+        let hosts = |texts: &[&str]| {
+            SecondaryHostnames::new(texts.iter().map(|text| DomainName::parse(text).unwrap()).collect()).unwrap()
+        };
+        changes.push(Change::SecondaryHostnamesChanged {
+            from: hosts(&[]),
+            to: hosts(&["b.example.com", "a.example.com"]),
+        });
+        changes.push(Change::SecondaryHostnamesChanged { from: hosts(&["a.example.com"]), to: hosts(&[]) });
         for change in &changes {
             match change {
                 Change::Created { .. }
@@ -202,7 +247,10 @@ mod tests {
                 | Change::OptionNotEnabled { .. }
                 | Change::OptionNotEnabledRemoved { .. }
                 | Change::OriginChanged { .. }
-                | Change::ActiveSwitched { .. } => {}
+                | Change::ActiveSwitched { .. }
+                | Change::NameChanged { .. }
+                | Change::DescriptionChanged { .. }
+                | Change::SecondaryHostnamesChanged { .. } => {}
             }
         }
         changes
@@ -273,5 +321,8 @@ mod tests {
         assert_eq!(decode("no_such_option", "updated", Some("on"), "off"), None);
         assert_eq!(decode("origin", "updated", Some("a.example.com"), "http://b.example.com"), None);
         assert_eq!(decode("active", "defaulted", Some("on"), "off"), None);
+        assert_eq!(decode("name", "updated", Some(""), "two\nlines"), None);
+        assert_eq!(decode("secondary_hostnames", "updated", Some(""), "a.example.com a.example.com"), None);
+        assert_eq!(decode("secondary_hostnames", "updated", Some(""), "not_a_host"), None);
     }
 }

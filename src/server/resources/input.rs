@@ -1,6 +1,6 @@
 //! What a change to CDN resources asks for, validated before anything is written.
 
-use crate::domain::{DomainName, Integration, Origin};
+use crate::domain::{DomainName, Integration, Origin, ResourceDescription, ResourceName, SecondaryHostnames};
 use crate::error::{AppError, FieldErrors};
 use crate::model::ChangeSource;
 use crate::options::{OptionChoice, OptionName, ResourceOptions};
@@ -31,6 +31,10 @@ impl Actor {
 #[derive(Clone, Debug)]
 pub struct NewResource {
     pub custom_domain: DomainName,
+    /// More custom domains, none by default.
+    pub secondary_hostnames: SecondaryHostnames,
+    pub name: Option<ResourceName>,
+    pub description: Option<ResourceDescription>,
     pub origin: Origin,
     pub integration: Integration,
     /// The options it starts with set: none unless chosen (the integration's defaults apply).
@@ -43,15 +47,58 @@ pub struct NewResource {
 /// of the same setting in one version.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ResourceUpdate {
+    /// `Some(None)` removes the name.
+    pub name: Option<Option<ResourceName>>,
+    /// `Some(None)` removes the description.
+    pub description: Option<Option<ResourceDescription>>,
+    pub secondary_hostnames: Option<SecondaryHostnames>,
     pub origin: Option<Origin>,
     pub active: Option<bool>,
     pub options: BTreeMap<OptionName, OptionChoice>,
 }
 
+impl ResourceUpdate {
+    /// The General section's form: a name and a description (empty: none) and secondary
+    /// hostnames, one per line (commas and spaces separate them too), each checked as the
+    /// custom domain is. Each problem is reported next to its field.
+    pub fn general(name: &str, description: &str, secondary_hostnames: &str) -> Result<Self, AppError> {
+        let mut errors = FieldErrors::default();
+        let name = ResourceName::parse(name).map_err(|error| errors.add("name", error)).ok();
+        let description =
+            ResourceDescription::parse(description).map_err(|error| errors.add("description", error)).ok();
+        let mut hostnames = Vec::new();
+        for text in secondary_hostnames.split(|c: char| c.is_whitespace() || c == ',').filter(|text| !text.is_empty()) {
+            match DomainName::parse(text) {
+                Ok(hostname) => hostnames.push(hostname),
+                Err(error) => {
+                    errors.add("secondary_hostnames", format!("{text}: {error}"));
+                    break;
+                }
+            }
+        }
+        let hostnames = if errors.for_field("secondary_hostnames").is_none() {
+            SecondaryHostnames::new(hostnames).map_err(|error| errors.add("secondary_hostnames", error)).ok()
+        } else {
+            None
+        };
+        errors.into_result()?;
+        Ok(Self { name, description, secondary_hostnames: hostnames, ..Self::default() })
+    }
+}
+
 impl NewResource {
     /// An active resource with no option set: the integration's defaults apply.
     pub fn new(custom_domain: DomainName, origin: Origin, integration: Integration) -> Self {
-        Self { custom_domain, origin, integration, options: ResourceOptions::default(), active: true }
+        Self {
+            custom_domain,
+            secondary_hostnames: SecondaryHostnames::default(),
+            name: None,
+            description: None,
+            origin,
+            integration,
+            options: ResourceOptions::default(),
+            active: true,
+        }
     }
 
     /// The same resource, starting with `choices` made.
@@ -91,6 +138,11 @@ pub fn domain_taken_message(domain: &DomainName) -> String {
     format!("{domain} is already used by a CDN resource. Each custom domain can have only one.")
 }
 
+/// The message for a secondary hostname that is already the resource's own custom domain.
+pub fn hostname_is_own_domain_message(domain: &DomainName) -> String {
+    format!("{domain} is this resource's custom domain already; list only other domains.")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,6 +157,26 @@ mod tests {
         let error = NewResource::parse("cdn.example.com", "origin.example.com", Some("everything")).unwrap_err();
         assert_eq!(error.for_field("custom_domain"), None);
         assert!(error.for_field("integration").is_some());
+    }
+
+    #[test]
+    fn the_general_form_reads_lines_and_reports_each_field() {
+        let update =
+            ResourceUpdate::general("Images", "", "a.example.com\r\nB.example.com, c.example.com\n\n").unwrap();
+        assert_eq!(update.name, Some(ResourceName::parse("Images").unwrap()));
+        assert_eq!(update.description, Some(None), "empty: none");
+        let hostnames = update.secondary_hostnames.unwrap();
+        assert_eq!(hostnames.join(" "), "a.example.com b.example.com c.example.com");
+        assert_eq!(
+            ResourceUpdate::general("", "", "").unwrap().secondary_hostnames,
+            Some(SecondaryHostnames::default())
+        );
+        let error = ResourceUpdate::general("a\tb", "", "ok.example.com not_a_domain").unwrap_err();
+        assert!(error.for_field("name").unwrap().contains("control characters"));
+        assert!(error.for_field("secondary_hostnames").unwrap().starts_with("not_a_domain: "), "{error:?}");
+        assert_eq!(error.for_field("description"), None);
+        let twice = ResourceUpdate::general("", "", "a.example.com A.example.com").unwrap_err();
+        assert!(twice.for_field("secondary_hostnames").unwrap().contains("twice"));
     }
 
     #[test]

@@ -2,7 +2,10 @@
 //! [`OptionName`], so no query here changes when an option is added. Each option has three:
 //! its value in force (what the edges do) and its stored setting, `enabled` and `value`.
 
-use crate::domain::{DomainName, Integration, Origin, Timestamp};
+use crate::domain::{
+    DomainName, Integration, Origin, ResourceDescription, ResourceName, ResourceTextError, SecondaryHostnames,
+    Timestamp,
+};
 use crate::error::AppError;
 use crate::model::CdnResource;
 use crate::options::{OptionKind, OptionName, OptionSetting, OptionValue, OptionsInForce, ResourceOptions};
@@ -13,11 +16,24 @@ use std::sync::LazyLock;
 
 /// Every column a [`ResourceRow`] reads, for `SELECT` and `RETURNING`.
 pub(super) static COLUMNS: LazyLock<String> = LazyLock::new(|| {
-    ["id", "custom_domain", "origin", "integration", "active", "created_at", "updated_at", "version"]
-        .into_iter()
-        .chain(option_columns())
-        .collect::<Vec<_>>()
-        .join(", ")
+    [
+        "id",
+        "account_id",
+        "custom_domain",
+        "secondary_hostnames",
+        "name",
+        "description",
+        "origin",
+        "integration",
+        "active",
+        "created_at",
+        "updated_at",
+        "version",
+    ]
+    .into_iter()
+    .chain(option_columns())
+    .collect::<Vec<_>>()
+    .join(", ")
 });
 
 /// The options' columns (migration 0006), in the order [`bind_options`] binds them: for each
@@ -54,7 +70,11 @@ where
 /// A row of `cdn_resources`, as stored; [`CdnResource`] once checked.
 pub(super) struct ResourceRow {
     id: i64,
+    account_id: i64,
     custom_domain: String,
+    secondary_hostnames: String,
+    name: Option<String>,
+    description: Option<String>,
     origin: String,
     integration: String,
     active: bool,
@@ -73,6 +93,7 @@ where
     bool: Decode<'r, R::Database> + Type<R::Database>,
     Option<bool>: Decode<'r, R::Database> + Type<R::Database>,
     String: Decode<'r, R::Database> + Type<R::Database>,
+    Option<String>: Decode<'r, R::Database> + Type<R::Database>,
 {
     fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
         let options = OptionName::ALL
@@ -101,7 +122,11 @@ where
             .collect::<Result<_, sqlx::Error>>()?;
         Ok(Self {
             id: row.try_get("id")?,
+            account_id: row.try_get("account_id")?,
             custom_domain: row.try_get("custom_domain")?,
+            secondary_hostnames: row.try_get("secondary_hostnames")?,
+            name: row.try_get("name")?,
+            description: row.try_get("description")?,
             origin: row.try_get("origin")?,
             integration: row.try_get("integration")?,
             active: row.try_get("active")?,
@@ -132,7 +157,12 @@ impl TryFrom<ResourceRow> for CdnResource {
         }
         Ok(CdnResource {
             id: row.id,
+            account_id: row.account_id,
             custom_domain: DomainName::parse(&row.custom_domain).map_err(|e| corrupt(&e))?,
+            secondary_hostnames: decode_hostnames(&row.secondary_hostnames).map_err(|e| corrupt(&e))?,
+            name: stored_text(row.name.as_deref(), ResourceName::parse).map_err(|e| corrupt(&e))?,
+            description: stored_text(row.description.as_deref(), ResourceDescription::parse)
+                .map_err(|e| corrupt(&e))?,
             origin: Origin::parse(&row.origin).map_err(|e| corrupt(&e))?,
             integration,
             options,
@@ -143,6 +173,30 @@ impl TryFrom<ResourceRow> for CdnResource {
             version: row.version,
         })
     }
+}
+
+/// A stored name or description: NULL is none. Text that no longer reads back is corrupt, and
+/// so is an empty one, since NULL stands for none (migration 0007's CHECK refuses it too).
+fn stored_text<T>(
+    text: Option<&str>,
+    parse: impl Fn(&str) -> Result<Option<T>, ResourceTextError>,
+) -> Result<Option<T>, String> {
+    match text.map(parse) {
+        None => Ok(None),
+        Some(Ok(Some(value))) => Ok(Some(value)),
+        Some(Ok(None)) => Err("an empty text".to_owned()),
+        Some(Err(error)) => Err(error.to_string()),
+    }
+}
+
+/// Secondary hostnames as `cdn_resources.secondary_hostnames` holds them: a JSON array of
+/// names, in the customer's order (migration 0007 reads it too, to fill `served_hostnames`).
+pub(super) fn encode_hostnames(hostnames: &SecondaryHostnames) -> String {
+    serde_json::to_string(hostnames).expect("a list of names is JSON")
+}
+
+fn decode_hostnames(stored: &str) -> Result<SecondaryHostnames, serde_json::Error> {
+    serde_json::from_str(stored)
 }
 
 /// How a page of resources is ordered.

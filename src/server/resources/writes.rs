@@ -2,9 +2,9 @@
 //! ([`Pool::begin_write`]) and records what it changed in the same transaction.
 
 use super::history::record;
-use super::input::{Actor, NewResource, ResourceUpdate, domain_taken_message};
-use super::rows::{COLUMNS, ResourceRow, bind_options, get, option_columns};
-use crate::domain::Timestamp;
+use super::input::{Actor, NewResource, ResourceUpdate, domain_taken_message, hostname_is_own_domain_message};
+use super::rows::{COLUMNS, ResourceRow, bind_options, encode_hostnames, get, option_columns};
+use crate::domain::{DomainName, SecondaryHostnames, Timestamp};
 use crate::error::AppError;
 use crate::model::{CdnResource, Change};
 use crate::options::{OptionChoice, OptionName, OptionSetting, OptionValue};
@@ -40,17 +40,61 @@ pub async fn insert(
     new: &NewResource,
     now: Timestamp,
 ) -> Result<Option<CdnResource>, AppError> {
+    check_hostnames_free(db, &new.custom_domain, None, &new.secondary_hostnames).await?;
     let Some(created) = insert_row(db.reborrow(), actor.account_id, new, now).await? else {
         return Ok(None);
     };
-    for option in OptionName::ALL {
-        let value = created.options_in_force.get(option);
-        record(db.reborrow(), actor, created.id, created.version, now, &Change::Created { option, value }).await?;
-    }
+    let mut changes: Vec<Change> = OptionName::ALL
+        .into_iter()
+        .map(|option| Change::Created { option, value: created.options_in_force.get(option) })
+        .collect();
     if !created.active {
-        record(db.reborrow(), actor, created.id, created.version, now, &Change::ActiveSwitched { to: false }).await?;
+        changes.push(Change::ActiveSwitched { to: false });
+    }
+    // Details given at creation are recorded as set from none, in the creation's version.
+    if created.name.is_some() {
+        changes.push(Change::NameChanged { from: None, to: created.name.clone() });
+    }
+    if created.description.is_some() {
+        changes.push(Change::DescriptionChanged { from: None, to: created.description.clone() });
+    }
+    if !created.secondary_hostnames.is_empty() {
+        changes.push(Change::SecondaryHostnamesChanged {
+            from: SecondaryHostnames::default(),
+            to: created.secondary_hostnames.clone(),
+        });
+    }
+    for change in &changes {
+        record(db.reborrow(), actor, created.id, created.version, now, change).await?;
     }
     Ok(Some(created))
+}
+
+/// [`AppError::Invalid`] on `secondary_hostnames` when one of `hostnames` is `custom_domain`
+/// itself or is served by another resource than `resource` (of any account). Run inside the
+/// write transaction: writers take turns, so what it finds free stays free until the commit;
+/// the key of `served_hostnames` (migration 0007) refuses a second claim all the same.
+async fn check_hostnames_free(
+    db: &mut Db<'_>,
+    custom_domain: &DomainName,
+    resource: Option<i64>,
+    hostnames: &SecondaryHostnames,
+) -> Result<(), AppError> {
+    for hostname in hostnames.as_slice() {
+        if hostname == custom_domain {
+            return Err(AppError::invalid_field("secondary_hostnames", hostname_is_own_domain_message(hostname)));
+        }
+        let owner = on_db!(db.reborrow(), |e| sqlx::query_scalar::<_, i64>(
+            "SELECT resource_id FROM served_hostnames WHERE hostname = $1"
+        )
+        .bind(hostname.as_str())
+        .fetch_optional(e)
+        .await)?;
+        if owner.is_some_and(|owner| Some(owner) != resource) {
+            return Err(AppError::invalid_field("secondary_hostnames", domain_taken_message(hostname)));
+        }
+    }
+    Ok(())
 }
 
 /// The new row takes the id after the largest ever given (`cdn_resource_ids`, migration 0005):
@@ -62,12 +106,14 @@ async fn insert_row(
     now: Timestamp,
 ) -> Result<Option<CdnResource>, AppError> {
     let options: Vec<&str> = option_columns().collect();
-    let placeholders: Vec<String> = (7..7 + options.len()).map(|n| format!("${n}")).collect();
+    let placeholders: Vec<String> = (10..10 + options.len()).map(|n| format!("${n}")).collect();
     let in_force = new.options.all_in_force(new.integration);
     let sql = format!(
         "INSERT INTO cdn_resources \
-         (id, account_id, custom_domain, origin, integration, active, created_at, updated_at, version, {}) \
-         VALUES ((SELECT last_id + 1 FROM cdn_resource_ids), $1, $2, $3, $4, $5, $6, $6, 1, {}) RETURNING {}",
+         (id, account_id, custom_domain, origin, integration, active, created_at, updated_at, version, \
+          name, description, secondary_hostnames, {}) \
+         VALUES ((SELECT last_id + 1 FROM cdn_resource_ids), $1, $2, $3, $4, $5, $6, $6, 1, $7, $8, $9, {}) \
+         RETURNING {}",
         options.join(", "),
         placeholders.join(", "),
         *COLUMNS
@@ -79,7 +125,10 @@ async fn insert_row(
             .bind(new.origin.to_string())
             .bind(new.integration.as_str())
             .bind(new.active)
-            .bind(now.unix_seconds()),
+            .bind(now.unix_seconds())
+            .bind(new.name.as_ref().map(|name| name.as_str().to_owned()))
+            .bind(new.description.as_ref().map(|description| description.as_str().to_owned()))
+            .bind(encode_hostnames(&new.secondary_hostnames)),
         &new.options,
         &in_force
     )
@@ -191,6 +240,18 @@ async fn current_at(
 /// What `update` changes about `current`, one entry per setting.
 fn changes(current: &CdnResource, update: &ResourceUpdate) -> Vec<Change> {
     let mut changes = Vec::new();
+    if let Some(name) = update.name.as_ref().filter(|name| **name != current.name) {
+        changes.push(Change::NameChanged { from: current.name.clone(), to: name.clone() });
+    }
+    if let Some(description) = update.description.as_ref().filter(|description| **description != current.description) {
+        changes.push(Change::DescriptionChanged { from: current.description.clone(), to: description.clone() });
+    }
+    if let Some(hostnames) = update.secondary_hostnames.as_ref().filter(|h| **h != current.secondary_hostnames) {
+        changes.push(Change::SecondaryHostnamesChanged {
+            from: current.secondary_hostnames.clone(),
+            to: hostnames.clone(),
+        });
+    }
     if let Some(origin) = update.origin.as_ref().filter(|origin| **origin != current.origin) {
         changes.push(Change::OriginChanged { from: current.origin.clone(), to: origin.clone() });
     }
@@ -231,9 +292,15 @@ async fn apply(
     }
     let version = current.version + 1;
     let mut next = current.clone();
+    if let Some(hostnames) = &update.secondary_hostnames {
+        check_hostnames_free(db, &current.custom_domain, Some(current.id), hostnames).await?;
+    }
     for change in &changes {
         record(db.reborrow(), actor, current.id, version, now, change).await?;
         match change {
+            Change::NameChanged { to, .. } => next.name = to.clone(),
+            Change::DescriptionChanged { to, .. } => next.description = to.clone(),
+            Change::SecondaryHostnamesChanged { to, .. } => next.secondary_hostnames = to.clone(),
             Change::OriginChanged { to, .. } => next.origin = to.clone(),
             Change::ActiveSwitched { to } => next.active = *to,
             Change::OptionSet { option, .. }
@@ -248,9 +315,10 @@ async fn apply(
     }
     next.options_in_force = next.options.all_in_force(next.integration);
     let assignments: Vec<String> =
-        option_columns().enumerate().map(|(n, column)| format!("{column} = ${}", n + 8)).collect();
+        option_columns().enumerate().map(|(n, column)| format!("{column} = ${}", n + 11)).collect();
     let sql = format!(
-        "UPDATE cdn_resources SET origin = $1, active = $2, updated_at = $3, version = $4, {} \
+        "UPDATE cdn_resources SET origin = $1, active = $2, updated_at = $3, version = $4, \
+         name = $8, description = $9, secondary_hostnames = $10, {} \
          WHERE id = $5 AND account_id = $6 AND version = $7 RETURNING {}",
         assignments.join(", "),
         *COLUMNS
@@ -263,7 +331,10 @@ async fn apply(
             .bind(version)
             .bind(current.id)
             .bind(actor.account_id)
-            .bind(current.version),
+            .bind(current.version)
+            .bind(next.name.as_ref().map(|name| name.as_str().to_owned()))
+            .bind(next.description.as_ref().map(|description| description.as_str().to_owned()))
+            .bind(encode_hostnames(&next.secondary_hostnames)),
         &next.options,
         &next.options_in_force
     )

@@ -67,7 +67,7 @@ pub struct BadQuery(#[allow(dead_code)] ErrorBody);
 #[response(headers(("x-should-retry" = String, description = "`false`: the same request would get the same answer (Gcore's SDK then does not retry).")))]
 pub struct InvalidQuery(#[allow(dead_code)] ErrorBody);
 
-/// The custom domain is already used by a CDN resource.
+/// The custom domain, or a secondary hostname, is already used by a CDN resource.
 #[derive(ToResponse)]
 #[response(headers(("x-should-retry" = String, description = "`false`: the same request would get the same answer (Gcore's SDK then does not retry).")))]
 pub struct DomainTaken(#[allow(dead_code)] ErrorBody);
@@ -217,6 +217,7 @@ impl From<AppError> for ApiError {
 fn api_field_name(portal_field: &str) -> &str {
     match portal_field {
         "custom_domain" => "cname",
+        "secondary_hostnames" => "secondaryHostnames",
         other => other,
     }
 }

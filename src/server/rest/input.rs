@@ -4,7 +4,7 @@
 use super::auth::ApiCaller;
 use super::schema::{CNAME_PATTERN, MAX_NAME_LEN, ORIGIN_PATTERN};
 use super::{ApiError, ApiState};
-use crate::domain::{DomainName, Origin};
+use crate::domain::{DomainName, Origin, ResourceDescription, ResourceName, SecondaryHostnames};
 use crate::model::CdnResource;
 use crate::server::resources::Actor;
 use axum::body::Bytes;
@@ -80,6 +80,9 @@ pub(super) fn required_version(headers: &HeaderMap, id: i64) -> Result<Option<i6
         ))),
     }
 }
+
+/// The fields whose values are arrays (of strings), by their path in the body.
+const ARRAY_FIELDS: [&str; 1] = ["secondaryHostnames"];
 
 /// Reads a JSON body into `T`; what cannot be read is a 400 that names the field.
 pub(super) fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
@@ -207,6 +210,34 @@ impl Checks {
                 field,
                 "Write the origin exactly, such as origin.example.com:8080, 192.0.2.10 or [2001:db8::10]:8443: no spaces, no leading zeros.",
             ),
+            Err(error) => self.fail(field, error),
+        }
+    }
+
+    /// A name as the body gives it: `Some(None)` to remove it (`null` or `""`).
+    pub(super) fn name(&mut self, field: &str, value: Option<&str>) -> Option<Option<ResourceName>> {
+        match ResourceName::parse(value.unwrap_or_default()) {
+            Ok(name) => Some(name),
+            Err(error) => self.fail(field, error),
+        }
+    }
+
+    /// A description as the body gives it: `Some(None)` to remove it (`null` or `""`).
+    pub(super) fn description(&mut self, field: &str, value: Option<&str>) -> Option<Option<ResourceDescription>> {
+        match ResourceDescription::parse(value.unwrap_or_default()) {
+            Ok(description) => Some(description),
+            Err(error) => self.fail(field, error),
+        }
+    }
+
+    /// Secondary hostnames, each checked as [`Self::cname`] checks a custom domain (its problem
+    /// reported under `field[i]`), then the list as a whole (under `field`).
+    pub(super) fn secondary_hostnames(&mut self, field: &str, values: &[String]) -> Option<SecondaryHostnames> {
+        let names: Vec<Option<DomainName>> =
+            values.iter().enumerate().map(|(n, value)| self.cname(&format!("{field}[{n}]"), value)).collect();
+        let names: Vec<DomainName> = names.into_iter().collect::<Option<_>>()?;
+        match SecondaryHostnames::new(names) {
+            Ok(hostnames) => Some(hostnames),
             Err(error) => self.fail(field, error),
         }
     }

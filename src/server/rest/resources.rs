@@ -7,12 +7,15 @@ use super::errors::{BadQuery, DomainTaken, InvalidQuery};
 use super::input::{ChangeRequest, Checks, EntityTag, parse_body, required_version, resource_id};
 use super::responses::{AboutOneResource, AnyCall, ChangeOfOneResource, TheResource, WithBody};
 use super::schema::{
-    CreateBody, IfMatch, ListQuery, PatchBody, ReplaceBody, ResourceBody, ResourceId, ResourceList, ResourcePage,
+    CreateBody, IfMatch, ListQuery, NO_ORIGIN_GROUPS, PatchBody, ReplaceBody, ResourceBody, ResourceId, ResourceList,
+    ResourcePage,
 };
 use super::{ApiError, ApiState};
-use crate::domain::Timestamp;
-use crate::model::CdnResource;
+use crate::domain::{Integration, SecondaryHostnames, Timestamp};
+use crate::model::{CdnResource, ResourceStatus};
 use crate::options::{OptionChoice, OptionName, ResourceOptionsInput};
+use crate::server::db::Pool;
+use crate::server::edge_feed;
 use crate::server::resources::{self, NewResource, ResourceFilter, ResourceUpdate};
 use axum::Json;
 use axum::body::Bytes;
@@ -26,10 +29,61 @@ const DEFAULT_PAGE_SIZE: i64 = 100;
 const MAX_PAGE_SIZE: i64 = 1000;
 
 /// The resource with its ETag, which names it and its version.
-fn resource_response(status: StatusCode, resource: &CdnResource) -> Response {
-    let mut response = (status, Json(ResourceBody::from(resource))).into_response();
+async fn resource_response(pool: &Pool, status: StatusCode, resource: &CdnResource) -> Result<Response, ApiError> {
+    let [body] = bodies(pool, std::slice::from_ref(resource)).await?.try_into().expect("one body per resource");
+    let mut response = (status, Json(body)).into_response();
     response.headers_mut().insert(header::ETAG, EntityTag::of(resource).header());
-    response
+    Ok(response)
+}
+
+/// The resources as the API shows them, each with its `status` as of now.
+async fn bodies(pool: &Pool, resources: &[CdnResource]) -> Result<Vec<ResourceBody>, ApiError> {
+    let ids: Vec<i64> = resources.iter().map(|resource| resource.id).collect();
+    let rollouts = edge_feed::rollouts(pool, &ids).await?;
+    Ok(resources
+        .iter()
+        .zip(rollouts)
+        .map(|(resource, rollout)| ResourceBody::new(resource, ResourceStatus::of(resource.active, rollout)))
+        .collect())
+}
+
+/// A secondary hostname that another resource serves (or that is this one's `cname`) is a 409
+/// naming `secondaryHostnames`, as a taken `cname` is: the list itself was valid. The portal
+/// reports it next to its field, as its other refusals.
+fn taken_is_a_conflict(error: crate::error::AppError) -> ApiError {
+    match error.for_field("secondary_hostnames") {
+        Some(message) => ApiError::conflict(message).with_field("secondaryHostnames", message),
+        None => error.into(),
+    }
+}
+
+/// What a body asks of the name, the description and the secondary hostnames, checked (each
+/// problem reported in `checks`); an origin group, not offered yet, is refused there too.
+struct Details {
+    name: Option<Option<crate::domain::ResourceName>>,
+    description: Option<Option<crate::domain::ResourceDescription>>,
+    secondary_hostnames: Option<SecondaryHostnames>,
+}
+
+fn details(
+    checks: &mut Checks,
+    name: &Option<Option<String>>,
+    description: &Option<Option<String>>,
+    secondary_hostnames: &Option<Vec<String>>,
+    origin_group: &Option<serde_json::Value>,
+) -> Details {
+    if origin_group.is_some() {
+        checks.fail::<()>("originGroup", NO_ORIGIN_GROUPS);
+    }
+    Details {
+        name: name.as_ref().and_then(|name| checks.name("name", name.as_deref())),
+        description: description
+            .as_ref()
+            .and_then(|description| checks.description("description", description.as_deref())),
+        secondary_hostnames: secondary_hostnames
+            .as_ref()
+            .and_then(|hostnames| checks.secondary_hostnames("secondaryHostnames", hostnames)),
+    }
 }
 
 /// What the body's `options` ask of each option it names.
@@ -93,7 +147,7 @@ pub async fn list_resources(
         u64::try_from(offset).unwrap_or_default(),
     )
     .await?;
-    let results: Vec<ResourceBody> = page.iter().map(ResourceBody::from).collect();
+    let results = bodies(&api.pool, &page).await?;
     let body =
         if query.paged() { ResourceList::Page(ResourcePage { count, results }) } else { ResourceList::All(results) };
     Ok(([("x-total-count", count.to_string())], Json(body)).into_response())
@@ -113,7 +167,8 @@ pub async fn list_resources(
         AnyCall,
         WithBody,
         (status = 409, response = DomainTaken),
-    )
+    ),
+    description = "`integration` may be left out: `entire_website`. A body naming `originGroup` is refused with 422 (origin groups are not offered yet). A secondary hostname that another resource serves, or the `cname` among them, is refused with 409 under `secondaryHostnames`, as a taken `cname` is."
 )]
 pub async fn create_resource(
     ApiCaller(caller): ApiCaller,
@@ -121,23 +176,35 @@ pub async fn create_resource(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let body: CreateBody = parse_body(&body)?;
+    let Some(origin) = body.origin.as_deref() else {
+        if body.origin_group.is_some() {
+            return Err(ApiError::invalid([("originGroup".to_owned(), NO_ORIGIN_GROUPS.to_owned())].into()));
+        }
+        return Err(ApiError::malformed(Some("origin".to_owned()), "missing field `origin`"));
+    };
     let mut checks = Checks::default();
     let cname = checks.cname("cname", &body.cname);
-    let origin = checks.origin("origin", &body.origin);
+    let origin = checks.origin("origin", origin);
+    let details = details(&mut checks, &body.name, &body.description, &body.secondary_hostnames, &body.origin_group);
     checks.finish()?;
     let (Some(custom_domain), Some(origin)) = (cname, origin) else {
         unreachable!("checks.finish() refuses missing values");
     };
+    let integration = body.integration.unwrap_or(Integration::EntireWebsite);
     let new = NewResource {
         active: body.active.unwrap_or(true),
-        ..NewResource::new(custom_domain, origin, body.integration).choosing(&choices(body.options))
+        name: details.name.flatten(),
+        description: details.description.flatten(),
+        secondary_hostnames: details.secondary_hostnames.unwrap_or_default(),
+        ..NewResource::new(custom_domain, origin, integration).choosing(&choices(body.options))
     };
-    let created = resources::try_create(&api.pool, &caller, &new).await?.ok_or_else(|| {
-        let message = resources::domain_taken_message(&new.custom_domain);
-        ApiError::conflict(message.clone()).with_field("cname", message)
-    })?;
+    let created =
+        resources::try_create(&api.pool, &caller, &new).await.map_err(taken_is_a_conflict)?.ok_or_else(|| {
+            let message = resources::domain_taken_message(&new.custom_domain);
+            ApiError::conflict(message.clone()).with_field("cname", message)
+        })?;
     api.config_changes.committed();
-    let mut response = resource_response(StatusCode::CREATED, &created);
+    let mut response = resource_response(&api.pool, StatusCode::CREATED, &created).await?;
     let location = HeaderValue::from_str(&format!("/cdn/resources/{}", created.id)).expect("a path is a valid header");
     response.headers_mut().insert(header::LOCATION, location);
     Ok(response)
@@ -159,7 +226,7 @@ pub async fn get_resource(
 ) -> Result<Response, ApiError> {
     let id = resource_id(path)?;
     let resource = resources::get(api.pool.db(), caller.account_id, id).await?;
-    Ok(resource_response(StatusCode::OK, &resource))
+    resource_response(&api.pool, StatusCode::OK, &resource).await
 }
 
 #[utoipa::path(
@@ -168,7 +235,7 @@ pub async fn get_resource(
     tag = "CDN resources",
     operation_id = "replaceResource",
     summary = "Replace a CDN resource's settings",
-    description = "Sets every setting: those left out return to their defaults (active, and WebSockets following the integration). The custom domain and integration stay as created.",
+    description = "Sets every setting: those left out return to their defaults (active, no name, description or secondary hostnames, and WebSockets following the integration). The custom domain and integration stay as created. A secondary hostname that another resource serves is refused with 409 under `secondaryHostnames`; a body naming `originGroup` with 422 (origin groups are not offered yet).",
     params(ResourceId, IfMatch),
     request_body(content = ReplaceBody, content_type = "application/json"),
     responses(TheResource, ChangeOfOneResource, WithBody)
@@ -176,11 +243,20 @@ pub async fn get_resource(
 pub async fn replace_resource(request: ChangeRequest<ReplaceBody>) -> Result<Response, ApiError> {
     save(request, |body, checks| {
         let origin = checks.origin("origin", &body.origin);
+        let details = details(checks, &body.name, &body.description, &body.secondary_hostnames, &body.origin_group);
         // Every option the body leaves out returns to its default; one it names takes its choice.
         let mut options: BTreeMap<_, _> =
             OptionName::ALL.into_iter().map(|option| (option, OptionChoice::Default)).collect();
         options.extend(choices(body.options));
-        ResourceUpdate { origin, active: Some(body.active.unwrap_or(true)), options }
+        // So do the name, description and secondary hostnames: none.
+        ResourceUpdate {
+            name: Some(details.name.flatten()),
+            description: Some(details.description.flatten()),
+            secondary_hostnames: Some(details.secondary_hostnames.unwrap_or_default()),
+            origin,
+            active: Some(body.active.unwrap_or(true)),
+            options,
+        }
     })
     .await
 }
@@ -191,6 +267,7 @@ pub async fn replace_resource(request: ChangeRequest<ReplaceBody>) -> Result<Res
     tag = "CDN resources",
     operation_id = "patchResource",
     summary = "Change some of a CDN resource's settings",
+    description = "A secondary hostname that another resource serves, or the `cname` among them, is refused with 409 under `secondaryHostnames`; a body naming `originGroup` with 422 (origin groups are not offered yet).",
     params(ResourceId, IfMatch),
     request_body(content = PatchBody, content_type = "application/json"),
     responses(TheResource, ChangeOfOneResource, WithBody)
@@ -198,7 +275,15 @@ pub async fn replace_resource(request: ChangeRequest<ReplaceBody>) -> Result<Res
 pub async fn patch_resource(request: ChangeRequest<PatchBody>) -> Result<Response, ApiError> {
     save(request, |body, checks| {
         let origin = body.origin.as_deref().and_then(|origin| checks.origin("origin", origin));
-        ResourceUpdate { origin, active: body.active, options: choices(body.options) }
+        let details = details(checks, &body.name, &body.description, &body.secondary_hostnames, &body.origin_group);
+        ResourceUpdate {
+            name: details.name,
+            description: details.description,
+            secondary_hostnames: details.secondary_hostnames,
+            origin,
+            active: body.active,
+            options: choices(body.options),
+        }
     })
     .await
 }
@@ -214,9 +299,11 @@ async fn save<B>(
     checks.finish()?;
     let version = request.version()?;
     let ChangeRequest { api, caller, id, .. } = request;
-    let saved = resources::update(&api.pool, &caller, id, version, &update, Timestamp::now()).await?;
+    let saved = resources::update(&api.pool, &caller, id, version, &update, Timestamp::now())
+        .await
+        .map_err(taken_is_a_conflict)?;
     api.config_changes.committed();
-    Ok(resource_response(StatusCode::OK, &saved))
+    resource_response(&api.pool, StatusCode::OK, &saved).await
 }
 
 #[utoipa::path(
