@@ -226,20 +226,8 @@ async fn one_resource(pool: &Pool) {
 }
 
 /// Resource 1's settings and version.
-type Settings = (
-    i64,
-    String,
-    String,
-    String,
-    bool,
-    bool,
-    Option<bool>,
-    Option<bool>,
-    i64,
-    Option<String>,
-    Option<String>,
-    String,
-);
+type Settings =
+    (i64, String, String, String, bool, bool, Option<bool>, Option<bool>, i64, Option<String>, Option<String>, String);
 
 async fn settings(pool: &Pool) -> Settings {
     on_db!(pool.db(), |e| sqlx::query_as(

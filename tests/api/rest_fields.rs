@@ -59,7 +59,8 @@ async fn a_resource_is_created_from_a_cname_and_an_origin_alone_as_the_sdk_sends
     let (_, secret) = customer_with_token(&portal, "ada%40example.com").await;
     let created = create(&portal, &secret, site("cdn.example.com")).await;
     assert_eq!(created["integration"], "entire_website", "Entire website when left out");
-    assert_eq!(created["options"]["websockets"], json!({"enabled": false, "value": true}), "and its defaults");
+    assert_eq!(created["options"]["websockets"], Value::Null, "no option set");
+    assert_eq!(created["optionsInForce"]["websockets"], true, "so the integration's default is in force");
     for (field, expected) in [("name", Value::Null), ("description", Value::Null), ("secondaryHostnames", json!([]))] {
         assert_eq!(created[field], expected, "{field}: {created}");
     }
@@ -84,6 +85,7 @@ async fn a_resource_is_created_from_a_cname_and_an_origin_alone_as_the_sdk_sends
             "integration",
             "name",
             "options",
+            "optionsInForce",
             "origin",
             "secondaryHostnames",
             "status",
@@ -142,7 +144,7 @@ async fn a_name_and_a_description_are_set_changed_removed_and_recorded() {
     let read = portal.api(&secret, Method::GET, &format!("/cdn/resources/{id}"), None).await.json();
     assert_eq!((read["name"].clone(), read["description"].clone()), (Value::Null, Value::Null), "empty is none");
     // The same again changes nothing and records nothing.
-    assert_eq!(patch(&portal, &secret, id, json!({"name": ""})).await.etag(), "\"4\"");
+    assert_eq!(patch(&portal, &secret, id, json!({"name": ""})).await.etag_version(), 4);
 
     let history = portal.history(&cookie, id).await;
     let described: Vec<String> = history.iter().map(|entry| entry.change.describe()).collect();
@@ -306,6 +308,69 @@ async fn status_follows_the_edges_and_the_active_switch() {
         report(&portal, edge, 3).await;
     }
     assert_eq!(status_of(&portal, &secret, id).await, "suspended", "inactive, however far it has reached");
+}
+
+/// The configuration version every edge must report to serve all there is now.
+async fn latest_config_version(portal: &TestPortal) -> u64 {
+    let latest: i64 =
+        on_db!(portal.pool.db(), |e| sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM config_changes")
+            .fetch_one(e)
+            .await)
+        .unwrap();
+    u64::try_from(latest).unwrap()
+}
+
+/// Gcore's list filters on these fields: `name` (part of it, any case), `status` and
+/// `secondaryHostnames` (exact), each finding only what matches.
+#[tokio::test]
+async fn the_list_filters_by_name_status_and_secondary_hostname() {
+    let portal = spawn_portal_with(feed_security()).await;
+    let (_, secret) = customer_with_token(&portal, "ada%40example.com").await;
+    let mut shop = with("shop.example.com", "name", json!("The Shop 50%"));
+    shop["secondaryHostnames"] = json!(["www.shop.example.com"]);
+    let shop = create(&portal, &secret, shop).await["id"].as_i64().unwrap();
+    let blog = create(&portal, &secret, with("blog.example.com", "name", json!("Blog"))).await["id"].as_i64().unwrap();
+    let mut archive = with("archive.example.com", "name", json!("Shop archive"));
+    archive["active"] = json!(false);
+    let archive = create(&portal, &secret, archive).await["id"].as_i64().unwrap();
+    report(&portal, "edge-1", latest_config_version(&portal).await).await;
+
+    let list = |query: &'static str| {
+        let (portal, secret) = (&portal, &secret);
+        async move { portal.api(secret, Method::GET, &format!("/cdn/resources?{query}"), None).await }
+    };
+    let matching = |query: &'static str| async move {
+        let reply = list(query).await;
+        assert_eq!(reply.status, StatusCode::OK, "{query}: {}", reply.body);
+        let ids: Vec<i64> = reply.json().as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect();
+        assert_eq!(reply.headers["x-total-count"], ids.len().to_string().as_str(), "{query}");
+        ids
+    };
+    assert_eq!(matching("name=SHOP").await, [shop, archive], "part of the name, any case");
+    assert_eq!(matching("name=50%25").await, [shop], "% is a character, not a wildcard");
+    assert_eq!(matching("name=_").await, Vec::<i64>::new(), "_ is a character, not a wildcard");
+    assert_eq!(matching("secondaryHostnames=WWW.shop.example.com").await, [shop]);
+    assert_eq!(matching("secondaryHostnames=shop.example.com").await, Vec::<i64>::new(), "a custom domain");
+    assert_eq!(matching("status=suspended").await, [archive]);
+    assert_eq!(matching("status=active").await, [shop, blog]);
+    assert_eq!(matching("status=deleted").await, Vec::<i64>::new(), "resources are deleted outright");
+    assert_eq!(matching("status=suspended&active=true").await, Vec::<i64>::new());
+
+    // A change not yet served: the resource is processed until the edge reports it.
+    assert_eq!(patch(&portal, &secret, blog, json!({"name": "Journal"})).await.status, StatusCode::OK);
+    assert_eq!(matching("status=processed").await, [blog]);
+    assert_eq!(matching("status=active&name=shop").await, [shop]);
+    let page = list("status=processed&limit=1&offset=0").await.json();
+    assert_eq!((page["count"].as_i64(), page["results"][0]["id"].as_i64()), (Some(1), Some(blog)));
+    let past = list("status=processed&limit=1&offset=1").await.json();
+    assert_eq!((past["count"].as_i64(), past["results"].as_array().map(Vec::len)), (Some(1), Some(0)));
+
+    refused_on(&list("status=gone").await, StatusCode::BAD_REQUEST, "status");
+    refused_on(
+        &list("secondaryHostnames=not%20a%20domain").await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "secondaryHostnames",
+    );
 }
 
 /// The General section's form as a page's server function call sends it.

@@ -228,6 +228,29 @@ pub struct ResourceFilter {
     pub updated_from: Option<Timestamp>,
     /// Only resources whose settings last changed at or before this moment.
     pub updated_until: Option<Timestamp>,
+    /// Only resources whose name contains this text, whatever the letter case (Gcore: "Matches
+    /// partially and is case-insensitive"). SQLite lowers ASCII letters only, PostgreSQL every
+    /// letter: names in other scripts match in their exact case on SQLite.
+    pub name: Option<String>,
+    /// Only the resource with this secondary hostname.
+    pub secondary_hostname: Option<DomainName>,
+    /// Only resources the CDN serves (`true`) or not (`false`): what a status implies
+    /// (`suspended`: inactive), beside the `active` asked for, which may contradict it.
+    pub in_service: Option<bool>,
+}
+
+/// `text` as a `LIKE` pattern matching any text that contains it, lower-cased; `\` escapes the
+/// pattern's own characters (`ESCAPE '\'` in the condition).
+fn containing(text: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
 }
 
 /// A value a filter's condition compares with.
@@ -247,10 +270,17 @@ impl ResourceFilter {
                 self.custom_domain.as_ref().map(|domain| FilterValue::Text(domain.as_str().to_owned())),
             ),
             ("active = ?", self.active.map(FilterValue::Switch)),
+            ("active = ?", self.in_service.map(FilterValue::Switch)),
             ("created_at >= ?", moment(self.created_from)),
             ("created_at <= ?", moment(self.created_until)),
             ("updated_at >= ?", moment(self.updated_from)),
             ("updated_at <= ?", moment(self.updated_until)),
+            ("LOWER(name) LIKE ? ESCAPE '\\'", self.name.as_deref().map(|name| FilterValue::Text(containing(name)))),
+            (
+                "EXISTS (SELECT 1 FROM served_hostnames s WHERE s.resource_id = cdn_resources.id \
+                 AND s.hostname = ? AND s.hostname <> cdn_resources.custom_domain)",
+                self.secondary_hostname.as_ref().map(|hostname| FilterValue::Text(hostname.as_str().to_owned())),
+            ),
         ];
         let mut conditions: Vec<_> =
             candidates.into_iter().filter_map(|(sql, value)| value.map(|value| (sql, Some(value)))).collect();

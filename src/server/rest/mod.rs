@@ -57,7 +57,7 @@ struct ApiState {
         resources::patch_resource,
         resources::delete_resource,
     ),
-    components(schemas(errors::ErrorBody), responses(
+    components(schemas(errors::ErrorBody, schema::StatusFilter), responses(
         errors::MalformedBody,
         errors::BadQuery,
         errors::InvalidQuery,

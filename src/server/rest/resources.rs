@@ -8,7 +8,7 @@ use super::input::{ChangeRequest, Checks, EntityTag, parse_body, required_versio
 use super::responses::{AboutOneResource, AnyCall, ChangeOfOneResource, TheResource, WithBody};
 use super::schema::{
     CreateBody, IfMatch, ListQuery, NO_ORIGIN_GROUPS, PatchBody, ReplaceBody, ResourceBody, ResourceId, ResourceList,
-    ResourcePage,
+    ResourcePage, StatusFilter,
 };
 use super::{ApiError, ApiState};
 use crate::domain::{Integration, SecondaryHostnames, Timestamp};
@@ -128,26 +128,43 @@ pub async fn list_resources(
         checks.fail::<()>("offset", "offset cannot be negative.");
     }
     let cname = query.cname.as_deref().and_then(|cname| checks.cname("cname", cname));
+    let secondary_hostname =
+        query.secondary_hostnames.as_deref().and_then(|hostname| checks.cname("secondaryHostnames", hostname));
     checks.finish()?;
+    let status = query.status.map(StatusFilter::status);
     let filter = ResourceFilter {
         custom_domain: cname,
         active: query.active,
-        deleted: query.deleted,
+        // `deleted` matches none, as `deleted=true` does; `suspended` is exactly the inactive.
+        deleted: if status == Some(None) { Some(true) } else { query.deleted },
         created_from: query.min_created,
         created_until: query.max_created,
         updated_from: query.min_updated,
         updated_until: query.max_updated,
+        name: query.name.clone(),
+        secondary_hostname,
+        in_service: status.flatten().map(|status| status != ResourceStatus::Suspended),
     };
-    let (page, count) = resources::page(
-        &api.pool,
-        caller.account_id,
-        &filter,
-        resources::Order::Created,
-        u32::try_from(limit).unwrap_or(u32::MAX),
-        u64::try_from(offset).unwrap_or_default(),
-    )
-    .await?;
-    let results = bodies(&api.pool, &page).await?;
+    let (limit, offset) = (u32::try_from(limit).unwrap_or(u32::MAX), u64::try_from(offset).unwrap_or_default());
+    let (results, count) = match status.flatten() {
+        // Whether an active resource is `active` or `processed` depends on what the edges
+        // report, which no column holds: every match is read, and the page cut from them.
+        Some(wanted @ (ResourceStatus::Active | ResourceStatus::Processed)) => {
+            let (all, _) =
+                resources::page(&api.pool, caller.account_id, &filter, resources::Order::Created, u32::MAX, 0).await?;
+            let matching: Vec<ResourceBody> =
+                bodies(&api.pool, &all).await?.into_iter().filter(|body| body.status == wanted).collect();
+            let count = i64::try_from(matching.len()).unwrap_or(i64::MAX);
+            let start = usize::try_from(offset).unwrap_or(usize::MAX);
+            (matching.into_iter().skip(start).take(limit as usize).collect(), count)
+        }
+        _ => {
+            let (page, count) =
+                resources::page(&api.pool, caller.account_id, &filter, resources::Order::Created, limit, offset)
+                    .await?;
+            (bodies(&api.pool, &page).await?, count)
+        }
+    };
     let body =
         if query.paged() { ResourceList::Page(ResourcePage { count, results }) } else { ResourceList::All(results) };
     Ok(([("x-total-count", count.to_string())], Json(body)).into_response())

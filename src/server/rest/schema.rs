@@ -344,26 +344,54 @@ pub struct ListQuery {
     /// Only resources whose settings last changed at or before this moment (RFC 3339).
     #[param(value_type = Option<String>, format = DateTime)]
     pub(super) max_updated: Option<Timestamp>,
+    /// Only resources whose name contains this text, whatever the letter case (as Gcore's).
+    pub(super) name: Option<String>,
+    /// Only resources in this status (see the resource's `status`). `deleted`, one of Gcore's,
+    /// matches none: this CDN deletes resources outright.
+    #[param(value_type = Option<StatusFilter>)]
+    pub(super) status: Option<StatusFilter>,
+    /// Only the resource with this secondary hostname (exact, any letter case).
+    #[param(rename = "secondaryHostnames", value_type = Option<Cname>)]
+    pub(super) secondary_hostnames: Option<String>,
+}
+
+/// Gcore's values of the list's `status` filter: a status a resource can be in here, or
+/// `deleted`, which none is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum StatusFilter {
+    Active,
+    Processed,
+    Suspended,
+    Deleted,
+}
+
+impl StatusFilter {
+    /// The status it asks for; `None` for `deleted`.
+    pub(super) fn status(self) -> Option<ResourceStatus> {
+        match self {
+            StatusFilter::Active => Some(ResourceStatus::Active),
+            StatusFilter::Processed => Some(ResourceStatus::Processed),
+            StatusFilter::Suspended => Some(ResourceStatus::Suspended),
+            StatusFilter::Deleted => None,
+        }
+    }
 }
 
 /// The query parameters of Gcore's resource list (`CDNResourceListParams` of Gcore's SDK 0.59.0,
 /// by their names on the wire) that this CDN does not offer: refused with a 400 that says so.
-/// `name`, `status` and `secondaryHostnames` are to come with those fields.
-pub const GCORE_FILTERS_NOT_OFFERED: [&str; 17] = [
+pub const GCORE_FILTERS_NOT_OFFERED: [&str; 14] = [
     "enabled",
     "is_primary",
-    "name",
     "originGroup",
     "originGroup__in",
     "originProtocol",
     "rules",
-    "secondaryHostnames",
     "shield_dc",
     "shielded",
     "sslData",
     "sslData_in",
     "sslEnabled",
-    "status",
     "suspend",
     "suspended",
     "vp_enabled",
@@ -390,6 +418,9 @@ impl ListQuery {
                 "max_created" => query.max_created = Some(moment(&name, &value)?),
                 "min_updated" => query.min_updated = Some(moment(&name, &value)?),
                 "max_updated" => query.max_updated = Some(moment(&name, &value)?),
+                "name" => query.name = Some(value),
+                "status" => query.status = Some(status(&name, &value)?),
+                "secondaryHostnames" => query.secondary_hostnames = Some(value),
                 other => return Err(ApiError::unknown_parameter(other, GCORE_FILTERS_NOT_OFFERED.contains(&other))),
             }
         }
@@ -416,6 +447,16 @@ fn boolean(name: &str, value: &str) -> Result<bool, ApiError> {
         "true" => Ok(true),
         "false" => Ok(false),
         _ => Err(unreadable(name, "it must be true or false.")),
+    }
+}
+
+fn status(name: &str, value: &str) -> Result<StatusFilter, ApiError> {
+    match value {
+        "active" => Ok(StatusFilter::Active),
+        "processed" => Ok(StatusFilter::Processed),
+        "suspended" => Ok(StatusFilter::Suspended),
+        "deleted" => Ok(StatusFilter::Deleted),
+        _ => Err(unreadable(name, "it must be active, processed, suspended or deleted.")),
     }
 }
 
@@ -566,7 +607,10 @@ mod tests {
                 "min_created",
                 "max_created",
                 "min_updated",
-                "max_updated"
+                "max_updated",
+                "name",
+                "status",
+                "secondaryHostnames"
             ]
         );
         // Every parameter the document names is read, and every one read is in the document.
