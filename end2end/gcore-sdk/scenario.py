@@ -178,6 +178,21 @@ class GcoreSdk(unittest.TestCase):
             self.resources.create(cname=unique_cname("group"), origin_group=1)
         self.assertIn("originGroup", str(raised.exception.body))
 
+    def test_replace_needs_an_origin_group_which_is_not_offered_yet(self):
+        resource = self.create()
+        before = self.requests.count
+        with self.assertRaises(gcore.UnprocessableEntityError) as raised:
+            self.resources.replace(resource.id, origin_group=1, name="Replaced")
+        self.assertIn("originGroup", raised.exception.body["errors"])
+        self.assertEqual(self.requests.count - before, 1)
+        self.assertIsNone(self.resources.get(resource.id).name, "nothing was changed")
+
+    def test_filters_this_cdn_does_not_offer_are_refused_by_name(self):
+        for filters, parameter in [({"shielded": True}, "shielded"), ({"origin_group": 1}, "originGroup")]:
+            with self.assertRaises(gcore.BadRequestError) as raised:
+                list(self.resources.list(**filters))
+            self.assertIn(parameter, raised.exception.body["errors"])
+
     def test_operations_this_cdn_does_not_offer_say_so_once(self):
         resource = self.create()
         before = self.requests.count

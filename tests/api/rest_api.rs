@@ -766,7 +766,7 @@ async fn put_replaces_every_setting_and_what_it_leaves_out_returns_to_its_defaul
     assert_error(
         &portal.api(&secret, Method::PUT, &path, Some(json!({"active": false}))).await,
         StatusCode::BAD_REQUEST,
-        &[],
+        &["origin"],
     );
     let renamed = portal
         .api(&secret, Method::PUT, &path, Some(json!({"origin": "origin.example.com", "cname": "x.example.com"})))

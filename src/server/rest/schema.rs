@@ -222,8 +222,10 @@ pub struct CreateBody {
 #[serde(deny_unknown_fields)]
 #[schema(as = ResourceReplace)]
 pub struct ReplaceBody {
-    #[schema(value_type = OriginAddress)]
-    pub(super) origin: String,
+    /// Required, as in a creation (origin groups, Gcore's alternative, are not offered yet).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = OriginAddress, required = true)]
+    pub(super) origin: Option<String>,
     /// Left out: none, as are `description` and `secondaryHostnames`.
     /// What the customer calls the resource. Left out: none, as for `description` and `secondaryHostnames`.
     #[serde(default, deserialize_with = "nullable")]
