@@ -38,7 +38,9 @@ test("a script turns WebSockets off with a token from the portal, and the portal
   const secret = await createToken(page, tokenName);
 
   const resource = await findByCname(request, secret, domain);
-  expect(resource.options.websockets).toEqual({ enabled: false, value: true });
+  // Not set: the integration's default (on) is in force.
+  expect(resource.options.websockets).toBeNull();
+  expect(resource.optionsInForce.websockets).toBe(true);
   const read = await request.get(`/cdn/resources/${resource.id}`, { headers: { Authorization: `APIKey ${secret}` } });
   // The ETag names the resource and its version, so it can never match another resource.
   expect(read.headers()["etag"]).toBe(`"${resource.id}.1"`);
@@ -48,6 +50,7 @@ test("a script turns WebSockets off with a token from the portal, and the portal
   });
   expect(patched.status()).toBe(200);
   expect((await patched.json()).options.websockets).toEqual({ enabled: true, value: false });
+  expect((await patched.json()).optionsInForce.websockets).toBe(false);
 
   await page.goto("/cdn");
   await page.getByRole("link", { name: domain }).click();

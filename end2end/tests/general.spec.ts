@@ -34,17 +34,17 @@ for (const [width, height] of [
       const shop = `${unique("shop")}.example.com`;
       await openGeneral(page, domain);
       await expect(page.getByLabel("Name", { exact: true })).toHaveValue("");
-      await expect(page.getByLabel("Secondary hostnames")).toHaveAccessibleDescription(/one per line/);
+      await expect(page.getByLabel("Secondary hostnames", { exact: true })).toHaveAccessibleDescription(/one per line/);
 
       await page.getByLabel("Name", { exact: true }).fill("Images — EU");
-      await page.getByLabel("Description").fill("Served from Frankfurt");
-      await page.getByLabel("Secondary hostnames").fill(`${alias}\n${shop.toUpperCase()}`);
+      await page.getByLabel("Description", { exact: true }).fill("Served from Frankfurt");
+      await page.getByLabel("Secondary hostnames", { exact: true }).fill(`${alias}\n${shop.toUpperCase()}`);
       await save(page);
 
       await expect(generalForm(page).getByRole("status")).toHaveText("Changes saved");
       await expect(page.getByLabel("Name", { exact: true })).toHaveValue("Images — EU");
-      await expect(page.getByLabel("Description")).toHaveValue("Served from Frankfurt");
-      await expect(page.getByLabel("Secondary hostnames")).toHaveValue(`${alias}\n${shop}`);
+      await expect(page.getByLabel("Description", { exact: true })).toHaveValue("Served from Frankfurt");
+      await expect(page.getByLabel("Secondary hostnames", { exact: true })).toHaveValue(`${alias}\n${shop}`);
       await expect(page.getByRole("definition").filter({ hasText: `${alias}, ${shop}` })).toBeVisible();
 
       await page.goto("/cdn");
@@ -59,12 +59,12 @@ for (const [width, height] of [
 
       await openGeneral(page, domain);
       await page.getByLabel("Name", { exact: true }).fill("");
-      await page.getByLabel("Description").fill("");
-      await page.getByLabel("Secondary hostnames").fill("");
+      await page.getByLabel("Description", { exact: true }).fill("");
+      await page.getByLabel("Secondary hostnames", { exact: true }).fill("");
       await save(page);
       await expect(generalForm(page).getByRole("status")).toHaveText("Changes saved");
       await expect(page.getByLabel("Name", { exact: true })).toHaveValue("");
-      await expect(page.getByLabel("Secondary hostnames")).toHaveValue("");
+      await expect(page.getByLabel("Secondary hostnames", { exact: true })).toHaveValue("");
       await expect(page.getByRole("definition").filter({ hasText: alias })).toHaveCount(0);
     });
 
@@ -77,10 +77,10 @@ for (const [width, height] of [
       const domain = await createResource(other, "Entire website");
       await openGeneral(other, domain);
       await other.getByLabel("Name", { exact: true }).fill("Kept after the refusal");
-      await other.getByLabel("Secondary hostnames").fill(taken);
+      await other.getByLabel("Secondary hostnames", { exact: true }).fill(taken);
       await save(other);
 
-      const hostnames = other.getByLabel("Secondary hostnames");
+      const hostnames = other.getByLabel("Secondary hostnames", { exact: true });
       await expect(hostnames).toHaveAccessibleDescription(/already used by a CDN resource/);
       await expect(hostnames).toHaveAttribute("aria-invalid", "true");
       // What was typed is still there to correct, with or without JavaScript.
@@ -89,7 +89,7 @@ for (const [width, height] of [
 
       await hostnames.fill("my_site.example.com");
       await save(other);
-      await expect(other.getByLabel("Secondary hostnames")).toHaveAccessibleDescription(
+      await expect(other.getByLabel("Secondary hostnames", { exact: true })).toHaveAccessibleDescription(
         /my_site\.example\.com: “_” cannot be used in a domain name/,
       );
 
