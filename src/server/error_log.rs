@@ -19,6 +19,7 @@
 use crate::error::AppError;
 use axum::Router;
 use axum::extract::Request;
+use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::Response;
@@ -139,13 +140,15 @@ pub fn carried<T>(work: impl Future<Output = T>) -> impl Future<Output = T> {
 
 /// Middleware, just inside the request span: gives the request its record of failures, and logs
 /// them once it is answered. A server error with no recorded cause is logged too, so that every
-/// 5xx answer has its line in the log.
+/// 5xx answer has its line in the log; but for 501, the REST API's deliberate answer to a Gcore
+/// operation this CDN does not offer, which is no failure (a customer's script calling `purge`
+/// must not page anyone).
 pub async fn log_failures(mut request: Request, next: Next) -> Response {
     let failures = Failures::default();
     request.extensions_mut().insert(failures.clone());
     let response = FAILURES.scope(failures.clone(), next.run(request)).await;
     let status = response.status();
-    if failures.log(status.as_u16()) == 0 && status.is_server_error() {
+    if failures.log(status.as_u16()) == 0 && status.is_server_error() && status != StatusCode::NOT_IMPLEMENTED {
         tracing::error!(status = status.as_u16(), "answered with a server error of no recorded cause");
     }
     response

@@ -1047,6 +1047,33 @@ async fn api_writes_need_no_origin_header_but_bodies_over_16_kib_are_refused() {
     assert_eq!(stored(&portal, id).await, Some(("origin.example.com".into(), false, true, false, 2)));
 }
 
+/// Only the list takes query parameters; any other operation refuses one by name, before it
+/// changes anything, rather than ignoring it (a script's `?force=true` is not silently dropped).
+#[tokio::test]
+async fn operations_without_parameters_refuse_any_query_parameter_by_name() {
+    let portal = spawn_portal().await;
+    let cookie = portal.customer("ada%40example.com").await;
+    let secret = portal.api_token(&cookie, "deploy", None).await.secret;
+    let (id, _) = create(&portal, &secret, site("cdn.example.com")).await;
+    let path = format!("/cdn/resources/{id}?force=true");
+    for (method, path, body) in [
+        (Method::GET, path.as_str(), None),
+        (Method::PATCH, path.as_str(), Some(json!({"active": false}))),
+        (Method::PUT, path.as_str(), Some(json!({"origin": "192.0.2.1"}))),
+        (Method::DELETE, path.as_str(), None),
+        (Method::POST, "/cdn/resources?force=true", Some(site("other.example.com"))),
+    ] {
+        let reply = portal.api(&secret, method.clone(), path, body).await;
+        assert_error(&reply, StatusCode::BAD_REQUEST, &["force"]);
+        assert!(reply.json()["message"].as_str().unwrap().contains("`force`"), "{method} {path}: {}", reply.body);
+    }
+    assert_eq!(count(&portal, "cdn_resources").await, 1);
+    assert_eq!(stored(&portal, id).await, Some(("origin.example.com".into(), true, true, false, 1)));
+    // No token: still a 401 first.
+    let anonymous = portal.api("not-a-token", Method::GET, &path, None).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+}
+
 #[tokio::test]
 async fn gcore_operations_this_cdn_lacks_get_json_501_and_unknown_paths_json_404_never_a_page() {
     let portal = spawn_portal().await;

@@ -9,7 +9,8 @@ use crate::model::CdnResource;
 use crate::server::resources::Actor;
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use regex::Regex;
@@ -249,6 +250,24 @@ impl Checks {
     }
 }
 
+/// An operation that takes no query parameters (all but the list, whose are [`super::schema::ListQuery`]'s):
+/// one given anyway is refused by name with 400, never ignored, as the list refuses those it
+/// does not know. Extracted after the caller, so that no valid token is still a 401.
+pub(super) struct NoQuery;
+
+impl<S: Send + Sync> FromRequestParts<S> for NoQuery {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let Query(pairs) = Query::<Vec<(String, String)>>::try_from_uri(&parts.uri)
+            .map_err(|rejection| ApiError::bad_query(rejection.body_text()))?;
+        match pairs.first() {
+            Some((name, _)) => Err(ApiError::unknown_parameter(name, false)),
+            None => Ok(NoQuery),
+        }
+    }
+}
+
 /// A request to change one resource with a JSON body: who asks (a valid token first, 401),
 /// which resource (404), the body read as `B` (400), and the version `If-Match` names, checked
 /// by [`Self::version`] once the body's values are (409).
@@ -273,6 +292,7 @@ impl<B: DeserializeOwned> FromRequest<ApiState> for ChangeRequest<B> {
         let (mut parts, body) = request.into_parts();
         let ApiCaller(caller) =
             ApiCaller::from_request_parts(&mut parts, state).await.map_err(IntoResponse::into_response)?;
+        NoQuery::from_request_parts(&mut parts, state).await.map_err(IntoResponse::into_response)?;
         let id = resource_id(Path::from_request_parts(&mut parts, state).await).map_err(IntoResponse::into_response)?;
         let version = required_version(&parts.headers, id);
         let bytes =

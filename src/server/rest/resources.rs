@@ -4,7 +4,7 @@
 
 use super::auth::ApiCaller;
 use super::errors::{BadQuery, DomainTaken, InvalidQuery};
-use super::input::{ChangeRequest, Checks, EntityTag, parse_body, required_version, resource_id};
+use super::input::{ChangeRequest, Checks, EntityTag, NoQuery, parse_body, required_version, resource_id};
 use super::responses::{AboutOneResource, AnyCall, ChangeOfOneResource, TheResource, WithBody};
 use super::schema::{
     CreateBody, IfMatch, ListQuery, NO_ORIGIN_GROUPS, PatchBody, ReplaceBody, ResourceBody, ResourceId, ResourceList,
@@ -200,6 +200,7 @@ pub async fn list_resources(
 )]
 pub async fn create_resource(
     ApiCaller(caller): ApiCaller,
+    _: NoQuery,
     State(api): State<ApiState>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
@@ -244,6 +245,7 @@ pub async fn create_resource(
 )]
 pub async fn get_resource(
     ApiCaller(caller): ApiCaller,
+    _: NoQuery,
     State(api): State<ApiState>,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
@@ -345,6 +347,7 @@ async fn save<B>(
 )]
 pub async fn delete_resource(
     ApiCaller(caller): ApiCaller,
+    _: NoQuery,
     State(api): State<ApiState>,
     path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
