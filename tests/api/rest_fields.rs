@@ -210,6 +210,17 @@ async fn secondary_hostnames_are_checked_as_the_cname_is_and_kept_in_their_order
         let reply = patch(&portal, &secret, id, json!({"secondaryHostnames": value})).await;
         assert!(refused_on(&reply, StatusCode::UNPROCESSABLE_ENTITY, field).contains(expected), "{}", reply.body);
     }
+    // Written in two letter cases, one host: valid in the document (its uniqueItems compares the
+    // strings), so kept once, as the first names it; the history below is unchanged by it.
+    let cased = patch(
+        &portal,
+        &secret,
+        id,
+        json!({"secondaryHostnames": ["www.example.com", "WWW.example.com", "Shop.example.com"]}),
+    )
+    .await;
+    assert_eq!(cased.status, StatusCode::OK, "{}", cased.body);
+    assert_eq!(cased.json()["secondaryHostnames"], json!(["www.example.com", "shop.example.com"]));
     let own = patch(&portal, &secret, id, json!({"secondaryHostnames": ["CDN.example.com"]})).await;
     assert!(refused_on(&own, StatusCode::CONFLICT, "secondaryHostnames").contains("this resource's custom domain"));
     for malformed in [

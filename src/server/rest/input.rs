@@ -234,7 +234,18 @@ impl Checks {
         let names: Vec<Option<DomainName>> =
             values.iter().enumerate().map(|(n, value)| self.cname(&format!("{field}[{n}]"), value)).collect();
         let names: Vec<DomainName> = names.into_iter().collect::<Option<_>>()?;
-        match SecondaryHostnames::new(names) {
+        // The document's `uniqueItems` compares the strings as written, so names that differ only
+        // in letter case are valid there (schemathesis sends them); they name one host, kept once.
+        // The same string twice is invalid there, and is refused as listed twice.
+        let mut written = std::collections::BTreeSet::new();
+        let mut kept: Vec<DomainName> = Vec::with_capacity(names.len());
+        for (value, name) in values.iter().zip(names) {
+            if written.insert(value.as_str()) && kept.contains(&name) {
+                continue;
+            }
+            kept.push(name);
+        }
+        match SecondaryHostnames::new(kept) {
             Ok(hostnames) => Some(hostnames),
             Err(error) => self.fail(field, error),
         }
