@@ -1,3 +1,4 @@
+use super::client_address;
 use super::config::{Config, ConfigError, SecuritySettings};
 use super::db::{self, DatabaseError, Pool};
 use super::edge_feed::{self, ConfigChanges, EdgeFeed};
@@ -124,6 +125,7 @@ pub async fn build_router(
         .merge(edge_routes);
     // The REST API and the portal's pages share paths, so the API is chosen before any route
     // is matched, and it never meets the session layer: it takes API tokens only.
+    let proxies = Arc::new(security.proxies.clone());
     let router = Router::new()
         .fallback_service(portal)
         .layer(axum::middleware::from_fn_with_state(api, rest::dispatch))
@@ -131,7 +133,9 @@ pub async fn build_router(
         // millisecond). A response that is compressed already is left as it is.
         .layer(CompressionLayer::new().quality(CompressionLevel::Precise(5)))
         // A refused request never reaches a session, a database or a handler.
-        .layer(axum::middleware::from_fn_with_state(Arc::new(security), guard_changes));
+        .layer(axum::middleware::from_fn_with_state(Arc::new(security), guard_changes))
+        // Before anything that counts or records the client address: every route sees it.
+        .layer(axum::middleware::from_fn_with_state(proxies, client_address::identify_client));
     // Outermost: every request, refused or not, is logged in its span with its failures.
     Ok(with_request_log(router))
 }

@@ -1,3 +1,6 @@
+use super::client_address::{
+    FORWARDED_HEADER_VAR, ForwardedHeader, ProxySettings, TRUSTED_PROXIES_VAR, TrustedProxies,
+};
 use ::edge_feed::{MIN_TOKEN_LEN, TOKEN_VAR};
 use leptos::config::LeptosOptions;
 use std::time::Duration;
@@ -32,6 +35,9 @@ pub struct SecuritySettings {
     pub max_request_body_bytes: usize,
     /// The secret CDN edges present to follow the configuration feed; the feed is off without it.
     pub edge_feed_token: Option<String>,
+    /// The proxies (`TRUSTED_PROXIES`) whose forwarding header (`FORWARDED_HEADER`) tells the
+    /// client address; by default none, and the client address is the TCP peer.
+    pub proxies: ProxySettings,
 }
 
 /// Failed log-in attempts allowed per `window`, counted for the email address tried (whether
@@ -58,6 +64,7 @@ impl Default for SecuritySettings {
             },
             max_request_body_bytes: 16 * 1024,
             edge_feed_token: None,
+            proxies: ProxySettings::default(),
         }
     }
 }
@@ -115,6 +122,13 @@ pub enum ConfigError {
     ProductionNeedsHttps,
     #[error("{TOKEN_VAR} must be at least {MIN_TOKEN_LEN} characters long")]
     EdgeToken,
+    #[error(
+        "{TRUSTED_PROXIES_VAR} must list IP addresses and CIDR networks separated by commas \
+         (like 10.0.0.0/8, 192.0.2.7, fd00::/8): {entry:?} {reason}"
+    )]
+    TrustedProxy { entry: String, reason: &'static str },
+    #[error("{FORWARDED_HEADER_VAR} must be x-forwarded-for or forwarded, got {0:?}")]
+    ForwardedHeader(String),
 }
 
 impl Config {
@@ -166,6 +180,18 @@ impl SecuritySettings {
             edge_feed_token: match env(TOKEN_VAR) {
                 Some(token) if !::edge_feed::is_long_enough(&token) => return Err(ConfigError::EdgeToken),
                 token => token,
+            },
+            proxies: ProxySettings {
+                trusted: env(TRUSTED_PROXIES_VAR)
+                    .as_deref()
+                    .map(TrustedProxies::parse)
+                    .transpose()?
+                    .unwrap_or_default(),
+                header: env(FORWARDED_HEADER_VAR)
+                    .as_deref()
+                    .map(ForwardedHeader::parse)
+                    .transpose()?
+                    .unwrap_or_default(),
             },
         })
     }
@@ -259,6 +285,36 @@ mod tests {
             ("PORTAL_ENV", "prod"),
         ] {
             assert!(settings(&[(name, value)]).is_err(), "{name}={value}");
+        }
+    }
+
+    #[test]
+    fn trusted_proxies_and_their_header_are_configurable_and_nonsense_is_refused() {
+        let defaults = settings(&[]).unwrap();
+        assert!(defaults.proxies.trusted.is_empty());
+        assert_eq!(defaults.proxies.header, ForwardedHeader::XForwardedFor);
+        let behind =
+            settings(&[("TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.7, fd00::/8"), ("FORWARDED_HEADER", "Forwarded")])
+                .unwrap();
+        assert!(behind.proxies.trusted.contains("10.1.2.3".parse().unwrap()));
+        assert!(behind.proxies.trusted.contains("192.0.2.7".parse().unwrap()));
+        assert!(behind.proxies.trusted.contains("fd00::1".parse().unwrap()));
+        assert!(!behind.proxies.trusted.contains("192.0.2.8".parse().unwrap()));
+        assert_eq!(behind.proxies.header, ForwardedHeader::Forwarded);
+        match settings(&[("TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.300")]) {
+            Err(error @ ConfigError::TrustedProxy { .. }) => {
+                assert!(
+                    error.to_string().starts_with("TRUSTED_PROXIES ") && error.to_string().contains("\"192.0.2.300\"")
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(settings(&[("TRUSTED_PROXIES", "0.0.0.0/0")]), Err(ConfigError::TrustedProxy { .. })));
+        match settings(&[("FORWARDED_HEADER", "x-real-ip")]) {
+            Err(error @ ConfigError::ForwardedHeader(_)) => {
+                assert!(error.to_string().starts_with("FORWARDED_HEADER ") && error.to_string().contains("x-real-ip"))
+            }
+            other => panic!("{other:?}"),
         }
     }
 

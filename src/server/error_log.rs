@@ -1,6 +1,7 @@
 //! Errors logged in the request that caused them. Every request runs in a span (`request`: its
-//! method and path, then its status and latency in milliseconds once answered), and a failure of
-//! ours is logged once, inside that span, with its whole cause chain, when the request is answered.
+//! method, path and client address, then its status and latency in milliseconds once answered),
+//! and a failure of ours is logged once, inside that span, with its whole cause chain, when the
+//! request is answered.
 //!
 //! Why the cause travels beside the error and not in it: [`AppError`] crosses to the browser, so it
 //! stays plain data (serializable, comparable, compiled to wasm) and [`AppError::Internal`] says
@@ -163,6 +164,8 @@ pub fn with_request_log(router: Router) -> Router {
                 "request",
                 method = %request.method(),
                 path = %request.uri().path(),
+                // Filled in by `client_address::identify_client`, inside this span.
+                client = tracing::field::Empty,
                 status = tracing::field::Empty,
                 latency_ms = tracing::field::Empty,
             )

@@ -6,11 +6,10 @@ use super::log_in_limits::LogInLimiter;
 use super::resources::Actor;
 use crate::domain::Timestamp;
 use crate::error::AppError;
-use axum::extract::ConnectInfo;
 use axum::http::{header, request::Parts};
 use leptos::prelude::use_context;
 use leptos::server_fn::error::ServerFnUrlError;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tower_sessions::Session;
@@ -64,9 +63,10 @@ pub fn log_in_limiter() -> Result<Arc<LogInLimiter>, AppError> {
     use_context::<Arc<LogInLimiter>>().ok_or_else(|| AppError::internal("request", "no log-in limiter in context"))
 }
 
-/// The address the request came from, when the server knows it.
+/// The address the request came from, when the server knows it: the TCP peer, or behind
+/// trusted proxies the address they forwarded (see [`super::client_address`]).
 pub async fn client_address() -> Option<IpAddr> {
-    leptos_axum::extract::<ConnectInfo<SocketAddr>>().await.ok().map(|ConnectInfo(address)| address.ip())
+    use_context::<Parts>().as_ref().and_then(super::client_address::of)
 }
 
 /// The account this request's session is signed in to, if any. A session past its lifetime

@@ -2,11 +2,10 @@
 
 use super::{ApiError, ApiState};
 use crate::domain::Timestamp;
-use crate::server::api_tokens;
 use crate::server::resources::Actor;
-use axum::extract::{ConnectInfo, FromRequestParts};
+use crate::server::{api_tokens, client_address};
+use axum::extract::FromRequestParts;
 use axum::http::{HeaderMap, header, request::Parts};
-use std::net::SocketAddr;
 
 /// The caller of an API operation, as recorded in the history of what it changes.
 pub struct ApiCaller(pub Actor);
@@ -19,8 +18,7 @@ impl FromRequestParts<ApiState> for ApiCaller {
         let holder = api_tokens::authenticate(&state.pool, secret, Timestamp::now())
             .await?
             .ok_or_else(ApiError::unauthenticated)?;
-        let client_address = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
-        Ok(ApiCaller(Actor::api(holder.account_id, holder.token_name, client_address)))
+        Ok(ApiCaller(Actor::api(holder.account_id, holder.token_name, client_address::of(parts))))
     }
 }
 
