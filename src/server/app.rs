@@ -179,7 +179,8 @@ pub async fn run() -> Result<(), StartupError> {
     tokio::spawn(delete_expired_sessions(SessionStore::new(&pool)));
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| StartupError::Listen { addr, source })?;
     tracing::info!("listening on http://{addr}");
-    // The peer address of each connection, for the per-address log-in limit.
+    // The peer address of each connection, from which `client_address::identify_client` finds
+    // the client address.
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await

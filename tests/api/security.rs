@@ -1,13 +1,16 @@
 //! Attacks on the portal over HTTP, each as a browser or a script would send it: forged
-//! cross-site requests, stolen or stale sessions, password guessing and malformed input.
+//! cross-site requests, stolen or stale sessions, password guessing, forged client addresses and
+//! malformed input.
 //! Each answer is checked, and so is that nothing changed.
 
 use crate::helpers::*;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
+use axum::http::Method;
 use axum::http::{HeaderName, Request, StatusCode, header};
 use cdn_portal::error::AppError;
 use cdn_portal::on_db;
+use cdn_portal::server::client_address::{ForwardedHeader, ProxySettings, TrustedProxies};
 use cdn_portal::server::{LogInLimits, PublicOrigin, SecuritySettings};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -351,4 +354,111 @@ async fn oversized_bodies_are_refused_unread() {
     assert_eq!(undeclared.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", undeclared.body);
 
     assert_eq!(everything(&portal).await, before, "nothing changed");
+}
+
+/// `request` as it arrives over a connection from `peer`: a proxy, or a visitor talking to the
+/// portal directly.
+fn from_peer(mut request: Request<Body>, peer: &str) -> Request<Body> {
+    request.extensions_mut().insert(ConnectInfo(peer.parse::<SocketAddr>().unwrap()));
+    request
+}
+
+/// A portal behind a proxy on this machine (127.0.0.1) that sets `X-Forwarded-For`, with
+/// `log_in_limits`.
+async fn portal_behind_local_proxy(log_in_limits: LogInLimits) -> TestPortal {
+    let proxies =
+        ProxySettings { trusted: TrustedProxies::parse("127.0.0.1").unwrap(), header: ForwardedHeader::XForwardedFor };
+    spawn_portal_with(SecuritySettings { proxies, log_in_limits, ..SecuritySettings::default() }).await
+}
+
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+
+/// Creates a resource named `domain` through the portal's form and another through the REST API,
+/// both sent from `peer` with `X-Forwarded-For: forwarded_for`; the client addresses their
+/// histories recorded.
+async fn recorded_addresses(portal: &TestPortal, domain: &str, peer: &str, forwarded_for: &str) -> [Option<String>; 2] {
+    let cookie = portal.customer(&format!("owner%40{domain}")).await;
+    let form = format!("custom_domain=www.{domain}&origin=origin.example.com&integration=entire_website");
+    let request = with_headers(server_fn_call("create_resource", Some(&cookie)), &[(X_FORWARDED_FOR, forwarded_for)]);
+    let created = portal.send(from_peer(request.body(Body::from(form)).unwrap(), peer)).await;
+    assert_eq!(created.status, StatusCode::OK, "{created:?}");
+    let location = created.header("location").unwrap();
+    let by_portal: i64 = location.rsplit('/').next().unwrap().parse().unwrap();
+
+    let token = portal.api_token(&cookie, "deploy", None).await;
+    let body = serde_json::json!({"cname": format!("api.{domain}"), "origin": "origin.example.com", "integration": "entire_website"});
+    let request =
+        with_headers(api_request(Method::POST, "/cdn/resources", &token.secret), &[(X_FORWARDED_FOR, forwarded_for)])
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+    let created = portal.send(from_peer(request, peer)).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let by_api = created.json()["id"].as_i64().unwrap();
+
+    let mut addresses = Vec::new();
+    for id in [by_portal, by_api] {
+        let history = portal.history(&cookie, id).await;
+        assert_eq!(history.len(), 1, "{history:?}");
+        addresses.push(history[0].client_address.clone());
+    }
+    addresses.try_into().unwrap()
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_forwarded_client_address_is_recorded() {
+    let portal = portal_behind_local_proxy(SecuritySettings::default().log_in_limits).await;
+    let through_proxy = recorded_addresses(&portal, "one.example.com", "127.0.0.1:40000", "6.6.6.6, 203.0.113.9").await;
+    assert_eq!(through_proxy, [Some("203.0.113.9".to_owned()), Some("203.0.113.9".to_owned())]);
+    // A visitor who reaches the portal directly cannot claim another address.
+    let direct = recorded_addresses(&portal, "two.example.com", "198.51.100.7:40000", "203.0.113.9").await;
+    assert_eq!(direct, [Some("198.51.100.7".to_owned()), Some("198.51.100.7".to_owned())]);
+}
+
+#[tokio::test]
+async fn without_trusted_proxies_a_forged_forwarding_header_changes_nothing() {
+    let portal = spawn_portal().await;
+    let forged = recorded_addresses(&portal, "one.example.com", "127.0.0.1:40000", "203.0.113.9").await;
+    assert_eq!(forged, [Some("127.0.0.1".to_owned()), Some("127.0.0.1".to_owned())]);
+
+    // Nor does it step round the per-address log-in limit.
+    let limited = LogInLimits { per_account: 100, per_client_address: 2, window: Duration::from_secs(60) };
+    let portal = spawn_portal_with(SecuritySettings { log_in_limits: limited, ..SecuritySettings::default() }).await;
+    let replies =
+        log_ins_from_behind(&portal, "198.51.100.7:40000", ["203.0.113.1", "203.0.113.2", "203.0.113.3"]).await;
+    assert_eq!(replies, [StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED, StatusCode::TOO_MANY_REQUESTS]);
+}
+
+/// Three log-ins sent from `peer`, each with the next of `forwarded_for` in `X-Forwarded-For`:
+/// two wrong passwords for `nobody@example.com`, then the right one for `ada@example.com` (signed
+/// up first); their statuses.
+async fn log_ins_from_behind(portal: &TestPortal, peer: &str, forwarded_for: [&str; 3]) -> [StatusCode; 3] {
+    portal.customer("ada%40example.com").await;
+    let mut statuses = Vec::new();
+    for (n, client) in forwarded_for.into_iter().enumerate() {
+        let (email, password) = match n {
+            2 => ("ada%40example.com", "correct+horse+battery"),
+            _ => ("nobody%40example.com", "wrong+password"),
+        };
+        let request = with_headers(server_fn_call("log_in", None), &[(X_FORWARDED_FOR, client)])
+            .body(Body::from(format!("email={email}&password={password}")))
+            .unwrap();
+        statuses.push(portal.send(from_peer(request, peer)).await.status);
+    }
+    statuses.try_into().unwrap()
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_log_in_limit_counts_each_forwarded_client() {
+    let limited = LogInLimits { per_account: 100, per_client_address: 2, window: Duration::from_secs(60) };
+    let portal = portal_behind_local_proxy(limited).await;
+    // Two visitors behind the proxy: the one who guessed twice is stopped...
+    let guesser = log_ins_from_behind(&portal, "127.0.0.1:40000", ["203.0.113.1", "203.0.113.1", "203.0.113.1"]).await;
+    assert_eq!(guesser, [StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED, StatusCode::TOO_MANY_REQUESTS]);
+    // ...the other, through the same proxy, is not: they are not counted as one.
+    let request = with_headers(server_fn_call("log_in", None), &[(X_FORWARDED_FOR, "203.0.113.2")])
+        .body(Body::from("email=ada%40example.com&password=correct+horse+battery"))
+        .unwrap();
+    let other = portal.send(from_peer(request, "127.0.0.1:40001")).await;
+    assert_eq!(other.status, StatusCode::OK, "{}", other.body);
 }
