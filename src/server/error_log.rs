@@ -287,6 +287,23 @@ mod tests {
         assert!(lines[0].contains("path=/x") && lines[0].contains("pool timed out"), "{log}");
     }
 
+    #[tokio::test]
+    async fn the_request_span_names_the_client_address() {
+        use crate::server::client_address::{ProxySettings, identify_client};
+        use axum::extract::ConnectInfo;
+        let router = Router::new()
+            .route("/x", axum::routing::post(|| async { AppError::internal("could not save", "boom").http_status() }))
+            .layer(axum::middleware::from_fn_with_state(Arc::new(ProxySettings::default()), identify_client));
+        let log = Captured::default();
+        let subscriber = tracing_subscriber::fmt().with_writer(log.clone()).with_ansi(false).finish();
+        let _default = tracing::subscriber::set_default(subscriber);
+        let mut request = Request::post("/x").body(Body::empty()).unwrap();
+        request.extensions_mut().insert(ConnectInfo("198.51.100.7:4000".parse::<std::net::SocketAddr>().unwrap()));
+        with_request_log(router).oneshot(request).await.unwrap();
+        let text = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+        assert!(text.contains("client=198.51.100.7"), "{text}");
+    }
+
     #[test]
     fn a_page_data_load_records_in_its_request_through_leptos_context() {
         let failures = Failures::default();
