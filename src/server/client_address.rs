@@ -41,7 +41,9 @@ pub fn of(parts: &Parts) -> Option<IpAddr> {
 /// `FORWARDED_HEADER`. The default trusts no proxy: the client is the TCP peer.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ProxySettings {
+    /// `TRUSTED_PROXIES`: whose forwarding header is believed.
     pub trusted: TrustedProxies,
+    /// `FORWARDED_HEADER`: the one header read, and only from those.
     pub header: ForwardedHeader,
 }
 
