@@ -6,9 +6,9 @@ use crate::helpers::*;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderName, Request, StatusCode, header};
-use cdn_portal::error::AppError;
+use cdn_portal::error::{AppError, Limit};
 use cdn_portal::on_db;
-use cdn_portal::server::{LogInLimits, PublicOrigin, SecuritySettings};
+use cdn_portal::server::{AbuseLimits, PublicOrigin, Rate, SecuritySettings};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -111,7 +111,7 @@ async fn forged_cross_site_requests_to_every_mutating_endpoint_are_refused_and_c
 async fn with_a_public_url_configured_only_its_origin_may_change_anything() {
     let portal = spawn_portal_with(SecuritySettings {
         public_origin: Some(PublicOrigin::parse("https://portal.example.com").unwrap()),
-        ..SecuritySettings::default()
+        ..test_settings()
     })
     .await;
     let form = "email=ada%40example.com&password=correct+horse+battery";
@@ -137,7 +137,7 @@ async fn the_development_cookie_has_no_domain_and_works_over_plain_http() {
 
 #[tokio::test]
 async fn over_https_the_cookie_is_secure_and_host_prefixed() {
-    let portal = spawn_portal_with(SecuritySettings { secure_cookies: true, ..SecuritySettings::default() }).await;
+    let portal = spawn_portal_with(SecuritySettings { secure_cookies: true, ..test_settings() }).await;
     let reply = portal.call("sign_up", "email=ada%40example.com&password=correct+horse+battery", None).await;
     let cookie = reply.set_cookie_header().unwrap();
     assert!(cookie.starts_with("__Host-portal_session="), "{cookie}");
@@ -161,11 +161,8 @@ async fn is_signed_in(portal: &TestPortal, cookie: &str) -> bool {
 
 #[tokio::test]
 async fn a_session_ends_after_its_idle_limit_but_not_while_in_use() {
-    let portal = spawn_portal_with(SecuritySettings {
-        session_idle_limit: Duration::from_secs(2),
-        ..SecuritySettings::default()
-    })
-    .await;
+    let portal =
+        spawn_portal_with(SecuritySettings { session_idle_limit: Duration::from_secs(2), ..test_settings() }).await;
     let idle = portal.customer("idle%40example.com").await;
     let busy = portal.customer("busy%40example.com").await;
     for _ in 0..8 {
@@ -180,8 +177,7 @@ async fn a_session_ends_after_its_idle_limit_but_not_while_in_use() {
 #[tokio::test]
 async fn a_session_ends_at_its_lifetime_however_busy() {
     let portal =
-        spawn_portal_with(SecuritySettings { session_lifetime: Duration::from_secs(2), ..SecuritySettings::default() })
-            .await;
+        spawn_portal_with(SecuritySettings { session_lifetime: Duration::from_secs(2), ..test_settings() }).await;
     let cookie = portal.customer("ada%40example.com").await;
     assert!(is_signed_in(&portal, &cookie).await);
     let mut signed_in_for = Duration::ZERO;
@@ -221,7 +217,7 @@ async fn guessing_passwords_is_limited_per_account_without_revealing_whether_it_
         assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS, "even the right password waits: {}", refused.body);
         let retry_after: u64 = refused.headers[header::RETRY_AFTER].to_str().unwrap().parse().unwrap();
         assert!((1..=60).contains(&retry_after), "{retry_after}");
-        assert!(matches!(refused.app_error(), AppError::TooManyAttempts { .. }), "{}", refused.body);
+        assert!(matches!(refused.app_error(), AppError::RateLimited { limit: Limit::LogIn, .. }), "{}", refused.body);
         assert!(!refused.headers.contains_key(header::SET_COOKIE));
         refusals.push((refused.status, refused.body.replace(char::is_numeric, "")));
     }
@@ -231,8 +227,12 @@ async fn guessing_passwords_is_limited_per_account_without_revealing_whether_it_
 #[tokio::test]
 async fn guessing_from_one_address_is_limited_across_accounts_and_the_limit_passes() {
     let portal = spawn_portal_with(SecuritySettings {
-        log_in_limits: LogInLimits { per_account: 100, per_client_address: 3, window: Duration::from_secs(2) },
-        ..SecuritySettings::default()
+        limits: AbuseLimits {
+            log_in_per_account: Rate::per_window(100, Duration::from_secs(2)),
+            log_in_per_client_address: Rate::per_window(3, Duration::from_secs(2)),
+            ..test_settings().limits
+        },
+        ..test_settings()
     })
     .await;
     portal.customer("ada%40example.com").await;
