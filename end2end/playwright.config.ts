@@ -83,6 +83,8 @@ export default defineConfig({
         // Every test logs in from 127.0.0.1; the per-address limit would make them wait for each
         // other. The per-account limit stays as in production and is tested.
         LOG_IN_ATTEMPTS_PER_CLIENT_ADDRESS: "100000",
+        // Likewise every test signs up from 127.0.0.1, more often than a household would.
+        SIGN_UPS_PER_CLIENT_ADDRESS: "100000",
         EDGE_FEED_TOKEN: feedToken,
       },
     },

@@ -35,8 +35,10 @@ pub enum AppError {
     Conflict(Box<CdnResource>),
     #[error("The request was too large. Nothing was changed.")]
     TooLarge,
-    #[error("Too many log-in attempts. Try again in {} second{}.", .retry_after_seconds, if *.retry_after_seconds == 1 { "" } else { "s" })]
-    TooManyAttempts { retry_after_seconds: u64 },
+    /// One of the portal's abuse limits (`crate::server::limits`) was reached: nothing was done.
+    /// `retry_after_ms`: how long until one more is allowed, in milliseconds.
+    #[error("{} Try again in {}.", .limit.reached(), wait_in_words(*.retry_after_ms))]
+    RateLimited { limit: Limit, retry_after_ms: u64 },
     #[error("The portal could not be reached. Check your connection and try again.")]
     Unreachable,
     /// The database could not be reached; whatever was asked was not done, and nothing was half-done.
@@ -44,6 +46,39 @@ pub enum AppError {
     Unavailable,
     #[error("Something went wrong on our side. Please try again in a moment.")]
     Internal,
+}
+
+/// Which limit a [`AppError::RateLimited`] request reached; the settings of each are listed in the
+/// README's settings table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Limit {
+    /// Log-in attempts, per email address tried and per client address.
+    LogIn,
+    /// Sign-ups per client address.
+    SignUp,
+    /// REST API requests per API token.
+    ApiRequests,
+    /// REST API requests with a missing or invalid token, per client address.
+    ApiTokenChecks,
+}
+
+impl Limit {
+    /// What happened, in a sentence for the customer.
+    pub fn reached(self) -> &'static str {
+        match self {
+            Limit::LogIn => "Too many log-in attempts.",
+            Limit::SignUp => "Too many sign-ups came from your network.",
+            Limit::ApiRequests => "Too many requests with this API token.",
+            Limit::ApiTokenChecks => "Too many requests without a valid API token came from your address.",
+        }
+    }
+}
+
+/// "3 seconds", "1 second", "5 minutes": whole units, rounded up, so the wait said is never short.
+fn wait_in_words(milliseconds: u64) -> String {
+    let seconds = milliseconds.div_ceil(1000).max(1);
+    let (count, unit) = if seconds < 120 { (seconds, "second") } else { (seconds.div_ceil(60), "minute") };
+    format!("{count} {unit}{}", if count == 1 { "" } else { "s" })
 }
 
 /// Messages about individual form fields, keyed by the field's form name, and optionally what
@@ -198,9 +233,11 @@ mod tests {
 
     #[test]
     fn a_rate_limit_says_when_to_try_again() {
-        let error = AppError::TooManyAttempts { retry_after_seconds: 42 };
-        assert_eq!(error.to_string(), "Too many log-in attempts. Try again in 42 seconds.");
-        assert!(AppError::TooManyAttempts { retry_after_seconds: 1 }.to_string().ends_with("1 second."));
+        let error = |limit, retry_after_ms| AppError::RateLimited { limit, retry_after_ms }.to_string();
+        assert_eq!(error(Limit::LogIn, 42_000), "Too many log-in attempts. Try again in 42 seconds.");
+        assert!(error(Limit::LogIn, 1).ends_with("Try again in 1 second."), "never less than a second");
+        assert!(error(Limit::ApiRequests, 1_001).ends_with("Try again in 2 seconds."), "rounded up");
+        assert_eq!(error(Limit::SignUp, 600_000), "Too many sign-ups came from your network. Try again in 10 minutes.");
     }
 
     #[test]

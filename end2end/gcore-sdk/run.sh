@@ -31,5 +31,6 @@ EDGE_LISTEN="127.0.0.1:$edge_port" EDGE_ADMIN_LISTEN="127.0.0.1:$admin_port" EDG
   EDGE_FEED_TOKEN="$feed_token" EDGE_STATE_FILE="$work/edge-config.json" EDGE_ID=gcore-sdk-edge \
   target/release/cdn-edge >"$reports/edge.log" 2>&1 &
 
-GCORE_API_KEY=$(api_token gcore-sdk) GCORE_BASE_URL="$base" EDGE_URL="http://127.0.0.1:$edge_port" \
+GCORE_API_KEY=$(api_token gcore-sdk) BURST_API_KEY=$(api_token gcore-sdk-burst) GCORE_BASE_URL="$base" \
+  EDGE_URL="http://127.0.0.1:$edge_port" \
   ORIGIN_ADDRESS="127.0.0.1:$origin_port" "$python" end2end/gcore-sdk/scenario.py -v 2>&1 | tee "$reports/scenario.log"

@@ -6,7 +6,9 @@ Every call is written as Gcore's documentation and the SDK's docstrings show it:
 wrong type or a list of the wrong shape fails here as it would fail for the customer.
 
 Environment (set by run.sh): GCORE_API_KEY and GCORE_BASE_URL (read by the SDK itself),
-EDGE_URL (an edge following the portal) and ORIGIN_ADDRESS (the echo origin behind it).
+EDGE_URL (an edge following the portal), ORIGIN_ADDRESS (the echo origin behind it) and
+BURST_API_KEY (a second token, which one test drives past its rate; the portal runs with the
+default rate of 10 requests a second, 50 at once).
 """
 
 import os
@@ -160,6 +162,35 @@ class GcoreSdk(unittest.TestCase):
         self.assertEqual(len(everything), first.count)
         self.assertEqual(len(set(everything)), len(everything))
         self.assertLessEqual(created, set(everything))
+
+    def test_a_burst_past_the_tokens_rate_is_slowed_not_failed(self):
+        """Past its rate a token is answered 429 with `retry-after-ms`: the SDK without retries
+        raises its RateLimitError, and with its default retries waits that long and succeeds."""
+        impatient = gcore.Gcore(api_key=os.environ["BURST_API_KEY"], max_retries=0)
+        for sent in range(1, 1000):
+            try:
+                impatient.cdn.cdn_resources.list(limit=1)
+            except gcore.RateLimitError as refused:
+                break
+        else:
+            self.fail("1000 requests at once and never a 429")
+        self.assertGreater(sent, 50, "the burst of 50 was allowed first")
+        headers = refused.response.headers
+        self.assertEqual(headers["x-should-retry"], "true")
+        self.assertTrue(0 < int(headers["retry-after-ms"]) <= 100, headers)
+        self.assertEqual(headers["retry-after"], "1")
+
+        counted = Requests()
+        patient = gcore.Gcore(
+            api_key=os.environ["BURST_API_KEY"],
+            http_client=gcore.DefaultHttpxClient(event_hooks={"request": [counted]}),
+        )
+        # Sent far faster than 10 a second, most of these meet an empty allowance: each is
+        # answered 429 first, and the SDK sends it again after the wait it was told.
+        for _ in range(10):
+            page = patient.cdn.cdn_resources.list(limit=1)
+            self.assertEqual(len(page.results), 1)
+        self.assertGreater(counted.count, 10, "no request had to wait")
 
     def test_a_conflict_raises_after_one_request(self):
         resource = self.create()

@@ -17,7 +17,9 @@ pub async fn current_account() -> Result<Option<Account>, AppError> {
 
 #[server(prefix = "/api", endpoint = "sign_up")]
 pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
-    let account = accounts::sign_up(&request::pool()?, &email, password).await?;
+    let limits = request::limits()?;
+    let account =
+        accounts::sign_up(&request::pool()?, &limits, request::client_address().await, &email, password).await?;
     request::sign_in(account.id).await?;
     leptos_axum::redirect("/cdn");
     Ok(())
@@ -26,10 +28,10 @@ pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
 /// Signs in and stays on the page that asked, which then shows what it guarded.
 #[server(prefix = "/api", endpoint = "log_in")]
 pub async fn log_in(email: String, password: String) -> Result<(), AppError> {
-    let limiter = request::log_in_limiter()?;
-    let attempt = limiter.begin(&email, request::client_address().await)?;
+    let limits = request::limits()?;
+    let attempt = limits.begin_log_in(&email, request::client_address().await).await?;
     let account = accounts::log_in(&request::pool()?, &email, password).await?;
-    attempt.succeeded();
+    attempt.succeeded().await?;
     request::sign_in(account.id).await?;
     if request::is_plain_form_post() {
         leptos_axum::redirect(&request::referring_page().unwrap_or_else(|| "/cdn".to_owned()));

@@ -24,6 +24,8 @@ pub const MAX_LIFETIME_DAYS: u32 = 366;
 /// The account and token behind an authenticated API request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TokenHolder {
+    /// The token's own id, which its rate limit is counted by.
+    pub token_id: i64,
     pub account_id: i64,
     pub token_name: String,
 }
@@ -175,7 +177,7 @@ pub async fn authenticate(pool: &Pool, secret: &str, now: Timestamp) -> Result<O
             .await
             .map(|_| ()))?;
     }
-    Ok(Some(TokenHolder { account_id, token_name }))
+    Ok(Some(TokenHolder { token_id, account_id, token_name }))
 }
 
 #[derive(sqlx::FromRow)]

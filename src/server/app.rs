@@ -5,7 +5,7 @@ use super::edge_feed::{self, ConfigChanges, EdgeFeed};
 use super::error_log::with_request_log;
 use super::guard::guard_changes;
 use super::http_error::{Credentials, ErrorHead};
-use super::log_in_limits::LogInLimiter;
+use super::limits::{Limits, RateStore};
 use super::request::SessionLimits;
 use super::rest;
 use super::seed;
@@ -76,7 +76,8 @@ pub async fn build_router(
         .with_secure(security.secure_cookies)
         .with_expiry(Expiry::OnInactivity(idle_limit));
 
-    let limiter = Arc::new(LogInLimiter::new(security.log_in_limits));
+    let limits = Limits::new(RateStore::new(pool.clone()), security.limits);
+    tokio::spawn(forget_refilled_limits(limits.clone()));
     let config_changes = ConfigChanges::default();
     if security.edge_feed_token.is_some() {
         match &pool {
@@ -92,11 +93,11 @@ pub async fn build_router(
         Some(token) => edge_feed::router(EdgeFeed::new(pool.clone(), token.clone(), config_changes.clone())),
         None => Router::new(),
     };
-    let api = rest::router(pool.clone(), config_changes.clone());
+    let api = rest::router(pool.clone(), config_changes.clone(), limits.clone());
     let session_limits = SessionLimits { idle_limit: security.session_idle_limit, lifetime: security.session_lifetime };
     let provide_request_context = move || {
         provide_context(pool.clone());
-        provide_context(limiter.clone());
+        provide_context(limits.clone());
         provide_context(session_limits);
         provide_context(config_changes.clone());
     };
@@ -185,6 +186,19 @@ pub async fn run() -> Result<(), StartupError> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(StartupError::Serve)
+}
+
+/// Every few minutes, for as long as the portal runs: the counters of limits whose allowance is
+/// whole again hold nothing (see `limits::RateStore::forget_refilled`), and without this a flood
+/// from many addresses would leave a row for each behind. A failure waits for the next round.
+async fn forget_refilled_limits(limits: Limits) {
+    let mut rounds = tokio::time::interval(tokio::time::Duration::from_secs(300));
+    loop {
+        rounds.tick().await;
+        if let Err(error) = limits.forget_refilled().await {
+            tracing::warn!(%error, "could not delete used-up rate limit counters; trying again later");
+        }
+    }
 }
 
 /// Every few minutes, for as long as the portal runs: a failure (the database is down) is logged

@@ -1,6 +1,7 @@
 use super::client_address::{
     FORWARDED_HEADER_VAR, ForwardedHeader, ProxySettings, TRUSTED_PROXIES_VAR, TrustedProxies,
 };
+use super::limits::{AbuseLimits, DEFAULT_API_BURST, DEFAULT_API_REQUESTS_PER_SECOND, Rate};
 use ::edge_feed::{MIN_TOKEN_LEN, TOKEN_VAR};
 use leptos::config::LeptosOptions;
 use std::time::Duration;
@@ -30,7 +31,8 @@ pub struct SecuritySettings {
     pub session_idle_limit: Duration,
     /// ...and this long after log-in, however busy.
     pub session_lifetime: Duration,
-    pub log_in_limits: LogInLimits,
+    /// Log-in, sign-up and REST API limits, shared by every replica (`super::limits`).
+    pub limits: AbuseLimits,
     /// Server function bodies are a few hundred bytes; anything past this is refused unread.
     pub max_request_body_bytes: usize,
     /// The secret CDN edges present to follow the configuration feed; the feed is off without it.
@@ -40,15 +42,6 @@ pub struct SecuritySettings {
     pub proxies: ProxySettings,
 }
 
-/// Failed log-in attempts allowed per `window`, counted for the email address tried (whether
-/// or not it has an account) and for the client address it came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LogInLimits {
-    pub per_account: u32,
-    pub per_client_address: u32,
-    pub window: Duration,
-}
-
 impl Default for SecuritySettings {
     fn default() -> Self {
         Self {
@@ -56,12 +49,7 @@ impl Default for SecuritySettings {
             secure_cookies: false,
             session_idle_limit: Duration::from_secs(30 * 60),
             session_lifetime: Duration::from_secs(12 * 60 * 60),
-            log_in_limits: LogInLimits {
-                per_account: 5,
-                // Higher than per account: offices and mobile networks share one address.
-                per_client_address: 20,
-                window: Duration::from_secs(60),
-            },
+            limits: AbuseLimits::default(),
             max_request_body_bytes: 16 * 1024,
             edge_feed_token: None,
             proxies: ProxySettings::default(),
@@ -161,21 +149,12 @@ impl SecuritySettings {
         let minutes = |name, default: Duration, max| {
             Ok::<_, ConfigError>(number(&env, name, max)?.map_or(default, |n| Duration::from_secs(n * 60)))
         };
-        let count =
-            |name, default: u32| Ok::<_, ConfigError>(number(&env, name, 1_000_000)?.map_or(default, |n| n as u32));
         Ok(Self {
             public_origin,
             secure_cookies: https,
             session_idle_limit: minutes("SESSION_IDLE_MINUTES", defaults.session_idle_limit, 7 * 24 * 60)?,
             session_lifetime: minutes("SESSION_LIFETIME_MINUTES", defaults.session_lifetime, 30 * 24 * 60)?,
-            log_in_limits: LogInLimits {
-                per_account: count("LOG_IN_ATTEMPTS_PER_ACCOUNT", defaults.log_in_limits.per_account)?,
-                per_client_address: count(
-                    "LOG_IN_ATTEMPTS_PER_CLIENT_ADDRESS",
-                    defaults.log_in_limits.per_client_address,
-                )?,
-                window: defaults.log_in_limits.window,
-            },
+            limits: abuse_limits(&env, &defaults.limits)?,
             max_request_body_bytes: defaults.max_request_body_bytes,
             edge_feed_token: match env(TOKEN_VAR) {
                 Some(token) if !::edge_feed::is_long_enough(&token) => return Err(ConfigError::EdgeToken),
@@ -195,6 +174,43 @@ impl SecuritySettings {
             },
         })
     }
+}
+
+/// Each limit's rate from its variables, or its default. The windows of the log-in limits and of
+/// failed API token checks are a minute; those of sign-ups are configurable, being much longer.
+fn abuse_limits(env: impl Fn(&str) -> Option<String>, defaults: &AbuseLimits) -> Result<AbuseLimits, ConfigError> {
+    let minute = Duration::from_secs(60);
+    let count = |name, default: Rate| {
+        Ok::<_, ConfigError>(number(&env, name, 1_000_000)?.map_or(default.burst(), |n| n as u32))
+    };
+    let per_minute = |name, default| Ok::<_, ConfigError>(Rate::per_window(count(name, default)?, minute));
+    let sign_up_window = number(&env, "SIGN_UP_WINDOW_MINUTES", 7 * 24 * 60)?
+        .map_or(defaults.sign_up_per_client_address.window(), |minutes| Duration::from_secs(minutes * 60));
+    let api_per_second = number(&env, "API_REQUESTS_PER_SECOND", 100_000)?;
+    let api_burst = number(&env, "API_BURST", 1_000_000)?;
+    let api_requests_per_token = match (api_per_second, api_burst) {
+        (None, None) => defaults.api_requests_per_token,
+        (per_second, burst) => Rate::per_second(
+            per_second.map_or(DEFAULT_API_REQUESTS_PER_SECOND, |n| n as u32),
+            burst.map_or(DEFAULT_API_BURST, |n| n as u32),
+        ),
+    };
+    Ok(AbuseLimits {
+        log_in_per_account: per_minute("LOG_IN_ATTEMPTS_PER_ACCOUNT", defaults.log_in_per_account)?,
+        log_in_per_client_address: per_minute(
+            "LOG_IN_ATTEMPTS_PER_CLIENT_ADDRESS",
+            defaults.log_in_per_client_address,
+        )?,
+        sign_up_per_client_address: Rate::per_window(
+            count("SIGN_UPS_PER_CLIENT_ADDRESS", defaults.sign_up_per_client_address)?,
+            sign_up_window,
+        ),
+        api_requests_per_token,
+        api_token_failures_per_client_address: per_minute(
+            "API_TOKEN_FAILURES_PER_CLIENT_ADDRESS",
+            defaults.api_token_failures_per_client_address,
+        )?,
+    })
 }
 
 /// The portal's `[package.metadata.leptos]`, compiled in: the one place its launch settings are written.
@@ -248,7 +264,11 @@ mod tests {
         assert_eq!(defaults.public_origin, None);
         assert_eq!(defaults.session_idle_limit, Duration::from_secs(30 * 60));
         assert_eq!(defaults.session_lifetime, Duration::from_secs(12 * 60 * 60));
-        assert_eq!((defaults.log_in_limits.per_account, defaults.log_in_limits.per_client_address), (5, 20));
+        assert_eq!(defaults.limits, AbuseLimits::default());
+        assert_eq!(
+            (defaults.limits.log_in_per_account.burst(), defaults.limits.log_in_per_client_address.burst()),
+            (5, 20)
+        );
     }
 
     #[test]
@@ -273,15 +293,32 @@ mod tests {
             ("SESSION_LIFETIME_MINUTES", "60"),
             ("LOG_IN_ATTEMPTS_PER_ACCOUNT", "3"),
             ("LOG_IN_ATTEMPTS_PER_CLIENT_ADDRESS", "50"),
+            ("SIGN_UPS_PER_CLIENT_ADDRESS", "2"),
+            ("SIGN_UP_WINDOW_MINUTES", "10"),
+            ("API_REQUESTS_PER_SECOND", "4"),
+            ("API_TOKEN_FAILURES_PER_CLIENT_ADDRESS", "7"),
         ])
         .unwrap();
         assert_eq!(custom.session_idle_limit, Duration::from_secs(300));
         assert_eq!(custom.session_lifetime, Duration::from_secs(3600));
-        assert_eq!((custom.log_in_limits.per_account, custom.log_in_limits.per_client_address), (3, 50));
+        let minute = Duration::from_secs(60);
+        assert_eq!(
+            custom.limits,
+            AbuseLimits {
+                log_in_per_account: Rate::per_window(3, minute),
+                log_in_per_client_address: Rate::per_window(50, minute),
+                sign_up_per_client_address: Rate::per_window(2, Duration::from_secs(600)),
+                api_requests_per_token: Rate::per_second(4, DEFAULT_API_BURST),
+                api_token_failures_per_client_address: Rate::per_window(7, minute),
+            }
+        );
         for (name, value) in [
             ("SESSION_IDLE_MINUTES", "0"),
             ("SESSION_LIFETIME_MINUTES", "12h"),
             ("LOG_IN_ATTEMPTS_PER_ACCOUNT", "-1"),
+            ("SIGN_UP_WINDOW_MINUTES", "0"),
+            ("API_REQUESTS_PER_SECOND", "100001"),
+            ("API_BURST", "many"),
             ("PORTAL_ENV", "prod"),
         ] {
             assert!(settings(&[(name, value)]).is_err(), "{name}={value}");

@@ -115,8 +115,9 @@ fn status_and_wait(error: &AppError) -> (StatusCode, Option<u64>) {
         AppError::Forbidden => (StatusCode::FORBIDDEN, None),
         AppError::Conflict(_) => (StatusCode::CONFLICT, None),
         AppError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, None),
-        AppError::TooManyAttempts { retry_after_seconds } => {
-            (StatusCode::TOO_MANY_REQUESTS, Some(*retry_after_seconds))
+        // Whole seconds (RFC 9110 §10.2.3), rounded up so that a client waiting this long is allowed.
+        AppError::RateLimited { retry_after_ms, .. } => {
+            (StatusCode::TOO_MANY_REQUESTS, Some(retry_after_ms.div_ceil(1000).max(1)))
         }
         // Only the browser produces `Unreachable`, when the portal did not answer at all.
         AppError::Unreachable | AppError::Unavailable => {
@@ -183,7 +184,7 @@ mod tests {
             AppError::Forbidden,
             AppError::Conflict(Box::new(stored_resource())),
             AppError::TooLarge,
-            AppError::TooManyAttempts { retry_after_seconds: 42 },
+            AppError::RateLimited { limit: crate::error::Limit::LogIn, retry_after_ms: 41_200 },
             AppError::Unreachable,
             AppError::Unavailable,
             AppError::Internal,
@@ -202,7 +203,7 @@ mod tests {
             ("Forbidden", 403, None, None),
             ("Conflict", 409, None, None),
             ("TooLarge", 413, None, None),
-            ("TooManyAttempts", 429, Some("42"), None),
+            ("RateLimited", 429, Some("42"), None),
             ("Unreachable", 503, Some("5"), None),
             ("Unavailable", 503, Some("5"), None),
             ("Internal", 500, None, None),

@@ -11,7 +11,7 @@ pub mod edge_feed;
 pub mod error_log;
 mod guard;
 pub mod http_error;
-pub mod log_in_limits;
+pub mod limits;
 pub mod passwords;
 pub mod request;
 pub mod resources;
@@ -20,4 +20,5 @@ pub mod seed;
 pub mod sessions;
 
 pub use app::{SECURE_SESSION_COOKIE, SESSION_COOKIE, StartupError, build_router, init_tracing, run};
-pub use config::{LogInLimits, PublicOrigin, SecuritySettings};
+pub use config::{PublicOrigin, SecuritySettings};
+pub use limits::{AbuseLimits, Rate};

@@ -2,7 +2,7 @@
 //! account (from the session, never from the browser's arguments) and how it was sent.
 
 use super::db::Pool;
-use super::log_in_limits::LogInLimiter;
+use super::limits::Limits;
 use super::resources::Actor;
 use crate::domain::Timestamp;
 use crate::error::AppError;
@@ -10,7 +10,6 @@ use axum::http::{header, request::Parts};
 use leptos::prelude::use_context;
 use leptos::server_fn::error::ServerFnUrlError;
 use std::net::IpAddr;
-use std::sync::Arc;
 use std::time::Duration;
 use tower_sessions::Session;
 
@@ -59,8 +58,9 @@ pub fn config_committed() {
     }
 }
 
-pub fn log_in_limiter() -> Result<Arc<LogInLimiter>, AppError> {
-    use_context::<Arc<LogInLimiter>>().ok_or_else(|| AppError::internal("request", "no log-in limiter in context"))
+/// The abuse limits, shared by every replica through the database.
+pub fn limits() -> Result<Limits, AppError> {
+    use_context::<Limits>().ok_or_else(|| AppError::internal("request", "no limits in context"))
 }
 
 /// The address the request came from, when the server knows it: the TCP peer, or behind

@@ -9,6 +9,7 @@ mod helpers;
 
 mod changes;
 mod edge;
+mod limits;
 mod migrations;
 mod portal;
 mod replicas;

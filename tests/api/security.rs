@@ -8,10 +8,10 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::Method;
 use axum::http::{HeaderName, Request, StatusCode, header};
-use cdn_portal::error::AppError;
+use cdn_portal::error::{AppError, Limit};
 use cdn_portal::on_db;
 use cdn_portal::server::client_address::{ForwardedHeader, ProxySettings, TrustedProxies};
-use cdn_portal::server::{LogInLimits, PublicOrigin, SecuritySettings};
+use cdn_portal::server::{AbuseLimits, PublicOrigin, Rate, SecuritySettings};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -114,7 +114,7 @@ async fn forged_cross_site_requests_to_every_mutating_endpoint_are_refused_and_c
 async fn with_a_public_url_configured_only_its_origin_may_change_anything() {
     let portal = spawn_portal_with(SecuritySettings {
         public_origin: Some(PublicOrigin::parse("https://portal.example.com").unwrap()),
-        ..SecuritySettings::default()
+        ..test_settings()
     })
     .await;
     let form = "email=ada%40example.com&password=correct+horse+battery";
@@ -140,7 +140,7 @@ async fn the_development_cookie_has_no_domain_and_works_over_plain_http() {
 
 #[tokio::test]
 async fn over_https_the_cookie_is_secure_and_host_prefixed() {
-    let portal = spawn_portal_with(SecuritySettings { secure_cookies: true, ..SecuritySettings::default() }).await;
+    let portal = spawn_portal_with(SecuritySettings { secure_cookies: true, ..test_settings() }).await;
     let reply = portal.call("sign_up", "email=ada%40example.com&password=correct+horse+battery", None).await;
     let cookie = reply.set_cookie_header().unwrap();
     assert!(cookie.starts_with("__Host-portal_session="), "{cookie}");
@@ -164,11 +164,8 @@ async fn is_signed_in(portal: &TestPortal, cookie: &str) -> bool {
 
 #[tokio::test]
 async fn a_session_ends_after_its_idle_limit_but_not_while_in_use() {
-    let portal = spawn_portal_with(SecuritySettings {
-        session_idle_limit: Duration::from_secs(2),
-        ..SecuritySettings::default()
-    })
-    .await;
+    let portal =
+        spawn_portal_with(SecuritySettings { session_idle_limit: Duration::from_secs(2), ..test_settings() }).await;
     let idle = portal.customer("idle%40example.com").await;
     let busy = portal.customer("busy%40example.com").await;
     for _ in 0..8 {
@@ -183,8 +180,7 @@ async fn a_session_ends_after_its_idle_limit_but_not_while_in_use() {
 #[tokio::test]
 async fn a_session_ends_at_its_lifetime_however_busy() {
     let portal =
-        spawn_portal_with(SecuritySettings { session_lifetime: Duration::from_secs(2), ..SecuritySettings::default() })
-            .await;
+        spawn_portal_with(SecuritySettings { session_lifetime: Duration::from_secs(2), ..test_settings() }).await;
     let cookie = portal.customer("ada%40example.com").await;
     assert!(is_signed_in(&portal, &cookie).await);
     let mut signed_in_for = Duration::ZERO;
@@ -224,7 +220,7 @@ async fn guessing_passwords_is_limited_per_account_without_revealing_whether_it_
         assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS, "even the right password waits: {}", refused.body);
         let retry_after: u64 = refused.headers[header::RETRY_AFTER].to_str().unwrap().parse().unwrap();
         assert!((1..=60).contains(&retry_after), "{retry_after}");
-        assert!(matches!(refused.app_error(), AppError::TooManyAttempts { .. }), "{}", refused.body);
+        assert!(matches!(refused.app_error(), AppError::RateLimited { limit: Limit::LogIn, .. }), "{}", refused.body);
         assert!(!refused.headers.contains_key(header::SET_COOKIE));
         refusals.push((refused.status, refused.body.replace(char::is_numeric, "")));
     }
@@ -234,8 +230,12 @@ async fn guessing_passwords_is_limited_per_account_without_revealing_whether_it_
 #[tokio::test]
 async fn guessing_from_one_address_is_limited_across_accounts_and_the_limit_passes() {
     let portal = spawn_portal_with(SecuritySettings {
-        log_in_limits: LogInLimits { per_account: 100, per_client_address: 3, window: Duration::from_secs(2) },
-        ..SecuritySettings::default()
+        limits: AbuseLimits {
+            log_in_per_account: Rate::per_window(100, Duration::from_secs(2)),
+            log_in_per_client_address: Rate::per_window(3, Duration::from_secs(2)),
+            ..test_settings().limits
+        },
+        ..test_settings()
     })
     .await;
     portal.customer("ada%40example.com").await;
@@ -363,12 +363,21 @@ fn from_peer(mut request: Request<Body>, peer: &str) -> Request<Body> {
     request
 }
 
-/// A portal behind a proxy on this machine (127.0.0.1) that sets `X-Forwarded-For`, with
-/// `log_in_limits`.
-async fn portal_behind_local_proxy(log_in_limits: LogInLimits) -> TestPortal {
+/// A portal behind a proxy on this machine (127.0.0.1) that sets `X-Forwarded-For`, with `limits`.
+async fn portal_behind_local_proxy(limits: AbuseLimits) -> TestPortal {
     let proxies =
         ProxySettings { trusted: TrustedProxies::parse("127.0.0.1").unwrap(), header: ForwardedHeader::XForwardedFor };
-    spawn_portal_with(SecuritySettings { proxies, log_in_limits, ..SecuritySettings::default() }).await
+    spawn_portal_with(SecuritySettings { proxies, limits, ..test_settings() }).await
+}
+
+/// The test limits, but for two failed log-ins per client address (and plenty per account).
+fn two_guesses_per_address() -> AbuseLimits {
+    let minute = Duration::from_secs(60);
+    AbuseLimits {
+        log_in_per_account: Rate::per_window(100, minute),
+        log_in_per_client_address: Rate::per_window(2, minute),
+        ..test_settings().limits
+    }
 }
 
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
@@ -407,7 +416,7 @@ async fn recorded_addresses(portal: &TestPortal, domain: &str, peer: &str, forwa
 
 #[tokio::test]
 async fn behind_a_trusted_proxy_the_forwarded_client_address_is_recorded() {
-    let portal = portal_behind_local_proxy(SecuritySettings::default().log_in_limits).await;
+    let portal = portal_behind_local_proxy(test_settings().limits).await;
     let through_proxy = recorded_addresses(&portal, "one.example.com", "127.0.0.1:40000", "6.6.6.6, 203.0.113.9").await;
     assert_eq!(through_proxy, [Some("203.0.113.9".to_owned()), Some("203.0.113.9".to_owned())]);
     // A visitor who reaches the portal directly cannot claim another address.
@@ -422,8 +431,7 @@ async fn without_trusted_proxies_a_forged_forwarding_header_changes_nothing() {
     assert_eq!(forged, [Some("127.0.0.1".to_owned()), Some("127.0.0.1".to_owned())]);
 
     // Nor does it step round the per-address log-in limit.
-    let limited = LogInLimits { per_account: 100, per_client_address: 2, window: Duration::from_secs(60) };
-    let portal = spawn_portal_with(SecuritySettings { log_in_limits: limited, ..SecuritySettings::default() }).await;
+    let portal = spawn_portal_with(SecuritySettings { limits: two_guesses_per_address(), ..test_settings() }).await;
     let replies =
         log_ins_from_behind(&portal, "198.51.100.7:40000", ["203.0.113.1", "203.0.113.2", "203.0.113.3"]).await;
     assert_eq!(replies, [StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED, StatusCode::TOO_MANY_REQUESTS]);
@@ -450,8 +458,7 @@ async fn log_ins_from_behind(portal: &TestPortal, peer: &str, forwarded_for: [&s
 
 #[tokio::test]
 async fn behind_a_trusted_proxy_the_log_in_limit_counts_each_forwarded_client() {
-    let limited = LogInLimits { per_account: 100, per_client_address: 2, window: Duration::from_secs(60) };
-    let portal = portal_behind_local_proxy(limited).await;
+    let portal = portal_behind_local_proxy(two_guesses_per_address()).await;
     // Two visitors behind the proxy: the one who guessed twice is stopped...
     let guesser = log_ins_from_behind(&portal, "127.0.0.1:40000", ["203.0.113.1", "203.0.113.1", "203.0.113.1"]).await;
     assert_eq!(guesser, [StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED, StatusCode::TOO_MANY_REQUESTS]);

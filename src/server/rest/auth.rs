@@ -1,4 +1,6 @@
-//! Who is calling: the account and name of the API token in `Authorization: APIKey <token>`.
+//! Who is calling: the account and name of the API token in `Authorization: APIKey <token>`, within
+//! the API's limits (`crate::server::limits`): a client address past its failed token checks is
+//! refused before its token is looked at, and a valid token within its rate.
 
 use super::{ApiError, ApiState};
 use crate::domain::Timestamp;
@@ -14,11 +16,18 @@ impl FromRequestParts<ApiState> for ApiCaller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, ApiError> {
-        let secret = presented_secret(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
-        let holder = api_tokens::authenticate(&state.pool, secret, Timestamp::now())
-            .await?
-            .ok_or_else(ApiError::unauthenticated)?;
-        Ok(ApiCaller(Actor::api(holder.account_id, holder.token_name, client_address::of(parts))))
+        let client_address = client_address::of(parts);
+        state.limits.api_token_check(client_address).await?;
+        let holder = match presented_secret(&parts.headers) {
+            Some(secret) => api_tokens::authenticate(&state.pool, secret, Timestamp::now()).await?,
+            None => None,
+        };
+        let Some(holder) = holder else {
+            state.limits.api_token_failed(client_address).await?;
+            return Err(ApiError::unauthenticated());
+        };
+        state.limits.api_request(holder.token_id).await?;
+        Ok(ApiCaller(Actor::api(holder.account_id, holder.token_name, client_address)))
     }
 }
 

@@ -3,7 +3,7 @@
 
 use super::input::EntityTag;
 use crate::error::{AppError, FieldErrors};
-use crate::server::http_error::{Credentials, ErrorHead};
+use crate::server::http_error::{Credentials, ErrorHead, SHOULD_RETRY};
 use axum::Json;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -76,6 +76,20 @@ pub struct DomainTaken(#[allow(dead_code)] ErrorBody);
 #[derive(ToResponse)]
 #[response(headers(("x-should-retry" = String, description = "`false`: the same request would get the same answer (Gcore's SDK then does not retry).")))]
 pub struct InvalidValues(#[allow(dead_code)] ErrorBody);
+
+/// Not standard, but read by every Stainless-made client (Gcore's SDK among them) before
+/// `Retry-After`: how long to wait, in milliseconds.
+pub const RETRY_AFTER_MS: axum::http::HeaderName = axum::http::HeaderName::from_static("retry-after-ms");
+
+/// Too many requests: with this token (per second, see the README), or without a valid token
+/// from this address. Nothing was done; try again after `Retry-After`.
+#[derive(ToResponse)]
+#[response(headers(
+    ("Retry-After" = u32, description = "Whole seconds to wait before trying again"),
+    ("retry-after-ms" = u64, description = "The same wait in milliseconds (read first by Gcore's SDK)"),
+    ("x-should-retry" = String, description = "`true`: the same request will succeed after the wait.")
+))]
+pub struct TooManyRequests(#[allow(dead_code)] ErrorBody);
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApiError {
@@ -201,8 +215,13 @@ impl From<AppError> for ApiError {
             AppError::TooLarge => Self::answering(&error, "The request body is too large."),
             AppError::BadRequest => Self::malformed(None, "it is not UTF-8 text."),
             AppError::Forbidden => Self::answering(&error, "This request is not allowed."),
-            AppError::TooManyAttempts { retry_after_seconds } => {
-                Self::answering(&error, format!("Too many requests. Try again in {retry_after_seconds} seconds."))
+            AppError::RateLimited { retry_after_ms, .. } => {
+                let mut limited = Self::answering(&error, error.to_string());
+                // The wait to the millisecond, which Gcore's SDK (Stainless' `_base_client.py`)
+                // reads before `Retry-After`'s whole seconds; and a plain "do retry", which it obeys.
+                limited.headers.insert(RETRY_AFTER_MS, HeaderValue::from(retry_after_ms));
+                limited.headers.insert(SHOULD_RETRY, HeaderValue::from_static("true"));
+                limited
             }
             AppError::Unavailable => Self::answering(&error, error.to_string()),
             // The browser's own error: the API answers it as a fault of ours.
@@ -244,8 +263,15 @@ mod tests {
         let unavailable = ApiError::from(AppError::Unavailable).into_response();
         assert!(unavailable.headers().contains_key(header::RETRY_AFTER));
         assert!(!unavailable.headers().contains_key("x-should-retry"));
-        let busy = ApiError::from(AppError::TooManyAttempts { retry_after_seconds: 3 }).into_response();
-        assert!(!busy.headers().contains_key("x-should-retry"));
+        let busy =
+            ApiError::from(AppError::RateLimited { limit: crate::error::Limit::ApiRequests, retry_after_ms: 2_300 })
+                .into_response();
+        assert_eq!(busy.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(
+            (&busy.headers()["x-should-retry"], &busy.headers()["retry-after-ms"]),
+            (&"true".parse::<HeaderValue>().unwrap(), &"2300".parse::<HeaderValue>().unwrap())
+        );
+        assert_eq!(busy.headers()[header::RETRY_AFTER], "3");
     }
 
     #[test]

@@ -18,6 +18,7 @@ mod schema;
 
 use super::db::Pool;
 use super::edge_feed::ConfigChanges;
+use super::limits::Limits;
 use auth::ApiCaller;
 use axum::Router;
 use axum::extract::{Request, State};
@@ -38,6 +39,7 @@ const RESOURCES_PATH: &str = "/cdn/resources";
 struct ApiState {
     pool: Pool,
     config_changes: ConfigChanges,
+    limits: Limits,
 }
 
 #[derive(OpenApi)]
@@ -68,6 +70,7 @@ struct ApiState {
         errors::BodyTooLarge,
         errors::InvalidValues,
         errors::Unavailable,
+        errors::TooManyRequests,
     )),
     modifiers(&TokenAuthentication, &FiltersNotOffered),
     security(("APIKey" = [])),
@@ -113,7 +116,7 @@ pub fn openapi_json() -> String {
 }
 
 /// The API's routes, to be put in front of the portal with [`dispatch`].
-pub fn router(pool: Pool, config_changes: ConfigChanges) -> Router {
+pub fn router(pool: Pool, config_changes: ConfigChanges, limits: Limits) -> Router {
     let document = Arc::new(openapi_json());
     Router::new()
         .route(RESOURCES_PATH, only(get(resources::list_resources).post(resources::create_resource), "GET, HEAD, POST"))
@@ -145,7 +148,7 @@ pub fn router(pool: Pool, config_changes: ConfigChanges) -> Router {
         // Gcore's, and not a resource's id: the route above would take it as one.
         .route("/cdn/resources/rule_templates", any(unknown_operation))
         .fallback(unknown_operation)
-        .with_state(ApiState { pool, config_changes })
+        .with_state(ApiState { pool, config_changes, limits })
 }
 
 /// `routes`, answering any other method with the API's 405 (after authentication, as every

@@ -2,7 +2,8 @@
 //! lists its own successes and the groups that apply, never the same error twice by hand.
 
 use super::errors::{
-    BodyTooLarge, ChangedSince, InvalidValues, MalformedBody, NoSuchResource, NoValidToken, Unavailable,
+    BodyTooLarge, ChangedSince, InvalidValues, MalformedBody, NoSuchResource, NoValidToken, TooManyRequests,
+    Unavailable,
 };
 use super::schema::ResourceBody;
 use std::collections::BTreeMap;
@@ -14,12 +15,13 @@ fn entry<'a, R: ToResponse<'a>>(status: u16) -> (String, RefOr<Response>) {
     (status.to_string(), RefOr::Ref(Ref::from_response_name(R::response().0)))
 }
 
-/// What any call can get: no valid token (401), or the database unreachable (503).
+/// What any call can get: no valid token (401), too many requests (429), or the database
+/// unreachable (503).
 pub struct AnyCall;
 
 impl IntoResponses for AnyCall {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
-        BTreeMap::from([entry::<NoValidToken>(401), entry::<Unavailable>(503)])
+        BTreeMap::from([entry::<NoValidToken>(401), entry::<TooManyRequests>(429), entry::<Unavailable>(503)])
     }
 }
 

@@ -9,8 +9,8 @@ use axum::http::{Method, Request, StatusCode, request};
 use cdn_portal::model::ResourceChange;
 use serde_json::Value;
 
-/// The password every test customer signs up with.
-const PASSWORD: &str = "correct+horse+battery";
+/// The password every test customer signs up with, form-encoded.
+pub const PASSWORD: &str = "correct+horse+battery";
 
 /// An API token as issued in the portal: its id, and its secret (shown once).
 pub struct ApiToken {

@@ -19,7 +19,7 @@ pub const TIMEOUTS: Timeouts = Timeouts {
 
 /// A portal's settings with its edge feed open to [`FEED_TOKEN`].
 pub fn feed_security() -> SecuritySettings {
-    SecuritySettings { edge_feed_token: Some(FEED_TOKEN.to_owned()), ..SecuritySettings::default() }
+    SecuritySettings { edge_feed_token: Some(FEED_TOKEN.to_owned()), ..super::portal::test_settings() }
 }
 
 /// An edge on ports 0 of 127.0.0.1 following the portal at `portal_url` as `edge_id`, keeping

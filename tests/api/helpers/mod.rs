@@ -16,10 +16,12 @@ pub mod wire;
 // The parents [`database`] expects (shared with the library's unit tests, see there).
 use cdn_portal::server::db::{Pool, connect};
 
-pub use client::{ApiToken, Portal, api_request, server_fn_call, server_fn_request, with_headers};
+pub use client::{ApiToken, PASSWORD, Portal, api_request, server_fn_call, server_fn_request, with_headers};
 pub use database::{ScratchDatabase, fresh_database};
 pub use page::input_tag;
-pub use portal::{TestPortal, router_over, spawn_portal, spawn_portal_over, spawn_portal_over_site, spawn_portal_with};
+pub use portal::{
+    TestPortal, router_over, spawn_portal, spawn_portal_over, spawn_portal_over_site, spawn_portal_with, test_settings,
+};
 pub use reply::Reply;
 
 /// The host the in-process portal is addressed by, and so the origin of its own pages.

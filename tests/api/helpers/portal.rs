@@ -6,7 +6,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, header};
-use cdn_portal::server::{SecuritySettings, build_router, config, db};
+use cdn_portal::server::{AbuseLimits, Rate, SecuritySettings, build_router, config, db};
 use http_body_util::BodyExt;
 use leptos::config::LeptosOptions;
 use std::net::SocketAddr;
@@ -46,9 +46,26 @@ fn leptos_options(site_root: Option<&str>) -> LeptosOptions {
     options
 }
 
-/// A portal with the default settings over a fresh database.
+/// The settings of a test's portal: the defaults, but for the sign-up and REST API limits. Every
+/// request of a test comes from one address ([`CLIENT`]) and a test's script is far faster than
+/// a person's, so those would refuse what each test is about; the tests of the limits themselves
+/// set their own. The log-in limits stay as deployed: no test logs in that often.
+pub fn test_settings() -> SecuritySettings {
+    let defaults = SecuritySettings::default();
+    SecuritySettings {
+        limits: AbuseLimits {
+            sign_up_per_client_address: Rate::per_window(100_000, Duration::from_secs(60)),
+            api_requests_per_token: Rate::per_second(100_000, 100_000),
+            api_token_failures_per_client_address: Rate::per_window(100_000, Duration::from_secs(60)),
+            ..defaults.limits
+        },
+        ..defaults
+    }
+}
+
+/// A portal with the [`test_settings`] over a fresh database.
 pub async fn spawn_portal() -> TestPortal {
-    spawn_portal_with(SecuritySettings::default()).await
+    spawn_portal_with(test_settings()).await
 }
 
 /// A portal with these security settings over a fresh database.
@@ -58,7 +75,7 @@ pub async fn spawn_portal_with(security: SecuritySettings) -> TestPortal {
 
 /// A portal serving its browser bundle from `site_root` (its `pkg/` folder).
 pub async fn spawn_portal_over_site(site_root: &str) -> TestPortal {
-    spawn(Some(site_root), SecuritySettings::default()).await
+    spawn(Some(site_root), test_settings()).await
 }
 
 async fn spawn(site_root: Option<&str>, security: SecuritySettings) -> TestPortal {
@@ -70,7 +87,7 @@ async fn spawn(site_root: Option<&str>, security: SecuritySettings) -> TestPorta
 /// Another portal (as after a restart) over the database at `database_url`.
 pub async fn router_over(database_url: &str) -> Router {
     let pool = db::connect(database_url).await.unwrap();
-    build_router(leptos_options(None), pool, SecuritySettings::default()).await.unwrap()
+    build_router(leptos_options(None), pool, test_settings()).await.unwrap()
 }
 
 /// A portal over `database_url`, which reaches the scratch `database` some other way (a link).

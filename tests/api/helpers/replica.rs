@@ -32,9 +32,14 @@ impl Replica {
     /// Starts `cdn-portal` over `database_url` with the edge feed open to [`FEED_TOKEN`], and
     /// waits until it answers `GET /`; `name` ("A", "B") is for failure messages.
     pub async fn start(name: &str, database_url: &str) -> Replica {
+        Self::start_with(name, database_url, &[]).await
+    }
+
+    /// [`Replica::start`] with these environment variables too (they win over the test defaults).
+    pub async fn start_with(name: &str, database_url: &str, env: &[(&str, &str)]) -> Replica {
         let mut failures = Vec::new();
         for _ in 0..START_ATTEMPTS {
-            match Self::try_start(name, database_url).await {
+            match Self::try_start(name, database_url, env).await {
                 Ok(replica) => return replica,
                 Err(StartFailure::PortTaken(why)) => failures.push(why),
                 Err(StartFailure::Other(why)) => panic!("{why}"),
@@ -43,7 +48,7 @@ impl Replica {
         panic!("replica {name} could not start ({START_ATTEMPTS} attempts):\n{}", failures.join("\n---\n"));
     }
 
-    async fn try_start(name: &str, database_url: &str) -> Result<Replica, StartFailure> {
+    async fn try_start(name: &str, database_url: &str, env: &[(&str, &str)]) -> Result<Replica, StartFailure> {
         let addr = free_port();
         let name = if name.is_empty() { addr.to_string() } else { format!("{name} ({addr})") };
         let name = name.as_str();
@@ -57,8 +62,15 @@ impl Replica {
             .env("LEPTOS_SITE_ADDR", addr.to_string())
             .env("EDGE_FEED_TOKEN", FEED_TOKEN)
             .env("SEED_DEMO", "false")
-            // Every request of a test comes from 127.0.0.1; no test here is about the limit.
+            // Every request of a test comes from 127.0.0.1, faster than any person: the limits
+            // per address and per token would refuse what the tests are about (as in
+            // `portal::test_settings`). The tests of the limits set their own.
             .env("LOG_IN_ATTEMPTS_PER_CLIENT_ADDRESS", "1000")
+            .env("SIGN_UPS_PER_CLIENT_ADDRESS", "100000")
+            .env("API_REQUESTS_PER_SECOND", "100000")
+            .env("API_BURST", "100000")
+            .env("API_TOKEN_FAILURES_PER_CLIENT_ADDRESS", "100000")
+            .envs(env.iter().copied())
             // Requests must come from the replica's own origin, whatever the developer's shell says.
             .env_remove("PORTAL_ENV")
             .env_remove("PORTAL_PUBLIC_URL")
