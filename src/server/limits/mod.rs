@@ -193,8 +193,9 @@ fn account_key(email: &str) -> String {
     format!("log-in/account/{hex}")
 }
 
+/// IPv6 clients by their /64 network (see `client_address::limit_key`).
 fn address_key(door: &str, client: IpAddr) -> String {
-    format!("{door}/address/{client}")
+    format!("{door}/address/{}", super::client_address::limit_key(client))
 }
 
 #[cfg(test)]
@@ -246,6 +247,16 @@ mod tests {
         }
         refused(limits.begin_log_in("new@example.com", HOME).await);
         assert!(limits.begin_log_in("new@example.com", ELSEWHERE).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn an_ipv6_client_is_counted_by_its_64_network() {
+        let (limits, _guard) = limits(rates(100, 2)).await;
+        let address = |text: &str| Some(text.parse::<IpAddr>().unwrap());
+        drop(limits.begin_log_in("user1@example.com", address("2001:db8:1:2::1")).await.unwrap());
+        drop(limits.begin_log_in("user2@example.com", address("2001:db8:1:2:ffff::9")).await.unwrap());
+        refused(limits.begin_log_in("user3@example.com", address("2001:db8:1:2::abcd")).await);
+        assert!(limits.begin_log_in("user3@example.com", address("2001:db8:1:3::1")).await.is_ok());
     }
 
     #[tokio::test]
