@@ -76,13 +76,16 @@ impl RateStore {
 
     /// Counts one event for `key` if `rate` allows it now, and says whether it did.
     pub async fn take(&self, key: &str, rate: Rate) -> Result<Verdict, AppError> {
-        self.take_at(key, rate, now_us()).await
+        if self.count(key, rate, now_us()).await? {
+            return Ok(Verdict::Allowed);
+        }
+        // The wait from the moment of the refusal, not from before the upsert waited its turn.
+        self.refusal(key, rate, now_us()).await
     }
 
     /// Whether `rate` would allow one more event for `key` now, counting nothing.
     pub async fn check(&self, key: &str, rate: Rate) -> Result<Verdict, AppError> {
-        let now = now_us();
-        Ok(verdict(self.arrival(key).await?, rate, now))
+        Ok(verdict(self.state(key).await?, rate, now_us()))
     }
 
     /// Undoes one [`RateStore::take`] for `key` (an attempt that turned out not to count).
@@ -106,46 +109,62 @@ impl RateStore {
         Ok(deleted)
     }
 
+    /// [`RateStore::take`] with the clock reading `now` (microseconds since the Unix epoch).
+    #[cfg(test)]
     async fn take_at(&self, key: &str, rate: Rate, now: i64) -> Result<Verdict, AppError> {
+        if self.count(key, rate, now).await? { Ok(Verdict::Allowed) } else { self.refusal(key, rate, now).await }
+    }
+
+    /// Counts one event for `key` as of `now` if `rate` allows it, and says whether it did.
+    async fn count(&self, key: &str, rate: Rate, now: i64) -> Result<bool, AppError> {
+        // [`verdict`]'s rule in SQL, `AT` being the later of `now` and the key's `seen_us`.
         // `CASE` rather than MAX/GREATEST: the one spelling both databases accept. No row comes
         // back when the `WHERE` refuses the update: the event would go past the allowance.
-        let taken = on_db!(self.pool.db(), |e| sqlx::query_scalar::<_, i64>(
-            "INSERT INTO rate_limits (key, tat_us) VALUES ($1, $2 + $3) \
-             ON CONFLICT (key) DO UPDATE \
-             SET tat_us = (CASE WHEN rate_limits.tat_us > $2 THEN rate_limits.tat_us ELSE $2 END) + $3 \
-             WHERE (CASE WHEN rate_limits.tat_us > $2 THEN rate_limits.tat_us ELSE $2 END) + $3 - $2 <= $4 \
-             RETURNING tat_us",
-        )
+        const AT: &str = "(CASE WHEN rate_limits.seen_us > $2 THEN rate_limits.seen_us ELSE $2 END)";
+        let next = format!("(CASE WHEN rate_limits.tat_us > {AT} THEN rate_limits.tat_us ELSE {AT} END) + $3");
+        let taken = on_db!(self.pool.db(), |e| sqlx::query_scalar::<_, i64>(&format!(
+            "INSERT INTO rate_limits (key, tat_us, seen_us) VALUES ($1, $2 + $3, $2) \
+             ON CONFLICT (key) DO UPDATE SET tat_us = {next}, seen_us = {AT} \
+             WHERE {next} - {AT} <= $4 \
+             RETURNING tat_us"
+        ))
         .bind(key)
         .bind(now)
         .bind(rate.interval_us())
         .bind(rate.tolerance_us())
         .fetch_optional(e)
         .await)?;
-        if taken.is_some() {
-            return Ok(Verdict::Allowed);
-        }
-        // Refused: how long until it would not be. (Read apart from the refusal, so another
-        // replica may have counted meanwhile; the wait said is then a little short, never wrong
-        // about the refusal.)
-        Ok(match verdict(self.arrival(key).await?, rate, now) {
+        Ok(taken.is_some())
+    }
+
+    /// How long until `key` may have one more event, as of `now`. Read apart from the refusal, so
+    /// another replica may have counted meanwhile: the wait is then a little short, and the retry
+    /// is told to wait again.
+    async fn refusal(&self, key: &str, rate: Rate, now: i64) -> Result<Verdict, AppError> {
+        Ok(match verdict(self.state(key).await?, rate, now) {
             Verdict::Allowed => Verdict::Refused { retry_after: rate.interval },
             refused => refused,
         })
     }
 
-    async fn arrival(&self, key: &str) -> Result<Option<i64>, AppError> {
-        Ok(on_db!(self.pool.db(), |e| sqlx::query_scalar::<_, i64>("SELECT tat_us FROM rate_limits WHERE key = $1")
-            .bind(key)
-            .fetch_optional(e)
-            .await)?)
+    /// The key's arrival time and latest clock reading, if it has a row.
+    async fn state(&self, key: &str) -> Result<Option<(i64, i64)>, AppError> {
+        Ok(on_db!(self.pool.db(), |e| sqlx::query_as::<_, (i64, i64)>(
+            "SELECT tat_us, seen_us FROM rate_limits WHERE key = $1"
+        )
+        .bind(key)
+        .fetch_optional(e)
+        .await)?)
     }
 }
 
 /// GCRA's rule: one more event moves the arrival time `interval` past the later of it and now,
-/// and is allowed while that stays within the tolerance of now.
-fn verdict(arrival: Option<i64>, rate: Rate, now: i64) -> Verdict {
-    let next = arrival.unwrap_or(now).max(now) + rate.interval_us();
+/// and is allowed while that stays within the tolerance of now. "Now" is never earlier than the
+/// latest reading already counted for the key (`state`: arrival time, latest reading).
+fn verdict(state: Option<(i64, i64)>, rate: Rate, now: i64) -> Verdict {
+    let (arrival, seen) = state.unwrap_or((now, now));
+    let now = now.max(seen);
+    let next = arrival.max(now) + rate.interval_us();
     let over = next - now - rate.tolerance_us();
     if over <= 0 { Verdict::Allowed } else { Verdict::Refused { retry_after: Duration::from_micros(over as u64) } }
 }
@@ -214,6 +233,21 @@ mod tests {
         store.give_back("k", rate).await.unwrap();
         assert_eq!(store.take_at("k", rate, SECOND).await.unwrap(), Verdict::Allowed);
         assert!(matches!(store.take_at("k", rate, SECOND).await.unwrap(), Verdict::Refused { .. }));
+    }
+
+    #[tokio::test]
+    async fn an_event_counted_late_with_an_earlier_clock_reading_takes_no_one_s_allowance() {
+        let (pool, _guard) = fresh_database().await;
+        let store = RateStore::new(pool);
+        let rate = Rate::per_window(3, Duration::from_secs(30));
+        assert_eq!(store.take_at("k", rate, 5 * SECOND).await.unwrap(), Verdict::Allowed);
+        // Read the clock before the first, counted after it: the rest of the burst all the same.
+        assert_eq!(store.take_at("k", rate, 5 * SECOND - 40_000).await.unwrap(), Verdict::Allowed);
+        assert_eq!(store.take_at("k", rate, 5 * SECOND - 80_000).await.unwrap(), Verdict::Allowed);
+        assert_eq!(
+            store.take_at("k", rate, 5 * SECOND - 80_000).await.unwrap(),
+            Verdict::Refused { retry_after: Duration::from_secs(10) }
+        );
     }
 
     #[tokio::test]
