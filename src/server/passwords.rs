@@ -190,11 +190,19 @@ mod tests {
     async fn occupy(limiter: &Arc<HashLimiter>, at_once: usize) -> std::sync::mpsc::Sender<()> {
         let (release, gate) = std::sync::mpsc::channel::<()>();
         let gate = Arc::new(std::sync::Mutex::new(gate));
+        let started = Arc::new(AtomicUsize::new(0));
         for _ in 0..at_once {
-            let (limiter, gate) = (Arc::clone(limiter), Arc::clone(&gate));
-            tokio::spawn(async move { limiter.run(move || while gate.lock().unwrap().recv().is_ok() {}).await });
+            let (limiter, gate, started) = (Arc::clone(limiter), Arc::clone(&gate), Arc::clone(&started));
+            tokio::spawn(async move {
+                limiter
+                    .run(move || {
+                        started.fetch_add(1, Ordering::SeqCst);
+                        while gate.lock().unwrap().recv().is_ok() {}
+                    })
+                    .await
+            });
         }
-        while limiter.turns.available_permits() > 0 {
+        while started.load(Ordering::SeqCst) < at_once {
             tokio::task::yield_now().await;
         }
         release
@@ -296,8 +304,8 @@ mod tests {
         let limiter = limiter_of(1, 64);
         let hold = Duration::from_millis(300);
         let held = limiter.run(move || std::thread::sleep(hold));
-        let verifications =
-            (0..20).map(|n| verify_with(&limiter, format!("wrong password {n}"), (n % 2 == 0).then(|| DUMMY_HASH.clone())));
+        let verifications = (0..20)
+            .map(|n| verify_with(&limiter, format!("wrong password {n}"), (n % 2 == 0).then(|| DUMMY_HASH.clone())));
         let (most_between_ticks, ticks) = (Cell::new(Duration::ZERO), Cell::new(0_u32));
         let ticker = async {
             let mut timer = tokio::time::interval(Duration::from_millis(5));
