@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The portal's figures, printed as Markdown: pages under wrk next to a bare axum handler sending
 # the same bytes (the ceiling), save latency under 50 concurrent clients, the time from a save to
-# the edge obeying it, and what a browser downloads. Needs the release builds (make bench).
+# the edge obeying it, what a browser downloads, and pages during a log-in flood (log-in-flood.sh,
+# which runs alone too). Needs the release builds (make bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -99,3 +100,6 @@ for file in settings.html pkg/cdn-portal.css pkg/cdn-portal.js pkg/cdn-portal.wa
   encoding=$(awk -F': ' 'tolower($1) == "content-encoding" { print $2 }' "$work/headers" | tr -d '\r')
   echo "| $file | $(wc -c <"$local_file") | $(gzip -9 -c "$local_file" | wc -c) | $(brotli -q 11 -c "$local_file" | wc -c) | ${encoding:-none}, $sent |"
 done
+
+echo
+bench/log-in-flood.sh

@@ -41,7 +41,8 @@ pub enum AppError {
     RateLimited { limit: Limit, retry_after_ms: u64 },
     #[error("The portal could not be reached. Check your connection and try again.")]
     Unreachable,
-    /// The database could not be reached; whatever was asked was not done, and nothing was half-done.
+    /// The database could not be reached, or too many passwords are waiting to be checked
+    /// (`PASSWORD_HASH_QUEUE`); whatever was asked was not done, and nothing was half-done.
     #[error("The portal is temporarily unavailable, so nothing was changed. Please try again in a minute.")]
     Unavailable,
     #[error("Something went wrong on our side. Please try again in a moment.")]

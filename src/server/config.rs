@@ -33,6 +33,7 @@ pub struct SecuritySettings {
     pub session_lifetime: Duration,
     /// Log-in, sign-up and REST API limits, shared by every replica (`super::limits`).
     pub limits: AbuseLimits,
+    pub password_hashing: PasswordHashLimits,
     /// Server function bodies are a few hundred bytes; anything past this is refused unread.
     pub max_request_body_bytes: usize,
     /// The secret CDN edges present to follow the configuration feed; the feed is off without it.
@@ -40,6 +41,42 @@ pub struct SecuritySettings {
     /// The proxies (`TRUSTED_PROXIES`) whose forwarding header (`FORWARDED_HEADER`) tells the
     /// client address; by default none, and the client address is the TCP peer.
     pub proxies: ProxySettings,
+}
+
+/// How much Argon2 work the portal does at once (`passwords`), so that a flood of sign-ups or
+/// wrong passwords slows those requests and not page loads and saves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PasswordHashLimits {
+    /// Hashes and verifications running at once, each on a thread of its own for tens of
+    /// milliseconds with 19 MiB of memory (`PASSWORD_HASHES_AT_ONCE`).
+    pub at_once: usize,
+    /// Hashes and verifications waiting for a turn, beyond which one more is refused at once
+    /// with [`AppError::Unavailable`](crate::error::AppError::Unavailable) (`PASSWORD_HASH_QUEUE`).
+    pub queue: usize,
+}
+
+impl PasswordHashLimits {
+    /// The most `PASSWORD_HASHES_AT_ONCE` may be: tokio's blocking pool runs at most 512 threads,
+    /// so more would only wait there instead of in the portal's queue.
+    pub const MAX_AT_ONCE: usize = 512;
+    pub const MAX_QUEUE: usize = 100_000;
+}
+
+impl Default for PasswordHashLimits {
+    fn default() -> Self {
+        // Half the cores this process may use (its CPU affinity and cgroup quota, as
+        // `available_parallelism` reads them), at least one: the other half stays for pages and
+        // saves however many passwords arrive. On 2 cores, one hash at a time.
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        Self {
+            at_once: (cores / 2).max(1),
+            // A waiting check holds a connection and its password (at most 1 KiB), not Argon2's
+            // memory, so waiting is cheap; but at ~30 ms a hash, 64 in line on one core is about
+            // 2 s, about as long as anyone at a log-in form should wait before being told to try
+            // again. A longer line would only make every honest log-in slower during a flood.
+            queue: 64,
+        }
+    }
 }
 
 impl Default for SecuritySettings {
@@ -50,6 +87,7 @@ impl Default for SecuritySettings {
             session_idle_limit: Duration::from_secs(30 * 60),
             session_lifetime: Duration::from_secs(12 * 60 * 60),
             limits: AbuseLimits::default(),
+            password_hashing: PasswordHashLimits::default(),
             max_request_body_bytes: 16 * 1024,
             edge_feed_token: None,
             proxies: ProxySettings::default(),
@@ -155,6 +193,12 @@ impl SecuritySettings {
             session_idle_limit: minutes("SESSION_IDLE_MINUTES", defaults.session_idle_limit, 7 * 24 * 60)?,
             session_lifetime: minutes("SESSION_LIFETIME_MINUTES", defaults.session_lifetime, 30 * 24 * 60)?,
             limits: abuse_limits(&env, &defaults.limits)?,
+            password_hashing: PasswordHashLimits {
+                at_once: number(&env, "PASSWORD_HASHES_AT_ONCE", PasswordHashLimits::MAX_AT_ONCE as u64)?
+                    .map_or(defaults.password_hashing.at_once, |n| n as usize),
+                queue: number(&env, "PASSWORD_HASH_QUEUE", PasswordHashLimits::MAX_QUEUE as u64)?
+                    .map_or(defaults.password_hashing.queue, |n| n as usize),
+            },
             max_request_body_bytes: defaults.max_request_body_bytes,
             edge_feed_token: match env(TOKEN_VAR) {
                 Some(token) if !::edge_feed::is_long_enough(&token) => return Err(ConfigError::EdgeToken),
@@ -269,6 +313,27 @@ mod tests {
             (defaults.limits.log_in_per_account.burst(), defaults.limits.log_in_per_client_address.burst()),
             (5, 20)
         );
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        assert_eq!(defaults.password_hashing, PasswordHashLimits { at_once: (cores / 2).max(1), queue: 64 });
+    }
+
+    #[test]
+    fn password_hashing_limits_are_configurable_and_nonsense_is_refused() {
+        let custom = settings(&[("PASSWORD_HASHES_AT_ONCE", "3"), ("PASSWORD_HASH_QUEUE", "10")]).unwrap();
+        assert_eq!(custom.password_hashing, PasswordHashLimits { at_once: 3, queue: 10 });
+        for (name, value) in [
+            ("PASSWORD_HASHES_AT_ONCE", "0"),
+            ("PASSWORD_HASHES_AT_ONCE", "513"),
+            ("PASSWORD_HASHES_AT_ONCE", "half"),
+            ("PASSWORD_HASH_QUEUE", "0"),
+            ("PASSWORD_HASH_QUEUE", "-5"),
+            ("PASSWORD_HASH_QUEUE", "100001"),
+        ] {
+            assert!(
+                matches!(settings(&[(name, value)]), Err(ConfigError::Number { name: refused, .. }) if refused == name),
+                "{name}={value}"
+            );
+        }
     }
 
     #[test]

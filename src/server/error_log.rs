@@ -42,7 +42,8 @@ impl AppError {
         AppError::Internal
     }
 
-    /// Something the portal depends on (the database, the session store) cannot be reached for now:
+    /// Something the portal depends on (the database, the session store) cannot be reached for now,
+    /// or is too busy (the queue of password checks is full):
     /// logged as a warning like [`AppError::internal`], answered 503 so the customer tries again.
     pub fn unavailable(context: &str, cause: impl Into<Cause>) -> Self {
         Failure { level: Level::WARN, context: context.to_owned(), cause: cause.into() }.record();
