@@ -167,13 +167,14 @@ class GcoreSdk(unittest.TestCase):
         """Past its rate a token is answered 429 with `retry-after-ms`: the SDK without retries
         raises its RateLimitError, and with its default retries waits that long and succeeds."""
         impatient = gcore.Gcore(api_key=os.environ["BURST_API_KEY"], max_retries=0)
+        refused = None
         for sent in range(1, 1000):
             try:
                 impatient.cdn.cdn_resources.list(limit=1)
-            except gcore.RateLimitError as refused:
+            except gcore.RateLimitError as error:
+                refused = error
                 break
-        else:
-            self.fail("1000 requests at once and never a 429")
+        self.assertIsNotNone(refused, "1000 requests at once and never a 429")
         self.assertGreater(sent, 50, "the burst of 50 was allowed first")
         headers = refused.response.headers
         self.assertEqual(headers["x-should-retry"], "true")
