@@ -2,27 +2,12 @@
 //! in the PostgreSQL pass), as behind a load balancer: together they allow exactly what one
 //! allows. Every request comes from 127.0.0.1, one client address.
 
-use crate::helpers::replica::Replica;
+use crate::helpers::replica::two_replicas_with;
 use crate::helpers::*;
 use axum::http::{Method, StatusCode, header};
 use cdn_portal::error::{AppError, Limit};
 use futures_util::future::join_all;
 use serde_json::Value;
-
-/// Replicas A and B over one fresh database with these settings. Fields drop in order: the
-/// processes end before their database is removed.
-struct Replicas {
-    a: Replica,
-    b: Replica,
-    _database: ScratchDatabase,
-}
-
-async fn two_replicas_with(env: &[(&str, &str)]) -> Replicas {
-    let database = ScratchDatabase::new().await;
-    let (a, b) =
-        tokio::join!(Replica::start_with("A", database.url(), env), Replica::start_with("B", database.url(), env));
-    Replicas { a, b, _database: database }
-}
 
 fn log_in_form(email: &str, password: &str) -> String {
     format!("email={email}&password={password}")

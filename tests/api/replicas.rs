@@ -3,7 +3,7 @@
 //! concurrent saves lose nothing, and an edge following one obeys changes saved on the other.
 
 use crate::helpers::edge::{TIMEOUTS, edge_settings};
-use crate::helpers::replica::Replica;
+use crate::helpers::replica::{Replica, Replicas, two_replicas};
 use crate::helpers::visitor::{echoes, refused_status, websocket, within_a_second};
 use crate::helpers::*;
 use axum::http::{Method, header};
@@ -13,22 +13,6 @@ use futures_util::future::join_all;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
-
-/// Replicas A and B over one fresh database: SQLite by default, a new PostgreSQL database when
-/// `TEST_POSTGRES_URL` names a server. Fields drop in order: the processes end before their
-/// database is removed.
-struct Replicas {
-    a: Replica,
-    b: Replica,
-    _database: ScratchDatabase,
-}
-
-async fn two_replicas() -> Replicas {
-    let database = ScratchDatabase::new().await;
-    // Both at once over the new database: they take turns bringing its schema up to date.
-    let (a, b) = tokio::join!(Replica::start("A", database.url()), Replica::start("B", database.url()));
-    Replicas { a, b, _database: database }
-}
 
 /// The resource as `replica` reads it for the signed-in customer (server function `get_resource`).
 async fn resource(replica: &Replica, cookie: &str, id: i64) -> Value {

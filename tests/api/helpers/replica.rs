@@ -3,7 +3,7 @@
 //! (`[package.metadata.leptos]`, see `cdn_portal::server::config::leptos_options`).
 
 use super::edge::FEED_TOKEN;
-use super::{Portal, Reply, wire};
+use super::{Portal, Reply, ScratchDatabase, wire};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use std::fs::File;
@@ -18,6 +18,29 @@ const START_TIME_LIMIT: Duration = Duration::from_secs(30);
 /// between our probe and its bind) is started again on another, this many times in all.
 const START_ATTEMPTS: usize = 3;
 
+/// Replicas A and B (as behind a load balancer) over one fresh database: SQLite by default, a new
+/// PostgreSQL database when `TEST_POSTGRES_URL` names a server. Fields drop in order: the
+/// processes end before their database is removed.
+pub struct Replicas {
+    pub a: Replica,
+    pub b: Replica,
+    _database: ScratchDatabase,
+}
+
+/// [`Replicas`] with the test defaults of [`Replica::start_with`].
+pub async fn two_replicas() -> Replicas {
+    two_replicas_with(&[]).await
+}
+
+/// [`Replicas`] with these environment variables too (see [`Replica::start_with`]).
+pub async fn two_replicas_with(env: &[(&str, &str)]) -> Replicas {
+    let database = ScratchDatabase::new().await;
+    // Both at once over the new database: they take turns bringing its schema up to date.
+    let (a, b) =
+        tokio::join!(Replica::start_with("A", database.url(), env), Replica::start_with("B", database.url(), env));
+    Replicas { a, b, _database: database }
+}
+
 /// One portal process serving on its own port of 127.0.0.1, killed when dropped.
 pub struct Replica {
     /// "A (127.0.0.1:port)", for failure messages.
@@ -29,13 +52,9 @@ pub struct Replica {
 }
 
 impl Replica {
-    /// Starts `cdn-portal` over `database_url` with the edge feed open to [`FEED_TOKEN`], and
-    /// waits until it answers `GET /`; `name` ("A", "B") is for failure messages.
-    pub async fn start(name: &str, database_url: &str) -> Replica {
-        Self::start_with(name, database_url, &[]).await
-    }
-
-    /// [`Replica::start`] with these environment variables too (they win over the test defaults).
+    /// Starts `cdn-portal` over `database_url` with the edge feed open to [`FEED_TOKEN`], the
+    /// test defaults and then `env` (which wins over them), and waits until it answers `GET /`;
+    /// `name` ("A", "B") is for failure messages.
     pub async fn start_with(name: &str, database_url: &str, env: &[(&str, &str)]) -> Replica {
         let mut failures = Vec::new();
         for _ in 0..START_ATTEMPTS {
