@@ -219,6 +219,7 @@ mod tests {
             domain: "a.example.com".into(),
             secondary_hostnames: vec!["b.example.com".into()],
             origin: "127.0.0.1:1".into(),
+            origin_group: None,
             options: ResourceOptions { websockets: true },
         };
         let snapshot = ConfigUpdate::snapshot(9, vec![resource]);

@@ -172,6 +172,7 @@ mod tests {
             domain: domain.into(),
             secondary_hostnames: vec![],
             origin: "127.0.0.1:8090".into(),
+            origin_group: None,
             options: ResourceOptions { websockets },
         }
     }

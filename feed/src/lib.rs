@@ -141,11 +141,172 @@ pub struct EdgeResource {
     /// a portal, or state saved, before there were any) reads as none.
     #[serde(default)]
     pub secondary_hostnames: Vec<String>,
-    /// `host[:port]` of the origin; port 80 when absent.
+    /// `host[:port]` of the resource's first origin (port 80 when absent): the first enabled
+    /// non-backup source of its origin group. An edge from before origin groups serves this one
+    /// alone; a current edge follows [`EdgeResource::origin_group`].
     pub origin: String,
+    /// Where the edge sends the resource's requests and when it moves on to the next origin.
+    /// Always sent by a current portal; absent (an older portal, or state saved before origin
+    /// groups) reads as `None`, which [`EdgeResource::origins`] serves as a group of `origin` alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin_group: Option<OriginGroup>,
     /// What the resource's customer chose for how the edge serves it.
     #[serde(flatten)]
     pub options: ResourceOptions,
+}
+
+impl EdgeResource {
+    /// The origin group the edge follows: [`EdgeResource::origin_group`], or when the portal sent
+    /// none, a group of [`EdgeResource::origin`] alone that moves on only when it cannot connect.
+    pub fn origins(&self) -> OriginGroup {
+        self.origin_group.clone().unwrap_or_else(|| OriginGroup::of_one(&self.origin))
+    }
+}
+
+/// A resource's origin group as the edge obeys it (Gcore's origin group, its API's
+/// `/cdn/origin_groups/{id}`, without what only the portal needs: its name and disabled sources).
+///
+/// JSON: `{"id": 7, "sources": [{"source": "a.example.com:8080", "backup": false}],
+/// "use_next": true, "proxy_next_upstream": ["error", "timeout", "http_502"]}`.
+///
+/// How an edge uses it:
+/// - Requests are spread evenly over the primaries (`backup: false`); the backups are used only
+///   while no primary can be reached.
+/// - A connection refused, or not made within the edge's connect timeout, always moves the
+///   request on to the next origin, whatever `use_next` says: nothing reached the origin, so
+///   repeating it is safe.
+/// - With `use_next`, the cases in `proxy_next_upstream` also move it on, but only before any
+///   byte reached the visitor and only for a request that can be repeated safely (`GET`,
+///   `HEAD`, or a WebSocket handshake before its `101`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OriginGroup {
+    /// The group's id in the portal (Gcore's `originGroup`): a positive whole number.
+    pub id: OriginGroupId,
+    /// The group's enabled origins, in the customer's order; the portal never sends a disabled
+    /// one, nor a group without an enabled primary.
+    pub sources: Vec<OriginSource>,
+    /// Gcore's `use_next`: whether the answers listed in `proxy_next_upstream` move a request
+    /// on to the next origin.
+    pub use_next: bool,
+    /// Gcore's `proxy_next_upstream`: the cases that move a request on when `use_next` is set.
+    pub proxy_next_upstream: Vec<NextUpstream>,
+}
+
+/// An origin group's id in the portal: a positive whole number (signed 64-bit there, and so here).
+pub type OriginGroupId = i64;
+
+impl OriginGroup {
+    /// A group of one primary origin, `host[:port]`, with no `use_next`: what a resource from
+    /// before origin groups had. Its id, 0, names no group in the portal.
+    pub fn of_one(origin: &str) -> Self {
+        Self {
+            id: 0,
+            sources: vec![OriginSource { source: origin.to_owned(), backup: false }],
+            use_next: false,
+            proxy_next_upstream: Vec::new(),
+        }
+    }
+}
+
+/// One enabled origin of an [`OriginGroup`].
+///
+/// JSON: `{"source": "a.example.com:8080", "backup": false}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OriginSource {
+    /// `host[:port]` of the origin; port 80 when absent (Gcore's `source`).
+    pub source: String,
+    /// Gcore's `backup`: used only while none of the group's primaries can be reached.
+    pub backup: bool,
+}
+
+/// A case that sends a request on to the next origin of its group (Gcore's `proxy_next_upstream`
+/// values, which are nginx's: <https://nginx.org/r/proxy_next_upstream>). On the wire, the
+/// names [`NextUpstream::as_str`] gives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NextUpstream {
+    /// An error while connecting to the origin, sending it the request or reading the response
+    /// header.
+    Error,
+    /// A timeout while connecting to the origin, sending it the request or reading the response
+    /// header.
+    Timeout,
+    /// The origin answered with an empty or invalid response header.
+    InvalidHeader,
+    /// The origin answered 403.
+    #[serde(rename = "http_403")]
+    Http403,
+    /// The origin answered 404.
+    #[serde(rename = "http_404")]
+    Http404,
+    /// The origin answered 429.
+    #[serde(rename = "http_429")]
+    Http429,
+    /// The origin answered 500.
+    #[serde(rename = "http_500")]
+    Http500,
+    /// The origin answered 502.
+    #[serde(rename = "http_502")]
+    Http502,
+    /// The origin answered 503.
+    #[serde(rename = "http_503")]
+    Http503,
+    /// The origin answered 504.
+    #[serde(rename = "http_504")]
+    Http504,
+}
+
+impl NextUpstream {
+    /// Every case, in the order Gcore's documentation lists them.
+    pub const ALL: [Self; 10] = [
+        Self::Error,
+        Self::Timeout,
+        Self::InvalidHeader,
+        Self::Http403,
+        Self::Http404,
+        Self::Http429,
+        Self::Http500,
+        Self::Http502,
+        Self::Http503,
+        Self::Http504,
+    ];
+
+    /// The case's name on the wire and in Gcore's API: `error`, `timeout`, `invalid_header`,
+    /// `http_403` and so on.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Error => "error",
+            Self::Timeout => "timeout",
+            Self::InvalidHeader => "invalid_header",
+            Self::Http403 => "http_403",
+            Self::Http404 => "http_404",
+            Self::Http429 => "http_429",
+            Self::Http500 => "http_500",
+            Self::Http502 => "http_502",
+            Self::Http503 => "http_503",
+            Self::Http504 => "http_504",
+        }
+    }
+
+    /// The case named `name` ([`NextUpstream::as_str`]), or `None` for any other string.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|case| case.as_str() == name)
+    }
+
+    /// The origin's status code the case stands for: `Some(403)` for `http_403`, and so on;
+    /// `None` for `error`, `timeout` and `invalid_header`.
+    pub const fn status(self) -> Option<u16> {
+        match self {
+            Self::Error | Self::Timeout | Self::InvalidHeader => None,
+            Self::Http403 => Some(403),
+            Self::Http404 => Some(404),
+            Self::Http429 => Some(429),
+            Self::Http500 => Some(500),
+            Self::Http502 => Some(502),
+            Self::Http503 => Some(503),
+            Self::Http504 => Some(504),
+        }
+    }
 }
 
 /// A resource's options as the edge obeys them. Each is a field of its [`EdgeResource`]'s JSON
@@ -189,6 +350,7 @@ mod tests {
             domain: domain.into(),
             secondary_hostnames: vec![],
             origin: origin.into(),
+            origin_group: None,
             options: ResourceOptions { websockets },
         }
     }
@@ -244,6 +406,55 @@ mod tests {
             serde_json::from_str::<EdgeResource>(extra).unwrap(),
             resource(3, "a.example.com", "127.0.0.1:8090", true)
         );
+    }
+
+    #[test]
+    fn a_resource_with_its_origin_group() {
+        let group = OriginGroup {
+            id: 7,
+            sources: vec![
+                OriginSource { source: "a.example.com:8080".into(), backup: false },
+                OriginSource { source: "b.example.com".into(), backup: true },
+            ],
+            use_next: true,
+            proxy_next_upstream: vec![NextUpstream::Error, NextUpstream::Timeout, NextUpstream::Http502],
+        };
+        pinned(
+            r#"{"id":3,"domain":"a.example.com","secondary_hostnames":[],"origin":"a.example.com:8080","origin_group":{"id":7,"sources":[{"source":"a.example.com:8080","backup":false},{"source":"b.example.com","backup":true}],"use_next":true,"proxy_next_upstream":["error","timeout","http_502"]},"websockets":true}"#,
+            EdgeResource {
+                origin_group: Some(group.clone()),
+                ..resource(3, "a.example.com", "a.example.com:8080", true)
+            },
+        );
+        let with = EdgeResource { origin_group: Some(group.clone()), ..resource(3, "a", "x", true) };
+        assert_eq!(with.origins(), group);
+    }
+
+    #[test]
+    fn a_resource_from_before_origin_groups_is_served_by_its_origin_alone() {
+        let older = resource(3, "a.example.com", "127.0.0.1:8090", true);
+        assert_eq!(
+            older.origins(),
+            OriginGroup {
+                id: 0,
+                sources: vec![OriginSource { source: "127.0.0.1:8090".into(), backup: false }],
+                use_next: false,
+                proxy_next_upstream: vec![],
+            }
+        );
+    }
+
+    #[test]
+    fn next_upstream_cases_go_by_gcores_names() {
+        for case in NextUpstream::ALL {
+            assert_eq!(serde_json::to_string(&case).unwrap(), format!("\"{}\"", case.as_str()));
+            assert_eq!(NextUpstream::from_name(case.as_str()), Some(case));
+        }
+        assert_eq!(NextUpstream::Http429.status(), Some(429));
+        assert_eq!(NextUpstream::InvalidHeader.status(), None);
+        for unknown in ["http_501", "HTTP_502", "non_idempotent", ""] {
+            assert_eq!(NextUpstream::from_name(unknown), None, "{unknown}");
+        }
     }
 
     #[test]

@@ -47,6 +47,7 @@ impl Stack {
             domain: domain.to_owned(),
             secondary_hostnames: vec![],
             origin: origin.addr.to_string(),
+            origin_group: None,
             options: edge_feed::ResourceOptions { websockets },
         };
         let configuration = ConfigUpdate {

@@ -21,6 +21,7 @@ fn edge_resource(resource: CdnResource) -> EdgeResource {
         domain: resource.custom_domain.to_string(),
         secondary_hostnames: resource.secondary_hostnames.as_slice().iter().map(ToString::to_string).collect(),
         origin: resource.origin.to_string(),
+        origin_group: None,
         options: ResourceOptions { websockets: resource.options_in_force.websockets },
     }
 }
@@ -211,6 +212,7 @@ mod tests {
                 domain: "b.example.com".into(),
                 secondary_hostnames: vec![],
                 origin: "127.0.0.1:8090".into(),
+                origin_group: None,
                 options: ResourceOptions { websockets: false }
             }]
         );
