@@ -77,7 +77,6 @@ pub async fn build_router(
         .with_expiry(Expiry::OnInactivity(idle_limit));
 
     let limits = Limits::new(RateStore::new(pool.clone()), security.limits);
-    tokio::spawn(forget_refilled_limits(limits.clone()));
     let config_changes = ConfigChanges::default();
     if security.edge_feed_token.is_some() {
         match &pool {
@@ -178,7 +177,7 @@ pub async fn run() -> Result<(), StartupError> {
     let addr = config.leptos.site_addr;
     // After the router is built: building it creates the session table.
     let router = build_router(config.leptos, pool.clone(), config.security).await?;
-    tokio::spawn(delete_expired_sessions(SessionStore::new(&pool)));
+    tokio::spawn(housekeeping(SessionStore::new(&pool), RateStore::new(pool.clone())));
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| StartupError::Listen { addr, source })?;
     tracing::info!("listening on http://{addr}");
     // The peer address of each connection, from which `client_address::identify_client` finds
@@ -189,27 +188,20 @@ pub async fn run() -> Result<(), StartupError> {
         .map_err(StartupError::Serve)
 }
 
-/// Every few minutes, for as long as the portal runs: the counters of limits whose allowance is
-/// whole again hold nothing (see `limits::RateStore::forget_refilled`), and without this a flood
-/// from many addresses would leave a row for each behind. A failure waits for the next round.
-async fn forget_refilled_limits(limits: Limits) {
+/// Every few minutes, for as long as the portal runs (once per process, not per router): expired
+/// sessions are deleted, and so are the counters of limits whose allowance is whole again (see
+/// `limits::RateStore::forget_refilled`; without this a flood from many addresses would leave a
+/// row for each behind). A failure (the database is down) is logged and the next round tries
+/// again, where the session store's own loop would stop for good.
+async fn housekeeping(sessions: SessionStore, limits: RateStore) {
     let mut rounds = tokio::time::interval(tokio::time::Duration::from_secs(300));
     loop {
         rounds.tick().await;
+        if let Err(error) = sessions.delete_expired().await {
+            tracing::warn!(%error, "could not delete expired sessions; trying again later");
+        }
         if let Err(error) = limits.forget_refilled().await {
             tracing::warn!(%error, "could not delete used-up rate limit counters; trying again later");
-        }
-    }
-}
-
-/// Every few minutes, for as long as the portal runs: a failure (the database is down) is logged
-/// and the next round tries again, where the store's own loop would stop for good.
-async fn delete_expired_sessions(store: SessionStore) {
-    let mut rounds = tokio::time::interval(tokio::time::Duration::from_secs(300));
-    loop {
-        rounds.tick().await;
-        if let Err(error) = store.delete_expired().await {
-            tracing::warn!(%error, "could not delete expired sessions; trying again later");
         }
     }
 }
