@@ -347,6 +347,21 @@ pub fn resource_history_path(id: i64) -> String {
     format!("/cdn/resources/{id}/history")
 }
 
+/// The CDN section's list of origin groups.
+pub const ORIGIN_GROUPS_PATH: &str = "/cdn/origin-groups";
+/// The form that creates an origin group.
+pub const NEW_ORIGIN_GROUP_PATH: &str = "/cdn/origin-groups/new";
+
+/// An origin group's page: its settings, the resources that use it, and deleting it.
+pub fn origin_group_path(id: i64) -> String {
+    format!("{ORIGIN_GROUPS_PATH}/{id}")
+}
+
+/// Every change made to an origin group, newest first.
+pub fn origin_group_history_path(id: i64) -> String {
+    format!("{ORIGIN_GROUPS_PATH}/{id}/history")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -34,16 +34,16 @@ test("an invalid domain and origin are explained beside their fields and create 
   await signUp(page);
   await page.getByRole("link", { name: "Create CDN resource" }).click();
   await page.getByLabel("Custom domain").fill("my_site.example.com");
-  await page.getByLabel("Origin").fill("https://origin.example.com");
+  await page.getByLabel("Origin", { exact: true }).fill("https://origin.example.com");
   await page.getByRole("radio", { name: "Entire website" }).check();
   await page.getByRole("button", { name: "Create", exact: true }).click();
 
   await expect(page.getByLabel("Custom domain")).toHaveAccessibleDescription(/“_” cannot be used in a domain name/);
-  await expect(page.getByLabel("Origin")).toHaveAccessibleDescription(/without http:\/\/ or https:\/\//);
+  await expect(page.getByLabel("Origin", { exact: true })).toHaveAccessibleDescription(/without http:\/\/ or https:\/\//);
   await expect(page.getByLabel("Custom domain")).toHaveAttribute("aria-invalid", "true");
   // What was typed is still there to correct, with or without JavaScript.
   await expect(page.getByLabel("Custom domain")).toHaveValue("my_site.example.com");
-  await expect(page.getByLabel("Origin")).toHaveValue("https://origin.example.com");
+  await expect(page.getByLabel("Origin", { exact: true })).toHaveValue("https://origin.example.com");
   await expect(page.getByRole("radio", { name: "Entire website" })).toBeChecked();
 
   await page.goto("/cdn");
@@ -54,10 +54,10 @@ test("a port out of range is refused", async ({ page }) => {
   await signUp(page);
   await page.goto("/cdn/new");
   await page.getByLabel("Custom domain").fill(`${unique("port")}.example.com`);
-  await page.getByLabel("Origin").fill("origin.example.com:70000");
+  await page.getByLabel("Origin", { exact: true }).fill("origin.example.com:70000");
   await page.getByRole("radio", { name: "Static assets only" }).check();
   await page.getByRole("button", { name: "Create", exact: true }).click();
-  await expect(page.getByLabel("Origin")).toHaveAccessibleDescription(/port must be a number from 1 to 65535/);
+  await expect(page.getByLabel("Origin", { exact: true })).toHaveAccessibleDescription(/port must be a number from 1 to 65535/);
   await expect(page.getByLabel("Custom domain")).not.toHaveAttribute("aria-invalid", "true");
 });
 
@@ -69,7 +69,7 @@ test("a custom domain used by any customer's resource cannot be used again", asy
   await signUp(other);
   await other.getByRole("link", { name: "Create CDN resource" }).click();
   await other.getByLabel("Custom domain").fill(domain.toUpperCase());
-  await other.getByLabel("Origin").fill("origin.other.example");
+  await other.getByLabel("Origin", { exact: true }).fill("origin.other.example");
   await other.getByRole("radio", { name: "Static assets only" }).check();
   await other.getByRole("button", { name: "Create", exact: true }).click();
   await expect(other.getByLabel("Custom domain")).toHaveAccessibleDescription(/already used by a CDN resource/);

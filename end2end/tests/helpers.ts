@@ -47,7 +47,7 @@ export async function createResource(
   await page.goto("/cdn");
   await page.getByRole("link", { name: "Create CDN resource" }).click();
   await page.getByLabel("Custom domain").fill(domain);
-  await page.getByLabel("Origin").fill(origin);
+  await page.getByLabel("Origin", { exact: true }).fill(origin);
   await page.getByRole("radio", { name: integration }).check();
   await page.getByRole("button", { name: "Create", exact: true }).click();
   await expect(page.getByRole("heading", { level: 1, name: domain })).toBeVisible();

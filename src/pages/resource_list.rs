@@ -1,5 +1,5 @@
 use crate::api::list_resources;
-use crate::components::{ErrorPanel, OnOff, RequireAccount, When};
+use crate::components::{CdnNav, CdnPage, ErrorPanel, OnOff, RequireAccount, When};
 use crate::model::{CdnResource, ResourcePage, resource_list_path};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -21,6 +21,7 @@ fn ResourceList() -> impl IntoView {
     let page = move || query.with(|query| query.get("page").and_then(|page| page.parse::<u32>().ok()));
     let resources = Resource::new(page, list_resources);
     view! {
+        <CdnNav current=CdnPage::Resources/>
         <div class="page-heading">
             <h1>"CDN resources"</h1>
             <a class="button primary" href="/cdn/new">"Create CDN resource"</a>

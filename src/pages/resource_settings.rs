@@ -1,6 +1,6 @@
 use crate::api::{SaveContentSettings, SaveGeneralSettings, get_resource, resource_history, resource_rollout};
 use crate::components::{
-    ErrorPanel, FormAlert, NotFound, OnOff, RequireAccount, When, action_error, entered_value, field_error,
+    ErrorPanel, FormAlert, HistoryEntry, HistoryTable, NotFound, OnOff, RequireAccount, When, action_error, entered_value, field_error,
 };
 use crate::domain::{MAX_RESOURCE_DESCRIPTION_CHARS, MAX_RESOURCE_NAME_CHARS, MAX_SECONDARY_HOSTNAMES};
 use crate::error::AppError;
@@ -413,7 +413,10 @@ fn HistorySection(resource_id: i64) -> impl IntoView {
             <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match history.await {
-                        Ok(changes) => view! { <HistoryTable changes/> }.into_any(),
+                        Ok(changes) => {
+                            let entries = changes.into_iter().map(history_entry).collect();
+                            view! { <HistoryTable entries labelled_by="history-heading"/> }.into_any()
+                        }
                         Err(error) => view! { <ErrorPanel error/> }.into_any(),
                     }
                 })}
@@ -422,40 +425,15 @@ fn HistorySection(resource_id: i64) -> impl IntoView {
     }
 }
 
-#[component]
-fn HistoryTable(changes: Vec<ResourceChange>) -> impl IntoView {
-    view! {
-        <table class="resources history" aria-labelledby="history-heading">
-            <thead>
-                <tr>
-                    <th scope="col">"When"</th>
-                    <th scope="col">"Change"</th>
-                    <th scope="col">"By"</th>
-                    <th scope="col">"From"</th>
-                    <th scope="col">"Version"</th>
-                </tr>
-            </thead>
-            <tbody>
-                {changes.into_iter().map(|entry| {
-                    let source = match &entry.api_token_name {
-                        Some(token) => format!("{}, token “{token}”", entry.source.label()),
-                        None => entry.source.label().to_owned(),
-                    };
-                    let from = match &entry.client_address {
-                        Some(address) => format!("{source} ({address})"),
-                        None => source,
-                    };
-                    view! {
-                        <tr>
-                            <td data-label="When"><When at=entry.changed_at/></td>
-                            <th scope="row" data-label="Change">{entry.change.describe()}</th>
-                            <td data-label="By">{entry.changed_by.to_string()}</td>
-                            <td data-label="From">{from}</td>
-                            <td class="mono" data-label="Version">{entry.version}</td>
-                        </tr>
-                    }
-                }).collect_view()}
-            </tbody>
-        </table>
+/// A change to the resource as a line of its history table.
+fn history_entry(change: ResourceChange) -> HistoryEntry {
+    HistoryEntry {
+        changed_at: change.changed_at,
+        description: change.change.describe(),
+        changed_by: change.changed_by,
+        source: change.source,
+        api_token_name: change.api_token_name,
+        client_address: change.client_address,
+        version: change.version,
     }
 }

@@ -1,0 +1,24 @@
+use leptos::prelude::*;
+
+/// The pages of the CDN section's own navigation, as Gcore's CDN navigation lists them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CdnPage {
+    Resources,
+    OriginGroups,
+}
+
+/// The CDN section's navigation: its resources and its origin groups, the one being shown
+/// marked `aria-current="page"` (told, not guessed from the path: the resource list is at
+/// both `/cdn` and `/cdn/resources`).
+#[component]
+pub fn CdnNav(current: CdnPage) -> impl IntoView {
+    let link = move |page: CdnPage, href: &'static str, label: &'static str| {
+        view! { <a href=href aria-current=(page == current).then_some("page")>{label}</a> }
+    };
+    view! {
+        <nav class="cdn-nav" aria-label="CDN">
+            {link(CdnPage::Resources, "/cdn/resources", "CDN resources")}
+            {link(CdnPage::OriginGroups, crate::model::ORIGIN_GROUPS_PATH, "Origin groups")}
+        </nav>
+    }
+}
