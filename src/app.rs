@@ -1,6 +1,7 @@
 use crate::components::{AccountContext, NotFound, SiteHeader};
 use crate::pages::{
-    ApiTokensPage, HomePage, NewResourcePage, ResourceListPage, ResourceSettingsPage, Section, SignUpPage,
+    ApiTokensPage, GroupSection, HomePage, NewOriginGroupPage, NewResourcePage, OriginGroupListPage, OriginGroupPage,
+    ResourceListPage, ResourceSettingsPage, Section, SignUpPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -56,6 +57,18 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=path!("/cdn/resources/:id/history")
                         view=|| view! { <ResourceSettingsPage section=Section::History/> }
+                        ssr=SsrMode::Async
+                    />
+                    <Route path=path!("/cdn/origin_groups") view=OriginGroupListPage ssr=SsrMode::Async/>
+                    <Route path=path!("/cdn/origin_groups/new") view=NewOriginGroupPage ssr=SsrMode::Async/>
+                    <Route
+                        path=path!("/cdn/origin_groups/:id")
+                        view=|| view! { <OriginGroupPage section=GroupSection::Settings/> }
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/cdn/origin_groups/:id/history")
+                        view=|| view! { <OriginGroupPage section=GroupSection::History/> }
                         ssr=SsrMode::Async
                     />
                 </Routes>

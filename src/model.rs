@@ -348,9 +348,9 @@ pub fn resource_history_path(id: i64) -> String {
 }
 
 /// The CDN section's list of origin groups.
-pub const ORIGIN_GROUPS_PATH: &str = "/cdn/origin-groups";
+pub const ORIGIN_GROUPS_PATH: &str = "/cdn/origin_groups";
 /// The form that creates an origin group.
-pub const NEW_ORIGIN_GROUP_PATH: &str = "/cdn/origin-groups/new";
+pub const NEW_ORIGIN_GROUP_PATH: &str = "/cdn/origin_groups/new";
 
 /// An origin group's page: its settings, the resources that use it, and deleting it.
 pub fn origin_group_path(id: i64) -> String {

@@ -23,7 +23,7 @@ test("new resources take the WebSockets default of their integration", async ({ 
   ]);
   await expect(page.getByRole("columnheader")).toHaveText([
     "Custom domain",
-    "Origin",
+    "Origin group",
     "Integration",
     "WebSockets",
     "Last changed",

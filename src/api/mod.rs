@@ -2,9 +2,11 @@
 //! only connect the request to the rules in `crate::server`.
 
 pub mod auth;
+pub mod origin_groups;
 pub mod resources;
 pub mod tokens;
 
 pub use auth::*;
+pub use origin_groups::*;
 pub use resources::*;
 pub use tokens::*;

@@ -66,16 +66,20 @@ pub async fn resource_history(id: i64) -> Result<Vec<ResourceChange>, AppError> 
     resources::history(&request::pool()?, account_id, id).await
 }
 
-/// Creates a resource for the signed-in account and opens its settings.
+/// Creates a resource for the signed-in account and opens its settings. Its content comes from
+/// `origin` (a new group of one, named after it) or, when `origin` is empty, from the account's
+/// origin group `origin_group` (its id).
 #[server(prefix = "/api", endpoint = "create_resource")]
 pub async fn create_resource(
     custom_domain: String,
     origin: String,
+    origin_group: Option<String>,
     integration: Option<String>,
 ) -> Result<(), AppError> {
     let actor = request::portal_actor().await?;
+    let origin_group = origin_group.unwrap_or_default();
     let created = async {
-        let new = resources::NewResource::parse(&custom_domain, &origin, integration.as_deref())?;
+        let new = resources::NewResource::parse_form(&custom_domain, &origin, &origin_group, integration.as_deref())?;
         let created = resources::create(&request::pool()?, &actor, &new).await?;
         request::config_committed();
         Ok::<_, AppError>(created)
@@ -85,6 +89,7 @@ pub async fn create_resource(
         error.keeping_entered([
             ("custom_domain", custom_domain.as_str()),
             ("origin", origin.as_str()),
+            ("origin_group", origin_group.as_str()),
             ("integration", integration.as_deref().unwrap_or_default()),
         ])
     })?;

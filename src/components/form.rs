@@ -39,6 +39,9 @@ pub fn TextField(
     /// What the field shows when the page is drawn, such as the value a refused form post sent.
     #[prop(optional_no_strip)]
     initial: Option<String>,
+    /// Whether the browser refuses to send the form with the field empty.
+    #[prop(default = true)]
+    required: bool,
 ) -> impl IntoView {
     let hint_id = format!("{name}-hint");
     let error_id = format!("{name}-error");
@@ -61,7 +64,7 @@ pub fn TextField(
                 id=name
                 name=name
                 type=input_type
-                required
+                required=required
                 autocomplete=autocomplete
                 placeholder=placeholder
                 value=initial

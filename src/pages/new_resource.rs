@@ -1,5 +1,5 @@
-use crate::api::CreateResource;
-use crate::components::{FormAlert, RequireAccount, TextField, action_error, entered_value, field_error};
+use crate::api::{CreateResource, list_origin_groups};
+use crate::components::{ErrorPanel, FormAlert, GroupSelect, RequireAccount, TextField, action_error, entered_value, field_error};
 use crate::domain::Integration;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -38,10 +38,12 @@ fn NewResourceForm() -> impl IntoView {
                 label="Origin"
                 name="origin"
                 placeholder="origin.example.com"
-                hint="Where the CDN fetches your content: a host name or IP address, with a port if it is not the default, such as origin.example.com:8080."
+                hint="Where the CDN fetches your content: a host name or IP address, with a port if it is not the default, such as origin.example.com:8080. It becomes an origin group of one, named after it. Leave it empty to choose an origin group instead."
                 error=field_error(error, "origin")
                 initial=entered_value(error, "origin")
+                required=false
             />
+            <OriginGroupChoice error/>
             <fieldset
                 class="field"
                 aria-invalid=move || integration_error.with(Option::is_some).then_some("true")
@@ -67,6 +69,28 @@ fn NewResourceForm() -> impl IntoView {
                 <a href="/cdn" class="button">"Cancel"</a>
             </div>
         </ActionForm>
+    }
+}
+
+/// The alternative to a single origin: one of the account's origin groups, or none (the
+/// origin above makes one).
+#[component]
+fn OriginGroupChoice(error: Signal<Option<crate::error::AppError>>) -> impl IntoView {
+    let groups = Resource::new(|| (), |()| list_origin_groups());
+    let chosen = entered_value(error, "origin_group").unwrap_or_default();
+    let group_error = field_error(error, "origin_group");
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || {
+                let chosen = chosen.clone();
+                Suspend::new(async move {
+                    match groups.await {
+                        Ok(groups) => view! { <GroupSelect groups chosen error=group_error none="None: a new group of the origin above"/> }.into_any(),
+                        Err(error) => view! { <ErrorPanel error/> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
     }
 }
 

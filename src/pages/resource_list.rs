@@ -1,6 +1,6 @@
 use crate::api::list_resources;
 use crate::components::{CdnNav, CdnPage, ErrorPanel, OnOff, RequireAccount, When};
-use crate::model::{CdnResource, ResourcePage, resource_list_path};
+use crate::model::{CdnResource, ResourcePage, origin_group_path, resource_list_path};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -63,7 +63,7 @@ fn ResourceTable(resources: Vec<CdnResource>) -> impl IntoView {
             <thead>
                 <tr>
                     <th scope="col">"Custom domain"</th>
-                    <th scope="col">"Origin"</th>
+                    <th scope="col">"Origin group"</th>
                     <th scope="col">"Integration"</th>
                     <th scope="col">"WebSockets"</th>
                     <th scope="col">"Last changed"</th>
@@ -83,7 +83,9 @@ fn ResourceTable(resources: Vec<CdnResource>) -> impl IntoView {
                                         <span class="hint">"Also " {resource.secondary_hostnames.join(", ")}</span>
                                     })}
                                 </th>
-                                <td class="mono" data-label="Origin">{resource.origin.to_string()}</td>
+                                <td data-label="Origin group">
+                                    <a href=origin_group_path(resource.origin_group.id)>{resource.origin_group.name.to_string()}</a>
+                                </td>
                                 <td data-label="Integration">{resource.integration.label()}</td>
                                 <td data-label="WebSockets"><OnOff enabled=resource.options_in_force.websockets/></td>
                                 <td data-label="Last changed"><When at=resource.updated_at/></td>

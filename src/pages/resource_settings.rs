@@ -1,11 +1,14 @@
-use crate::api::{SaveContentSettings, SaveGeneralSettings, get_resource, resource_history, resource_rollout};
+use crate::api::{
+    SaveContentSettings, SaveGeneralSettings, SaveResourceOriginGroup, get_resource, list_origin_groups, resource_history,
+    resource_rollout,
+};
 use crate::components::{
-    ErrorPanel, FormAlert, HistoryEntry, HistoryTable, NotFound, OnOff, RequireAccount, When, action_error, entered_value, field_error,
+    ErrorPanel, FormAlert, GroupSelect, HistoryEntry, HistoryTable, NotFound, OnOff, RequireAccount, When, action_error, entered_value, field_error,
 };
 use crate::domain::{MAX_RESOURCE_DESCRIPTION_CHARS, MAX_RESOURCE_NAME_CHARS, MAX_SECONDARY_HOSTNAMES};
 use crate::error::AppError;
 use crate::model::{
-    CdnResource, ResourceChange, Rollout, on_off, resource_content_path, resource_history_path, resource_path,
+    CdnResource, ResourceChange, Rollout, on_off, origin_group_path, resource_content_path, resource_history_path, resource_path,
 };
 use crate::options::OptionName;
 use leptos::prelude::*;
@@ -112,8 +115,11 @@ fn GeneralSection(resource: CdnResource) -> impl IntoView {
                 <dd>{resource.custom_domain.to_string()}</dd>
                 <dt>"Secondary hostnames"</dt>
                 <dd>{listed_hostnames}</dd>
-                <dt>"Origin"</dt>
-                <dd class="mono">{resource.origin.to_string()}</dd>
+                <dt>"Origin group"</dt>
+                <dd>
+                    <a href=origin_group_path(resource.origin_group.id)>{resource.origin_group.name.to_string()}</a>
+                    <span class="hint mono">" (first origin " {resource.origin.to_string()} ")"</span>
+                </dd>
                 <dt>"Integration"</dt>
                 <dd>{resource.integration.label()}</dd>
                 <dt>"Status"</dt>
@@ -168,7 +174,39 @@ fn GeneralSection(resource: CdnResource) -> impl IntoView {
                 </div>
                 <FormAlert error/>
             </ActionForm>
+            <OriginGroupForm resource_id=resource.id version=resource.version current=resource.origin_group.id/>
         </section>
+    }
+}
+
+/// A plain form that switches the resource to another of the account's origin groups.
+#[component]
+fn OriginGroupForm(resource_id: i64, version: i64, current: i64) -> impl IntoView {
+    let save = ServerAction::<SaveResourceOriginGroup>::new();
+    let error = action_error(save);
+    let groups = Resource::new(|| (), |()| list_origin_groups());
+    let chosen = entered_value(error, "origin_group").unwrap_or_else(|| current.to_string());
+    view! {
+        <ActionForm action=save attr:class="panel" attr:aria-labelledby="origin-group-form-heading">
+            <h3 id="origin-group-form-heading">"Origin group"</h3>
+            <input type="hidden" name="resource_id" value=resource_id/>
+            <input type="hidden" name="version" value=version/>
+            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || {
+                    let chosen = chosen.clone();
+                    Suspend::new(async move {
+                        match groups.await {
+                            Ok(groups) => view! { <GroupSelect groups chosen error=field_error(error, "origin_group")/> }.into_any(),
+                            Err(error) => view! { <ErrorPanel error/> }.into_any(),
+                        }
+                    })
+                }}
+            </Suspense>
+            <div class="form-actions">
+                <button type="submit" class="primary">"Save origin group"</button>
+            </div>
+            <FormAlert error/>
+        </ActionForm>
     }
 }
 
