@@ -82,6 +82,28 @@ test("every page of a signed-in customer fits a phone's screen, and tables keep 
   await expectCellsLabelled(resources, row);
   await expectFitsThePhone(page, testInfo, "resources", true);
 
+  await page.getByRole("navigation", { name: "CDN" }).getByRole("link", { name: "Origin groups" }).click();
+  const groups = page.getByRole("table", { name: "Your origin groups" });
+  const groupRow = groups.getByRole("row").nth(1);
+  await expect(groupRow).toBeVisible();
+  await expectCellsLabelled(groups, groupRow);
+  await expectFitsThePhone(page, testInfo, "origin-groups", true);
+
+  await page.getByRole("link", { name: "Create origin group" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Create origin group" })).toBeVisible();
+  await expectFitsThePhone(page, testInfo, "new-origin-group", true);
+
+  await page.goBack();
+  await groupRow.getByRole("rowheader").getByRole("link").click();
+  await expect(page.getByRole("button", { name: "Save origin group" })).toBeVisible();
+  await expectFitsThePhone(page, testInfo, "origin-group", true);
+
+  await page.getByRole("navigation", { name: "Origin group sections" }).getByRole("link", { name: "History" }).click();
+  const groupHistory = page.getByRole("table", { name: "History" });
+  await expect(groupHistory.getByRole("row").nth(1)).toBeVisible();
+  await expectCellsLabelled(groupHistory, groupHistory.getByRole("row").nth(1));
+  await expectFitsThePhone(page, testInfo, "origin-group-history", true);
+
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "API tokens" }).click();
   await page.getByLabel("Name").fill(unique("a deploy script with a long name"));
   await page.getByRole("button", { name: "Create token" }).click();
