@@ -124,10 +124,11 @@ pub async fn save_resource_origin_group(
         .trim()
         .parse::<i64>()
         .map_err(|_| AppError::invalid_field("origin_group", "Choose one of your origin groups."))?;
-    let update = resources::ResourceUpdate::switching_to_group(group);
+    let update =
+        resources::ResourceUpdate { origin: Some(resources::OriginChoice::Group(group)), ..Default::default() };
     let pool = request::pool()?;
-    let saved = resources::update(&pool, &actor, resource_id, Some(version), &update, crate::domain::Timestamp::now())
-        .await?;
+    let saved =
+        resources::update(&pool, &actor, resource_id, Some(version), &update, crate::domain::Timestamp::now()).await?;
     request::config_committed();
     if request::is_plain_form_post() {
         leptos_axum::redirect(&format!("{}?saved=1", resource_path(saved.id)));

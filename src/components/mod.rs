@@ -18,4 +18,4 @@ pub use group_select::GroupSelect;
 pub use header::SiteHeader;
 pub use history_table::{HistoryEntry, HistoryTable};
 pub use not_found::NotFound;
-pub use origin_group_fields::{OriginGroupFields, case_label};
+pub use origin_group_fields::OriginGroupFields;

@@ -1,5 +1,5 @@
 use super::{TextField, entered_value, field_error};
-use crate::domain::{MAX_ORIGIN_GROUP_NAME_CHARS, MAX_ORIGIN_SOURCES, NextUpstreamPolicy};
+use crate::domain::{MAX_ORIGIN_SOURCES, NextUpstreamPolicy};
 use crate::error::AppError;
 use crate::model::{OriginGroup, SourceInput};
 use edge_feed::NextUpstream;
@@ -65,9 +65,9 @@ pub fn OriginGroupFields(group: Option<OriginGroup>, error: Signal<Option<AppErr
         <TextField
             label="Name"
             name="name"
-            hint=format!("What you call this group of origins, up to {MAX_ORIGIN_GROUP_NAME_CHARS} characters, such as “Main servers”.")
+            hint="What you call this group of origins, such as “Main servers”; unique among your groups."
             error=field_error(error, "name")
-            initial=name
+            initial=Some(name)
         />
         <fieldset
             class="field"
@@ -185,7 +185,7 @@ fn SourceRowFields(n: usize, row: SourceInput, error: Signal<Option<String>>) ->
 }
 
 /// A case that sends a request on to the next origin, as the form names it.
-pub fn case_label(case: NextUpstream) -> &'static str {
+fn case_label(case: NextUpstream) -> &'static str {
     match case {
         NextUpstream::Error => "An error while connecting, sending the request or reading the answer",
         NextUpstream::Timeout => "A timeout while connecting, sending the request or reading the answer",

@@ -1,5 +1,7 @@
 use crate::api::{CreateResource, list_origin_groups};
-use crate::components::{ErrorPanel, FormAlert, GroupSelect, RequireAccount, TextField, action_error, entered_value, field_error};
+use crate::components::{
+    ErrorPanel, FormAlert, GroupSelect, RequireAccount, TextField, action_error, entered_value, field_error,
+};
 use crate::domain::Integration;
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -1,7 +1,6 @@
 use crate::api::{DeleteOriginGroup, SaveOriginGroup, get_origin_group, origin_group_history};
 use crate::components::{
-    ErrorPanel, FormAlert, HistoryEntry, HistoryTable, NotFound, OriginGroupFields, RequireAccount, When,
-    action_error,
+    ErrorPanel, FormAlert, HistoryEntry, HistoryTable, NotFound, OriginGroupFields, RequireAccount, When, action_error,
 };
 use crate::error::AppError;
 use crate::model::{

@@ -1,14 +1,16 @@
 use crate::api::{
-    SaveContentSettings, SaveGeneralSettings, SaveResourceOriginGroup, get_resource, list_origin_groups, resource_history,
-    resource_rollout,
+    SaveContentSettings, SaveGeneralSettings, SaveResourceOriginGroup, get_resource, list_origin_groups,
+    resource_history, resource_rollout,
 };
 use crate::components::{
-    ErrorPanel, FormAlert, GroupSelect, HistoryEntry, HistoryTable, NotFound, OnOff, RequireAccount, When, action_error, entered_value, field_error,
+    ErrorPanel, FormAlert, GroupSelect, HistoryEntry, HistoryTable, NotFound, OnOff, RequireAccount, When,
+    action_error, entered_value, field_error,
 };
 use crate::domain::{MAX_RESOURCE_DESCRIPTION_CHARS, MAX_RESOURCE_NAME_CHARS, MAX_SECONDARY_HOSTNAMES};
 use crate::error::AppError;
 use crate::model::{
-    CdnResource, ResourceChange, Rollout, on_off, origin_group_path, resource_content_path, resource_history_path, resource_path,
+    CdnResource, ResourceChange, Rollout, on_off, origin_group_path, resource_content_path, resource_history_path,
+    resource_path,
 };
 use crate::options::OptionName;
 use leptos::prelude::*;

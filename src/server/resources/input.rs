@@ -27,6 +27,16 @@ impl Actor {
     }
 }
 
+/// Where a resource's content comes from, as a creation or change asks for it: one origin, which
+/// makes a group of one named after it (as Gcore does for `origin`; an identical group of that
+/// name is reused), or an existing origin group of the account (Gcore's `originGroup`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OriginChoice {
+    Origin(Origin),
+    /// An origin group's id; another account's, or none, is refused on `origin_group`.
+    Group(i64),
+}
+
 /// A resource to create, validated.
 #[derive(Clone, Debug)]
 pub struct NewResource {
@@ -35,7 +45,7 @@ pub struct NewResource {
     pub secondary_hostnames: SecondaryHostnames,
     pub name: Option<ResourceName>,
     pub description: Option<ResourceDescription>,
-    pub origin: Origin,
+    pub origin: OriginChoice,
     pub integration: Integration,
     /// The options it starts with set: none unless chosen (the integration's defaults apply).
     pub options: ResourceOptions,
@@ -52,7 +62,8 @@ pub struct ResourceUpdate {
     /// `Some(None)` removes the description.
     pub description: Option<Option<ResourceDescription>>,
     pub secondary_hostnames: Option<SecondaryHostnames>,
-    pub origin: Option<Origin>,
+    /// A switch of origin group (recorded in the resource's history, and sent to the edges).
+    pub origin: Option<OriginChoice>,
     pub active: Option<bool>,
     pub options: BTreeMap<OptionName, OptionChoice>,
 }
@@ -87,8 +98,14 @@ impl ResourceUpdate {
 }
 
 impl NewResource {
-    /// An active resource with no option set: the integration's defaults apply.
+    /// An active resource with no option set: the integration's defaults apply. Its content comes
+    /// from a group of `origin` alone ([`OriginChoice::Origin`]).
     pub fn new(custom_domain: DomainName, origin: Origin, integration: Integration) -> Self {
+        Self::using(custom_domain, OriginChoice::Origin(origin), integration)
+    }
+
+    /// As [`Self::new`], with its content from `origin`: one origin or an existing group.
+    pub fn using(custom_domain: DomainName, origin: OriginChoice, integration: Integration) -> Self {
         Self {
             custom_domain,
             secondary_hostnames: SecondaryHostnames::default(),
@@ -109,26 +126,55 @@ impl NewResource {
         self
     }
 
-    /// Checks every field of the creation form and reports each problem next to its field.
+    /// Checks every field of the creation form (with a single origin) and reports each problem
+    /// next to its field.
     pub fn parse(custom_domain: &str, origin: &str, integration: Option<&str>) -> Result<Self, AppError> {
-        let custom_domain = DomainName::parse(custom_domain);
-        let origin = Origin::parse(origin);
-        let integration = integration.unwrap_or_default().parse::<Integration>();
-        match (custom_domain, origin, integration) {
-            (Ok(custom_domain), Ok(origin), Ok(integration)) => Ok(Self::new(custom_domain, origin, integration)),
-            (custom_domain, origin, integration) => {
-                let mut errors = FieldErrors::default();
-                if let Err(error) = custom_domain {
-                    errors.add("custom_domain", error);
-                }
-                if let Err(error) = origin {
-                    errors.add("origin", error);
-                }
-                if let Err(error) = integration {
-                    errors.add("integration", error);
-                }
-                Err(AppError::Invalid(errors))
+        Self::parse_form(custom_domain, origin, "", integration)
+    }
+
+    /// Checks every field of the portal's creation form and reports each problem next to its
+    /// field. The content comes from `origin` (a group of one) or, when it is empty, from the
+    /// origin group whose id `origin_group` is (whether it is the account's is checked when the
+    /// resource is saved); exactly one of the two.
+    pub fn parse_form(
+        custom_domain: &str,
+        origin: &str,
+        origin_group: &str,
+        integration: Option<&str>,
+    ) -> Result<Self, AppError> {
+        let mut errors = FieldErrors::default();
+        let custom_domain = DomainName::parse(custom_domain).map_err(|error| errors.add("custom_domain", error)).ok();
+        let choice = match (origin.trim(), origin_group.trim()) {
+            ("", "") => {
+                errors.add("origin", "Enter the origin's host name or IP address, or choose an origin group.");
+                None
             }
+            (origin, "") => {
+                Origin::parse(origin).map(OriginChoice::Origin).map_err(|error| errors.add("origin", error)).ok()
+            }
+            ("", group) => match group.parse::<i64>() {
+                Ok(id) if id > 0 => Some(OriginChoice::Group(id)),
+                _ => {
+                    errors.add("origin_group", "Choose one of your origin groups.");
+                    None
+                }
+            },
+            (_, _) => {
+                errors.add("origin_group", "Enter an origin or choose an origin group, not both.");
+                None
+            }
+        };
+        let integration = integration
+            .unwrap_or_default()
+            .parse::<Integration>()
+            .map_err(|error| errors.add("integration", error))
+            .ok();
+        errors.into_result()?;
+        match (custom_domain, choice, integration) {
+            (Some(custom_domain), Some(choice), Some(integration)) => {
+                Ok(Self::using(custom_domain, choice, integration))
+            }
+            _ => Err(AppError::BadRequest),
         }
     }
 }

@@ -212,6 +212,11 @@ impl From<AppError> for ApiError {
                 "The resource was changed after you read it; its ETag is now {}. Get it again, then repeat your change.",
                 EntityTag::of(&current)
             )),
+            AppError::GroupConflict(current) => Self::conflict(format!(
+                "The origin group was changed after you read it; its ETag is now {}. Get it again, then repeat your change.",
+                EntityTag::of_group(&current)
+            )),
+            AppError::GroupInUse(_) => Self::conflict(error.to_string()),
             AppError::TooLarge => Self::answering(&error, "The request body is too large."),
             AppError::BadRequest => Self::malformed(None, "it is not UTF-8 text."),
             AppError::Forbidden => Self::answering(&error, "This request is not allowed."),

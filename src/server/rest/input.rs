@@ -36,6 +36,11 @@ impl EntityTag {
         Self { id: resource.id, version: resource.version }
     }
 
+    /// An origin group's tag: the same shape, its id and version.
+    pub(super) fn of_group(group: &crate::model::OriginGroup) -> Self {
+        Self { id: group.id, version: group.version }
+    }
+
     pub(super) fn header(self) -> HeaderValue {
         HeaderValue::from_str(&self.to_string()).expect("digits, a dot and quotes are a valid header")
     }

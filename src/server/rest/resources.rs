@@ -16,7 +16,7 @@ use crate::model::{CdnResource, ResourceStatus};
 use crate::options::{OptionChoice, OptionName, ResourceOptionsInput};
 use crate::server::db::Pool;
 use crate::server::edge_feed;
-use crate::server::resources::{self, NewResource, ResourceFilter, ResourceUpdate};
+use crate::server::resources::{self, NewResource, OriginChoice, ResourceFilter, ResourceUpdate};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{PathRejection, QueryRejection};
@@ -279,7 +279,7 @@ pub async fn replace_resource(request: ChangeRequest<ReplaceBody>) -> Result<Res
             name: Some(details.name.flatten()),
             description: Some(details.description.flatten()),
             secondary_hostnames: Some(details.secondary_hostnames.unwrap_or_default()),
-            origin,
+            origin: origin.map(OriginChoice::Origin),
             active: Some(body.active.unwrap_or(true)),
             options,
         }
@@ -306,7 +306,7 @@ pub async fn patch_resource(request: ChangeRequest<PatchBody>) -> Result<Respons
             name: details.name,
             description: details.description,
             secondary_hostnames: details.secondary_hostnames,
-            origin,
+            origin: origin.map(OriginChoice::Origin),
             active: body.active,
             options: choices(body.options),
         }
