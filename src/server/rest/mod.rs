@@ -32,7 +32,7 @@ use tower::ServiceExt;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 
-pub use crate::model::OPENAPI_PATH;
+pub use crate::model::{OPENAPI_PATH, ORIGIN_GROUPS_PATH};
 const RESOURCES_PATH: &str = "/cdn/resources";
 
 #[derive(Clone)]
@@ -205,12 +205,16 @@ pub fn handles(method: &Method, path: &str, headers: &HeaderMap) -> bool {
     if path == OPENAPI_PATH || (path.starts_with("/cdn/") && headers.contains_key(header::AUTHORIZATION)) {
         return true;
     }
-    let resource_path = path == RESOURCES_PATH
-        || path
-            .strip_prefix(RESOURCES_PATH)
-            .and_then(|rest| rest.strip_prefix('/'))
-            .is_some_and(|id| !id.is_empty() && !id.contains('/'));
-    resource_path && !is_page_request(method, headers)
+    // A collection or one of its items: `/cdn/resources`, `/cdn/resources/7`, and the same for
+    // origin groups.
+    let api_path = [RESOURCES_PATH, ORIGIN_GROUPS_PATH].into_iter().any(|collection| {
+        path == collection
+            || path
+                .strip_prefix(collection)
+                .and_then(|rest| rest.strip_prefix('/'))
+                .is_some_and(|id| !id.is_empty() && !id.contains('/'))
+    });
+    api_path && !is_page_request(method, headers)
 }
 
 /// A browser opening a page: it asks for HTML and cannot have an API token to send.
