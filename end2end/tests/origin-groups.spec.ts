@@ -63,7 +63,9 @@ test("an origin group is created, listed, changed with its history, and deleted"
   await page.getByRole("link", { name: "History" }).click();
   const history = page.getByRole("table", { name: "History" });
   await expect(history.getByRole("rowheader", { name: /Use next origin switched on/ })).toBeVisible();
-  await expect(history.getByRole("rowheader", { name: /Created/ })).toBeVisible();
+  await expect(history.getByRole("rowheader", { name: `Created as “${name}”` })).toBeVisible();
+  await expect(history.getByRole("rowheader", { name: "Created with Use next origin off" })).toBeVisible();
+  await expect(history.getByRole("rowheader", { name: /^Origins set to / })).toHaveText(`Origins set to ${primary}, ${backup} (disabled)`);
 
   await page.getByRole("link", { name: "Settings" }).click();
   await page.getByRole("button", { name: "Delete origin group" }).click();
@@ -85,7 +87,7 @@ test("bad input is refused with a message beside its field, and nothing is saved
 
   await fillOrigin(page, 1, "origin.example.com", { backup: true });
   await page.getByRole("button", { name: "Create origin group" }).click();
-  await expect(page.getByRole("alert").or(page.locator(".field-error")).first()).toContainText(/at least one enabled origin that is not a backup/i);
+  await expect(page.getByLabel("Origin 1", { exact: true })).toHaveAccessibleDescription(/At least one origin must be enabled and not a backup/);
 
   await fillOrigin(page, 1, "origin.example.com");
   await page.getByRole("button", { name: "Create origin group" }).click();
@@ -104,7 +106,7 @@ test("a resource uses a group, shows it, switches groups, and keeps its group fr
   await page.goto("/cdn");
   await page.getByRole("link", { name: "Create CDN resource" }).click();
   await page.getByLabel("Custom domain").fill(domain);
-  await page.getByLabel("Origin group").selectOption({ label: first });
+  await page.getByRole("combobox", { name: "Origin group" }).selectOption({ label: first });
   await page.getByRole("radio", { name: "Entire website" }).check();
   await page.getByRole("button", { name: "Create", exact: true }).click();
   await expect(page.getByRole("heading", { level: 1, name: domain })).toBeVisible();
@@ -122,7 +124,7 @@ test("a resource uses a group, shows it, switches groups, and keeps its group fr
   // Switching the resource to the second group frees the first.
   await page.goto("/cdn");
   await page.getByRole("link", { name: domain }).click();
-  await page.getByLabel("Origin group").selectOption({ label: second });
+  await page.getByRole("combobox", { name: "Origin group" }).selectOption({ label: second });
   await page.getByRole("button", { name: "Save origin group" }).click();
   await expect(page.getByRole("definition").getByRole("link", { name: second })).toBeVisible();
   await page.getByRole("link", { name: "History" }).click();

@@ -120,7 +120,10 @@ fn GeneralSection(resource: CdnResource) -> impl IntoView {
                 <dt>"Origin group"</dt>
                 <dd>
                     <a href=origin_group_path(resource.origin_group.id)>{resource.origin_group.name.to_string()}</a>
-                    <span class="hint mono">" (first origin " {resource.origin.to_string()} ")"</span>
+                    // A group of one is named after its origin (unless renamed): no need to say it twice.
+                    {(resource.origin_group.name.as_str() != resource.origin.to_string()).then(|| view! {
+                        <span class="hint">" (first origin " <span class="mono">{resource.origin.to_string()}</span> ")"</span>
+                    })}
                 </dd>
                 <dt>"Integration"</dt>
                 <dd>{resource.integration.label()}</dd>
