@@ -38,6 +38,11 @@ pub struct Timeouts {
     pub response: Duration,
     /// A tunnel with no byte in either direction for this long is closed.
     pub tunnel_idle: Duration,
+    /// An origin that could not be connected to (refused, unreachable, or past `connect`) is
+    /// skipped for this long: the other origins of its group serve, then it is tried again.
+    /// nginx's `fail_timeout` with `max_fails=1` (<https://nginx.org/r/server>), whose default,
+    /// 10 s, it takes. Every origin skipped: they are all tried anyway.
+    pub origin_fail: Duration,
 }
 
 impl Default for Timeouts {
@@ -46,6 +51,7 @@ impl Default for Timeouts {
             connect: Duration::from_secs(5),
             response: Duration::from_secs(30),
             tunnel_idle: Duration::from_secs(100),
+            origin_fail: crate::origins::DEFAULT_FAIL_TIME,
         }
     }
 }
@@ -99,6 +105,7 @@ impl Settings {
                 connect: millis("EDGE_CONNECT_TIMEOUT_MS", defaults.connect)?,
                 response: millis("EDGE_RESPONSE_TIMEOUT_MS", defaults.response)?,
                 tunnel_idle: millis("EDGE_TUNNEL_IDLE_MS", defaults.tunnel_idle)?,
+                origin_fail: millis("EDGE_ORIGIN_FAIL_MS", defaults.origin_fail)?,
             },
         })
     }
@@ -118,16 +125,19 @@ mod tests {
         let defaults = settings(&[token]).unwrap();
         assert_eq!(defaults.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(defaults.timeouts.tunnel_idle, Duration::from_secs(100));
+        assert_eq!(defaults.timeouts.origin_fail, Duration::from_secs(10));
         assert_eq!(defaults.feed.portal_url, "http://127.0.0.1:3000");
         let custom = settings(&[
             token,
             ("EDGE_LISTEN", "0.0.0.0:80"),
             ("EDGE_TUNNEL_IDLE_MS", "250"),
+            ("EDGE_ORIGIN_FAIL_MS", "300"),
             ("EDGE_PORTAL_URL", "http://portal:3000/"),
         ])
         .unwrap();
         assert_eq!(custom.listen.port(), 80);
         assert_eq!(custom.timeouts.tunnel_idle, Duration::from_millis(250));
+        assert_eq!(custom.timeouts.origin_fail, Duration::from_millis(300));
         assert_eq!(custom.feed.portal_url, "http://portal:3000");
     }
 
