@@ -9,8 +9,8 @@ use hyper::body::{Body as HttpBody, Frame, Incoming, SizeHint};
 use hyper::header::{self, HeaderMap};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::time::{Instant, Sleep};
@@ -66,7 +66,7 @@ impl FromVisitor {
         if lock(&self.unread).is_none() {
             return None;
         }
-        let body = Unread { unread: self.unread.clone(), body: None, hint: self.hint.clone() };
+        let body = Unread { unread: self.unread.clone(), body: None, hint: self.hint };
         let flag = self.failed.clone();
         Some(
             body.map_err(move |error| {
@@ -116,7 +116,7 @@ impl HttpBody for Unread {
     }
 
     fn size_hint(&self) -> SizeHint {
-        self.body.as_ref().map_or_else(|| self.hint.clone(), Incoming::size_hint)
+        self.body.as_ref().map_or(self.hint, Incoming::size_hint)
     }
 }
 

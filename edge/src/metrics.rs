@@ -4,8 +4,8 @@ use crate::origins::OriginRegistry;
 use crate::refusal::Refusal;
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum UpgradeOutcome {
@@ -143,7 +143,7 @@ impl Metrics {
             self.bytes_to_visitor.load(Ordering::Relaxed),
         );
 
-        metric(&mut out, "cdn_edge_origin_errors_total", "counter", "Failed requests to origins, by kind.");
+        metric(&mut out, "cdn_edge_origin_errors_total", "counter", "Failed attempts at origins (one request may try several), by kind.");
         let errors = self.origin_errors.lock().unwrap_or_else(|p| p.into_inner());
         for (kind, name) in [
             (OriginError::Connect, "connect"),

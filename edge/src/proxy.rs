@@ -26,6 +26,10 @@ use std::sync::Arc;
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
+/// A failed attempt at an origin: what the group's rule goes by, what `/metrics` counts, and
+/// what the log says.
+type Failed = (Failure, OriginError, String);
+
 /// What every request handler shares.
 pub struct Proxy {
     pub routes: watch::Receiver<Arc<RouteTable>>,
@@ -130,7 +134,7 @@ impl Proxy {
             request.headers_mut().insert(header::HOST, source.host.clone());
             source.state.attempted();
             let sent = tokio::time::timeout(self.timeouts.response, self.client.request(request)).await;
-            let (failure, kind, error) = match sent {
+            let failed = match sent {
                 // Only a handshake, relayed by `open_tunnel`, may switch protocols: a 101 here would
                 // tell the visitor that a tunnel opened where none will.
                 Ok(Ok(response)) if response.status() == StatusCode::SWITCHING_PROTOCOLS => (
@@ -138,12 +142,10 @@ impl Proxy {
                     OriginError::Protocol,
                     "a 101 to a request that asked for no upgrade".to_owned(),
                 ),
-                Ok(Ok(response)) => {
-                    match self.answered(route, source, response, repeatable, index + 1 == plan.len()) {
-                        Ok(answer) => return answer,
-                        Err(failure) => failure,
-                    }
-                }
+                Ok(Ok(response)) => match self.answered(route, source, response, repeatable, index + 1 == plan.len()) {
+                    Ok(answer) => return answer,
+                    Err(failure) => failure,
+                },
                 Ok(Err(_)) if from_visitor.as_ref().is_some_and(FromVisitor::failed) => {
                     return self.refuse(Refusal::InvalidBody);
                 }
@@ -154,8 +156,8 @@ impl Proxy {
                 Ok(Err(error)) => (Failure::Error, OriginError::Other, error.to_string()),
                 Err(_) => (Failure::Timeout, OriginError::Timeout, "no answer in time".to_owned()),
             };
-            gave_up = kind;
-            if !self.attempt_failed(route, source, failure, kind, &error, repeatable, index + 1 == plan.len()) {
+            gave_up = failed.1;
+            if !self.attempt_failed(route, source, failed, repeatable, index + 1 == plan.len()) {
                 break;
             }
         }
@@ -163,8 +165,10 @@ impl Proxy {
     }
 
     /// The origin's answer for the visitor, or why the request moves on without it: an answer
-    /// the edge cannot relay, or one the group's `proxy_next_upstream` lists while another
-    /// origin is `left`. The last origin's answer is relayed whatever it is, as nginx does.
+    /// the edge cannot relay, or one the group's `proxy_next_upstream` lists (see
+    /// [`NextRule::moves_on`](crate::origins::NextRule::moves_on)). The `last` origin's answer is
+    /// relayed whatever its status, as nginx relays it: the visitor learns more from the
+    /// origin's 503 than from the edge's 502.
     fn answered(
         &self,
         route: &Route,
@@ -172,7 +176,7 @@ impl Proxy {
         response: Response<Incoming>,
         repeatable: bool,
         last: bool,
-    ) -> Result<Response<Body>, (Failure, OriginError, String)> {
+    ) -> Result<Response<Body>, Failed> {
         if transfer_coding(response.headers()) == TransferCoding::Other {
             return Err((Failure::InvalidHeader, OriginError::Protocol, "a transfer coding other than chunked".into()));
         }
@@ -186,17 +190,8 @@ impl Proxy {
 
     /// Counts and logs a failed attempt at `source`; whether the request goes on to the next
     /// origin of the plan (false after the `last`).
-    #[allow(clippy::too_many_arguments)]
-    fn attempt_failed(
-        &self,
-        route: &Route,
-        source: &Source,
-        failure: Failure,
-        kind: OriginError,
-        error: &str,
-        repeatable: bool,
-        last: bool,
-    ) -> bool {
+    fn attempt_failed(&self, route: &Route, source: &Source, failed: Failed, repeatable: bool, last: bool) -> bool {
+        let (failure, kind, error) = failed;
         source.state.failed(self.origins.now_ms(), failure == Failure::Unreachable);
         let moves_on = !last && route.origins.next.moves_on(failure, repeatable);
         if let Failure::Status(_) = failure {
@@ -239,31 +234,28 @@ impl Proxy {
             *request.headers_mut() = parts.headers.clone();
             request.headers_mut().insert(header::HOST, source.host.clone());
             source.state.attempted();
-            let (failure, kind, error) =
-                match tokio::time::timeout(self.timeouts.response, self.handshake(source, request)).await {
-                    Ok(Ok(response)) if response.status() != StatusCode::SWITCHING_PROTOCOLS => {
-                        // A handshake is repeatable until its 101.
-                        match self.answered(route, source, response, true, last) {
-                            Ok(answer) => return answer,
-                            Err(failure) => failure,
-                        }
+            let failed = match tokio::time::timeout(self.timeouts.response, self.handshake(source, request)).await {
+                Ok(Ok(response)) if response.status() != StatusCode::SWITCHING_PROTOCOLS => {
+                    // A handshake is repeatable until its 101.
+                    match self.answered(route, source, response, true, last) {
+                        Ok(answer) => return answer,
+                        Err(failure) => failure,
                     }
-                    // RFC 6455 §4.1: a 101 that does not switch to WebSocket fails the handshake.
-                    Ok(Ok(response)) if !has_token(response.headers(), header::UPGRADE, "websocket") => {
-                        (Failure::InvalidHeader, OriginError::Protocol, "a 101 without Upgrade: websocket".to_owned())
-                    }
-                    Ok(Ok(response)) => {
-                        source.state.answered();
-                        switched = Some(response);
-                        break;
-                    }
-                    Ok(Err(failure)) => failure,
-                    Err(_) => {
-                        (Failure::Timeout, OriginError::Timeout, "no answer to the handshake in time".to_owned())
-                    }
-                };
-            gave_up = kind;
-            if !self.attempt_failed(route, source, failure, kind, &error, true, last) {
+                }
+                // RFC 6455 §4.1: a 101 that does not switch to WebSocket fails the handshake.
+                Ok(Ok(response)) if !has_token(response.headers(), header::UPGRADE, "websocket") => {
+                    (Failure::InvalidHeader, OriginError::Protocol, "a 101 without Upgrade: websocket".to_owned())
+                }
+                Ok(Ok(response)) => {
+                    source.state.answered();
+                    switched = Some(response);
+                    break;
+                }
+                Ok(Err(failure)) => failure,
+                Err(_) => (Failure::Timeout, OriginError::Timeout, "no answer to the handshake in time".to_owned()),
+            };
+            gave_up = failed.1;
+            if !self.attempt_failed(route, source, failed, true, last) {
                 break;
             }
         }
@@ -305,11 +297,7 @@ impl Proxy {
     }
 
     /// One handshake attempt: a connection of its own to `source`, and the origin's answer.
-    async fn handshake(
-        &self,
-        source: &Source,
-        request: Request<Empty<Bytes>>,
-    ) -> Result<Response<Incoming>, (Failure, OriginError, String)> {
+    async fn handshake(&self, source: &Source, request: Request<Empty<Bytes>>) -> Result<Response<Incoming>, Failed> {
         let unreachable = |error: String| (Failure::Unreachable, OriginError::Connect, error);
         let stream = tokio::time::timeout(self.timeouts.connect, TcpStream::connect(source.address()))
             .await

@@ -146,7 +146,11 @@ fn check(resource: &EdgeResource, registry: &OriginRegistry) -> Result<Route, In
     let (mut primaries, mut backups) = (Vec::new(), Vec::new());
     for source in &group.sources {
         let Some(origin) = origin(&resource.domain, &source.source, registry) else {
-            tracing::warn!(resource = resource.id, source = source.source, "skipping an origin that is not host[:port]");
+            tracing::warn!(
+                resource = resource.id,
+                source = source.source,
+                "skipping an origin that is not host[:port]"
+            );
             continue;
         };
         if source.backup { backups.push(origin) } else { primaries.push(origin) }
@@ -340,11 +344,7 @@ mod tests {
         ] {
             let table = RouteTable::default().apply(&full(1, vec![with_origin(origin)])).unwrap();
             let route = first(table.route("WWW.example.com:8080").unwrap());
-            assert_eq!(
-                (route.address(), route.host.to_str().unwrap()),
-                (address, host),
-                "{origin}"
-            );
+            assert_eq!((route.address(), route.host.to_str().unwrap()), (address, host), "{origin}");
         }
         for origin in ["user@origin.example.com", "origin.example.com:+80", "origin.example.com:70000", ""] {
             assert!(RouteTable::default().apply(&full(1, vec![with_origin(origin)])).is_err(), "{origin}");
