@@ -143,7 +143,12 @@ impl Metrics {
             self.bytes_to_visitor.load(Ordering::Relaxed),
         );
 
-        metric(&mut out, "cdn_edge_origin_errors_total", "counter", "Failed attempts at origins (one request may try several), by kind.");
+        metric(
+            &mut out,
+            "cdn_edge_origin_errors_total",
+            "counter",
+            "Failed attempts at origins (one request may try several), by kind.",
+        );
         let errors = self.origin_errors.lock().unwrap_or_else(|p| p.into_inner());
         for (kind, name) in [
             (OriginError::Connect, "connect"),

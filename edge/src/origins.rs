@@ -249,6 +249,8 @@ impl Origins {
     pub fn plan(&self, now_ms: u64) -> Vec<&Source> {
         let turn = self.turn.fetch_add(1, Ordering::Relaxed);
         let in_turn = rotated(&self.primaries, turn).chain(rotated(&self.backups, turn));
+        // Each origin's state is read once, so that one marked meanwhile is not listed twice;
+        // `skipped` allocates only when there is one.
         let (mut plan, skipped): (Vec<&Source>, Vec<&Source>) =
             in_turn.partition(|source| !source.state.is_skipped(now_ms));
         plan.extend(skipped);

@@ -15,7 +15,7 @@ use crate::tunnel;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::body::{Body as _, Incoming};
-use hyper::header::{self, HeaderValue};
+use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode, Uri};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -115,6 +115,7 @@ impl Proxy {
         let plan = route.origins.plan(self.origins.now_ms());
         let mut gave_up = OriginError::Connect;
         for (index, source) in plan.iter().enumerate() {
+            let last = index + 1 == plan.len();
             let body = match &from_visitor {
                 None => Empty::new().map_err(|never| match never {}).boxed(),
                 Some(held) => match held.attempt() {
@@ -130,7 +131,7 @@ impl Proxy {
             *request.method_mut() = parts.method.clone();
             *request.uri_mut() = target;
             *request.version_mut() = hyper::Version::HTTP_11;
-            *request.headers_mut() = parts.headers.clone();
+            *request.headers_mut() = headers_for(&mut parts.headers, last);
             request.headers_mut().insert(header::HOST, source.host.clone());
             source.state.attempted();
             let sent = tokio::time::timeout(self.timeouts.response, self.client.request(request)).await;
@@ -142,7 +143,7 @@ impl Proxy {
                     OriginError::Protocol,
                     "a 101 to a request that asked for no upgrade".to_owned(),
                 ),
-                Ok(Ok(response)) => match self.answered(route, source, response, repeatable, index + 1 == plan.len()) {
+                Ok(Ok(response)) => match self.answered(route, source, response, repeatable, last) {
                     Ok(answer) => return answer,
                     Err(failure) => failure,
                 },
@@ -157,7 +158,7 @@ impl Proxy {
                 Err(_) => (Failure::Timeout, OriginError::Timeout, "no answer in time".to_owned()),
             };
             gave_up = failed.1;
-            if !self.attempt_failed(route, source, failed, repeatable, index + 1 == plan.len()) {
+            if !self.attempt_failed(route, source, failed, repeatable, last) {
                 break;
             }
         }
@@ -231,7 +232,7 @@ impl Proxy {
             let mut request = Request::new(Empty::<Bytes>::new());
             *request.method_mut() = parts.method.clone();
             *request.uri_mut() = parts.uri.clone();
-            *request.headers_mut() = parts.headers.clone();
+            *request.headers_mut() = headers_for(&mut parts.headers, last);
             request.headers_mut().insert(header::HOST, source.host.clone());
             source.state.attempted();
             let failed = match tokio::time::timeout(self.timeouts.response, self.handshake(source, request)).await {
@@ -337,6 +338,12 @@ impl Proxy {
             }
         }
     }
+}
+
+/// The request's header section for one attempt: a copy, but for the `last` attempt, which
+/// takes it (a group of one origin copies nothing).
+fn headers_for(headers: &mut HeaderMap, last: bool) -> HeaderMap {
+    if last { std::mem::take(headers) } else { headers.clone() }
 }
 
 /// Whether the client's error is an answer hyper could not parse (nginx's `invalid_header`).
