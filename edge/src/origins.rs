@@ -56,12 +56,12 @@ impl OriginState {
     }
 
     /// Counts a failed attempt. `unreachable` (no connection could be made) also skips it until
-    /// `now_ms` plus the fail time: nginx's `fail_timeout`. Only that skips an origin: an answer,
+    /// `now_ms` plus the fail time, if that is not zero: nginx's `fail_timeout`. Only that skips an origin: an answer,
     /// even a slow or broken one, shows that it is up, and one slow path of one resource should
     /// not take an origin out of rotation for every resource that uses it.
     pub fn failed(&self, now_ms: u64, unreachable: bool) {
         self.failures.fetch_add(1, Ordering::Relaxed);
-        if unreachable {
+        if unreachable && self.fail_ms > 0 {
             self.skipped_until_ms.store(now_ms.saturating_add(self.fail_ms).max(1), Ordering::Relaxed);
         }
     }
@@ -320,6 +320,14 @@ mod tests {
         state.failed(7_000, false);
         assert!(state.is_skipped(7_500) && !state.is_skipped(7_600), "only an unreachable origin is skipped longer");
         assert_eq!((state.attempts(), state.failures()), (0, 2));
+    }
+
+    #[test]
+    fn with_no_fail_time_an_unreachable_origin_is_never_skipped() {
+        let registry = OriginRegistry::new(Duration::ZERO);
+        let group = origins(&registry, &["p1:80"], &["b1:80"]);
+        registry.state("p1:80").failed(0, true);
+        assert_eq!(plan(&group, 0), ["p1:80", "b1:80"]);
     }
 
     #[test]
