@@ -245,16 +245,38 @@ impl Origins {
     /// round, then the backups likewise; any that is skipped goes after all that are not, so
     /// that a backup serves only while every primary is skipped or failed, and an origin that
     /// could not be reached is tried again only when nothing else is left (never is a request
-    /// refused without trying).
-    pub fn plan(&self, now_ms: u64) -> Vec<&Source> {
+    /// refused without trying). `now_ms` is asked only when there is a choice to make.
+    pub fn plan(&self, now_ms: impl FnOnce() -> u64) -> Plan<'_> {
+        if let ([only], []) | ([], [only]) = (self.primaries.as_slice(), self.backups.as_slice()) {
+            // Most resources have one origin: nothing to choose, so no turn taken, no clock read
+            // and nothing allocated.
+            return Plan::One(only);
+        }
         let turn = self.turn.fetch_add(1, Ordering::Relaxed);
+        let now_ms = now_ms();
         let in_turn = rotated(&self.primaries, turn).chain(rotated(&self.backups, turn));
         // Each origin's state is read once, so that one marked meanwhile is not listed twice;
         // `skipped` allocates only when there is one.
         let (mut plan, skipped): (Vec<&Source>, Vec<&Source>) =
             in_turn.partition(|source| !source.state.is_skipped(now_ms));
         plan.extend(skipped);
-        plan
+        Plan::Many(plan)
+    }
+}
+
+/// The origins one request tries, in order ([`Origins::plan`]).
+#[derive(Debug)]
+pub enum Plan<'a> {
+    One(&'a Source),
+    Many(Vec<&'a Source>),
+}
+
+impl<'a> Plan<'a> {
+    pub fn as_slice(&self) -> &[&'a Source] {
+        match self {
+            Plan::One(only) => std::slice::from_ref(only),
+            Plan::Many(plan) => plan,
+        }
     }
 }
 
@@ -280,7 +302,7 @@ mod tests {
     }
 
     fn plan(origins: &Origins, now_ms: u64) -> Vec<&str> {
-        origins.plan(now_ms).into_iter().map(Source::address).collect()
+        origins.plan(|| now_ms).as_slice().iter().map(|source| source.address()).collect()
     }
 
     #[test]

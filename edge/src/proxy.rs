@@ -112,7 +112,8 @@ impl Proxy {
         // would have to keep a copy of, is repeated once an origin may have acted on it.
         let repeatable = bodiless && (parts.method == Method::GET || parts.method == Method::HEAD);
         let from_visitor = (!bodiless).then(|| FromVisitor::new(body));
-        let plan = route.origins.plan(self.origins.now_ms());
+        let plan = route.origins.plan(|| self.origins.now_ms());
+        let plan = plan.as_slice();
         let mut gave_up = OriginError::Connect;
         for (index, source) in plan.iter().enumerate() {
             let last = index + 1 == plan.len();
@@ -224,7 +225,8 @@ impl Proxy {
         parts.headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
         parts.headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
 
-        let plan = route.origins.plan(self.origins.now_ms());
+        let plan = route.origins.plan(|| self.origins.now_ms());
+        let plan = plan.as_slice();
         let mut gave_up = OriginError::Connect;
         let mut switched = None;
         for (index, source) in plan.iter().enumerate() {

@@ -291,7 +291,7 @@ mod tests {
             ],
             "primaries first, in the group's order; the bad source skipped"
         );
-        assert_eq!(served.origins.plan(0)[0].address(), "a.example.net:8081");
+        assert_eq!(served.origins.plan(|| 0).as_slice()[0].address(), "a.example.net:8081");
 
         let all_bad = grouped(route(2, "b.example.com", true), &[("http://bad/", false), ("x@y", true)]);
         assert!(matches!(
