@@ -163,6 +163,43 @@ async fn use_next_sends_a_get_or_a_handshake_on_for_a_listed_answer_but_never_a_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn use_next_sends_a_get_on_after_an_error_a_timeout_or_an_invalid_answer_only_when_listed() {
+    let (hangs_up, silent, rogue, up) = tokio::join!(
+        Origin::closing(Behaviour::HangsUp),
+        Origin::closing(Behaviour::Silent),
+        Origin::closing(Behaviour::AlwaysUpgrades),
+        Origin::closing(Behaviour::Site)
+    );
+    let (error, timeout, invalid) = (NextUpstream::Error, NextUpstream::Timeout, NextUpstream::InvalidHeader);
+    // Each resource's first request goes to its group's first origin, the one that fails.
+    let edge = Following::start(
+        vec![
+            grouped(1, ON, &[&hangs_up, &up], &[], Some(&[error])),
+            grouped(2, OFF, &[&hangs_up, &up], &[], None),
+            grouped(3, STRICT, &[&silent, &up], &[], Some(&[timeout])),
+            grouped(4, H2C, &[&silent, &up], &[], Some(&[error, invalid])),
+            grouped(5, ROGUE, &[&rogue, &up], &[], Some(&[invalid])),
+        ],
+        SKIP,
+    )
+    .await;
+    assert_eq!(plain(&edge, ON).await, (200, site(ON, &up)), "error listed: on to the next origin");
+    assert_eq!(plain(&edge, OFF).await.0, 502, "without use_next, the edge's 502");
+    assert_eq!(plain(&edge, ROGUE).await, (200, site(ROGUE, &up)), "a 101 to a GET is an invalid answer");
+    // The fixture's response timeout is 2 s: both wait for it, side by side.
+    let (listed, unlisted) = tokio::join!(plain(&edge, STRICT), plain(&edge, H2C));
+    assert_eq!(listed, (200, site(STRICT, &up)), "timeout listed: on to the next origin");
+    assert_eq!(unlisted.0, 504, "timeout not listed: the edge's 504");
+
+    // ON's third request has the failing origin's turn again; a POST is not repeated after it
+    // may have been read.
+    assert_eq!(plain(&edge, ON).await, (200, site(ON, &up)));
+    assert_eq!(edge.send(&post(ON, "once")).await.status, 502);
+    assert_eq!(hangs_up.take().len(), 3, "the first GETs of ON and OFF, and the POST");
+    assert!(up.take().iter().all(|received| received.body.is_empty()), "the POST never reached the next origin");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_and_handshakes_take_turns_evenly_over_the_primaries() {
     let (a, b, backup) =
         tokio::join!(Origin::start(Behaviour::Site), Origin::start(Behaviour::Site), Origin::start(Behaviour::Site));

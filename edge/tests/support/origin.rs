@@ -28,6 +28,10 @@ pub enum Behaviour {
     /// Answers everything, handshakes too, `503 Service Unavailable`, as an origin that is
     /// overloaded or being deployed does.
     Unavailable,
+    /// Reads a request, then closes the connection without a word (nginx's `error` case).
+    HangsUp,
+    /// Reads a request and never answers, keeping the connection open (nginx's `timeout` case).
+    Silent,
 }
 
 /// One request as the origin read it.
@@ -159,6 +163,12 @@ async fn serve(mut stream: TcpStream, behaviour: Behaviour, closes: bool, port: 
         let handshake = header_values(&head, "upgrade").iter().any(|value| value.eq_ignore_ascii_case("websocket"));
         let host_port = host.rsplit_once(':').and_then(|(_, port)| port.parse::<u16>().ok()).unwrap_or(80);
         let answer = match behaviour {
+            Behaviour::HangsUp => return,
+            Behaviour::Silent => {
+                // Whatever comes next is read and dropped until the edge gives up and closes.
+                let _ = tokio::io::copy(&mut stream, &mut tokio::io::sink()).await;
+                return;
+            }
             Behaviour::StrictHost if host_port != port => {
                 Answer::Plain(400, format!("port {host_port} in Host is not mine ({port})"))
             }
