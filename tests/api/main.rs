@@ -11,6 +11,7 @@ mod changes;
 mod edge;
 mod limits;
 mod migrations;
+mod origin_groups;
 mod portal;
 mod replicas;
 mod resource_ids;
