@@ -18,4 +18,5 @@ mod resource_ids;
 mod rest_api;
 mod rest_fields;
 mod rest_options;
+mod rest_origin_groups;
 mod security;

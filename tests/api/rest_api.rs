@@ -295,6 +295,8 @@ async fn creating_answers_201_with_location_etag_and_the_resource_in_full() {
             "options",
             "optionsInForce",
             "origin",
+            "originGroup",
+            "originGroup_name",
             "secondaryHostnames",
             "status",
             "updated"
@@ -318,6 +320,8 @@ async fn creating_answers_201_with_location_etag_and_the_resource_in_full() {
             "description": null,
             "status": "processed",
             "origin": "origin.example.com",
+            "originGroup": 1,
+            "originGroup_name": "origin.example.com",
             "integration": "entire_website",
             "active": true,
             "created": when,
@@ -1117,8 +1121,7 @@ async fn gcore_operations_this_cdn_lacks_get_json_501_and_unknown_paths_json_404
         (Method::GET, "/cdn/resources/rule_templates".to_owned(), "Rules"),
         (Method::POST, format!("{resource}/ssl/le/pre-validate"), "SSL"),
         (Method::GET, "/cdn/sslData".to_owned(), "SSL"),
-        (Method::GET, "/cdn/originGroups".to_owned(), "Origin groups"),
-        (Method::POST, "/cdn/origin_groups".to_owned(), "Origin groups"),
+        (Method::GET, "/cdn/originGroups".to_owned(), "/cdn/origin_groups"),
     ];
     for (method, path, why) in &not_offered {
         let reply =
