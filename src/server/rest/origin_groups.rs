@@ -32,7 +32,7 @@ const MAX_PAGE_SIZE: i64 = 1000;
 #[schema(as = OriginGroupSource)]
 pub struct SourceBody {
     /// The origin: a host name, IPv4 address or bracketed IPv6 address, with an optional port.
-    #[schema(example = "origin.example.com:8080")]
+    #[schema(value_type = super::schema::OriginAddress)]
     source: String,
     /// Whether the CDN uses it; `true` when left out.
     #[serde(default = "enabled_by_default", deserialize_with = "present_bool")]
@@ -122,8 +122,10 @@ impl GroupBody {
 #[schema(as = OriginGroupCreate)]
 pub struct GroupCreateBody {
     /// Unique within the account: 1 to 100 characters once trimmed, no control characters.
+    #[schema(min_length = 1, max_length = 100)]
     name: String,
     /// 1 to 10 origins, each once, at least one enabled and not a backup.
+    #[schema(min_items = 1, max_items = 10)]
     sources: Vec<SourceBody>,
     #[serde(default, deserialize_with = "present")]
     #[schema(required = false, nullable = false)]
@@ -144,11 +146,11 @@ pub struct GroupCreateBody {
 #[schema(as = OriginGroupPatch)]
 pub struct GroupPatchBody {
     #[serde(default, deserialize_with = "present")]
-    #[schema(required = false, nullable = false)]
+    #[schema(required = false, nullable = false, min_length = 1, max_length = 100)]
     name: Option<String>,
     /// The group's origins, replacing those stored.
     #[serde(default, deserialize_with = "present")]
-    #[schema(required = false, nullable = false)]
+    #[schema(required = false, nullable = false, min_items = 1, max_items = 10)]
     sources: Option<Vec<SourceBody>>,
     #[serde(default, deserialize_with = "present")]
     #[schema(required = false, nullable = false)]
