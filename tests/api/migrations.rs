@@ -569,6 +569,9 @@ async fn a_hostname_is_served_by_one_resource_whichever_account_claims_it() {
     );
 }
 
+/// An origin group's id, account, name, sources, `use_next`, cases, version and creation.
+type GroupColumns = (i64, i64, String, String, bool, String, i64, i64);
+
 /// Resources from before 0009 keep their origin as a group of one: one group per account and
 /// origin, named after it, with Gcore's defaults and the record of its creation; the resources
 /// that shared an origin share its group. What the edges do is unchanged (a group of one origin
@@ -611,7 +614,7 @@ async fn migration_0009_makes_each_accounts_origin_a_group_of_one() {
     pool.close().await;
 
     let pool = scratch.connect().await;
-    let groups: Vec<(i64, i64, String, String, bool, String, i64, i64)> = on_db!(pool.db(), |e| sqlx::query_as(
+    let groups: Vec<GroupColumns> = on_db!(pool.db(), |e| sqlx::query_as(
         "SELECT id, account_id, name, sources, use_next, proxy_next_upstream, version, created_at FROM origin_groups ORDER BY id"
     )
     .fetch_all(e)

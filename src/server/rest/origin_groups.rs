@@ -325,7 +325,7 @@ pub async fn list_groups(
                 used.group.sources.as_slice().iter().any(|source| source.source.to_string() == wanted)
             })
         })
-        .filter(|used| query.has_related_resources.is_none_or(|related| related == !used.used_by.is_empty()))
+        .filter(|used| query.has_related_resources.is_none_or(|related| related != used.used_by.is_empty()))
         .collect();
     groups.sort_by_key(|used| used.group.id);
     let count = i64::try_from(groups.len()).unwrap_or(i64::MAX);
