@@ -154,6 +154,11 @@ async fn bad_bodies_are_refused_by_field_and_other_accounts_groups_are_not_found
         let reply = portal.api(&other, method.clone(), &path, body).await;
         assert_eq!(reply.status, StatusCode::NOT_FOUND, "{method}: {}", reply.body);
     }
+    for method in [Method::GET, Method::PATCH] {
+        let reply = portal.api(&secret, method, "/cdn/origin_groups/x", Some(json!({}))).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND);
+        assert!(reply.json()["message"].as_str().unwrap().contains("no origin group"), "{}", reply.body);
+    }
     let theirs = portal.api(&other, Method::GET, "/cdn/origin_groups", None).await;
     assert_eq!(theirs.json(), json!([]));
     assert_eq!(portal.api(&secret, Method::GET, &path, None).await.etag(), format!("\"{id}.1\""), "unchanged");
