@@ -7,7 +7,8 @@
 //! (`server::http_error`), how a database error becomes one (ibid.), and how a failure's cause
 //! is kept for the request's log (`server::error_log`, `AppError::internal`).
 
-use crate::model::CdnResource;
+use crate::domain::DomainName;
+use crate::model::{CdnResource, OriginGroup};
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
@@ -33,6 +34,14 @@ pub enum AppError {
         "This resource was changed elsewhere, so your change was not saved. The page now shows the current settings; review them and save again to re-apply your change."
     )]
     Conflict(Box<CdnResource>),
+    /// The origin group's form was loaded before someone else saved; it carries what is stored now.
+    #[error(
+        "This origin group was changed elsewhere, so your change was not saved. The page now shows the current settings; review them and save again to re-apply your change."
+    )]
+    GroupConflict(Box<OriginGroup>),
+    /// An origin group that resources use cannot be deleted; it carries their custom domains.
+    #[error("{}", group_in_use_message(.0))]
+    GroupInUse(Vec<DomainName>),
     #[error("The request was too large. Nothing was changed.")]
     TooLarge,
     /// One of the portal's abuse limits (`crate::server::limits`) was reached: nothing was done.
@@ -47,6 +56,16 @@ pub enum AppError {
     Unavailable,
     #[error("Something went wrong on our side. Please try again in a moment.")]
     Internal,
+}
+
+/// Why an origin group cannot be deleted, naming the resources that use it.
+fn group_in_use_message(resources: &[DomainName]) -> String {
+    let names: Vec<&str> = resources.iter().map(DomainName::as_str).collect();
+    let (these, it) = if names.len() == 1 { ("CDN resource", "it") } else { ("CDN resources", "each") };
+    format!(
+        "This origin group is used by the {these} {}, so it was not deleted. Switch {it} to another origin group first.",
+        names.join(", ")
+    )
 }
 
 /// Which limit a [`AppError::RateLimited`] request reached; the settings of each are listed in the
@@ -186,6 +205,14 @@ impl AppError {
     pub fn current_resource(&self) -> Option<&CdnResource> {
         match self {
             AppError::Conflict(current) => Some(current),
+            _ => None,
+        }
+    }
+
+    /// What is stored now, when this error is a refused save of an outdated origin group form.
+    pub fn current_group(&self) -> Option<&OriginGroup> {
+        match self {
+            AppError::GroupConflict(current) => Some(current),
             _ => None,
         }
     }

@@ -1,7 +1,8 @@
 //! What the portal shows, shared by the server (which loads it) and the browser (which renders it).
 
 use crate::domain::{
-    DomainName, EmailAddress, Integration, Origin, ResourceDescription, ResourceName, SecondaryHostnames, Timestamp,
+    DomainName, EmailAddress, Integration, NextUpstreamPolicy, Origin, OriginGroupName, OriginSources,
+    ResourceDescription, ResourceName, SecondaryHostnames, Timestamp,
 };
 use crate::options::{OptionName, OptionValue, OptionsInForce, ResourceOptions};
 use serde::{Deserialize, Serialize};
@@ -23,7 +24,12 @@ pub struct CdnResource {
     /// What the customer calls the resource, if anything.
     pub name: Option<ResourceName>,
     pub description: Option<ResourceDescription>,
+    /// The first enabled primary origin of its group ([`OriginSources::first_primary`]), for
+    /// those that show one origin: derived from the group, which is its one home.
     pub origin: Origin,
+    /// The origin group the resource's content comes from (Gcore's `originGroup` and
+    /// `originGroup_name`).
+    pub origin_group: OriginGroupRef,
     pub integration: Integration,
     /// Each option's setting, as stored (Gcore's `options`): not set, or set exactly as written.
     pub options: ResourceOptions,
@@ -278,6 +284,8 @@ pub enum Change {
         to: OptionValue,
         value: OptionValue,
     },
+    /// The origin was changed: recorded before origin groups (migration 0009), which record
+    /// [`Change::OriginGroupSwitched`] instead.
     OriginChanged {
         from: Origin,
         to: Origin,
@@ -298,6 +306,12 @@ pub enum Change {
     SecondaryHostnamesChanged {
         from: SecondaryHostnames,
         to: SecondaryHostnames,
+    },
+    /// The resource was switched from origin group `from` to `to`, each with its name at the
+    /// time. Not recorded at creation: the first switch's `from` tells the group it was created with.
+    OriginGroupSwitched {
+        from: OriginGroupRef,
+        to: OriginGroupRef,
     },
 }
 
@@ -320,6 +334,9 @@ impl Change {
             Change::DescriptionChanged { to: None, .. } => "Description removed".to_owned(),
             Change::SecondaryHostnamesChanged { to, .. } if to.is_empty() => "Secondary hostnames removed".to_owned(),
             Change::SecondaryHostnamesChanged { to, .. } => format!("Secondary hostnames set to {}", to.join(", ")),
+            Change::OriginGroupSwitched { from, to } => {
+                format!("Origin group switched from “{}” to “{}”", from.name, to.name)
+            }
         }
     }
 }
@@ -345,6 +362,116 @@ pub fn resource_content_path(id: i64) -> String {
 
 pub fn resource_history_path(id: i64) -> String {
     format!("/cdn/resources/{id}/history")
+}
+
+/// The portal's page of an origin group (the REST API's path has the same shape).
+pub fn origin_group_path(id: i64) -> String {
+    format!("/cdn/origin_groups/{id}")
+}
+
+/// A reference to an origin group: its id and, at the time it was read, its name.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct OriginGroupRef {
+    pub id: i64,
+    pub name: OriginGroupName,
+}
+
+/// An origin group: where the content of the resources that use it comes from, and when the
+/// edge moves a request on to the next origin (Gcore's `/cdn/origin_groups/{id}`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OriginGroup {
+    /// Never given to another group, even after this one is deleted.
+    pub id: i64,
+    pub account_id: i64,
+    pub name: OriginGroupName,
+    pub sources: OriginSources,
+    /// Gcore's `use_next` and `proxy_next_upstream`.
+    pub next_upstream: NextUpstreamPolicy,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// Counts the group's changes; a save names the version it was loaded at.
+    pub version: i64,
+}
+
+impl OriginGroup {
+    pub fn reference(&self) -> OriginGroupRef {
+        OriginGroupRef { id: self.id, name: self.name.clone() }
+    }
+}
+
+/// A resource that uses an origin group, as the group's pages name it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupUser {
+    pub id: i64,
+    pub custom_domain: DomainName,
+}
+
+/// One origin of a group as a form or the API gives it, before it is checked
+/// ([`crate::domain::OriginSource`] once it is). Gcore's defaults: `enabled` true, `backup` false.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceInput {
+    pub source: String,
+    pub enabled: bool,
+    pub backup: bool,
+}
+
+/// An origin group with the resources that use it (by custom domain), for lists and its page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OriginGroupUse {
+    pub group: OriginGroup,
+    pub used_by: Vec<GroupUser>,
+}
+
+/// One setting of an origin group, as its history names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum GroupSetting {
+    Name,
+    Sources,
+    UseNext,
+    ProxyNextUpstream,
+}
+
+impl GroupSetting {
+    pub const ALL: [Self; 4] = [Self::Name, Self::Sources, Self::UseNext, Self::ProxyNextUpstream];
+
+    /// Its name in the API and in `origin_group_changes.setting` (migration 0009).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Name => "name",
+            Self::Sources => "sources",
+            Self::UseNext => "use_next",
+            Self::ProxyNextUpstream => "proxy_next_upstream",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Name => "Name",
+            Self::Sources => "Origins",
+            Self::UseNext => "Use next origin",
+            Self::ProxyNextUpstream => "Cases for the next origin",
+        }
+    }
+}
+
+/// One entry of an origin group's history: who set which setting to what, when and from where.
+/// Values are as people read them: the name; the origins, one `source` a line with
+/// ` (backup)`/` (disabled)` after it; `on`/`off`; the cases separated by `, `.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OriginGroupChange {
+    /// The group's version once this change was made.
+    pub version: i64,
+    pub changed_at: Timestamp,
+    pub changed_by: EmailAddress,
+    pub source: ChangeSource,
+    pub api_token_name: Option<String>,
+    pub client_address: Option<String>,
+    /// True for the values the group was created with.
+    pub created: bool,
+    pub setting: GroupSetting,
+    /// `None` at creation.
+    pub old_value: Option<String>,
+    pub new_value: String,
 }
 
 #[cfg(test)]

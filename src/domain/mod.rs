@@ -4,7 +4,11 @@
 mod domain_name;
 mod email;
 mod integration;
+mod next_upstream_policy;
 mod origin;
+mod origin_group_name;
+mod origin_source;
+mod origin_sources;
 mod password;
 #[cfg(test)]
 mod properties;
@@ -15,7 +19,11 @@ mod timestamp;
 pub use domain_name::{DomainName, DomainNameError};
 pub use email::{EmailAddress, EmailAddressError};
 pub use integration::{Integration, IntegrationError};
+pub use next_upstream_policy::{NextUpstreamPolicy, NextUpstreamPolicyError};
 pub use origin::{Origin, OriginError};
+pub use origin_group_name::{MAX_ORIGIN_GROUP_NAME_CHARS, OriginGroupName, OriginGroupNameError};
+pub use origin_source::OriginSource;
+pub use origin_sources::{MAX_ORIGIN_SOURCES, OriginSources, OriginSourcesError};
 pub use password::{NewPassword, NewPasswordError};
 pub use resource_text::{
     MAX_RESOURCE_DESCRIPTION_CHARS, MAX_RESOURCE_NAME_CHARS, ResourceDescription, ResourceName, ResourceTextError,

@@ -113,7 +113,7 @@ fn status_and_wait(error: &AppError) -> (StatusCode, Option<u64>) {
         AppError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, None),
         AppError::BadRequest => (StatusCode::BAD_REQUEST, None),
         AppError::Forbidden => (StatusCode::FORBIDDEN, None),
-        AppError::Conflict(_) => (StatusCode::CONFLICT, None),
+        AppError::Conflict(_) | AppError::GroupConflict(_) | AppError::GroupInUse(_) => (StatusCode::CONFLICT, None),
         AppError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, None),
         // Whole seconds (RFC 9110 §10.2.3), rounded up so that a client waiting this long is allowed.
         AppError::RateLimited { retry_after_ms, .. } => {
@@ -164,6 +164,10 @@ mod tests {
             name: None,
             description: None,
             origin: Origin::parse("origin.example.com").unwrap(),
+            origin_group: crate::model::OriginGroupRef {
+                id: 2,
+                name: crate::domain::OriginGroupName::parse("origin.example.com").unwrap(),
+            },
             integration: Integration::EntireWebsite,
             options: crate::options::ResourceOptions::default(),
             options_in_force: crate::options::OptionsInForce::defaults(Integration::EntireWebsite),
@@ -171,6 +175,19 @@ mod tests {
             created_at: Timestamp::from_unix_seconds(0),
             updated_at: Timestamp::from_unix_seconds(0),
             version: 3,
+        }
+    }
+
+    fn stored_group() -> crate::model::OriginGroup {
+        crate::model::OriginGroup {
+            id: 2,
+            account_id: 1,
+            name: crate::domain::OriginGroupName::parse("Main").unwrap(),
+            sources: crate::domain::OriginSources::one(Origin::parse("origin.example.com").unwrap()),
+            next_upstream: Default::default(),
+            created_at: Timestamp::from_unix_seconds(0),
+            updated_at: Timestamp::from_unix_seconds(0),
+            version: 4,
         }
     }
 
@@ -183,6 +200,8 @@ mod tests {
             AppError::BadRequest,
             AppError::Forbidden,
             AppError::Conflict(Box::new(stored_resource())),
+            AppError::GroupConflict(Box::new(stored_group())),
+            AppError::GroupInUse(vec![DomainName::parse("cdn.example.com").unwrap()]),
             AppError::TooLarge,
             AppError::RateLimited { limit: crate::error::Limit::LogIn, retry_after_ms: 41_200 },
             AppError::Unreachable,
@@ -193,7 +212,7 @@ mod tests {
 
     #[test]
     fn every_error_has_its_status_and_headers() {
-        let table: [(&str, u16, Option<&str>, Option<&str>); 12] = [
+        let table: [(&str, u16, Option<&str>, Option<&str>); 14] = [
             // variant, status, Retry-After, WWW-Authenticate (REST API)
             ("Unauthenticated", 401, None, Some("APIKey")),
             ("InvalidCredentials", 401, None, Some("APIKey")),
@@ -202,6 +221,8 @@ mod tests {
             ("BadRequest", 400, None, None),
             ("Forbidden", 403, None, None),
             ("Conflict", 409, None, None),
+            ("GroupConflict", 409, None, None),
+            ("GroupInUse", 409, None, None),
             ("TooLarge", 413, None, None),
             ("RateLimited", 429, Some("42"), None),
             ("Unreachable", 503, Some("5"), None),

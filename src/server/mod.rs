@@ -12,6 +12,7 @@ pub mod error_log;
 mod guard;
 pub mod http_error;
 pub mod limits;
+pub mod origin_groups;
 pub mod passwords;
 pub mod request;
 pub mod resources;

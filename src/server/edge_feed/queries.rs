@@ -3,9 +3,9 @@
 //! (`i64`) in SQL; they are converted here, and only here.
 
 use crate::error::AppError;
-use crate::model::{CdnResource, Rollout};
+use crate::model::{CdnResource, OriginGroup, Rollout};
 use crate::server::db::{Db, Pool, on_db, to_completion};
-use crate::server::resources;
+use crate::server::{origin_groups, resources};
 use ::edge_feed::{ConfigUpdate, EdgeResource, ResourceId, ResourceOptions, Version};
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -13,17 +13,48 @@ use std::time::Duration;
 /// An edge that has not reported for this long no longer counts as serving.
 pub const EDGE_SILENCE_LIMIT: Duration = Duration::from_secs(90);
 
-/// A resource as the edges get it. This is where each option's value in force (not the
-/// customer's setting, which may not be enabled) meets the feed's wire format, [`ResourceOptions`].
-fn edge_resource(resource: CdnResource) -> EdgeResource {
+/// A resource as the edges get it, with its origin group (`group`, the one
+/// `resource.origin_group` names). This is where each option's value in force (not the
+/// customer's setting, which may not be enabled) meets the feed's wire format,
+/// [`ResourceOptions`], and the group meets [`edge_feed::OriginGroup`]: its enabled origins
+/// only, in order, and `origin` the first enabled primary, for edges from before groups.
+fn edge_resource(resource: CdnResource, group: &OriginGroup) -> EdgeResource {
     EdgeResource {
         id: resource.id,
         domain: resource.custom_domain.to_string(),
         secondary_hostnames: resource.secondary_hostnames.as_slice().iter().map(ToString::to_string).collect(),
-        origin: resource.origin.to_string(),
-        origin_group: None,
+        origin: group.sources.first_primary().to_string(),
+        origin_group: Some(::edge_feed::OriginGroup {
+            id: group.id,
+            sources: group
+                .sources
+                .enabled()
+                .map(|source| ::edge_feed::OriginSource { source: source.source.to_string(), backup: source.backup })
+                .collect(),
+            use_next: group.next_upstream.use_next(),
+            proxy_next_upstream: group.next_upstream.cases().to_vec(),
+        }),
         options: ResourceOptions { websockets: resource.options_in_force.websockets },
     }
+}
+
+/// The active resources (all, or those changed after `changed_after`) as the edges get them,
+/// each with its origin group, read with `db` (one transaction).
+async fn edge_resources(db: &mut Db<'_>, changed_after: Option<i64>) -> Result<Vec<EdgeResource>, AppError> {
+    let resources = resources::active(db.reborrow(), changed_after).await?;
+    let mut ids: Vec<i64> = resources.iter().map(|resource| resource.origin_group.id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let groups = origin_groups::by_ids(db.reborrow(), &ids).await?;
+    resources
+        .into_iter()
+        .map(|resource| {
+            let group = groups.get(&resource.origin_group.id).ok_or_else(|| {
+                AppError::internal("a resource's origin group is missing", resource.origin_group.id.to_string())
+            })?;
+            Ok(edge_resource(resource, group))
+        })
+        .collect()
 }
 
 /// A version as SQL stores it, or [`AppError::BadRequest`] past `i64::MAX`: no portal's version
@@ -53,7 +84,7 @@ pub async fn snapshot(pool: &Pool) -> Result<ConfigUpdate, AppError> {
 
 async fn snapshot_in(db: &mut Db<'_>) -> Result<ConfigUpdate, AppError> {
     let version = current_version(db).await?;
-    let resources = resources::active(db.reborrow(), None).await?.into_iter().map(edge_resource).collect();
+    let resources = edge_resources(db, None).await?;
     Ok(ConfigUpdate::snapshot(version, resources))
 }
 
@@ -83,8 +114,7 @@ async fn changes_after_in(pool: &Pool, after: Version) -> Result<Option<ConfigUp
         .bind(after)
         .fetch_all(e)
         .await)?;
-        let resources: Vec<EdgeResource> =
-            resources::active(db.reborrow(), Some(after)).await?.into_iter().map(edge_resource).collect();
+        let resources: Vec<EdgeResource> = edge_resources(&mut db, Some(after)).await?;
         // The rest were removed or deactivated: edges serve only active resources.
         let active: BTreeSet<ResourceId> = resources.iter().map(|resource| resource.id).collect();
         let removed = changed.into_iter().filter(|id| !active.contains(id)).collect();
@@ -212,7 +242,12 @@ mod tests {
                 domain: "b.example.com".into(),
                 secondary_hostnames: vec![],
                 origin: "127.0.0.1:8090".into(),
-                origin_group: None,
+                origin_group: Some(::edge_feed::OriginGroup {
+                    id: 1,
+                    sources: vec![::edge_feed::OriginSource { source: "127.0.0.1:8090".into(), backup: false }],
+                    use_next: false,
+                    proxy_next_upstream: vec![::edge_feed::NextUpstream::Error, ::edge_feed::NextUpstream::Timeout],
+                }),
                 options: ResourceOptions { websockets: false }
             }]
         );

@@ -5,10 +5,10 @@
 use super::input::Actor;
 use super::rows::ensure_owned;
 use crate::domain::{
-    DomainName, EmailAddress, Origin, ResourceDescription, ResourceName, SecondaryHostnames, Timestamp,
+    DomainName, EmailAddress, Origin, OriginGroupName, ResourceDescription, ResourceName, SecondaryHostnames, Timestamp,
 };
 use crate::error::AppError;
-use crate::model::{Change, ChangeSource, ResourceChange, on_off};
+use crate::model::{Change, ChangeSource, OriginGroupRef, ResourceChange, on_off};
 use crate::options::{OptionName, OptionValue};
 use crate::server::db::{Db, Pool, on_db};
 
@@ -68,8 +68,21 @@ fn encode(change: &Change) -> Encoded {
         Change::SecondaryHostnamesChanged { from, to } => {
             ("secondary_hostnames", "updated", Some(from.join(" ")), to.join(" "))
         }
+        Change::OriginGroupSwitched { from, to } => ("origin_group", "updated", Some(group_text(from)), group_text(to)),
     };
     Encoded { setting, action, old_value, new_value }
+}
+
+/// An origin group as history stores it: its id, a space, and its name at the time.
+fn group_text(group: &OriginGroupRef) -> String {
+    format!("{} {}", group.id, group.name)
+}
+
+fn group(stored: &str) -> Option<OriginGroupRef> {
+    let (id, name) = stored.split_once(' ')?;
+    let id: i64 = id.parse().ok().filter(|id| *id > 0)?;
+    let name = OriginGroupName::parse(name).ok().filter(|parsed| parsed.as_str() == name)?;
+    Some(OriginGroupRef { id, name })
 }
 
 /// The change a stored row records; `None` if the row is not one [`encode`] writes.
@@ -116,6 +129,9 @@ fn decode(setting: &str, action: &str, old_value: Option<&str>, new_value: &str)
         }),
         ("secondary_hostnames", "updated", Some(old)) => {
             Some(Change::SecondaryHostnamesChanged { from: hostnames(old)?, to: hostnames(new_value)? })
+        }
+        ("origin_group", "updated", Some(old)) => {
+            Some(Change::OriginGroupSwitched { from: group(old)?, to: group(new_value)? })
         }
         _ => None,
     }
@@ -239,6 +255,8 @@ mod tests {
             to: hosts(&["b.example.com", "a.example.com"]),
         });
         changes.push(Change::SecondaryHostnamesChanged { from: hosts(&["a.example.com"]), to: hosts(&[]) });
+        let group = |id, name: &str| OriginGroupRef { id, name: OriginGroupName::parse(name).unwrap() };
+        changes.push(Change::OriginGroupSwitched { from: group(3, "a"), to: group(12, "Main servers — EU") });
         for change in &changes {
             match change {
                 Change::Created { .. }
@@ -250,7 +268,8 @@ mod tests {
                 | Change::ActiveSwitched { .. }
                 | Change::NameChanged { .. }
                 | Change::DescriptionChanged { .. }
-                | Change::SecondaryHostnamesChanged { .. } => {}
+                | Change::SecondaryHostnamesChanged { .. }
+                | Change::OriginGroupSwitched { .. } => {}
             }
         }
         changes
@@ -324,5 +343,8 @@ mod tests {
         assert_eq!(decode("name", "updated", Some(""), "two\nlines"), None);
         assert_eq!(decode("secondary_hostnames", "updated", Some(""), "a.example.com a.example.com"), None);
         assert_eq!(decode("secondary_hostnames", "updated", Some(""), "not_a_host"), None);
+        assert_eq!(decode("origin_group", "updated", Some("1 a"), "0 zero"), None);
+        assert_eq!(decode("origin_group", "updated", Some("1 a"), "3  spaced"), None);
+        assert_eq!(decode("origin_group", "updated", Some(""), "3 b"), None);
     }
 }

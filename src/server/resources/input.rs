@@ -27,6 +27,16 @@ impl Actor {
     }
 }
 
+/// Where a resource's content comes from, as a creation or change asks for it: one origin, which
+/// makes a group of one named after it (as Gcore does for `origin`; an identical group of that
+/// name is reused), or an existing origin group of the account (Gcore's `originGroup`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OriginChoice {
+    Origin(Origin),
+    /// An origin group's id; another account's, or none, is refused on `origin_group`.
+    Group(i64),
+}
+
 /// A resource to create, validated.
 #[derive(Clone, Debug)]
 pub struct NewResource {
@@ -35,7 +45,7 @@ pub struct NewResource {
     pub secondary_hostnames: SecondaryHostnames,
     pub name: Option<ResourceName>,
     pub description: Option<ResourceDescription>,
-    pub origin: Origin,
+    pub origin: OriginChoice,
     pub integration: Integration,
     /// The options it starts with set: none unless chosen (the integration's defaults apply).
     pub options: ResourceOptions,
@@ -52,7 +62,8 @@ pub struct ResourceUpdate {
     /// `Some(None)` removes the description.
     pub description: Option<Option<ResourceDescription>>,
     pub secondary_hostnames: Option<SecondaryHostnames>,
-    pub origin: Option<Origin>,
+    /// A switch of origin group (recorded in the resource's history, and sent to the edges).
+    pub origin: Option<OriginChoice>,
     pub active: Option<bool>,
     pub options: BTreeMap<OptionName, OptionChoice>,
 }
@@ -87,8 +98,14 @@ impl ResourceUpdate {
 }
 
 impl NewResource {
-    /// An active resource with no option set: the integration's defaults apply.
+    /// An active resource with no option set: the integration's defaults apply. Its content comes
+    /// from a group of `origin` alone ([`OriginChoice::Origin`]).
     pub fn new(custom_domain: DomainName, origin: Origin, integration: Integration) -> Self {
+        Self::using(custom_domain, OriginChoice::Origin(origin), integration)
+    }
+
+    /// As [`Self::new`], with its content from `origin`: one origin or an existing group.
+    pub fn using(custom_domain: DomainName, origin: OriginChoice, integration: Integration) -> Self {
         Self {
             custom_domain,
             secondary_hostnames: SecondaryHostnames::default(),
@@ -107,6 +124,28 @@ impl NewResource {
             self.options.set(option, choice.setting());
         }
         self
+    }
+
+    /// Checks the creation form that names an existing origin group (its id, `origin_group`)
+    /// instead of an origin; whether the group is the account's is checked when it is saved.
+    pub fn parse_in_group(custom_domain: &str, origin_group: i64, integration: Option<&str>) -> Result<Self, AppError> {
+        let custom_domain = DomainName::parse(custom_domain);
+        let integration = integration.unwrap_or_default().parse::<Integration>();
+        match (custom_domain, integration) {
+            (Ok(custom_domain), Ok(integration)) => {
+                Ok(Self::using(custom_domain, OriginChoice::Group(origin_group), integration))
+            }
+            (custom_domain, integration) => {
+                let mut errors = FieldErrors::default();
+                if let Err(error) = custom_domain {
+                    errors.add("custom_domain", error);
+                }
+                if let Err(error) = integration {
+                    errors.add("integration", error);
+                }
+                Err(AppError::Invalid(errors))
+            }
+        }
     }
 
     /// Checks every field of the creation form and reports each problem next to its field.

@@ -3,11 +3,11 @@
 //! its value in force (what the edges do) and its stored setting, `enabled` and `value`.
 
 use crate::domain::{
-    DomainName, Integration, Origin, ResourceDescription, ResourceName, ResourceTextError, SecondaryHostnames,
+    DomainName, Integration, OriginGroupName, ResourceDescription, ResourceName, ResourceTextError, SecondaryHostnames,
     Timestamp,
 };
 use crate::error::AppError;
-use crate::model::CdnResource;
+use crate::model::{CdnResource, OriginGroupRef};
 use crate::options::{OptionKind, OptionName, OptionSetting, OptionValue, OptionsInForce, ResourceOptions};
 use crate::server::db::{Db, Pool, on_db};
 use sqlx::query::QueryAs;
@@ -23,7 +23,10 @@ pub(super) static COLUMNS: LazyLock<String> = LazyLock::new(|| {
         "secondary_hostnames",
         "name",
         "description",
-        "origin",
+        "origin_group_id",
+        // The group's name and origins, read with the resource (the origin's one home).
+        "(SELECT name FROM origin_groups g WHERE g.id = cdn_resources.origin_group_id) AS origin_group_name",
+        "(SELECT sources FROM origin_groups g WHERE g.id = cdn_resources.origin_group_id) AS origin_group_sources",
         "integration",
         "active",
         "created_at",
@@ -75,7 +78,9 @@ pub(super) struct ResourceRow {
     secondary_hostnames: String,
     name: Option<String>,
     description: Option<String>,
-    origin: String,
+    origin_group_id: i64,
+    origin_group_name: String,
+    origin_group_sources: String,
     integration: String,
     active: bool,
     created_at: i64,
@@ -127,7 +132,9 @@ where
             secondary_hostnames: row.try_get("secondary_hostnames")?,
             name: row.try_get("name")?,
             description: row.try_get("description")?,
-            origin: row.try_get("origin")?,
+            origin_group_id: row.try_get("origin_group_id")?,
+            origin_group_name: row.try_get("origin_group_name")?,
+            origin_group_sources: row.try_get("origin_group_sources")?,
             integration: row.try_get("integration")?,
             active: row.try_get("active")?,
             created_at: row.try_get("created_at")?,
@@ -163,7 +170,14 @@ impl TryFrom<ResourceRow> for CdnResource {
             name: stored_text(row.name.as_deref(), ResourceName::parse).map_err(|e| corrupt(&e))?,
             description: stored_text(row.description.as_deref(), ResourceDescription::parse)
                 .map_err(|e| corrupt(&e))?,
-            origin: Origin::parse(&row.origin).map_err(|e| corrupt(&e))?,
+            origin: crate::server::origin_groups::decode_sources(&row.origin_group_sources)
+                .map_err(|e| corrupt(&e))?
+                .first_primary()
+                .clone(),
+            origin_group: OriginGroupRef {
+                id: row.origin_group_id,
+                name: OriginGroupName::parse(&row.origin_group_name).map_err(|e| corrupt(&e))?,
+            },
             integration,
             options,
             options_in_force,

@@ -163,16 +163,30 @@ async fn the_database_refuses_a_change_without_a_record_or_a_new_version() {
     let (pool, _guard) = fresh_database().await;
     let owner = account(&pool, "ada@example.com").await;
     let created = create(&pool, &owner, &new_resource("cdn.example.com", Integration::EntireWebsite)).await.unwrap();
+    let other = crate::server::origin_groups::create(
+        &pool,
+        &owner,
+        &crate::server::origin_groups::GroupSettings::of_one(
+            crate::domain::OriginGroupName::parse("Elsewhere").unwrap(),
+            crate::domain::Origin::parse("elsewhere.example.com").unwrap(),
+        ),
+    )
+    .await
+    .unwrap();
+    let switch = format!("UPDATE cdn_resources SET origin_group_id = {}", other.id);
     for sneaky in [
         "UPDATE cdn_resources SET websockets = FALSE",
         "UPDATE cdn_resources SET websockets = FALSE, version = version + 1",
-        "UPDATE cdn_resources SET origin = 'elsewhere.example.com'",
+        &switch,
         "UPDATE cdn_resources SET version = 7",
+        "UPDATE origin_groups SET name = 'Renamed'",
+        "UPDATE origin_groups SET sources = '[{\"source\":\"b.example.com\",\"enabled\":true,\"backup\":false}]', version = version + 1",
     ] {
         let error = on_db!(pool.db(), |e| sqlx::query(sneaky).execute(e).await.map(|_| ())).unwrap_err();
         assert!(error.to_string().contains("needs the next version and a record"), "{sneaky}: {error}");
     }
     assert_eq!(get(pool.db(), owner.account_id, created.id).await.unwrap(), created);
+    assert_eq!(crate::server::origin_groups::get(&pool, owner.account_id, other.id).await.unwrap(), other);
     // Touching nothing a customer set is allowed without a record.
     on_db!(pool.db(), |e| sqlx::query("UPDATE cdn_resources SET updated_at = updated_at").execute(e).await.map(|_| ()))
         .unwrap();

@@ -6,9 +6,10 @@ use super::input::{Actor, NewResource, ResourceUpdate, domain_taken_message, hos
 use super::rows::{COLUMNS, ResourceRow, bind_options, encode_hostnames, get, option_columns};
 use crate::domain::{DomainName, SecondaryHostnames, Timestamp};
 use crate::error::AppError;
-use crate::model::{CdnResource, Change};
+use crate::model::{CdnResource, Change, OriginGroupRef};
 use crate::options::{OptionChoice, OptionName, OptionSetting, OptionValue};
 use crate::server::db::{Db, Pool, on_db, to_completion};
+use crate::server::origin_groups::resource_group;
 use std::collections::BTreeMap;
 
 /// Creates a resource for the actor's account, and its first history record.
@@ -41,7 +42,13 @@ pub async fn insert(
     now: Timestamp,
 ) -> Result<Option<CdnResource>, AppError> {
     check_hostnames_free(db, &new.custom_domain, None, &new.secondary_hostnames).await?;
-    let Some(created) = insert_row(db.reborrow(), actor.account_id, new, now).await? else {
+    // A taken custom domain is found before a group of one is made for it, so that a refused
+    // creation leaves nothing behind even when the caller commits (`try_create` does not).
+    if domain_taken(db, &new.custom_domain).await? {
+        return Ok(None);
+    }
+    let group = resource_group(db, actor, &new.origin, now).await?;
+    let Some(created) = insert_row(db.reborrow(), actor.account_id, new, group.id, now).await? else {
         return Ok(None);
     };
     let mut changes: Vec<Change> = OptionName::ALL
@@ -97,12 +104,25 @@ async fn check_hostnames_free(
     Ok(())
 }
 
+/// Whether a resource (of any account) serves `domain` already, as its custom domain or a
+/// secondary hostname.
+async fn domain_taken(db: &mut Db<'_>, domain: &DomainName) -> Result<bool, AppError> {
+    let owner = on_db!(db.reborrow(), |e| sqlx::query_scalar::<_, i64>(
+        "SELECT resource_id FROM served_hostnames WHERE hostname = $1"
+    )
+    .bind(domain.as_str())
+    .fetch_optional(e)
+    .await)?;
+    Ok(owner.is_some())
+}
+
 /// The new row takes the id after the largest ever given (`cdn_resource_ids`, migration 0005):
 /// ids are never reused, even once the newest resource is deleted.
 async fn insert_row(
     db: Db<'_>,
     account_id: i64,
     new: &NewResource,
+    origin_group_id: i64,
     now: Timestamp,
 ) -> Result<Option<CdnResource>, AppError> {
     let options: Vec<&str> = option_columns().collect();
@@ -110,7 +130,7 @@ async fn insert_row(
     let in_force = new.options.all_in_force(new.integration);
     let sql = format!(
         "INSERT INTO cdn_resources \
-         (id, account_id, custom_domain, origin, integration, active, created_at, updated_at, version, \
+         (id, account_id, custom_domain, origin_group_id, integration, active, created_at, updated_at, version, \
           name, description, secondary_hostnames, {}) \
          VALUES ((SELECT last_id + 1 FROM cdn_resource_ids), $1, $2, $3, $4, $5, $6, $6, 1, $7, $8, $9, {}) \
          RETURNING {}",
@@ -122,7 +142,7 @@ async fn insert_row(
         sqlx::query_as::<_, ResourceRow>(&sql)
             .bind(account_id)
             .bind(new.custom_domain.as_str())
-            .bind(new.origin.to_string())
+            .bind(origin_group_id)
             .bind(new.integration.as_str())
             .bind(new.active)
             .bind(now.unix_seconds())
@@ -237,8 +257,9 @@ async fn current_at(
     }
 }
 
-/// What `update` changes about `current`, one entry per setting.
-fn changes(current: &CdnResource, update: &ResourceUpdate) -> Vec<Change> {
+/// What `update` changes about `current`, one entry per setting; `group` is the origin group
+/// `update.origin` names, found or made.
+fn changes(current: &CdnResource, update: &ResourceUpdate, group: Option<OriginGroupRef>) -> Vec<Change> {
     let mut changes = Vec::new();
     if let Some(name) = update.name.as_ref().filter(|name| **name != current.name) {
         changes.push(Change::NameChanged { from: current.name.clone(), to: name.clone() });
@@ -252,8 +273,8 @@ fn changes(current: &CdnResource, update: &ResourceUpdate) -> Vec<Change> {
             to: hostnames.clone(),
         });
     }
-    if let Some(origin) = update.origin.as_ref().filter(|origin| **origin != current.origin) {
-        changes.push(Change::OriginChanged { from: current.origin.clone(), to: origin.clone() });
+    if let Some(group) = group.filter(|group| group.id != current.origin_group.id) {
+        changes.push(Change::OriginGroupSwitched { from: current.origin_group.clone(), to: group });
     }
     if let Some(active) = update.active.filter(|active| *active != current.active) {
         changes.push(Change::ActiveSwitched { to: active });
@@ -286,7 +307,11 @@ async fn apply(
     update: &ResourceUpdate,
     now: Timestamp,
 ) -> Result<CdnResource, AppError> {
-    let changes = changes(&current, update);
+    let group = match &update.origin {
+        Some(choice) => Some(resource_group(db, actor, choice, now).await?),
+        None => None,
+    };
+    let changes = changes(&current, update, group);
     if changes.is_empty() {
         return Ok(current);
     }
@@ -301,7 +326,7 @@ async fn apply(
             Change::NameChanged { to, .. } => next.name = to.clone(),
             Change::DescriptionChanged { to, .. } => next.description = to.clone(),
             Change::SecondaryHostnamesChanged { to, .. } => next.secondary_hostnames = to.clone(),
-            Change::OriginChanged { to, .. } => next.origin = to.clone(),
+            Change::OriginGroupSwitched { to, .. } => next.origin_group = to.clone(),
             Change::ActiveSwitched { to } => next.active = *to,
             Change::OptionSet { option, .. }
             | Change::OptionDefaulted { option, .. }
@@ -310,14 +335,14 @@ async fn apply(
                 // The setting as written: a record's values are those in force, not the setting.
                 next.options.set(*option, update.options[option].setting());
             }
-            Change::Created { .. } => {}
+            Change::Created { .. } | Change::OriginChanged { .. } => {}
         }
     }
     next.options_in_force = next.options.all_in_force(next.integration);
     let assignments: Vec<String> =
         option_columns().enumerate().map(|(n, column)| format!("{column} = ${}", n + 11)).collect();
     let sql = format!(
-        "UPDATE cdn_resources SET origin = $1, active = $2, updated_at = $3, version = $4, \
+        "UPDATE cdn_resources SET origin_group_id = $1, active = $2, updated_at = $3, version = $4, \
          name = $8, description = $9, secondary_hostnames = $10, {} \
          WHERE id = $5 AND account_id = $6 AND version = $7 RETURNING {}",
         assignments.join(", "),
@@ -325,7 +350,7 @@ async fn apply(
     );
     on_db!(db.reborrow(), |e| bind_options(
         sqlx::query_as::<_, ResourceRow>(&sql)
-            .bind(next.origin.to_string())
+            .bind(next.origin_group.id)
             .bind(next.active)
             .bind(now.unix_seconds())
             .bind(version)

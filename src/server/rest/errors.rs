@@ -151,6 +151,11 @@ impl ApiError {
         error
     }
 
+    /// No origin group with the path's id in the token's account.
+    pub fn no_such_group() -> Self {
+        Self::answering(&AppError::NotFound, "There is no origin group with this id in your account.")
+    }
+
     pub fn not_found() -> Self {
         Self::answering(&AppError::NotFound, "There is no CDN resource with this id in your account.")
     }
@@ -212,6 +217,11 @@ impl From<AppError> for ApiError {
                 "The resource was changed after you read it; its ETag is now {}. Get it again, then repeat your change.",
                 EntityTag::of(&current)
             )),
+            AppError::GroupConflict(current) => Self::conflict(format!(
+                "The origin group was changed after you read it; its ETag is now {}. Get it again, then repeat your change.",
+                EntityTag::of_group(&current)
+            )),
+            AppError::GroupInUse(_) => Self::conflict(error.to_string()),
             AppError::TooLarge => Self::answering(&error, "The request body is too large."),
             AppError::BadRequest => Self::malformed(None, "it is not UTF-8 text."),
             AppError::Forbidden => Self::answering(&error, "This request is not allowed."),
@@ -237,6 +247,7 @@ fn api_field_name(portal_field: &str) -> &str {
     match portal_field {
         "custom_domain" => "cname",
         "secondary_hostnames" => "secondaryHostnames",
+        "origin_group" => "originGroup",
         other => other,
     }
 }
