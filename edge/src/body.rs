@@ -9,8 +9,8 @@ use hyper::body::{Body as HttpBody, Frame, Incoming, SizeHint};
 use hyper::header::{self, HeaderMap};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::time::{Instant, Sleep};
@@ -42,28 +42,81 @@ pub fn transfer_coding(headers: &HeaderMap) -> TransferCoding {
     }
 }
 
-/// Whether a visitor's request body failed on the visitor's side (malformed chunks, or the
-/// visitor gone mid-body): then a failed forward is the visitor's doing, not the origin's.
+/// A visitor's request body, handed to one origin after another until one starts reading it. An
+/// origin that could not be connected to never read a byte of it, so the next one can still
+/// have all of it; once (part of) it was sent, it cannot be sent again, since the edge does not
+/// keep a copy (it streams bodies). Also tells whether it failed on the visitor's side
+/// (malformed chunks, or the visitor gone mid-body): then a failed forward is the visitor's
+/// doing, not the origin's.
 pub struct FromVisitor {
+    /// The body until an attempt takes it, on its first read.
+    unread: Arc<Mutex<Option<Incoming>>>,
+    hint: SizeHint,
     failed: Arc<AtomicBool>,
 }
 
 impl FromVisitor {
-    /// The body to send on, and what will tell whether it failed.
-    pub fn new(body: Incoming) -> (Body, Self) {
-        let failed = Arc::new(AtomicBool::new(false));
-        let flag = failed.clone();
-        let body = body
-            .map_err(move |error| {
+    pub fn new(body: Incoming) -> Self {
+        let hint = body.size_hint();
+        Self { unread: Arc::new(Mutex::new(Some(body))), hint, failed: Arc::new(AtomicBool::new(false)) }
+    }
+
+    /// The body to send to one origin, or `None` once an earlier attempt began to read it.
+    pub fn attempt(&self) -> Option<Body> {
+        if lock(&self.unread).is_none() {
+            return None;
+        }
+        let body = Unread { unread: self.unread.clone(), body: None, hint: self.hint };
+        let flag = self.failed.clone();
+        Some(
+            body.map_err(move |error| {
                 flag.store(true, Ordering::Relaxed);
-                BoxError::from(error)
+                error
             })
-            .boxed();
-        (body, Self { failed })
+            .boxed(),
+        )
     }
 
     pub fn failed(&self) -> bool {
         self.failed.load(Ordering::Relaxed)
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The visitor's body as one attempt sends it: taken from [`FromVisitor`] on the first read, so
+/// that an attempt that never read it leaves it for the next.
+struct Unread {
+    unread: Arc<Mutex<Option<Incoming>>>,
+    body: Option<Incoming>,
+    hint: SizeHint,
+}
+
+impl HttpBody for Unread {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = &mut *self;
+        if this.body.is_none() {
+            this.body = lock(&this.unread).take();
+        }
+        match this.body.as_mut() {
+            Some(body) => Pin::new(body).poll_frame(cx).map_err(BoxError::from),
+            // Attempts follow one another, so none finds the body gone; if one did, an error
+            // is better than sending an origin a request without the body it announces.
+            None => Poll::Ready(Some(Err("the request body went to another origin".into()))),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.as_ref().is_some_and(Incoming::is_end_stream)
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.as_ref().map_or(self.hint, Incoming::size_hint)
     }
 }
 

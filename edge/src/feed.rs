@@ -2,6 +2,7 @@
 //! the portal commits it (long polling), each applied whole, saved to disk, and reported back.
 
 use crate::metrics::Metrics;
+use crate::origins::OriginRegistry;
 use crate::routes::{ConfigUpdate, RouteTable};
 use crate::settings::FeedSettings;
 use bytes::Bytes;
@@ -181,8 +182,9 @@ pub async fn save(path: &Path, snapshot: &ConfigUpdate) -> std::io::Result<()> {
     tokio::fs::rename(&temporary, path).await
 }
 
-/// The configuration saved by an earlier run, if there is a readable one.
-pub async fn load(path: &Path) -> Option<RouteTable> {
+/// The configuration saved by an earlier run, if there is a readable one, its origins' state
+/// kept in `origins`.
+pub async fn load(path: &Path, origins: &Arc<OriginRegistry>) -> Option<RouteTable> {
     let bytes = tokio::fs::read(path).await.ok()?;
     let snapshot: ConfigUpdate = match serde_json::from_slice(&bytes) {
         Ok(snapshot) => snapshot,
@@ -191,7 +193,7 @@ pub async fn load(path: &Path) -> Option<RouteTable> {
             return None;
         }
     };
-    RouteTable::default()
+    RouteTable::new(origins.clone())
         .apply(&snapshot)
         .inspect_err(|error| tracing::warn!(%error, "ignoring an invalid saved configuration"))
         .ok()
@@ -224,11 +226,12 @@ mod tests {
         };
         let snapshot = ConfigUpdate::snapshot(9, vec![resource]);
         save(&path, &snapshot).await.unwrap();
-        let loaded = load(&path).await.unwrap();
+        let origins = Arc::new(OriginRegistry::default());
+        let loaded = load(&path, &origins).await.unwrap();
         assert_eq!(loaded.snapshot(), snapshot);
 
         tokio::fs::write(&path, b"{\"version\": 1, \"full\": tr").await.unwrap();
-        assert!(load(&path).await.is_none());
-        assert!(load(&folder.path().join("missing.json")).await.is_none());
+        assert!(load(&path, &origins).await.is_none());
+        assert!(load(&folder.path().join("missing.json"), &origins).await.is_none());
     }
 }

@@ -7,6 +7,7 @@ pub mod body;
 pub mod feed;
 pub mod forwarding;
 pub mod metrics;
+pub mod origins;
 pub mod proxy;
 pub mod refusal;
 pub mod routes;
@@ -75,8 +76,11 @@ pub async fn start(settings: Settings) -> Result<RunningEdge, StartError> {
     let admin_addr =
         admin_listener.local_addr().map_err(|source| StartError::Listen { addr: settings.admin_listen, source })?;
 
-    let metrics = Arc::new(Metrics::default());
-    let saved = feed::load(&settings.state_file).await;
+    // One state per origin address for every table this edge builds, so that an origin's
+    // failures and counters outlive a configuration change.
+    let origins = Arc::new(origins::OriginRegistry::new(settings.timeouts.origin_fail));
+    let metrics = Arc::new(Metrics::new(origins.clone()));
+    let saved = feed::load(&settings.state_file, &origins).await;
     if let Some(saved) = &saved {
         tracing::info!(
             version = saved.version(),
@@ -85,8 +89,8 @@ pub async fn start(settings: Settings) -> Result<RunningEdge, StartError> {
         );
         metrics.config_applied(saved.version());
     }
-    let (routes_sender, routes) = watch::channel(Arc::new(saved.unwrap_or_default()));
-    let proxy = Arc::new(Proxy::new(routes.clone(), metrics.clone(), settings.timeouts));
+    let (routes_sender, routes) = watch::channel(Arc::new(saved.unwrap_or_else(|| RouteTable::new(origins.clone()))));
+    let proxy = Arc::new(Proxy::new(routes.clone(), metrics.clone(), origins.clone(), settings.timeouts));
     let follower =
         feed::Follower::new(settings.feed.clone(), routes_sender, metrics.clone(), settings.state_file.clone());
     let tasks = vec![

@@ -1,10 +1,11 @@
 //! Counters the edge keeps of its work, rendered in Prometheus' text format on the admin address.
 
+use crate::origins::OriginRegistry;
 use crate::refusal::Refusal;
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum UpgradeOutcome {
@@ -38,9 +39,16 @@ pub struct Metrics {
     bytes_to_visitor: AtomicU64,
     origin_errors: Mutex<BTreeMap<OriginError, u64>>,
     config_version: AtomicU64,
+    /// Attempts and failures per origin, for the origins in the configuration only.
+    origins: Arc<OriginRegistry>,
 }
 
 impl Metrics {
+    /// Counters that list, per origin, what `origins` counts.
+    pub fn new(origins: Arc<OriginRegistry>) -> Self {
+        Self { origins, ..Self::default() }
+    }
+
     pub fn request(&self) {
         self.requests.fetch_add(1, Ordering::Relaxed);
     }
@@ -135,7 +143,12 @@ impl Metrics {
             self.bytes_to_visitor.load(Ordering::Relaxed),
         );
 
-        metric(&mut out, "cdn_edge_origin_errors_total", "counter", "Failed requests to origins, by kind.");
+        metric(
+            &mut out,
+            "cdn_edge_origin_errors_total",
+            "counter",
+            "Failed attempts at origins (one request may try several), by kind.",
+        );
         let errors = self.origin_errors.lock().unwrap_or_else(|p| p.into_inner());
         for (kind, name) in [
             (OriginError::Connect, "connect"),
@@ -147,6 +160,36 @@ impl Metrics {
                 out,
                 "cdn_edge_origin_errors_total{{kind=\"{name}\"}} {}",
                 errors.get(&kind).copied().unwrap_or(0)
+            );
+        }
+
+        metric(
+            &mut out,
+            "cdn_edge_origin_attempts_total",
+            "counter",
+            "Requests and handshakes sent or tried to each origin of the configuration, by host:port.",
+        );
+        let origins = self.origins.in_use();
+        for origin in &origins {
+            let _ = writeln!(
+                out,
+                "cdn_edge_origin_attempts_total{{origin=\"{}\"}} {}",
+                escape(origin.address()),
+                origin.attempts()
+            );
+        }
+        metric(
+            &mut out,
+            "cdn_edge_origin_failures_total",
+            "counter",
+            "Attempts at each origin that failed or sent the request on to the next origin, by host:port.",
+        );
+        for origin in &origins {
+            let _ = writeln!(
+                out,
+                "cdn_edge_origin_failures_total{{origin=\"{}\"}} {}",
+                escape(origin.address()),
+                origin.failures()
             );
         }
 
@@ -186,6 +229,10 @@ mod tests {
         metrics.relayed_to_visitor(32);
         metrics.config_applied(7);
         let tunnel = metrics.tunnel_opened();
+        let origin = metrics.origins.state("127.0.0.1:8090");
+        origin.attempted();
+        origin.attempted();
+        origin.failed(0, true);
 
         let text = metrics.render();
         for line in [
@@ -202,11 +249,16 @@ mod tests {
             "cdn_edge_origin_errors_total{kind=\"connect\"} 0",
             "cdn_edge_config_version 7",
             "# TYPE cdn_edge_open_tunnels gauge",
+            "cdn_edge_origin_attempts_total{origin=\"127.0.0.1:8090\"} 2",
+            "cdn_edge_origin_failures_total{origin=\"127.0.0.1:8090\"} 1",
         ] {
             assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
         }
         drop(tunnel);
-        assert!(metrics.render().lines().any(|l| l == "cdn_edge_open_tunnels 0"));
+        drop(origin);
+        let text = metrics.render();
+        assert!(text.lines().any(|l| l == "cdn_edge_open_tunnels 0"));
+        assert!(!text.contains("127.0.0.1:8090"), "an origin no route uses is not listed");
         assert_eq!(escape("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
     }
 }

@@ -1,10 +1,13 @@
 //! What the edge does with a visitor's request: find the resource by host, then forward the
-//! request to its origin, or open a WebSocket tunnel to it if the resource allows WebSockets.
+//! request to its origins, or open a WebSocket tunnel to one if the resource allows WebSockets,
+//! trying the next origin of its group when one fails as the group says (see
+//! [`crate::origins`]), so that the visitor never sees an attempt that failed.
 
 use crate::admission::{Admitted, admit, has_token};
 use crate::body::{Body, FromOrigin, FromVisitor, TransferCoding, transfer_coding};
 use crate::forwarding::{remove_hop_by_hop, remove_underscored, set_forwarding};
 use crate::metrics::{Metrics, OriginError, UpgradeOutcome};
+use crate::origins::{Failure, OriginRegistry, Source};
 use crate::refusal::Refusal;
 use crate::routes::{Route, RouteTable, normalize_host};
 use crate::settings::Timeouts;
@@ -12,8 +15,8 @@ use crate::tunnel;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::body::{Body as _, Incoming};
-use hyper::header::{self, HeaderValue};
-use hyper::{Request, Response, StatusCode, Uri};
+use hyper::header::{self, HeaderMap, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode, Uri};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -23,22 +26,33 @@ use std::sync::Arc;
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
+/// A failed attempt at an origin: what the group's rule goes by, what `/metrics` counts, and
+/// what the log says.
+type Failed = (Failure, OriginError, String);
+
 /// What every request handler shares.
 pub struct Proxy {
     pub routes: watch::Receiver<Arc<RouteTable>>,
     pub metrics: Arc<Metrics>,
+    /// Every origin's state, and the clock it is skipped by.
+    pub origins: Arc<OriginRegistry>,
     pub timeouts: Timeouts,
     /// Keeps connections to origins open between requests.
     client: Client<HttpConnector, Body>,
 }
 
 impl Proxy {
-    pub fn new(routes: watch::Receiver<Arc<RouteTable>>, metrics: Arc<Metrics>, timeouts: Timeouts) -> Self {
+    pub fn new(
+        routes: watch::Receiver<Arc<RouteTable>>,
+        metrics: Arc<Metrics>,
+        origins: Arc<OriginRegistry>,
+        timeouts: Timeouts,
+    ) -> Self {
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(timeouts.connect));
         connector.set_nodelay(true);
         let client = Client::builder(TokioExecutor::new()).build(connector);
-        Self { routes, metrics, timeouts, client }
+        Self { routes, metrics, origins, timeouts, client }
     }
 
     pub async fn handle(
@@ -75,6 +89,9 @@ impl Proxy {
         Ok((admitted, route))
     }
 
+    /// Sends the request to the route's origins in turn ([`Origins::plan`]) until one answers, or
+    /// the answer may not be given up on ([`NextRule::moves_on`]). The visitor sees only the
+    /// answer relayed, or the edge's 502 (504 if the last attempt timed out).
     async fn forward(
         &self,
         route: &Route,
@@ -83,35 +100,115 @@ impl Proxy {
         request: Request<Incoming>,
     ) -> Response<Body> {
         let (mut parts, body) = request.into_parts();
-        let Ok(target) = origin_uri(&route.origin_address, &parts.uri) else {
-            return self.refuse(Refusal::InvalidTarget);
-        };
+        let bodiless = body.is_end_stream();
         // A body of unknown length (the visitor's was chunked) goes on chunked, whatever the
         // method: left to itself, hyper sends a GET or HEAD of unknown length as empty.
-        let chunked = !body.is_end_stream() && body.size_hint().exact().is_none();
-        to_origin(&mut parts, target, visitor, admitted, route);
+        let chunked = !bodiless && body.size_hint().exact().is_none();
+        to_origin(&mut parts, visitor, admitted, route);
         if chunked {
             parts.headers.insert(header::TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
         }
-        let (body, from_visitor) = FromVisitor::new(body);
-        let sent =
-            tokio::time::timeout(self.timeouts.response, self.client.request(Request::from_parts(parts, body))).await;
-        match sent {
-            // Only a handshake, relayed by `open_tunnel`, may switch protocols: a 101 here would
-            // tell the visitor that a tunnel opened where none will.
-            Ok(Ok(response)) if response.status() == StatusCode::SWITCHING_PROTOCOLS => {
-                self.origin_failed(route, OriginError::Protocol, &"a 101 to a request that asked for no upgrade")
+        // Only a request whose answer may be asked for again, and which has no body the edge
+        // would have to keep a copy of, is repeated once an origin may have acted on it.
+        let repeatable = bodiless && (parts.method == Method::GET || parts.method == Method::HEAD);
+        let from_visitor = (!bodiless).then(|| FromVisitor::new(body));
+        let plan = route.origins.plan(|| self.origins.now_ms());
+        let plan = plan.as_slice();
+        let mut gave_up = OriginError::Connect;
+        for (index, source) in plan.iter().enumerate() {
+            let last = index + 1 == plan.len();
+            let body = match &from_visitor {
+                None => Empty::new().map_err(|never| match never {}).boxed(),
+                Some(held) => match held.attempt() {
+                    Some(body) => body,
+                    // An earlier attempt sent (some of) it: it cannot be sent again.
+                    None => break,
+                },
+            };
+            let Ok(target) = origin_uri(source.address(), &parts.uri) else {
+                return self.refuse(Refusal::InvalidTarget);
+            };
+            let mut request = Request::new(body);
+            *request.method_mut() = parts.method.clone();
+            *request.uri_mut() = target;
+            *request.version_mut() = hyper::Version::HTTP_11;
+            *request.headers_mut() = headers_for(&mut parts.headers, last);
+            request.headers_mut().insert(header::HOST, source.host.clone());
+            source.state.attempted();
+            let sent = tokio::time::timeout(self.timeouts.response, self.client.request(request)).await;
+            let failed = match sent {
+                // Only a handshake, relayed by `open_tunnel`, may switch protocols: a 101 here would
+                // tell the visitor that a tunnel opened where none will.
+                Ok(Ok(response)) if response.status() == StatusCode::SWITCHING_PROTOCOLS => (
+                    Failure::InvalidHeader,
+                    OriginError::Protocol,
+                    "a 101 to a request that asked for no upgrade".to_owned(),
+                ),
+                Ok(Ok(response)) => match self.answered(route, source, response, repeatable, last) {
+                    Ok(answer) => return answer,
+                    Err(failure) => failure,
+                },
+                Ok(Err(_)) if from_visitor.as_ref().is_some_and(FromVisitor::failed) => {
+                    return self.refuse(Refusal::InvalidBody);
+                }
+                Ok(Err(error)) if error.is_connect() => (Failure::Unreachable, OriginError::Connect, error.to_string()),
+                Ok(Err(error)) if is_parse_error(&error) => {
+                    (Failure::InvalidHeader, OriginError::Other, error.to_string())
+                }
+                Ok(Err(error)) => (Failure::Error, OriginError::Other, error.to_string()),
+                Err(_) => (Failure::Timeout, OriginError::Timeout, "no answer in time".to_owned()),
+            };
+            gave_up = failed.1;
+            if !self.attempt_failed(route, source, failed, repeatable, last) {
+                break;
             }
-            Ok(Ok(response)) => self.passed_back(route, response),
-            Ok(Err(_)) if from_visitor.failed() => self.refuse(Refusal::InvalidBody),
-            Ok(Err(error)) if error.is_connect() => self.origin_failed(route, OriginError::Connect, &error),
-            Ok(Err(error)) => self.origin_failed(route, OriginError::Other, &error),
-            Err(_) => self.origin_failed(route, OriginError::Timeout, &"no answer in time"),
         }
+        self.gave_up(gave_up)
     }
 
-    /// Sends the handshake to the origin on a connection of its own. Only a 101 from the origin
-    /// turns both connections into a tunnel; any other answer goes back as an ordinary response.
+    /// The origin's answer for the visitor, or why the request moves on without it: an answer
+    /// the edge cannot relay, or one the group's `proxy_next_upstream` lists (see
+    /// [`NextRule::moves_on`](crate::origins::NextRule::moves_on)). The `last` origin's answer is
+    /// relayed whatever its status, as nginx relays it: the visitor learns more from the
+    /// origin's 503 than from the edge's 502.
+    fn answered(
+        &self,
+        route: &Route,
+        source: &Source,
+        response: Response<Incoming>,
+        repeatable: bool,
+        last: bool,
+    ) -> Result<Response<Body>, Failed> {
+        if transfer_coding(response.headers()) == TransferCoding::Other {
+            return Err((Failure::InvalidHeader, OriginError::Protocol, "a transfer coding other than chunked".into()));
+        }
+        let status = Failure::Status(response.status().as_u16());
+        if !last && route.origins.next.moves_on(status, repeatable) {
+            return Err((status, OriginError::Other, format!("answered {}", response.status())));
+        }
+        source.state.answered();
+        Ok(self.passed_back(response))
+    }
+
+    /// Counts and logs a failed attempt at `source`; whether the request goes on to the next
+    /// origin of the plan (false after the `last`).
+    fn attempt_failed(&self, route: &Route, source: &Source, failed: Failed, repeatable: bool, last: bool) -> bool {
+        let (failure, kind, error) = failed;
+        source.state.failed(self.origins.now_ms(), failure == Failure::Unreachable);
+        let moves_on = !last && route.origins.next.moves_on(failure, repeatable);
+        if let Failure::Status(_) = failure {
+            // The origin answered; only the group's rule made it a failure.
+            tracing::debug!(resource = route.domain, origin = source.address(), %error, "trying the next origin");
+        } else {
+            self.metrics.origin_error(kind);
+            tracing::warn!(resource = route.domain, origin = source.address(), ?kind, %error, moves_on, "origin request failed");
+        }
+        moves_on
+    }
+
+    /// Sends the handshake to the route's origins in turn, each on a connection of its own, as
+    /// [`Proxy::forward`] sends a request. Only a 101 from an origin turns both connections into
+    /// a tunnel; any other answer goes back as an ordinary response.
     async fn open_tunnel(
         &self,
         route: &Route,
@@ -122,40 +219,50 @@ impl Proxy {
         let visitor_upgrade = hyper::upgrade::on(&mut request);
         let (mut parts, _empty) = request.into_parts();
         // A request on a connection of its own takes just the path as its target.
-        let target =
+        parts.uri =
             parts.uri.path_and_query().map(|target| Uri::from(target.clone())).unwrap_or_else(|| Uri::from_static("/"));
-        to_origin(&mut parts, target, visitor, admitted, route);
+        to_origin(&mut parts, visitor, admitted, route);
         parts.headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
         parts.headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
 
-        let handshake = async {
-            let stream = tokio::time::timeout(self.timeouts.connect, TcpStream::connect(route.origin_address.as_str()))
-                .await
-                .map_err(|_| (OriginError::Connect, "connect timeout".to_owned()))?
-                .map_err(|error| (OriginError::Connect, error.to_string()))?;
-            let _ = stream.set_nodelay(true);
-            let (mut sender, connection) =
-                hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(TokioIo::new(stream))
-                    .await
-                    .map_err(|error| (OriginError::Other, error.to_string()))?;
-            tokio::spawn(connection.with_upgrades());
-            sender
-                .send_request(Request::from_parts(parts, Empty::new()))
-                .await
-                .map_err(|error| (OriginError::Other, error.to_string()))
-        };
-        let mut response = match tokio::time::timeout(self.timeouts.response, handshake).await {
-            Ok(Ok(response)) => response,
-            Ok(Err((kind, error))) => return self.origin_failed(route, kind, &error),
-            Err(_) => return self.origin_failed(route, OriginError::Timeout, &"no answer to the handshake in time"),
-        };
-        if response.status() != StatusCode::SWITCHING_PROTOCOLS {
-            return self.passed_back(route, response);
+        let plan = route.origins.plan(|| self.origins.now_ms());
+        let plan = plan.as_slice();
+        let mut gave_up = OriginError::Connect;
+        let mut switched = None;
+        for (index, source) in plan.iter().enumerate() {
+            let last = index + 1 == plan.len();
+            let mut request = Request::new(Empty::<Bytes>::new());
+            *request.method_mut() = parts.method.clone();
+            *request.uri_mut() = parts.uri.clone();
+            *request.headers_mut() = headers_for(&mut parts.headers, last);
+            request.headers_mut().insert(header::HOST, source.host.clone());
+            source.state.attempted();
+            let failed = match tokio::time::timeout(self.timeouts.response, self.handshake(source, request)).await {
+                Ok(Ok(response)) if response.status() != StatusCode::SWITCHING_PROTOCOLS => {
+                    // A handshake is repeatable until its 101.
+                    match self.answered(route, source, response, true, last) {
+                        Ok(answer) => return answer,
+                        Err(failure) => failure,
+                    }
+                }
+                // RFC 6455 §4.1: a 101 that does not switch to WebSocket fails the handshake.
+                Ok(Ok(response)) if !has_token(response.headers(), header::UPGRADE, "websocket") => {
+                    (Failure::InvalidHeader, OriginError::Protocol, "a 101 without Upgrade: websocket".to_owned())
+                }
+                Ok(Ok(response)) => {
+                    source.state.answered();
+                    switched = Some(response);
+                    break;
+                }
+                Ok(Err(failure)) => failure,
+                Err(_) => (Failure::Timeout, OriginError::Timeout, "no answer to the handshake in time".to_owned()),
+            };
+            gave_up = failed.1;
+            if !self.attempt_failed(route, source, failed, true, last) {
+                break;
+            }
         }
-        // RFC 6455 §4.1: a 101 that does not switch to WebSocket fails the handshake.
-        if !has_token(response.headers(), header::UPGRADE, "websocket") {
-            return self.origin_failed(route, OriginError::Protocol, &"a 101 without Upgrade: websocket");
-        }
+        let Some(mut response) = switched else { return self.gave_up(gave_up) };
 
         self.metrics.upgrade(&route.domain, UpgradeOutcome::Accepted);
         let origin_upgrade = hyper::upgrade::on(&mut response);
@@ -192,27 +299,40 @@ impl Proxy {
         Response::from_parts(parts, Empty::new().map_err(|never| match never {}).boxed())
     }
 
+    /// One handshake attempt: a connection of its own to `source`, and the origin's answer.
+    async fn handshake(&self, source: &Source, request: Request<Empty<Bytes>>) -> Result<Response<Incoming>, Failed> {
+        let unreachable = |error: String| (Failure::Unreachable, OriginError::Connect, error);
+        let stream = tokio::time::timeout(self.timeouts.connect, TcpStream::connect(source.address()))
+            .await
+            .map_err(|_| unreachable("connect timeout".to_owned()))?
+            .map_err(|error| unreachable(error.to_string()))?;
+        let _ = stream.set_nodelay(true);
+        let (mut sender, connection) = hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(TokioIo::new(stream))
+            .await
+            .map_err(|error| (Failure::Error, OriginError::Other, error.to_string()))?;
+        tokio::spawn(connection.with_upgrades());
+        sender.send_request(request).await.map_err(|error| {
+            let failure = if error.is_parse() { Failure::InvalidHeader } else { Failure::Error };
+            (failure, OriginError::Other, error.to_string())
+        })
+    }
+
     /// The origin's answer for the visitor, without the origin's hop-by-hop headers, framed as
     /// RFC 9112 §6.3 says: `Transfer-Encoding` overrides `Content-Length`, which is dropped
-    /// (kept, it would cut the body short once hyper re-frames it).
-    fn passed_back(&self, route: &Route, response: Response<Incoming>) -> Response<Body> {
+    /// (kept, it would cut the body short once hyper re-frames it). A coding other than
+    /// `chunked` was turned down before ([`Proxy::answered`]).
+    fn passed_back(&self, response: Response<Incoming>) -> Response<Body> {
         let (mut parts, body) = response.into_parts();
-        match transfer_coding(&parts.headers) {
-            TransferCoding::Other => {
-                return self.origin_failed(route, OriginError::Protocol, &"a transfer coding other than chunked");
-            }
-            TransferCoding::Chunked => {
-                parts.headers.remove(header::CONTENT_LENGTH);
-            }
-            TransferCoding::None => {}
+        if transfer_coding(&parts.headers) == TransferCoding::Chunked {
+            parts.headers.remove(header::CONTENT_LENGTH);
         }
         remove_hop_by_hop(&mut parts.headers);
         Response::from_parts(parts, FromOrigin::body(body, self.timeouts.response, self.metrics.clone()))
     }
 
-    fn origin_failed(&self, route: &Route, kind: OriginError, error: &dyn std::fmt::Display) -> Response<Body> {
-        self.metrics.origin_error(kind);
-        tracing::warn!(resource = route.domain, origin = route.origin, ?kind, %error, "origin request failed");
+    /// The edge's answer once no origin gave one, after the last attempt's failure: 504 for a
+    /// timeout, 502 for anything else.
+    fn gave_up(&self, kind: OriginError) -> Response<Body> {
         match kind {
             OriginError::Timeout => answer(StatusCode::GATEWAY_TIMEOUT, "The origin did not answer in time.\n"),
             OriginError::Connect | OriginError::Protocol | OriginError::Other => {
@@ -222,20 +342,31 @@ impl Proxy {
     }
 }
 
-/// Readies the visitor's request for the origin: at `target`, over HTTP/1.1, without the
-/// visitor's hop-by-hop headers, with the resource's `Host` and the forwarding headers.
-fn to_origin(
-    parts: &mut hyper::http::request::Parts,
-    target: Uri,
-    visitor: SocketAddr,
-    admitted: &Admitted,
-    route: &Route,
-) {
-    parts.uri = target;
+/// The request's header section for one attempt: a copy, but for the `last` attempt, which
+/// takes it (a group of one origin copies nothing).
+fn headers_for(headers: &mut HeaderMap, last: bool) -> HeaderMap {
+    if last { std::mem::take(headers) } else { headers.clone() }
+}
+
+/// Whether the client's error is an answer hyper could not parse (nginx's `invalid_header`).
+fn is_parse_error(error: &hyper_util::client::legacy::Error) -> bool {
+    let mut source = std::error::Error::source(error);
+    while let Some(error) = source {
+        if error.downcast_ref::<hyper::Error>().is_some_and(hyper::Error::is_parse) {
+            return true;
+        }
+        source = error.source();
+    }
+    false
+}
+
+/// Readies the visitor's request for any origin of the resource: over HTTP/1.1, without the
+/// visitor's hop-by-hop headers, with the forwarding headers. Each attempt adds its origin's
+/// target and `Host` ([`Source::host`]).
+fn to_origin(parts: &mut hyper::http::request::Parts, visitor: SocketAddr, admitted: &Admitted, route: &Route) {
     parts.version = hyper::Version::HTTP_11;
     remove_hop_by_hop(&mut parts.headers);
     remove_underscored(&mut parts.headers);
-    parts.headers.insert(header::HOST, route.origin_host.clone());
     // The hostname the visitor asked for (the custom domain or a secondary hostname), as routing
     // matched it; the origin's `Host` is always the custom domain.
     let hostname = normalize_host(admitted.authority.as_str());

@@ -1,10 +1,12 @@
-//! Which origin serves which custom domain (a resource's own and its secondary hostnames), and
+//! Which origins serve which custom domain (a resource's own and its secondary hostnames), and
 //! whether it takes WebSockets: the edge's copy of
 //! the portal's settings. A table is never changed in place; each update from the portal builds
 //! a whole new table, checked before it replaces the old one, so that no request ever sees a
-//! half-applied configuration.
+//! half-applied configuration. A request holds the route it started with: a change reaches the
+//! requests that come after it, and never an open tunnel, which holds its own two connections.
 
 use crate::admission::parse_authority;
+use crate::origins::{NextRule, OriginRegistry, Origins, Source};
 /// The feed's messages, as the contract crate shared with the portal defines them.
 pub use edge_feed::{ConfigUpdate, EdgeResource};
 use edge_feed::{ResourceId, Version};
@@ -16,17 +18,16 @@ use std::sync::Arc;
 
 /// A resource as the edge serves it: the portal's settings, and what the edge derives from them
 /// once, when a table is built, rather than for each request.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct Route {
     pub resource: EdgeResource,
-    /// `host:port` to connect to, with HTTP's port (80) when the origin names none.
-    pub origin_address: String,
-    /// The `Host` the origin receives, whatever the visitor sent: the resource's domain, which
-    /// routing and the Websockets option went by, with the origin's port unless it is 80. That is
-    /// the authority of the edge's own request (RFC 9110 §7.2): an origin that checks `Host`
-    /// against its own address (Autobahn's server does) accepts it, and the edge's listening
-    /// port never reaches the origin.
-    pub origin_host: HeaderValue,
+    /// The origins of its group ([`EdgeResource::origins`]), each with `host:port` to connect to
+    /// (HTTP's port, 80, when the source names none) and the `Host` it receives, whatever the
+    /// visitor sent: the resource's domain, which routing and the Websockets option went by,
+    /// with the origin's port unless it is 80. That is the authority of the edge's own request
+    /// (RFC 9110 §7.2): an origin that checks `Host` against its own address (Autobahn's server
+    /// does) accepts it, and the edge's listening port never reaches the origin.
+    pub origins: Origins,
 }
 
 impl Deref for Route {
@@ -42,6 +43,8 @@ pub enum InvalidUpdate {
     /// The resource's custom domain or one of its secondary hostnames.
     #[error("resource {id}: {domain:?} is not a lower-case host name")]
     Domain { id: ResourceId, domain: String },
+    /// No source of the resource's origin group is `host[:port]` (or it has none): nothing
+    /// could serve it. A group with some valid sources is served by those.
     #[error("resource {id}: origin {origin:?} is not host[:port]")]
     Origin { id: ResourceId, origin: String },
     #[error("resource {id} and resource {other} both claim {domain}")]
@@ -52,6 +55,8 @@ pub enum InvalidUpdate {
 
 #[derive(Clone, Debug, Default)]
 pub struct RouteTable {
+    /// The origins' shared state, handed on from each table to the next: one per edge.
+    origins: Arc<OriginRegistry>,
     /// False only for the empty table an edge starts with before any configuration arrives;
     /// a portal without resources sends an empty table at version 0, and that one is loaded.
     loaded: bool,
@@ -62,6 +67,11 @@ pub struct RouteTable {
 }
 
 impl RouteTable {
+    /// The empty table an edge starts with, its origins' state kept in `origins`.
+    pub fn new(origins: Arc<OriginRegistry>) -> Self {
+        Self { origins, ..Self::default() }
+    }
+
     pub fn version(&self) -> Version {
         self.version
     }
@@ -90,7 +100,7 @@ impl RouteTable {
             by_id.remove(id);
         }
         for resource in &update.resources {
-            by_id.insert(resource.id, Arc::new(check(resource)?));
+            by_id.insert(resource.id, Arc::new(check(resource, &self.origins)?));
         }
         let mut by_domain = HashMap::with_capacity(by_id.len());
         for resource in by_id.values() {
@@ -104,7 +114,7 @@ impl RouteTable {
                 }
             }
         }
-        Ok(RouteTable { loaded: true, version: update.version, by_id, by_domain })
+        Ok(RouteTable { origins: self.origins.clone(), loaded: true, version: update.version, by_id, by_domain })
     }
 
     /// The whole table as one snapshot, to be saved and loaded again.
@@ -115,8 +125,11 @@ impl RouteTable {
     }
 }
 
-/// The resource as the edge serves it, if its settings are what the portal promises.
-fn check(resource: &EdgeResource) -> Result<Route, InvalidUpdate> {
+/// The resource as the edge serves it, if its settings are what the portal promises. A source
+/// of its group that is not `host[:port]` is skipped (and logged), so that one bad address does
+/// not stop the whole configuration; a group left with none refuses the update, as a bad
+/// `origin` did before groups.
+fn check(resource: &EdgeResource, registry: &OriginRegistry) -> Result<Route, InvalidUpdate> {
     let is_host_name = |domain: &str| {
         !domain.is_empty()
             && domain.len() <= 253
@@ -129,15 +142,34 @@ fn check(resource: &EdgeResource) -> Result<Route, InvalidUpdate> {
             return Err(InvalidUpdate::Domain { id: resource.id, domain: domain.clone() });
         }
     }
-    let invalid_origin = || InvalidUpdate::Origin { id: resource.id, origin: resource.origin.clone() };
-    let (origin, port) = parse_authority(resource.origin.as_bytes()).ok_or_else(invalid_origin)?;
+    let group = resource.origins();
+    let (mut primaries, mut backups) = (Vec::new(), Vec::new());
+    for source in &group.sources {
+        let Some(origin) = origin(&resource.domain, &source.source, registry) else {
+            tracing::warn!(
+                resource = resource.id,
+                source = source.source,
+                "skipping an origin that is not host[:port]"
+            );
+            continue;
+        };
+        if source.backup { backups.push(origin) } else { primaries.push(origin) }
+    }
+    if primaries.is_empty() && backups.is_empty() {
+        let origin = group.sources.first().map_or_else(|| resource.origin.clone(), |source| source.source.clone());
+        return Err(InvalidUpdate::Origin { id: resource.id, origin });
+    }
+    let next = NextRule::new(group.use_next, &group.proxy_next_upstream);
+    Ok(Route { resource: resource.clone(), origins: Origins::new(primaries, backups, next) })
+}
+
+/// The origin `source` (`host[:port]`) of the resource at `domain`, or `None` if it is not one.
+fn origin(domain: &str, source: &str, registry: &OriginRegistry) -> Option<Source> {
+    let (authority, port) = parse_authority(source.as_bytes())?;
     let port = port.unwrap_or(80);
-    let origin_host = if port == 80 { resource.domain.clone() } else { format!("{}:{port}", resource.domain) };
-    Ok(Route {
-        resource: resource.clone(),
-        origin_address: format!("{}:{port}", origin.host()),
-        origin_host: HeaderValue::try_from(origin_host).map_err(|_| invalid_origin())?,
-    })
+    let host = if port == 80 { domain.to_owned() } else { format!("{domain}:{port}") };
+    let host = HeaderValue::try_from(host).ok()?;
+    Some(Source { state: registry.state(&format!("{}:{port}", authority.host())), host })
 }
 
 /// `Host` header to table key: the port and a trailing dot dropped, lower case. `None` for
@@ -164,7 +196,7 @@ pub fn normalize_host(host: &str) -> Option<Cow<'_, str>> {
 mod tests {
     use super::*;
 
-    use edge_feed::ResourceOptions;
+    use edge_feed::{OriginGroup, OriginSource, ResourceOptions};
 
     fn route(id: ResourceId, domain: &str, websockets: bool) -> EdgeResource {
         EdgeResource {
@@ -188,7 +220,7 @@ mod tests {
         for host in ["www.example.com", "Shop.Example.com:8080", "old.example.net."] {
             assert_eq!(table.route(host).map(|r| r.id), Some(1), "{host}");
         }
-        let route_host = |table: &RouteTable, host: &str| table.route(host).unwrap().origin_host.clone();
+        let route_host = |table: &RouteTable, host: &str| first(table.route(host).unwrap()).host.clone();
         assert_eq!(
             route_host(&table, "shop.example.com"),
             "www.example.com:8090",
@@ -220,6 +252,72 @@ mod tests {
         assert!(matches!(table.apply(&upper), Err(InvalidUpdate::Domain { .. })));
     }
 
+    fn first(route: &Route) -> &Source {
+        route.origins.all().next().unwrap()
+    }
+
+    fn grouped(resource: EdgeResource, sources: &[(&str, bool)]) -> EdgeResource {
+        let sources =
+            sources.iter().map(|(source, backup)| OriginSource { source: (*source).to_owned(), backup: *backup });
+        EdgeResource {
+            origin_group: Some(OriginGroup {
+                id: 7,
+                sources: sources.collect(),
+                use_next: false,
+                proxy_next_upstream: vec![],
+            }),
+            ..resource
+        }
+    }
+
+    fn addresses(route: &Route) -> Vec<(&str, &str)> {
+        route.origins.all().map(|source| (source.address(), source.host.to_str().unwrap())).collect()
+    }
+
+    #[test]
+    fn a_group_gives_each_origin_its_address_and_host_and_skips_a_bad_source() {
+        let resource = grouped(
+            route(1, "www.example.com", true),
+            &[("b.example.net", true), ("a.example.net:8081", false), ("http://bad/", false), ("a.example.net", false)],
+        );
+        let table = RouteTable::default().apply(&full(1, vec![resource])).unwrap();
+        let served = table.route("www.example.com").unwrap();
+        assert_eq!(
+            addresses(served),
+            [
+                ("a.example.net:8081", "www.example.com:8081"),
+                ("a.example.net:80", "www.example.com"),
+                ("b.example.net:80", "www.example.com"),
+            ],
+            "primaries first, in the group's order; the bad source skipped"
+        );
+        assert_eq!(served.origins.plan(|| 0).as_slice()[0].address(), "a.example.net:8081");
+
+        let all_bad = grouped(route(2, "b.example.com", true), &[("http://bad/", false), ("x@y", true)]);
+        assert!(matches!(
+            table.apply(&ConfigUpdate::changes(2, vec![all_bad], vec![])),
+            Err(InvalidUpdate::Origin { id: 2, .. })
+        ));
+        let none = grouped(route(2, "b.example.com", true), &[]);
+        assert!(table.apply(&ConfigUpdate::changes(2, vec![none], vec![])).is_err());
+    }
+
+    #[test]
+    fn routes_naming_one_origin_share_its_state_from_table_to_table() {
+        let registry = Arc::new(OriginRegistry::default());
+        let a = grouped(route(1, "a.example.com", true), &[("o.example.net", false)]);
+        let b = grouped(route(2, "b.example.com", true), &[("p.example.net", false), ("o.example.net:80", true)]);
+        let table = RouteTable::new(registry.clone()).apply(&full(1, vec![a.clone(), b])).unwrap();
+        first(table.route("a.example.com").unwrap()).state.failed(0, true);
+        let b_route = table.route("b.example.com").unwrap();
+        assert!(b_route.origins.all().nth(1).unwrap().state.is_skipped(1), "one state per address");
+        let changed = table.apply(&ConfigUpdate::changes(2, vec![a], vec![2])).unwrap();
+        assert!(first(changed.route("a.example.com").unwrap()).state.is_skipped(1), "kept by the next table");
+        drop(table);
+        let in_use: Vec<_> = registry.in_use().iter().map(|state| state.address().to_owned()).collect();
+        assert_eq!(in_use, ["o.example.net:80"], "an origin no route names is forgotten");
+    }
+
     fn full(version: Version, resources: Vec<EdgeResource>) -> ConfigUpdate {
         ConfigUpdate::snapshot(version, resources)
     }
@@ -245,12 +343,8 @@ mod tests {
             ("127.0.0.1:", "127.0.0.1:80", "www.example.com"),
         ] {
             let table = RouteTable::default().apply(&full(1, vec![with_origin(origin)])).unwrap();
-            let route = table.route("WWW.example.com:8080").unwrap();
-            assert_eq!(
-                (route.origin_address.as_str(), route.origin_host.to_str().unwrap()),
-                (address, host),
-                "{origin}"
-            );
+            let route = first(table.route("WWW.example.com:8080").unwrap());
+            assert_eq!((route.address(), route.host.to_str().unwrap()), (address, host), "{origin}");
         }
         for origin in ["user@origin.example.com", "origin.example.com:+80", "origin.example.com:70000", ""] {
             assert!(RouteTable::default().apply(&full(1, vec![with_origin(origin)])).is_err(), "{origin}");

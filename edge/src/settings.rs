@@ -38,6 +38,12 @@ pub struct Timeouts {
     pub response: Duration,
     /// A tunnel with no byte in either direction for this long is closed.
     pub tunnel_idle: Duration,
+    /// An origin that could not be connected to (refused, unreachable, or past `connect`) is
+    /// skipped for this long: the other origins of its group serve, then it is tried again.
+    /// nginx's `fail_timeout` with `max_fails=1` (<https://nginx.org/r/server>), whose default,
+    /// 10 s, it takes. Every origin skipped: they are all tried anyway. Zero: never skipped, each
+    /// request tries it again (nginx's `max_fails=0`).
+    pub origin_fail: Duration,
 }
 
 impl Default for Timeouts {
@@ -46,6 +52,7 @@ impl Default for Timeouts {
             connect: Duration::from_secs(5),
             response: Duration::from_secs(30),
             tunnel_idle: Duration::from_secs(100),
+            origin_fail: crate::origins::DEFAULT_FAIL_TIME,
         }
     }
 }
@@ -56,6 +63,8 @@ pub enum SettingsError {
     Address { name: &'static str, value: String },
     #[error("{name} must be a whole number of milliseconds from 1, got {value:?}")]
     Millis { name: &'static str, value: String },
+    #[error("{name} must be a whole number of milliseconds (0 for never), got {value:?}")]
+    MillisOrNever { name: &'static str, value: String },
     #[error("EDGE_PORTAL_URL must start with http://, got {0:?}")]
     PortalUrl(String),
     #[error("{TOKEN_VAR} must be set to the portal's edge feed token (at least {MIN_TOKEN_LEN} characters)")]
@@ -79,6 +88,13 @@ impl Settings {
                 _ => Err(SettingsError::Millis { name, value }),
             },
         };
+        let millis_or_never = |name: &'static str, default: Duration| match env(name) {
+            None => Ok(default),
+            Some(value) => value
+                .parse::<u64>()
+                .map(Duration::from_millis)
+                .map_err(|_| SettingsError::MillisOrNever { name, value }),
+        };
         let portal_url = env("EDGE_PORTAL_URL").unwrap_or_else(|| "http://127.0.0.1:3000".to_owned());
         if !portal_url.starts_with("http://") {
             return Err(SettingsError::PortalUrl(portal_url));
@@ -99,6 +115,7 @@ impl Settings {
                 connect: millis("EDGE_CONNECT_TIMEOUT_MS", defaults.connect)?,
                 response: millis("EDGE_RESPONSE_TIMEOUT_MS", defaults.response)?,
                 tunnel_idle: millis("EDGE_TUNNEL_IDLE_MS", defaults.tunnel_idle)?,
+                origin_fail: millis_or_never("EDGE_ORIGIN_FAIL_MS", defaults.origin_fail)?,
             },
         })
     }
@@ -118,16 +135,19 @@ mod tests {
         let defaults = settings(&[token]).unwrap();
         assert_eq!(defaults.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(defaults.timeouts.tunnel_idle, Duration::from_secs(100));
+        assert_eq!(defaults.timeouts.origin_fail, Duration::from_secs(10));
         assert_eq!(defaults.feed.portal_url, "http://127.0.0.1:3000");
         let custom = settings(&[
             token,
             ("EDGE_LISTEN", "0.0.0.0:80"),
             ("EDGE_TUNNEL_IDLE_MS", "250"),
+            ("EDGE_ORIGIN_FAIL_MS", "300"),
             ("EDGE_PORTAL_URL", "http://portal:3000/"),
         ])
         .unwrap();
         assert_eq!(custom.listen.port(), 80);
         assert_eq!(custom.timeouts.tunnel_idle, Duration::from_millis(250));
+        assert_eq!(custom.timeouts.origin_fail, Duration::from_millis(300));
         assert_eq!(custom.feed.portal_url, "http://portal:3000");
     }
 
@@ -138,6 +158,9 @@ mod tests {
         let token = ("EDGE_FEED_TOKEN", "0123456789abcdef");
         assert!(settings(&[token, ("EDGE_LISTEN", "localhost")]).is_err());
         assert!(settings(&[token, ("EDGE_CONNECT_TIMEOUT_MS", "0")]).is_err());
+        assert!(settings(&[token, ("EDGE_ORIGIN_FAIL_MS", "-1")]).is_err());
+        let never = settings(&[token, ("EDGE_ORIGIN_FAIL_MS", "0")]).unwrap();
+        assert_eq!(never.timeouts.origin_fail, Duration::ZERO, "0: an origin is never skipped");
         assert!(settings(&[token, ("EDGE_PORTAL_URL", "https://portal.example.com")]).is_err());
     }
 }

@@ -2,7 +2,7 @@
 
 Every call is written as Gcore's documentation and the SDK's docstrings show it: no
 `extra_body`, no `extra_query`, no raw HTTP. Answers are parsed by the SDK's own models
-(`CDNResource`, `SyncOffsetPage`) and errors raised as its own exceptions, so a field of the
+(`CDNResource`, `OriginGroups`, `SyncOffsetPage`) and errors raised as its own exceptions, so a field of the
 wrong type or a list of the wrong shape fails here as it would fail for the customer.
 
 Environment (set by run.sh): GCORE_API_KEY and GCORE_BASE_URL (read by the SDK itself),
@@ -61,6 +61,7 @@ class GcoreSdk(unittest.TestCase):
         # The SDK's defaults (two retries), with a hook that counts what it sends.
         cls.client = gcore.Gcore(http_client=gcore.DefaultHttpxClient(event_hooks={"request": [cls.requests]}))
         cls.resources = cls.client.cdn.cdn_resources
+        cls.groups = cls.client.cdn.origin_groups
 
     def create(self, label="site", **fields):
         fields.setdefault("origin", ORIGIN)
@@ -205,19 +206,76 @@ class GcoreSdk(unittest.TestCase):
         with self.assertRaises(gcore.UnprocessableEntityError) as raised:
             self.resources.create(cname="not a domain", origin=ORIGIN)
         self.assertIn("cname", raised.exception.body["errors"])
-        # Origin groups are not offered yet: said plainly, never ignored.
-        with self.assertRaises(gcore.APIStatusError) as raised:
-            self.resources.create(cname=unique_cname("group"), origin_group=1)
-        self.assertIn("originGroup", str(raised.exception.body))
-
-    def test_replace_needs_an_origin_group_which_is_not_offered_yet(self):
-        resource = self.create()
-        before = self.requests.count
+        # An origin group that is not the account's: said plainly, and nothing is created.
         with self.assertRaises(gcore.UnprocessableEntityError) as raised:
-            self.resources.replace(resource.id, origin_group=1, name="Replaced")
+            self.resources.create(cname=unique_cname("group"), origin_group=999999)
         self.assertIn("originGroup", raised.exception.body["errors"])
-        self.assertEqual(self.requests.count - before, 1)
-        self.assertIsNone(self.resources.get(resource.id).name, "nothing was changed")
+
+    def create_group(self, label="group", **fields):
+        fields.setdefault("sources", [{"source": ORIGIN}])
+        group = self.groups.create(name=f"{label} {uuid.uuid4().hex[:8]}", **fields)
+        self.addCleanup(self.delete_group_if_there, group.id)
+        return group
+
+    def delete_group_if_there(self, group_id):
+        try:
+            self.groups.delete(group_id)
+        except gcore.NotFoundError:
+            pass
+
+    def test_origin_groups_are_created_listed_read_changed_and_deleted(self):
+        group = self.create_group(
+            sources=[{"source": ORIGIN}, {"source": "backup.sdk.example.com:8080", "backup": True, "enabled": False}],
+            use_next=True,
+            proxy_next_upstream=["error", "timeout", "http_502"],
+        )
+        self.assertEqual([source.source for source in group.sources], [ORIGIN, "backup.sdk.example.com:8080"])
+        self.assertEqual((group.sources[1].backup, group.sources[1].enabled), (True, False))
+        self.assertEqual((group.use_next, group.proxy_next_upstream), (True, ["error", "timeout", "http_502"]))
+        self.assertFalse(group.has_related_resources)
+        self.assertEqual(self.groups.get(group.id), group)
+        self.assertIn(group.id, [found.id for found in self.groups.list()])
+        self.assertEqual([found.id for found in self.groups.list(name=group.name)], [group.id])
+
+        renamed = self.groups.update(group.id, name=group.name + " renamed", use_next=False)
+        self.assertEqual((renamed.name, renamed.use_next), (group.name + " renamed", False))
+        self.assertEqual(renamed.proxy_next_upstream, ["error", "timeout", "http_502"], "kept as stored")
+        replaced = self.groups.replace(group.id, name=group.name, sources=[{"source": ORIGIN}], use_next=False)
+        self.assertEqual([source.source for source in replaced.sources], [ORIGIN])
+        self.assertEqual(replaced.proxy_next_upstream, ["error", "timeout"], "left out: the default")
+
+        self.groups.delete(group.id)
+        with self.assertRaises(gcore.NotFoundError):
+            self.groups.get(group.id)
+
+    def test_a_resource_uses_a_group_and_a_group_in_use_is_not_deleted(self):
+        group = self.create_group()
+        resource = self.resources.create(cname=unique_cname("grouped"), origin_group=group.id)
+        self.addCleanup(self.delete_if_there, resource.id)
+        self.assertEqual((resource.origin_group, resource.origin_group_name), (group.id, group.name))
+        self.assertEqual(self.wait_for_status(resource.id, "active").status, "active")
+        self.assertEqual(through_edge(resource.cname), 200)
+        self.assertTrue(self.groups.get(group.id).has_related_resources)
+
+        before = self.requests.count
+        with self.assertRaises(gcore.ConflictError) as raised:
+            self.groups.delete(group.id)
+        self.assertEqual(self.requests.count - before, 1, "the SDK retried a group in use")
+        self.assertIn(resource.cname, raised.exception.body["message"])
+
+        # Gcore's replace() names the group: here, another one; the first is free to go.
+        other = self.create_group("other")
+        replaced = self.resources.replace(resource.id, origin_group=other.id, name="Replaced")
+        self.assertEqual((replaced.origin_group, replaced.name), (other.id, "Replaced"))
+        self.groups.delete(group.id)
+        # Cleanups run last first: the resource goes before the group it uses.
+        self.resources.delete(resource.id)
+
+    def test_an_origin_makes_a_group_of_one_named_after_it(self):
+        resource = self.create()
+        group = self.groups.get(resource.origin_group)
+        self.assertEqual((group.name, [source.source for source in group.sources]), (ORIGIN, [ORIGIN]))
+        self.assertEqual(resource.origin_group_name, ORIGIN)
 
     def test_filters_this_cdn_does_not_offer_are_refused_by_name(self):
         for filters, parameter in [({"shielded": True}, "shielded"), ({"origin_group": 1}, "originGroup")]:

@@ -65,7 +65,7 @@ test("an origin group is created, listed, changed with its history, and deleted"
   await expect(history.getByRole("rowheader", { name: /Use next origin switched on/ })).toBeVisible();
   await expect(history.getByRole("rowheader", { name: `Created as “${name}”` })).toBeVisible();
   await expect(history.getByRole("rowheader", { name: "Created with Use next origin off" })).toBeVisible();
-  await expect(history.getByRole("rowheader", { name: /^Origins set to / })).toHaveText(`Origins set to ${primary}, ${backup} (disabled)`);
+  await expect(history.getByRole("rowheader", { name: /^Origins set to / })).toHaveText(`Origins set to ${primary}, ${backup} (backup) (disabled)`);
 
   await page.getByRole("link", { name: "Settings" }).click();
   await page.getByRole("button", { name: "Delete origin group" }).click();

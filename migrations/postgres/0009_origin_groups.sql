@@ -141,7 +141,8 @@ WHEN (NEW.sources IS DISTINCT FROM OLD.sources
 EXECUTE FUNCTION origin_group_changes_reach_the_edges();
 
 -- A resource's group. Nullable, as on SQLite (which adds a column with REFERENCES only when it
--- defaults to NULL): the trigger below refuses a row without a group of its account. A group in
+-- defaults to NULL): the triggers below refuse a row without a group of its account (the portal never moves a
+-- resource to another account). A group in
 -- use cannot be deleted (NO ACTION: checked at the end of the statement, so deleting an account,
 -- which removes its resources and groups together, still works).
 ALTER TABLE cdn_resources ADD COLUMN origin_group_id BIGINT REFERENCES origin_groups (id);
@@ -167,8 +168,9 @@ FOR EACH ROW
 EXECUTE FUNCTION cdn_resources_use_a_group_of_their_account();
 
 CREATE TRIGGER cdn_resources_keep_a_group_of_their_account
-BEFORE UPDATE OF origin_group_id, account_id ON cdn_resources
+BEFORE UPDATE OF origin_group_id ON cdn_resources
 FOR EACH ROW
+WHEN (NEW.origin_group_id IS DISTINCT FROM OLD.origin_group_id)
 EXECUTE FUNCTION cdn_resources_use_a_group_of_their_account();
 
 -- The origin's one home is the group now; the history trigger named the column.

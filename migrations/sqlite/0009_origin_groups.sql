@@ -120,7 +120,8 @@ BEGIN
 END;
 
 -- A resource's group. NULL only inside this migration: SQLite adds a column with REFERENCES only
--- when it defaults to NULL, so the triggers below refuse a row without a group of its account.
+-- when it defaults to NULL, so the triggers below refuse a row without a group of its account (the portal never moves a
+-- resource to another account).
 -- A group in use cannot be deleted (NO ACTION: checked at the end of the statement, so deleting
 -- an account, which removes its resources and groups together, still works).
 ALTER TABLE cdn_resources ADD COLUMN origin_group_id INTEGER REFERENCES origin_groups (id);
@@ -139,7 +140,8 @@ BEGIN
 END;
 
 CREATE TRIGGER cdn_resources_keep_a_group_of_their_account
-BEFORE UPDATE OF origin_group_id, account_id ON cdn_resources
+BEFORE UPDATE OF origin_group_id ON cdn_resources
+WHEN NEW.origin_group_id IS NOT OLD.origin_group_id
 BEGIN
     SELECT RAISE(ABORT, 'cdn_resources: origin_group_id must name an origin group of the same account')
     WHERE NOT EXISTS (SELECT 1 FROM origin_groups WHERE id = NEW.origin_group_id AND account_id = NEW.account_id);

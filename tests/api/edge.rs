@@ -404,6 +404,7 @@ async fn an_idle_tunnel_is_closed_and_traffic_keeps_one_open() {
         connect: Duration::from_millis(500),
         response: Duration::from_secs(1),
         tunnel_idle: Duration::from_millis(400),
+        ..TIMEOUTS
     })
     .await;
     stack.resource("idle.example.com", &stack.origin.to_string(), "entire_website").await;

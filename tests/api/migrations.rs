@@ -22,7 +22,8 @@ const LAST_MIGRATION_WITHOUT_TWIN_LINE: u32 = 4;
 const GUARDED: [(&str, &str); 12] = [
     ("account_id", "2"),
     ("custom_domain", "'elsewhere.example.com'"),
-    ("origin", "'moved.example.com'"),
+    // A group of account 2, which the resource belongs to by then.
+    ("origin_group_id", "2"),
     ("integration", "'static_assets'"),
     ("websockets", "NOT websockets"),
     ("active", "NOT active"),
@@ -161,8 +162,8 @@ async fn refused(pool: &Pool, sql: &str) -> sqlx::Error {
 /// [`resource_row`] with secondary hostnames, SQL for the JSON text (`'["a.example.com"]'`).
 fn resource_row_with_hostnames(id: i64, domain: &str, hostnames: &str) -> String {
     format!(
-        "INSERT INTO cdn_resources (id, account_id, custom_domain, origin, integration, websockets, created_at, updated_at, secondary_hostnames) \
-         VALUES ({id}, 1, '{domain}', 'origin.example.com', 'entire_website', TRUE, 0, 0, {hostnames})"
+        "INSERT INTO cdn_resources (id, account_id, custom_domain, origin_group_id, integration, websockets, created_at, updated_at, secondary_hostnames) \
+         VALUES ({id}, 1, '{domain}', 1, 'entire_website', TRUE, 0, 0, {hostnames})"
     )
 }
 
@@ -174,9 +175,9 @@ fn resource_row(id: i64, domain: &str, integration: &str) -> String {
 /// A resource whose WebSockets setting's `enabled` and `value` are these SQL values.
 fn resource_row_with_setting(id: i64, domain: &str, integration: &str, enabled: &str, value: &str) -> String {
     format!(
-        "INSERT INTO cdn_resources (id, account_id, custom_domain, origin, integration, websockets, \
+        "INSERT INTO cdn_resources (id, account_id, custom_domain, origin_group_id, integration, websockets, \
          websockets_enabled, websockets_value, created_at, updated_at) \
-         VALUES ({id}, 1, '{domain}', 'origin.example.com', '{integration}', TRUE, {enabled}, {value}, 0, 0)"
+         VALUES ({id}, 1, '{domain}', 1, '{integration}', TRUE, {enabled}, {value}, 0, 0)"
     )
 }
 
@@ -213,13 +214,24 @@ fn token_row(id: i64, name: &str, revoked_at: &str) -> String {
     )
 }
 
-/// Accounts 1 and 2, and resource 1 of account 1 at version 1 with the record of its creation.
+/// Origin group `id` of `account`: `origin.example.com` alone.
+fn group_row(id: i64, account: i64) -> String {
+    format!(
+        "INSERT INTO origin_groups (id, account_id, name, sources, use_next, proxy_next_upstream, created_at, updated_at) \
+         VALUES ({id}, {account}, 'origin.example.com', '[{{\"source\":\"origin.example.com\",\"enabled\":true,\"backup\":false}}]', \
+         FALSE, '[]', 0, 0)"
+    )
+}
+
+/// Accounts 1 and 2 with origin groups 1 and 2, and resource 1 of account 1 (in group 1) at
+/// version 1 with the record of its creation.
 async fn one_resource(pool: &Pool) {
     for account in [1, 2] {
         let sql = format!(
             "INSERT INTO accounts (id, email, password_hash, created_at) VALUES ({account}, 'user{account}@example.com', 'x', 0)"
         );
         accepted(pool, &sql).await;
+        accepted(pool, &group_row(account, account)).await;
     }
     accepted(pool, &resource_row(1, "cdn.example.com", "entire_website")).await;
     accepted(pool, &change_row(1, 1, "portal", "NULL", "created", "websockets")).await;
@@ -227,11 +239,11 @@ async fn one_resource(pool: &Pool) {
 
 /// Resource 1's settings and version.
 type Settings =
-    (i64, String, String, String, bool, bool, Option<bool>, Option<bool>, i64, Option<String>, Option<String>, String);
+    (i64, String, i64, String, bool, bool, Option<bool>, Option<bool>, i64, Option<String>, Option<String>, String);
 
 async fn settings(pool: &Pool) -> Settings {
     on_db!(pool.db(), |e| sqlx::query_as(
-        "SELECT account_id, custom_domain, origin, integration, websockets, active, websockets_enabled, \
+        "SELECT account_id, custom_domain, origin_group_id, integration, websockets, active, websockets_enabled, \
          websockets_value, version, name, description, secondary_hostnames FROM cdn_resources WHERE id = 1"
     )
     .fetch_one(e)
@@ -292,7 +304,7 @@ async fn no_guarded_column_changes_without_the_next_version_and_its_record() {
         (
             2,
             "elsewhere.example.com".into(),
-            "moved.example.com".into(),
+            2,
             "static_assets".into(),
             false,
             false,
@@ -352,7 +364,10 @@ async fn checks_and_keys_refuse_rows_the_portal_never_writes() {
         resource_row(2, "new.example.com", "everything"),
         resource_row(2, "cdn.example.com", "static_assets"),
         resource_row(2, "new.example.com", "static_assets").replace("VALUES (2, 1,", "VALUES (2, 9,"),
-        resource_row(2, "new.example.com", "static_assets").replace("'origin.example.com'", "NULL"),
+        // cdn_resources (0009): an origin group of the resource's account.
+        resource_row(2, "new.example.com", "static_assets").replace("'new.example.com', 1,", "'new.example.com', NULL,"),
+        resource_row(2, "new.example.com", "static_assets").replace("'new.example.com', 1,", "'new.example.com', 2,"),
+        resource_row(2, "new.example.com", "static_assets").replace("'new.example.com', 1,", "'new.example.com', 9,"),
         // An option's setting has both `enabled` and `value`, or neither (not set).
         resource_row_with_setting(2, "new.example.com", "static_assets", "NULL", "FALSE"),
         resource_row_with_setting(2, "new.example.com", "static_assets", "TRUE", "NULL"),
@@ -368,8 +383,8 @@ async fn checks_and_keys_refuse_rows_the_portal_never_writes() {
         change_row_with(1, 2, "portal", "NULL", "updated", "origin", "NULL"),
         // cdn_resources (0007): a name and description are none (NULL) or not empty; secondary
         // hostnames are a JSON array of at most ten.
-        "INSERT INTO cdn_resources (id, account_id, custom_domain, origin, integration, websockets, created_at, updated_at, name) \
-         VALUES (2, 1, 'new.example.com', 'origin.example.com', 'entire_website', TRUE, 0, 0, '')"
+        "INSERT INTO cdn_resources (id, account_id, custom_domain, origin_group_id, integration, websockets, created_at, updated_at, name) \
+         VALUES (2, 1, 'new.example.com', 1, 'entire_website', TRUE, 0, 0, '')"
             .to_owned(),
         resource_row_with_hostnames(2, "new.example.com", "'www.example.com'"),
         resource_row_with_hostnames(2, "new.example.com", "'{\"a\": 1}'"),
@@ -380,14 +395,20 @@ async fn checks_and_keys_refuse_rows_the_portal_never_writes() {
         ),
         // api_tokens: one usable token of a name per account.
         token_row(2, "deploy", "NULL"),
+        // origin_groups (0009): a name, unique in its account; 1 to 10 origins; a case for use_next.
+        group_row(3, 1),
+        group_row(3, 1).replace("'origin.example.com', '[", "'', '["),
+        group_row(3, 1).replace("'origin.example.com', '[", "'G3', '[").replace("FALSE, '[]'", "TRUE, '[]'"),
+        group_row(3, 1).replace("'origin.example.com', '[", "'G3', '[").replace("'[{", "'{").replace("}]'", "}'"),
+        group_row(3, 9).replace("'origin.example.com', '[", "'G3', '["),
     ];
     for row in &rows {
         refused(&pool, row).await;
     }
-    for table in ["cdn_resources", "resource_changes", "api_tokens"] {
+    for (table, existing) in [("cdn_resources", 1), ("resource_changes", 1), ("api_tokens", 1), ("origin_groups", 2)] {
         let sql = format!("SELECT count(*) FROM {table}");
         let count: i64 = on_db!(pool.db(), |e| sqlx::query_scalar(&sql).fetch_one(e).await).unwrap();
-        assert_eq!(count, 1, "{table}: the refused rows left nothing");
+        assert_eq!(count, existing, "{table}: the refused rows left nothing");
     }
 
     // Their allowed neighbours go through: the refusals were for the reasons above.
@@ -399,6 +420,8 @@ async fn checks_and_keys_refuse_rows_the_portal_never_writes() {
         change_row(1, 3, "portal", "NULL", "updated", "name"),
         change_row(1, 3, "portal", "NULL", "updated", "description"),
         change_row(1, 3, "portal", "NULL", "updated", "secondary_hostnames"),
+        change_row(1, 3, "portal", "NULL", "updated", "origin_group"),
+        group_row(3, 1).replace("'origin.example.com', '[", "'G3', '[").replace("FALSE, '[]'", "TRUE, '[\"error\"]'"),
         token_row(2, "deploy", "10"),
         token_row(3, "deploy", "NULL").replace("VALUES (3, 1,", "VALUES (3, 2,"),
     ] {
@@ -504,7 +527,7 @@ async fn a_hostname_is_served_by_one_resource_whichever_account_claims_it() {
     one_resource(&pool).await;
     let ten = (0..10).map(|n| format!("\"h{n}.example.com\"")).collect::<Vec<_>>().join(",");
     accepted(&pool, &resource_row_with_hostnames(2, "b.example.com", &format!("'[{ten}]'"))).await;
-    let of_account_2 = |sql: String| sql.replace("VALUES (3, 1,", "VALUES (3, 2,");
+    let of_account_2 = |sql: String| sql.replace("VALUES (3, 1,", "VALUES (3, 2,").replace(".com', 1,", ".com', 2,");
     for claim in [
         // Another's custom domain, or another's secondary hostname, as a secondary hostname.
         resource_row_with_hostnames(3, "c.example.com", "'[\"cdn.example.com\"]'"),
@@ -544,4 +567,102 @@ async fn a_hostname_is_served_by_one_resource_whichever_account_claims_it() {
         served,
         [("b.example.com".to_owned(), 2), ("cdn.example.com".to_owned(), 3), ("h9.example.com".to_owned(), 3)]
     );
+}
+
+/// An origin group's id, account, name, sources, `use_next`, cases, version and creation.
+type GroupColumns = (i64, i64, String, String, bool, String, i64, i64);
+
+/// Resources from before 0009 keep their origin as a group of one: one group per account and
+/// origin, named after it, with Gcore's defaults and the record of its creation; the resources
+/// that shared an origin share its group. What the edges do is unchanged (a group of one origin
+/// without `use_next` is what an edge made of `origin` alone), so no configuration change is
+/// taken, and the portal's next group gets the next id.
+#[tokio::test]
+async fn migration_0009_makes_each_accounts_origin_a_group_of_one() {
+    let scratch = ScratchDatabase::new().await;
+    let pool = migrated_before(&scratch, 9).await;
+    for account in [1, 2] {
+        let sql = format!(
+            "INSERT INTO accounts (id, email, password_hash, created_at) VALUES ({account}, 'user{account}@example.com', 'x', 0)"
+        );
+        accepted(&pool, &sql).await;
+    }
+    let long = format!("{}.example.com:8080", "a".repeat(95));
+    for (id, account, origin) in [
+        (1, 1, "origin.example.com"),
+        (2, 2, "origin.example.com"),
+        (3, 1, "[2001:db8::1]:8443"),
+        (4, 1, "origin.example.com"),
+        (5, 1, long.as_str()),
+    ] {
+        accepted(
+            &pool,
+            &format!(
+                "INSERT INTO cdn_resources (id, account_id, custom_domain, origin, integration, websockets, created_at, updated_at) \
+                 VALUES ({id}, {account}, 'r{id}.example.com', '{origin}', 'entire_website', TRUE, {id}0, {id}0)"
+            ),
+        )
+        .await;
+        accepted(
+            &pool,
+            &change_row(id, 1, "portal", "NULL", "created", "websockets")
+                .replace("0, 1, 'portal'", &format!("0, {account}, 'portal'")),
+        )
+        .await;
+    }
+    let config_before = config_changes(&pool).await;
+    pool.close().await;
+
+    let pool = scratch.connect().await;
+    let groups: Vec<GroupColumns> = on_db!(pool.db(), |e| sqlx::query_as(
+        "SELECT id, account_id, name, sources, use_next, proxy_next_upstream, version, created_at FROM origin_groups ORDER BY id"
+    )
+    .fetch_all(e)
+    .await)
+    .unwrap();
+    let one = |origin: &str| -> serde_json::Value {
+        serde_json::json!([{"source": origin, "enabled": true, "backup": false}])
+    };
+    let read: Vec<_> = groups
+        .iter()
+        .map(|(id, account, name, sources, use_next, cases, version, created)| {
+            let sources: serde_json::Value = serde_json::from_str(sources).unwrap();
+            let cases: serde_json::Value = serde_json::from_str(cases).unwrap();
+            (*id, *account, name.clone(), sources, *use_next, cases, *version, *created)
+        })
+        .collect();
+    let defaults = serde_json::json!(["error", "timeout"]);
+    assert_eq!(
+        read,
+        [
+            (1, 1, "origin.example.com".to_owned(), one("origin.example.com"), false, defaults.clone(), 1, 10),
+            (2, 2, "origin.example.com".to_owned(), one("origin.example.com"), false, defaults.clone(), 1, 20),
+            (3, 1, "[2001:db8::1]:8443".to_owned(), one("[2001:db8::1]:8443"), false, defaults.clone(), 1, 30),
+            (4, 1, "Origin of resource 5".to_owned(), one(&long), false, defaults.clone(), 1, 50),
+        ]
+    );
+    let used: Vec<(i64, i64)> =
+        on_db!(pool.db(), |e| sqlx::query_as("SELECT id, origin_group_id FROM cdn_resources ORDER BY id")
+            .fetch_all(e)
+            .await)
+        .unwrap();
+    assert_eq!(used, [(1, 1), (2, 2), (3, 3), (4, 1), (5, 4)]);
+    let records: i64 = on_db!(pool.db(), |e| sqlx::query_scalar(
+        "SELECT count(*) FROM origin_group_changes WHERE version = 1 AND action = 'created'"
+    )
+    .fetch_one(e)
+    .await)
+    .unwrap();
+    assert_eq!(records, 4 * 4, "each group's four settings, recorded as created");
+    assert_eq!(config_changes(&pool).await, config_before, "nothing changes for the edges");
+
+    // The portal reads them back, and gives the next group the next id.
+    let account = cdn_portal::server::resources::Actor::portal(1, None);
+    let resource = cdn_portal::server::resources::get(pool.db(), 1, 3).await.unwrap();
+    assert_eq!((resource.origin.to_string(), resource.origin_group.id), ("[2001:db8::1]:8443".to_owned(), 3));
+    let settings = cdn_portal::server::origin_groups::GroupSettings::of_one(
+        cdn_portal::domain::OriginGroupName::parse("New").unwrap(),
+        cdn_portal::domain::Origin::parse("new.example.com").unwrap(),
+    );
+    assert_eq!(cdn_portal::server::origin_groups::create(&pool, &account, &settings).await.unwrap().id, 5);
 }

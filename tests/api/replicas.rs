@@ -143,7 +143,10 @@ async fn concurrent_saves_through_both_replicas_lose_nothing() {
         .await
         .into_iter()
         .filter_map(|entry| match entry.change {
-            Change::OriginChanged { from, to } => Some((entry.version, from.to_string(), to.to_string())),
+            // Each save's origin makes a group of one named after it.
+            Change::OriginGroupSwitched { from, to } => {
+                Some((entry.version, from.name.to_string(), to.name.to_string()))
+            }
             _ => None,
         })
         .collect();

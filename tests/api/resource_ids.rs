@@ -13,8 +13,8 @@ async fn execute(pool: &Pool, sql: &str) -> Result<(), sqlx::Error> {
 fn resource_row(id: Option<i64>, domain: &str) -> String {
     let (column, value) = id.map_or((String::new(), String::new()), |id| ("id, ".to_owned(), format!("{id}, ")));
     format!(
-        "INSERT INTO cdn_resources ({column}account_id, custom_domain, origin, integration, websockets, created_at, updated_at) \
-         VALUES ({value}1, '{domain}', 'origin.example.com', 'entire_website', TRUE, 0, 0)"
+        "INSERT INTO cdn_resources ({column}account_id, custom_domain, origin_group_id, integration, websockets, created_at, updated_at) \
+         VALUES ({value}1, '{domain}', 1, 'entire_website', TRUE, 0, 0)"
     )
 }
 
@@ -24,6 +24,13 @@ async fn an_id_once_given_is_never_given_again_by_any_insert() {
     execute(&pool, "INSERT INTO accounts (id, email, password_hash, created_at) VALUES (1, 'ada@example.com', 'x', 0)")
         .await
         .unwrap();
+    execute(
+        &pool,
+        "INSERT INTO origin_groups (id, account_id, name, sources, use_next, proxy_next_upstream, created_at, updated_at) \
+         VALUES (1, 1, 'o', '[{\"source\":\"origin.example.com\",\"enabled\":true,\"backup\":false}]', FALSE, '[]', 0, 0)",
+    )
+    .await
+    .unwrap();
     execute(&pool, &resource_row(Some(5), "five.example.com")).await.unwrap();
     execute(&pool, &resource_row(Some(6), "six.example.com")).await.unwrap();
     execute(&pool, "DELETE FROM cdn_resources WHERE id = 6").await.unwrap();

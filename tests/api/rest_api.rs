@@ -7,9 +7,9 @@ use crate::helpers::*;
 use axum::body::Body;
 use axum::http::header;
 use axum::http::{Method, Request, StatusCode};
-use cdn_portal::domain::{Origin, Timestamp};
+use cdn_portal::domain::{OriginGroupName, Timestamp};
 use cdn_portal::error::AppError;
-use cdn_portal::model::{Change, ChangeSource};
+use cdn_portal::model::{Change, ChangeSource, OriginGroupRef};
 use cdn_portal::on_db;
 use serde_json::{Value, json};
 
@@ -45,13 +45,19 @@ fn assert_error(reply: &Reply, status: StatusCode, fields: &[&str]) {
 type Row = (String, bool, bool, bool, i64);
 
 async fn stored(portal: &TestPortal, id: i64) -> Option<Row> {
-    on_db!(portal.pool.db(), |e| sqlx::query_as(
-        "SELECT origin, active, websockets, COALESCE(websockets_enabled, FALSE), version FROM cdn_resources WHERE id = $1"
+    let row: Option<Row> = on_db!(portal.pool.db(), |e| sqlx::query_as(
+        "SELECT g.sources, r.active, r.websockets, COALESCE(r.websockets_enabled, FALSE), r.version \
+         FROM cdn_resources r JOIN origin_groups g ON g.id = r.origin_group_id WHERE r.id = $1"
     )
     .bind(id)
     .fetch_optional(e)
     .await)
-    .unwrap()
+    .unwrap();
+    // The origin is its group's (first) origin.
+    row.map(|(sources, active, websockets, enabled, version)| {
+        let sources: Value = serde_json::from_str(&sources).unwrap();
+        (sources[0]["source"].as_str().unwrap().to_owned(), active, websockets, enabled, version)
+    })
 }
 
 async fn count(portal: &TestPortal, table: &str) -> i64 {
@@ -69,13 +75,21 @@ fn site(cname: &str) -> Value {
     json!({"cname": cname, "origin": "origin.example.com", "integration": "entire_website"})
 }
 
+/// The feed's origin group `id` of `origin` alone, as a resource's `origin` makes it (one group
+/// per origin and account, reused by the account's resources with that origin).
+fn group_of_one(id: i64, origin: &str) -> Value {
+    json!({"id": id, "sources": [{"source": origin, "backup": false}], "use_next": false,
+           "proxy_next_upstream": ["error", "timeout"]})
+}
+
 /// The ETag of resource `id` at `version`.
 fn tag(id: i64, version: i64) -> String {
     format!("\"{id}.{version}\"")
 }
 
-fn origin(text: &str) -> Origin {
-    Origin::parse(text).unwrap()
+/// Origin group `id` as a resource's history names it.
+fn group(id: i64, name: &str) -> OriginGroupRef {
+    OriginGroupRef { id, name: OriginGroupName::parse(name).unwrap() }
 }
 
 /// The reply's `options.websockets` as stored (null or `{enabled, value}`), and WebSockets in force.
@@ -281,6 +295,8 @@ async fn creating_answers_201_with_location_etag_and_the_resource_in_full() {
             "options",
             "optionsInForce",
             "origin",
+            "originGroup",
+            "originGroup_name",
             "secondaryHostnames",
             "status",
             "updated"
@@ -304,6 +320,8 @@ async fn creating_answers_201_with_location_etag_and_the_resource_in_full() {
             "description": null,
             "status": "processed",
             "origin": "origin.example.com",
+            "originGroup": 1,
+            "originGroup_name": "origin.example.com",
             "integration": "entire_website",
             "active": true,
             "created": when,
@@ -734,7 +752,14 @@ async fn put_replaces_every_setting_and_what_it_leaves_out_returns_to_its_defaul
     assert_eq!(
         changes,
         [
-            (2, Change::OriginChanged { from: origin("origin.example.com"), to: origin("origin.example.com:8443") }),
+            // A new origin is a new group of one, named after it.
+            (
+                2,
+                Change::OriginGroupSwitched {
+                    from: group(1, "origin.example.com"),
+                    to: group(2, "origin.example.com:8443")
+                }
+            ),
             (2, Change::ActiveSwitched { to: true }),
             (
                 2,
@@ -947,8 +972,10 @@ async fn what_the_api_changes_reaches_the_edges_feed() {
     assert_eq!(
         snapshot().await,
         json!([
-            {"id": site_id, "domain": "www.example.com", "secondary_hostnames": [], "origin": "origin.example.com", "websockets": true},
-            {"id": assets_id, "domain": "static.example.com", "secondary_hostnames": [], "origin": "origin.example.com", "websockets": false},
+            {"id": site_id, "domain": "www.example.com", "secondary_hostnames": [], "origin": "origin.example.com",
+             "origin_group": group_of_one(1, "origin.example.com"), "websockets": true},
+            {"id": assets_id, "domain": "static.example.com", "secondary_hostnames": [], "origin": "origin.example.com",
+             "origin_group": group_of_one(1, "origin.example.com"), "websockets": false},
         ]),
         "an inactive resource is not served"
     );
@@ -962,7 +989,8 @@ async fn what_the_api_changes_reaches_the_edges_feed() {
     assert_eq!(off.status, StatusCode::OK);
     assert_eq!(
         snapshot().await,
-        json!([{"id": site_id, "domain": "www.example.com", "secondary_hostnames": [], "origin": "192.0.2.20:8080", "websockets": false}])
+        json!([{"id": site_id, "domain": "www.example.com", "secondary_hostnames": [], "origin": "192.0.2.20:8080",
+                "origin_group": group_of_one(2, "192.0.2.20:8080"), "websockets": false}])
     );
     assert_eq!(portal.api(&secret, Method::DELETE, &site_path, None).await.status, StatusCode::NO_CONTENT);
     assert_eq!(snapshot().await, json!([]));
@@ -1093,8 +1121,7 @@ async fn gcore_operations_this_cdn_lacks_get_json_501_and_unknown_paths_json_404
         (Method::GET, "/cdn/resources/rule_templates".to_owned(), "Rules"),
         (Method::POST, format!("{resource}/ssl/le/pre-validate"), "SSL"),
         (Method::GET, "/cdn/sslData".to_owned(), "SSL"),
-        (Method::GET, "/cdn/originGroups".to_owned(), "Origin groups"),
-        (Method::POST, "/cdn/origin_groups".to_owned(), "Origin groups"),
+        (Method::GET, "/cdn/originGroups".to_owned(), "/cdn/origin_groups"),
     ];
     for (method, path, why) in &not_offered {
         let reply =

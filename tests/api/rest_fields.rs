@@ -1,5 +1,5 @@
 //! The fields of a resource that Gcore's scripts read and write besides its settings (issue 17,
-//! items 3 and 5): an optional `integration`, `originGroup` refused until origin groups exist,
+//! items 3 and 5): an optional `integration`, `originGroup` (issue 19),
 //! `name`, `description`, `secondaryHostnames`, `client` and `status`, over HTTP as a script
 //! meets them, and the portal's General section that shows and edits them, on the database of
 //! the pass.
@@ -87,6 +87,8 @@ async fn a_resource_is_created_from_a_cname_and_an_origin_alone_as_the_sdk_sends
             "options",
             "optionsInForce",
             "origin",
+            "originGroup",
+            "originGroup_name",
             "secondaryHostnames",
             "status",
             "updated"
@@ -96,32 +98,66 @@ async fn a_resource_is_created_from_a_cname_and_an_origin_alone_as_the_sdk_sends
 }
 
 #[tokio::test]
-async fn a_body_naming_an_origin_group_is_refused_and_changes_nothing() {
+async fn a_resource_names_its_origin_group_or_an_origin_that_makes_one() {
     let portal = spawn_portal().await;
     let (cookie, secret) = customer_with_token(&portal, "ada%40example.com").await;
-    let no_groups = "Origin groups are not offered yet";
-    for body in [
-        with("cdn.example.com", "originGroup", json!(132)),
-        json!({"cname": "cdn.example.com", "originGroup": 132}),
-        with("cdn.example.com", "originGroup", Value::Null),
+    let (_, others) = customer_with_token(&portal, "bob%40example.com").await;
+    let group = |secret: &str, name: &str| {
+        let body = json!({"name": name, "sources": [{"source": "a.example.com"}, {"source": "b.example.com", "backup": true}]});
+        let portal = &portal;
+        let secret = secret.to_owned();
+        async move {
+            let reply = portal.api(&secret, Method::POST, "/cdn/origin_groups", Some(body)).await;
+            assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+            reply.json()["id"].as_i64().unwrap()
+        }
+    };
+    let main = group(&secret, "Main").await;
+    let bobs = group(&others, "Bob's").await;
+
+    // Another account's group, none, both fields, or null: refused, and nothing is saved.
+    for (body, status, field) in [
+        (json!({"cname": "cdn.example.com", "originGroup": bobs}), StatusCode::UNPROCESSABLE_ENTITY, "originGroup"),
+        (json!({"cname": "cdn.example.com", "originGroup": 132}), StatusCode::UNPROCESSABLE_ENTITY, "originGroup"),
+        (with("cdn.example.com", "originGroup", json!(main)), StatusCode::UNPROCESSABLE_ENTITY, "originGroup"),
+        (with("cdn.example.com", "originGroup", Value::Null), StatusCode::BAD_REQUEST, "originGroup"),
+        (json!({"cname": "cdn.example.com", "originGroup": 0}), StatusCode::UNPROCESSABLE_ENTITY, "originGroup"),
     ] {
         let reply = portal.api(&secret, Method::POST, "/cdn/resources", Some(body.clone())).await;
-        assert!(refused_on(&reply, StatusCode::UNPROCESSABLE_ENTITY, "originGroup").contains(no_groups), "{body}");
+        refused_on(&reply, status, field);
     }
     assert_eq!(count(&portal, "cdn_resources").await, 0);
-    let id = create(&portal, &secret, site("cdn.example.com")).await["id"].as_i64().unwrap();
-    let reply = patch(&portal, &secret, id, json!({"originGroup": 132, "name": "Images"})).await;
-    assert!(refused_on(&reply, StatusCode::UNPROCESSABLE_ENTITY, "originGroup").contains(no_groups));
-    // Gcore's replace() names an origin group instead of an origin: told why, not "missing origin".
-    for put in [json!({"origin": "origin.example.com", "originGroup": 132}), json!({"originGroup": 132, "name": "A"})] {
-        let reply = portal.api(&secret, Method::PUT, &format!("/cdn/resources/{id}"), Some(put.clone())).await;
-        assert!(refused_on(&reply, StatusCode::UNPROCESSABLE_ENTITY, "originGroup").contains(no_groups), "{put}");
-    }
-    assert_eq!(portal.history(&cookie, id).await.len(), 1, "nothing was changed");
-    // Without either, the origin is what is missing, as before.
+    assert_eq!(count(&portal, "origin_groups").await, 2);
+
+    let created = create(&portal, &secret, json!({"cname": "cdn.example.com", "originGroup": main})).await;
+    assert_eq!((created["originGroup"].as_i64(), created["originGroup_name"].as_str()), (Some(main), Some("Main")));
+    assert_eq!(created["origin"], "a.example.com", "the group's first origin that is not a backup");
+    let id = created["id"].as_i64().unwrap();
+    // An origin makes a group of one named after it; a replacement may name a group instead.
+    let reply = patch(&portal, &secret, id, json!({"origin": "c.example.com:8080"})).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let single = reply.json()["originGroup"].as_i64().unwrap();
+    assert_eq!(reply.json()["originGroup_name"], "c.example.com:8080");
+    let path = format!("/cdn/resources/{id}");
+    let reply = portal.api(&secret, Method::PUT, &path, Some(json!({"originGroup": main}))).await;
+    assert_eq!((reply.status, reply.json()["originGroup"].as_i64()), (StatusCode::OK, Some(main)), "{}", reply.body);
+    let reply = portal.api(&secret, Method::PUT, &path, Some(json!({"originGroup": bobs}))).await;
+    refused_on(&reply, StatusCode::UNPROCESSABLE_ENTITY, "originGroup");
+    let switches: Vec<(i64, i64)> = portal
+        .history(&cookie, id)
+        .await
+        .into_iter()
+        .filter_map(|entry| match entry.change {
+            Change::OriginGroupSwitched { from, to } => Some((from.id, to.id)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(switches, [(single, main), (main, single)], "newest first");
+
+    // Without either, the origin is what is missing.
     let reply = portal.api(&secret, Method::POST, "/cdn/resources", Some(json!({"cname": "x.example.com"}))).await;
     assert!(refused_on(&reply, StatusCode::BAD_REQUEST, "origin").contains("missing field `origin`"));
-    let reply = portal.api(&secret, Method::PUT, &format!("/cdn/resources/{id}"), Some(json!({"active": true}))).await;
+    let reply = portal.api(&secret, Method::PUT, &path, Some(json!({"active": true}))).await;
     assert!(refused_on(&reply, StatusCode::BAD_REQUEST, "origin").contains("missing field `origin`"));
 }
 

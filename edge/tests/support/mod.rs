@@ -1,12 +1,18 @@
 //! A real edge on port 0 in front of origins that behave in the ways the tests need, and a
 //! visitor that speaks raw bytes to it.
 
+// Each test binary uses its own part of this module.
+#![allow(dead_code)]
+
 pub mod origin;
+pub mod portal;
 
 use cdn_edge::RunningEdge;
 use cdn_edge::routes::{ConfigUpdate, EdgeResource};
 use cdn_edge::settings::{FeedSettings, Settings, Timeouts};
+use edge_feed::{NextUpstream, OriginGroup, OriginSource};
 use origin::{Behaviour, Origin, read_body, read_head};
+use portal::Portal;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -88,20 +94,109 @@ impl Stack {
 
     /// Sends `request` as it is and reads the edge's answer.
     pub async fn send(&self, request: &str) -> Answer {
-        let mut stream = TcpStream::connect(self.edge.addr).await.unwrap();
-        stream.write_all(request.as_bytes()).await.unwrap();
-        Answer::read(stream).await
+        send(&self.edge, request).await
     }
 
     /// The value of one series of the edge's `/metrics`, 0 if absent.
     pub fn metric(&self, series: &str) -> u64 {
-        let metrics = self.edge.metrics();
-        metrics.lines().find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok()).unwrap_or(0)
+        metric(&self.edge, series).unwrap_or(0)
     }
 
     /// How many requests the edge refused for `reason` (a label of `cdn_edge_refused_requests_total`).
     pub fn refused(&self, reason: &str) -> u64 {
         self.metric(&format!("cdn_edge_refused_requests_total{{reason=\"{reason}\"}}"))
+    }
+}
+
+/// Sends `request` to `edge` as it is and reads the edge's answer.
+pub async fn send(edge: &RunningEdge, request: &str) -> Answer {
+    let mut stream = TcpStream::connect(edge.addr).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    Answer::read(stream).await
+}
+
+/// The value of one series of the edge's `/metrics`, `None` if it lists none.
+pub fn metric(edge: &RunningEdge, series: &str) -> Option<u64> {
+    edge.metrics().lines().find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}
+
+/// An edge that follows a [`Portal`] whose configuration the test changes, for origin groups.
+pub struct Following {
+    pub edge: RunningEdge,
+    pub portal: Portal,
+    _state: tempfile::TempDir,
+}
+
+impl Following {
+    /// An edge serving `resources` once it has them, skipping an unreachable origin for `origin_fail`.
+    pub async fn start(resources: Vec<EdgeResource>, origin_fail: Duration) -> Following {
+        let portal = Portal::start(resources).await;
+        let state = tempfile::tempdir().unwrap();
+        let settings = Settings {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            admin_listen: "127.0.0.1:0".parse().unwrap(),
+            feed: FeedSettings {
+                portal_url: portal.url.clone(),
+                token: "edge-feed-token-for-tests".to_owned(),
+                edge_id: "edge-test".to_owned(),
+                long_poll: Duration::from_secs(10),
+            },
+            state_file: state.path().join("edge.json"),
+            timeouts: Timeouts {
+                connect: Duration::from_millis(500),
+                response: Duration::from_secs(2),
+                origin_fail,
+                ..Timeouts::default()
+            },
+        };
+        let following = Following { edge: cdn_edge::start(settings).await.unwrap(), portal, _state: state };
+        following.applied(1).await;
+        following
+    }
+
+    /// Waits until the edge serves `version` (at most 5 s).
+    pub async fn applied(&self, version: u64) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while metric(&self.edge, "cdn_edge_config_version") < Some(version) {
+            assert!(tokio::time::Instant::now() < deadline, "the edge never applied version {version}");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    pub async fn send(&self, request: &str) -> Answer {
+        send(&self.edge, request).await
+    }
+
+    /// The attempts and failures `/metrics` counts for `origin`, `None` if it does not list it.
+    pub fn counted(&self, origin: &Origin) -> Option<(u64, u64)> {
+        let series = |name: &str| metric(&self.edge, &format!("{name}{{origin=\"{}\"}}", origin.addr));
+        Some((series("cdn_edge_origin_attempts_total")?, series("cdn_edge_origin_failures_total")?))
+    }
+}
+
+/// A resource served by an origin group of `primaries` then `backups`, moving on for `cases`
+/// when `use_next`.
+pub fn grouped(
+    id: i64,
+    domain: &str,
+    primaries: &[&Origin],
+    backups: &[&Origin],
+    next: Option<&[NextUpstream]>,
+) -> EdgeResource {
+    let source = |origin: &&Origin, backup| OriginSource { source: origin.addr.to_string(), backup };
+    let sources = primaries.iter().map(|origin| source(origin, false)).chain(backups.iter().map(|o| source(o, true)));
+    EdgeResource {
+        id,
+        domain: domain.to_owned(),
+        secondary_hostnames: vec![],
+        origin: primaries[0].addr.to_string(),
+        origin_group: Some(OriginGroup {
+            id,
+            sources: sources.collect(),
+            use_next: next.is_some(),
+            proxy_next_upstream: next.unwrap_or_default().to_vec(),
+        }),
+        options: edge_feed::ResourceOptions { websockets: true },
     }
 }
 

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::task::{AbortHandle, JoinHandle};
 
 /// How an origin answers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,6 +25,13 @@ pub enum Behaviour {
     AlwaysUpgrades,
     /// Answers a handshake with a `101` that switches to `h2c`, not WebSocket.
     SwitchesToH2c,
+    /// Answers everything, handshakes too, `503 Service Unavailable`, as an origin that is
+    /// overloaded or being deployed does.
+    Unavailable,
+    /// Reads a request, then closes the connection without a word (nginx's `error` case).
+    HangsUp,
+    /// Reads a request and never answers, keeping the connection open (nginx's `timeout` case).
+    Silent,
 }
 
 /// One request as the origin read it.
@@ -65,21 +73,71 @@ pub fn header_values(head: &str, name: &str) -> Vec<String> {
 
 pub struct Origin {
     pub addr: SocketAddr,
+    behaviour: Behaviour,
+    /// Whether each answer ends its connection (`Connection: close`).
+    closes: bool,
     received: Arc<Mutex<Vec<Received>>>,
+    /// The accepting task, while it runs.
+    accepting: Mutex<Option<JoinHandle<()>>>,
+    /// Every connection's task.
+    connections: Arc<Mutex<Vec<AbortHandle>>>,
 }
 
 impl Origin {
     pub async fn start(behaviour: Behaviour) -> Origin {
+        Self::listen(behaviour, false).await
+    }
+
+    /// An origin that answers each request on a connection of its own (`Connection: close`), so
+    /// that the edge keeps none open to it: once it is stopped, nothing of it answers.
+    pub async fn closing(behaviour: Behaviour) -> Origin {
+        Self::listen(behaviour, true).await
+    }
+
+    async fn listen(behaviour: Behaviour, closes: bool) -> Origin {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let received = Arc::new(Mutex::new(Vec::new()));
-        let log = received.clone();
-        tokio::spawn(async move {
+        let origin = Origin {
+            addr: listener.local_addr().unwrap(),
+            behaviour,
+            closes,
+            received: Arc::new(Mutex::new(Vec::new())),
+            accepting: Mutex::new(None),
+            connections: Arc::new(Mutex::new(Vec::new())),
+        };
+        origin.accept(listener);
+        origin
+    }
+
+    fn accept(&self, listener: TcpListener) {
+        let (log, behaviour, closes, port) = (self.received.clone(), self.behaviour, self.closes, self.addr.port());
+        let connections = self.connections.clone();
+        let accepting = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                tokio::spawn(serve(stream, behaviour, addr.port(), log.clone()));
+                let task = tokio::spawn(serve(stream, behaviour, closes, port, log.clone()));
+                connections.lock().unwrap().push(task.abort_handle());
             }
         });
-        Origin { addr, received }
+        *self.accepting.lock().unwrap() = Some(accepting);
+    }
+
+    /// Stops listening and ends every connection: from now on a connection to it is refused.
+    pub async fn stop(&self) {
+        let accepting = self.accepting.lock().unwrap().take();
+        if let Some(accepting) = accepting {
+            accepting.abort();
+            // Once the task is gone, so is its listener: the port is closed.
+            let _ = accepting.await;
+        }
+        for connection in self.connections.lock().unwrap().drain(..) {
+            connection.abort();
+        }
+    }
+
+    /// Listens again on the same port, as before [`Origin::stop`].
+    pub async fn restart(&self) {
+        // The listener sets SO_REUSEADDR, so that the stopped connections' TIME_WAIT does not
+        // keep the port.
+        self.accept(TcpListener::bind(self.addr).await.unwrap());
     }
 
     /// Everything received so far, and forgets it.
@@ -95,7 +153,7 @@ impl Origin {
     }
 }
 
-async fn serve(mut stream: TcpStream, behaviour: Behaviour, port: u16, log: Arc<Mutex<Vec<Received>>>) {
+async fn serve(mut stream: TcpStream, behaviour: Behaviour, closes: bool, port: u16, log: Arc<Mutex<Vec<Received>>>) {
     loop {
         let Some(head) = read_head(&mut stream).await else { return };
         let Some(body) = read_body(&mut stream, &head).await else { return };
@@ -105,10 +163,17 @@ async fn serve(mut stream: TcpStream, behaviour: Behaviour, port: u16, log: Arc<
         let handshake = header_values(&head, "upgrade").iter().any(|value| value.eq_ignore_ascii_case("websocket"));
         let host_port = host.rsplit_once(':').and_then(|(_, port)| port.parse::<u16>().ok()).unwrap_or(80);
         let answer = match behaviour {
+            Behaviour::HangsUp => return,
+            Behaviour::Silent => {
+                // Whatever comes next is read and dropped until the edge gives up and closes.
+                let _ = tokio::io::copy(&mut stream, &mut tokio::io::sink()).await;
+                return;
+            }
             Behaviour::StrictHost if host_port != port => {
                 Answer::Plain(400, format!("port {host_port} in Host is not mine ({port})"))
             }
             Behaviour::AlwaysUpgrades => Answer::Upgrade("websocket"),
+            Behaviour::Unavailable => Answer::Plain(503, "unavailable".to_owned()),
             Behaviour::SwitchesToH2c if handshake => Answer::Upgrade("h2c"),
             _ if handshake => Answer::Upgrade("websocket"),
             _ => match head.split(' ').nth(1).unwrap_or_default() {
@@ -127,8 +192,10 @@ async fn serve(mut stream: TcpStream, behaviour: Behaviour, port: u16, log: Arc<
                 }
             }
             Answer::Plain(status, text) => {
-                let response = format!("HTTP/1.1 {status} Whatever\r\nContent-Length: {}\r\n\r\n{text}", text.len());
-                if stream.write_all(response.as_bytes()).await.is_err() {
+                let close = if closes { "Connection: close\r\n" } else { "" };
+                let response =
+                    format!("HTTP/1.1 {status} Whatever\r\n{close}Content-Length: {}\r\n\r\n{text}", text.len());
+                if stream.write_all(response.as_bytes()).await.is_err() || closes {
                     return;
                 }
             }

@@ -151,6 +151,11 @@ impl ApiError {
         error
     }
 
+    /// No origin group with the path's id in the token's account.
+    pub fn no_such_group() -> Self {
+        Self::answering(&AppError::NotFound, "There is no origin group with this id in your account.")
+    }
+
     pub fn not_found() -> Self {
         Self::answering(&AppError::NotFound, "There is no CDN resource with this id in your account.")
     }
@@ -242,6 +247,7 @@ fn api_field_name(portal_field: &str) -> &str {
     match portal_field {
         "custom_domain" => "cname",
         "secondary_hostnames" => "secondaryHostnames",
+        "origin_group" => "originGroup",
         other => other,
     }
 }

@@ -284,8 +284,8 @@ impl<S: Send + Sync> FromRequestParts<S> for NoQuery {
     }
 }
 
-/// A request to change one resource with a JSON body: who asks (a valid token first, 401),
-/// which resource (404), the body read as `B` (400), and the version `If-Match` names, checked
+/// A request to change one resource or origin group with a JSON body: who asks (a valid token
+/// first, 401), which resource or group (404), the body read as `B` (400), and the version `If-Match` names, checked
 /// by [`Self::version`] once the body's values are (409).
 pub(super) struct ChangeRequest<B> {
     pub(super) api: ApiState,
@@ -309,7 +309,10 @@ impl<B: DeserializeOwned> FromRequest<ApiState> for ChangeRequest<B> {
         let ApiCaller(caller) =
             ApiCaller::from_request_parts(&mut parts, state).await.map_err(IntoResponse::into_response)?;
         NoQuery::from_request_parts(&mut parts, state).await.map_err(IntoResponse::into_response)?;
-        let id = resource_id(Path::from_request_parts(&mut parts, state).await).map_err(IntoResponse::into_response)?;
+        let is_group = parts.uri.path().starts_with(super::origin_groups::GROUPS_PATH);
+        let id = resource_id(Path::from_request_parts(&mut parts, state).await)
+            .map_err(|error| if is_group { ApiError::no_such_group() } else { error })
+            .map_err(IntoResponse::into_response)?;
         let version = required_version(&parts.headers, id);
         let bytes =
             Bytes::from_request(Request::from_parts(parts, body), state).await.map_err(IntoResponse::into_response)?;

@@ -1,4 +1,4 @@
-//! The public REST API for CDN resources, in the shape of Gcore's CDN API so that customers'
+//! The public REST API for CDN resources and origin groups, in the shape of Gcore's CDN API so that customers'
 //! scripts and tools carry over. It authenticates with API tokens only, never with the portal's
 //! session, and describes itself in an OpenAPI document generated from the types below.
 //!
@@ -12,6 +12,7 @@
 mod auth;
 mod errors;
 mod input;
+mod origin_groups;
 mod resources;
 mod responses;
 mod schema;
@@ -58,6 +59,12 @@ struct ApiState {
         resources::replace_resource,
         resources::patch_resource,
         resources::delete_resource,
+        origin_groups::list_groups,
+        origin_groups::create_group,
+        origin_groups::get_group,
+        origin_groups::replace_group,
+        origin_groups::patch_group,
+        origin_groups::delete_group,
     ),
     components(schemas(errors::ErrorBody, schema::StatusFilter), responses(
         errors::MalformedBody,
@@ -74,7 +81,10 @@ struct ApiState {
     )),
     modifiers(&TokenAuthentication, &FiltersNotOffered),
     security(("APIKey" = [])),
-    tags((name = "CDN resources", description = "The CDN resources of the token's account."))
+    tags(
+        (name = "CDN resources", description = "The CDN resources of the token's account."),
+        (name = "Origin groups", description = "The origin groups of the token's account: where its resources' content comes from.")
+    )
 )]
 struct ApiDocument;
 
@@ -131,6 +141,20 @@ pub fn router(pool: Pool, config_changes: ConfigChanges, limits: Limits) -> Rout
             ),
         )
         .route(
+            origin_groups::GROUPS_PATH,
+            only(get(origin_groups::list_groups).post(origin_groups::create_group), "GET, HEAD, POST"),
+        )
+        .route(
+            "/cdn/origin_groups/{id}",
+            only(
+                get(origin_groups::get_group)
+                    .put(origin_groups::replace_group)
+                    .patch(origin_groups::patch_group)
+                    .delete(origin_groups::delete_group),
+                "GET, HEAD, PUT, PATCH, DELETE",
+            ),
+        )
+        .route(
             OPENAPI_PATH,
             only(
                 get(move || {
@@ -177,8 +201,6 @@ fn not_offered(path: &str) -> Option<&'static str> {
     const NO_CACHE: &str = "This CDN does not cache content: every request is fetched from the origin, so there is nothing to purge or prefetch.";
     const RULES: &str = "Rules (settings for some paths of a resource) are not offered by this CDN yet.";
     const SSL: &str = "SSL certificates are not managed through this API yet.";
-    const ORIGIN_GROUPS: &str =
-        "Origin groups are not offered by this CDN yet: each resource has one origin, its `origin` field.";
     const SHIELDING: &str = "Presets and origin shielding are not offered by this CDN.";
     let segments: Vec<&str> = path.strip_prefix("/cdn/")?.split('/').collect();
     let why = match segments.as_slice() {
@@ -187,7 +209,7 @@ fn not_offered(path: &str) -> Option<&'static str> {
         ["resources", _, "rules", ..] => RULES,
         ["resources", _, "ssl", ..] | ["sslData" | "sslCertificates", ..] => SSL,
         ["resources", _, "preset" | "shielding_v2"] | ["presets" | "shieldingpop_v2", ..] => SHIELDING,
-        ["origin_groups" | "originGroups", ..] => ORIGIN_GROUPS,
+        ["originGroups", ..] => "This CDN offers origin groups at /cdn/origin_groups.",
         ["aliases", ..] => "Aliases are not offered by this CDN.",
         ["statistics" | "advanced" | "activity_log" | "logs_uploader" | "v2", ..] => {
             "Statistics, logs and the activity log are not offered through this API: see the portal."
@@ -290,7 +312,6 @@ mod tests {
             "/cdn/resources/rule_templates",
             "/cdn/resources/7/ssl/le/pre-validate",
             "/cdn/sslData/4",
-            "/cdn/origin_groups",
             "/cdn/originGroups/2",
             "/cdn/resources/7/shielding_v2",
         ] {
@@ -307,9 +328,12 @@ mod tests {
         let document: serde_json::Value = serde_json::from_str(&openapi_json()).unwrap();
         assert!(document["openapi"].as_str().unwrap().starts_with("3.1"));
         let paths = &document["paths"];
-        for (path, methods) in
-            [("/cdn/resources", &["get", "post"][..]), ("/cdn/resources/{id}", &["get", "put", "patch", "delete"])]
-        {
+        for (path, methods) in [
+            ("/cdn/resources", &["get", "post"][..]),
+            ("/cdn/resources/{id}", &["get", "put", "patch", "delete"]),
+            ("/cdn/origin_groups", &["get", "post"]),
+            ("/cdn/origin_groups/{id}", &["get", "put", "patch", "delete"]),
+        ] {
             for method in methods {
                 assert!(paths[path][method].is_object(), "{method} {path}");
             }

@@ -7,8 +7,8 @@ use super::errors::{BadQuery, DomainTaken, InvalidQuery};
 use super::input::{ChangeRequest, Checks, EntityTag, NoQuery, parse_body, required_version, resource_id};
 use super::responses::{AboutOneResource, AnyCall, ChangeOfOneResource, TheResource, WithBody};
 use super::schema::{
-    CreateBody, IfMatch, ListQuery, NO_ORIGIN_GROUPS, PatchBody, ReplaceBody, ResourceBody, ResourceId, ResourceList,
-    ResourcePage, StatusFilter,
+    CreateBody, IfMatch, ListQuery, PatchBody, ReplaceBody, ResourceBody, ResourceId, ResourceList, ResourcePage,
+    StatusFilter,
 };
 use super::{ApiError, ApiState};
 use crate::domain::{Integration, SecondaryHostnames, Timestamp};
@@ -57,19 +57,32 @@ fn taken_is_a_conflict(error: crate::error::AppError) -> ApiError {
     }
 }
 
-/// The origin a creation or a replacement must name. Gcore's alternative, an origin group, is
-/// refused for what it is (422 under `originGroup`, not offered yet) rather than as a missing
-/// origin, so that a Gcore client's `replace(…, origin_group=…)` is told why.
-fn required_origin<'a>(origin: Option<&'a str>, origin_group: &Option<serde_json::Value>) -> Result<&'a str, ApiError> {
+/// Where a body says the content comes from: `origin` (a group of one) or `originGroup` (an
+/// existing group), never both; `None` when it names neither. Problems are reported in `checks`.
+fn origin_choice(checks: &mut Checks, origin: Option<&str>, origin_group: Option<i64>) -> Option<OriginChoice> {
     match (origin, origin_group) {
-        (Some(origin), _) => Ok(origin),
-        (None, Some(_)) => Err(ApiError::invalid([("originGroup".to_owned(), NO_ORIGIN_GROUPS.to_owned())].into())),
-        (None, None) => Err(ApiError::malformed(Some("origin".to_owned()), "missing field `origin`")),
+        (Some(_), Some(_)) => checks.fail("originGroup", "Give either `origin` or `originGroup`, not both."),
+        (Some(origin), None) => checks.origin("origin", origin).map(OriginChoice::Origin),
+        (None, Some(id)) if id >= 1 => Some(OriginChoice::Group(id)),
+        (None, Some(_)) => checks.fail("originGroup", "An origin group's id is a whole number from 1."),
+        (None, None) => None,
+    }
+}
+
+/// A creation or a replacement names where the content comes from: a body with neither field is
+/// malformed, as one missing any other required field.
+fn required_origin(origin: Option<&str>, origin_group: Option<i64>) -> Result<(), ApiError> {
+    match (origin, origin_group) {
+        (None, None) => Err(ApiError::malformed(
+            Some("origin".to_owned()),
+            "missing field `origin` (or `originGroup`, an origin group's id)",
+        )),
+        _ => Ok(()),
     }
 }
 
 /// What a body asks of the name, the description and the secondary hostnames, checked (each
-/// problem reported in `checks`); an origin group, not offered yet, is refused there too.
+/// problem reported in `checks`).
 struct Details {
     name: Option<Option<crate::domain::ResourceName>>,
     description: Option<Option<crate::domain::ResourceDescription>>,
@@ -81,11 +94,7 @@ fn details(
     name: &Option<Option<String>>,
     description: &Option<Option<String>>,
     secondary_hostnames: &Option<Vec<String>>,
-    origin_group: &Option<serde_json::Value>,
 ) -> Details {
-    if origin_group.is_some() {
-        checks.fail::<()>("originGroup", NO_ORIGIN_GROUPS);
-    }
     Details {
         name: name.as_ref().and_then(|name| checks.name("name", name.as_deref())),
         description: description
@@ -196,7 +205,7 @@ pub async fn list_resources(
         WithBody,
         (status = 409, response = DomainTaken),
     ),
-    description = "`integration` may be left out: `entire_website`. A body naming `originGroup` is refused with 422 (origin groups are not offered yet). A secondary hostname that another resource serves, or the `cname` among them, is refused with 409 under `secondaryHostnames`, as a taken `cname` is."
+    description = "`integration` may be left out: `entire_website`. The content comes from `origin` (a group of that origin alone, made or reused) or `originGroup` (one of the account's groups; another's, or none, is refused with 422 under `originGroup`). A secondary hostname that another resource serves, or the `cname` among them, is refused with 409 under `secondaryHostnames`, as a taken `cname` is."
 )]
 pub async fn create_resource(
     ApiCaller(caller): ApiCaller,
@@ -205,11 +214,11 @@ pub async fn create_resource(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let body: CreateBody = parse_body(&body)?;
-    let origin = required_origin(body.origin.as_deref(), &body.origin_group)?;
+    required_origin(body.origin.as_deref(), body.origin_group)?;
     let mut checks = Checks::default();
     let cname = checks.cname("cname", &body.cname);
-    let origin = checks.origin("origin", origin);
-    let details = details(&mut checks, &body.name, &body.description, &body.secondary_hostnames, &body.origin_group);
+    let origin = origin_choice(&mut checks, body.origin.as_deref(), body.origin_group);
+    let details = details(&mut checks, &body.name, &body.description, &body.secondary_hostnames);
     checks.finish()?;
     let (Some(custom_domain), Some(origin)) = (cname, origin) else {
         unreachable!("checks.finish() refuses missing values");
@@ -220,7 +229,7 @@ pub async fn create_resource(
         name: details.name.flatten(),
         description: details.description.flatten(),
         secondary_hostnames: details.secondary_hostnames.unwrap_or_default(),
-        ..NewResource::new(custom_domain, origin, integration).choosing(&choices(body.options))
+        ..NewResource::using(custom_domain, origin, integration).choosing(&choices(body.options))
     };
     let created =
         resources::try_create(&api.pool, &caller, &new).await.map_err(taken_is_a_conflict)?.ok_or_else(|| {
@@ -260,16 +269,16 @@ pub async fn get_resource(
     tag = "CDN resources",
     operation_id = "replaceResource",
     summary = "Replace a CDN resource's settings",
-    description = "Sets every setting: those left out return to their defaults (active, no name, description or secondary hostnames, and WebSockets following the integration). The custom domain and integration stay as created. A secondary hostname that another resource serves is refused with 409 under `secondaryHostnames`; a body naming `originGroup` with 422 (origin groups are not offered yet).",
+    description = "Sets every setting: those left out return to their defaults (active, no name, description or secondary hostnames, and WebSockets following the integration). The custom domain and integration stay as created. A secondary hostname that another resource serves is refused with 409 under `secondaryHostnames`. `origin` or `originGroup` switches the resource's origin group, as in a creation.",
     params(ResourceId, IfMatch),
     request_body(content = ReplaceBody, content_type = "application/json"),
     responses(TheResource, ChangeOfOneResource, WithBody)
 )]
 pub async fn replace_resource(request: ChangeRequest<ReplaceBody>) -> Result<Response, ApiError> {
-    required_origin(request.body.origin.as_deref(), &request.body.origin_group)?;
+    required_origin(request.body.origin.as_deref(), request.body.origin_group)?;
     save(request, |body, checks| {
-        let origin = body.origin.as_deref().and_then(|origin| checks.origin("origin", origin));
-        let details = details(checks, &body.name, &body.description, &body.secondary_hostnames, &body.origin_group);
+        let origin = origin_choice(checks, body.origin.as_deref(), body.origin_group);
+        let details = details(checks, &body.name, &body.description, &body.secondary_hostnames);
         // Every option the body leaves out returns to its default; one it names takes its choice.
         let mut options: BTreeMap<_, _> =
             OptionName::ALL.into_iter().map(|option| (option, OptionChoice::Default)).collect();
@@ -279,7 +288,7 @@ pub async fn replace_resource(request: ChangeRequest<ReplaceBody>) -> Result<Res
             name: Some(details.name.flatten()),
             description: Some(details.description.flatten()),
             secondary_hostnames: Some(details.secondary_hostnames.unwrap_or_default()),
-            origin: origin.map(OriginChoice::Origin),
+            origin,
             active: Some(body.active.unwrap_or(true)),
             options,
         }
@@ -293,20 +302,20 @@ pub async fn replace_resource(request: ChangeRequest<ReplaceBody>) -> Result<Res
     tag = "CDN resources",
     operation_id = "patchResource",
     summary = "Change some of a CDN resource's settings",
-    description = "A secondary hostname that another resource serves, or the `cname` among them, is refused with 409 under `secondaryHostnames`; a body naming `originGroup` with 422 (origin groups are not offered yet).",
+    description = "A secondary hostname that another resource serves, or the `cname` among them, is refused with 409 under `secondaryHostnames`. `origin` or `originGroup` switches the resource's origin group, as in a creation.",
     params(ResourceId, IfMatch),
     request_body(content = PatchBody, content_type = "application/json"),
     responses(TheResource, ChangeOfOneResource, WithBody)
 )]
 pub async fn patch_resource(request: ChangeRequest<PatchBody>) -> Result<Response, ApiError> {
     save(request, |body, checks| {
-        let origin = body.origin.as_deref().and_then(|origin| checks.origin("origin", origin));
-        let details = details(checks, &body.name, &body.description, &body.secondary_hostnames, &body.origin_group);
+        let origin = origin_choice(checks, body.origin.as_deref(), body.origin_group);
+        let details = details(checks, &body.name, &body.description, &body.secondary_hostnames);
         ResourceUpdate {
             name: details.name,
             description: details.description,
             secondary_hostnames: details.secondary_hostnames,
-            origin: origin.map(OriginChoice::Origin),
+            origin,
             active: body.active,
             options: choices(body.options),
         }

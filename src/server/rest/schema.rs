@@ -118,10 +118,6 @@ fn nullable_text_schema(max: usize) -> RefOr<Schema> {
 /// is what [`crate::domain::ResourceName`] refuses, in a syntax every JSON Schema tool reads.
 pub const TEXT_PATTERN: &str = r"^[^\x00-\x1F\x7F-\x9F]*$";
 
-/// The message for a body that names an origin group.
-pub const NO_ORIGIN_GROUPS: &str =
-    "Origin groups are not offered yet: give the origin's address in `origin` instead of `originGroup`.";
-
 /// A CDN resource.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = Resource)]
@@ -151,9 +147,18 @@ pub struct ResourceBody {
     /// edge reports at all (then nothing serves the resource, so a script waiting for `active`
     /// keeps waiting); `suspended` when the resource is inactive (`active: false`). Read-only.
     pub(super) status: ResourceStatus,
-    /// Where the CDN fetches content: a host name, IPv4 address or bracketed IPv6 address, with an optional port.
+    /// The first enabled origin (not a backup) of the resource's origin group: a host name, IPv4
+    /// address or bracketed IPv6 address, with an optional port. Read from the group.
     #[schema(example = "origin.example.com:8080")]
     pub(super) origin: String,
+    /// The id of the origin group the CDN fetches the resource's content from.
+    #[serde(rename = "originGroup")]
+    #[schema(minimum = 1)]
+    pub(super) origin_group: i64,
+    /// The name of that origin group.
+    #[serde(rename = "originGroup_name")]
+    #[schema(example = "origin.example.com:8080")]
+    pub(super) origin_group_name: String,
     pub(super) integration: Integration,
     /// Whether the CDN serves the custom domain.
     pub(super) active: bool,
@@ -178,10 +183,11 @@ pub struct CreateBody {
     /// The custom domain visitors use, unique across the CDN.
     #[schema(value_type = Cname)]
     pub(super) cname: String,
-    /// Where the CDN fetches content: a host name, IPv4 address or bracketed IPv6 address, with an optional port.
-    /// Required (origin groups, Gcore's alternative, are not offered yet).
+    /// Where the CDN fetches content: a host name, IPv4 address or bracketed IPv6 address, with an
+    /// optional port. It makes an origin group of this origin alone, named after it (one the
+    /// account has already, exactly this origin, is used). Give this or `originGroup`.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = OriginAddress, required = true)]
+    #[schema(value_type = OriginAddress, required = false)]
     pub(super) origin: Option<String>,
     /// What the CDN serves; `entire_website` when left out. It cannot be changed after creation.
     #[serde(default, deserialize_with = "present")]
@@ -200,12 +206,11 @@ pub struct CreateBody {
     #[serde(default, rename = "secondaryHostnames", deserialize_with = "present")]
     #[schema(value_type = HostnameList, required = false, nullable = false)]
     pub(super) secondary_hostnames: Option<Vec<String>>,
-    /// Gcore's origin group, not offered yet: a body naming it is refused with 422 and a message
-    /// under `originGroup`. Read here so as to say so; left out of the document, where no value
-    /// of it is valid.
+    /// The id of one of the account's origin groups, where the CDN fetches content from (Gcore's
+    /// `originGroup`). Give this or `origin`, not both.
     #[serde(default, rename = "originGroup", deserialize_with = "present")]
-    #[schema(ignore)]
-    pub(super) origin_group: Option<serde_json::Value>,
+    #[schema(value_type = i64, minimum = 1, required = false, nullable = false)]
+    pub(super) origin_group: Option<i64>,
     /// Whether the CDN serves the custom domain; true when left out.
     #[serde(default, deserialize_with = "present")]
     #[schema(required = false, nullable = false)]
@@ -222,9 +227,9 @@ pub struct CreateBody {
 #[serde(deny_unknown_fields)]
 #[schema(as = ResourceReplace)]
 pub struct ReplaceBody {
-    /// Required, as in a creation (origin groups, Gcore's alternative, are not offered yet).
+    /// As in a creation: this or `originGroup` is required.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = OriginAddress, required = true)]
+    #[schema(value_type = OriginAddress, required = false)]
     pub(super) origin: Option<String>,
     /// Left out: none, as are `description` and `secondaryHostnames`.
     /// What the customer calls the resource. Left out: none, as for `description` and `secondaryHostnames`.
@@ -240,12 +245,11 @@ pub struct ReplaceBody {
     #[serde(default, rename = "secondaryHostnames", deserialize_with = "present")]
     #[schema(value_type = HostnameList, required = false, nullable = false)]
     pub(super) secondary_hostnames: Option<Vec<String>>,
-    /// Gcore's origin group, not offered yet: a body naming it is refused with 422 and a message
-    /// under `originGroup`. Read here so as to say so; left out of the document, where no value
-    /// of it is valid.
+    /// The id of one of the account's origin groups, where the CDN fetches content from (Gcore's
+    /// `originGroup`). Give this or `origin`, not both.
     #[serde(default, rename = "originGroup", deserialize_with = "present")]
-    #[schema(ignore)]
-    pub(super) origin_group: Option<serde_json::Value>,
+    #[schema(value_type = i64, minimum = 1, required = false, nullable = false)]
+    pub(super) origin_group: Option<i64>,
     #[serde(default, deserialize_with = "present")]
     #[schema(required = false, nullable = false)]
     pub(super) active: Option<bool>,
@@ -272,12 +276,11 @@ pub struct PatchBody {
     #[serde(default, rename = "secondaryHostnames", deserialize_with = "present")]
     #[schema(value_type = HostnameList, required = false, nullable = false)]
     pub(super) secondary_hostnames: Option<Vec<String>>,
-    /// Gcore's origin group, not offered yet: a body naming it is refused with 422 and a message
-    /// under `originGroup`. Read here so as to say so; left out of the document, where no value
-    /// of it is valid.
+    /// The id of one of the account's origin groups, where the CDN fetches content from (Gcore's
+    /// `originGroup`). Give this or `origin`, not both.
     #[serde(default, rename = "originGroup", deserialize_with = "present")]
-    #[schema(ignore)]
-    pub(super) origin_group: Option<serde_json::Value>,
+    #[schema(value_type = i64, minimum = 1, required = false, nullable = false)]
+    pub(super) origin_group: Option<i64>,
     #[serde(default, deserialize_with = "present")]
     #[schema(required = false, nullable = false, value_type = Option<OriginAddress>)]
     pub(super) origin: Option<String>,
@@ -499,6 +502,8 @@ impl ResourceBody {
             description: resource.description.as_ref().map(ToString::to_string),
             status,
             origin: resource.origin.to_string(),
+            origin_group: resource.origin_group.id,
+            origin_group_name: resource.origin_group.name.to_string(),
             integration: resource.integration,
             active: resource.active,
             created: resource.created_at.to_rfc3339(),

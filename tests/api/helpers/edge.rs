@@ -15,6 +15,7 @@ pub const TIMEOUTS: Timeouts = Timeouts {
     connect: Duration::from_millis(500),
     response: Duration::from_secs(1),
     tunnel_idle: Duration::from_secs(100),
+    origin_fail: Duration::from_secs(10),
 };
 
 /// A portal's settings with its edge feed open to [`FEED_TOKEN`].
