@@ -128,7 +128,7 @@ test("a resource uses a group, shows it, switches groups, and keeps its group fr
   await page.getByRole("button", { name: "Save origin group" }).click();
   await expect(page.getByRole("definition").getByRole("link", { name: second })).toBeVisible();
   await page.getByRole("link", { name: "History" }).click();
-  await expect(page.getByRole("rowheader", { name: `Origin group switched to “${second}”` })).toBeVisible();
+  await expect(page.getByRole("rowheader", { name: `Origin group switched from “${first}” to “${second}”` })).toBeVisible();
 
   await openOriginGroups(page);
   await page.getByRole("link", { name: first }).click();

@@ -1,10 +1,12 @@
-use super::When;
+use super::{ErrorPanel, When};
 use crate::domain::{EmailAddress, Timestamp};
+use crate::error::AppError;
 use crate::model::ChangeSource;
 use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
 
 /// One line of a history table: a change to a resource or an origin group, as people read it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HistoryEntry {
     pub changed_at: Timestamp,
     /// What changed, in a sentence such as "Use next origin switched on".
@@ -33,12 +35,31 @@ impl HistoryEntry {
     }
 }
 
-/// Every change made to something, newest first, as a table labelled by the heading
-/// `labelled_by` names (an element id).
+/// A settings page's History section: its heading, `hint` (what it lists) and the table of
+/// `entries`, newest first, once loaded.
 #[component]
-pub fn HistoryTable(entries: Vec<HistoryEntry>, labelled_by: &'static str) -> impl IntoView {
+pub fn HistorySection(hint: &'static str, entries: Resource<Result<Vec<HistoryEntry>, AppError>>) -> impl IntoView {
     view! {
-        <table class="resources history" aria-labelledby=labelled_by>
+        <section aria-labelledby="history-heading">
+            <h2 id="history-heading">"History"</h2>
+            <p class="hint">{hint}</p>
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match entries.await {
+                        Ok(entries) => view! { <HistoryTable entries/> }.into_any(),
+                        Err(error) => view! { <ErrorPanel error/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// Every change made to something, newest first, as a table labelled by its section's heading.
+#[component]
+fn HistoryTable(entries: Vec<HistoryEntry>) -> impl IntoView {
+    view! {
+        <table class="resources history" aria-labelledby="history-heading">
             <thead>
                 <tr>
                     <th scope="col">"When"</th>

@@ -16,6 +16,6 @@ pub use credentials::CredentialFields;
 pub use form::{ErrorPanel, FormAlert, TextField, action_error, entered_value, field_error};
 pub use group_select::GroupSelect;
 pub use header::SiteHeader;
-pub use history_table::{HistoryEntry, HistoryTable};
+pub use history_table::{HistoryEntry, HistorySection};
 pub use not_found::NotFound;
 pub use origin_group_fields::OriginGroupFields;

@@ -1,6 +1,7 @@
 use crate::api::{DeleteOriginGroup, SaveOriginGroup, get_origin_group, origin_group_history};
 use crate::components::{
-    ErrorPanel, FormAlert, HistoryEntry, HistoryTable, NotFound, OriginGroupFields, RequireAccount, When, action_error,
+    ErrorPanel, FormAlert, HistoryEntry, HistorySection, NotFound, OriginGroupFields, RequireAccount, When,
+    action_error,
 };
 use crate::error::AppError;
 use crate::model::{
@@ -66,7 +67,7 @@ fn GroupLayout(group: OriginGroupUse, section: GroupSection) -> impl IntoView {
             <div class="settings-panel">
                 {match section {
                     GroupSection::Settings => view! { <SettingsSection group/> }.into_any(),
-                    GroupSection::History => view! { <HistorySection group_id=id/> }.into_any(),
+                    GroupSection::History => view! { <GroupHistory group_id=id/> }.into_any(),
                 }}
             </div>
         </div>
@@ -123,25 +124,12 @@ fn SettingsSection(group: OriginGroupUse) -> impl IntoView {
 }
 
 #[component]
-fn HistorySection(group_id: i64) -> impl IntoView {
-    let history = Resource::new(move || group_id, origin_group_history);
-    view! {
-        <section aria-labelledby="history-heading">
-            <h2 id="history-heading">"History"</h2>
-            <p class="hint">"Every change to this origin group, newest first."</p>
-            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match history.await {
-                        Ok(changes) => {
-                            let entries = changes.into_iter().map(history_entry).collect();
-                            view! { <HistoryTable entries labelled_by="history-heading"/> }.into_any()
-                        }
-                        Err(error) => view! { <ErrorPanel error/> }.into_any(),
-                    }
-                })}
-            </Transition>
-        </section>
-    }
+fn GroupHistory(group_id: i64) -> impl IntoView {
+    let entries = Resource::new(
+        move || group_id,
+        |id| async move { Ok(origin_group_history(id).await?.into_iter().map(history_entry).collect()) },
+    );
+    view! { <HistorySection hint="Every change to this origin group, newest first." entries/> }
 }
 
 /// A change to the group as a line of its history table.

@@ -3,7 +3,7 @@ use crate::api::{
     resource_history, resource_rollout,
 };
 use crate::components::{
-    ErrorPanel, FormAlert, GroupSelect, HistoryEntry, HistoryTable, NotFound, OnOff, RequireAccount, When,
+    ErrorPanel, FormAlert, GroupSelect, HistoryEntry, HistorySection, NotFound, OnOff, RequireAccount, When,
     action_error, entered_value, field_error,
 };
 use crate::domain::{MAX_RESOURCE_DESCRIPTION_CHARS, MAX_RESOURCE_NAME_CHARS, MAX_SECONDARY_HOSTNAMES};
@@ -82,7 +82,7 @@ fn SettingsLayout(resource: CdnResource, rollout: Option<Rollout>, section: Sect
                 {match section {
                     Section::General => view! { <GeneralSection resource/> }.into_any(),
                     Section::Content => view! { <ContentSection resource rollout/> }.into_any(),
-                    Section::History => view! { <HistorySection resource_id=resource.id/> }.into_any(),
+                    Section::History => view! { <ResourceHistory resource_id=resource.id/> }.into_any(),
                 }}
             </div>
         </div>
@@ -447,25 +447,12 @@ fn check_rollout(resource_id: i64, latest: RwSignal<Rollout>, checks: StoredValu
 }
 
 #[component]
-fn HistorySection(resource_id: i64) -> impl IntoView {
-    let history = Resource::new(move || resource_id, resource_history);
-    view! {
-        <section aria-labelledby="history-heading">
-            <h2 id="history-heading">"History"</h2>
-            <p class="hint">"Every change to this resource, newest first."</p>
-            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match history.await {
-                        Ok(changes) => {
-                            let entries = changes.into_iter().map(history_entry).collect();
-                            view! { <HistoryTable entries labelled_by="history-heading"/> }.into_any()
-                        }
-                        Err(error) => view! { <ErrorPanel error/> }.into_any(),
-                    }
-                })}
-            </Transition>
-        </section>
-    }
+fn ResourceHistory(resource_id: i64) -> impl IntoView {
+    let entries = Resource::new(
+        move || resource_id,
+        |id| async move { Ok(resource_history(id).await?.into_iter().map(history_entry).collect()) },
+    );
+    view! { <HistorySection hint="Every change to this resource, newest first." entries/> }
 }
 
 /// A change to the resource as a line of its history table.
