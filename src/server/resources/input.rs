@@ -195,6 +195,24 @@ mod tests {
     use crate::options::{OptionSetting, OptionValue};
 
     #[test]
+    fn the_form_takes_an_origin_or_a_group_and_never_both() {
+        let website = Some(Integration::EntireWebsite.as_str());
+        let in_group = NewResource::parse_form("cdn.example.com", " ", "7", website).unwrap();
+        assert_eq!(in_group.origin, OriginChoice::Group(7));
+        let alone = NewResource::parse_form("cdn.example.com", "origin.example.com", "", website).unwrap();
+        assert_eq!(alone.origin, OriginChoice::Origin(Origin::parse("origin.example.com").unwrap()));
+        let both = NewResource::parse_form("cdn.example.com", "origin.example.com", "7", website).unwrap_err();
+        assert_eq!(both.for_field("origin_group"), Some("Enter an origin or choose an origin group, not both."));
+        let neither = NewResource::parse_form("cdn.example.com", "", "", website).unwrap_err();
+        assert!(neither.for_field("origin").unwrap().ends_with("or choose an origin group."));
+        for not_an_id in ["x", "0", "-3", "1.5"] {
+            let error = NewResource::parse_form("not a domain", "", not_an_id, None).unwrap_err();
+            assert_eq!(error.for_field("origin_group"), Some("Choose one of your origin groups."), "{not_an_id}");
+            assert!(error.for_field("custom_domain").is_some() && error.for_field("integration").is_some());
+        }
+    }
+
+    #[test]
     fn parse_reports_each_bad_field() {
         let error = NewResource::parse("not a domain", "http://x.example", None).unwrap_err();
         assert!(error.for_field("custom_domain").is_some());
