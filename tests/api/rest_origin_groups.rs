@@ -122,7 +122,8 @@ async fn bad_bodies_are_refused_by_field_and_other_accounts_groups_are_not_found
     for (body, status, field) in [
         (unknown, StatusCode::BAD_REQUEST, "sources[0].host_header_override"),
         (with("colour", json!("red")), StatusCode::BAD_REQUEST, "colour"),
-        (main_group(), StatusCode::UNPROCESSABLE_ENTITY, "name"),
+        // A name the account's other group has: a conflict with what is stored, as a taken cname.
+        (main_group(), StatusCode::CONFLICT, "name"),
         (with("name", json!(" ")), StatusCode::UNPROCESSABLE_ENTITY, "name"),
         (with("sources", json!([])), StatusCode::UNPROCESSABLE_ENTITY, "sources"),
         (

@@ -42,6 +42,16 @@ pub struct NoValidToken(#[allow(dead_code)] ErrorBody);
 #[response(headers(("Retry-After" = u32, description = "Seconds to wait before trying again")))]
 pub struct Unavailable(#[allow(dead_code)] ErrorBody);
 
+/// The account has another origin group of this name.
+#[derive(ToResponse)]
+#[response(headers(("x-should-retry" = String, description = "`false`: the same request would get the same answer (Gcore's SDK then does not retry).")))]
+pub struct GroupNameTaken(#[allow(dead_code)] ErrorBody);
+
+/// The body's `originGroup` names no origin group of the token's account.
+#[derive(ToResponse)]
+#[response(headers(("x-should-retry" = String, description = "`false`: the same request would get the same answer (Gcore's SDK then does not retry).")))]
+pub struct NoSuchOriginGroup(#[allow(dead_code)] ErrorBody);
+
 /// There is no resource with this id in the token's account.
 #[derive(ToResponse)]
 #[response(headers(("x-should-retry" = String, description = "`false`: the same request would get the same answer (Gcore's SDK then does not retry).")))]

@@ -71,6 +71,8 @@ struct ApiState {
         errors::BadQuery,
         errors::InvalidQuery,
         errors::DomainTaken,
+        errors::GroupNameTaken,
+        errors::NoSuchOriginGroup,
         errors::NoValidToken,
         errors::NoSuchResource,
         errors::ChangedSince,
@@ -122,7 +124,34 @@ impl utoipa::Modify for FiltersNotOffered {
 
 /// The OpenAPI 3.1 document of the API, as served.
 pub fn openapi_json() -> String {
-    ApiDocument::openapi().to_pretty_json().expect("the OpenAPI document serialises")
+    let mut document = serde_json::to_value(ApiDocument::openapi()).expect("the OpenAPI document serialises");
+    add_constraints_between_fields(&mut document);
+    serde_json::to_string_pretty(&document).expect("the OpenAPI document serialises")
+}
+
+/// The rules that tie one field of a body to another, which utoipa 5 cannot write (it has no
+/// `not` and no `contains`), added to the document's JSON so that a client (and schemathesis)
+/// knows them:
+/// - a creation or a replacement of a resource names exactly one of `origin` and `originGroup`,
+///   a patch at most one;
+/// - an origin group's `sources` has one that is enabled (the default) and not a backup.
+fn add_constraints_between_fields(document: &mut serde_json::Value) {
+    use serde_json::json;
+    let schemas = &mut document["components"]["schemas"];
+    let exactly_one = json!([{ "required": ["origin"] }, { "required": ["originGroup"] }]);
+    for name in ["ResourceCreate", "ResourceReplace"] {
+        schemas[name]["oneOf"] = exactly_one.clone();
+    }
+    schemas["ResourcePatch"]["not"] = json!({ "required": ["origin", "originGroup"] });
+    let a_primary = json!({
+        "type": "object",
+        "properties": { "enabled": { "const": true }, "backup": { "const": false } }
+    });
+    for name in ["OriginGroupCreate", "OriginGroupPatch"] {
+        let sources = &mut schemas[name]["properties"]["sources"];
+        assert!(sources.is_object(), "{name} has sources");
+        sources["contains"] = a_primary.clone();
+    }
 }
 
 /// The API's routes, to be put in front of the portal with [`dispatch`].

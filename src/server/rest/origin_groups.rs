@@ -5,6 +5,7 @@
 //! the ETag `"<id>.<version>"` as for resources).
 
 use super::auth::ApiCaller;
+use super::errors::{BadQuery, GroupNameTaken, InvalidQuery};
 use super::input::{ChangeRequest, Checks, EntityTag, NoQuery, parse_body, required_version, resource_id};
 use super::responses::{AnyCall, WithBody};
 use super::{ApiError, ApiState};
@@ -211,9 +212,16 @@ pub enum GroupList {
 }
 
 /// The portal's errors as the API answers them about a group: its own 404.
+/// The API's answer to a refusal of the group's module. A body's values are checked here first,
+/// so a refusal under `name` can only be a name the account's other group has: a conflict with
+/// what is stored (409), as a taken `cname` is, not an invalid value.
 fn group_error(error: AppError) -> ApiError {
     match error {
         AppError::NotFound => ApiError::no_such_group(),
+        AppError::Invalid(_) if error.for_field("name").is_some() => {
+            let message = error.for_field("name").unwrap_or_default().to_owned();
+            ApiError::conflict(message.clone()).with_field("name", message)
+        }
         other => other.into(),
     }
 }
@@ -279,7 +287,9 @@ fn settings(checks: &mut Checks, body: &GroupCreateBody) -> Option<GroupSettings
     params(GroupListQuery),
     responses(
         (status = 200, description = "The groups that match.", body = GroupList),
+        (status = 400, response = BadQuery),
         AnyCall,
+        (status = 422, response = InvalidQuery),
     )
 )]
 pub async fn list_groups(
@@ -353,8 +363,9 @@ pub async fn list_groups(
             ("ETag" = String, description = "The group's id and version, `\"<id>.<version>\"`, for If-Match."))),
         AnyCall,
         WithBody,
+        (status = 409, response = GroupNameTaken),
     ),
-    description = "A name the account's other group has is refused with 422 under `name`."
+    description = "A name the account's other group has is refused with 409 under `name` (also by a replacement or a patch)."
 )]
 pub async fn create_group(
     ApiCaller(caller): ApiCaller,

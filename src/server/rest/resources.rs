@@ -3,7 +3,7 @@
 //! JSON and [`super::input`] for reading requests.
 
 use super::auth::ApiCaller;
-use super::errors::{BadQuery, DomainTaken, InvalidQuery};
+use super::errors::{BadQuery, DomainTaken, InvalidQuery, NoSuchOriginGroup};
 use super::input::{ChangeRequest, Checks, EntityTag, NoQuery, parse_body, required_version, resource_id};
 use super::responses::{AboutOneResource, AnyCall, ChangeOfOneResource, TheResource, WithBody};
 use super::schema::{
@@ -47,14 +47,20 @@ async fn bodies(pool: &Pool, resources: &[CdnResource]) -> Result<Vec<ResourceBo
         .collect())
 }
 
-/// A secondary hostname that another resource serves (or that is this one's `cname`) is a 409
-/// naming `secondaryHostnames`, as a taken `cname` is: the list itself was valid. The portal
-/// reports it next to its field, as its other refusals.
-fn taken_is_a_conflict(error: crate::error::AppError) -> ApiError {
-    match error.for_field("secondary_hostnames") {
-        Some(message) => ApiError::conflict(message).with_field("secondaryHostnames", message),
-        None => error.into(),
+/// The API's answer to a refusal of a body whose values were each valid. A secondary hostname
+/// that another resource serves (or that is this one's `cname`) is a 409 naming
+/// `secondaryHostnames`, as a taken `cname` is. The portal reports both next to their fields,
+/// as its other refusals.
+fn refusal_of_a_valid_body(error: crate::error::AppError) -> ApiError {
+    if let Some(message) = error.for_field("secondary_hostnames") {
+        return ApiError::conflict(message).with_field("secondaryHostnames", message);
     }
+    // The body's `originGroup` is checked here first ([`origin_choice`]), so a refusal under it
+    // can only mean that the account has no such group: 404, as for a group's own path.
+    if let Some(message) = error.for_field("origin_group") {
+        return ApiError::no_such_group().with_field("originGroup", message);
+    }
+    error.into()
 }
 
 /// Where a body says the content comes from: `origin` (a group of one) or `originGroup` (an
@@ -203,9 +209,10 @@ pub async fn list_resources(
             ("ETag" = String, description = "The resource's id and version, `\"<id>.<version>\"`, for If-Match."))),
         AnyCall,
         WithBody,
+        (status = 404, response = NoSuchOriginGroup),
         (status = 409, response = DomainTaken),
     ),
-    description = "`integration` may be left out: `entire_website`. The content comes from `origin` (a group of that origin alone, made or reused) or `originGroup` (one of the account's groups; another's, or none, is refused with 422 under `originGroup`). A secondary hostname that another resource serves, or the `cname` among them, is refused with 409 under `secondaryHostnames`, as a taken `cname` is."
+    description = "`integration` may be left out: `entire_website`. The content comes from `origin` (a group of that origin alone, made or reused) or `originGroup` (one of the account's groups; another's, or none, is refused with 404 under `originGroup`), exactly one of the two. A secondary hostname that another resource serves, or the `cname` among them, is refused with 409 under `secondaryHostnames`, as a taken `cname` is."
 )]
 pub async fn create_resource(
     ApiCaller(caller): ApiCaller,
@@ -232,7 +239,7 @@ pub async fn create_resource(
         ..NewResource::using(custom_domain, origin, integration).choosing(&choices(body.options))
     };
     let created =
-        resources::try_create(&api.pool, &caller, &new).await.map_err(taken_is_a_conflict)?.ok_or_else(|| {
+        resources::try_create(&api.pool, &caller, &new).await.map_err(refusal_of_a_valid_body)?.ok_or_else(|| {
             let message = resources::domain_taken_message(&new.custom_domain);
             ApiError::conflict(message.clone()).with_field("cname", message)
         })?;
@@ -336,7 +343,7 @@ async fn save<B>(
     let ChangeRequest { api, caller, id, .. } = request;
     let saved = resources::update(&api.pool, &caller, id, version, &update, Timestamp::now())
         .await
-        .map_err(taken_is_a_conflict)?;
+        .map_err(refusal_of_a_valid_body)?;
     api.config_changes.committed();
     resource_response(&api.pool, StatusCode::OK, &saved).await
 }

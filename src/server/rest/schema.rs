@@ -208,7 +208,7 @@ pub struct CreateBody {
     pub(super) secondary_hostnames: Option<Vec<String>>,
     /// The id of one of the account's origin groups, where the CDN fetches content from (Gcore's
     /// `originGroup`). Give this or `origin`, not both.
-    #[serde(default, rename = "originGroup", deserialize_with = "present")]
+    #[serde(default, rename = "originGroup", deserialize_with = "present_id")]
     #[schema(value_type = i64, minimum = 1, required = false, nullable = false)]
     pub(super) origin_group: Option<i64>,
     /// Whether the CDN serves the custom domain; true when left out.
@@ -247,7 +247,7 @@ pub struct ReplaceBody {
     pub(super) secondary_hostnames: Option<Vec<String>>,
     /// The id of one of the account's origin groups, where the CDN fetches content from (Gcore's
     /// `originGroup`). Give this or `origin`, not both.
-    #[serde(default, rename = "originGroup", deserialize_with = "present")]
+    #[serde(default, rename = "originGroup", deserialize_with = "present_id")]
     #[schema(value_type = i64, minimum = 1, required = false, nullable = false)]
     pub(super) origin_group: Option<i64>,
     #[serde(default, deserialize_with = "present")]
@@ -278,7 +278,7 @@ pub struct PatchBody {
     pub(super) secondary_hostnames: Option<Vec<String>>,
     /// The id of one of the account's origin groups, where the CDN fetches content from (Gcore's
     /// `originGroup`). Give this or `origin`, not both.
-    #[serde(default, rename = "originGroup", deserialize_with = "present")]
+    #[serde(default, rename = "originGroup", deserialize_with = "present_id")]
     #[schema(value_type = i64, minimum = 1, required = false, nullable = false)]
     pub(super) origin_group: Option<i64>,
     #[serde(default, deserialize_with = "present")]
@@ -290,6 +290,20 @@ pub struct PatchBody {
     #[serde(default, deserialize_with = "present")]
     #[schema(required = false, nullable = false)]
     pub(super) options: Option<ResourceOptionsInput>,
+}
+
+/// An id, given: a whole number, also when written with a zero fraction (`34.0`), which JSON
+/// Schema's `integer` is too (so a client made from the document may send it); `null` and any
+/// other number are refused.
+fn present_id<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+    let number = serde_json::Number::deserialize(deserializer)?;
+    // Past 2^53 a float no longer holds every whole number exactly.
+    let whole = |float: f64| (float.fract() == 0.0 && float.abs() <= 9_007_199_254_740_992.0).then_some(float as i64);
+    number
+        .as_i64()
+        .or_else(|| number.as_f64().and_then(whole))
+        .map(Some)
+        .ok_or_else(|| serde::de::Error::custom(format!("{number} is not a whole number")))
 }
 
 /// `null` is `Some(None)`, told apart from a field left out (`None`).
