@@ -6,7 +6,7 @@
 --
 -- `sources` is a JSON array of `{"source": "host[:port]", "enabled": bool, "backup": bool}` in
 -- the customer's order; `proxy_next_upstream` a JSON array of Gcore's case names. The portal
--- checks the rest (at least one enabled primary, no repeated origin, a case when `use_next`).
+-- checks the rest (at least one enabled primary, a case when `use_next`).
 
 CREATE TABLE origin_groups (
     id                  INTEGER PRIMARY KEY,

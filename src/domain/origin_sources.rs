@@ -13,17 +13,16 @@ pub enum OriginSourcesError {
     Empty,
     #[error("An origin group can have at most {MAX_ORIGIN_SOURCES} origins.")]
     TooMany,
-    #[error("{0} is listed twice; list each origin once.")]
-    Repeated(Origin),
     #[error(
         "At least one origin must be enabled and not a backup: backups are used only when no other origin can be reached."
     )]
     NoActivePrimary,
 }
 
-/// 1 to [`MAX_ORIGIN_SOURCES`] origins, each address at most once, in the customer's order, at
-/// least one of them enabled and not a backup (Gcore: "Origin group must contain at least one
-/// enabled origin"; a group of backups alone would never be used).
+/// 1 to [`MAX_ORIGIN_SOURCES`] origins in the customer's order, at least one of them enabled and
+/// not a backup (Gcore: "Origin group must contain at least one enabled origin"; a group of
+/// backups alone would never be used). An origin may be listed more than once, as a server may in
+/// nginx's `upstream` (Gcore states no rule against it): it then takes a turn for each time.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "Vec<OriginSource>", into = "Vec<OriginSource>")]
 pub struct OriginSources(Vec<OriginSource>);
@@ -35,11 +34,6 @@ impl OriginSources {
         }
         if sources.len() > MAX_ORIGIN_SOURCES {
             return Err(OriginSourcesError::TooMany);
-        }
-        for (n, source) in sources.iter().enumerate() {
-            if sources[..n].iter().any(|earlier| earlier.source == source.source) {
-                return Err(OriginSourcesError::Repeated(source.source.clone()));
-            }
         }
         if !sources.iter().any(OriginSource::is_active_primary) {
             return Err(OriginSourcesError::NoActivePrimary);
@@ -93,7 +87,7 @@ mod tests {
     }
 
     #[test]
-    fn needs_an_enabled_primary_and_distinct_origins() {
+    fn needs_an_enabled_primary_and_at_most_ten_origins() {
         let sources = OriginSources::new(vec![
             source("b.example.com", false, false),
             source("backup.example.com", true, true),
@@ -107,10 +101,8 @@ mod tests {
             OriginSources::new(vec![source("a.example.com", false, false), source("b.example.com", true, true)]),
             Err(OriginSourcesError::NoActivePrimary)
         );
-        assert_eq!(
-            OriginSources::new(vec![source("a.example.com", true, false), source("A.example.com", true, true)]),
-            Err(OriginSourcesError::Repeated(Origin::parse("a.example.com").unwrap()))
-        );
+        let twice = vec![source("a.example.com", true, false), source("A.example.com", true, true)];
+        assert_eq!(OriginSources::new(twice.clone()).map(|sources| sources.as_slice().to_vec()), Ok(twice));
         let many = (0..=MAX_ORIGIN_SOURCES).map(|n| source(&format!("o{n}.example.com"), true, false)).collect();
         assert_eq!(OriginSources::new(many), Err(OriginSourcesError::TooMany));
     }

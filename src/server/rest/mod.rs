@@ -134,7 +134,9 @@ pub fn openapi_json() -> String {
 /// knows them:
 /// - a creation or a replacement of a resource names exactly one of `origin` and `originGroup`,
 ///   a patch at most one;
-/// - an origin group's `sources` has one that is enabled (the default) and not a backup.
+/// - an origin group's `sources` has one that is enabled (the default) and not a backup;
+/// - its `proxy_next_upstream` names each case once, and at least one when `use_next` is on;
+/// - its `name` has a character that is not a space, once trimmed (none is a control character).
 fn add_constraints_between_fields(document: &mut serde_json::Value) {
     use serde_json::json;
     let schemas = &mut document["components"]["schemas"];
@@ -147,10 +149,22 @@ fn add_constraints_between_fields(document: &mut serde_json::Value) {
         "type": "object",
         "properties": { "enabled": { "const": true }, "backup": { "const": false } }
     });
+    let a_case_when_used = json!({
+        "if": { "properties": { "use_next": { "const": true } }, "required": ["use_next", "proxy_next_upstream"] },
+        "then": { "properties": { "proxy_next_upstream": { "minItems": 1 } } }
+    });
+    // What `OriginGroupName::parse` takes: no control character (`TEXT_PATTERN`), and one that
+    // is not white space.
+    let name_pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$";
     for name in ["OriginGroupCreate", "OriginGroupPatch"] {
-        let sources = &mut schemas[name]["properties"]["sources"];
-        assert!(sources.is_object(), "{name} has sources");
-        sources["contains"] = a_primary.clone();
+        let group = &mut schemas[name];
+        let properties = &mut group["properties"];
+        assert!(properties["sources"].is_object() && properties["name"].is_object(), "{name}");
+        properties["sources"]["contains"] = a_primary.clone();
+        properties["proxy_next_upstream"]["uniqueItems"] = json!(true);
+        properties["name"]["pattern"] = json!(name_pattern);
+        group["if"] = a_case_when_used["if"].clone();
+        group["then"] = a_case_when_used["then"].clone();
     }
 }
 
