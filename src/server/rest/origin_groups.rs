@@ -125,7 +125,7 @@ pub struct GroupCreateBody {
     /// Unique within the account: 1 to 100 characters once trimmed, no control characters.
     #[schema(min_length = 1, max_length = 100)]
     name: String,
-    /// 1 to 10 origins, each once, at least one enabled and not a backup.
+    /// 1 to 10 origins, at least one enabled and not a backup; one listed twice takes two turns.
     #[schema(min_items = 1, max_items = 10)]
     sources: Vec<SourceBody>,
     #[serde(default, deserialize_with = "present")]
@@ -137,7 +137,7 @@ pub struct GroupCreateBody {
     proxy_next_upstream: Option<Vec<String>>,
     /// Gcore's deprecated authentication type: only `none` (public origins).
     #[serde(default, deserialize_with = "present")]
-    #[schema(required = false, nullable = false, example = "none")]
+    #[schema(required = false, nullable = false, example = "none", pattern = "^none$")]
     auth_type: Option<String>,
 }
 
@@ -160,7 +160,7 @@ pub struct GroupPatchBody {
     #[schema(value_type = Vec<NextUpstreamCase>, required = false, nullable = false)]
     proxy_next_upstream: Option<Vec<String>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(required = false, nullable = false, example = "none")]
+    #[schema(required = false, nullable = false, example = "none", pattern = "^none$")]
     auth_type: Option<String>,
 }
 
