@@ -206,8 +206,9 @@ class GcoreSdk(unittest.TestCase):
         with self.assertRaises(gcore.UnprocessableEntityError) as raised:
             self.resources.create(cname="not a domain", origin=ORIGIN)
         self.assertIn("cname", raised.exception.body["errors"])
-        # An origin group that is not the account's: said plainly, and nothing is created.
-        with self.assertRaises(gcore.UnprocessableEntityError) as raised:
+        # An origin group that is not the account's: not found, said plainly under its field,
+        # and nothing is created.
+        with self.assertRaises(gcore.NotFoundError) as raised:
             self.resources.create(cname=unique_cname("group"), origin_group=999999)
         self.assertIn("originGroup", raised.exception.body["errors"])
 
