@@ -3,10 +3,11 @@
 //! version of the portal could lose: the name; the origins one a line, `source` followed by
 //! ` (backup)` and/or ` (disabled)`; `on`/`off`; the cases separated by `, ` (`none` for none).
 
-use crate::domain::{EmailAddress, NextUpstreamPolicy, OriginSources, Timestamp};
+use crate::domain::{NextUpstreamPolicy, OriginSources, Timestamp};
 use crate::error::AppError;
-use crate::model::{ChangeSource, GroupSetting, OriginGroup, OriginGroupChange, on_off};
-use crate::server::db::{Db, Pool, on_db};
+use crate::model::{GroupSetting, OriginGroup, OriginGroupChange, on_off};
+use crate::server::change_log::{self, ChangeLog, Entry, Row};
+use crate::server::db::{Db, Pool};
 use crate::server::resources::Actor;
 use edge_feed::NextUpstream;
 
@@ -59,78 +60,36 @@ pub(super) async fn record(
     new_value: &str,
 ) -> Result<(), AppError> {
     let action = if old_value.is_none() { "created" } else { "updated" };
-    on_db!(db, |e| sqlx::query(
-        "INSERT INTO origin_group_changes (origin_group_id, version, changed_at, account_id, source, \
-         api_token_name, client_address, action, setting, old_value, new_value) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(group.id)
-    .bind(group.version)
-    .bind(now.unix_seconds())
-    .bind(actor.account_id)
-    .bind(actor.source.as_str())
-    .bind(actor.api_token_name.as_deref())
-    .bind(actor.client_address.map(|address| address.to_string()))
-    .bind(action)
-    .bind(setting.as_str())
-    .bind(old_value)
-    .bind(new_value)
-    .execute(e)
-    .await
-    .map(|_| ()))?;
-    Ok(())
+    let entry = Entry { setting: setting.as_str(), action, old_value, new_value };
+    change_log::record(db, ChangeLog::OriginGroups, actor, group.id, group.version, now, entry).await
 }
 
 /// The history of the account's group, newest first; [`AppError::NotFound`] for another
 /// account's group.
 pub async fn history(pool: &Pool, account_id: i64, id: i64) -> Result<Vec<OriginGroupChange>, AppError> {
     super::get(pool, account_id, id).await?;
-    on_db!(pool.db(), |e| sqlx::query_as::<_, ChangeRow>(
-        "SELECT c.version, c.changed_at, a.email, c.source, c.api_token_name, c.client_address, c.action, \
-                c.setting, c.old_value, c.new_value \
-         FROM origin_group_changes c JOIN accounts a ON a.id = c.account_id \
-         WHERE c.origin_group_id = $1 ORDER BY c.version DESC, c.id ASC",
-    )
-    .bind(id)
-    .fetch_all(e)
-    .await)?
-    .into_iter()
-    .map(OriginGroupChange::try_from)
-    .collect()
+    let rows = change_log::read(pool.db(), ChangeLog::OriginGroups, id).await?;
+    rows.into_iter().map(group_change).collect()
 }
 
-#[derive(sqlx::FromRow)]
-struct ChangeRow {
-    version: i64,
-    changed_at: i64,
-    email: String,
-    source: String,
-    api_token_name: Option<String>,
-    client_address: Option<String>,
-    action: String,
-    setting: String,
-    old_value: Option<String>,
-    new_value: String,
-}
-
-impl TryFrom<ChangeRow> for OriginGroupChange {
-    type Error = AppError;
-
-    fn try_from(row: ChangeRow) -> Result<Self, AppError> {
-        let corrupt = || AppError::internal("origin_group_changes row is invalid", format!("version {}", row.version));
-        Ok(OriginGroupChange {
-            version: row.version,
-            changed_at: Timestamp::from_unix_seconds(row.changed_at),
-            changed_by: EmailAddress::parse(&row.email).map_err(|_| corrupt())?,
-            source: ChangeSource::parse(&row.source).ok_or_else(corrupt)?,
-            api_token_name: row.api_token_name,
-            client_address: row.client_address,
-            created: row.action == "created",
-            setting: GroupSetting::ALL.into_iter().find(|s| s.as_str() == row.setting).ok_or_else(corrupt)?,
-            old_value: row.old_value,
-            new_value: row.new_value,
-        })
-    }
+/// A record read back as the change it stands for.
+fn group_change(row: Row) -> Result<OriginGroupChange, AppError> {
+    let log = ChangeLog::OriginGroups;
+    let author = row.author(log)?;
+    let setting = GroupSetting::ALL.into_iter().find(|setting| setting.as_str() == row.setting);
+    let setting = setting.ok_or_else(|| row.corrupt(log))?;
+    Ok(OriginGroupChange {
+        version: row.version,
+        changed_at: author.changed_at,
+        changed_by: author.changed_by,
+        source: author.source,
+        api_token_name: row.api_token_name,
+        client_address: row.client_address,
+        created: row.action == "created",
+        setting,
+        old_value: row.old_value,
+        new_value: row.new_value,
+    })
 }
 
 #[cfg(test)]

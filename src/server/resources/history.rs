@@ -5,12 +5,13 @@
 use super::input::Actor;
 use super::rows::ensure_owned;
 use crate::domain::{
-    DomainName, EmailAddress, Origin, OriginGroupName, ResourceDescription, ResourceName, SecondaryHostnames, Timestamp,
+    DomainName, Origin, OriginGroupName, ResourceDescription, ResourceName, SecondaryHostnames, Timestamp,
 };
 use crate::error::AppError;
-use crate::model::{Change, ChangeSource, OriginGroupRef, ResourceChange, on_off};
+use crate::model::{Change, OriginGroupRef, ResourceChange, on_off};
 use crate::options::{OptionName, OptionValue};
-use crate::server::db::{Db, Pool, on_db};
+use crate::server::change_log::{self, ChangeLog, Entry, Row};
+use crate::server::db::{Db, Pool};
 
 /// How a change is stored: `setting` (an option's API name, `origin`, `active`, `name`,
 /// `description` or `secondary_hostnames`), `action` (`created`, `updated` or `defaulted`) and
@@ -147,76 +148,33 @@ pub(super) async fn record(
     change: &Change,
 ) -> Result<(), AppError> {
     let Encoded { setting, action, old_value, new_value } = encode(change);
-    on_db!(db, |e| sqlx::query(
-        "INSERT INTO resource_changes (resource_id, version, changed_at, account_id, source, \
-         api_token_name, client_address, action, setting, old_value, new_value) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(resource_id)
-    .bind(version)
-    .bind(now.unix_seconds())
-    .bind(actor.account_id)
-    .bind(actor.source.as_str())
-    .bind(actor.api_token_name.as_deref())
-    .bind(actor.client_address.map(|address| address.to_string()))
-    .bind(action)
-    .bind(setting)
-    .bind(old_value.as_deref())
-    .bind(new_value.as_str())
-    .execute(e)
-    .await
-    .map(|_| ()))?;
-    Ok(())
+    let entry = Entry { setting, action, old_value: old_value.as_deref(), new_value: &new_value };
+    change_log::record(db, ChangeLog::Resources, actor, resource_id, version, now, entry).await
 }
 
 /// The history of the account's resource, newest first.
 pub async fn history(pool: &Pool, account_id: i64, id: i64) -> Result<Vec<ResourceChange>, AppError> {
     // Another account's resource is not found, rather than without history.
     ensure_owned(pool.db(), account_id, id).await?;
-    on_db!(pool.db(), |e| sqlx::query_as::<_, ChangeRow>(
-        "SELECT c.version, c.changed_at, a.email, c.source, c.api_token_name, c.client_address, c.action, \
-                c.setting, c.old_value, c.new_value \
-         FROM resource_changes c JOIN accounts a ON a.id = c.account_id \
-         WHERE c.resource_id = $1 ORDER BY c.version DESC, c.id ASC",
-    )
-    .bind(id)
-    .fetch_all(e)
-    .await)?
-    .into_iter()
-    .map(ResourceChange::try_from)
-    .collect()
+    let rows = change_log::read(pool.db(), ChangeLog::Resources, id).await?;
+    rows.into_iter().map(resource_change).collect()
 }
 
-#[derive(sqlx::FromRow)]
-struct ChangeRow {
-    version: i64,
-    changed_at: i64,
-    email: String,
-    source: String,
-    api_token_name: Option<String>,
-    client_address: Option<String>,
-    action: String,
-    setting: String,
-    old_value: Option<String>,
-    new_value: String,
-}
-
-impl TryFrom<ChangeRow> for ResourceChange {
-    type Error = AppError;
-
-    fn try_from(row: ChangeRow) -> Result<Self, AppError> {
-        let corrupt = || AppError::internal("resource_changes row is invalid", format!("version {}", row.version));
-        let change = decode(&row.setting, &row.action, row.old_value.as_deref(), &row.new_value).ok_or_else(corrupt)?;
-        Ok(ResourceChange {
-            version: row.version,
-            changed_at: Timestamp::from_unix_seconds(row.changed_at),
-            changed_by: EmailAddress::parse(&row.email).map_err(|_| corrupt())?,
-            source: ChangeSource::parse(&row.source).ok_or_else(corrupt)?,
-            api_token_name: row.api_token_name,
-            client_address: row.client_address,
-            change,
-        })
-    }
+/// A record read back as the change it stands for.
+fn resource_change(row: Row) -> Result<ResourceChange, AppError> {
+    let log = ChangeLog::Resources;
+    let author = row.author(log)?;
+    let change =
+        decode(&row.setting, &row.action, row.old_value.as_deref(), &row.new_value).ok_or_else(|| row.corrupt(log))?;
+    Ok(ResourceChange {
+        version: row.version,
+        changed_at: author.changed_at,
+        changed_by: author.changed_by,
+        source: author.source,
+        api_token_name: row.api_token_name,
+        client_address: row.client_address,
+        change,
+    })
 }
 
 #[cfg(test)]
