@@ -222,6 +222,9 @@ mod tests {
             secondary_hostnames: vec!["b.example.com".into()],
             origin: "127.0.0.1:1".into(),
             origin_group: None,
+            origin_protocol: ::edge_feed::OriginProtocol::Http,
+            tls: None,
+            origin_ca: None,
             options: ResourceOptions { websockets: true },
         };
         let snapshot = ConfigUpdate::snapshot(9, vec![resource]);

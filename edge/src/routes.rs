@@ -205,6 +205,9 @@ mod tests {
             secondary_hostnames: vec![],
             origin: "127.0.0.1:8090".into(),
             origin_group: None,
+            origin_protocol: ::edge_feed::OriginProtocol::Http,
+            tls: None,
+            origin_ca: None,
             options: ResourceOptions { websockets },
         }
     }

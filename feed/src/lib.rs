@@ -150,6 +150,22 @@ pub struct EdgeResource {
     /// groups) reads as `None`, which [`EdgeResource::origins`] serves as a group of `origin` alone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin_group: Option<OriginGroup>,
+    /// Gcore's `originProtocol`: the scheme the edge speaks to the resource's origins. Absent
+    /// (an older portal, or state saved before HTTPS) reads as [`OriginProtocol::Http`], and
+    /// `Http` is not written, so that a message without HTTPS is what it was before.
+    #[serde(default, skip_serializing_if = "OriginProtocol::is_http")]
+    pub origin_protocol: OriginProtocol,
+    /// The certificate the edge presents for the resource's hostnames over HTTPS: present only
+    /// while the resource has HTTPS on (Gcore's `sslEnabled`) with a certificate (`sslData`).
+    /// Absent, the edge answers a TLS handshake for these names with an alert, as for a name
+    /// it does not serve.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsCertificate>,
+    /// PEM certificates of the authorities the customer trusts for their private origins (Gcore's
+    /// trusted CA certificates), in addition to the system's roots, when the edge speaks HTTPS to
+    /// an origin. Absent: the system's roots alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin_ca: Option<String>,
     /// What the resource's customer chose for how the edge serves it.
     #[serde(flatten)]
     pub options: ResourceOptions,
@@ -309,6 +325,73 @@ impl NextUpstream {
     }
 }
 
+/// Gcore's `originProtocol`: how the edge speaks to a resource's origins. On the wire, Gcore's
+/// upper-case names.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum OriginProtocol {
+    /// Plain HTTP (and `ws://`), whatever the visitor used: the default.
+    #[default]
+    Http,
+    /// HTTPS (and `wss://`), the origin's certificate verified against the system's roots and
+    /// the resource's [`EdgeResource::origin_ca`]; port 443 when a source names none.
+    Https,
+    /// The scheme the visitor used: HTTPS to the origin for a visitor who came over HTTPS.
+    Match,
+}
+
+impl OriginProtocol {
+    /// Whether the edge speaks TLS to the origin for a visitor who came over TLS (`visitor_tls`).
+    pub fn origin_tls(self, visitor_tls: bool) -> bool {
+        match self {
+            Self::Http => false,
+            Self::Https => true,
+            Self::Match => visitor_tls,
+        }
+    }
+
+    /// Whether this is the default, [`OriginProtocol::Http`].
+    pub fn is_http(&self) -> bool {
+        *self == Self::Http
+    }
+
+    /// Gcore's name: `HTTP`, `HTTPS` or `MATCH`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Http => "HTTP",
+            Self::Https => "HTTPS",
+            Self::Match => "MATCH",
+        }
+    }
+}
+
+/// A certificate an edge presents over HTTPS, with its private key (Gcore's `sslData`).
+///
+/// JSON: `{"id": 5, "certificate_chain": "-----BEGIN CERTIFICATE-----…", "private_key":
+/// "-----BEGIN PRIVATE KEY-----…"}`. The key travels only in the feed, whose every request
+/// carries the feed token; `Debug` never shows it, so that no log line can.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TlsCertificate {
+    /// The certificate's id in the portal (Gcore's `sslData`): a positive whole number. A new id
+    /// or a new chain for the same id is a replaced certificate.
+    pub id: i64,
+    /// PEM: the resource's certificate first, then each one that signed the one before it.
+    pub certificate_chain: String,
+    /// PEM (PKCS #8, PKCS #1 or SEC 1): the certificate's private key, checked by the portal to
+    /// match it.
+    pub private_key: String,
+}
+
+impl std::fmt::Debug for TlsCertificate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsCertificate")
+            .field("id", &self.id)
+            .field("certificate_chain", &format_args!("{} bytes of PEM", self.certificate_chain.len()))
+            .field("private_key", &format_args!("(never shown)"))
+            .finish()
+    }
+}
+
 /// A resource's options as the edge obeys them. Each is a field of its [`EdgeResource`]'s JSON
 /// object, under the name given here. An option added later takes `#[serde(default = …)]`, the
 /// value that changes nothing, so that an edge still reads its saved state and an older portal's
@@ -351,8 +434,29 @@ mod tests {
             secondary_hostnames: vec![],
             origin: origin.into(),
             origin_group: None,
+            origin_protocol: OriginProtocol::Http,
+            tls: None,
+            origin_ca: None,
             options: ResourceOptions { websockets },
         }
+    }
+
+    #[test]
+    fn a_resource_over_https() {
+        pinned(
+            r#"{"id":3,"domain":"a.example.com","secondary_hostnames":[],"origin":"o.example.com","origin_protocol":"MATCH","tls":{"id":5,"certificate_chain":"C","private_key":"K"},"origin_ca":"CA","websockets":true}"#,
+            EdgeResource {
+                origin_protocol: OriginProtocol::Match,
+                tls: Some(TlsCertificate { id: 5, certificate_chain: "C".into(), private_key: "K".into() }),
+                origin_ca: Some("CA".into()),
+                ..resource(3, "a.example.com", "o.example.com", true)
+            },
+        );
+        let shown =
+            format!("{:?}", TlsCertificate { id: 5, certificate_chain: "C".into(), private_key: "SECRET".into() });
+        assert!(!shown.contains("SECRET"), "{shown}");
+        assert!(OriginProtocol::Match.origin_tls(true) && !OriginProtocol::Match.origin_tls(false));
+        assert!(OriginProtocol::Https.origin_tls(false) && !OriginProtocol::Http.origin_tls(true));
     }
 
     #[test]

@@ -54,6 +54,9 @@ impl Stack {
             secondary_hostnames: vec![],
             origin: origin.addr.to_string(),
             origin_group: None,
+            origin_protocol: ::edge_feed::OriginProtocol::Http,
+            tls: None,
+            origin_ca: None,
             options: edge_feed::ResourceOptions { websockets },
         };
         let configuration = ConfigUpdate {
@@ -196,6 +199,9 @@ pub fn grouped(
             use_next: next.is_some(),
             proxy_next_upstream: next.unwrap_or_default().to_vec(),
         }),
+        origin_protocol: ::edge_feed::OriginProtocol::Http,
+        tls: None,
+        origin_ca: None,
         options: edge_feed::ResourceOptions { websockets: true },
     }
 }

@@ -34,6 +34,9 @@ fn edge_resource(resource: CdnResource, group: &OriginGroup) -> EdgeResource {
             use_next: group.next_upstream.use_next(),
             proxy_next_upstream: group.next_upstream.cases().to_vec(),
         }),
+        origin_protocol: ::edge_feed::OriginProtocol::Http,
+        tls: None,
+        origin_ca: None,
         options: ResourceOptions { websockets: resource.options_in_force.websockets },
     }
 }
@@ -248,6 +251,9 @@ mod tests {
                     use_next: false,
                     proxy_next_upstream: vec![::edge_feed::NextUpstream::Error, ::edge_feed::NextUpstream::Timeout],
                 }),
+                origin_protocol: ::edge_feed::OriginProtocol::Http,
+                tls: None,
+                origin_ca: None,
                 options: ResourceOptions { websockets: false }
             }]
         );
