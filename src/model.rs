@@ -561,3 +561,65 @@ mod tests {
         assert_eq!(ResourceStatus::Processed.as_str(), "processed");
     }
 }
+
+/// The portal's page of SSL certificates (Gcore's API calls them `/cdn/sslData`).
+pub const CERTIFICATES_PATH: &str = "/cdn/ssl";
+
+/// The page that uploads a certificate.
+pub const NEW_CERTIFICATE_PATH: &str = "/cdn/ssl/new";
+
+/// The page of one certificate: its details, replacement and deletion.
+pub fn certificate_path(id: i64) -> String {
+    format!("{CERTIFICATES_PATH}/{id}")
+}
+
+/// How long before a certificate's end the portal starts warning of it: 30 days, the window in
+/// which Let's Encrypt advises renewing its 90-day certificates.
+pub const EXPIRY_WARNING_DAYS: i64 = 30;
+
+/// An SSL certificate a customer uploaded, as the portal shows it (Gcore's `sslData`): what the
+/// certificate says, never its private key, which stays encrypted on the server.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Certificate {
+    /// Gcore's `sslData` id; never given to another certificate.
+    pub id: i64,
+    /// The customer's name for it, unique in the account (Gcore's `name`).
+    pub name: String,
+    /// The subject's common name (Gcore's `cert_subject_cn`), empty when it has none.
+    pub subject_cn: String,
+    /// The DNS names the certificate covers (Gcore's `cert_subject_alt`), wildcards as written.
+    pub subject_alt: Vec<String>,
+    /// Who signed it, as a distinguished name (Gcore's `cert_issuer`).
+    pub issuer: String,
+    /// Gcore's `validity_not_before` and `validity_not_after`.
+    pub not_before: Timestamp,
+    pub not_after: Timestamp,
+    /// The resources that use it, by custom domain.
+    pub used_by: Vec<GroupUser>,
+    /// Counts its replacements; a replacement names the version it was loaded at.
+    pub version: i64,
+}
+
+/// Where a certificate stands at a moment, for the warnings the portal shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CertificateExpiry {
+    Valid,
+    /// Ends within [`EXPIRY_WARNING_DAYS`]: in this many whole days (0 on its last day).
+    EndsSoon {
+        days: i64,
+    },
+    Expired,
+}
+
+impl Certificate {
+    pub fn expiry(&self, now: Timestamp) -> CertificateExpiry {
+        let left = self.not_after.unix_seconds() - now.unix_seconds();
+        if left <= 0 {
+            CertificateExpiry::Expired
+        } else if left <= EXPIRY_WARNING_DAYS * 86_400 {
+            CertificateExpiry::EndsSoon { days: left / 86_400 }
+        } else {
+            CertificateExpiry::Valid
+        }
+    }
+}
