@@ -1,7 +1,7 @@
 use crate::components::{AccountContext, NotFound, SiteHeader};
 use crate::pages::{
-    ApiTokensPage, GroupSection, HomePage, NewOriginGroupPage, NewResourcePage, OriginGroupListPage, OriginGroupPage,
-    ResourceListPage, ResourceSettingsPage, Section, SignUpPage,
+    ApiTokensPage, CertificateListPage, CertificatePage, GroupSection, HomePage, NewCertificatePage, NewOriginGroupPage,
+    NewResourcePage, OriginGroupListPage, OriginGroupPage, ResourceListPage, ResourceSettingsPage, Section, SignUpPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -59,6 +59,9 @@ pub fn App() -> impl IntoView {
                         view=|| view! { <ResourceSettingsPage section=Section::History/> }
                         ssr=SsrMode::Async
                     />
+                    <Route path=path!("/cdn/ssl") view=CertificateListPage ssr=SsrMode::Async/>
+                    <Route path=path!("/cdn/ssl/new") view=NewCertificatePage ssr=SsrMode::Async/>
+                    <Route path=path!("/cdn/ssl/:id") view=CertificatePage ssr=SsrMode::Async/>
                     <Route path=path!("/cdn/origin_groups") view=OriginGroupListPage ssr=SsrMode::Async/>
                     <Route path=path!("/cdn/origin_groups/new") view=NewOriginGroupPage ssr=SsrMode::Async/>
                     <Route

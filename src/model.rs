@@ -598,6 +598,8 @@ pub struct Certificate {
     pub used_by: Vec<GroupUser>,
     /// Counts its replacements; a replacement names the version it was loaded at.
     pub version: i64,
+    /// Where it stood when the server loaded it ([`CertificateExpiry::at`]).
+    pub expiry: CertificateExpiry,
 }
 
 /// Where a certificate stands at a moment, for the warnings the portal shows.
@@ -605,21 +607,48 @@ pub struct Certificate {
 pub enum CertificateExpiry {
     Valid,
     /// Ends within [`EXPIRY_WARNING_DAYS`]: in this many whole days (0 on its last day).
-    EndsSoon {
-        days: i64,
-    },
+    EndsSoon { days: i64 },
     Expired,
 }
 
-impl Certificate {
-    pub fn expiry(&self, now: Timestamp) -> CertificateExpiry {
-        let left = self.not_after.unix_seconds() - now.unix_seconds();
+impl CertificateExpiry {
+    /// Where a certificate valid until `not_after` stands at `now`.
+    pub fn at(not_after: Timestamp, now: Timestamp) -> Self {
+        let left = not_after.unix_seconds() - now.unix_seconds();
         if left <= 0 {
-            CertificateExpiry::Expired
+            Self::Expired
         } else if left <= EXPIRY_WARNING_DAYS * 86_400 {
-            CertificateExpiry::EndsSoon { days: left / 86_400 }
+            Self::EndsSoon { days: left / 86_400 }
         } else {
-            CertificateExpiry::Valid
+            Self::Valid
         }
+    }
+
+    /// The warning to show, if any: "Expired" or "Expires in 12 days".
+    pub fn warning(self) -> Option<String> {
+        match self {
+            Self::Valid => None,
+            Self::EndsSoon { days: 0 } => Some("Expires today".to_owned()),
+            Self::EndsSoon { days: 1 } => Some("Expires tomorrow".to_owned()),
+            Self::EndsSoon { days } => Some(format!("Expires in {days} days")),
+            Self::Expired => Some("Expired".to_owned()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod certificate_tests {
+    use super::*;
+
+    #[test]
+    fn a_certificate_is_warned_of_within_thirty_days_of_its_end() {
+        let end = Timestamp::from_unix_seconds(100 * 86_400);
+        let at_day = |day: i64| CertificateExpiry::at(end, Timestamp::from_unix_seconds(day * 86_400));
+        assert_eq!(at_day(69), CertificateExpiry::Valid);
+        assert_eq!(at_day(70), CertificateExpiry::EndsSoon { days: 30 });
+        assert_eq!(at_day(88).warning().as_deref(), Some("Expires in 12 days"));
+        assert_eq!(CertificateExpiry::at(end, Timestamp::from_unix_seconds(100 * 86_400 - 60)).warning().as_deref(), Some("Expires today"));
+        assert_eq!(at_day(100), CertificateExpiry::Expired);
+        assert_eq!(at_day(101).warning().as_deref(), Some("Expired"));
     }
 }

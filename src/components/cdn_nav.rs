@@ -5,9 +5,10 @@ use leptos::prelude::*;
 pub enum CdnPage {
     Resources,
     OriginGroups,
+    Certificates,
 }
 
-/// The CDN section's navigation: its resources and its origin groups, the one being shown
+/// The CDN section's navigation: its resources, origin groups and SSL certificates, the one being shown
 /// marked `aria-current="page"` (told, not guessed from the path: the resource list is at
 /// both `/cdn` and `/cdn/resources`).
 #[component]
@@ -19,6 +20,7 @@ pub fn CdnNav(current: CdnPage) -> impl IntoView {
         <nav class="cdn-nav" aria-label="CDN">
             {link(CdnPage::Resources, "/cdn/resources", "CDN resources")}
             {link(CdnPage::OriginGroups, crate::model::ORIGIN_GROUPS_PATH, "Origin groups")}
+            {link(CdnPage::Certificates, crate::model::CERTIFICATES_PATH, "SSL certificates")}
         </nav>
     }
 }

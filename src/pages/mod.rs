@@ -1,5 +1,8 @@
 mod api_tokens;
+mod certificate_list;
+mod certificate_settings;
 mod home;
+mod new_certificate;
 mod new_origin_group;
 mod new_resource;
 mod origin_group_list;
@@ -9,7 +12,10 @@ mod resource_settings;
 mod sign_up;
 
 pub use api_tokens::ApiTokensPage;
+pub use certificate_list::CertificateListPage;
+pub use certificate_settings::CertificatePage;
 pub use home::HomePage;
+pub use new_certificate::NewCertificatePage;
 pub use new_origin_group::NewOriginGroupPage;
 pub use new_resource::NewResourcePage;
 pub use origin_group_list::OriginGroupListPage;

@@ -1,6 +1,6 @@
 use crate::api::{
-    SaveContentSettings, SaveGeneralSettings, SaveResourceOriginGroup, get_resource, list_origin_groups,
-    resource_history, resource_rollout,
+    SaveContentSettings, SaveGeneralSettings, SaveHttpsSettings, SaveResourceOriginGroup, get_resource,
+    list_certificates, list_origin_groups, resource_history, resource_rollout,
 };
 use crate::components::{
     ErrorPanel, FormAlert, GroupSelect, HistoryEntry, HistorySection, NotFound, OnOff, RequireAccount, When,
@@ -9,10 +9,11 @@ use crate::components::{
 use crate::domain::{MAX_RESOURCE_DESCRIPTION_CHARS, MAX_RESOURCE_NAME_CHARS, MAX_SECONDARY_HOSTNAMES};
 use crate::error::AppError;
 use crate::model::{
-    CdnResource, ResourceChange, Rollout, on_off, origin_group_path, resource_content_path, resource_history_path,
+    CERTIFICATES_PATH, CdnResource, ResourceChange, Rollout, certificate_path, on_off, origin_group_path, resource_content_path, resource_history_path,
     resource_path,
 };
 use crate::options::OptionName;
+use edge_feed::OriginProtocol;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -131,6 +132,10 @@ fn GeneralSection(resource: CdnResource) -> impl IntoView {
                 <dd>
                     {if resource.active { "Active" } else { "Inactive: the CDN does not serve this domain" }}
                 </dd>
+                <dt>"HTTPS"</dt>
+                <dd><OnOff enabled=resource.ssl_enabled/></dd>
+                <dt>"Origin protocol"</dt>
+                <dd>{resource.origin_protocol.as_str()}</dd>
                 <dt>"WebSockets"</dt>
                 <dd>
                     <OnOff enabled=resource.options_in_force.websockets/>
@@ -180,6 +185,7 @@ fn GeneralSection(resource: CdnResource) -> impl IntoView {
                 <FormAlert error/>
             </ActionForm>
             <OriginGroupForm resource_id=resource.id version=resource.version current=resource.origin_group.id/>
+            <HttpsForm resource=resource.clone()/>
         </section>
     }
 }
@@ -209,6 +215,107 @@ fn OriginGroupForm(resource_id: i64, version: i64, current: i64) -> impl IntoVie
             </Suspense>
             <div class="form-actions">
                 <button type="submit" class="primary">"Save origin group"</button>
+            </div>
+            <FormAlert error/>
+        </ActionForm>
+    }
+}
+
+/// A plain form for how the resource is served over HTTPS: on or off (Gcore's `sslEnabled`),
+/// with which of the account's certificates (`sslData`), and the scheme the edge speaks to the
+/// origin (`originProtocol`). The certificate in use is marked when it ends within 30 days.
+#[component]
+fn HttpsForm(resource: CdnResource) -> impl IntoView {
+    let save = ServerAction::<SaveHttpsSettings>::new();
+    let error = action_error(save);
+    let certificates = Resource::new(|| (), |()| list_certificates());
+    let refused = error.with_untracked(|error| error.as_ref().is_some_and(|error| error.entered("origin_protocol").is_some()));
+    let enabled = if refused { entered_value(error, "ssl_enabled").is_some_and(|value| value == "on") } else { resource.ssl_enabled };
+    let chosen = if refused {
+        entered_value(error, "ssl_data").unwrap_or_default()
+    } else {
+        resource.ssl_data.map(|id| id.to_string()).unwrap_or_default()
+    };
+    let protocol = entered_value(error, "origin_protocol").unwrap_or_else(|| resource.origin_protocol.as_str().to_owned());
+    let in_use = resource.ssl_data;
+    let protocol_error = field_error(error, "origin_protocol");
+    let certificate_error = field_error(error, "ssl_data");
+    view! {
+        <ActionForm action=save attr:class="panel" attr:aria-labelledby="https-form-heading">
+            <h3 id="https-form-heading">"HTTPS"</h3>
+            <input type="hidden" name="resource_id" value=resource.id/>
+            <input type="hidden" name="version" value=resource.version/>
+            <p class="hint" id="ssl_enabled-hint">
+                "Visitors reach the custom domain and secondary hostnames over https:// and wss://, with the certificate chosen below; it must cover each of them."
+            </p>
+            <div class="choice">
+                <input type="checkbox" id="ssl_enabled" name="ssl_enabled" checked=enabled aria-describedby="ssl_enabled-hint"/>
+                <label for="ssl_enabled">"Serve over HTTPS"</label>
+            </div>
+            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || {
+                    let chosen = chosen.clone();
+                    Suspend::new(async move {
+                        match certificates.await {
+                            Ok(certificates) => {
+                                let warning = certificates
+                                    .iter()
+                                    .find(|certificate| Some(certificate.id) == in_use)
+                                    .and_then(|certificate| certificate.expiry.warning().map(|warning| (certificate.id, certificate.name.clone(), warning)));
+                                view! {
+                                    {warning.map(|(id, name, warning)| view! {
+                                        <p class="warning" role="note">
+                                            "The certificate in use, " <a href=certificate_path(id)>{name}</a> ": " {warning} ". Replace it under CDN → SSL certificates."
+                                        </p>
+                                    })}
+                                    <div class="field">
+                                        <label for="ssl_data">"Certificate"</label>
+                                        <p class="hint" id="ssl_data-hint">
+                                            "One of your certificates, added under " <a href=CERTIFICATES_PATH>"CDN → SSL certificates"</a> "."
+                                        </p>
+                                        <select
+                                            id="ssl_data"
+                                            name="ssl_data"
+                                            aria-describedby=move || if certificate_error.with(Option::is_some) { "ssl_data-hint ssl_data-error" } else { "ssl_data-hint" }
+                                            aria-invalid=move || certificate_error.with(Option::is_some).then_some("true")
+                                        >
+                                            <option value="" selected=chosen.is_empty()>"No certificate"</option>
+                                            {certificates.into_iter().map(|certificate| {
+                                                let value = certificate.id.to_string();
+                                                let selected = value == chosen;
+                                                let label = format!("{} ({})", certificate.name, certificate.subject_alt.join(", "));
+                                                view! { <option value=value selected=selected>{label}</option> }
+                                            }).collect_view()}
+                                        </select>
+                                        {move || certificate_error.get().map(|message| view! { <p class="field-error" id="ssl_data-error">{message}</p> })}
+                                    </div>
+                                }.into_any()
+                            }
+                            Err(error) => view! { <ErrorPanel error/> }.into_any(),
+                        }
+                    })
+                }}
+            </Suspense>
+            <div class="field">
+                <label for="origin_protocol">"Origin protocol"</label>
+                <p class="hint" id="origin_protocol-hint">
+                    "How the CDN reaches your origin: HTTPS verifies the origin's certificate; Match uses the visitor's scheme."
+                </p>
+                <select
+                    id="origin_protocol"
+                    name="origin_protocol"
+                    aria-describedby=move || if protocol_error.with(Option::is_some) { "origin_protocol-hint origin_protocol-error" } else { "origin_protocol-hint" }
+                    aria-invalid=move || protocol_error.with(Option::is_some).then_some("true")
+                >
+                    {[(OriginProtocol::Http, "HTTP"), (OriginProtocol::Https, "HTTPS"), (OriginProtocol::Match, "Match the visitor (HTTP or HTTPS)")]
+                        .into_iter()
+                        .map(|(value, label)| view! { <option value=value.as_str() selected=value.as_str() == protocol>{label}</option> })
+                        .collect_view()}
+                </select>
+                {move || protocol_error.get().map(|message| view! { <p class="field-error" id="origin_protocol-error">{message}</p> })}
+            </div>
+            <div class="form-actions">
+                <button type="submit" class="primary">"Save HTTPS settings"</button>
             </div>
             <FormAlert error/>
         </ActionForm>
