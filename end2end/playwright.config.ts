@@ -7,6 +7,8 @@ const baseURL = `http://127.0.0.1:${port}`;
 // A CDN edge following the portal, and an origin for resources to point at.
 export const edgePort = port + 80;
 const edgeAdminPort = port + 81;
+// The edge's HTTPS (and wss://) address.
+export const edgeTlsPort = port + 82;
 export const echoOriginPort = port + 90;
 const feedToken = "end-to-end-edge-feed-token";
 
@@ -98,6 +100,7 @@ export default defineConfig({
       stderr: "pipe",
       env: {
         EDGE_LISTEN: `127.0.0.1:${edgePort}`,
+        EDGE_TLS_LISTEN: `127.0.0.1:${edgeTlsPort}`,
         EDGE_ADMIN_LISTEN: `127.0.0.1:${edgeAdminPort}`,
         EDGE_PORTAL_URL: baseURL,
         EDGE_FEED_TOKEN: feedToken,
