@@ -8,7 +8,7 @@
 //! is kept for the request's log (`server::error_log`, `AppError::internal`).
 
 use crate::domain::DomainName;
-use crate::model::{CdnResource, OriginGroup};
+use crate::model::{CdnResource, Certificate, OriginGroup};
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
@@ -42,6 +42,14 @@ pub enum AppError {
     /// An origin group that resources use cannot be deleted; it carries their custom domains.
     #[error("{}", group_in_use_message(.0))]
     GroupInUse(Vec<DomainName>),
+    /// The certificate was loaded before someone else replaced it; it carries what is stored now.
+    #[error(
+        "This certificate was replaced elsewhere, so your change was not saved. The page now shows the current certificate; review it and try again."
+    )]
+    CertificateConflict(Box<Certificate>),
+    /// A certificate that resources use cannot be deleted; it carries their custom domains.
+    #[error("{}", certificate_in_use_message(.0))]
+    CertificateInUse(Vec<DomainName>),
     #[error("The request was too large. Nothing was changed.")]
     TooLarge,
     /// One of the portal's abuse limits (`crate::server::limits`) was reached: nothing was done.
@@ -64,6 +72,16 @@ fn group_in_use_message(resources: &[DomainName]) -> String {
     let (these, it) = if names.len() == 1 { ("CDN resource", "it") } else { ("CDN resources", "each") };
     format!(
         "This origin group is used by the {these} {}, so it was not deleted. Switch {it} to another origin group first.",
+        names.join(", ")
+    )
+}
+
+/// Why a certificate cannot be deleted, naming the resources that use it.
+fn certificate_in_use_message(resources: &[DomainName]) -> String {
+    let names: Vec<&str> = resources.iter().map(DomainName::as_str).collect();
+    let (these, it) = if names.len() == 1 { ("CDN resource", "it") } else { ("CDN resources", "each") };
+    format!(
+        "This certificate is used by the {these} {}, so it was not deleted. Choose another certificate for {it}, or turn its HTTPS off and remove the certificate, first.",
         names.join(", ")
     )
 }
@@ -205,6 +223,14 @@ impl AppError {
     pub fn current_resource(&self) -> Option<&CdnResource> {
         match self {
             AppError::Conflict(current) => Some(current),
+            _ => None,
+        }
+    }
+
+    /// What is stored now, when this error is a refused replacement of an outdated certificate.
+    pub fn current_certificate(&self) -> Option<&Certificate> {
+        match self {
+            AppError::CertificateConflict(current) => Some(current),
             _ => None,
         }
     }

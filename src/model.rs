@@ -38,6 +38,13 @@ pub struct CdnResource {
     pub options_in_force: OptionsInForce,
     /// An inactive resource is kept with its settings, but the CDN does not serve its domain.
     pub active: bool,
+    /// HTTPS for visitors (Gcore's `sslEnabled`): on only with a certificate, `ssl_data`.
+    pub ssl_enabled: bool,
+    /// The id of the account's certificate the edges present (Gcore's `sslData`), if any; kept
+    /// while HTTPS is off, so that turning it on again needs no choice.
+    pub ssl_data: Option<i64>,
+    /// How the edges speak to the origin (Gcore's `originProtocol`).
+    pub origin_protocol: edge_feed::OriginProtocol,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     /// Counts the resource's changes; a save names the version it was loaded at.
@@ -313,6 +320,40 @@ pub enum Change {
         from: OriginGroupRef,
         to: OriginGroupRef,
     },
+    /// HTTPS for visitors was turned on or off (Gcore's `sslEnabled`).
+    SslEnabledSwitched {
+        to: bool,
+    },
+    /// The certificate (Gcore's `sslData`, by id) was chosen, changed or removed.
+    SslDataChanged {
+        from: Option<i64>,
+        to: Option<i64>,
+    },
+    /// How the edges speak to the origin (Gcore's `originProtocol`).
+    OriginProtocolChanged {
+        from: edge_feed::OriginProtocol,
+        to: edge_feed::OriginProtocol,
+    },
+}
+
+/// Gcore's name of an origin protocol: `HTTP`, `HTTPS` or `MATCH`.
+pub fn origin_protocol_name(protocol: edge_feed::OriginProtocol) -> &'static str {
+    match protocol {
+        edge_feed::OriginProtocol::Http => "HTTP",
+        edge_feed::OriginProtocol::Https => "HTTPS",
+        edge_feed::OriginProtocol::Match => "MATCH",
+    }
+}
+
+/// Reads Gcore's name of an origin protocol (`HTTP`, `HTTPS`, `MATCH`; any case); the error says
+/// which are allowed.
+pub fn parse_origin_protocol(text: &str) -> Result<edge_feed::OriginProtocol, String> {
+    match text.trim().to_ascii_uppercase().as_str() {
+        "HTTP" => Ok(edge_feed::OriginProtocol::Http),
+        "HTTPS" => Ok(edge_feed::OriginProtocol::Https),
+        "MATCH" => Ok(edge_feed::OriginProtocol::Match),
+        _ => Err(format!("The origin protocol must be HTTP, HTTPS or MATCH, not “{}”.", text.trim())),
+    }
 }
 
 impl Change {
@@ -334,6 +375,13 @@ impl Change {
             Change::DescriptionChanged { to: None, .. } => "Description removed".to_owned(),
             Change::SecondaryHostnamesChanged { to, .. } if to.is_empty() => "Secondary hostnames removed".to_owned(),
             Change::SecondaryHostnamesChanged { to, .. } => format!("Secondary hostnames set to {}", to.join(", ")),
+            Change::SslEnabledSwitched { to: true } => "HTTPS turned on".to_owned(),
+            Change::SslEnabledSwitched { to: false } => "HTTPS turned off".to_owned(),
+            Change::SslDataChanged { to: Some(id), .. } => format!("SSL certificate set to certificate {id}"),
+            Change::SslDataChanged { to: None, .. } => "SSL certificate removed".to_owned(),
+            Change::OriginProtocolChanged { to, .. } => {
+                format!("Origin protocol set to {}", origin_protocol_name(*to))
+            }
             Change::OriginGroupSwitched { from, to } => {
                 format!("Origin group switched from “{}” to “{}”", from.name, to.name)
             }

@@ -2,11 +2,13 @@
 //! only connect the request to the rules in `crate::server`.
 
 pub mod auth;
+pub mod certificates;
 pub mod origin_groups;
 pub mod resources;
 pub mod tokens;
 
 pub use auth::*;
+pub use certificates::*;
 pub use origin_groups::*;
 pub use resources::*;
 pub use tokens::*;

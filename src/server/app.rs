@@ -170,6 +170,7 @@ pub(super) async fn status_of_server_fn_errors(response: Response) -> Response {
 pub async fn run() -> Result<(), StartupError> {
     let config = Config::from_env()?;
     super::passwords::configure(config.security.password_hashing);
+    super::certificates::sealing::configure(config.key_sealer.clone());
     let pool = db::connect(&config.database_url).await?;
     if config.seed_demo && seed::seed_demo_if_empty(&pool).await.map_err(|_| StartupError::Seed)? {
         tracing::info!(email = seed::DEMO_EMAIL, "created the demo account");

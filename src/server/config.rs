@@ -1,9 +1,11 @@
+use super::certificates::sealing::{KeySealer, SealingConfigError};
 use super::client_address::{
     FORWARDED_HEADER_VAR, ForwardedHeader, ProxySettings, TRUSTED_PROXIES_VAR, TrustedProxies,
 };
 use super::limits::{AbuseLimits, DEFAULT_API_BURST, DEFAULT_API_REQUESTS_PER_SECOND, Rate};
 use ::edge_feed::{MIN_TOKEN_LEN, TOKEN_VAR};
 use leptos::config::LeptosOptions;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Settings read from the environment at start-up.
@@ -13,6 +15,9 @@ pub struct Config {
     /// Create the demo account and its resources when the database has no accounts yet.
     pub seed_demo: bool,
     pub security: SecuritySettings,
+    /// Seals SSL private keys at rest (`SSL_KEY_ENCRYPTION_KEY`, `SSL_KEY_ENCRYPTION_OLD_KEYS`):
+    /// see `certificates::sealing`.
+    pub key_sealer: Arc<KeySealer>,
     pub leptos: LeptosOptions,
 }
 
@@ -155,6 +160,8 @@ pub enum ConfigError {
     TrustedProxy { entry: String, reason: &'static str },
     #[error("{FORWARDED_HEADER_VAR} must be x-forwarded-for or forwarded, got {0:?}")]
     ForwardedHeader(String),
+    #[error(transparent)]
+    Sealing(#[from] SealingConfigError),
 }
 
 impl Config {
@@ -166,7 +173,11 @@ impl Config {
         }
         let seed_demo = flag(env, "SEED_DEMO")?;
         let leptos = leptos_options()?;
-        Ok(Self { database_url, seed_demo, security: SecuritySettings::from_vars(env)?, leptos })
+        let security = SecuritySettings::from_vars(env)?;
+        // PORTAL_ENV was checked by the security settings.
+        let production = env("PORTAL_ENV").as_deref() == Some("production");
+        let key_sealer = Arc::new(KeySealer::from_vars(env, production)?);
+        Ok(Self { database_url, seed_demo, security, key_sealer, leptos })
     }
 }
 

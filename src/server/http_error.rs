@@ -113,7 +113,11 @@ fn status_and_wait(error: &AppError) -> (StatusCode, Option<u64>) {
         AppError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, None),
         AppError::BadRequest => (StatusCode::BAD_REQUEST, None),
         AppError::Forbidden => (StatusCode::FORBIDDEN, None),
-        AppError::Conflict(_) | AppError::GroupConflict(_) | AppError::GroupInUse(_) => (StatusCode::CONFLICT, None),
+        AppError::Conflict(_)
+        | AppError::GroupConflict(_)
+        | AppError::GroupInUse(_)
+        | AppError::CertificateConflict(_)
+        | AppError::CertificateInUse(_) => (StatusCode::CONFLICT, None),
         AppError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, None),
         // Whole seconds (RFC 9110 §10.2.3), rounded up so that a client waiting this long is allowed.
         AppError::RateLimited { retry_after_ms, .. } => {
@@ -172,9 +176,26 @@ mod tests {
             options: crate::options::ResourceOptions::default(),
             options_in_force: crate::options::OptionsInForce::defaults(Integration::EntireWebsite),
             active: true,
+            ssl_enabled: false,
+            ssl_data: None,
+            origin_protocol: Default::default(),
             created_at: Timestamp::from_unix_seconds(0),
             updated_at: Timestamp::from_unix_seconds(0),
             version: 3,
+        }
+    }
+
+    fn stored_certificate() -> crate::model::Certificate {
+        crate::model::Certificate {
+            id: 4,
+            name: "Site".into(),
+            subject_cn: "cdn.example.com".into(),
+            subject_alt: vec!["cdn.example.com".into()],
+            issuer: "CN=CA".into(),
+            not_before: Timestamp::from_unix_seconds(0),
+            not_after: Timestamp::from_unix_seconds(1),
+            used_by: Vec::new(),
+            version: 1,
         }
     }
 
@@ -202,6 +223,8 @@ mod tests {
             AppError::Conflict(Box::new(stored_resource())),
             AppError::GroupConflict(Box::new(stored_group())),
             AppError::GroupInUse(vec![DomainName::parse("cdn.example.com").unwrap()]),
+            AppError::CertificateConflict(Box::new(stored_certificate())),
+            AppError::CertificateInUse(vec![DomainName::parse("cdn.example.com").unwrap()]),
             AppError::TooLarge,
             AppError::RateLimited { limit: crate::error::Limit::LogIn, retry_after_ms: 41_200 },
             AppError::Unreachable,
@@ -212,7 +235,7 @@ mod tests {
 
     #[test]
     fn every_error_has_its_status_and_headers() {
-        let table: [(&str, u16, Option<&str>, Option<&str>); 14] = [
+        let table: [(&str, u16, Option<&str>, Option<&str>); 16] = [
             // variant, status, Retry-After, WWW-Authenticate (REST API)
             ("Unauthenticated", 401, None, Some("APIKey")),
             ("InvalidCredentials", 401, None, Some("APIKey")),
@@ -223,6 +246,8 @@ mod tests {
             ("Conflict", 409, None, None),
             ("GroupConflict", 409, None, None),
             ("GroupInUse", 409, None, None),
+            ("CertificateConflict", 409, None, None),
+            ("CertificateInUse", 409, None, None),
             ("TooLarge", 413, None, None),
             ("RateLimited", 429, Some("42"), None),
             ("Unreachable", 503, Some("5"), None),

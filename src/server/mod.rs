@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod api_tokens;
 mod app;
+pub mod certificates;
 pub mod change_log;
 pub mod client_address;
 pub mod config;

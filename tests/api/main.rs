@@ -7,6 +7,7 @@
 
 mod helpers;
 
+mod certificates;
 mod changes;
 mod edge;
 mod limits;

@@ -19,7 +19,7 @@ const LAST_MIGRATION_WITHOUT_TWIN_LINE: u32 = 4;
 /// Columns of `cdn_resources` that no statement may change without taking the next version and
 /// writing a record of it first (the history trigger of migrations 0002, 0004, 0006 and 0007),
 /// each with an SQL expression for another valid value.
-const GUARDED: [(&str, &str); 12] = [
+const GUARDED: [(&str, &str); 15] = [
     ("account_id", "2"),
     ("custom_domain", "'elsewhere.example.com'"),
     // A group of account 2, which the resource belongs to by then.
@@ -32,6 +32,10 @@ const GUARDED: [(&str, &str); 12] = [
     ("name", "'Images'"),
     ("description", "'Served from the EU'"),
     ("secondary_hostnames", "'[\"www.example.com\"]'"),
+    // A certificate of account 2 (0010), then HTTPS on with it.
+    ("ssl_data_id", "2"),
+    ("ssl_enabled", "NOT ssl_enabled"),
+    ("origin_protocol", "'MATCH'"),
     ("version", "version + 1"),
 ];
 
@@ -223,7 +227,15 @@ fn group_row(id: i64, account: i64) -> String {
     )
 }
 
-/// Accounts 1 and 2 with origin groups 1 and 2, and resource 1 of account 1 (in group 1) at
+fn certificate_row(id: i64, account: i64) -> String {
+    format!(
+        "INSERT INTO ssl_certificates (id, account_id, name, certificate_chain, sealed_private_key, subject_cn, \
+         subject_alt, issuer, not_before, not_after, created_at, updated_at) \
+         VALUES ({id}, {account}, 'Site', 'PEM', 'v1:k:sealed', 'example.com', '[]', 'CN=CA', 0, 1, 0, 0)"
+    )
+}
+
+/// Accounts 1 and 2 with origin groups 1 and 2 and certificates 1 and 2, and resource 1 of account 1 (in group 1) at
 /// version 1 with the record of its creation.
 async fn one_resource(pool: &Pool) {
     for account in [1, 2] {
@@ -232,6 +244,7 @@ async fn one_resource(pool: &Pool) {
         );
         accepted(pool, &sql).await;
         accepted(pool, &group_row(account, account)).await;
+        accepted(pool, &certificate_row(account, account)).await;
     }
     accepted(pool, &resource_row(1, "cdn.example.com", "entire_website")).await;
     accepted(pool, &change_row(1, 1, "portal", "NULL", "created", "websockets")).await;
@@ -310,7 +323,7 @@ async fn no_guarded_column_changes_without_the_next_version_and_its_record() {
             false,
             Some(true),
             Some(true),
-            13,
+            16,
             Some("Images".into()),
             Some("Served from the EU".into()),
             r#"["www.example.com"]"#.into()
@@ -665,4 +678,51 @@ async fn migration_0009_makes_each_accounts_origin_a_group_of_one() {
         cdn_portal::domain::Origin::parse("new.example.com").unwrap(),
     );
     assert_eq!(cdn_portal::server::origin_groups::create(&pool, &account, &settings).await.unwrap().id, 5);
+}
+
+#[tokio::test]
+async fn migration_0010_keeps_certificates_in_their_account_and_replacements_reach_the_edges() {
+    let (pool, _guard) = fresh_database().await;
+    one_resource(&pool).await;
+    accepted(&pool, &resource_row(2, "two.example.com", "entire_website")).await;
+    let refusal = "ssl_data_id must name a certificate of the same account";
+    let with_https = |certificate: i64, enabled: &str| {
+        resource_row(3, "three.example.com", "entire_website")
+            .replace("websockets_value, created_at", "websockets_value, ssl_data_id, ssl_enabled, created_at")
+            .replace("FALSE, 0, 0)", &format!("FALSE, {certificate}, {enabled}, 0, 0)"))
+    };
+    // Another account's certificate, or HTTPS on without one, is refused on insert and update.
+    assert!(refused(&pool, &with_https(2, "TRUE")).await.to_string().contains(refusal));
+    assert!(
+        refused(&pool, &with_https(1, "TRUE").replace(", 1, TRUE", ", NULL, TRUE")).await.to_string().contains(refusal)
+    );
+    accepted(&pool, &record(1, 2)).await;
+    for change in ["ssl_data_id = 2", "ssl_enabled = TRUE"] {
+        let error = refused(&pool, &format!("UPDATE cdn_resources SET {change}, version = 2 WHERE id = 1")).await;
+        assert!(error.to_string().contains(refusal), "{change}: {error}");
+    }
+    let error = refused(&pool, "UPDATE cdn_resources SET origin_protocol = 'FTP', version = 2 WHERE id = 1").await;
+    assert!(!error.to_string().is_empty());
+    accepted(&pool, "UPDATE cdn_resources SET ssl_data_id = 1, ssl_enabled = TRUE, version = 2 WHERE id = 1").await;
+    accepted(&pool, &with_https(1, "TRUE")).await;
+
+    // Replacing the chain or key reaches every resource that uses the certificate; a rename does not.
+    let before = config_changes(&pool).await.len();
+    accepted(&pool, "UPDATE ssl_certificates SET name = 'Renamed', version = 2 WHERE id = 1").await;
+    assert_eq!(config_changes(&pool).await.len(), before);
+    accepted(
+        &pool,
+        "UPDATE ssl_certificates SET certificate_chain = 'PEM2', sealed_private_key = 'v1:k:2' WHERE id = 1",
+    )
+    .await;
+    let after = config_changes(&pool).await;
+    assert_eq!(after[before..].iter().map(|(_, resource)| *resource).collect::<Vec<_>>(), [1, 3]);
+
+    // A certificate in use is not deleted; an unused one is, and its id is never given again.
+    refused(&pool, "DELETE FROM ssl_certificates WHERE id = 1").await;
+    accepted(&pool, "DELETE FROM ssl_certificates WHERE id = 2").await;
+    let error = refused(&pool, &certificate_row(2, 2)).await;
+    assert!(error.to_string().contains("was given to another certificate before"), "{error}");
+    refused(&pool, &certificate_row(3, 1).replace("'[]'", "'{}'")).await;
+    refused(&pool, &certificate_row(3, 1).replace("'v1:k:sealed'", "'-----BEGIN PRIVATE KEY-----'")).await;
 }

@@ -5,7 +5,7 @@
 use crate::error::AppError;
 use crate::model::{CdnResource, OriginGroup, Rollout};
 use crate::server::db::{Db, Pool, on_db, to_completion};
-use crate::server::{origin_groups, resources};
+use crate::server::{certificates, origin_groups, resources};
 use ::edge_feed::{ConfigUpdate, EdgeResource, ResourceId, ResourceOptions, Version};
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -17,8 +17,9 @@ pub const EDGE_SILENCE_LIMIT: Duration = Duration::from_secs(90);
 /// `resource.origin_group` names). This is where each option's value in force (not the
 /// customer's setting, which may not be enabled) meets the feed's wire format,
 /// [`ResourceOptions`], and the group meets [`edge_feed::OriginGroup`]: its enabled origins
-/// only, in order, and `origin` the first enabled primary, for edges from before groups.
-fn edge_resource(resource: CdnResource, group: &OriginGroup) -> EdgeResource {
+/// only, in order, and `origin` the first enabled primary, for edges from before groups. `tls`
+/// is the resource's certificate with its key opened (`tls_of`), given only while HTTPS is on.
+fn edge_resource(resource: CdnResource, group: &OriginGroup, tls: Option<::edge_feed::TlsCertificate>) -> EdgeResource {
     EdgeResource {
         id: resource.id,
         domain: resource.custom_domain.to_string(),
@@ -34,8 +35,8 @@ fn edge_resource(resource: CdnResource, group: &OriginGroup) -> EdgeResource {
             use_next: group.next_upstream.use_next(),
             proxy_next_upstream: group.next_upstream.cases().to_vec(),
         }),
-        origin_protocol: ::edge_feed::OriginProtocol::Http,
-        tls: None,
+        origin_protocol: resource.origin_protocol,
+        tls,
         origin_ca: None,
         options: ResourceOptions { websockets: resource.options_in_force.websockets },
     }
@@ -49,13 +50,25 @@ async fn edge_resources(db: &mut Db<'_>, changed_after: Option<i64>) -> Result<V
     ids.sort_unstable();
     ids.dedup();
     let groups = origin_groups::by_ids(db.reborrow(), &ids).await?;
+    let mut certificate_ids: Vec<i64> =
+        resources.iter().filter(|resource| resource.ssl_enabled).filter_map(|resource| resource.ssl_data).collect();
+    certificate_ids.sort_unstable();
+    certificate_ids.dedup();
+    let certificates = certificates::tls_by_ids(db.reborrow(), &certificate_ids).await?;
     resources
         .into_iter()
         .map(|resource| {
             let group = groups.get(&resource.origin_group.id).ok_or_else(|| {
                 AppError::internal("a resource's origin group is missing", resource.origin_group.id.to_string())
             })?;
-            Ok(edge_resource(resource, group))
+            let tls =
+                match resource.ssl_data.filter(|_| resource.ssl_enabled) {
+                    Some(id) => Some(certificates.get(&id).cloned().ok_or_else(|| {
+                        AppError::internal("a resource's SSL certificate is missing", id.to_string())
+                    })?),
+                    None => None,
+                };
+            Ok(edge_resource(resource, group, tls))
         })
         .collect()
 }

@@ -8,7 +8,7 @@ use crate::domain::{
     DomainName, Origin, OriginGroupName, ResourceDescription, ResourceName, SecondaryHostnames, Timestamp,
 };
 use crate::error::AppError;
-use crate::model::{Change, OriginGroupRef, ResourceChange, on_off};
+use crate::model::{Change, OriginGroupRef, ResourceChange, on_off, origin_protocol_name, parse_origin_protocol};
 use crate::options::{OptionName, OptionValue};
 use crate::server::change_log::{self, ChangeLog, Entry, Row};
 use crate::server::db::{Db, Pool};
@@ -70,8 +70,30 @@ fn encode(change: &Change) -> Encoded {
             ("secondary_hostnames", "updated", Some(from.join(" ")), to.join(" "))
         }
         Change::OriginGroupSwitched { from, to } => ("origin_group", "updated", Some(group_text(from)), group_text(to)),
+        Change::SslEnabledSwitched { to } => ("ssl_enabled", "updated", Some(switch(!*to)), switch(*to)),
+        Change::SslDataChanged { from, to } => {
+            ("ssl_data", "updated", Some(certificate_text(*from)), certificate_text(*to))
+        }
+        Change::OriginProtocolChanged { from, to } => (
+            "origin_protocol",
+            "updated",
+            Some(origin_protocol_name(*from).to_owned()),
+            origin_protocol_name(*to).to_owned(),
+        ),
     };
     Encoded { setting, action, old_value, new_value }
+}
+
+/// A certificate as history stores it: its id, or the empty text for none.
+fn certificate_text(id: Option<i64>) -> String {
+    id.map(|id| id.to_string()).unwrap_or_default()
+}
+
+fn certificate(stored: &str) -> Option<Option<i64>> {
+    match stored {
+        "" => Some(None),
+        id => id.parse().ok().filter(|id| *id > 0).map(Some),
+    }
 }
 
 /// An origin group as history stores it: its id, a space, and its name at the time.
@@ -134,6 +156,14 @@ fn decode(setting: &str, action: &str, old_value: Option<&str>, new_value: &str)
         ("origin_group", "updated", Some(old)) => {
             Some(Change::OriginGroupSwitched { from: group(old)?, to: group(new_value)? })
         }
+        ("ssl_enabled", "updated", Some(_)) => Some(Change::SslEnabledSwitched { to: on(new_value)? }),
+        ("ssl_data", "updated", Some(old)) => {
+            Some(Change::SslDataChanged { from: certificate(old)?, to: certificate(new_value)? })
+        }
+        ("origin_protocol", "updated", Some(old)) => Some(Change::OriginProtocolChanged {
+            from: parse_origin_protocol(old).ok()?,
+            to: parse_origin_protocol(new_value).ok()?,
+        }),
         _ => None,
     }
 }
@@ -188,6 +218,7 @@ mod tests {
         let mut changes = Vec::new();
         for on in [true, false] {
             changes.push(Change::ActiveSwitched { to: on });
+            changes.push(Change::SslEnabledSwitched { to: on });
             for option in OptionName::ALL {
                 let (from, to) = (OptionValue::Switch(!on), OptionValue::Switch(on));
                 changes.push(Change::Created { option, value: to });
@@ -200,6 +231,12 @@ mod tests {
             }
         }
         changes.push(Change::OriginChanged { from: origin("a.example.com"), to: origin("[2001:db8::1]:8443") });
+        changes.push(Change::SslDataChanged { from: None, to: Some(3) });
+        changes.push(Change::SslDataChanged { from: Some(3), to: Some(12) });
+        changes.push(Change::SslDataChanged { from: Some(12), to: None });
+        use edge_feed::OriginProtocol;
+        changes.push(Change::OriginProtocolChanged { from: OriginProtocol::Http, to: OriginProtocol::Https });
+        changes.push(Change::OriginProtocolChanged { from: OriginProtocol::Https, to: OriginProtocol::Match });
         let name = |text: &str| ResourceName::parse(text).unwrap();
         changes.push(Change::NameChanged { from: None, to: name("Images — EU") });
         changes.push(Change::NameChanged { from: name("Images"), to: None });
@@ -227,7 +264,10 @@ mod tests {
                 | Change::NameChanged { .. }
                 | Change::DescriptionChanged { .. }
                 | Change::SecondaryHostnamesChanged { .. }
-                | Change::OriginGroupSwitched { .. } => {}
+                | Change::OriginGroupSwitched { .. }
+                | Change::SslEnabledSwitched { .. }
+                | Change::SslDataChanged { .. }
+                | Change::OriginProtocolChanged { .. } => {}
             }
         }
         changes

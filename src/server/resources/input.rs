@@ -50,6 +50,18 @@ pub struct NewResource {
     /// The options it starts with set: none unless chosen (the integration's defaults apply).
     pub options: ResourceOptions,
     pub active: bool,
+    /// HTTPS off, no certificate and HTTP to the origin unless chosen.
+    pub https: HttpsSettings,
+}
+
+/// A resource's HTTPS settings (Gcore's `sslEnabled`, `sslData`, `originProtocol`). HTTPS on
+/// needs a certificate of the account that covers every host name the resource serves; that is
+/// checked when it is saved.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HttpsSettings {
+    pub ssl_enabled: bool,
+    pub ssl_data: Option<i64>,
+    pub origin_protocol: edge_feed::OriginProtocol,
 }
 
 /// Settings to change; `None` (or an option not named) leaves one as it is. One choice per
@@ -66,6 +78,11 @@ pub struct ResourceUpdate {
     pub origin: Option<OriginChoice>,
     pub active: Option<bool>,
     pub options: BTreeMap<OptionName, OptionChoice>,
+    /// HTTPS on or off (Gcore's `sslEnabled`).
+    pub ssl_enabled: Option<bool>,
+    /// `Some(None)` removes the certificate (Gcore's `sslData: null`).
+    pub ssl_data: Option<Option<i64>>,
+    pub origin_protocol: Option<edge_feed::OriginProtocol>,
 }
 
 impl ResourceUpdate {
@@ -115,6 +132,7 @@ impl NewResource {
             integration,
             options: ResourceOptions::default(),
             active: true,
+            https: HttpsSettings::default(),
         }
     }
 

@@ -19,6 +19,6 @@ mod writes;
 pub(crate) mod tests;
 
 pub use history::history;
-pub use input::{Actor, NewResource, OriginChoice, ResourceUpdate, domain_taken_message};
+pub use input::{Actor, HttpsSettings, NewResource, OriginChoice, ResourceUpdate, domain_taken_message};
 pub use rows::{Order, ResourceFilter, active, ensure_owned, get, page};
 pub use writes::{create, delete, insert, set_option, set_websockets, try_create, update};

@@ -6,10 +6,12 @@ use super::input::{Actor, NewResource, ResourceUpdate, domain_taken_message, hos
 use super::rows::{COLUMNS, ResourceRow, bind_options, encode_hostnames, get, option_columns};
 use crate::domain::{DomainName, SecondaryHostnames, Timestamp};
 use crate::error::AppError;
-use crate::model::{CdnResource, Change, OriginGroupRef};
+use crate::model::{CdnResource, Change, OriginGroupRef, origin_protocol_name};
 use crate::options::{OptionChoice, OptionName, OptionSetting, OptionValue};
+use crate::server::certificates::coverage_in;
 use crate::server::db::{Db, Pool, on_db, to_completion};
 use crate::server::origin_groups::resource_group;
+use edge_feed::OriginProtocol;
 use std::collections::BTreeMap;
 
 /// Creates a resource for the actor's account, and its first history record.
@@ -47,6 +49,9 @@ pub async fn insert(
     if domain_taken(db, &new.custom_domain).await? {
         return Ok(None);
     }
+    let https = new.https;
+    check_https(db, actor.account_id, &new.custom_domain, &new.secondary_hostnames, https.ssl_enabled, https.ssl_data)
+        .await?;
     let group = resource_group(db, actor, &new.origin, now).await?;
     let Some(created) = insert_row(db.reborrow(), actor.account_id, new, group.id, now).await? else {
         return Ok(None);
@@ -70,6 +75,16 @@ pub async fn insert(
             from: SecondaryHostnames::default(),
             to: created.secondary_hostnames.clone(),
         });
+    }
+    // HTTPS settings given at creation are recorded as changed from the defaults.
+    if created.ssl_data.is_some() {
+        changes.push(Change::SslDataChanged { from: None, to: created.ssl_data });
+    }
+    if created.ssl_enabled {
+        changes.push(Change::SslEnabledSwitched { to: true });
+    }
+    if !created.origin_protocol.is_http() {
+        changes.push(Change::OriginProtocolChanged { from: OriginProtocol::Http, to: created.origin_protocol });
     }
     for change in &changes {
         record(db.reborrow(), actor, created.id, created.version, now, change).await?;
@@ -104,6 +119,39 @@ async fn check_hostnames_free(
     Ok(())
 }
 
+/// Checks HTTPS settings a resource is to have: on needs a certificate (`ssl_data`), which must
+/// be one of the account's and, while on, cover the custom domain and every secondary hostname
+/// (RFC 6125). Each refusal is [`AppError::Invalid`] on `ssl_data`.
+async fn check_https(
+    db: &mut Db<'_>,
+    account_id: i64,
+    custom_domain: &DomainName,
+    hostnames: &SecondaryHostnames,
+    ssl_enabled: bool,
+    ssl_data: Option<i64>,
+) -> Result<(), AppError> {
+    let Some(id) = ssl_data else {
+        if ssl_enabled {
+            return Err(AppError::invalid_field("ssl_data", "Choose an SSL certificate to turn HTTPS on."));
+        }
+        return Ok(());
+    };
+    let coverage = coverage_in(db.reborrow(), account_id, id).await?;
+    if !ssl_enabled {
+        return Ok(());
+    }
+    let hosts = std::iter::once(custom_domain).chain(hostnames.as_slice());
+    if let Some(uncovered) = hosts.into_iter().find(|host| !coverage.covers(host.as_str())) {
+        return Err(AppError::invalid_field(
+            "ssl_data",
+            format!(
+                "SSL certificate {id} does not cover {uncovered}, which this resource serves. Choose a certificate for all of its host names."
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Whether a resource (of any account) serves `domain` already, as its custom domain or a
 /// secondary hostname.
 async fn domain_taken(db: &mut Db<'_>, domain: &DomainName) -> Result<bool, AppError> {
@@ -126,13 +174,13 @@ async fn insert_row(
     now: Timestamp,
 ) -> Result<Option<CdnResource>, AppError> {
     let options: Vec<&str> = option_columns().collect();
-    let placeholders: Vec<String> = (10..10 + options.len()).map(|n| format!("${n}")).collect();
+    let placeholders: Vec<String> = (13..13 + options.len()).map(|n| format!("${n}")).collect();
     let in_force = new.options.all_in_force(new.integration);
     let sql = format!(
         "INSERT INTO cdn_resources \
          (id, account_id, custom_domain, origin_group_id, integration, active, created_at, updated_at, version, \
-          name, description, secondary_hostnames, {}) \
-         VALUES ((SELECT last_id + 1 FROM cdn_resource_ids), $1, $2, $3, $4, $5, $6, $6, 1, $7, $8, $9, {}) \
+          name, description, secondary_hostnames, ssl_enabled, ssl_data_id, origin_protocol, {}) \
+         VALUES ((SELECT last_id + 1 FROM cdn_resource_ids), $1, $2, $3, $4, $5, $6, $6, 1, $7, $8, $9, $10, $11, $12, {}) \
          RETURNING {}",
         options.join(", "),
         placeholders.join(", "),
@@ -148,7 +196,10 @@ async fn insert_row(
             .bind(now.unix_seconds())
             .bind(new.name.as_ref().map(|name| name.as_str().to_owned()))
             .bind(new.description.as_ref().map(|description| description.as_str().to_owned()))
-            .bind(encode_hostnames(&new.secondary_hostnames)),
+            .bind(encode_hostnames(&new.secondary_hostnames))
+            .bind(new.https.ssl_enabled)
+            .bind(new.https.ssl_data)
+            .bind(origin_protocol_name(new.https.origin_protocol)),
         &new.options,
         &in_force
     )
@@ -279,6 +330,15 @@ fn changes(current: &CdnResource, update: &ResourceUpdate, group: Option<OriginG
     if let Some(active) = update.active.filter(|active| *active != current.active) {
         changes.push(Change::ActiveSwitched { to: active });
     }
+    if let Some(ssl_data) = update.ssl_data.filter(|ssl_data| *ssl_data != current.ssl_data) {
+        changes.push(Change::SslDataChanged { from: current.ssl_data, to: ssl_data });
+    }
+    if let Some(enabled) = update.ssl_enabled.filter(|enabled| *enabled != current.ssl_enabled) {
+        changes.push(Change::SslEnabledSwitched { to: enabled });
+    }
+    if let Some(protocol) = update.origin_protocol.filter(|protocol| *protocol != current.origin_protocol) {
+        changes.push(Change::OriginProtocolChanged { from: current.origin_protocol, to: protocol });
+    }
     for (&option, &choice) in &update.options {
         let (before, after) = (current.options.get(option), choice.setting());
         if before == after {
@@ -320,6 +380,20 @@ async fn apply(
     if let Some(hostnames) = &update.secondary_hostnames {
         check_hostnames_free(db, &current.custom_domain, Some(current.id), hostnames).await?;
     }
+    // HTTPS as it will be, checked whenever it or the host names it must cover change.
+    let ssl_enabled = update.ssl_enabled.unwrap_or(current.ssl_enabled);
+    let ssl_data = update.ssl_data.unwrap_or(current.ssl_data);
+    let hostnames = update.secondary_hostnames.as_ref().unwrap_or(&current.secondary_hostnames);
+    if changes.iter().any(|change| {
+        matches!(
+            change,
+            Change::SslEnabledSwitched { .. }
+                | Change::SslDataChanged { .. }
+                | Change::SecondaryHostnamesChanged { .. }
+        )
+    }) {
+        check_https(db, actor.account_id, &current.custom_domain, hostnames, ssl_enabled, ssl_data).await?;
+    }
     for change in &changes {
         record(db.reborrow(), actor, current.id, version, now, change).await?;
         match change {
@@ -328,6 +402,9 @@ async fn apply(
             Change::SecondaryHostnamesChanged { to, .. } => next.secondary_hostnames = to.clone(),
             Change::OriginGroupSwitched { to, .. } => next.origin_group = to.clone(),
             Change::ActiveSwitched { to } => next.active = *to,
+            Change::SslEnabledSwitched { to } => next.ssl_enabled = *to,
+            Change::SslDataChanged { to, .. } => next.ssl_data = *to,
+            Change::OriginProtocolChanged { to, .. } => next.origin_protocol = *to,
             Change::OptionSet { option, .. }
             | Change::OptionDefaulted { option, .. }
             | Change::OptionNotEnabled { option, .. }
@@ -340,10 +417,11 @@ async fn apply(
     }
     next.options_in_force = next.options.all_in_force(next.integration);
     let assignments: Vec<String> =
-        option_columns().enumerate().map(|(n, column)| format!("{column} = ${}", n + 11)).collect();
+        option_columns().enumerate().map(|(n, column)| format!("{column} = ${}", n + 14)).collect();
     let sql = format!(
         "UPDATE cdn_resources SET origin_group_id = $1, active = $2, updated_at = $3, version = $4, \
-         name = $8, description = $9, secondary_hostnames = $10, {} \
+         name = $8, description = $9, secondary_hostnames = $10, ssl_enabled = $11, ssl_data_id = $12, \
+         origin_protocol = $13, {} \
          WHERE id = $5 AND account_id = $6 AND version = $7 RETURNING {}",
         assignments.join(", "),
         *COLUMNS
@@ -359,7 +437,10 @@ async fn apply(
             .bind(current.version)
             .bind(next.name.as_ref().map(|name| name.as_str().to_owned()))
             .bind(next.description.as_ref().map(|description| description.as_str().to_owned()))
-            .bind(encode_hostnames(&next.secondary_hostnames)),
+            .bind(encode_hostnames(&next.secondary_hostnames))
+            .bind(next.ssl_enabled)
+            .bind(next.ssl_data)
+            .bind(origin_protocol_name(next.origin_protocol)),
         &next.options,
         &next.options_in_force
     )

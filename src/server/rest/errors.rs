@@ -231,7 +231,11 @@ impl From<AppError> for ApiError {
                 "The origin group was changed after you read it; its ETag is now {}. Get it again, then repeat your change.",
                 EntityTag::of_group(&current)
             )),
-            AppError::GroupInUse(_) => Self::conflict(error.to_string()),
+            AppError::GroupInUse(_) | AppError::CertificateInUse(_) => Self::conflict(error.to_string()),
+            AppError::CertificateConflict(current) => Self::conflict(format!(
+                "The certificate was replaced after you read it; it is now at version {}. Get it again, then repeat your change.",
+                current.version
+            )),
             AppError::TooLarge => Self::answering(&error, "The request body is too large."),
             AppError::BadRequest => Self::malformed(None, "it is not UTF-8 text."),
             AppError::Forbidden => Self::answering(&error, "This request is not allowed."),

@@ -298,6 +298,7 @@ pub async fn replace_resource(request: ChangeRequest<ReplaceBody>) -> Result<Res
             origin,
             active: Some(body.active.unwrap_or(true)),
             options,
+            ..ResourceUpdate::default()
         }
     })
     .await
@@ -325,6 +326,7 @@ pub async fn patch_resource(request: ChangeRequest<PatchBody>) -> Result<Respons
             origin,
             active: body.active,
             options: choices(body.options),
+            ..ResourceUpdate::default()
         }
     })
     .await

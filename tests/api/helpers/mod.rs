@@ -2,6 +2,7 @@
 //! real `cdn-portal` processes), and what a test needs of it on demand through [`Portal`]: a
 //! signed-in customer, an API token, a resource, a save, its history.
 
+pub mod certs;
 mod client;
 pub mod database;
 pub mod edge;

@@ -1,0 +1,375 @@
+//! The rows of `ssl_certificates` (migration 0010): reading, uploading, replacing and deleting a
+//! customer's certificates. Every query names the owning account. Writes take the write lock
+//! first ([`Pool::begin_write`]), so that a name found free stays free and the resources found
+//! using a certificate stay those until the commit. A replacement reaches the edges of every
+//! resource using the certificate by migration 0010's trigger.
+
+use super::pem::{CheckedCertificate, check, covers};
+use super::sealing::sealer;
+use crate::domain::{DomainName, Timestamp};
+use crate::error::AppError;
+use crate::model::{Certificate, GroupUser};
+use crate::server::db::{Db, Pool, on_db, to_completion};
+use std::collections::HashMap;
+
+/// Every column a [`CertificateRow`] reads: never the sealed key.
+const COLUMNS: &str = "id, account_id, name, subject_cn, subject_alt, issuer, not_before, not_after, version";
+
+/// The longest name, in characters (the CHECK of migration 0010).
+pub const MAX_NAME_CHARS: usize = 100;
+
+#[derive(sqlx::FromRow)]
+struct CertificateRow {
+    id: i64,
+    #[allow(dead_code)]
+    account_id: i64,
+    name: String,
+    subject_cn: String,
+    subject_alt: String,
+    issuer: String,
+    not_before: i64,
+    not_after: i64,
+    version: i64,
+}
+
+impl CertificateRow {
+    fn into_certificate(self, used_by: Vec<GroupUser>) -> Result<Certificate, AppError> {
+        let subject_alt = serde_json::from_str(&self.subject_alt).map_err(|error| {
+            AppError::internal(&format!("ssl_certificates row {} is invalid", self.id), error.to_string())
+        })?;
+        Ok(Certificate {
+            id: self.id,
+            name: self.name,
+            subject_cn: self.subject_cn,
+            subject_alt,
+            issuer: self.issuer,
+            not_before: Timestamp::from_unix_seconds(self.not_before),
+            not_after: Timestamp::from_unix_seconds(self.not_after),
+            used_by,
+            version: self.version,
+        })
+    }
+}
+
+/// A certificate's name as the customer gives it: trimmed, 1 to [`MAX_NAME_CHARS`] characters.
+/// [`AppError::Invalid`] on `name` otherwise.
+pub fn parse_name(name: &str) -> Result<String, AppError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(AppError::invalid_field("name", "Enter a name for the certificate."));
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(AppError::invalid_field(
+            "name",
+            format!("The name is too long: at most {MAX_NAME_CHARS} characters."),
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+/// A certificate and key, checked now ([`check`]); each refusal is [`AppError::Invalid`] on the
+/// field it is in (`certificate` or `private_key`).
+pub fn check_upload(certificate: &str, private_key: &str) -> Result<CheckedCertificate, AppError> {
+    check(certificate, private_key, Timestamp::now())
+        .map_err(|problem| AppError::invalid_field(problem.field(), problem))
+}
+
+fn name_taken(name: &str) -> AppError {
+    AppError::invalid_field("name", format!("You already have a certificate named “{name}”. Choose another name."))
+}
+
+async fn row(db: Db<'_>, account_id: i64, id: i64) -> Result<CertificateRow, AppError> {
+    on_db!(db, |e| sqlx::query_as::<_, CertificateRow>(&format!(
+        "SELECT {COLUMNS} FROM ssl_certificates WHERE id = $1 AND account_id = $2"
+    ))
+    .bind(id)
+    .bind(account_id)
+    .fetch_optional(e)
+    .await)?
+    .ok_or(AppError::NotFound)
+}
+
+/// The resources that use the certificate (only those with HTTPS on when `https_on`), by custom
+/// domain, with every host name each serves.
+async fn users(db: &mut Db<'_>, id: i64, https_on: bool) -> Result<Vec<(GroupUser, Vec<String>)>, AppError> {
+    let rows: Vec<(i64, String, String)> = on_db!(db.reborrow(), |e| sqlx::query_as(
+        "SELECT id, custom_domain, secondary_hostnames FROM cdn_resources \
+         WHERE ssl_data_id = $1 AND (ssl_enabled OR NOT $2) ORDER BY custom_domain"
+    )
+    .bind(id)
+    .bind(https_on)
+    .fetch_all(e)
+    .await)?;
+    rows.into_iter()
+        .map(|(id, domain, hostnames)| {
+            let corrupt = |error: &dyn std::fmt::Display| {
+                AppError::internal(&format!("cdn_resources row {id} is invalid"), error.to_string())
+            };
+            let custom_domain = DomainName::parse(&domain).map_err(|e| corrupt(&e))?;
+            let secondary: Vec<String> = serde_json::from_str(&hostnames).map_err(|e| corrupt(&e))?;
+            let names = std::iter::once(domain).chain(secondary).collect();
+            Ok((GroupUser { id, custom_domain }, names))
+        })
+        .collect()
+}
+
+async fn get_in(db: &mut Db<'_>, account_id: i64, id: i64) -> Result<Certificate, AppError> {
+    let found = row(db.reborrow(), account_id, id).await?;
+    let used_by = users(db, id, false).await?.into_iter().map(|(user, _)| user).collect();
+    found.into_certificate(used_by)
+}
+
+/// The account's certificate with this id and the resources that use it; [`AppError::NotFound`]
+/// whether it does not exist or belongs to someone else.
+pub async fn get(pool: &Pool, account_id: i64, id: i64) -> Result<Certificate, AppError> {
+    let pool = pool.clone();
+    to_completion(async move {
+        let mut tx = pool.begin_read().await?;
+        let found = get_in(&mut tx.db(), account_id, id).await?;
+        tx.commit().await?;
+        Ok(found)
+    })
+    .await
+}
+
+/// Every certificate of the account, by name, each with the resources that use it.
+pub async fn list(pool: &Pool, account_id: i64) -> Result<Vec<Certificate>, AppError> {
+    let pool = pool.clone();
+    to_completion(async move {
+        let mut tx = pool.begin_read().await?;
+        let rows: Vec<CertificateRow> = on_db!(tx.db(), |e| sqlx::query_as::<_, CertificateRow>(&format!(
+            "SELECT {COLUMNS} FROM ssl_certificates WHERE account_id = $1 ORDER BY name, id"
+        ))
+        .bind(account_id)
+        .fetch_all(e)
+        .await)?;
+        let used: Vec<(i64, i64, String)> = on_db!(tx.db(), |e| sqlx::query_as(
+            "SELECT ssl_data_id, id, custom_domain FROM cdn_resources \
+             WHERE account_id = $1 AND ssl_data_id IS NOT NULL ORDER BY custom_domain"
+        )
+        .bind(account_id)
+        .fetch_all(e)
+        .await)?;
+        tx.commit().await?;
+        let mut by_certificate: HashMap<i64, Vec<GroupUser>> = HashMap::new();
+        for (certificate, id, domain) in used {
+            let custom_domain = DomainName::parse(&domain).map_err(|error| {
+                AppError::internal(&format!("cdn_resources row {id} is invalid"), error.to_string())
+            })?;
+            by_certificate.entry(certificate).or_default().push(GroupUser { id, custom_domain });
+        }
+        rows.into_iter()
+            .map(|row| {
+                let used_by = by_certificate.remove(&row.id).unwrap_or_default();
+                row.into_certificate(used_by)
+            })
+            .collect()
+    })
+    .await
+}
+
+async fn named(db: Db<'_>, account_id: i64, name: &str) -> Result<Option<i64>, AppError> {
+    Ok(on_db!(db, |e| sqlx::query_scalar::<_, i64>(
+        "SELECT id FROM ssl_certificates WHERE account_id = $1 AND name = $2"
+    )
+    .bind(account_id)
+    .bind(name)
+    .fetch_optional(e)
+    .await)?)
+}
+
+/// Uploads a certificate for the account: `name` ([`parse_name`]), a PEM chain and its PEM key
+/// ([`check_upload`]); the key is sealed ([`super::sealing`]). A name the account already has is
+/// [`AppError::Invalid`] on `name`. The new certificate takes the id after the largest ever given.
+pub async fn create(
+    pool: &Pool,
+    account_id: i64,
+    name: &str,
+    certificate: &str,
+    private_key: &str,
+) -> Result<Certificate, AppError> {
+    let name = parse_name(name)?;
+    let checked = check_upload(certificate, private_key)?;
+    let pool = pool.clone();
+    to_completion(async move {
+        let mut tx = pool.begin_write().await?;
+        let mut db = tx.db();
+        if named(db.reborrow(), account_id, &name).await?.is_some() {
+            return Err(name_taken(&name));
+        }
+        let now = Timestamp::now().unix_seconds();
+        let sql = format!(
+            "INSERT INTO ssl_certificates (id, account_id, name, certificate_chain, sealed_private_key, subject_cn, \
+             subject_alt, issuer, not_before, not_after, version, created_at, updated_at) \
+             VALUES ((SELECT last_id + 1 FROM ssl_certificate_ids), $1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $10) \
+             RETURNING {COLUMNS}"
+        );
+        let inserted = on_db!(db.reborrow(), |e| sqlx::query_as::<_, CertificateRow>(&sql)
+            .bind(account_id)
+            .bind(&name)
+            .bind(&checked.chain_pem)
+            .bind(sealer().seal(&checked.key_pem))
+            .bind(&checked.subject_cn)
+            .bind(serde_json::to_string(&checked.subject_alt).expect("names are JSON"))
+            .bind(&checked.issuer)
+            .bind(checked.not_before.unix_seconds())
+            .bind(checked.not_after.unix_seconds())
+            .bind(now)
+            .fetch_one(e)
+            .await);
+        let created = match inserted {
+            Ok(row) => row.into_certificate(Vec::new())?,
+            Err(sqlx::Error::Database(error)) if error.is_unique_violation() => return Err(name_taken(&name)),
+            Err(error) => return Err(error.into()),
+        };
+        tx.commit().await?;
+        Ok(created)
+    })
+    .await
+}
+
+/// Replaces the account's certificate (its name, chain and key together, as Gcore's PUT does),
+/// if it is still at `expected_version` (any version when `None`): [`AppError::CertificateConflict`]
+/// with what is stored otherwise. The new certificate must cover every host name of every
+/// resource that uses it with HTTPS on ([`AppError::Invalid`] on `certificate` naming the first it does not).
+/// The edges of those resources get it in the same transaction (migration 0010's trigger).
+pub async fn replace(
+    pool: &Pool,
+    account_id: i64,
+    id: i64,
+    expected_version: Option<i64>,
+    name: &str,
+    certificate: &str,
+    private_key: &str,
+) -> Result<Certificate, AppError> {
+    let name = parse_name(name)?;
+    let checked = check_upload(certificate, private_key)?;
+    let pool = pool.clone();
+    to_completion(async move {
+        let mut tx = pool.begin_write().await?;
+        let mut db = tx.db();
+        let current = get_in(&mut db, account_id, id).await?;
+        if expected_version.is_some_and(|version| version != current.version) {
+            return Err(AppError::CertificateConflict(Box::new(current)));
+        }
+        if named(db.reborrow(), account_id, &name).await?.is_some_and(|other| other != id) {
+            return Err(name_taken(&name));
+        }
+        for (user, names) in users(&mut db, id, true).await? {
+            if let Some(uncovered) = names.iter().find(|host| !checked.covers(host)) {
+                return Err(AppError::invalid_field(
+                    "certificate",
+                    format!(
+                        "The new certificate does not cover {uncovered}, which the CDN resource {} serves with this certificate.",
+                        user.custom_domain
+                    ),
+                ));
+            }
+        }
+        let sql = format!(
+            "UPDATE ssl_certificates SET name = $1, certificate_chain = $2, sealed_private_key = $3, subject_cn = $4, \
+             subject_alt = $5, issuer = $6, not_before = $7, not_after = $8, version = version + 1, updated_at = $9 \
+             WHERE id = $10 AND account_id = $11 RETURNING {COLUMNS}"
+        );
+        let replaced = on_db!(db.reborrow(), |e| sqlx::query_as::<_, CertificateRow>(&sql)
+            .bind(&name)
+            .bind(&checked.chain_pem)
+            .bind(sealer().seal(&checked.key_pem))
+            .bind(&checked.subject_cn)
+            .bind(serde_json::to_string(&checked.subject_alt).expect("names are JSON"))
+            .bind(&checked.issuer)
+            .bind(checked.not_before.unix_seconds())
+            .bind(checked.not_after.unix_seconds())
+            .bind(Timestamp::now().unix_seconds())
+            .bind(id)
+            .bind(account_id)
+            .fetch_one(e)
+            .await)?
+        .into_certificate(current.used_by)?;
+        tx.commit().await?;
+        Ok(replaced)
+    })
+    .await
+}
+
+/// Deletes the account's certificate, if it is still at `expected_version` (any version when
+/// `None`) and no resource uses it: [`AppError::CertificateInUse`] naming those that do
+/// otherwise (the database refuses it too: `cdn_resources.ssl_data_id`'s key).
+pub async fn delete(pool: &Pool, account_id: i64, id: i64, expected_version: Option<i64>) -> Result<(), AppError> {
+    let pool = pool.clone();
+    to_completion(async move {
+        let mut tx = pool.begin_write().await?;
+        let mut db = tx.db();
+        let current = get_in(&mut db, account_id, id).await?;
+        if expected_version.is_some_and(|version| version != current.version) {
+            return Err(AppError::CertificateConflict(Box::new(current)));
+        }
+        if !current.used_by.is_empty() {
+            return Err(AppError::CertificateInUse(
+                current.used_by.into_iter().map(|user| user.custom_domain).collect(),
+            ));
+        }
+        on_db!(db.reborrow(), |e| sqlx::query("DELETE FROM ssl_certificates WHERE id = $1 AND account_id = $2")
+            .bind(id)
+            .bind(account_id)
+            .execute(e)
+            .await
+            .map(|_| ()))?;
+        tx.commit().await?;
+        Ok(())
+    })
+    .await
+}
+
+/// The names a certificate covers, for a resource write inside its transaction:
+/// [`AppError::Invalid`] on `ssl_data` when the account has no certificate with this id.
+pub(crate) async fn coverage_in(db: Db<'_>, account_id: i64, id: i64) -> Result<Coverage, AppError> {
+    match row(db, account_id, id).await {
+        Ok(found) => Ok(Coverage {
+            subject_cn: found.subject_cn,
+            subject_alt: serde_json::from_str(&found.subject_alt).map_err(|error| {
+                AppError::internal(&format!("ssl_certificates row {id} is invalid"), error.to_string())
+            })?,
+        }),
+        Err(AppError::NotFound) => Err(AppError::invalid_field(
+            "ssl_data",
+            format!("There is no SSL certificate {id} in your account. Choose one of your certificates."),
+        )),
+        Err(error) => Err(error),
+    }
+}
+
+/// What a certificate covers, as [`covers`] reads it.
+pub(crate) struct Coverage {
+    subject_cn: String,
+    subject_alt: Vec<String>,
+}
+
+impl Coverage {
+    pub(crate) fn covers(&self, host: &str) -> bool {
+        covers(&self.subject_cn, &self.subject_alt, host)
+    }
+}
+
+/// The chains and opened keys of these certificates, whatever their account, by id: what the
+/// feed sends with the resources that use them over HTTPS. Ids are numbers, written into the
+/// statement. A key that no configured key opens is an internal error (logged, never shown).
+pub(crate) async fn tls_by_ids(db: Db<'_>, ids: &[i64]) -> Result<HashMap<i64, edge_feed::TlsCertificate>, AppError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let listed = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+    let rows: Vec<(i64, String, String)> = on_db!(db, |e| sqlx::query_as(&format!(
+        "SELECT id, certificate_chain, sealed_private_key FROM ssl_certificates WHERE id IN ({listed})"
+    ))
+    .fetch_all(e)
+    .await)?;
+    rows.into_iter()
+        .map(|(id, certificate_chain, sealed)| {
+            let private_key = sealer()
+                .open(&sealed)
+                .map_err(|error| AppError::internal(&format!("ssl_certificates row {id}'s key"), error))?;
+            Ok((id, edge_feed::TlsCertificate { id, certificate_chain, private_key }))
+        })
+        .collect()
+}
