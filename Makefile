@@ -16,10 +16,14 @@ PORTAL_ADDR ?= 127.0.0.1:3000
 DATABASE_URL ?= sqlite://data/portal.db
 EDGE_ADDR ?= 127.0.0.1:8080
 EDGE_ADMIN_ADDR ?= 127.0.0.1:9080
+# The edge's HTTPS and wss:// address.
+EDGE_TLS_ADDR ?= 127.0.0.1:8443
+# The demo certificate (and the demo CA that signed it) that `make run` makes once and gives the demo account.
+DEMO_TLS_DIR := data/demo-tls
 ECHO_ORIGIN_ADDR ?= 127.0.0.1:8090
 # Shared by the portal and its edges. Fine for a demo on one machine; set a secret of your own anywhere else.
 EDGE_FEED_TOKEN ?= local-demo-edge-feed-token
-# The API contract test's portal; the browser tests' servers use 3100, 3180, 3181 and 3190.
+# The API contract test's portal; the browser tests' servers use 3100, 3180, 3181, 3182 and 3190.
 API_CONTRACT_PORT ?= 3150
 API_CONTRACT_VENV := target/api-contract-venv
 # The Gcore SDK test's portal; its edge, the edge's admin address and the echo origin take the next three ports.
@@ -39,7 +43,8 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 help:
 	@echo "make run   - install what is missing, build in release mode, serve the portal on http://$(PORTAL_ADDR),"
-	@echo "             a CDN edge on http://$(EDGE_ADDR) and the demo echo origin on http://$(ECHO_ORIGIN_ADDR)"
+	@echo "             a CDN edge on http://$(EDGE_ADDR) and https://$(EDGE_TLS_ADDR), and the demo echo origin on"
+	@echo "             http://$(ECHO_ORIGIN_ADDR)"
 	@echo "make test  - install what is missing, run every Rust test and every browser test on SQLite and again on a"
 	@echo "             throwaway PostgreSQL server, then the API contract test, Gcore's Python SDK and"
 	@echo "             Autobahn|Testsuite through the edge"
@@ -52,10 +57,12 @@ help:
 # with the command after them, $(2): the portal, which takes its other settings from
 # [package.metadata.leptos] in Cargo.toml.
 beside_edge = ECHO_ORIGIN_LISTEN='$(ECHO_ORIGIN_ADDR)' target/$(1)/echo-origin & echo_origin=$$!; \
-	EDGE_LISTEN='$(EDGE_ADDR)' EDGE_ADMIN_LISTEN='$(EDGE_ADMIN_ADDR)' EDGE_PORTAL_URL='http://$(PORTAL_ADDR)' \
+	scripts/demo-certificate.sh $(DEMO_TLS_DIR); \
+	EDGE_LISTEN='$(EDGE_ADDR)' EDGE_TLS_LISTEN='$(EDGE_TLS_ADDR)' EDGE_ADMIN_LISTEN='$(EDGE_ADMIN_ADDR)' EDGE_PORTAL_URL='http://$(PORTAL_ADDR)' \
 	EDGE_FEED_TOKEN='$(EDGE_FEED_TOKEN)' EDGE_STATE_FILE=data/edge-config.json target/$(1)/cdn-edge & edge=$$!; \
 	trap 'kill $$echo_origin $$edge 2>/dev/null' EXIT INT TERM; \
-	DATABASE_URL='$(DATABASE_URL)' SEED_DEMO=true LEPTOS_SITE_ADDR='$(PORTAL_ADDR)' EDGE_FEED_TOKEN='$(EDGE_FEED_TOKEN)' $(2)
+	DATABASE_URL='$(DATABASE_URL)' SEED_DEMO=true SEED_DEMO_CERTIFICATE=$(DEMO_TLS_DIR)/demo-shop.pem \
+	SEED_DEMO_PRIVATE_KEY=$(DEMO_TLS_DIR)/demo-shop.key LEPTOS_SITE_ADDR='$(PORTAL_ADDR)' EDGE_FEED_TOKEN='$(EDGE_FEED_TOKEN)' $(2)
 
 # Stops with Ctrl-C.
 run: setup-build build

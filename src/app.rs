@@ -1,7 +1,8 @@
 use crate::components::{AccountContext, NotFound, SiteHeader};
 use crate::pages::{
-    ApiTokensPage, CertificateListPage, CertificatePage, GroupSection, HomePage, NewCertificatePage, NewOriginGroupPage,
-    NewResourcePage, OriginGroupListPage, OriginGroupPage, ResourceListPage, ResourceSettingsPage, Section, SignUpPage,
+    ApiTokensPage, CertificateListPage, CertificatePage, GroupSection, HomePage, NewCertificatePage,
+    NewOriginGroupPage, NewResourcePage, OriginGroupListPage, OriginGroupPage, ResourceListPage, ResourceSettingsPage,
+    Section, SignUpPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};

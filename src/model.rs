@@ -655,7 +655,9 @@ pub struct Certificate {
 pub enum CertificateExpiry {
     Valid,
     /// Ends within [`EXPIRY_WARNING_DAYS`]: in this many whole days (0 on its last day).
-    EndsSoon { days: i64 },
+    EndsSoon {
+        days: i64,
+    },
     Expired,
 }
 
@@ -695,7 +697,10 @@ mod certificate_tests {
         assert_eq!(at_day(69), CertificateExpiry::Valid);
         assert_eq!(at_day(70), CertificateExpiry::EndsSoon { days: 30 });
         assert_eq!(at_day(88).warning().as_deref(), Some("Expires in 12 days"));
-        assert_eq!(CertificateExpiry::at(end, Timestamp::from_unix_seconds(100 * 86_400 - 60)).warning().as_deref(), Some("Expires today"));
+        assert_eq!(
+            CertificateExpiry::at(end, Timestamp::from_unix_seconds(100 * 86_400 - 60)).warning().as_deref(),
+            Some("Expires today")
+        );
         assert_eq!(at_day(100), CertificateExpiry::Expired);
         assert_eq!(at_day(101).warning().as_deref(), Some("Expired"));
     }

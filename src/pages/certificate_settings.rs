@@ -23,8 +23,7 @@ pub fn CertificatePage() -> impl IntoView {
 fn CertificateLoaded() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").and_then(|id| id.parse::<i64>().ok());
-    let certificate =
-        Resource::new(id, |id| async move { get_certificate(id.ok_or(AppError::NotFound)?).await });
+    let certificate = Resource::new(id, |id| async move { get_certificate(id.ok_or(AppError::NotFound)?).await });
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -90,7 +89,7 @@ fn CertificateDetails(certificate: Certificate) -> impl IntoView {
             <ActionForm action=replace attr:class="panel" attr:aria-labelledby="replace-heading">
                 <p class="hint">"A renewed certificate, with its key: it must still cover the domains of every resource that uses it."</p>
                 <FormAlert error/>
-                <input type="hidden" name="certificate_id" value=id/>
+                <input type="hidden" name="id" value=id/>
                 <input type="hidden" name="version" value=version/>
                 <CertificateFields name error/>
                 <div class="form-actions">
@@ -100,7 +99,7 @@ fn CertificateDetails(certificate: Certificate) -> impl IntoView {
             </ActionForm>
             <ActionForm action=delete attr:class="danger-zone">
                 <FormAlert error=delete_error/>
-                <input type="hidden" name="certificate_id" value=id/>
+                <input type="hidden" name="id" value=id/>
                 <button type="submit" class="danger">"Delete certificate"</button>
             </ActionForm>
         </section>

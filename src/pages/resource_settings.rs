@@ -9,8 +9,8 @@ use crate::components::{
 use crate::domain::{MAX_RESOURCE_DESCRIPTION_CHARS, MAX_RESOURCE_NAME_CHARS, MAX_SECONDARY_HOSTNAMES};
 use crate::error::AppError;
 use crate::model::{
-    CERTIFICATES_PATH, CdnResource, ResourceChange, Rollout, certificate_path, on_off, origin_group_path, resource_content_path, resource_history_path,
-    resource_path,
+    CERTIFICATES_PATH, CdnResource, ResourceChange, Rollout, certificate_path, on_off, origin_group_path,
+    resource_content_path, resource_history_path, resource_path,
 };
 use crate::options::OptionName;
 use edge_feed::OriginProtocol;
@@ -229,14 +229,20 @@ fn HttpsForm(resource: CdnResource) -> impl IntoView {
     let save = ServerAction::<SaveHttpsSettings>::new();
     let error = action_error(save);
     let certificates = Resource::new(|| (), |()| list_certificates());
-    let refused = error.with_untracked(|error| error.as_ref().is_some_and(|error| error.entered("origin_protocol").is_some()));
-    let enabled = if refused { entered_value(error, "ssl_enabled").is_some_and(|value| value == "on") } else { resource.ssl_enabled };
+    let refused =
+        error.with_untracked(|error| error.as_ref().is_some_and(|error| error.entered("origin_protocol").is_some()));
+    let enabled = if refused {
+        entered_value(error, "ssl_enabled").is_some_and(|value| value == "on")
+    } else {
+        resource.ssl_enabled
+    };
     let chosen = if refused {
         entered_value(error, "ssl_data").unwrap_or_default()
     } else {
         resource.ssl_data.map(|id| id.to_string()).unwrap_or_default()
     };
-    let protocol = entered_value(error, "origin_protocol").unwrap_or_else(|| resource.origin_protocol.as_str().to_owned());
+    let protocol =
+        entered_value(error, "origin_protocol").unwrap_or_else(|| resource.origin_protocol.as_str().to_owned());
     let in_use = resource.ssl_data;
     let protocol_error = field_error(error, "origin_protocol");
     let certificate_error = field_error(error, "ssl_data");

@@ -196,6 +196,7 @@ mod tests {
             not_after: Timestamp::from_unix_seconds(1),
             used_by: Vec::new(),
             version: 1,
+            expiry: crate::model::CertificateExpiry::Expired,
         }
     }
 

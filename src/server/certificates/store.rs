@@ -8,7 +8,7 @@ use super::pem::{CheckedCertificate, check, covers};
 use super::sealing::sealer;
 use crate::domain::{DomainName, Timestamp};
 use crate::error::AppError;
-use crate::model::{Certificate, GroupUser};
+use crate::model::{Certificate, CertificateExpiry, GroupUser};
 use crate::server::db::{Db, Pool, on_db, to_completion};
 use std::collections::HashMap;
 
@@ -47,6 +47,8 @@ impl CertificateRow {
             not_after: Timestamp::from_unix_seconds(self.not_after),
             used_by,
             version: self.version,
+            // Where it stands as it is read: what every page that shows it warns of.
+            expiry: CertificateExpiry::at(Timestamp::from_unix_seconds(self.not_after), Timestamp::now()),
         })
     }
 }
