@@ -77,6 +77,7 @@ impl Stack {
         let closed = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
         let settings = Settings {
             listen: "127.0.0.1:0".parse().unwrap(),
+            tls_listen: Some("127.0.0.1:0".parse().unwrap()),
             admin_listen: "127.0.0.1:0".parse().unwrap(),
             feed: FeedSettings {
                 portal_url: format!("http://{closed}"),
@@ -137,6 +138,7 @@ impl Following {
         let state = tempfile::tempdir().unwrap();
         let settings = Settings {
             listen: "127.0.0.1:0".parse().unwrap(),
+            tls_listen: Some("127.0.0.1:0".parse().unwrap()),
             admin_listen: "127.0.0.1:0".parse().unwrap(),
             feed: FeedSettings {
                 portal_url: portal.url.clone(),
