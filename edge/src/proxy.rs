@@ -418,29 +418,30 @@ fn headers_for(headers: &mut HeaderMap, last: bool) -> HeaderMap {
 /// ("client error (Connect)") says nothing of why, such as a certificate that does not verify.
 fn explained(error: &(dyn std::error::Error + 'static)) -> String {
     let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
+    for cause in causes(error).skip(1) {
         let said = cause.to_string();
         if !text.contains(&said) {
             text.push_str(": ");
             text.push_str(&said);
         }
-        source = cause.source();
     }
     text
 }
 
-/// Whether the client's error comes from TLS (rustls, wrapped in an I/O error by the connector).
+/// Whether the client's error comes from TLS (rustls, which the connectors wrap in I/O errors).
 fn is_tls_error(error: &(dyn std::error::Error + 'static)) -> bool {
-    let mut source = Some(error);
-    while let Some(error) = source {
-        let inner = error.downcast_ref::<std::io::Error>().and_then(std::io::Error::get_ref);
-        if error.is::<rustls::Error>() || inner.is_some_and(|inner| inner.is::<rustls::Error>()) {
-            return true;
-        }
-        source = error.source();
-    }
-    false
+    causes(error).any(|cause| cause.is::<rustls::Error>())
+}
+
+/// `error`, then what caused it, and so on. An I/O error that wraps another is followed into it
+/// (`io::Error::source` skips the wrapped error, going straight to that one's cause).
+fn causes<'a>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+    std::iter::successors(Some(error), |error| match error.downcast_ref::<std::io::Error>() {
+        Some(io) => io.get_ref().map(|inner| inner as &(dyn std::error::Error + 'static)),
+        None => error.source(),
+    })
 }
 
 /// Whether the client's error is an answer hyper could not parse (nginx's `invalid_header`).
@@ -497,5 +498,16 @@ mod tests {
             "http://127.0.0.1:8090/chat?room=1"
         );
         assert_eq!(origin_uri(true, "[::1]:443", &target).unwrap().to_string(), "https://[::1]:443/chat?room=1");
+    }
+
+    #[test]
+    fn a_tls_failure_is_told_with_its_reason_however_deeply_the_connector_wrapped_it() {
+        use std::io::{Error, ErrorKind};
+        let unverified = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        let wrapped = Error::new(ErrorKind::Other, Error::new(ErrorKind::InvalidData, unverified));
+        assert!(is_tls_error(&wrapped));
+        assert_eq!(explained(&wrapped), "invalid peer certificate: UnknownIssuer");
+        let refused = Error::new(ErrorKind::ConnectionRefused, "connection refused");
+        assert!(!is_tls_error(&refused));
     }
 }

@@ -207,8 +207,12 @@ impl OriginTls {
             http.set_connect_timeout(Some(connect_timeout));
             http.set_nodelay(true);
             http.enforce_http(false);
+            // The connector offers ALPN `http/1.1` itself, and refuses a configuration that
+            // already names protocols.
+            let mut config = (*self.config).clone();
+            config.alpn_protocols.clear();
             let connector = hyper_rustls::HttpsConnectorBuilder::new()
-                .with_tls_config((*self.config).clone())
+                .with_tls_config(config)
                 .https_only()
                 .enable_http1()
                 .wrap_connector(http);
