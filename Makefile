@@ -15,6 +15,7 @@ apt_install = $(MAKE) --no-print-directory $(APT_UPDATED) && $(SUDO) env DEBIAN_
 PORTAL_ADDR ?= 127.0.0.1:3000
 DATABASE_URL ?= sqlite://data/portal.db
 EDGE_ADDR ?= 127.0.0.1:8080
+EDGE_TLS_ADDR ?= 127.0.0.1:8443
 EDGE_ADMIN_ADDR ?= 127.0.0.1:9080
 ECHO_ORIGIN_ADDR ?= 127.0.0.1:8090
 # Shared by the portal and its edges. Fine for a demo on one machine; set a secret of your own anywhere else.
@@ -39,7 +40,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 help:
 	@echo "make run   - install what is missing, build in release mode, serve the portal on http://$(PORTAL_ADDR),"
-	@echo "             a CDN edge on http://$(EDGE_ADDR) and the demo echo origin on http://$(ECHO_ORIGIN_ADDR)"
+	@echo "             a CDN edge on http://$(EDGE_ADDR) and https://$(EDGE_TLS_ADDR), and the demo echo origin on http://$(ECHO_ORIGIN_ADDR)"
 	@echo "make test  - install what is missing, run every Rust test and every browser test on SQLite and again on a"
 	@echo "             throwaway PostgreSQL server, then the API contract test, Gcore's Python SDK and"
 	@echo "             Autobahn|Testsuite through the edge"
@@ -52,7 +53,7 @@ help:
 # with the command after them, $(2): the portal, which takes its other settings from
 # [package.metadata.leptos] in Cargo.toml.
 beside_edge = ECHO_ORIGIN_LISTEN='$(ECHO_ORIGIN_ADDR)' target/$(1)/echo-origin & echo_origin=$$!; \
-	EDGE_LISTEN='$(EDGE_ADDR)' EDGE_ADMIN_LISTEN='$(EDGE_ADMIN_ADDR)' EDGE_PORTAL_URL='http://$(PORTAL_ADDR)' \
+	EDGE_LISTEN='$(EDGE_ADDR)' EDGE_TLS_LISTEN='$(EDGE_TLS_ADDR)' EDGE_ADMIN_LISTEN='$(EDGE_ADMIN_ADDR)' EDGE_PORTAL_URL='http://$(PORTAL_ADDR)' \
 	EDGE_FEED_TOKEN='$(EDGE_FEED_TOKEN)' EDGE_STATE_FILE=data/edge-config.json target/$(1)/cdn-edge & edge=$$!; \
 	trap 'kill $$echo_origin $$edge 2>/dev/null' EXIT INT TERM; \
 	DATABASE_URL='$(DATABASE_URL)' SEED_DEMO=true LEPTOS_SITE_ADDR='$(PORTAL_ADDR)' EDGE_FEED_TOKEN='$(EDGE_FEED_TOKEN)' $(2)
