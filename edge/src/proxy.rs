@@ -504,7 +504,7 @@ mod tests {
     fn a_tls_failure_is_told_with_its_reason_however_deeply_the_connector_wrapped_it() {
         use std::io::{Error, ErrorKind};
         let unverified = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
-        let wrapped = Error::new(ErrorKind::Other, Error::new(ErrorKind::InvalidData, unverified));
+        let wrapped = Error::other(Error::new(ErrorKind::InvalidData, unverified));
         assert!(is_tls_error(&wrapped));
         assert_eq!(explained(&wrapped), "invalid peer certificate: UnknownIssuer");
         let refused = Error::new(ErrorKind::ConnectionRefused, "connection refused");

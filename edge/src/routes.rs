@@ -385,6 +385,71 @@ mod tests {
     }
 
     #[test]
+    fn https_to_origins_reaches_a_source_without_port_at_443_and_match_keeps_both_schemes() {
+        let with = |protocol: OriginProtocol, origin: &str| EdgeResource {
+            origin_protocol: protocol,
+            origin: origin.into(),
+            ..route(1, "www.example.com", true)
+        };
+        let served = |resource: EdgeResource, visitor_tls: bool| {
+            let table = RouteTable::default().apply(&full(1, vec![resource])).unwrap();
+            let route = table.route("www.example.com").unwrap().clone();
+            let (origins, tls) = route.origins(visitor_tls);
+            let source = origins.all().next().unwrap();
+            (source.address().to_owned(), source.host.to_str().unwrap().to_owned(), tls.is_some())
+        };
+        let expect = |address: &str, host: &str, tls: bool| (address.to_owned(), host.to_owned(), tls);
+        for visitor_tls in [false, true] {
+            assert_eq!(
+                served(with(OriginProtocol::Http, "o.example.net"), visitor_tls),
+                expect("o.example.net:80", "www.example.com", false)
+            );
+            assert_eq!(
+                served(with(OriginProtocol::Https, "o.example.net"), visitor_tls),
+                expect("o.example.net:443", "www.example.com", true)
+            );
+            assert_eq!(
+                served(with(OriginProtocol::Https, "o.example.net:8443"), visitor_tls),
+                expect("o.example.net:8443", "www.example.com:8443", true)
+            );
+        }
+        assert_eq!(
+            served(with(OriginProtocol::Match, "o.example.net"), false),
+            expect("o.example.net:80", "www.example.com", false)
+        );
+        assert_eq!(
+            served(with(OriginProtocol::Match, "o.example.net"), true),
+            expect("o.example.net:443", "www.example.com", true)
+        );
+    }
+
+    #[test]
+    fn a_handshake_finds_the_certificate_of_the_resource_it_names_if_it_can_be_served() {
+        let generated =
+            rcgen::generate_simple_self_signed(vec!["a.example.com".to_owned(), "b.example.com".to_owned()]).unwrap();
+        let certificate = edge_feed::TlsCertificate {
+            id: 5,
+            certificate_chain: generated.cert.pem(),
+            private_key: generated.signing_key.serialize_pem(),
+        };
+        let served = EdgeResource { tls: Some(certificate.clone()), ..route(1, "a.example.com", true) };
+        let served = with_hostnames(served, &["b.example.com"]);
+        let unusable = EdgeResource {
+            tls: Some(edge_feed::TlsCertificate { private_key: "not a key".into(), ..certificate }),
+            ..route(2, "c.example.com", true)
+        };
+        let plain = route(3, "d.example.com", true);
+        let table = RouteTable::default().apply(&full(1, vec![served, unusable, plain])).unwrap();
+        for name in ["a.example.com", "B.Example.com"] {
+            assert!(table.certificate(name).is_some(), "{name}");
+        }
+        for name in ["c.example.com", "d.example.com", "e.example.com", ""] {
+            assert!(table.certificate(name).is_none(), "{name}");
+        }
+        assert!(table.route("c.example.com").is_some(), "a certificate that cannot be used leaves HTTP served");
+    }
+
+    #[test]
     fn routes_naming_one_origin_share_its_state_from_table_to_table() {
         let registry = Arc::new(OriginRegistry::default());
         let a = grouped(route(1, "a.example.com", true), &[("o.example.net", false)]);
