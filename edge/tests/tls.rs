@@ -210,8 +210,40 @@ async fn https_and_wss_reach_an_https_origin_trusted_through_the_resources_ca() 
     assert!(origin.take_one().tls);
 }
 
+/// The edge's log lines so far that mention `text`. The first call starts recording every line
+/// of this test binary's edges.
+fn logged(text: &str) -> Vec<String> {
+    use std::sync::{Mutex, OnceLock};
+    static LINES: OnceLock<&'static Mutex<Vec<u8>>> = OnceLock::new();
+    let lines = LINES.get_or_init(|| {
+        let lines: &'static Mutex<Vec<u8>> = Box::leak(Box::new(Mutex::new(Vec::new())));
+        tracing_subscriber::fmt()
+            .with_env_filter("cdn_edge=info")
+            .with_ansi(false)
+            .with_writer(move || Log(lines))
+            .init();
+        lines
+    });
+    let all = String::from_utf8_lossy(&lines.lock().unwrap()).into_owned();
+    all.lines().filter(|line| line.contains(text)).map(str::to_owned).collect()
+}
+
+struct Log(&'static std::sync::Mutex<Vec<u8>>);
+
+impl std::io::Write for Log {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_origin_whose_certificate_does_not_verify_gets_a_502_and_the_next_origin_serves() {
+    logged("");
     let (private, stranger) = (Ca::new("Private origin CA"), Ca::new("Nobody trusts this CA"));
     let (good, bad) = (private_origin(&private).await, private_origin(&stranger).await);
     let resources = vec![
@@ -228,6 +260,9 @@ async fn an_origin_whose_certificate_does_not_verify_gets_a_502_and_the_next_ori
 
     let answer = stack.send("GET /page HTTP/1.1\r\nHost: on.example\r\n\r\n").await;
     assert_eq!(answer.status, 502, "{}", answer.head);
+    let said = logged(&bad.addr.to_string());
+    assert_eq!(said.len(), 1, "one line: {said:#?}");
+    assert!(said[0].contains("origin request failed") && said[0].contains("UnknownIssuer"), "{}", said[0]);
     let answer = stack.send(&handshake("GET /chat HTTP/1.1", "Host: on.example\r\n")).await;
     assert_eq!(answer.status, 502, "a handshake too: {}", answer.head);
     let answer = stack.send("GET /page HTTP/1.1\r\nHost: off.example\r\n\r\n").await;
