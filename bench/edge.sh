@@ -2,7 +2,9 @@
 # WebSocket relay benchmark: the same echo origin reached directly, through nginx and through
 # the edge, all on 127.0.0.1, measured by the same client (bench/ws-load). Then the cost of a
 # failover: handshakes and plain GETs (wrk) through each proxy when the first origin of the
-# group is dead, next to plain GETs with it alive. Prints markdown tables.
+# group is dead, next to plain GETs with it alive. Then wss://: the same echo and handshakes
+# over TLS through nginx and through the edge, both with one certificate made here (openssl).
+# Prints markdown tables.
 #
 #   bench/edge.sh                 # about 2 to 3 minutes once built
 #   SECONDS_PER_TEST=10 bench/edge.sh
@@ -19,6 +21,9 @@ NGINX=127.0.0.1:19081
 # nginx's failover upstream (a dead first server) and its plain-request proxy (bench/nginx.conf).
 NGINX_FAILOVER=127.0.0.1:19083
 NGINX_ALIVE=127.0.0.1:19084
+# HTTPS (wss://) through nginx and through the edge.
+NGINX_TLS=127.0.0.1:19085
+EDGE_TLS=127.0.0.1:19086
 HOST=bench.example
 # The edge's resource whose origin group starts with DEAD, a closed port: every connection to it
 # is refused at once (no timeout), and the echo origin, its backup, serves.
@@ -67,6 +72,21 @@ if (exec 3<>"/dev/tcp/${DEAD%:*}/${DEAD#*:}") 2>/dev/null; then
     exit 1
 fi
 
+# One certificate for both proxies, made now (never checked in): a CA of the run's own and an
+# ECDSA P-256 certificate it signs for $HOST, as a customer would upload.
+mkdir -p "$WORK/tls" "$WORK/nginx"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=edge bench CA" \
+    -keyout "$WORK/tls/ca.key" -out "$WORK/tls/ca.crt" 2>/dev/null
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$HOST" \
+    -keyout "$WORK/tls/tls.key" -out "$WORK/tls/tls.csr" 2>/dev/null
+openssl x509 -req -in "$WORK/tls/tls.csr" -CA "$WORK/tls/ca.crt" -CAkey "$WORK/tls/ca.key" -CAcreateserial -days 2 \
+    -extfile <(printf 'subjectAltName=DNS:%s\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' "$HOST") \
+    -out "$WORK/tls/tls.crt" 2>/dev/null
+cat "$WORK/tls/tls.crt" "$WORK/tls/ca.crt" >"$WORK/nginx/tls.crt"
+cp "$WORK/tls/tls.key" "$WORK/nginx/tls.key"
+# A PEM file as a JSON string's contents: each line break written \n.
+json_pem() { awk 'BEGIN { ORS = "\\n" } { print }' "$1"; }
+
 ECHO_ORIGIN_LISTEN=$ORIGIN "$BIN/echo-origin" 2>"$WORK/origin.log" &
 ORIGIN_PID=$!; PIDS+=("$ORIGIN_PID")
 
@@ -74,7 +94,8 @@ ORIGIN_PID=$!; PIDS+=("$ORIGIN_PID")
 # port here) cannot be reached; the format is the edge-feed crate's ConfigUpdate (feed/src/lib.rs).
 cat >"$WORK/edge-state.json" <<EOF
 {"version": 1, "full": true, "resources": [
-  {"id": 1, "domain": "$HOST", "origin": "$ORIGIN", "websockets": true},
+  {"id": 1, "domain": "$HOST", "origin": "$ORIGIN", "websockets": true, "tls": {"id": 1,
+   "certificate_chain": "$(json_pem "$WORK/nginx/tls.crt")", "private_key": "$(json_pem "$WORK/tls/tls.key")"}},
   {"id": 2, "domain": "$FAILOVER_HOST", "origin": "$DEAD", "websockets": true, "origin_group": {"id": 2,
    "sources": [{"source": "$DEAD", "backup": false}, {"source": "$ORIGIN", "backup": true}],
    "use_next": false, "proxy_next_upstream": []}}
@@ -83,18 +104,28 @@ EOF
 # EDGE_ORIGIN_FAIL_MS=0: the dead origin is never skipped, so every request to the failover
 # resource pays one failover, as nginx's max_fails=0 does; the other resource has one origin,
 # which never fails, so it is not concerned. RUST_LOG=error: each failover logs a warning.
-EDGE_LISTEN=$EDGE EDGE_ADMIN_LISTEN=$EDGE_ADMIN EDGE_PORTAL_URL=http://127.0.0.1:19099 \
+EDGE_LISTEN=$EDGE EDGE_TLS_LISTEN=$EDGE_TLS EDGE_ADMIN_LISTEN=$EDGE_ADMIN EDGE_PORTAL_URL=http://127.0.0.1:19099 \
     EDGE_FEED_TOKEN=bench-token-not-a-secret EDGE_ID=bench EDGE_STATE_FILE="$WORK/edge-state.json" \
     EDGE_TUNNEL_IDLE_MS=3600000 EDGE_ORIGIN_FAIL_MS=0 RUST_LOG=error "$BIN/cdn-edge" 2>"$WORK/edge.log" &
 EDGE_PID=$!; PIDS+=("$EDGE_PID")
 
-mkdir -p "$WORK/nginx"
-nginx -p "$WORK/nginx/" -c "$PWD/bench/nginx.conf" -e "$WORK/nginx/error.log" &
+# From a copy beside the certificate, which nginx finds relative to its configuration file.
+cp bench/nginx.conf "$WORK/nginx/nginx.conf"
+nginx -p "$WORK/nginx/" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" &
 NGINX_PID=$!; PIDS+=("$NGINX_PID")
 
 wait_http "$ORIGIN"; wait_http "$NGINX"; wait_http "$EDGE"; wait_http "$NGINX_FAILOVER"; wait_http "$NGINX_ALIVE"
 curl -fs -H "Host: $HOST" "http://$EDGE/" | grep -q '^echo-origin: GET /' \
     || { echo "the edge does not route $HOST to the echo origin" >&2; exit 1; }
+for through in "$EDGE_TLS" "$NGINX_TLS"; do
+    for _ in $(seq 100); do
+        curl -fs -o /dev/null --cacert "$WORK/tls/ca.crt" --resolve "$HOST:${through#*:}:127.0.0.1" \
+            "https://$HOST:${through#*:}/" && break
+        sleep 0.1
+    done
+    curl -fs --cacert "$WORK/tls/ca.crt" --resolve "$HOST:${through#*:}:127.0.0.1" "https://$HOST:${through#*:}/" \
+        | grep -q '^echo-origin: GET /' || { echo "$through does not serve https://$HOST/" >&2; exit 1; }
+done
 for through in "$EDGE" "$NGINX_FAILOVER"; do
     curl -fs -H "Host: $FAILOVER_HOST" "http://$through/" | grep -q '^echo-origin: GET /' \
         || { echo "$through does not fail over to the echo origin" >&2; exit 1; }
@@ -161,6 +192,19 @@ for test in fget get; do
     done
 done
 
+# wss://: the same echo and handshakes over TLS, nginx and the edge taking turns.
+declare -A TLS_URL=([nginx]=wss://$NGINX_TLS/ [edge]=wss://$EDGE_TLS/)
+for test in small hs; do
+    for path in nginx edge; do
+        common=(--url "${TLS_URL[$path]}" --ca "$WORK/tls/ca.crt" --pids "${MEASURED[$path]}")
+        case $test in
+            small) run "$path.tls_$test" echo "${common[@]}" --connections 100 --size 20 --seconds "$SECS" ;;
+            hs) run "$path.tls_$test" handshakes "${common[@]}" --concurrency 20 --seconds "$SECS" ;;
+        esac
+        sleep 1
+    done
+done
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 row() {  # label, test, key, show ratios?
     local d=${R[direct.$2.$3]} n=${R[nginx.$2.$3]} e=${R[edge.$2.$3]}
@@ -222,6 +266,20 @@ echo "\`proxy_next_upstream error timeout\`). With their defaults (10 s) a dead 
 echo "per 10 s and other requests go straight to a live one. \"No failover\": GETs to the live origin"
 echo "alone, on connections each proxy keeps open to it; the first table's handshake rows are the"
 echo "handshakes without failover."
+echo
+echo "| wss:// (TLS, one ECDSA P-256 certificate for both), 20 B echo and handshakes, ${SECS} s per test | nginx | edge | edge/nginx |"
+echo "|---|---:|---:|---:|"
+pair "wss echo 100 conn × 20 B: msg/s" tls_small msgs_per_s
+pair "wss echo 100 × 20 B: RTT p50 µs" tls_small p50_us
+pair "wss echo 100 × 20 B: RTT p99 µs" tls_small p99_us
+pair "wss echo 100 × 20 B: server CPU µs/msg" tls_small cpu_us_per_op
+pair "wss handshakes (TCP + full TLS + WebSocket, 20 at a time): /s" tls_hs per_s
+pair "wss handshake p50 µs" tls_hs p50_us
+pair "wss handshake p99 µs" tls_hs p99_us
+pair "wss handshake: server CPU µs each" tls_hs cpu_us_per_op
+echo
+echo "The client (ws-load, rustls) asks for no session resumption and nginx keeps no session cache"
+echo "or tickets, so every wss handshake is a full one (TLS 1.3, X25519, ECDSA P-256) on each side."
 echo
 echo "Server CPU and RSS are the measured process's: the echo origin's own for direct, nginx's workers summed, the edge's."
 echo "Failed connections or handshakes: $errors. Load average before the run: $LOAD_BEFORE (other work on the machine shows up as noise)."

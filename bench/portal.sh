@@ -20,7 +20,7 @@ ECHO_ORIGIN_LISTEN=$origin target/release/echo-origin >"$work/origin.log" 2>&1 &
 DATABASE_URL="sqlite://$work/portal.db" SEED_DEMO=true LEPTOS_SITE_ADDR=$portal EDGE_FEED_TOKEN=$feed_token RUST_LOG=warn \
   API_REQUESTS_PER_SECOND=100000 API_BURST=100000 target/release/cdn-portal >"$work/portal.log" 2>&1 & pids+=($!)
 until curl -sf -o /dev/null "http://$portal/cdn/openapi.json"; do sleep 0.2; done
-EDGE_LISTEN=$edge EDGE_ADMIN_LISTEN=$edge_admin EDGE_PORTAL_URL="http://$portal" EDGE_FEED_TOKEN=$feed_token \
+EDGE_LISTEN=$edge EDGE_TLS_LISTEN=off EDGE_ADMIN_LISTEN=$edge_admin EDGE_PORTAL_URL="http://$portal" EDGE_FEED_TOKEN=$feed_token \
   EDGE_STATE_FILE="$work/edge.json" RUST_LOG=warn target/release/cdn-edge >"$work/edge.log" 2>&1 & pids+=($!)
 
 # The demo account, signed in, with a token and $resources resources made through the API.

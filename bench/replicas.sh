@@ -27,7 +27,7 @@ replica "$replica_b" "$work/b.log" & pids+=($!)
 for replica in $replica_a $replica_b; do
   until curl -sf -o /dev/null "http://$replica/cdn/openapi.json"; do sleep 0.2; done
 done
-EDGE_LISTEN=$edge EDGE_ADMIN_LISTEN=$edge_admin EDGE_PORTAL_URL="http://$replica_a" EDGE_FEED_TOKEN=$feed_token \
+EDGE_LISTEN=$edge EDGE_TLS_LISTEN=off EDGE_ADMIN_LISTEN=$edge_admin EDGE_PORTAL_URL="http://$replica_a" EDGE_FEED_TOKEN=$feed_token \
   EDGE_STATE_FILE="$work/edge.json" RUST_LOG=warn target/release/cdn-edge >"$work/edge.log" 2>&1 & pids+=($!)
 
 # Signed in on replica A; the session and the token work on B too.

@@ -173,12 +173,25 @@ fn backoff(failures: u32) -> Duration {
 }
 
 /// Writes beside the file, then renames over it: a crash leaves the old file or the new, never half of one.
+///
+/// The file holds the private keys of the customers' certificates, so it is made readable by the
+/// edge's own user alone (mode 0600), from its creation: written first and restricted after, it
+/// would be readable by anyone for a moment. A partial file left by a crash is removed first,
+/// since an existing file keeps its mode.
 pub async fn save(path: &Path, snapshot: &ConfigUpdate) -> std::io::Result<()> {
+    use tokio::io::AsyncWriteExt;
     if let Some(folder) = path.parent().filter(|folder| !folder.as_os_str().is_empty()) {
         tokio::fs::create_dir_all(folder).await?;
     }
     let temporary = path.with_extension("json.partial");
-    tokio::fs::write(&temporary, serde_json::to_vec(snapshot)?).await?;
+    match tokio::fs::remove_file(&temporary).await {
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(error),
+        _ => {}
+    }
+    let mut file = tokio::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&temporary).await?;
+    file.write_all(&serde_json::to_vec(snapshot)?).await?;
+    file.sync_all().await?;
+    drop(file);
     tokio::fs::rename(&temporary, path).await
 }
 
@@ -232,6 +245,9 @@ mod tests {
         let origins = Arc::new(OriginRegistry::default());
         let loaded = load(&path, &origins).await.unwrap();
         assert_eq!(loaded.snapshot(), snapshot);
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "it holds private keys: the edge's user alone reads it");
 
         tokio::fs::write(&path, b"{\"version\": 1, \"full\": tr").await.unwrap();
         assert!(load(&path, &origins).await.is_none());

@@ -54,18 +54,35 @@ fn may_be_connection_option(name: &HeaderName) -> bool {
         || name.starts_with("x-forwarded-"))
 }
 
+/// The scheme a visitor used, as the origin is told of it (`X-Forwarded-Proto`, `Forwarded: proto=`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scheme {
+    Http,
+    Https,
+}
+
+impl Scheme {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        }
+    }
+}
+
 /// Sets the forwarding fields for the origin. The edge is the first hop it can vouch for, so:
 ///
 /// - `X-Forwarded-For`: every line the visitor sent, in order, then the visitor's address. Its
 ///   last entry is the edge's word; those before are the visitor's claim (nginx's
 ///   `$proxy_add_x_forwarded_for`; Cloudflare appends the same way).
 /// - `X-Real-IP`: the visitor's address alone, replacing whatever the visitor sent.
-/// - `Forwarded` (RFC 7239): replaced by one element of the edge's, `for=…;host=…;proto=http`. A
+/// - `Forwarded` (RFC 7239): replaced by one element of the edge's, `for=…;host=…;proto=…`. A
 ///   visitor's `Forwarded` is dropped rather than appended to: a parser refuses the whole field
 ///   for one malformed element (RFC 7239 §4), and the edge's element would go with it.
-/// - `X-Forwarded-Proto`: `http`. `X-Forwarded-Host`: `public_host`, the resource's domain with
-///   any port the visitor named. Both replace the visitor's.
-pub fn set_forwarding(headers: &mut HeaderMap, visitor: SocketAddr, public_host: &str) {
+/// - `X-Forwarded-Proto`: the `scheme` the visitor used, `http` or `https` (the edge's TLS, not
+///   the origin's). `X-Forwarded-Host`: `public_host`, the resource's domain with any port the
+///   visitor named. Both replace the visitor's.
+pub fn set_forwarding(headers: &mut HeaderMap, visitor: SocketAddr, public_host: &str, scheme: Scheme) {
     let address = visitor.ip().to_string();
     let mut chain: Vec<&str> = headers
         .get_all("x-forwarded-for")
@@ -80,13 +97,13 @@ pub fn set_forwarding(headers: &mut HeaderMap, visitor: SocketAddr, public_host:
         IpAddr::V4(_) => address.clone(),
         IpAddr::V6(_) => format!("\"[{address}]\""),
     };
-    let forwarded = format!("for={node};host={};proto=http", quoted_if_needed(public_host));
+    let forwarded = format!("for={node};host={};proto={}", quoted_if_needed(public_host), scheme.as_str());
     for (name, value) in [
         ("x-forwarded-for", chain),
         ("x-real-ip", address),
         ("forwarded", forwarded),
         ("x-forwarded-host", public_host.to_owned()),
-        ("x-forwarded-proto", "http".to_owned()),
+        ("x-forwarded-proto", scheme.as_str().to_owned()),
     ] {
         // Every value is built from an address and an authority the edge has checked, so none
         // can be refused; `insert` replaces every line the visitor sent.
@@ -172,7 +189,7 @@ mod tests {
             ("x-forwarded-host", "evil.example"),
             ("x-forwarded-proto", "https"),
         ]);
-        set_forwarding(&mut map, "192.0.2.1:5555".parse().unwrap(), "www.example.com:8080");
+        set_forwarding(&mut map, "192.0.2.1:5555".parse().unwrap(), "www.example.com:8080", Scheme::Http);
         assert_eq!(all(&map, "x-forwarded-for"), ["198.51.100.7, 203.0.113.9, 10.0.0.1, 192.0.2.1"]);
         assert_eq!(all(&map, "x-real-ip"), ["192.0.2.1"]);
         assert_eq!(all(&map, "forwarded"), ["for=192.0.2.1;host=\"www.example.com:8080\";proto=http"]);
@@ -180,8 +197,9 @@ mod tests {
         assert_eq!(all(&map, "x-forwarded-proto"), ["http"]);
 
         let mut v6 = HeaderMap::new();
-        set_forwarding(&mut v6, "[2001:db8::1]:443".parse().unwrap(), "www.example.com");
+        set_forwarding(&mut v6, "[2001:db8::1]:443".parse().unwrap(), "www.example.com", Scheme::Https);
         assert_eq!(all(&v6, "x-forwarded-for"), ["2001:db8::1"]);
-        assert_eq!(all(&v6, "forwarded"), ["for=\"[2001:db8::1]\";host=www.example.com;proto=http"]);
+        assert_eq!(all(&v6, "forwarded"), ["for=\"[2001:db8::1]\";host=www.example.com;proto=https"]);
+        assert_eq!(all(&v6, "x-forwarded-proto"), ["https"]);
     }
 }

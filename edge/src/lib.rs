@@ -1,6 +1,8 @@
 //! The CDN edge: the reverse proxy that customers' visitors connect to. It routes each request by
 //! its host to the resource's origin and obeys the resource's settings as saved in the portal,
-//! which it follows through the portal's configuration feed.
+//! which it follows through the portal's configuration feed. It serves plain HTTP and, on an
+//! address of its own, HTTPS with each resource's certificate ([`tls`]); both go through the
+//! same request handling ([`proxy::Proxy`]).
 
 pub mod admission;
 pub mod body;
@@ -12,6 +14,7 @@ pub mod proxy;
 pub mod refusal;
 pub mod routes;
 pub mod settings;
+pub mod tls;
 pub mod tunnel;
 
 use bytes::Bytes;
@@ -22,19 +25,22 @@ use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use metrics::Metrics;
-use proxy::Proxy;
+use proxy::{Proxy, Visitor};
 use routes::RouteTable;
 use settings::Settings;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 /// A visitor has this long to send a request's head, so that idle connections cannot pile up.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// A visitor has this long to complete a TLS handshake, for the same reason.
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -45,6 +51,8 @@ pub enum StartError {
 /// An edge at work. Dropping it stops accepting connections and following the portal.
 pub struct RunningEdge {
     pub addr: SocketAddr,
+    /// Where visitors connect over HTTPS; `None` when the edge serves no HTTPS.
+    pub tls_addr: Option<SocketAddr>,
     pub admin_addr: SocketAddr,
     metrics: Arc<Metrics>,
     tasks: Vec<JoinHandle<()>>,
@@ -71,10 +79,23 @@ pub async fn start(settings: Settings) -> Result<RunningEdge, StartError> {
         TcpListener::bind(addr).await.map_err(|source| StartError::Listen { addr, source })
     };
     let listener = bind(settings.listen).await?;
+    let tls_listener = match settings.tls_listen {
+        Some(addr) => Some(bind(addr).await?),
+        None => None,
+    };
     let admin_listener = bind(settings.admin_listen).await?;
     let addr = listener.local_addr().map_err(|source| StartError::Listen { addr: settings.listen, source })?;
     let admin_addr =
         admin_listener.local_addr().map_err(|source| StartError::Listen { addr: settings.admin_listen, source })?;
+    let tls_addr = match (&tls_listener, settings.tls_listen) {
+        (Some(listener), Some(addr)) => {
+            Some(listener.local_addr().map_err(|source| StartError::Listen { addr, source })?)
+        }
+        _ => None,
+    };
+    // Read now, so that a system without root certificates is said at start, not at the first
+    // request to an HTTPS origin.
+    tls::system_roots();
 
     // One state per origin address for every table this edge builds, so that an origin's
     // failures and counters outlive a configuration change.
@@ -93,30 +114,65 @@ pub async fn start(settings: Settings) -> Result<RunningEdge, StartError> {
     let proxy = Arc::new(Proxy::new(routes.clone(), metrics.clone(), origins.clone(), settings.timeouts));
     let follower =
         feed::Follower::new(settings.feed.clone(), routes_sender, metrics.clone(), settings.state_file.clone());
-    let tasks = vec![
-        tokio::spawn(serve_visitors(listener, proxy)),
-        tokio::spawn(serve_admin(admin_listener, metrics.clone(), routes)),
-        tokio::spawn(follower.run()),
-    ];
-    Ok(RunningEdge { addr, admin_addr, metrics, tasks })
+    let mut tasks = vec![tokio::spawn(serve_visitors(listener, proxy.clone()))];
+    if let Some(tls_listener) = tls_listener {
+        let acceptor = tokio_rustls::TlsAcceptor::from(tls::server_config(routes.clone(), metrics.clone()));
+        tasks.push(tokio::spawn(serve_tls_visitors(tls_listener, acceptor, proxy)));
+    }
+    tasks.push(tokio::spawn(serve_admin(admin_listener, metrics.clone(), routes)));
+    tasks.push(tokio::spawn(follower.run()));
+    Ok(RunningEdge { addr, tls_addr, admin_addr, metrics, tasks })
 }
 
 async fn serve_visitors(listener: TcpListener, proxy: Arc<Proxy>) {
     loop {
-        let (stream, visitor) = accept(&listener).await;
+        let (stream, addr) = accept(&listener).await;
         let _ = stream.set_nodelay(true);
-        let proxy = proxy.clone();
+        tokio::spawn(serve_connection(stream, Visitor { addr, tls_name: None }, proxy.clone()));
+    }
+}
+
+/// HTTPS: each connection's TLS handshake first (the certificate chosen by SNI from the routes
+/// in use, see [`tls::SniResolver`]), then the very same request handling as plain HTTP.
+async fn serve_tls_visitors(listener: TcpListener, acceptor: tokio_rustls::TlsAcceptor, proxy: Arc<Proxy>) {
+    loop {
+        let (stream, addr) = accept(&listener).await;
+        let _ = stream.set_nodelay(true);
+        let (acceptor, proxy) = (acceptor.clone(), proxy.clone());
         tokio::spawn(async move {
-            let service = service_fn(move |request| proxy.clone().handle(visitor, request));
-            let connection = http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(HEADER_READ_TIMEOUT)
-                .serve_connection(TokioIo::new(stream), service)
-                .with_upgrades();
-            if let Err(error) = connection.await {
-                tracing::debug!(%error, %visitor, "visitor connection ended with an error");
-            }
+            let stream = match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                Ok(Ok(stream)) => stream,
+                Ok(Err(error)) => {
+                    proxy.metrics.tls_handshake(false);
+                    return tracing::debug!(%error, visitor = %addr, "TLS handshake failed");
+                }
+                Err(_) => {
+                    proxy.metrics.tls_handshake(false);
+                    return tracing::debug!(visitor = %addr, "no TLS handshake in time");
+                }
+            };
+            proxy.metrics.tls_handshake(true);
+            // The resolver gave a certificate only for a name, so there is one.
+            let tls_name = stream.get_ref().1.server_name().map(Arc::from);
+            serve_connection(stream, Visitor { addr, tls_name }, proxy).await;
         });
+    }
+}
+
+/// Serves one visitor's connection, plain or TLS, until it ends.
+async fn serve_connection<S>(stream: S, visitor: Visitor, proxy: Arc<Proxy>)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let addr = visitor.addr;
+    let service = service_fn(move |request| proxy.clone().handle(visitor.clone(), request));
+    let connection = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .serve_connection(TokioIo::new(stream), service)
+        .with_upgrades();
+    if let Err(error) = connection.await {
+        tracing::debug!(%error, visitor = %addr, "visitor connection ended with an error");
     }
 }
 

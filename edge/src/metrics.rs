@@ -19,6 +19,9 @@ pub enum UpgradeOutcome {
 pub enum OriginError {
     /// Refused, unreachable, or no connection within the connect timeout.
     Connect,
+    /// Connected, but the TLS handshake with an HTTPS origin failed: most often, a certificate
+    /// that does not verify. Moves the request on to the next origin, as [`OriginError::Connect`].
+    Tls,
     /// Connected, but no answer within the response timeout, or its body stalled for as long.
     Timeout,
     /// An answer that breaks the protocol the edge relays: a 101 to a request that asked for
@@ -26,6 +29,15 @@ pub enum OriginError {
     Protocol,
     /// Anything else, such as a malformed answer or a connection cut mid-answer.
     Other,
+}
+
+/// Why a visitor's TLS handshake got no certificate (and so an alert).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnservedName {
+    /// No SNI: the edge never picks a certificate for a visitor who names no host.
+    NoName,
+    /// A name no resource serves over HTTPS.
+    UnknownName,
 }
 
 #[derive(Default)]
@@ -39,6 +51,10 @@ pub struct Metrics {
     bytes_to_visitor: AtomicU64,
     origin_errors: Mutex<BTreeMap<OriginError, u64>>,
     config_version: AtomicU64,
+    tls_handshakes_done: AtomicU64,
+    tls_handshakes_failed: AtomicU64,
+    /// Indexed like [`UnservedName`]'s variants.
+    tls_unserved: [AtomicU64; 2],
     /// Attempts and failures per origin, for the origins in the configuration only.
     origins: Arc<OriginRegistry>,
 }
@@ -79,6 +95,17 @@ impl Metrics {
 
     pub fn relayed_to_visitor(&self, bytes: usize) {
         self.bytes_to_visitor.fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+
+    /// Counts a visitor's TLS handshake, done or failed (for any reason, alert, timeout or not TLS at all).
+    pub fn tls_handshake(&self, done: bool) {
+        let counter = if done { &self.tls_handshakes_done } else { &self.tls_handshakes_failed };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a handshake that got no certificate, by why.
+    pub fn unserved_name(&self, why: UnservedName) {
+        self.tls_unserved[why as usize].fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn config_applied(&self, version: u64) {
@@ -152,6 +179,7 @@ impl Metrics {
         let errors = self.origin_errors.lock().unwrap_or_else(|p| p.into_inner());
         for (kind, name) in [
             (OriginError::Connect, "connect"),
+            (OriginError::Tls, "tls"),
             (OriginError::Timeout, "timeout"),
             (OriginError::Protocol, "protocol"),
             (OriginError::Other, "other"),
@@ -193,6 +221,24 @@ impl Metrics {
             );
         }
 
+        metric(&mut out, "cdn_edge_tls_handshakes_total", "counter", "Visitors' TLS handshakes, by outcome.");
+        let _ = writeln!(
+            out,
+            "cdn_edge_tls_handshakes_total{{outcome=\"done\"}} {}\ncdn_edge_tls_handshakes_total{{outcome=\"failed\"}} {}",
+            self.tls_handshakes_done.load(Ordering::Relaxed),
+            self.tls_handshakes_failed.load(Ordering::Relaxed),
+        );
+        metric(
+            &mut out,
+            "cdn_edge_tls_unserved_names_total",
+            "counter",
+            "Visitors' TLS handshakes refused with an alert for want of a certificate: no name (SNI), or a name no resource serves over HTTPS.",
+        );
+        for (why, label) in [(UnservedName::NoName, "no_name"), (UnservedName::UnknownName, "unknown_name")] {
+            let count = self.tls_unserved[why as usize].load(Ordering::Relaxed);
+            let _ = writeln!(out, "cdn_edge_tls_unserved_names_total{{reason=\"{label}\"}} {count}");
+        }
+
         metric(&mut out, "cdn_edge_config_version", "gauge", "Version of the portal configuration in use.");
         let _ = writeln!(out, "cdn_edge_config_version {}", self.config_version.load(Ordering::Relaxed));
         out
@@ -228,6 +274,9 @@ mod tests {
         metrics.relayed_to_origin(10);
         metrics.relayed_to_visitor(32);
         metrics.config_applied(7);
+        metrics.tls_handshake(true);
+        metrics.tls_handshake(false);
+        metrics.unserved_name(UnservedName::UnknownName);
         let tunnel = metrics.tunnel_opened();
         let origin = metrics.origins.state("127.0.0.1:8090");
         origin.attempted();
@@ -248,6 +297,10 @@ mod tests {
             "cdn_edge_origin_errors_total{kind=\"timeout\"} 1",
             "cdn_edge_origin_errors_total{kind=\"connect\"} 0",
             "cdn_edge_config_version 7",
+            "cdn_edge_tls_handshakes_total{outcome=\"done\"} 1",
+            "cdn_edge_tls_handshakes_total{outcome=\"failed\"} 1",
+            "cdn_edge_tls_unserved_names_total{reason=\"unknown_name\"} 1",
+            "cdn_edge_tls_unserved_names_total{reason=\"no_name\"} 0",
             "# TYPE cdn_edge_open_tunnels gauge",
             "cdn_edge_origin_attempts_total{origin=\"127.0.0.1:8090\"} 2",
             "cdn_edge_origin_failures_total{origin=\"127.0.0.1:8090\"} 1",

@@ -47,11 +47,15 @@ pub enum Refusal {
     /// A WebSocket handshake for a resource whose Websockets option is off; the origin is not
     /// contacted: 403.
     WebSocketsDisabled,
+    /// Over HTTPS, a request for a host of another resource than the one whose certificate the
+    /// connection's handshake chose (by SNI): 421 (RFC 9110 §15.5.20). Relayed, it would serve a
+    /// resource over HTTPS under another customer's certificate, even one with HTTPS off.
+    Misdirected,
 }
 
 impl Refusal {
     /// Every reason, in the order `/metrics` lists them.
-    pub const ALL: [Refusal; 11] = [
+    pub const ALL: [Refusal; 12] = [
         Refusal::MissingHost,
         Refusal::DuplicateHost,
         Refusal::InvalidHost,
@@ -63,6 +67,7 @@ impl Refusal {
         Refusal::InvalidBody,
         Refusal::UnknownHost,
         Refusal::WebSocketsDisabled,
+        Refusal::Misdirected,
     ];
 
     pub fn status(self) -> StatusCode {
@@ -78,6 +83,7 @@ impl Refusal {
             Refusal::Connect => StatusCode::METHOD_NOT_ALLOWED,
             Refusal::UnknownHost => StatusCode::NOT_FOUND,
             Refusal::WebSocketsDisabled => StatusCode::FORBIDDEN,
+            Refusal::Misdirected => StatusCode::MISDIRECTED_REQUEST,
         }
     }
 
@@ -97,6 +103,7 @@ impl Refusal {
             Refusal::InvalidBody => "The request body was malformed or ended early.\n",
             Refusal::UnknownHost => "No CDN resource is configured for this host.\n",
             Refusal::WebSocketsDisabled => "WebSockets are disabled for this resource.\n",
+            Refusal::Misdirected => "This connection does not serve the requested host; connect to it anew.\n",
         }
     }
 
@@ -114,6 +121,7 @@ impl Refusal {
             Refusal::InvalidBody => "invalid_body",
             Refusal::UnknownHost => "unknown_host",
             Refusal::WebSocketsDisabled => "websockets_disabled",
+            Refusal::Misdirected => "misdirected",
         }
     }
 

@@ -4,30 +4,66 @@
 //! a whole new table, checked before it replaces the old one, so that no request ever sees a
 //! half-applied configuration. A request holds the route it started with: a change reaches the
 //! requests that come after it, and never an open tunnel, which holds its own two connections.
+//! Likewise a TLS handshake takes its certificate from the table in use ([`RouteTable::certificate`]),
+//! read once when the table was built.
 
 use crate::admission::parse_authority;
 use crate::origins::{NextRule, OriginRegistry, Origins, Source};
+use crate::tls::{OriginTls, ServedCertificate, origin_client_config, served_certificate};
 /// The feed's messages, as the contract crate shared with the portal defines them.
 pub use edge_feed::{ConfigUpdate, EdgeResource};
-use edge_feed::{ResourceId, Version};
+use edge_feed::{OriginProtocol, ResourceId, Version};
 use hyper::header::HeaderValue;
+use rustls::sign::CertifiedKey;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Deref;
 use std::sync::Arc;
+
+/// HTTP's port, an origin's when its source names none and the edge speaks plain HTTP to it.
+const HTTP_PORT: u16 = 80;
+/// HTTPS's port, an origin's when its source names none and the edge speaks HTTPS to it.
+const HTTPS_PORT: u16 = 443;
 
 /// A resource as the edge serves it: the portal's settings, and what the edge derives from them
 /// once, when a table is built, rather than for each request.
 #[derive(Debug)]
 pub struct Route {
     pub resource: EdgeResource,
-    /// The origins of its group ([`EdgeResource::origins`]), each with `host:port` to connect to
-    /// (HTTP's port, 80, when the source names none) and the `Host` it receives, whatever the
-    /// visitor sent: the resource's domain, which routing and the Websockets option went by,
-    /// with the origin's port unless it is 80. That is the authority of the edge's own request
-    /// (RFC 9110 §7.2): an origin that checks `Host` against its own address (Autobahn's server
-    /// does) accepts it, and the edge's listening port never reaches the origin.
-    pub origins: Origins,
+    /// The origins of its group ([`EdgeResource::origins`]) by the scheme the edge speaks to them
+    /// ([`EdgeResource::origin_protocol`]); see [`Route::origins`].
+    upstream: Upstream,
+    /// The certificate its hostnames present over HTTPS: `None` while HTTPS is off, or when the
+    /// portal's certificate could not be read (logged when the table was built).
+    pub certificate: Option<ServedCertificate>,
+}
+
+/// A route's origins, each with `host:port` to connect to (the scheme's port, 80 or 443, when the
+/// source names none) and the `Host` it receives, whatever the visitor sent: the resource's
+/// domain, which routing and the Websockets option went by, with the origin's port unless it is
+/// the scheme's. That is the authority of the edge's own request (RFC 9110 §7.2): an origin that
+/// checks `Host` against its own address (Autobahn's server does) accepts it, and the edge's
+/// listening port never reaches the origin. `Match` keeps both sets, since a source without a
+/// port is a different address for each scheme.
+#[derive(Debug)]
+enum Upstream {
+    Http(Origins),
+    Https(Origins, OriginTls),
+    Match { http: Origins, https: Origins, tls: OriginTls },
+}
+
+impl Route {
+    /// The origins a visitor's request goes to, and how the edge speaks TLS to them (`None`:
+    /// plain HTTP), for a visitor who came over TLS (`visitor_tls`) or not: Gcore's
+    /// `originProtocol` ([`OriginProtocol::origin_tls`]).
+    pub fn origins(&self, visitor_tls: bool) -> (&Origins, Option<&OriginTls>) {
+        match &self.upstream {
+            Upstream::Http(origins) => (origins, None),
+            Upstream::Https(origins, tls) => (origins, Some(tls)),
+            Upstream::Match { http, .. } if !visitor_tls => (http, None),
+            Upstream::Match { https, tls, .. } => (https, Some(tls)),
+        }
+    }
 }
 
 impl Deref for Route {
@@ -90,6 +126,13 @@ impl RouteTable {
         self.by_domain.get(normalize_host(host)?.as_ref())
     }
 
+    /// The certificate for a TLS handshake that asks for `server_name` (SNI): that of the
+    /// resource with this custom domain or secondary hostname, if it serves HTTPS.
+    pub fn certificate(&self, server_name: &str) -> Option<Arc<CertifiedKey>> {
+        let route = self.route(server_name)?;
+        route.certificate.as_ref().map(|served| served.0.clone())
+    }
+
     /// The table after `update`, or why the update cannot be applied (then nothing changes).
     pub fn apply(&self, update: &ConfigUpdate) -> Result<RouteTable, InvalidUpdate> {
         if !update.full && update.version < self.version {
@@ -142,15 +185,50 @@ fn check(resource: &EdgeResource, registry: &OriginRegistry) -> Result<Route, In
             return Err(InvalidUpdate::Domain { id: resource.id, domain: domain.clone() });
         }
     }
+    let upstream = match resource.origin_protocol {
+        OriginProtocol::Http => Upstream::Http(origins(resource, registry, HTTP_PORT)?),
+        OriginProtocol::Https => Upstream::Https(origins(resource, registry, HTTPS_PORT)?, origin_tls(resource)),
+        OriginProtocol::Match => Upstream::Match {
+            http: origins(resource, registry, HTTP_PORT)?,
+            https: origins(resource, registry, HTTPS_PORT)?,
+            tls: origin_tls(resource),
+        },
+    };
+    // A certificate that cannot be served is the resource's problem alone: its hostnames get the
+    // alert of a name served without HTTPS, and every other resource goes on.
+    let certificate = resource.tls.as_ref().and_then(|tls| {
+        served_certificate(tls)
+            .inspect_err(|error| {
+                tracing::warn!(
+                    resource = resource.id,
+                    certificate = tls.id,
+                    %error,
+                    "not serving HTTPS for the resource: its certificate cannot be used"
+                );
+            })
+            .ok()
+    });
+    Ok(Route { resource: resource.clone(), upstream, certificate })
+}
+
+fn origin_tls(resource: &EdgeResource) -> OriginTls {
+    OriginTls::new(origin_client_config(resource.id, resource.origin_ca.as_deref()))
+}
+
+/// The origins of the resource's group, a source without a port at `default_port`.
+fn origins(resource: &EdgeResource, registry: &OriginRegistry, default_port: u16) -> Result<Origins, InvalidUpdate> {
     let group = resource.origins();
     let (mut primaries, mut backups) = (Vec::new(), Vec::new());
     for source in &group.sources {
-        let Some(origin) = origin(&resource.domain, &source.source, registry) else {
-            tracing::warn!(
-                resource = resource.id,
-                source = source.source,
-                "skipping an origin that is not host[:port]"
-            );
+        let Some(origin) = origin(&resource.domain, &source.source, default_port, registry) else {
+            // Said once, not once per scheme.
+            if default_port == HTTP_PORT || resource.origin_protocol == OriginProtocol::Https {
+                tracing::warn!(
+                    resource = resource.id,
+                    source = source.source,
+                    "skipping an origin that is not host[:port]"
+                );
+            }
             continue;
         };
         if source.backup { backups.push(origin) } else { primaries.push(origin) }
@@ -160,14 +238,15 @@ fn check(resource: &EdgeResource, registry: &OriginRegistry) -> Result<Route, In
         return Err(InvalidUpdate::Origin { id: resource.id, origin });
     }
     let next = NextRule::new(group.use_next, &group.proxy_next_upstream);
-    Ok(Route { resource: resource.clone(), origins: Origins::new(primaries, backups, next) })
+    Ok(Origins::new(primaries, backups, next))
 }
 
-/// The origin `source` (`host[:port]`) of the resource at `domain`, or `None` if it is not one.
-fn origin(domain: &str, source: &str, registry: &OriginRegistry) -> Option<Source> {
+/// The origin `source` (`host[:port]`) of the resource at `domain`, reached at `default_port`
+/// when it names none, or `None` if it is not one.
+fn origin(domain: &str, source: &str, default_port: u16, registry: &OriginRegistry) -> Option<Source> {
     let (authority, port) = parse_authority(source.as_bytes())?;
-    let port = port.unwrap_or(80);
-    let host = if port == 80 { domain.to_owned() } else { format!("{domain}:{port}") };
+    let port = port.unwrap_or(default_port);
+    let host = if port == default_port { domain.to_owned() } else { format!("{domain}:{port}") };
     let host = HeaderValue::try_from(host).ok()?;
     Some(Source { state: registry.state(&format!("{}:{port}", authority.host())), host })
 }
@@ -256,7 +335,7 @@ mod tests {
     }
 
     fn first(route: &Route) -> &Source {
-        route.origins.all().next().unwrap()
+        route.origins(false).0.all().next().unwrap()
     }
 
     fn grouped(resource: EdgeResource, sources: &[(&str, bool)]) -> EdgeResource {
@@ -274,7 +353,7 @@ mod tests {
     }
 
     fn addresses(route: &Route) -> Vec<(&str, &str)> {
-        route.origins.all().map(|source| (source.address(), source.host.to_str().unwrap())).collect()
+        route.origins(false).0.all().map(|source| (source.address(), source.host.to_str().unwrap())).collect()
     }
 
     #[test]
@@ -294,7 +373,7 @@ mod tests {
             ],
             "primaries first, in the group's order; the bad source skipped"
         );
-        assert_eq!(served.origins.plan(|| 0).as_slice()[0].address(), "a.example.net:8081");
+        assert_eq!(served.origins(false).0.plan(|| 0).as_slice()[0].address(), "a.example.net:8081");
 
         let all_bad = grouped(route(2, "b.example.com", true), &[("http://bad/", false), ("x@y", true)]);
         assert!(matches!(
@@ -306,6 +385,71 @@ mod tests {
     }
 
     #[test]
+    fn https_to_origins_reaches_a_source_without_port_at_443_and_match_keeps_both_schemes() {
+        let with = |protocol: OriginProtocol, origin: &str| EdgeResource {
+            origin_protocol: protocol,
+            origin: origin.into(),
+            ..route(1, "www.example.com", true)
+        };
+        let served = |resource: EdgeResource, visitor_tls: bool| {
+            let table = RouteTable::default().apply(&full(1, vec![resource])).unwrap();
+            let route = table.route("www.example.com").unwrap().clone();
+            let (origins, tls) = route.origins(visitor_tls);
+            let source = origins.all().next().unwrap();
+            (source.address().to_owned(), source.host.to_str().unwrap().to_owned(), tls.is_some())
+        };
+        let expect = |address: &str, host: &str, tls: bool| (address.to_owned(), host.to_owned(), tls);
+        for visitor_tls in [false, true] {
+            assert_eq!(
+                served(with(OriginProtocol::Http, "o.example.net"), visitor_tls),
+                expect("o.example.net:80", "www.example.com", false)
+            );
+            assert_eq!(
+                served(with(OriginProtocol::Https, "o.example.net"), visitor_tls),
+                expect("o.example.net:443", "www.example.com", true)
+            );
+            assert_eq!(
+                served(with(OriginProtocol::Https, "o.example.net:8443"), visitor_tls),
+                expect("o.example.net:8443", "www.example.com:8443", true)
+            );
+        }
+        assert_eq!(
+            served(with(OriginProtocol::Match, "o.example.net"), false),
+            expect("o.example.net:80", "www.example.com", false)
+        );
+        assert_eq!(
+            served(with(OriginProtocol::Match, "o.example.net"), true),
+            expect("o.example.net:443", "www.example.com", true)
+        );
+    }
+
+    #[test]
+    fn a_handshake_finds_the_certificate_of_the_resource_it_names_if_it_can_be_served() {
+        let generated =
+            rcgen::generate_simple_self_signed(vec!["a.example.com".to_owned(), "b.example.com".to_owned()]).unwrap();
+        let certificate = edge_feed::TlsCertificate {
+            id: 5,
+            certificate_chain: generated.cert.pem(),
+            private_key: generated.signing_key.serialize_pem(),
+        };
+        let served = EdgeResource { tls: Some(certificate.clone()), ..route(1, "a.example.com", true) };
+        let served = with_hostnames(served, &["b.example.com"]);
+        let unusable = EdgeResource {
+            tls: Some(edge_feed::TlsCertificate { private_key: "not a key".into(), ..certificate }),
+            ..route(2, "c.example.com", true)
+        };
+        let plain = route(3, "d.example.com", true);
+        let table = RouteTable::default().apply(&full(1, vec![served, unusable, plain])).unwrap();
+        for name in ["a.example.com", "B.Example.com"] {
+            assert!(table.certificate(name).is_some(), "{name}");
+        }
+        for name in ["c.example.com", "d.example.com", "e.example.com", ""] {
+            assert!(table.certificate(name).is_none(), "{name}");
+        }
+        assert!(table.route("c.example.com").is_some(), "a certificate that cannot be used leaves HTTP served");
+    }
+
+    #[test]
     fn routes_naming_one_origin_share_its_state_from_table_to_table() {
         let registry = Arc::new(OriginRegistry::default());
         let a = grouped(route(1, "a.example.com", true), &[("o.example.net", false)]);
@@ -313,7 +457,7 @@ mod tests {
         let table = RouteTable::new(registry.clone()).apply(&full(1, vec![a.clone(), b])).unwrap();
         first(table.route("a.example.com").unwrap()).state.failed(0, true);
         let b_route = table.route("b.example.com").unwrap();
-        assert!(b_route.origins.all().nth(1).unwrap().state.is_skipped(1), "one state per address");
+        assert!(b_route.origins(false).0.all().nth(1).unwrap().state.is_skipped(1), "one state per address");
         let changed = table.apply(&ConfigUpdate::changes(2, vec![a], vec![2])).unwrap();
         assert!(first(changed.route("a.example.com").unwrap()).state.is_skipped(1), "kept by the next table");
         drop(table);

@@ -7,8 +7,11 @@ use std::time::Duration;
 
 #[derive(Clone, Debug)]
 pub struct Settings {
-    /// Where visitors connect.
+    /// Where visitors connect over HTTP.
     pub listen: SocketAddr,
+    /// Where visitors connect over HTTPS (each resource's certificate chosen by SNI); `None`
+    /// serves no HTTPS.
+    pub tls_listen: Option<SocketAddr>,
     /// Where `/metrics` and `/healthz` are served; keep it off the public network.
     pub admin_listen: SocketAddr,
     pub feed: FeedSettings,
@@ -61,6 +64,8 @@ impl Default for Timeouts {
 pub enum SettingsError {
     #[error("{name} must be an address such as 127.0.0.1:8080, got {value:?}")]
     Address { name: &'static str, value: String },
+    #[error("EDGE_TLS_LISTEN must be an address such as 127.0.0.1:8443, or off, got {0:?}")]
+    TlsAddress(String),
     #[error("{name} must be a whole number of milliseconds from 1, got {value:?}")]
     Millis { name: &'static str, value: String },
     #[error("{name} must be a whole number of milliseconds (0 for never), got {value:?}")]
@@ -101,8 +106,16 @@ impl Settings {
         }
         let token = env(TOKEN_VAR).filter(|token| edge_feed::is_long_enough(token)).ok_or(SettingsError::Token)?;
         let defaults = Timeouts::default();
+        // HTTPS is served unless turned off in so many words: a typo must not quietly leave
+        // every customer's HTTPS unserved.
+        let tls_listen = match env("EDGE_TLS_LISTEN") {
+            Some(value) if value == "off" => None,
+            Some(value) => Some(value.parse::<SocketAddr>().map_err(|_| SettingsError::TlsAddress(value))?),
+            None => Some(SocketAddr::from(([127, 0, 0, 1], 8443))),
+        };
         Ok(Self {
             listen: address("EDGE_LISTEN", "127.0.0.1:8080")?,
+            tls_listen,
             admin_listen: address("EDGE_ADMIN_LISTEN", "127.0.0.1:9080")?,
             feed: FeedSettings {
                 portal_url: portal_url.trim_end_matches('/').to_owned(),
@@ -134,18 +147,22 @@ mod tests {
         let token = ("EDGE_FEED_TOKEN", "0123456789abcdef");
         let defaults = settings(&[token]).unwrap();
         assert_eq!(defaults.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(defaults.tls_listen.map(|addr| addr.to_string()).as_deref(), Some("127.0.0.1:8443"));
         assert_eq!(defaults.timeouts.tunnel_idle, Duration::from_secs(100));
         assert_eq!(defaults.timeouts.origin_fail, Duration::from_secs(10));
         assert_eq!(defaults.feed.portal_url, "http://127.0.0.1:3000");
         let custom = settings(&[
             token,
             ("EDGE_LISTEN", "0.0.0.0:80"),
+            ("EDGE_TLS_LISTEN", "0.0.0.0:443"),
             ("EDGE_TUNNEL_IDLE_MS", "250"),
             ("EDGE_ORIGIN_FAIL_MS", "300"),
             ("EDGE_PORTAL_URL", "http://portal:3000/"),
         ])
         .unwrap();
         assert_eq!(custom.listen.port(), 80);
+        assert_eq!(custom.tls_listen.map(|addr| addr.port()), Some(443));
+        assert_eq!(settings(&[token, ("EDGE_TLS_LISTEN", "off")]).unwrap().tls_listen, None);
         assert_eq!(custom.timeouts.tunnel_idle, Duration::from_millis(250));
         assert_eq!(custom.timeouts.origin_fail, Duration::from_millis(300));
         assert_eq!(custom.feed.portal_url, "http://portal:3000");
@@ -157,6 +174,7 @@ mod tests {
         assert!(matches!(settings(&[("EDGE_FEED_TOKEN", "short")]), Err(SettingsError::Token)));
         let token = ("EDGE_FEED_TOKEN", "0123456789abcdef");
         assert!(settings(&[token, ("EDGE_LISTEN", "localhost")]).is_err());
+        assert!(matches!(settings(&[token, ("EDGE_TLS_LISTEN", "no")]), Err(SettingsError::TlsAddress(_))));
         assert!(settings(&[token, ("EDGE_CONNECT_TIMEOUT_MS", "0")]).is_err());
         assert!(settings(&[token, ("EDGE_ORIGIN_FAIL_MS", "-1")]).is_err());
         let never = settings(&[token, ("EDGE_ORIGIN_FAIL_MS", "0")]).unwrap();

@@ -6,6 +6,9 @@
 //! ws-load idle       --url ws://127.0.0.1:19080/ [--host H] [--connections 10000] [--size 20] --pid P [--pid P2 | --pids P2,P3] [--hold-seconds 5]
 //! ```
 //!
+//! A `wss://` URL connects over TLS (rustls, TLS 1.3 or 1.2), asking for `--host` (else the
+//! URL's host) as SNI and trusting the PEM certificates of `--ca FILE` alone.
+//!
 //! `--pid`/`--pids` name the server under test (nginx: its workers). `idle` reports their added
 //! memory per connection; `echo` and `handshakes` report their CPU time per operation, which
 //! varies far less than throughput when client, proxy and origin share a few cores.
@@ -15,6 +18,7 @@ use futures_util::{SinkExt, StreamExt, stream};
 use std::error::Error;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -24,7 +28,10 @@ use tokio_tungstenite::tungstenite::{Bytes, Message};
 use tokio_tungstenite::{WebSocketStream, client_async_with_config};
 
 type AnyError = Box<dyn Error + Send + Sync>;
-type Ws = WebSocketStream<TcpStream>;
+/// A connection, plain or TLS: boxed, since the client is the same for every server measured.
+trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+type Ws = WebSocketStream<Box<dyn Io>>;
 
 /// Excluded from every measurement: connection pools, caches and CPU clocks settle first.
 const WARM_UP: Duration = Duration::from_secs(1);
@@ -41,6 +48,7 @@ struct Args {
     concurrency: usize,
     pids: Vec<u32>,
     hold_seconds: f64,
+    ca: Option<String>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -56,6 +64,7 @@ fn parse_args() -> Result<Args, String> {
         concurrency: 20,
         pids: Vec::new(),
         hold_seconds: 5.0,
+        ca: None,
     };
     while let Some(flag) = raw.next() {
         let value = raw.next().ok_or_else(|| format!("{flag} needs a value"))?;
@@ -68,6 +77,7 @@ fn parse_args() -> Result<Args, String> {
             "--seconds" => args.seconds = number(&flag)?,
             "--concurrency" => args.concurrency = number(&flag)? as usize,
             "--hold-seconds" => args.hold_seconds = number(&flag)?,
+            "--ca" => args.ca = Some(value.clone()),
             "--pid" | "--pids" => {
                 for pid in value.split(',').filter(|pid| !pid.is_empty()) {
                     args.pids.push(pid.parse().map_err(|_| format!("not a pid: {pid:?}"))?);
@@ -90,16 +100,26 @@ struct Target {
     address: String,
     /// Small read buffers for the idle test, where the client holds thousands of sockets.
     config: WebSocketConfig,
+    /// For `wss://`: the client's TLS configuration and the name it asks for.
+    tls: Option<(tokio_rustls::TlsConnector, rustls::pki_types::ServerName<'static>)>,
 }
 
 impl Target {
     fn new(args: &Args, read_buffer: usize) -> Result<Self, AnyError> {
         let request = args.url.as_str().into_client_request()?;
         let uri = request.uri();
-        let address = format!("{}:{}", uri.host().unwrap_or("127.0.0.1"), uri.port_u16().unwrap_or(80));
+        let secure = uri.scheme_str() == Some("wss");
+        let default_port = if secure { 443 } else { 80 };
+        let address = format!("{}:{}", uri.host().unwrap_or("127.0.0.1"), uri.port_u16().unwrap_or(default_port));
+        let tls = if secure {
+            let name = args.host.as_deref().or(uri.host()).unwrap_or_default().to_owned();
+            Some((tls_connector(args.ca.as_deref())?, rustls::pki_types::ServerName::try_from(name)?))
+        } else {
+            None
+        };
         let host = args.host.as_deref().map(HeaderValue::from_str).transpose()?;
         let config = WebSocketConfig::default().read_buffer_size(read_buffer);
-        Ok(Self { url: args.url.clone(), host, address, config })
+        Ok(Self { url: args.url.clone(), host, address, config, tls })
     }
 
     /// TCP connect and WebSocket handshake, with a fresh key each time.
@@ -111,9 +131,32 @@ impl Target {
         let socket = TcpStream::connect(&self.address).await?;
         // Small messages in a closed loop: Nagle would add its delay to every round trip.
         socket.set_nodelay(true)?;
+        let socket: Box<dyn Io> = match &self.tls {
+            None => Box::new(socket),
+            Some((connector, name)) => Box::new(connector.connect(name.clone(), socket).await?),
+        };
         let (ws, _) = client_async_with_config(request, socket, Some(self.config)).await?;
         Ok(ws)
     }
+}
+
+/// A TLS client that trusts the certificates in the PEM file `ca` alone.
+fn tls_connector(ca: Option<&str>) -> Result<tokio_rustls::TlsConnector, AnyError> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let ca = ca.ok_or("a wss:// URL needs --ca FILE, the PEM certificates to trust")?;
+    let mut roots = rustls::RootCertStore::empty();
+    for certificate in CertificateDer::pem_file_iter(ca)? {
+        roots.add(certificate?)?;
+    }
+    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    // Every handshake a full one, whatever the server would resume: what a handshake costs.
+    config.resumption = rustls::client::Resumption::disabled();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
 }
 
 /// Sends one message and waits for its echo.

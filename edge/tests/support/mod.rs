@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod origin;
+pub mod pki;
 pub mod portal;
 
 use cdn_edge::RunningEdge;
@@ -13,8 +14,10 @@ use cdn_edge::settings::{FeedSettings, Settings, Timeouts};
 use edge_feed::{NextUpstream, OriginGroup, OriginSource};
 use origin::{Behaviour, Origin, read_body, read_head};
 use portal::Portal;
+use rustls::ClientConfig;
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 /// The resources the edge serves, by domain, and what each is for.
@@ -77,6 +80,7 @@ impl Stack {
         let closed = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
         let settings = Settings {
             listen: "127.0.0.1:0".parse().unwrap(),
+            tls_listen: Some("127.0.0.1:0".parse().unwrap()),
             admin_listen: "127.0.0.1:0".parse().unwrap(),
             feed: FeedSettings {
                 portal_url: format!("http://{closed}"),
@@ -137,6 +141,7 @@ impl Following {
         let state = tempfile::tempdir().unwrap();
         let settings = Settings {
             listen: "127.0.0.1:0".parse().unwrap(),
+            tls_listen: Some("127.0.0.1:0".parse().unwrap()),
             admin_listen: "127.0.0.1:0".parse().unwrap(),
             feed: FeedSettings {
                 portal_url: portal.url.clone(),
@@ -206,8 +211,31 @@ pub fn grouped(
     }
 }
 
+/// A visitor's connection to the edge over HTTPS.
+pub type TlsVisitor = tokio_rustls::client::TlsStream<TcpStream>;
+
+/// A TLS connection to `edge`'s HTTPS address asking for `name` (as SNI; an IP address is not
+/// sent), from a client that trusts `client`'s roots; the handshake's error if it fails.
+pub async fn tls_connect(edge: &RunningEdge, client: Arc<ClientConfig>, name: &str) -> std::io::Result<TlsVisitor> {
+    let stream = TcpStream::connect(edge.tls_addr.expect("the edge serves HTTPS")).await?;
+    tokio_rustls::TlsConnector::from(client).connect(pki::server_name(name), stream).await
+}
+
+/// Sends `request` as it is over HTTPS, asking for `name` in the handshake, and reads the answer.
+pub async fn send_tls(edge: &RunningEdge, client: Arc<ClientConfig>, name: &str, request: &str) -> Answer<TlsVisitor> {
+    let mut stream = tls_connect(edge, client, name).await.expect("a TLS handshake");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    stream.flush().await.unwrap();
+    Answer::read(stream).await
+}
+
+/// The certificate `stream`'s handshake was given (its leaf).
+pub fn presented(stream: &TlsVisitor) -> rustls::pki_types::CertificateDer<'static> {
+    stream.get_ref().1.peer_certificates().expect("a certificate")[0].clone()
+}
+
 /// The edge's answer to a visitor.
-pub struct Answer {
+pub struct Answer<S = TcpStream> {
     /// `HTTP/1.1 101 Switching Protocols`, say.
     pub status_line: String,
     pub status: u16,
@@ -215,11 +243,11 @@ pub struct Answer {
     /// Framed by `Content-Length` or chunks; empty for a 101.
     pub body: String,
     /// The connection, for what follows a 101.
-    pub stream: TcpStream,
+    pub stream: S,
 }
 
-impl Answer {
-    async fn read(mut stream: TcpStream) -> Answer {
+impl<S: AsyncRead + AsyncWrite + Unpin> Answer<S> {
+    async fn read(mut stream: S) -> Answer<S> {
         let head = tokio::time::timeout(Duration::from_secs(10), read_head(&mut stream))
             .await
             .expect("an answer within 10 s")
@@ -244,6 +272,13 @@ impl Answer {
             line.push(byte.expect("a line before the tunnel closed"));
         }
         String::from_utf8_lossy(&line).trim_end().to_owned()
+    }
+
+    /// Sends `line` through the tunnel and reads what comes back: the test origins echo it.
+    pub async fn echo(&mut self, line: &str) -> String {
+        self.stream.write_all(format!("{line}\n").as_bytes()).await.expect("the tunnel takes a line");
+        self.stream.flush().await.unwrap();
+        self.first_line().await
     }
 
     /// Whether the edge closed the connection after this answer (within a second).

@@ -1,12 +1,14 @@
 //! Origins for the edge's tests, on real sockets: each records the raw head (and body) of every
 //! request it receives, and answers in one of the ways origins behave, well or badly.
 
+use rustls::ServerConfig;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
 use tokio::task::{AbortHandle, JoinHandle};
+use tokio_rustls::TlsAcceptor;
 
 /// How an origin answers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,6 +42,8 @@ pub struct Received {
     /// The request line and header lines, without the blank line.
     pub head: String,
     pub body: Vec<u8>,
+    /// Whether it came over TLS.
+    pub tls: bool,
 }
 
 impl Received {
@@ -76,6 +80,9 @@ pub struct Origin {
     behaviour: Behaviour,
     /// Whether each answer ends its connection (`Connection: close`).
     closes: bool,
+    /// With a certificate, a connection that opens with a TLS handshake is served over TLS;
+    /// others are still served in plain HTTP, on the same port.
+    tls: Option<TlsAcceptor>,
     received: Arc<Mutex<Vec<Received>>>,
     /// The accepting task, while it runs.
     accepting: Mutex<Option<JoinHandle<()>>>,
@@ -94,12 +101,23 @@ impl Origin {
         Self::listen(behaviour, true).await
     }
 
+    /// An origin that speaks HTTPS with `certificate` (and plain HTTP to a connection that does
+    /// not open with a TLS handshake, on the same port).
+    pub async fn https(behaviour: Behaviour, certificate: Arc<ServerConfig>) -> Origin {
+        Self::listen_on(behaviour, false, Some(TlsAcceptor::from(certificate))).await
+    }
+
     async fn listen(behaviour: Behaviour, closes: bool) -> Origin {
+        Self::listen_on(behaviour, closes, None).await
+    }
+
+    async fn listen_on(behaviour: Behaviour, closes: bool, tls: Option<TlsAcceptor>) -> Origin {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let origin = Origin {
             addr: listener.local_addr().unwrap(),
             behaviour,
             closes,
+            tls,
             received: Arc::new(Mutex::new(Vec::new())),
             accepting: Mutex::new(None),
             connections: Arc::new(Mutex::new(Vec::new())),
@@ -111,9 +129,24 @@ impl Origin {
     fn accept(&self, listener: TcpListener) {
         let (log, behaviour, closes, port) = (self.received.clone(), self.behaviour, self.closes, self.addr.port());
         let connections = self.connections.clone();
+        let tls = self.tls.clone();
         let accepting = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                let task = tokio::spawn(serve(stream, behaviour, closes, port, log.clone()));
+                let (log, tls) = (log.clone(), tls.clone());
+                let task = tokio::spawn(async move {
+                    let mut first = [0; 1];
+                    // 22: a TLS record of the handshake protocol, which every TLS connection opens with.
+                    let opens_tls = matches!(stream.peek(&mut first).await, Ok(1) if first[0] == 22);
+                    match tls {
+                        Some(acceptor) if opens_tls => {
+                            // A handshake that fails (the edge refused the certificate) ends here.
+                            if let Ok(stream) = acceptor.accept(stream).await {
+                                serve(stream, true, behaviour, closes, port, log).await;
+                            }
+                        }
+                        _ => serve(stream, false, behaviour, closes, port, log).await,
+                    }
+                });
                 connections.lock().unwrap().push(task.abort_handle());
             }
         });
@@ -153,11 +186,18 @@ impl Origin {
     }
 }
 
-async fn serve(mut stream: TcpStream, behaviour: Behaviour, closes: bool, port: u16, log: Arc<Mutex<Vec<Received>>>) {
+async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
+    mut stream: S,
+    tls: bool,
+    behaviour: Behaviour,
+    closes: bool,
+    port: u16,
+    log: Arc<Mutex<Vec<Received>>>,
+) {
     loop {
         let Some(head) = read_head(&mut stream).await else { return };
         let Some(body) = read_body(&mut stream, &head).await else { return };
-        log.lock().unwrap().push(Received { head: head.clone(), body });
+        log.lock().unwrap().push(Received { head: head.clone(), body, tls });
 
         let host = header_values(&head, "host").join(",");
         let handshake = header_values(&head, "upgrade").iter().any(|value| value.eq_ignore_ascii_case("websocket"));
@@ -187,7 +227,8 @@ async fn serve(mut stream: TcpStream, behaviour: Behaviour, closes: bool, port: 
         };
         match answer {
             Answer::Raw(rest) => {
-                if stream.write_all(format!("HTTP/1.1 200 OK\r\n{rest}").as_bytes()).await.is_err() {
+                let written = stream.write_all(format!("HTTP/1.1 200 OK\r\n{rest}").as_bytes()).await;
+                if written.is_err() || stream.flush().await.is_err() {
                     return;
                 }
             }
@@ -195,7 +236,8 @@ async fn serve(mut stream: TcpStream, behaviour: Behaviour, closes: bool, port: 
                 let close = if closes { "Connection: close\r\n" } else { "" };
                 let response =
                     format!("HTTP/1.1 {status} Whatever\r\n{close}Content-Length: {}\r\n\r\n{text}", text.len());
-                if stream.write_all(response.as_bytes()).await.is_err() || closes {
+                let written = stream.write_all(response.as_bytes()).await;
+                if written.is_err() || stream.flush().await.is_err() || closes {
                     return;
                 }
             }
@@ -203,9 +245,10 @@ async fn serve(mut stream: TcpStream, behaviour: Behaviour, closes: bool, port: 
                 let response = format!(
                     "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: {protocol}\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\nsite {host}\n"
                 );
-                if stream.write_all(response.as_bytes()).await.is_ok() {
-                    let (mut reader, mut writer) = stream.split();
+                if stream.write_all(response.as_bytes()).await.is_ok() && stream.flush().await.is_ok() {
+                    let (mut reader, mut writer) = tokio::io::split(stream);
                     let _ = tokio::io::copy(&mut reader, &mut writer).await;
+                    let _ = writer.shutdown().await;
                 }
                 return;
             }
@@ -215,7 +258,7 @@ async fn serve(mut stream: TcpStream, behaviour: Behaviour, closes: bool, port: 
 
 /// The body `head` announces: `Content-Length` bytes, or chunks until the last (trailers
 /// ignored). `None` if the peer closed first.
-pub async fn read_body(stream: &mut TcpStream, head: &str) -> Option<Vec<u8>> {
+pub async fn read_body<S: AsyncRead + Unpin>(stream: &mut S, head: &str) -> Option<Vec<u8>> {
     let chunked = header_values(head, "transfer-encoding").iter().any(|coding| coding.eq_ignore_ascii_case("chunked"));
     if !chunked {
         let length = header_values(head, "content-length").first().and_then(|value| value.parse().ok()).unwrap_or(0);
@@ -249,7 +292,7 @@ enum Answer {
 
 /// Reads up to the blank line that ends a head, a byte at a time so that nothing after it is
 /// consumed. `None` once the peer has closed, or sent nothing for 30 s.
-pub async fn read_head(stream: &mut TcpStream) -> Option<String> {
+pub async fn read_head<S: AsyncRead + Unpin>(stream: &mut S) -> Option<String> {
     let mut head = Vec::new();
     while !head.ends_with(b"\r\n\r\n") {
         let byte = tokio::time::timeout(Duration::from_secs(30), stream.read_u8()).await.ok()?.ok()?;

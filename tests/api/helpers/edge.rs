@@ -28,6 +28,7 @@ pub fn feed_security() -> SecuritySettings {
 pub fn edge_settings(portal_url: &str, state_file: &Path, edge_id: &str, timeouts: Timeouts) -> Settings {
     Settings {
         listen: "127.0.0.1:0".parse().unwrap(),
+        tls_listen: Some("127.0.0.1:0".parse().unwrap()),
         admin_listen: "127.0.0.1:0".parse().unwrap(),
         feed: FeedSettings {
             portal_url: portal_url.to_owned(),
