@@ -39,7 +39,7 @@ pids+=($!)
 cat >"$reports/edge-state.json" <<EOF
 {"version": 1, "full": true, "resources": [{"id": 1, "domain": "localhost", "origin": "127.0.0.1:$origin_port", "websockets": true}], "removed": []}
 EOF
-EDGE_LISTEN="127.0.0.1:$edge_port" EDGE_ADMIN_LISTEN="127.0.0.1:$admin_port" EDGE_PORTAL_URL=http://127.0.0.1:9 \
+EDGE_LISTEN="127.0.0.1:$edge_port" EDGE_TLS_LISTEN=off EDGE_ADMIN_LISTEN="127.0.0.1:$admin_port" EDGE_PORTAL_URL=http://127.0.0.1:9 \
   EDGE_FEED_TOKEN=autobahn-run-not-a-secret EDGE_STATE_FILE="$reports/edge-state.json" RUST_LOG=warn \
   target/release/cdn-edge >"$reports/edge.log" 2>&1 &
 pids+=($!)

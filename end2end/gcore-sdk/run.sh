@@ -27,7 +27,7 @@ start_portal "$port" "$reports" EDGE_FEED_TOKEN="$feed_token"
 
 ECHO_ORIGIN_LISTEN="127.0.0.1:$origin_port" target/release/echo-origin >"$reports/origin.log" 2>&1 &
 # One edge, so that a resource's status reaches `active` once this edge serves it.
-EDGE_LISTEN="127.0.0.1:$edge_port" EDGE_ADMIN_LISTEN="127.0.0.1:$admin_port" EDGE_PORTAL_URL="$base" \
+EDGE_LISTEN="127.0.0.1:$edge_port" EDGE_TLS_LISTEN=off EDGE_ADMIN_LISTEN="127.0.0.1:$admin_port" EDGE_PORTAL_URL="$base" \
   EDGE_FEED_TOKEN="$feed_token" EDGE_STATE_FILE="$work/edge-config.json" EDGE_ID=gcore-sdk-edge \
   target/release/cdn-edge >"$reports/edge.log" 2>&1 &
 
