@@ -174,6 +174,10 @@ pub async fn run() -> Result<(), StartupError> {
     let pool = db::connect(&config.database_url).await?;
     if config.seed_demo && seed::seed_demo_if_empty(&pool).await.map_err(|_| StartupError::Seed)? {
         tracing::info!(email = seed::DEMO_EMAIL, "created the demo account");
+        if let Some(certificate) = &config.demo_certificate {
+            seed::serve_demo_over_https(&pool, certificate).await.map_err(|_| StartupError::Seed)?;
+            tracing::info!("the demo resources serve HTTPS with the demo certificate");
+        }
     }
     let addr = config.leptos.site_addr;
     // After the router is built: building it creates the session table.

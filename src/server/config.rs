@@ -14,6 +14,10 @@ pub struct Config {
     pub database_url: String,
     /// Create the demo account and its resources when the database has no accounts yet.
     pub seed_demo: bool,
+    /// The certificate the demo account gets, with HTTPS on for its resources
+    /// (`SEED_DEMO_CERTIFICATE` and `SEED_DEMO_PRIVATE_KEY`: paths of PEM files, both or neither;
+    /// `make run` makes them with `scripts/demo-certificate.sh`).
+    pub demo_certificate: Option<DemoCertificate>,
     pub security: SecuritySettings,
     /// Seals SSL private keys at rest (`SSL_KEY_ENCRYPTION_KEY`, `SSL_KEY_ENCRYPTION_OLD_KEYS`):
     /// see `certificates::sealing`.
@@ -162,6 +166,10 @@ pub enum ConfigError {
     ForwardedHeader(String),
     #[error(transparent)]
     Sealing(#[from] SealingConfigError),
+    #[error("SEED_DEMO_CERTIFICATE and SEED_DEMO_PRIVATE_KEY go together: set both or neither")]
+    DemoCertificatePair,
+    #[error("cannot read {path}: {source}")]
+    DemoCertificateFile { path: String, source: std::io::Error },
 }
 
 impl Config {
@@ -172,12 +180,40 @@ impl Config {
             return Err(ConfigError::UnsupportedDatabase(scheme));
         }
         let seed_demo = flag(env, "SEED_DEMO")?;
+        let demo_certificate = DemoCertificate::from_vars(env)?;
         let leptos = leptos_options()?;
         let security = SecuritySettings::from_vars(env)?;
         // PORTAL_ENV was checked by the security settings.
         let production = env("PORTAL_ENV").as_deref() == Some("production");
         let key_sealer = Arc::new(KeySealer::from_vars(env, production)?);
-        Ok(Self { database_url, seed_demo, security, key_sealer, leptos })
+        Ok(Self { database_url, seed_demo, demo_certificate, security, key_sealer, leptos })
+    }
+}
+
+/// The demo account's certificate and key, PEM, as read from their files at start-up.
+#[derive(Clone)]
+pub struct DemoCertificate {
+    pub chain: String,
+    pub private_key: String,
+}
+
+impl std::fmt::Debug for DemoCertificate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Config is Debug; a private key never reaches a log, even a demo one.
+        f.debug_struct("DemoCertificate").finish_non_exhaustive()
+    }
+}
+
+impl DemoCertificate {
+    fn from_vars(env: impl Fn(&str) -> Option<String>) -> Result<Option<Self>, ConfigError> {
+        let read = |path: String| {
+            std::fs::read_to_string(&path).map_err(|source| ConfigError::DemoCertificateFile { path, source })
+        };
+        match (env("SEED_DEMO_CERTIFICATE"), env("SEED_DEMO_PRIVATE_KEY")) {
+            (None, None) => Ok(None),
+            (Some(chain), Some(private_key)) => Ok(Some(Self { chain: read(chain)?, private_key: read(private_key)? })),
+            _ => Err(ConfigError::DemoCertificatePair),
+        }
     }
 }
 

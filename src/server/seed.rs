@@ -1,6 +1,7 @@
 //! The demo account that `make run` creates, so a first visit has something to look at.
 
-use super::{accounts, db::Pool, passwords, resources};
+use super::config::DemoCertificate;
+use super::{accounts, certificates, db::Pool, passwords, resources};
 use crate::domain::{EmailAddress, Integration, NewPassword, Timestamp};
 use crate::error::AppError;
 
@@ -44,6 +45,29 @@ pub async fn seed_demo_if_empty(pool: &Pool) -> Result<bool, AppError> {
     Ok(true)
 }
 
+/// What the demo certificate is called in the demo account.
+pub const DEMO_CERTIFICATE_NAME: &str = "Demo certificate (make run)";
+
+/// Uploads `certificate` to the demo account and turns HTTPS on with it for each demo resource,
+/// as a customer would: each step checked as theirs is. Runs once, right after
+/// [`seed_demo_if_empty`] made the account.
+pub async fn serve_demo_over_https(pool: &Pool, certificate: &DemoCertificate) -> Result<(), AppError> {
+    let account = accounts::log_in(pool, DEMO_EMAIL, DEMO_PASSWORD.into()).await?;
+    let uploaded =
+        certificates::create(pool, account.id, DEMO_CERTIFICATE_NAME, &certificate.chain, &certificate.private_key)
+            .await?;
+    let actor = resources::Actor::portal(account.id, None);
+    let https =
+        resources::ResourceUpdate { ssl_enabled: Some(true), ssl_data: Some(Some(uploaded.id)), ..Default::default() };
+    let (demo, _) =
+        resources::page(pool, account.id, &resources::ResourceFilter::default(), resources::Order::Created, 10, 0)
+            .await?;
+    for resource in demo {
+        resources::update(pool, &actor, resource.id, None, &https, Timestamp::now()).await?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,10 +82,32 @@ mod tests {
         let account = accounts::log_in(&pool, DEMO_EMAIL, DEMO_PASSWORD.into()).await.unwrap();
         let demo = resources::tests::all_of(&pool, account.id).await;
         assert_eq!(demo.len(), 2);
+        assert!(demo.iter().all(|resource| !resource.ssl_enabled), "no HTTPS without a demo certificate");
         let site = demo.iter().find(|r| r.integration == Integration::EntireWebsite).unwrap();
         let assets = demo.iter().find(|r| r.integration == Integration::StaticAssetsOnly).unwrap();
         assert!(site.options_in_force.websockets);
         assert!(!assets.options_in_force.websockets);
+    }
+
+    #[tokio::test]
+    async fn the_demo_certificate_serves_every_demo_resource_over_https() {
+        let (pool, _guard) = fresh_database().await;
+        assert!(seed_demo_if_empty(&pool).await.unwrap());
+        let names: Vec<String> = DEMO_RESOURCES.iter().map(|(domain, ..)| (*domain).to_owned()).collect();
+        let made = rcgen::generate_simple_self_signed(names).unwrap();
+        let certificate = DemoCertificate { chain: made.cert.pem(), private_key: made.signing_key.serialize_pem() };
+        serve_demo_over_https(&pool, &certificate).await.unwrap();
+
+        let account = accounts::log_in(&pool, DEMO_EMAIL, DEMO_PASSWORD.into()).await.unwrap();
+        let listed = certificates::list(&pool, account.id).await.unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].name, DEMO_CERTIFICATE_NAME);
+        let demo = resources::tests::all_of(&pool, account.id).await;
+        assert_eq!(demo.len(), 2);
+        for resource in demo {
+            assert!(resource.ssl_enabled, "{}", resource.custom_domain);
+            assert_eq!(resource.ssl_data, Some(listed[0].id));
+        }
     }
 
     #[tokio::test]
