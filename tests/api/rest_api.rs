@@ -297,7 +297,10 @@ async fn creating_answers_201_with_location_etag_and_the_resource_in_full() {
             "origin",
             "originGroup",
             "originGroup_name",
+            "originProtocol",
             "secondaryHostnames",
+            "sslData",
+            "sslEnabled",
             "status",
             "updated"
         ]
@@ -324,6 +327,9 @@ async fn creating_answers_201_with_location_etag_and_the_resource_in_full() {
             "originGroup_name": "origin.example.com",
             "integration": "entire_website",
             "active": true,
+            "sslEnabled": false,
+            "sslData": null,
+            "originProtocol": "HTTP",
             "created": when,
             "updated": when,
             "options": {"websockets": null},
@@ -1214,7 +1220,12 @@ async fn an_unknown_field_is_named_whatever_it_holds() {
     for (method, path, body, field) in [
         (Method::POST, "/cdn/resources", with_rules, "rules"),
         (Method::PATCH, path.as_str(), json!({"aliases": ["a.example.com"]}), "aliases"),
-        (Method::PUT, path.as_str(), json!({"origin": "origin.example.com", "sslData": [1, 2]}), "sslData"),
+        (
+            Method::PUT,
+            path.as_str(),
+            json!({"origin": "origin.example.com", "proxy_ssl_data": [1, 2]}),
+            "proxy_ssl_data",
+        ),
         (Method::PATCH, path.as_str(), json!({"options": {"rewrite": [{"body": "/(.*) /$1"}]}}), "options.rewrite"),
     ] {
         let reply = portal.api(&secret, method.clone(), path, Some(body)).await;
