@@ -71,7 +71,7 @@ async fn certificates_are_their_accounts_checked_on_upload_and_keys_are_sealed()
     assert_eq!(stored.subject_alt, ["example.com", "*.example.com"]);
     assert_eq!(stored.issuer, "CN=Edgeport Test CA");
     assert!(stored.used_by.is_empty());
-    assert_eq!(certificates::list(&pool, ada.account_id).await.unwrap(), [stored.clone()]);
+    assert_eq!(certificates::list(&pool, ada.account_id).await.unwrap(), std::slice::from_ref(&stored));
     assert_eq!(certificates::get(&pool, bob.account_id, id).await, Err(AppError::NotFound));
     assert!(certificates::list(&pool, bob.account_id).await.unwrap().is_empty());
     assert_eq!(certificates::delete(&pool, bob.account_id, id, None).await, Err(AppError::NotFound));

@@ -17,6 +17,7 @@ mod portal;
 mod replicas;
 mod resource_ids;
 mod rest_api;
+mod rest_certificates;
 mod rest_fields;
 mod rest_options;
 mod rest_origin_groups;

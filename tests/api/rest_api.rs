@@ -297,7 +297,10 @@ async fn creating_answers_201_with_location_etag_and_the_resource_in_full() {
             "origin",
             "originGroup",
             "originGroup_name",
+            "originProtocol",
             "secondaryHostnames",
+            "sslData",
+            "sslEnabled",
             "status",
             "updated"
         ]
@@ -324,6 +327,9 @@ async fn creating_answers_201_with_location_etag_and_the_resource_in_full() {
             "originGroup_name": "origin.example.com",
             "integration": "entire_website",
             "active": true,
+            "sslEnabled": false,
+            "sslData": null,
+            "originProtocol": "HTTP",
             "created": when,
             "updated": when,
             "options": {"websockets": null},
@@ -1120,7 +1126,8 @@ async fn gcore_operations_this_cdn_lacks_get_json_501_and_unknown_paths_json_404
         (Method::PATCH, format!("{resource}/rules/4"), "Rules"),
         (Method::GET, "/cdn/resources/rule_templates".to_owned(), "Rules"),
         (Method::POST, format!("{resource}/ssl/le/pre-validate"), "SSL"),
-        (Method::GET, "/cdn/sslData".to_owned(), "SSL"),
+        (Method::POST, "/cdn/sslData/4/renew".to_owned(), "does not issue certificates"),
+        (Method::GET, "/cdn/sslCertificates".to_owned(), "Trusted CA certificates"),
         (Method::GET, "/cdn/originGroups".to_owned(), "/cdn/origin_groups"),
     ];
     for (method, path, why) in &not_offered {
@@ -1214,7 +1221,12 @@ async fn an_unknown_field_is_named_whatever_it_holds() {
     for (method, path, body, field) in [
         (Method::POST, "/cdn/resources", with_rules, "rules"),
         (Method::PATCH, path.as_str(), json!({"aliases": ["a.example.com"]}), "aliases"),
-        (Method::PUT, path.as_str(), json!({"origin": "origin.example.com", "sslData": [1, 2]}), "sslData"),
+        (
+            Method::PUT,
+            path.as_str(),
+            json!({"origin": "origin.example.com", "proxy_ssl_data": [1, 2]}),
+            "proxy_ssl_data",
+        ),
         (Method::PATCH, path.as_str(), json!({"options": {"rewrite": [{"body": "/(.*) /$1"}]}}), "options.rewrite"),
     ] {
         let reply = portal.api(&secret, method.clone(), path, Some(body)).await;

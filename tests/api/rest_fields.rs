@@ -89,7 +89,10 @@ async fn a_resource_is_created_from_a_cname_and_an_origin_alone_as_the_sdk_sends
             "origin",
             "originGroup",
             "originGroup_name",
+            "originProtocol",
             "secondaryHostnames",
+            "sslData",
+            "sslEnabled",
             "status",
             "updated"
         ],

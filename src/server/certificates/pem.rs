@@ -130,7 +130,7 @@ pub fn check(chain: &str, private_key: &str, now: Timestamp) -> Result<CheckedCe
     let mut parsed = Vec::with_capacity(ders.len());
     for (index, der) in ders.iter().enumerate() {
         match X509Certificate::from_der(der.as_ref()) {
-            Ok((rest, certificate)) if rest.is_empty() => parsed.push(certificate),
+            Ok((&[], certificate)) => parsed.push(certificate),
             _ => return Err(CertificateProblem::UnreadableCertificate { position: index + 1 }),
         }
     }

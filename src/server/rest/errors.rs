@@ -166,6 +166,10 @@ impl ApiError {
         Self::answering(&AppError::NotFound, "There is no origin group with this id in your account.")
     }
 
+    pub fn no_such_certificate() -> Self {
+        Self::answering(&AppError::NotFound, "There is no SSL certificate with this id in your account.")
+    }
+
     pub fn not_found() -> Self {
         Self::answering(&AppError::NotFound, "There is no CDN resource with this id in your account.")
     }
@@ -262,6 +266,9 @@ fn api_field_name(portal_field: &str) -> &str {
         "custom_domain" => "cname",
         "secondary_hostnames" => "secondaryHostnames",
         "origin_group" => "originGroup",
+        "ssl_data" => "sslData",
+        "ssl_enabled" => "sslEnabled",
+        "origin_protocol" => "originProtocol",
         other => other,
     }
 }

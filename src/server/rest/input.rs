@@ -41,6 +41,11 @@ impl EntityTag {
         Self { id: group.id, version: group.version }
     }
 
+    /// An SSL certificate's tag: the same shape, its id and version.
+    pub(super) fn of_certificate(certificate: &crate::model::Certificate) -> Self {
+        Self { id: certificate.id, version: certificate.version }
+    }
+
     pub(super) fn header(self) -> HeaderValue {
         HeaderValue::from_str(&self.to_string()).expect("digits, a dot and quotes are a valid header")
     }

@@ -10,6 +10,7 @@
 //! cross-site refusal.
 
 mod auth;
+mod certificates;
 mod errors;
 mod input;
 mod origin_groups;
@@ -65,6 +66,11 @@ struct ApiState {
         origin_groups::replace_group,
         origin_groups::patch_group,
         origin_groups::delete_group,
+        certificates::list_certificates,
+        certificates::create_certificate,
+        certificates::get_certificate,
+        certificates::replace_certificate,
+        certificates::delete_certificate,
     ),
     components(schemas(errors::ErrorBody, schema::StatusFilter), responses(
         errors::MalformedBody,
@@ -85,7 +91,8 @@ struct ApiState {
     security(("APIKey" = [])),
     tags(
         (name = "CDN resources", description = "The CDN resources of the token's account."),
-        (name = "Origin groups", description = "The origin groups of the token's account: where its resources' content comes from.")
+        (name = "Origin groups", description = "The origin groups of the token's account: where its resources' content comes from."),
+        (name = "SSL certificates", description = "The SSL certificates of the token's account, which its resources present to visitors over HTTPS.")
     )
 )]
 struct ApiDocument;
@@ -198,6 +205,19 @@ pub fn router(pool: Pool, config_changes: ConfigChanges, limits: Limits) -> Rout
             ),
         )
         .route(
+            certificates::CERTIFICATES_PATH,
+            only(get(certificates::list_certificates).post(certificates::create_certificate), "GET, HEAD, POST"),
+        )
+        .route(
+            "/cdn/sslData/{id}",
+            only(
+                get(certificates::get_certificate)
+                    .put(certificates::replace_certificate)
+                    .delete(certificates::delete_certificate),
+                "GET, HEAD, PUT, DELETE",
+            ),
+        )
+        .route(
             OPENAPI_PATH,
             only(
                 get(move || {
@@ -243,14 +263,16 @@ async fn unknown_operation(ApiCaller(_): ApiCaller, method: Method, uri: Uri) ->
 fn not_offered(path: &str) -> Option<&'static str> {
     const NO_CACHE: &str = "This CDN does not cache content: every request is fetched from the origin, so there is nothing to purge or prefetch.";
     const RULES: &str = "Rules (settings for some paths of a resource) are not offered by this CDN yet.";
-    const SSL: &str = "SSL certificates are not managed through this API yet.";
+    const SSL: &str = "Only uploaded SSL certificates are offered, at /cdn/sslData and /cdn/sslData/{id}: this CDN does not issue certificates.";
+    const TRUSTED_CA: &str = "Trusted CA certificates for origins are not offered through this API yet.";
     const SHIELDING: &str = "Presets and origin shielding are not offered by this CDN.";
     let segments: Vec<&str> = path.strip_prefix("/cdn/")?.split('/').collect();
     let why = match segments.as_slice() {
         ["resources", "rule_templates", ..] => RULES,
         ["resources", _, "purge" | "prefetch"] | ["purge_statuses", ..] => NO_CACHE,
         ["resources", _, "rules", ..] => RULES,
-        ["resources", _, "ssl", ..] | ["sslData" | "sslCertificates", ..] => SSL,
+        ["resources", _, "ssl", ..] | ["sslData", _, _, ..] => SSL,
+        ["sslCertificates", ..] => TRUSTED_CA,
         ["resources", _, "preset" | "shielding_v2"] | ["presets" | "shieldingpop_v2", ..] => SHIELDING,
         ["originGroups", ..] => "This CDN offers origin groups at /cdn/origin_groups.",
         ["aliases", ..] => "Aliases are not offered by this CDN.",
@@ -354,7 +376,8 @@ mod tests {
             "/cdn/resources/7/rules/3",
             "/cdn/resources/rule_templates",
             "/cdn/resources/7/ssl/le/pre-validate",
-            "/cdn/sslData/4",
+            "/cdn/sslData/4/renew",
+            "/cdn/sslCertificates",
             "/cdn/originGroups/2",
             "/cdn/resources/7/shielding_v2",
         ] {
@@ -376,6 +399,8 @@ mod tests {
             ("/cdn/resources/{id}", &["get", "put", "patch", "delete"]),
             ("/cdn/origin_groups", &["get", "post"]),
             ("/cdn/origin_groups/{id}", &["get", "put", "patch", "delete"]),
+            ("/cdn/sslData", &["get", "post"]),
+            ("/cdn/sslData/{id}", &["get", "put", "delete"]),
         ] {
             for method in methods {
                 assert!(paths[path][method].is_object(), "{method} {path}");

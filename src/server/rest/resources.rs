@@ -12,11 +12,12 @@ use super::schema::{
 };
 use super::{ApiError, ApiState};
 use crate::domain::{Integration, SecondaryHostnames, Timestamp};
-use crate::model::{CdnResource, ResourceStatus};
+use crate::model::{CdnResource, ResourceStatus, parse_origin_protocol};
 use crate::options::{OptionChoice, OptionName, ResourceOptionsInput};
 use crate::server::db::Pool;
 use crate::server::edge_feed;
-use crate::server::resources::{self, NewResource, OriginChoice, ResourceFilter, ResourceUpdate};
+use crate::server::resources::{self, HttpsSettings, NewResource, OriginChoice, ResourceFilter, ResourceUpdate};
+use ::edge_feed::OriginProtocol;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{PathRejection, QueryRejection};
@@ -60,7 +61,34 @@ fn refusal_of_a_valid_body(error: crate::error::AppError) -> ApiError {
     if let Some(message) = error.for_field("origin_group") {
         return ApiError::no_such_group().with_field("originGroup", message);
     }
+    // A certificate the account does not have is 404, as for a certificate's own path; one that
+    // does not cover the resource's host names is 422.
+    if let Some(message) = error.for_field("ssl_data").filter(|message| message.starts_with(NO_SUCH_CERTIFICATE)) {
+        return ApiError::no_such_certificate().with_field("sslData", message);
+    }
     error.into()
+}
+
+/// How a refusal of an `sslData` the account does not have starts (`certificates::coverage_in`).
+const NO_SUCH_CERTIFICATE: &str = "There is no SSL certificate";
+
+/// The HTTPS settings a body gives, each `None` when left out; a bad `originProtocol` is reported
+/// in `checks`.
+fn https_choice(
+    checks: &mut Checks,
+    ssl_data: Option<Option<i64>>,
+    origin_protocol: Option<&str>,
+) -> (Option<Option<i64>>, Option<OriginProtocol>) {
+    let ssl_data = match ssl_data {
+        Some(Some(id)) if id < 1 => checks.fail("sslData", "An SSL certificate's id is a whole number from 1."),
+        other => other,
+    };
+    let protocol = match origin_protocol.map(parse_origin_protocol) {
+        Some(Ok(protocol)) => Some(protocol),
+        Some(Err(error)) => checks.fail("originProtocol", error),
+        None => None,
+    };
+    (ssl_data, protocol)
 }
 
 /// Where a body says the content comes from: `origin` (a group of one) or `originGroup` (an
@@ -226,6 +254,7 @@ pub async fn create_resource(
     let cname = checks.cname("cname", &body.cname);
     let origin = origin_choice(&mut checks, body.origin.as_deref(), body.origin_group);
     let details = details(&mut checks, &body.name, &body.description, &body.secondary_hostnames);
+    let (ssl_data, origin_protocol) = https_choice(&mut checks, body.ssl_data, body.origin_protocol.as_deref());
     checks.finish()?;
     let (Some(custom_domain), Some(origin)) = (cname, origin) else {
         unreachable!("checks.finish() refuses missing values");
@@ -236,6 +265,11 @@ pub async fn create_resource(
         name: details.name.flatten(),
         description: details.description.flatten(),
         secondary_hostnames: details.secondary_hostnames.unwrap_or_default(),
+        https: HttpsSettings {
+            ssl_enabled: body.ssl_enabled.unwrap_or(false),
+            ssl_data: ssl_data.flatten(),
+            origin_protocol: origin_protocol.unwrap_or_default(),
+        },
         ..NewResource::using(custom_domain, origin, integration).choosing(&choices(body.options))
     };
     let created =
@@ -290,7 +324,9 @@ pub async fn replace_resource(request: ChangeRequest<ReplaceBody>) -> Result<Res
         let mut options: BTreeMap<_, _> =
             OptionName::ALL.into_iter().map(|option| (option, OptionChoice::Default)).collect();
         options.extend(choices(body.options));
-        // So do the name, description and secondary hostnames: none.
+        let (ssl_data, origin_protocol) = https_choice(checks, body.ssl_data, body.origin_protocol.as_deref());
+        // So do the name, description and secondary hostnames (none) and HTTPS (off, no
+        // certificate, HTTP to the origin).
         ResourceUpdate {
             name: Some(details.name.flatten()),
             description: Some(details.description.flatten()),
@@ -298,7 +334,9 @@ pub async fn replace_resource(request: ChangeRequest<ReplaceBody>) -> Result<Res
             origin,
             active: Some(body.active.unwrap_or(true)),
             options,
-            ..ResourceUpdate::default()
+            ssl_enabled: Some(body.ssl_enabled.unwrap_or(false)),
+            ssl_data: Some(ssl_data.flatten()),
+            origin_protocol: Some(origin_protocol.unwrap_or_default()),
         }
     })
     .await
@@ -319,6 +357,7 @@ pub async fn patch_resource(request: ChangeRequest<PatchBody>) -> Result<Respons
     save(request, |body, checks| {
         let origin = origin_choice(checks, body.origin.as_deref(), body.origin_group);
         let details = details(checks, &body.name, &body.description, &body.secondary_hostnames);
+        let (ssl_data, origin_protocol) = https_choice(checks, body.ssl_data, body.origin_protocol.as_deref());
         ResourceUpdate {
             name: details.name,
             description: details.description,
@@ -326,7 +365,9 @@ pub async fn patch_resource(request: ChangeRequest<PatchBody>) -> Result<Respons
             origin,
             active: body.active,
             options: choices(body.options),
-            ..ResourceUpdate::default()
+            ssl_enabled: body.ssl_enabled,
+            ssl_data,
+            origin_protocol,
         }
     })
     .await

@@ -162,6 +162,17 @@ pub struct ResourceBody {
     pub(super) integration: Integration,
     /// Whether the CDN serves the custom domain.
     pub(super) active: bool,
+    /// HTTPS for visitors (Gcore's `sslEnabled`).
+    #[serde(rename = "sslEnabled")]
+    pub(super) ssl_enabled: bool,
+    /// The id of the SSL certificate the CDN presents (Gcore's `sslData`); `null` for none.
+    #[serde(rename = "sslData")]
+    #[schema(minimum = 1)]
+    pub(super) ssl_data: Option<i64>,
+    /// How the CDN speaks to the origin (Gcore's `originProtocol`).
+    #[serde(rename = "originProtocol")]
+    #[schema(value_type = OriginProtocolName)]
+    pub(super) origin_protocol: &'static str,
     /// When the resource was created.
     #[schema(format = DateTime)]
     pub(super) created: String,
@@ -215,6 +226,21 @@ pub struct CreateBody {
     #[serde(default, deserialize_with = "present")]
     #[schema(required = false, nullable = false)]
     pub(super) active: Option<bool>,
+    /// HTTPS for visitors (Gcore's `sslEnabled`): on needs `sslData`, a certificate of the account
+    /// covering the `cname` and every secondary hostname (422 otherwise, under `sslData`).
+    #[serde(default, rename = "sslEnabled", deserialize_with = "present")]
+    #[schema(required = false, nullable = false)]
+    pub(super) ssl_enabled: Option<bool>,
+    /// The id of the account's SSL certificate (Gcore's `sslData`, `/cdn/sslData`); `null` for
+    /// none. Another account's, or none, is refused with 404 under `sslData`.
+    #[serde(default, rename = "sslData", deserialize_with = "nullable_id")]
+    #[schema(value_type = Option<i64>, minimum = 1, required = false)]
+    pub(super) ssl_data: Option<Option<i64>>,
+    /// How the CDN speaks to the origin (Gcore's `originProtocol`): `HTTP`, `HTTPS`, or `MATCH`
+    /// (the visitor's scheme).
+    #[serde(default, rename = "originProtocol", deserialize_with = "present")]
+    #[schema(value_type = OriginProtocolName, required = false, nullable = false)]
+    pub(super) origin_protocol: Option<String>,
     /// Left out, or without `websockets`: the option is not set and the integration's default
     /// applies, as in the portal.
     #[serde(default, deserialize_with = "present")]
@@ -253,6 +279,21 @@ pub struct ReplaceBody {
     #[serde(default, deserialize_with = "present")]
     #[schema(required = false, nullable = false)]
     pub(super) active: Option<bool>,
+    /// HTTPS for visitors (Gcore's `sslEnabled`): on needs `sslData`, a certificate of the account
+    /// covering the `cname` and every secondary hostname (422 otherwise, under `sslData`).
+    #[serde(default, rename = "sslEnabled", deserialize_with = "present")]
+    #[schema(required = false, nullable = false)]
+    pub(super) ssl_enabled: Option<bool>,
+    /// The id of the account's SSL certificate (Gcore's `sslData`, `/cdn/sslData`); `null` for
+    /// none. Another account's, or none, is refused with 404 under `sslData`.
+    #[serde(default, rename = "sslData", deserialize_with = "nullable_id")]
+    #[schema(value_type = Option<i64>, minimum = 1, required = false)]
+    pub(super) ssl_data: Option<Option<i64>>,
+    /// How the CDN speaks to the origin (Gcore's `originProtocol`): `HTTP`, `HTTPS`, or `MATCH`
+    /// (the visitor's scheme).
+    #[serde(default, rename = "originProtocol", deserialize_with = "present")]
+    #[schema(value_type = OriginProtocolName, required = false, nullable = false)]
+    pub(super) origin_protocol: Option<String>,
     #[serde(default, deserialize_with = "present")]
     #[schema(required = false, nullable = false)]
     pub(super) options: Option<ResourceOptionsInput>,
@@ -287,6 +328,21 @@ pub struct PatchBody {
     #[serde(default, deserialize_with = "present")]
     #[schema(required = false, nullable = false)]
     pub(super) active: Option<bool>,
+    /// HTTPS for visitors (Gcore's `sslEnabled`): on needs `sslData`, a certificate of the account
+    /// covering the `cname` and every secondary hostname (422 otherwise, under `sslData`).
+    #[serde(default, rename = "sslEnabled", deserialize_with = "present")]
+    #[schema(required = false, nullable = false)]
+    pub(super) ssl_enabled: Option<bool>,
+    /// The id of the account's SSL certificate (Gcore's `sslData`, `/cdn/sslData`); `null` for
+    /// none. Another account's, or none, is refused with 404 under `sslData`.
+    #[serde(default, rename = "sslData", deserialize_with = "nullable_id")]
+    #[schema(value_type = Option<i64>, minimum = 1, required = false)]
+    pub(super) ssl_data: Option<Option<i64>>,
+    /// How the CDN speaks to the origin (Gcore's `originProtocol`): `HTTP`, `HTTPS`, or `MATCH`
+    /// (the visitor's scheme).
+    #[serde(default, rename = "originProtocol", deserialize_with = "present")]
+    #[schema(value_type = OriginProtocolName, required = false, nullable = false)]
+    pub(super) origin_protocol: Option<String>,
     #[serde(default, deserialize_with = "present")]
     #[schema(required = false, nullable = false)]
     pub(super) options: Option<ResourceOptionsInput>,
@@ -304,6 +360,23 @@ fn present_id<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Optio
         .or_else(|| number.as_f64().and_then(whole))
         .map(Some)
         .ok_or_else(|| serde::de::Error::custom(format!("{number} is not a whole number")))
+}
+
+/// An id or `null` (`Some(None)`), told apart from a field left out (`None`); as [`present_id`].
+fn nullable_id<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Option<i64>>, D::Error> {
+    match Option::<serde_json::Number>::deserialize(deserializer)? {
+        None => Ok(Some(None)),
+        Some(number) => present_id(serde_json::Value::Number(number)).map(Some).map_err(serde::de::Error::custom),
+    }
+}
+
+/// Gcore's `originProtocol` values.
+#[derive(ToSchema)]
+#[allow(dead_code, clippy::upper_case_acronyms)]
+pub enum OriginProtocolName {
+    HTTP,
+    HTTPS,
+    MATCH,
 }
 
 /// `null` is `Some(None)`, told apart from a field left out (`None`).
@@ -520,6 +593,9 @@ impl ResourceBody {
             origin_group_name: resource.origin_group.name.to_string(),
             integration: resource.integration,
             active: resource.active,
+            ssl_enabled: resource.ssl_enabled,
+            ssl_data: resource.ssl_data,
+            origin_protocol: crate::model::origin_protocol_name(resource.origin_protocol),
             created: resource.created_at.to_rfc3339(),
             updated: resource.updated_at.to_rfc3339(),
             options: resource.options,
@@ -557,6 +633,8 @@ mod tests {
             if let Some(properties) = schema_json["properties"].as_object_mut() {
                 properties.remove("name");
                 properties.remove("description");
+                // `sslData: null` removes the certificate (Gcore's).
+                properties.remove("sslData");
             }
             assert!(!schema_json.to_string().contains("null"), "{schema}: {schema_json}");
         }
