@@ -336,24 +336,11 @@ pub enum Change {
     },
 }
 
-/// Gcore's name of an origin protocol: `HTTP`, `HTTPS` or `MATCH`.
-pub fn origin_protocol_name(protocol: edge_feed::OriginProtocol) -> &'static str {
-    match protocol {
-        edge_feed::OriginProtocol::Http => "HTTP",
-        edge_feed::OriginProtocol::Https => "HTTPS",
-        edge_feed::OriginProtocol::Match => "MATCH",
-    }
-}
-
-/// Reads Gcore's name of an origin protocol (`HTTP`, `HTTPS`, `MATCH`; any case); the error says
-/// which are allowed.
+/// Reads Gcore's name of an origin protocol (`HTTP`, `HTTPS` or `MATCH`, exactly, as its API's
+/// enum has them); the error says which are allowed.
 pub fn parse_origin_protocol(text: &str) -> Result<edge_feed::OriginProtocol, String> {
-    match text.trim().to_ascii_uppercase().as_str() {
-        "HTTP" => Ok(edge_feed::OriginProtocol::Http),
-        "HTTPS" => Ok(edge_feed::OriginProtocol::Https),
-        "MATCH" => Ok(edge_feed::OriginProtocol::Match),
-        _ => Err(format!("The origin protocol must be HTTP, HTTPS or MATCH, not “{}”.", text.trim())),
-    }
+    edge_feed::OriginProtocol::from_name(text)
+        .ok_or_else(|| format!("The origin protocol must be HTTP, HTTPS or MATCH, not “{}”.", text.trim()))
 }
 
 impl Change {
@@ -380,7 +367,7 @@ impl Change {
             Change::SslDataChanged { to: Some(id), .. } => format!("SSL certificate set to certificate {id}"),
             Change::SslDataChanged { to: None, .. } => "SSL certificate removed".to_owned(),
             Change::OriginProtocolChanged { to, .. } => {
-                format!("Origin protocol set to {}", origin_protocol_name(*to))
+                format!("Origin protocol set to {}", to.as_str())
             }
             Change::OriginGroupSwitched { from, to } => {
                 format!("Origin group switched from “{}” to “{}”", from.name, to.name)

@@ -12,6 +12,8 @@ default rate of 10 requests a second, 50 at once).
 """
 
 import os
+import subprocess
+import tempfile
 import time
 import unittest
 import urllib.error
@@ -54,6 +56,24 @@ def through_edge(host, path="/"):
         return error.code
 
 
+def make_certificate(names, days=90):
+    """A P-256 certificate for `names` signed by a fresh test CA, made now with openssl (never
+    checked in): (PEM chain, PEM private key)."""
+    with tempfile.TemporaryDirectory() as folder:
+        at = lambda name: os.path.join(folder, name)
+        run = lambda *args: subprocess.run(["openssl", *args], check=True, capture_output=True)
+        for key in ("ca.key", "site.key"):
+            run("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", at(key))
+        run("req", "-x509", "-new", "-key", at("ca.key"), "-subj", "/CN=SDK test CA", "-days", "365", "-out", at("ca.pem"))
+        run("req", "-new", "-key", at("site.key"), "-subj", f"/CN={names[0]}", "-out", at("site.csr"))
+        with open(at("ext"), "w") as ext:
+            ext.write("subjectAltName=" + ",".join(f"DNS:{name}" for name in names) + "\n")
+        run("x509", "-req", "-in", at("site.csr"), "-CA", at("ca.pem"), "-CAkey", at("ca.key"), "-CAcreateserial",
+            "-days", str(days), "-extfile", at("ext"), "-out", at("site.pem"))
+        read = lambda name: open(at(name)).read()
+        return read("site.pem") + read("ca.pem"), read("site.key")
+
+
 class GcoreSdk(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -62,6 +82,7 @@ class GcoreSdk(unittest.TestCase):
         cls.client = gcore.Gcore(http_client=gcore.DefaultHttpxClient(event_hooks={"request": [cls.requests]}))
         cls.resources = cls.client.cdn.cdn_resources
         cls.groups = cls.client.cdn.origin_groups
+        cls.certificates = cls.client.cdn.certificates
 
     def create(self, label="site", **fields):
         fields.setdefault("origin", ORIGIN)
@@ -292,6 +313,67 @@ class GcoreSdk(unittest.TestCase):
         self.assertEqual(raised.exception.status_code, 501)
         self.assertIn("message", raised.exception.body)
         self.assertEqual(self.requests.count - before, 1, "the SDK retried an operation that is not offered")
+
+    def upload_certificate(self, names):
+        """Uploads a certificate for `names` as Gcore's documentation shows (create() answers
+        nothing), then finds it by name in the list."""
+        name = f"sdk-{uuid.uuid4().hex[:10]}"
+        chain, key = make_certificate(names)
+        self.certificates.create(name=name, ssl_certificate=chain, ssl_private_key=key)
+        [found] = [certificate for certificate in self.certificates.list() if certificate.name == name]
+        self.addCleanup(self.delete_certificate_if_there, found.id)
+        return found
+
+    def delete_certificate_if_there(self, certificate_id):
+        try:
+            self.certificates.delete(certificate_id)
+        except gcore.NotFoundError:
+            pass
+
+    def test_certificates_are_uploaded_listed_read_replaced_and_deleted(self):
+        cname = unique_cname("tls")
+        certificate = self.upload_certificate([cname, "www." + cname])
+        self.assertEqual(certificate.cert_subject_cn, cname)
+        self.assertEqual(certificate.cert_subject_alt, f"{cname},www.{cname}")
+        self.assertEqual(certificate.cert_issuer, "CN=SDK test CA")
+        self.assertIsNotNone(certificate.validity_not_after)
+        self.assertEqual(self.certificates.get(certificate.id), certificate)
+        self.assertNotIn("PRIVATE KEY", self.certificates.get(certificate.id).model_dump_json())
+
+        resource = self.resources.create(cname=cname, origin=ORIGIN, ssl_enabled=True, ssl_data=certificate.id)
+        self.addCleanup(self.delete_if_there, resource.id)
+        self.assertEqual((resource.ssl_enabled, resource.ssl_data, resource.origin_protocol), (True, certificate.id, "HTTP"))
+        with self.assertRaises(gcore.ConflictError) as raised:
+            self.certificates.delete(certificate.id)
+        self.assertIn(cname, raised.exception.body["message"])
+
+        chain, key = make_certificate([cname])
+        replaced = self.certificates.replace(certificate.id, name=certificate.name, ssl_certificate=chain, ssl_private_key=key)
+        self.assertEqual((replaced.id, replaced.cert_subject_alt), (certificate.id, cname))
+        # A renewal must still cover what uses it.
+        elsewhere, elsewhere_key = make_certificate([unique_cname("elsewhere")])
+        with self.assertRaises(gcore.UnprocessableEntityError):
+            self.certificates.replace(certificate.id, name=certificate.name, ssl_certificate=elsewhere, ssl_private_key=elsewhere_key)
+
+        off = self.resources.update(resource.id, ssl_enabled=False, ssl_data=None, origin_protocol="MATCH")
+        self.assertEqual((off.ssl_enabled, off.ssl_data, off.origin_protocol), (False, None, "MATCH"))
+        self.certificates.delete(certificate.id)
+        with self.assertRaises(gcore.NotFoundError):
+            self.certificates.get(certificate.id)
+
+    def test_a_certificate_that_is_refused_says_why_and_is_not_added(self):
+        cname = unique_cname("refused")
+        chain, _ = make_certificate([cname])
+        _, other_key = make_certificate([cname])
+        name = f"sdk-{uuid.uuid4().hex[:10]}"
+        with self.assertRaises(gcore.UnprocessableEntityError) as raised:
+            self.certificates.create(name=name, ssl_certificate=chain, ssl_private_key=other_key)
+        self.assertIn("sslPrivateKey", raised.exception.body["errors"])
+        self.assertNotIn(name, [certificate.name for certificate in self.certificates.list()])
+        # HTTPS for a domain the certificate does not cover is refused too.
+        certificate = self.upload_certificate([unique_cname("other")])
+        with self.assertRaises(gcore.UnprocessableEntityError):
+            self.resources.create(cname=cname, origin=ORIGIN, ssl_enabled=True, ssl_data=certificate.id)
 
     def test_delete_then_get_is_not_found(self):
         resource = self.resources.create(cname=unique_cname("gone"), origin=ORIGIN)

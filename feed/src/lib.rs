@@ -355,6 +355,11 @@ impl OriginProtocol {
         *self == Self::Http
     }
 
+    /// The protocol Gcore's name names (`HTTP`, `HTTPS` or `MATCH`, exactly), if any.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Self::Http, Self::Https, Self::Match].into_iter().find(|protocol| protocol.as_str() == name)
+    }
+
     /// Gcore's name: `HTTP`, `HTTPS` or `MATCH`.
     pub fn as_str(self) -> &'static str {
         match self {

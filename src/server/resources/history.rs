@@ -8,7 +8,7 @@ use crate::domain::{
     DomainName, Origin, OriginGroupName, ResourceDescription, ResourceName, SecondaryHostnames, Timestamp,
 };
 use crate::error::AppError;
-use crate::model::{Change, OriginGroupRef, ResourceChange, on_off, origin_protocol_name, parse_origin_protocol};
+use crate::model::{Change, OriginGroupRef, ResourceChange, on_off, parse_origin_protocol};
 use crate::options::{OptionName, OptionValue};
 use crate::server::change_log::{self, ChangeLog, Entry, Row};
 use crate::server::db::{Db, Pool};
@@ -74,12 +74,9 @@ fn encode(change: &Change) -> Encoded {
         Change::SslDataChanged { from, to } => {
             ("ssl_data", "updated", Some(certificate_text(*from)), certificate_text(*to))
         }
-        Change::OriginProtocolChanged { from, to } => (
-            "origin_protocol",
-            "updated",
-            Some(origin_protocol_name(*from).to_owned()),
-            origin_protocol_name(*to).to_owned(),
-        ),
+        Change::OriginProtocolChanged { from, to } => {
+            ("origin_protocol", "updated", Some(from.as_str().to_owned()), to.as_str().to_owned())
+        }
     };
     Encoded { setting, action, old_value, new_value }
 }

@@ -6,7 +6,7 @@ use super::input::{Actor, NewResource, ResourceUpdate, domain_taken_message, hos
 use super::rows::{COLUMNS, ResourceRow, bind_options, encode_hostnames, get, option_columns};
 use crate::domain::{DomainName, SecondaryHostnames, Timestamp};
 use crate::error::AppError;
-use crate::model::{CdnResource, Change, OriginGroupRef, origin_protocol_name};
+use crate::model::{CdnResource, Change, OriginGroupRef};
 use crate::options::{OptionChoice, OptionName, OptionSetting, OptionValue};
 use crate::server::certificates::coverage_in;
 use crate::server::db::{Db, Pool, on_db, to_completion};
@@ -199,7 +199,7 @@ async fn insert_row(
             .bind(encode_hostnames(&new.secondary_hostnames))
             .bind(new.https.ssl_enabled)
             .bind(new.https.ssl_data)
-            .bind(origin_protocol_name(new.https.origin_protocol)),
+            .bind(new.https.origin_protocol.as_str()),
         &new.options,
         &in_force
     )
@@ -440,7 +440,7 @@ async fn apply(
             .bind(encode_hostnames(&next.secondary_hostnames))
             .bind(next.ssl_enabled)
             .bind(next.ssl_data)
-            .bind(origin_protocol_name(next.origin_protocol)),
+            .bind(next.origin_protocol.as_str()),
         &next.options,
         &next.options_in_force
     )

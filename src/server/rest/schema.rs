@@ -595,7 +595,7 @@ impl ResourceBody {
             active: resource.active,
             ssl_enabled: resource.ssl_enabled,
             ssl_data: resource.ssl_data,
-            origin_protocol: crate::model::origin_protocol_name(resource.origin_protocol),
+            origin_protocol: resource.origin_protocol.as_str(),
             created: resource.created_at.to_rfc3339(),
             updated: resource.updated_at.to_rfc3339(),
             options: resource.options,
