@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -30,10 +30,8 @@ export function makeCertificate(names: string[], days = 90): TestCertificate {
     newKey("leaf.key");
     openssl(["req", "-new", "-key", at("leaf.key"), "-subj", `/CN=${names[0]}`, "-out", at("leaf.csr")]);
     const extensions = `subjectAltName=${names.map((name) => `DNS:${name}`).join(",")}\nbasicConstraints=critical,CA:FALSE\n`;
-    openssl(
-      ["x509", "-req", "-in", at("leaf.csr"), "-CA", at("ca.pem"), "-CAkey", at("ca.key"), "-CAcreateserial", "-days", String(days), "-extfile", "/dev/stdin", "-out", at("leaf.pem")],
-      extensions,
-    );
+    writeFileSync(at("leaf.ext"), extensions);
+    openssl(["x509", "-req", "-in", at("leaf.csr"), "-CA", at("ca.pem"), "-CAkey", at("ca.key"), "-CAcreateserial", "-days", String(days), "-extfile", at("leaf.ext"), "-out", at("leaf.pem")]);
     const publicKey = openssl(["pkey", "-in", at("leaf.key"), "-pubout", "-outform", "DER"]);
     const spki = openssl(["dgst", "-sha256", "-binary"], publicKey).toString("base64");
     return {

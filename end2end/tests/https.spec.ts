@@ -44,7 +44,7 @@ test("a customer adds a certificate, sees what it covers, and turns HTTPS on for
 
   await addCertificate(page, name, chain, privateKey);
   await expect(page.getByRole("heading", { level: 1, name })).toBeVisible();
-  const details = page.getByRole("region", { name: "Certificate" });
+  const details = page.getByRole("region", { name: "Certificate", exact: true });
   await expect(details).toContainText(domain);
   await expect(details).toContainText("Edgeport end-to-end test CA");
   await expect(page.getByText("No CDN resource serves HTTPS with this certificate")).toBeVisible();
