@@ -1,4 +1,5 @@
 import { expect, test, type Locator, type Page, type TestInfo } from "@playwright/test";
+import { makeCertificate } from "./certificates";
 import { createResource, signUp, unique } from "./helpers";
 
 // A common phone's screen, in CSS pixels: every page must fit its width.
@@ -55,6 +56,8 @@ test("the pages for visitors fit a phone's screen", async ({ page }, testInfo) =
 });
 
 test("every page of a signed-in customer fits a phone's screen, and tables keep their column names", async ({ page }, testInfo) => {
+  // Some twenty pages, each drawn and photographed.
+  test.setTimeout(60_000);
   await signUp(page);
   await expectFitsThePhone(page, testInfo, "resources-empty", true);
 
@@ -103,6 +106,29 @@ test("every page of a signed-in customer fits a phone's screen, and tables keep 
   await expect(groupHistory.getByRole("row").nth(1)).toBeVisible();
   await expectCellsLabelled(groupHistory, groupHistory.getByRole("row").nth(1));
   await expectFitsThePhone(page, testInfo, "origin-group-history", true);
+
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "CDN" }).click();
+  await page.getByRole("navigation", { name: "CDN" }).getByRole("link", { name: "SSL certificates" }).click();
+  await expect(page.getByRole("heading", { name: "No SSL certificates yet" })).toBeVisible();
+  await expectFitsThePhone(page, testInfo, "certificates-empty", true);
+  await page.getByRole("link", { name: "Add certificate" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Add SSL certificate" })).toBeVisible();
+  await expectFitsThePhone(page, testInfo, "new-certificate", true);
+  // A long name and long domain names, as real certificates have.
+  const certificateName = unique("a certificate with a rather long name");
+  const { chain, privateKey } = makeCertificate([domain, `a-rather-long-secondary-name-${unique("www")}.${domain}`]);
+  await page.getByLabel("Name").fill(certificateName);
+  await page.getByLabel("Certificate").fill(chain);
+  await page.getByLabel("Private key").fill(privateKey);
+  await page.getByRole("button", { name: "Add certificate" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: certificateName })).toBeVisible();
+  await expectFitsThePhone(page, testInfo, "certificate", true);
+  await page.getByRole("link", { name: "SSL certificates" }).first().click();
+  const certificates = page.getByRole("table", { name: "Your SSL certificates" });
+  const certificateRow = certificates.getByRole("row").nth(1);
+  await expect(certificateRow).toBeVisible();
+  await expectCellsLabelled(certificates, certificateRow);
+  await expectFitsThePhone(page, testInfo, "certificates", true);
 
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "API tokens" }).click();
   await page.getByLabel("Name").fill(unique("a deploy script with a long name"));
