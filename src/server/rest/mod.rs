@@ -152,6 +152,25 @@ fn add_constraints_between_fields(document: &mut serde_json::Value) {
         schemas[name]["oneOf"] = exactly_one.clone();
     }
     schemas["ResourcePatch"]["not"] = json!({ "required": ["origin", "originGroup"] });
+    // HTTPS on needs a certificate: in a creation or replacement, `sslData` with it; in a
+    // patch, not `sslData: null` with it (one left out is the stored one, which the answer checks).
+    let https_needs_a_certificate = json!({
+        "if": { "properties": { "sslEnabled": { "const": true } }, "required": ["sslEnabled"] },
+        "then": { "properties": { "sslData": { "type": "integer" } }, "required": ["sslData"] }
+    });
+    for name in ["ResourceCreate", "ResourceReplace"] {
+        schemas[name]["if"] = https_needs_a_certificate["if"].clone();
+        schemas[name]["then"] = https_needs_a_certificate["then"].clone();
+    }
+    schemas["ResourcePatch"]["if"] = https_needs_a_certificate["if"].clone();
+    schemas["ResourcePatch"]["then"] = json!({ "properties": { "sslData": { "type": "integer" } } });
+    // Gcore's switches for what this CDN does not do (check against public roots, issue
+    // certificates): only `false` is taken.
+    for field in ["validate_root_ca", "automated"] {
+        let property = &mut schemas["SslCertificateUpload"]["properties"][field];
+        assert!(property.is_object(), "{field}");
+        property["const"] = json!(false);
+    }
     let a_primary = json!({
         "type": "object",
         "properties": { "enabled": { "const": true }, "backup": { "const": false } }
@@ -209,7 +228,7 @@ pub fn router(pool: Pool, config_changes: ConfigChanges, limits: Limits) -> Rout
             only(get(certificates::list_certificates).post(certificates::create_certificate), "GET, HEAD, POST"),
         )
         .route(
-            "/cdn/sslData/{id}",
+            &format!("{}/{{id}}", certificates::CERTIFICATES_PATH),
             only(
                 get(certificates::get_certificate)
                     .put(certificates::replace_certificate)
@@ -293,14 +312,15 @@ pub fn handles(method: &Method, path: &str, headers: &HeaderMap) -> bool {
         return true;
     }
     // A collection or one of its items: `/cdn/resources`, `/cdn/resources/7`, and the same for
-    // origin groups.
-    let api_path = [RESOURCES_PATH, ORIGIN_GROUPS_PATH].into_iter().any(|collection| {
-        path == collection
-            || path
-                .strip_prefix(collection)
-                .and_then(|rest| rest.strip_prefix('/'))
-                .is_some_and(|id| !id.is_empty() && !id.contains('/'))
-    });
+    // origin groups and SSL certificates.
+    let api_path =
+        [RESOURCES_PATH, ORIGIN_GROUPS_PATH, certificates::CERTIFICATES_PATH].into_iter().any(|collection| {
+            path == collection
+                || path
+                    .strip_prefix(collection)
+                    .and_then(|rest| rest.strip_prefix('/'))
+                    .is_some_and(|id| !id.is_empty() && !id.contains('/'))
+        });
     api_path && !is_page_request(method, headers)
 }
 
@@ -352,6 +372,9 @@ mod tests {
         assert!(handles(&Method::PATCH, "/cdn/resources/7", &browser));
         assert!(handles(&Method::POST, "/cdn/resources", &browser));
         assert!(handles(&Method::GET, OPENAPI_PATH, &browser));
+        assert!(handles(&Method::DELETE, "/cdn/sslData/4", &HeaderMap::new()));
+        assert!(handles(&Method::GET, "/cdn/sslData", &script));
+        assert!(!handles(&Method::GET, "/cdn/ssl/new", &script));
         for page in ["/cdn", "/cdn/new", "/cdn/resources/7/content", "/cdn/resources/", "/api/list_resources"] {
             assert!(!handles(&Method::GET, page, &script), "{page}");
             assert!(!handles(&Method::POST, page, &script), "{page}");
