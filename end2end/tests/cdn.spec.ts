@@ -98,6 +98,9 @@ test("the settings page is divided into General, Content and History", async ({ 
     "[2001:db8::1]:8443",
     "Static assets only",
     "Active",
+    // HTTPS, and the origin protocol: off and HTTP until the customer chooses otherwise.
+    "Off",
+    "HTTP",
     "Off (the integration's default)",
     /UTC$/,
     /UTC$/,
