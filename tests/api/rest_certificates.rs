@@ -1,6 +1,7 @@
 //! `/cdn/sslData` over HTTP as Gcore's SDK calls it (issue 20), and a resource's `sslEnabled`,
-//! `sslData` and `originProtocol`: shapes, the key never sent back, refusals named (422), other
-//! accounts' certificates 404, a certificate in use refused deletion naming its resources.
+//! `sslData` and `originProtocol`: shapes, the key never sent back, refusals named (422, or 409
+//! for what the stored certificate refuses), other accounts' certificates 404, a certificate in
+//! use refused deletion naming its resources.
 
 use crate::helpers::certs::certificate_for;
 use crate::helpers::*;
@@ -93,16 +94,28 @@ async fn certificates_are_uploaded_read_replaced_and_deleted_in_gcores_shape() {
     assert_eq!((resource["sslEnabled"].clone(), resource["sslData"].clone()), (json!(true), json!(id)));
     assert_eq!(resource["originProtocol"], "MATCH");
     let resource_path = format!("/cdn/resources/{}", resource["id"]);
+    // A body that contradicts itself is 422; one the document allows that the stored
+    // certificate (or its absence) refuses is 409.
     let reply = portal
         .api(&secret, Method::PATCH, &resource_path, Some(json!({"secondaryHostnames": ["b.a.example.com"]})))
         .await;
-    assert!(
-        errors_name(&reply, StatusCode::UNPROCESSABLE_ENTITY, "sslData").contains("does not cover b.a.example.com")
-    );
+    assert!(errors_name(&reply, StatusCode::CONFLICT, "sslData").contains("does not cover b.a.example.com"));
     let reply = portal.api(&secret, Method::PATCH, &resource_path, Some(json!({"originProtocol": "FTP"}))).await;
     errors_name(&reply, StatusCode::UNPROCESSABLE_ENTITY, "originProtocol");
     let reply = portal.api(&secret, Method::PATCH, &resource_path, Some(json!({"sslData": null}))).await;
-    assert!(errors_name(&reply, StatusCode::UNPROCESSABLE_ENTITY, "sslData").contains("Choose an SSL certificate"));
+    assert!(errors_name(&reply, StatusCode::CONFLICT, "sslData").contains("Choose an SSL certificate"));
+    let both = json!({"sslEnabled": true, "sslData": null});
+    let reply = portal.api(&secret, Method::PATCH, &resource_path, Some(both)).await;
+    assert!(errors_name(&reply, StatusCode::UNPROCESSABLE_ENTITY, "sslData").contains("HTTPS on needs a certificate"));
+    let without = json!({"cname": "b.example.com", "origin": "origin.example.com", "sslEnabled": true});
+    let reply = portal.api(&secret, Method::POST, "/cdn/resources", Some(without)).await;
+    assert!(errors_name(&reply, StatusCode::UNPROCESSABLE_ENTITY, "sslData").contains("HTTPS on needs a certificate"));
+    let plain = json!({"cname": "c.example.com", "origin": "origin.example.com"});
+    let plain = portal.api(&secret, Method::POST, "/cdn/resources", Some(plain)).await.json();
+    let plain_path = format!("/cdn/resources/{}", plain["id"]);
+    let reply = portal.api(&secret, Method::PATCH, &plain_path, Some(json!({"sslEnabled": true}))).await;
+    assert!(errors_name(&reply, StatusCode::CONFLICT, "sslData").contains("Choose an SSL certificate"));
+    assert_eq!(portal.api(&secret, Method::GET, &plain_path, None).await.json()["sslEnabled"], false);
 
     // In use: a replacement must cover it, a deletion is refused naming it.
     let reply = portal.api(&secret, Method::PUT, &path, Some(upload("Site", &["b.example.com"]))).await;

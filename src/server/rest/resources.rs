@@ -61,10 +61,16 @@ fn refusal_of_a_valid_body(error: crate::error::AppError) -> ApiError {
     if let Some(message) = error.for_field("origin_group") {
         return ApiError::no_such_group().with_field("originGroup", message);
     }
-    // A certificate the account does not have is 404, as for a certificate's own path; one that
-    // does not cover the resource's host names is 422.
-    if let Some(message) = error.for_field("ssl_data").filter(|message| message.starts_with(NO_SUCH_CERTIFICATE)) {
-        return ApiError::no_such_certificate().with_field("sslData", message);
+    // A certificate the account does not have is 404, as for a certificate's own path. Any other
+    // refusal under `sslData` comes from what is stored, not from the body (which
+    // [`https_choice`] has checked): the resource's own certificate, left out of a patch, is
+    // missing or does not cover its host names; or the named one does not. A body the document
+    // allows, refused for the state it meets: 409, as a taken host name is.
+    if let Some(message) = error.for_field("ssl_data") {
+        if message.starts_with(NO_SUCH_CERTIFICATE) {
+            return ApiError::no_such_certificate().with_field("sslData", message);
+        }
+        return ApiError::conflict(message).with_field("sslData", message);
     }
     error.into()
 }
@@ -72,15 +78,32 @@ fn refusal_of_a_valid_body(error: crate::error::AppError) -> ApiError {
 /// How a refusal of an `sslData` the account does not have starts (`certificates::coverage_in`).
 const NO_SUCH_CERTIFICATE: &str = "There is no SSL certificate";
 
-/// The HTTPS settings a body gives, each `None` when left out; a bad `originProtocol` is reported
-/// in `checks`.
+/// What a body's `sslData` left out means: in a creation or replacement, none; in a patch, the
+/// resource's current certificate.
+#[derive(Clone, Copy, PartialEq)]
+enum LeftOut {
+    NoCertificate,
+    TheStoredOne,
+}
+
+/// The HTTPS settings a body gives, each `None` when left out. Reported in `checks`: a bad
+/// `originProtocol`, and `sslEnabled: true` with no certificate in the body (`sslData` null, or
+/// left out where that means none), which the document's `if`/`then` rules out too.
 fn https_choice(
     checks: &mut Checks,
+    ssl_enabled: Option<bool>,
     ssl_data: Option<Option<i64>>,
+    left_out: LeftOut,
     origin_protocol: Option<&str>,
 ) -> (Option<Option<i64>>, Option<OriginProtocol>) {
+    let no_certificate = match ssl_data {
+        Some(certificate) => certificate.is_none(),
+        None => left_out == LeftOut::NoCertificate,
+    };
     let ssl_data = match ssl_data {
         Some(Some(id)) if id < 1 => checks.fail("sslData", "An SSL certificate's id is a whole number from 1."),
+        _ if ssl_enabled == Some(true) && no_certificate => checks
+            .fail("sslData", "HTTPS on needs a certificate: give sslData, the id of one of your SSL certificates."),
         other => other,
     };
     let protocol = match origin_protocol.map(parse_origin_protocol) {
@@ -254,7 +277,13 @@ pub async fn create_resource(
     let cname = checks.cname("cname", &body.cname);
     let origin = origin_choice(&mut checks, body.origin.as_deref(), body.origin_group);
     let details = details(&mut checks, &body.name, &body.description, &body.secondary_hostnames);
-    let (ssl_data, origin_protocol) = https_choice(&mut checks, body.ssl_data, body.origin_protocol.as_deref());
+    let (ssl_data, origin_protocol) = https_choice(
+        &mut checks,
+        body.ssl_enabled,
+        body.ssl_data,
+        LeftOut::NoCertificate,
+        body.origin_protocol.as_deref(),
+    );
     checks.finish()?;
     let (Some(custom_domain), Some(origin)) = (cname, origin) else {
         unreachable!("checks.finish() refuses missing values");
@@ -324,7 +353,13 @@ pub async fn replace_resource(request: ChangeRequest<ReplaceBody>) -> Result<Res
         let mut options: BTreeMap<_, _> =
             OptionName::ALL.into_iter().map(|option| (option, OptionChoice::Default)).collect();
         options.extend(choices(body.options));
-        let (ssl_data, origin_protocol) = https_choice(checks, body.ssl_data, body.origin_protocol.as_deref());
+        let (ssl_data, origin_protocol) = https_choice(
+            checks,
+            body.ssl_enabled,
+            body.ssl_data,
+            LeftOut::NoCertificate,
+            body.origin_protocol.as_deref(),
+        );
         // So do the name, description and secondary hostnames (none) and HTTPS (off, no
         // certificate, HTTP to the origin).
         ResourceUpdate {
@@ -357,7 +392,13 @@ pub async fn patch_resource(request: ChangeRequest<PatchBody>) -> Result<Respons
     save(request, |body, checks| {
         let origin = origin_choice(checks, body.origin.as_deref(), body.origin_group);
         let details = details(checks, &body.name, &body.description, &body.secondary_hostnames);
-        let (ssl_data, origin_protocol) = https_choice(checks, body.ssl_data, body.origin_protocol.as_deref());
+        let (ssl_data, origin_protocol) = https_choice(
+            checks,
+            body.ssl_enabled,
+            body.ssl_data,
+            LeftOut::TheStoredOne,
+            body.origin_protocol.as_deref(),
+        );
         ResourceUpdate {
             name: details.name,
             description: details.description,

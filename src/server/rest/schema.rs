@@ -226,8 +226,9 @@ pub struct CreateBody {
     #[serde(default, deserialize_with = "present")]
     #[schema(required = false, nullable = false)]
     pub(super) active: Option<bool>,
-    /// HTTPS for visitors (Gcore's `sslEnabled`): on needs `sslData`, a certificate of the account
-    /// covering the `cname` and every secondary hostname (422 otherwise, under `sslData`).
+    /// HTTPS for visitors (Gcore's `sslEnabled`): on needs `sslData` (422 without it), a certificate
+    /// of the account covering the `cname` and every secondary hostname (409 under `sslData` when
+    /// it does not).
     #[serde(default, rename = "sslEnabled", deserialize_with = "present")]
     #[schema(required = false, nullable = false)]
     pub(super) ssl_enabled: Option<bool>,
@@ -279,8 +280,9 @@ pub struct ReplaceBody {
     #[serde(default, deserialize_with = "present")]
     #[schema(required = false, nullable = false)]
     pub(super) active: Option<bool>,
-    /// HTTPS for visitors (Gcore's `sslEnabled`): on needs `sslData`, a certificate of the account
-    /// covering the `cname` and every secondary hostname (422 otherwise, under `sslData`).
+    /// HTTPS for visitors (Gcore's `sslEnabled`): on needs `sslData` (422 without it), a certificate
+    /// of the account covering the `cname` and every secondary hostname (409 under `sslData` when
+    /// it does not).
     #[serde(default, rename = "sslEnabled", deserialize_with = "present")]
     #[schema(required = false, nullable = false)]
     pub(super) ssl_enabled: Option<bool>,
@@ -328,8 +330,9 @@ pub struct PatchBody {
     #[serde(default, deserialize_with = "present")]
     #[schema(required = false, nullable = false)]
     pub(super) active: Option<bool>,
-    /// HTTPS for visitors (Gcore's `sslEnabled`): on needs `sslData`, a certificate of the account
-    /// covering the `cname` and every secondary hostname (422 otherwise, under `sslData`).
+    /// HTTPS for visitors (Gcore's `sslEnabled`): on needs a certificate, `sslData` or the one the
+    /// resource has (422 for `sslData: null`; 409 under `sslData` when the resource has none), that
+    /// covers the `cname` and every secondary hostname (409 under `sslData` when it does not).
     #[serde(default, rename = "sslEnabled", deserialize_with = "present")]
     #[schema(required = false, nullable = false)]
     pub(super) ssl_enabled: Option<bool>,
