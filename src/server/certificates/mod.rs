@@ -5,10 +5,17 @@
 //! - `sealing`: private keys encrypted at rest.
 //! - `store`: the rows of `ssl_certificates` (migration 0010): reads, uploads, replacements,
 //!   deletions, and what the feed sends.
+//! - `trusted_cas`: trusted CA certificates (Gcore's `/cdn/sslCertificates`, migration 0011)
+//!   and the one a resource's edges trust for its origin (Gcore's `options.proxy_ssl_ca`).
 
 pub mod pem;
 pub mod sealing;
 mod store;
+mod trusted_cas;
 
 pub use store::{MAX_NAME_CHARS, check_upload, create, delete, get, list, parse_name, replace};
 pub(crate) use store::{coverage_in, tls_by_ids};
+pub(crate) use trusted_cas::origin_cas_by_resource;
+pub use trusted_cas::{
+    check_ca_upload, create_ca, delete_ca, get_ca, list_cas, replace_ca, resource_ca, set_resource_ca,
+};

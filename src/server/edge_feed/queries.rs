@@ -19,7 +19,15 @@ pub const EDGE_SILENCE_LIMIT: Duration = Duration::from_secs(90);
 /// [`ResourceOptions`], and the group meets [`edge_feed::OriginGroup`]: its enabled origins
 /// only, in order, and `origin` the first enabled primary, for edges from before groups. `tls`
 /// is the resource's certificate with its key opened (`tls_of`), given only while HTTPS is on.
-fn edge_resource(resource: CdnResource, group: &OriginGroup, tls: Option<::edge_feed::TlsCertificate>) -> EdgeResource {
+///
+/// `origin_ca` is the PEM of the trusted CA the resource names (Gcore's `options.proxy_ssl_ca`,
+/// migration 0011), which the edge trusts beside the system's roots for an HTTPS origin.
+fn edge_resource(
+    resource: CdnResource,
+    group: &OriginGroup,
+    tls: Option<::edge_feed::TlsCertificate>,
+    origin_ca: Option<String>,
+) -> EdgeResource {
     EdgeResource {
         id: resource.id,
         domain: resource.custom_domain.to_string(),
@@ -37,7 +45,7 @@ fn edge_resource(resource: CdnResource, group: &OriginGroup, tls: Option<::edge_
         }),
         origin_protocol: resource.origin_protocol,
         tls,
-        origin_ca: None,
+        origin_ca,
         options: ResourceOptions { websockets: resource.options_in_force.websockets },
     }
 }
@@ -55,6 +63,8 @@ async fn edge_resources(db: &mut Db<'_>, changed_after: Option<i64>) -> Result<V
     certificate_ids.sort_unstable();
     certificate_ids.dedup();
     let certificates = certificates::tls_by_ids(db.reborrow(), &certificate_ids).await?;
+    let resource_ids: Vec<i64> = resources.iter().map(|resource| resource.id).collect();
+    let mut origin_cas = certificates::origin_cas_by_resource(db.reborrow(), &resource_ids).await?;
     resources
         .into_iter()
         .map(|resource| {
@@ -68,7 +78,8 @@ async fn edge_resources(db: &mut Db<'_>, changed_after: Option<i64>) -> Result<V
                     })?),
                     None => None,
                 };
-            Ok(edge_resource(resource, group, tls))
+            let origin_ca = origin_cas.remove(&resource.id);
+            Ok(edge_resource(resource, group, tls, origin_ca))
         })
         .collect()
 }

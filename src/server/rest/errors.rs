@@ -235,7 +235,9 @@ impl From<AppError> for ApiError {
                 "The origin group was changed after you read it; its ETag is now {}. Get it again, then repeat your change.",
                 EntityTag::of_group(&current)
             )),
-            AppError::GroupInUse(_) | AppError::CertificateInUse(_) => Self::conflict(error.to_string()),
+            AppError::GroupInUse(_) | AppError::CertificateInUse(_) | AppError::TrustedCaInUse(_) => {
+                Self::conflict(error.to_string())
+            }
             AppError::CertificateConflict(current) => Self::conflict(format!(
                 "The certificate was replaced after you read it; it is now at version {}. Get it again, then repeat your change.",
                 current.version
