@@ -1,0 +1,169 @@
+//! Trusted CA certificates in the database (migration 0011, `server::certificates::*_ca`): per
+//! account, checked on upload, the one a resource names sent to its edges as `origin_ca`, a
+//! replacement reaching them, never deleted while named, nothing half-saved.
+
+use crate::helpers::certs::{ca_certificate, ca_certificate_valid};
+use crate::helpers::fresh_database;
+use cdn_portal::domain::{DomainName, EmailAddress, Integration, Origin, Timestamp};
+use cdn_portal::error::AppError;
+use cdn_portal::on_db;
+use cdn_portal::server::certificates;
+use cdn_portal::server::db::Pool;
+use cdn_portal::server::edge_feed::{self, ConfigUpdate, EdgeResource};
+use cdn_portal::server::resources::{self, Actor, NewResource};
+use std::time::{Duration, SystemTime};
+
+async fn account(pool: &Pool, email: &str) -> Actor {
+    let email = EmailAddress::parse(email).unwrap();
+    let id =
+        cdn_portal::server::accounts::insert(pool.db(), &email, "hash", Timestamp::now()).await.unwrap().unwrap().id;
+    Actor::portal(id, None)
+}
+
+async fn resource(pool: &Pool, actor: &Actor, domain: &str) -> i64 {
+    let new = NewResource::new(
+        DomainName::parse(domain).unwrap(),
+        Origin::parse("origin.example.com").unwrap(),
+        Integration::EntireWebsite,
+    );
+    resources::create(pool, actor, &new).await.unwrap().id
+}
+
+fn served(update: &ConfigUpdate, id: i64) -> Option<&EdgeResource> {
+    update.resources.iter().find(|resource| resource.id == id)
+}
+
+fn field_message(error: &AppError, field: &str) -> String {
+    match error {
+        AppError::Invalid(fields) => {
+            fields.for_field(field).unwrap_or_else(|| panic!("no {field}: {error:?}")).to_owned()
+        }
+        other => panic!("not invalid: {other:?}"),
+    }
+}
+
+async fn count(pool: &Pool, table: &str) -> i64 {
+    on_db!(pool.db(), |e| sqlx::query_scalar(&format!("SELECT count(*) FROM {table}")).fetch_one(e).await).unwrap()
+}
+
+#[tokio::test]
+async fn cas_are_their_accounts_checked_on_upload_and_ids_are_never_reused() {
+    let (pool, _guard) = fresh_database().await;
+    let (ada, bob) = (account(&pool, "ada@example.com").await, account(&pool, "bob@example.com").await);
+    let pem = ca_certificate("Origin CA");
+    let ca = certificates::create_ca(&pool, ada.account_id, " Private ", &pem).await.unwrap();
+    assert_eq!(
+        (ca.name.as_str(), ca.subject_cn.as_str(), ca.issuer.as_str(), ca.version),
+        ("Private", "Origin CA", "CN=Origin CA", 1)
+    );
+    assert!(ca.used_by.is_empty());
+    assert_eq!(certificates::get_ca(&pool, ada.account_id, ca.id).await.unwrap(), ca);
+    assert_eq!(certificates::list_cas(&pool, ada.account_id).await.unwrap(), std::slice::from_ref(&ca));
+    assert_eq!(certificates::get_ca(&pool, bob.account_id, ca.id).await, Err(AppError::NotFound));
+    assert!(certificates::list_cas(&pool, bob.account_id).await.unwrap().is_empty());
+    assert_eq!(certificates::delete_ca(&pool, bob.account_id, ca.id).await, Err(AppError::NotFound));
+
+    // Refusals name their field and keep nothing.
+    let taken = certificates::create_ca(&pool, ada.account_id, "Private", &pem).await.unwrap_err();
+    assert!(field_message(&taken, "name").contains("already have"), "{taken:?}");
+    let not_pem = certificates::create_ca(&pool, ada.account_id, "Other", "hello").await.unwrap_err();
+    assert!(field_message(&not_pem, "certificate").contains("PEM"), "{not_pem:?}");
+    let now = SystemTime::now();
+    let expired =
+        ca_certificate_valid("Old CA", now - Duration::from_secs(100 * 86_400), now - Duration::from_secs(86_400));
+    let error = certificates::create_ca(&pool, ada.account_id, "Old", &expired).await.unwrap_err();
+    assert!(field_message(&error, "certificate").contains("not valid now"), "{error:?}");
+    assert_eq!(count(&pool, "trusted_ca_certificates").await, 1);
+
+    // Ids are never given twice, even after a deletion.
+    certificates::delete_ca(&pool, ada.account_id, ca.id).await.unwrap();
+    let next = certificates::create_ca(&pool, ada.account_id, "Private", &pem).await.unwrap();
+    assert_eq!(next.id, ca.id + 1);
+}
+
+#[tokio::test]
+async fn a_chosen_ca_reaches_the_feed_and_a_replacement_follows() {
+    let (pool, _guard) = fresh_database().await;
+    let (ada, bob) = (account(&pool, "ada@example.com").await, account(&pool, "bob@example.com").await);
+    let chosen = resource(&pool, &ada, "a.example.com").await;
+    let plain = resource(&pool, &ada, "b.example.com").await;
+    let bobs = resource(&pool, &bob, "c.example.com").await;
+    let ca = certificates::create_ca(&pool, ada.account_id, "Private", &ca_certificate("Origin CA")).await.unwrap();
+    let stored_pem: String =
+        on_db!(pool.db(), |e| sqlx::query_scalar("SELECT certificates FROM trusted_ca_certificates")
+            .fetch_one(e)
+            .await)
+        .unwrap();
+
+    let before = edge_feed::snapshot(&pool).await.unwrap();
+    assert_eq!(served(&before, chosen).unwrap().origin_ca, None, "no CA until one is chosen");
+
+    // Another account's CA, or none at all, is refused by name, and nothing changes.
+    for refused in [
+        certificates::set_resource_ca(&pool, bob.account_id, bobs, Some(ca.id)).await,
+        certificates::set_resource_ca(&pool, ada.account_id, chosen, Some(ca.id + 7)).await,
+    ] {
+        let error = refused.unwrap_err();
+        assert!(field_message(&error, "proxy_ssl_ca").contains("no trusted CA certificate"), "{error:?}");
+    }
+    assert_eq!(
+        certificates::set_resource_ca(&pool, bob.account_id, chosen, Some(ca.id)).await,
+        Err(AppError::NotFound)
+    );
+    assert_eq!(edge_feed::changes_after(&pool, before.version).await.unwrap(), None);
+
+    certificates::set_resource_ca(&pool, ada.account_id, chosen, Some(ca.id)).await.unwrap();
+    assert_eq!(certificates::resource_ca(&pool, ada.account_id, chosen).await.unwrap(), Some(ca.id));
+    assert_eq!(certificates::resource_ca(&pool, ada.account_id, plain).await.unwrap(), None);
+    let update = edge_feed::changes_after(&pool, before.version).await.unwrap().unwrap();
+    assert_eq!(update.resources.iter().map(|r| r.id).collect::<Vec<_>>(), [chosen]);
+    assert_eq!(served(&update, chosen).unwrap().origin_ca.as_deref(), Some(stored_pem.as_str()));
+    let snapshot = edge_feed::snapshot(&pool).await.unwrap();
+    assert_eq!(served(&snapshot, plain).unwrap().origin_ca, None, "only the resource that chose it");
+    assert_eq!(served(&snapshot, chosen).unwrap().origin_ca.as_deref(), Some(stored_pem.as_str()));
+    // Choosing it again changes nothing.
+    certificates::set_resource_ca(&pool, ada.account_id, chosen, Some(ca.id)).await.unwrap();
+    assert_eq!(edge_feed::changes_after(&pool, snapshot.version).await.unwrap(), None);
+
+    // A replacement reaches the edges of the resources that name it.
+    let replacement = ca_certificate("Renewed CA");
+    let replaced = certificates::replace_ca(&pool, ada.account_id, ca.id, "Private", &replacement).await.unwrap();
+    assert_eq!((replaced.subject_cn.as_str(), replaced.version), ("Renewed CA", 2));
+    assert_eq!(replaced.used_by.iter().map(|user| user.id).collect::<Vec<_>>(), [chosen]);
+    let update = edge_feed::changes_after(&pool, snapshot.version).await.unwrap().unwrap();
+    assert_eq!(update.resources.iter().map(|r| r.id).collect::<Vec<_>>(), [chosen]);
+    let sent = served(&update, chosen).unwrap().origin_ca.clone().unwrap();
+    assert_ne!(sent, stored_pem);
+    assert_eq!(sent.trim(), replacement.trim());
+
+    // Named, it is not deleted; the refusal names the resource.
+    let in_use = certificates::delete_ca(&pool, ada.account_id, ca.id).await.unwrap_err();
+    assert!(matches!(in_use, AppError::TrustedCaInUse(_)), "{in_use:?}");
+    assert!(in_use.to_string().contains("a.example.com"), "{in_use}");
+    assert_eq!(count(&pool, "trusted_ca_certificates").await, 1);
+
+    // Cleared, the edges trust the system's roots only again, and it can go.
+    let cleared_at = edge_feed::snapshot(&pool).await.unwrap().version;
+    certificates::set_resource_ca(&pool, ada.account_id, chosen, None).await.unwrap();
+    let update = edge_feed::changes_after(&pool, cleared_at).await.unwrap().unwrap();
+    assert_eq!(served(&update, chosen).unwrap().origin_ca, None);
+    certificates::delete_ca(&pool, ada.account_id, ca.id).await.unwrap();
+    assert_eq!(count(&pool, "trusted_ca_certificates").await, 0);
+}
+
+#[tokio::test]
+async fn the_database_keeps_a_resources_ca_in_its_account() {
+    let (pool, _guard) = fresh_database().await;
+    let (ada, bob) = (account(&pool, "ada@example.com").await, account(&pool, "bob@example.com").await);
+    let adas = resource(&pool, &ada, "a.example.com").await;
+    let ca = certificates::create_ca(&pool, bob.account_id, "Bob's", &ca_certificate("Bob CA")).await.unwrap();
+    let refused =
+        on_db!(pool.db(), |e| sqlx::query("INSERT INTO resource_trusted_cas (resource_id, ca_id) VALUES ($1, $2)")
+            .bind(adas)
+            .bind(ca.id)
+            .execute(e)
+            .await
+            .map(|_| ()));
+    assert!(refused.unwrap_err().to_string().contains("of the resource's account"));
+    assert_eq!(count(&pool, "resource_trusted_cas").await, 0);
+}
