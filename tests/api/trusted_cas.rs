@@ -127,7 +127,7 @@ async fn a_chosen_ca_reaches_the_feed_and_a_replacement_follows() {
 
     // A replacement reaches the edges of the resources that name it.
     let replacement = ca_certificate("Renewed CA");
-    let replaced = certificates::replace_ca(&pool, ada.account_id, ca.id, "Private", &replacement).await.unwrap();
+    let replaced = certificates::replace_ca(&pool, ada.account_id, ca.id, "Private", Some(&replacement)).await.unwrap();
     assert_eq!((replaced.subject_cn.as_str(), replaced.version), ("Renewed CA", 2));
     assert_eq!(replaced.used_by.iter().map(|user| user.id).collect::<Vec<_>>(), [chosen]);
     let update = edge_feed::changes_after(&pool, snapshot.version).await.unwrap().unwrap();

@@ -188,18 +188,18 @@ pub async fn create_ca(pool: &Pool, account_id: i64, name: &str, certificates: &
     .await
 }
 
-/// Replaces the account's CA (its name and certificates together, as Gcore's PUT does). The
-/// edges of the resources that name it get the new certificates in the same transaction
+/// Renames the account's CA and, with `certificates`, replaces them (checked as an upload's
+/// are). The edges of the resources that name it get new certificates in the same transaction
 /// (migration 0011's trigger).
 pub async fn replace_ca(
     pool: &Pool,
     account_id: i64,
     id: i64,
     name: &str,
-    certificates: &str,
+    certificates: Option<&str>,
 ) -> Result<Certificate, AppError> {
     let name = parse_name(name)?;
-    let checked = check_ca_upload(certificates)?;
+    let checked = certificates.map(check_ca_upload).transpose()?;
     let pool = pool.clone();
     to_completion(async move {
         let mut tx = pool.begin_write().await?;
@@ -208,24 +208,42 @@ pub async fn replace_ca(
         if named(db.reborrow(), account_id, &name).await?.is_some_and(|other| other != id) {
             return Err(name_taken(&name));
         }
-        let sql = format!(
-            "UPDATE trusted_ca_certificates SET name = $1, certificates = $2, subject_cn = $3, subject_alt = $4, \
-             issuer = $5, not_before = $6, not_after = $7, version = version + 1, updated_at = $8 \
-             WHERE id = $9 AND account_id = $10 RETURNING {COLUMNS}"
-        );
-        let replaced = on_db!(db.reborrow(), |e| sqlx::query_as::<_, CaRow>(&sql)
-            .bind(&name)
-            .bind(&checked.certificates_pem)
-            .bind(&checked.subject_cn)
-            .bind(serde_json::to_string(&checked.subject_alt).expect("names are JSON"))
-            .bind(&checked.issuer)
-            .bind(checked.not_before.unix_seconds())
-            .bind(checked.not_after.unix_seconds())
-            .bind(Timestamp::now().unix_seconds())
-            .bind(id)
-            .bind(account_id)
-            .fetch_one(e)
-            .await)?
+        let now = Timestamp::now().unix_seconds();
+        let replaced = match &checked {
+            Some(checked) => {
+                let sql = format!(
+                    "UPDATE trusted_ca_certificates SET name = $1, certificates = $2, subject_cn = $3, subject_alt = $4, \
+                     issuer = $5, not_before = $6, not_after = $7, version = version + 1, updated_at = $8 \
+                     WHERE id = $9 AND account_id = $10 RETURNING {COLUMNS}"
+                );
+                on_db!(db.reborrow(), |e| sqlx::query_as::<_, CaRow>(&sql)
+                    .bind(&name)
+                    .bind(&checked.certificates_pem)
+                    .bind(&checked.subject_cn)
+                    .bind(serde_json::to_string(&checked.subject_alt).expect("names are JSON"))
+                    .bind(&checked.issuer)
+                    .bind(checked.not_before.unix_seconds())
+                    .bind(checked.not_after.unix_seconds())
+                    .bind(now)
+                    .bind(id)
+                    .bind(account_id)
+                    .fetch_one(e)
+                    .await)?
+            }
+            None => {
+                let sql = format!(
+                    "UPDATE trusted_ca_certificates SET name = $1, version = version + 1, updated_at = $2 \
+                     WHERE id = $3 AND account_id = $4 RETURNING {COLUMNS}"
+                );
+                on_db!(db.reborrow(), |e| sqlx::query_as::<_, CaRow>(&sql)
+                    .bind(&name)
+                    .bind(now)
+                    .bind(id)
+                    .bind(account_id)
+                    .fetch_one(e)
+                    .await)?
+            }
+        }
         .into_certificate(current.used_by)?;
         tx.commit().await?;
         Ok(replaced)

@@ -170,6 +170,10 @@ impl ApiError {
         Self::answering(&AppError::NotFound, "There is no SSL certificate with this id in your account.")
     }
 
+    pub fn no_such_trusted_ca() -> Self {
+        Self::answering(&AppError::NotFound, "There is no trusted CA certificate with this id in your account.")
+    }
+
     pub fn not_found() -> Self {
         Self::answering(&AppError::NotFound, "There is no CDN resource with this id in your account.")
     }
