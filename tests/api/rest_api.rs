@@ -1127,7 +1127,6 @@ async fn gcore_operations_this_cdn_lacks_get_json_501_and_unknown_paths_json_404
         (Method::GET, "/cdn/resources/rule_templates".to_owned(), "Rules"),
         (Method::POST, format!("{resource}/ssl/le/pre-validate"), "SSL"),
         (Method::POST, "/cdn/sslData/4/renew".to_owned(), "does not issue certificates"),
-        (Method::GET, "/cdn/sslCertificates".to_owned(), "Trusted CA certificates"),
         (Method::GET, "/cdn/originGroups".to_owned(), "/cdn/origin_groups"),
     ];
     for (method, path, why) in &not_offered {
