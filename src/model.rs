@@ -45,6 +45,9 @@ pub struct CdnResource {
     pub ssl_data: Option<i64>,
     /// How the edges speak to the origin (Gcore's `originProtocol`).
     pub origin_protocol: edge_feed::OriginProtocol,
+    /// The id of the account's trusted CA certificate the edges trust for an HTTPS origin, beside
+    /// the system's roots (Gcore's `proxy_ssl_ca`, `/cdn/sslCertificates`); `None`: the roots only.
+    pub proxy_ssl_ca: Option<i64>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     /// Counts the resource's changes; a save names the version it was loaded at.
@@ -334,6 +337,11 @@ pub enum Change {
         from: edge_feed::OriginProtocol,
         to: edge_feed::OriginProtocol,
     },
+    /// The trusted CA certificate (Gcore's `proxy_ssl_ca`, by id) was chosen, changed or removed.
+    ProxySslCaChanged {
+        from: Option<i64>,
+        to: Option<i64>,
+    },
 }
 
 /// Reads Gcore's name of an origin protocol (`HTTP`, `HTTPS` or `MATCH`, exactly, as its API's
@@ -366,6 +374,12 @@ impl Change {
             Change::SslEnabledSwitched { to: false } => "HTTPS turned off".to_owned(),
             Change::SslDataChanged { to: Some(id), .. } => format!("SSL certificate set to certificate {id}"),
             Change::SslDataChanged { to: None, .. } => "SSL certificate removed".to_owned(),
+            Change::ProxySslCaChanged { to: Some(id), .. } => {
+                format!("Origin verified against trusted CA certificate {id} and the public roots")
+            }
+            Change::ProxySslCaChanged { to: None, .. } => {
+                "Origin verified against the public roots only: trusted CA certificate removed".to_owned()
+            }
             Change::OriginProtocolChanged { to, .. } => {
                 format!("Origin protocol set to {}", to.as_str())
             }

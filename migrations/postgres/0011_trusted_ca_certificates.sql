@@ -1,7 +1,7 @@
 -- Twin: migrations/sqlite/0011_trusted_ca_certificates.sql
 -- Trusted CA certificates (Gcore's `/cdn/sslCertificates`): the CA a customer's private origin
 -- is signed by, which the edges trust, beside the system's roots, for the resources that name it
--- (Gcore's resource option `proxy_ssl_ca`).
+-- (Gcore's resource field `proxy_ssl_ca`).
 --
 -- A CA keeps its certificates as PEM (one or more `CERTIFICATE` sections, re-encoded by
 -- `server::certificates::pem::check_ca`) and what the lists show of the first, read when it was
@@ -46,72 +46,39 @@ AFTER INSERT ON trusted_ca_certificates
 FOR EACH ROW
 EXECUTE FUNCTION trusted_ca_certificate_ids_are_never_reused();
 
--- The CA a resource's edges trust for its origin (Gcore's `options.proxy_ssl_ca`), one row per
--- resource that names one; none is the system's roots only. A table of its own rather than a
--- column of cdn_resources: choosing a CA changes what the edges trust, not a versioned setting
--- of the resource's history (0002). A CA in use cannot be deleted (NO ACTION).
-CREATE TABLE resource_trusted_cas (
-    resource_id BIGINT PRIMARY KEY REFERENCES cdn_resources (id) ON DELETE CASCADE,
-    ca_id       BIGINT NOT NULL REFERENCES trusted_ca_certificates (id)
-);
+-- The CA a resource's edges trust for its origin, beside the system's roots (Gcore's
+-- `proxy_ssl_ca`); NULL for the system's roots only. A setting like `ssl_data_id`: versioned and
+-- recorded in the history (the guard below watches it), kept a CA of the resource's account by
+-- the trigger below; a CA in use cannot be deleted (NO ACTION).
+ALTER TABLE cdn_resources ADD COLUMN proxy_ssl_ca_id BIGINT REFERENCES trusted_ca_certificates (id);
 
-CREATE INDEX resource_trusted_cas_by_ca ON resource_trusted_cas (ca_id);
+CREATE INDEX cdn_resources_by_proxy_ssl_ca ON cdn_resources (proxy_ssl_ca_id);
 
-CREATE FUNCTION resource_trusted_cas_are_of_the_account() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION cdn_resources_trust_a_ca_of_their_account() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM trusted_ca_certificates t JOIN cdn_resources r ON r.account_id = t.account_id
-                   WHERE t.id = NEW.ca_id AND r.id = NEW.resource_id) THEN
-        RAISE EXCEPTION 'resource_trusted_cas: ca_id must name a CA certificate of the resource''s account';
+    IF NEW.proxy_ssl_ca_id IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM trusted_ca_certificates WHERE id = NEW.proxy_ssl_ca_id AND account_id = NEW.account_id) THEN
+        RAISE EXCEPTION 'cdn_resources: proxy_ssl_ca_id must name a CA certificate of the same account';
     END IF;
     RETURN NEW;
 END;
 $$;
 
-CREATE TRIGGER resource_trusted_cas_are_of_the_account
-BEFORE INSERT OR UPDATE ON resource_trusted_cas
+CREATE TRIGGER cdn_resources_trust_a_ca_of_their_account
+BEFORE INSERT ON cdn_resources
 FOR EACH ROW
-EXECUTE FUNCTION resource_trusted_cas_are_of_the_account();
+EXECUTE FUNCTION cdn_resources_trust_a_ca_of_their_account();
 
-CREATE FUNCTION resources_with_a_ca_stay_in_its_account() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF EXISTS (SELECT 1 FROM resource_trusted_cas c JOIN trusted_ca_certificates t ON t.id = c.ca_id
-               WHERE c.resource_id = NEW.id AND t.account_id <> NEW.account_id) THEN
-        RAISE EXCEPTION 'resource_trusted_cas: ca_id must name a CA certificate of the resource''s account';
-    END IF;
-    RETURN NEW;
-END;
-$$;
-
-CREATE TRIGGER resources_with_a_ca_stay_in_its_account
-BEFORE UPDATE OF account_id ON cdn_resources
+CREATE TRIGGER cdn_resources_keep_a_ca_of_their_account
+BEFORE UPDATE OF proxy_ssl_ca_id, account_id ON cdn_resources
 FOR EACH ROW
-EXECUTE FUNCTION resources_with_a_ca_stay_in_its_account();
+EXECUTE FUNCTION cdn_resources_trust_a_ca_of_their_account();
 
--- A resource's CA chosen, changed or cleared, and a CA replaced, reach the edges of the
--- resources concerned in the same transaction. The lock first, as in 0003, so that versions
--- become visible in their order.
-CREATE FUNCTION resource_trusted_ca_changes_reach_the_edges() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    LOCK TABLE config_changes IN EXCLUSIVE MODE;
-    IF TG_OP = 'DELETE' THEN
-        INSERT INTO config_changes (resource_id) SELECT id FROM cdn_resources WHERE id = OLD.resource_id;
-    ELSIF TG_OP = 'INSERT' OR NEW.ca_id IS DISTINCT FROM OLD.ca_id OR NEW.resource_id IS DISTINCT FROM OLD.resource_id THEN
-        INSERT INTO config_changes (resource_id) VALUES (NEW.resource_id);
-    END IF;
-    RETURN NULL;
-END;
-$$;
-
-CREATE TRIGGER resource_trusted_ca_changes_reach_the_edges
-AFTER INSERT OR UPDATE OR DELETE ON resource_trusted_cas
-FOR EACH ROW
-EXECUTE FUNCTION resource_trusted_ca_changes_reach_the_edges();
-
+-- A replaced CA reaches the edges of every resource that trusts it, in the same transaction.
 CREATE FUNCTION trusted_ca_replacements_reach_the_edges() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     LOCK TABLE config_changes IN EXCLUSIVE MODE;
-    INSERT INTO config_changes (resource_id)
-        SELECT resource_id FROM resource_trusted_cas WHERE ca_id = NEW.id ORDER BY resource_id;
+    INSERT INTO config_changes (resource_id) SELECT id FROM cdn_resources WHERE proxy_ssl_ca_id = NEW.id ORDER BY id;
     RETURN NULL;
 END;
 $$;
@@ -121,3 +88,32 @@ AFTER UPDATE ON trusted_ca_certificates
 FOR EACH ROW
 WHEN (NEW.certificates IS DISTINCT FROM OLD.certificates)
 EXECUTE FUNCTION trusted_ca_replacements_reach_the_edges();
+
+-- History records the choice ('proxy_ssl_ca'). PostgreSQL widens the CHECK in place.
+ALTER TABLE resource_changes DROP CONSTRAINT resource_changes_setting_check;
+ALTER TABLE resource_changes ADD CONSTRAINT resource_changes_setting_check CHECK (setting IN
+    ('websockets', 'origin', 'active', 'name', 'description', 'secondary_hostnames', 'origin_group',
+     'ssl_enabled', 'ssl_data', 'origin_protocol', 'proxy_ssl_ca'));
+
+-- The function from 0002 is unchanged; the trigger counts the trusted CA as a change too.
+DROP TRIGGER cdn_resource_changes_are_recorded ON cdn_resources;
+CREATE TRIGGER cdn_resource_changes_are_recorded
+BEFORE UPDATE ON cdn_resources
+FOR EACH ROW
+WHEN (NEW.websockets IS DISTINCT FROM OLD.websockets
+   OR NEW.websockets_enabled IS DISTINCT FROM OLD.websockets_enabled
+   OR NEW.websockets_value IS DISTINCT FROM OLD.websockets_value
+   OR NEW.active IS DISTINCT FROM OLD.active
+   OR NEW.origin_group_id IS DISTINCT FROM OLD.origin_group_id
+   OR NEW.integration IS DISTINCT FROM OLD.integration
+   OR NEW.custom_domain IS DISTINCT FROM OLD.custom_domain
+   OR NEW.name IS DISTINCT FROM OLD.name
+   OR NEW.description IS DISTINCT FROM OLD.description
+   OR NEW.secondary_hostnames IS DISTINCT FROM OLD.secondary_hostnames
+   OR NEW.ssl_enabled IS DISTINCT FROM OLD.ssl_enabled
+   OR NEW.ssl_data_id IS DISTINCT FROM OLD.ssl_data_id
+   OR NEW.origin_protocol IS DISTINCT FROM OLD.origin_protocol
+   OR NEW.proxy_ssl_ca_id IS DISTINCT FROM OLD.proxy_ssl_ca_id
+   OR NEW.account_id IS DISTINCT FROM OLD.account_id
+   OR NEW.version IS DISTINCT FROM OLD.version)
+EXECUTE FUNCTION cdn_resource_changes_are_recorded();

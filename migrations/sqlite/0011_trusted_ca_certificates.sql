@@ -1,7 +1,7 @@
 -- Twin: migrations/postgres/0011_trusted_ca_certificates.sql
 -- Trusted CA certificates (Gcore's `/cdn/sslCertificates`): the CA a customer's private origin
 -- is signed by, which the edges trust, beside the system's roots, for the resources that name it
--- (Gcore's resource option `proxy_ssl_ca`).
+-- (Gcore's resource field `proxy_ssl_ca`).
 --
 -- A CA keeps its certificates as PEM (one or more `CERTIFICATE` sections, re-encoded by
 -- `server::certificates::pem::check_ca`) and what the lists show of the first, read when it was
@@ -40,66 +40,98 @@ BEGIN
     UPDATE trusted_ca_certificate_ids SET last_id = NEW.id;
 END;
 
--- The CA a resource's edges trust for its origin (Gcore's `options.proxy_ssl_ca`), one row per
--- resource that names one; none is the system's roots only. A table of its own rather than a
--- column of cdn_resources: choosing a CA changes what the edges trust, not a versioned setting
--- of the resource's history (0002). A CA in use cannot be deleted (NO ACTION).
-CREATE TABLE resource_trusted_cas (
-    resource_id INTEGER PRIMARY KEY REFERENCES cdn_resources (id) ON DELETE CASCADE,
-    ca_id       INTEGER NOT NULL REFERENCES trusted_ca_certificates (id)
-);
+-- The CA a resource's edges trust for its origin, beside the system's roots (Gcore's
+-- `proxy_ssl_ca`); NULL for the system's roots only. A setting like `ssl_data_id`: versioned and
+-- recorded in the history (the guard below watches it), kept a CA of the resource's account by
+-- the triggers below; a CA in use cannot be deleted (NO ACTION).
+ALTER TABLE cdn_resources ADD COLUMN proxy_ssl_ca_id INTEGER REFERENCES trusted_ca_certificates (id);
 
-CREATE INDEX resource_trusted_cas_by_ca ON resource_trusted_cas (ca_id);
+CREATE INDEX cdn_resources_by_proxy_ssl_ca ON cdn_resources (proxy_ssl_ca_id);
 
-CREATE TRIGGER resource_trusted_cas_are_of_the_account
-BEFORE INSERT ON resource_trusted_cas
+CREATE TRIGGER cdn_resources_trust_a_ca_of_their_account
+BEFORE INSERT ON cdn_resources
 BEGIN
-    SELECT RAISE(ABORT, 'resource_trusted_cas: ca_id must name a CA certificate of the resource''s account')
-    WHERE NOT EXISTS (SELECT 1 FROM trusted_ca_certificates t JOIN cdn_resources r ON r.account_id = t.account_id
-                      WHERE t.id = NEW.ca_id AND r.id = NEW.resource_id);
+    SELECT RAISE(ABORT, 'cdn_resources: proxy_ssl_ca_id must name a CA certificate of the same account')
+    WHERE NEW.proxy_ssl_ca_id IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM trusted_ca_certificates WHERE id = NEW.proxy_ssl_ca_id AND account_id = NEW.account_id);
 END;
 
-CREATE TRIGGER resource_trusted_cas_stay_of_the_account
-BEFORE UPDATE ON resource_trusted_cas
+CREATE TRIGGER cdn_resources_keep_a_ca_of_their_account
+BEFORE UPDATE OF proxy_ssl_ca_id, account_id ON cdn_resources
 BEGIN
-    SELECT RAISE(ABORT, 'resource_trusted_cas: ca_id must name a CA certificate of the resource''s account')
-    WHERE NOT EXISTS (SELECT 1 FROM trusted_ca_certificates t JOIN cdn_resources r ON r.account_id = t.account_id
-                      WHERE t.id = NEW.ca_id AND r.id = NEW.resource_id);
+    SELECT RAISE(ABORT, 'cdn_resources: proxy_ssl_ca_id must name a CA certificate of the same account')
+    WHERE NEW.proxy_ssl_ca_id IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM trusted_ca_certificates WHERE id = NEW.proxy_ssl_ca_id AND account_id = NEW.account_id);
 END;
 
-CREATE TRIGGER resources_with_a_ca_stay_in_its_account
-BEFORE UPDATE OF account_id ON cdn_resources
-BEGIN
-    SELECT RAISE(ABORT, 'resource_trusted_cas: ca_id must name a CA certificate of the resource''s account')
-    WHERE EXISTS (SELECT 1 FROM resource_trusted_cas c JOIN trusted_ca_certificates t ON t.id = c.ca_id
-                  WHERE c.resource_id = NEW.id AND t.account_id <> NEW.account_id);
-END;
-
--- A resource's CA chosen, changed or cleared, and a CA replaced, reach the edges of the
--- resources concerned in the same transaction.
-CREATE TRIGGER resource_trusted_ca_choices_reach_the_edges
-AFTER INSERT ON resource_trusted_cas
-BEGIN
-    INSERT INTO config_changes (resource_id) VALUES (NEW.resource_id);
-END;
-
-CREATE TRIGGER resource_trusted_ca_changes_reach_the_edges
-AFTER UPDATE ON resource_trusted_cas
-WHEN NEW.ca_id IS NOT OLD.ca_id OR NEW.resource_id IS NOT OLD.resource_id
-BEGIN
-    INSERT INTO config_changes (resource_id) VALUES (NEW.resource_id);
-END;
-
-CREATE TRIGGER resource_trusted_ca_removals_reach_the_edges
-AFTER DELETE ON resource_trusted_cas
-BEGIN
-    INSERT INTO config_changes (resource_id) SELECT id FROM cdn_resources WHERE id = OLD.resource_id;
-END;
-
+-- A replaced CA reaches the edges of every resource that trusts it, in the same transaction.
 CREATE TRIGGER trusted_ca_replacements_reach_the_edges
 AFTER UPDATE ON trusted_ca_certificates
 WHEN NEW.certificates IS NOT OLD.certificates
 BEGIN
-    INSERT INTO config_changes (resource_id)
-        SELECT resource_id FROM resource_trusted_cas WHERE ca_id = NEW.id ORDER BY resource_id;
+    INSERT INTO config_changes (resource_id) SELECT id FROM cdn_resources WHERE proxy_ssl_ca_id = NEW.id ORDER BY id;
+END;
+
+-- History records the choice ('proxy_ssl_ca'). SQLite cannot widen a CHECK in place, so the
+-- table is rebuilt, as 0010 did; the triggers that name it go first and come back after.
+DROP TRIGGER cdn_resource_changes_are_recorded;
+DROP TRIGGER resource_changes_reach_the_edges;
+
+CREATE TABLE resource_changes_v6 (
+    id             INTEGER PRIMARY KEY,
+    resource_id    INTEGER NOT NULL REFERENCES cdn_resources (id) ON DELETE CASCADE,
+    version        BIGINT  NOT NULL,
+    changed_at     BIGINT  NOT NULL,
+    account_id     INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    source         TEXT    NOT NULL CHECK (source IN ('portal', 'api')),
+    api_token_name TEXT    CHECK ((source = 'api') = (api_token_name IS NOT NULL)),
+    client_address TEXT,
+    -- 'defaulted': WebSockets went back to following the integration's default.
+    action         TEXT    NOT NULL CHECK (action IN ('created', 'updated', 'defaulted')),
+    setting        TEXT    NOT NULL CHECK (setting IN
+        ('websockets', 'origin', 'active', 'name', 'description', 'secondary_hostnames', 'origin_group',
+         'ssl_enabled', 'ssl_data', 'origin_protocol', 'proxy_ssl_ca')),
+    old_value      TEXT,
+    new_value      TEXT    NOT NULL,
+    UNIQUE (resource_id, version, setting)
+);
+
+INSERT INTO resource_changes_v6
+    (id, resource_id, version, changed_at, account_id, source, api_token_name, client_address,
+     action, setting, old_value, new_value)
+SELECT id, resource_id, version, changed_at, account_id, source, api_token_name, client_address,
+       action, setting, old_value, new_value
+FROM resource_changes;
+
+DROP TABLE resource_changes;
+ALTER TABLE resource_changes_v6 RENAME TO resource_changes;
+
+CREATE TRIGGER cdn_resource_changes_are_recorded
+BEFORE UPDATE ON cdn_resources
+WHEN NEW.websockets IS NOT OLD.websockets
+  OR NEW.websockets_enabled IS NOT OLD.websockets_enabled
+  OR NEW.websockets_value IS NOT OLD.websockets_value
+  OR NEW.active IS NOT OLD.active
+  OR NEW.origin_group_id IS NOT OLD.origin_group_id
+  OR NEW.integration IS NOT OLD.integration
+  OR NEW.custom_domain IS NOT OLD.custom_domain
+  OR NEW.name IS NOT OLD.name
+  OR NEW.description IS NOT OLD.description
+  OR NEW.secondary_hostnames IS NOT OLD.secondary_hostnames
+  OR NEW.ssl_enabled IS NOT OLD.ssl_enabled
+  OR NEW.ssl_data_id IS NOT OLD.ssl_data_id
+  OR NEW.origin_protocol IS NOT OLD.origin_protocol
+  OR NEW.proxy_ssl_ca_id IS NOT OLD.proxy_ssl_ca_id
+  OR NEW.account_id IS NOT OLD.account_id
+  OR NEW.version IS NOT OLD.version
+BEGIN
+    SELECT RAISE(ABORT, 'a change to a CDN resource needs the next version and a record of it')
+    WHERE NEW.version IS NOT OLD.version + 1
+       OR NOT EXISTS (SELECT 1 FROM resource_changes WHERE resource_id = NEW.id AND version = NEW.version);
+END;
+
+CREATE TRIGGER resource_changes_reach_the_edges
+AFTER INSERT ON resource_changes
+BEGIN
+    INSERT INTO config_changes (resource_id) VALUES (NEW.resource_id);
 END;

@@ -179,6 +179,7 @@ mod tests {
             active: true,
             ssl_enabled: false,
             ssl_data: None,
+            proxy_ssl_ca: None,
             origin_protocol: Default::default(),
             created_at: Timestamp::from_unix_seconds(0),
             updated_at: Timestamp::from_unix_seconds(0),

@@ -40,7 +40,12 @@ async fn resource(pool: &Pool, actor: &Actor, domain: &str, https: HttpsSettings
 }
 
 fn https_with(certificate: i64) -> HttpsSettings {
-    HttpsSettings { ssl_enabled: true, ssl_data: Some(certificate), origin_protocol: OriginProtocol::Https }
+    HttpsSettings {
+        ssl_enabled: true,
+        ssl_data: Some(certificate),
+        origin_protocol: OriginProtocol::Https,
+        proxy_ssl_ca: None,
+    }
 }
 
 fn field_message(error: &AppError, field: &str) -> String {

@@ -198,23 +198,27 @@ async fn trusted_ca_certificates_are_uploaded_read_replaced_and_deleted_in_gcore
     let replaced = portal.api(&secret, Method::PUT, &path, Some(replacement)).await;
     assert_eq!(replaced.json()["cert_subject_cn"], "Renewed CA", "{}", replaced.body);
 
-    // Chosen for a resource, it is not deleted; the refusal names the resource.
-    let resource = json!({"cname": "a.example.com", "origin": "origin.example.com"});
+    // Named by a resource (Gcore's `proxy_ssl_ca`), it is not deleted; the refusal names the
+    // resource. Another account's CA, or none, is 404 under `proxy_ssl_ca`.
+    let resource = json!({"cname": "a.example.com", "origin": "origin.example.com", "proxy_ssl_ca": id});
     let made = portal.api(&secret, Method::POST, "/cdn/resources", Some(resource)).await;
     assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
-    let resource_id = made.json()["id"].as_i64().unwrap();
-    let account_id =
-        cdn_portal::server::api_tokens::authenticate(&portal.pool, &secret, cdn_portal::domain::Timestamp::now())
-            .await
-            .unwrap()
-            .unwrap()
-            .account_id;
-    cdn_portal::server::certificates::set_resource_ca(&portal.pool, account_id, resource_id, Some(id)).await.unwrap();
+    assert_eq!(made.json()["proxy_ssl_ca"], id);
+    let resource_path = format!("/cdn/resources/{}", made.json()["id"]);
+    let foreign = json!({"cname": "b.example.com", "origin": "origin.example.com", "proxy_ssl_ca": id});
+    errors_name(
+        &portal.api(&bob, Method::POST, "/cdn/resources", Some(foreign)).await,
+        StatusCode::NOT_FOUND,
+        "proxy_ssl_ca",
+    );
+    let zero = portal.api(&secret, Method::PATCH, &resource_path, Some(json!({"proxy_ssl_ca": 0}))).await;
+    errors_name(&zero, StatusCode::UNPROCESSABLE_ENTITY, "proxy_ssl_ca");
     assert_eq!(portal.api(&secret, Method::GET, &path, None).await.json()["hasRelatedResources"], true);
     let in_use = portal.api(&secret, Method::DELETE, &path, None).await;
     assert_eq!(in_use.status, StatusCode::CONFLICT, "{}", in_use.body);
     assert!(in_use.body.contains("a.example.com"), "{}", in_use.body);
-    cdn_portal::server::certificates::set_resource_ca(&portal.pool, account_id, resource_id, None).await.unwrap();
+    let cleared = portal.api(&secret, Method::PATCH, &resource_path, Some(json!({"proxy_ssl_ca": null}))).await;
+    assert_eq!((cleared.status, cleared.json()["proxy_ssl_ca"].clone()), (StatusCode::OK, Value::Null));
     assert_eq!(portal.api(&secret, Method::DELETE, &path, None).await.status, StatusCode::NO_CONTENT);
     assert_eq!(portal.api(&secret, Method::GET, &path, None).await.status, StatusCode::NOT_FOUND);
 }

@@ -1,16 +1,18 @@
 //! Trusted CA certificates in the database (migration 0011, `server::certificates::*_ca`): per
-//! account, checked on upload, the one a resource names sent to its edges as `origin_ca`, a
-//! replacement reaching them, never deleted while named, nothing half-saved.
+//! account, checked on upload, the one a resource names (`proxy_ssl_ca`, a setting with its
+//! history) sent to its edges as `origin_ca`, a replacement reaching them, never deleted while
+//! named, nothing half-saved.
 
 use crate::helpers::certs::{ca_certificate, ca_certificate_valid};
 use crate::helpers::fresh_database;
 use cdn_portal::domain::{DomainName, EmailAddress, Integration, Origin, Timestamp};
 use cdn_portal::error::AppError;
+use cdn_portal::model::{CdnResource, Change};
 use cdn_portal::on_db;
 use cdn_portal::server::certificates;
 use cdn_portal::server::db::Pool;
 use cdn_portal::server::edge_feed::{self, ConfigUpdate, EdgeResource};
-use cdn_portal::server::resources::{self, Actor, NewResource};
+use cdn_portal::server::resources::{self, Actor, NewResource, ResourceUpdate};
 use std::time::{Duration, SystemTime};
 
 async fn account(pool: &Pool, email: &str) -> Actor {
@@ -27,6 +29,16 @@ async fn resource(pool: &Pool, actor: &Actor, domain: &str) -> i64 {
         Integration::EntireWebsite,
     );
     resources::create(pool, actor, &new).await.unwrap().id
+}
+
+/// Names the trusted CA of the actor's resource `id` (`None`: the public roots only).
+async fn set_ca(pool: &Pool, actor: &Actor, id: i64, ca: Option<i64>) -> Result<CdnResource, AppError> {
+    let update = ResourceUpdate { proxy_ssl_ca: Some(ca), ..Default::default() };
+    resources::update(pool, actor, id, None, &update, Timestamp::now()).await
+}
+
+async fn ca_of(pool: &Pool, actor: &Actor, id: i64) -> Option<i64> {
+    resources::get(pool.db(), actor.account_id, id).await.unwrap().proxy_ssl_ca
 }
 
 fn served(update: &ConfigUpdate, id: i64) -> Option<&EdgeResource> {
@@ -99,22 +111,18 @@ async fn a_chosen_ca_reaches_the_feed_and_a_replacement_follows() {
     assert_eq!(served(&before, chosen).unwrap().origin_ca, None, "no CA until one is chosen");
 
     // Another account's CA, or none at all, is refused by name, and nothing changes.
-    for refused in [
-        certificates::set_resource_ca(&pool, bob.account_id, bobs, Some(ca.id)).await,
-        certificates::set_resource_ca(&pool, ada.account_id, chosen, Some(ca.id + 7)).await,
-    ] {
+    for refused in [set_ca(&pool, &bob, bobs, Some(ca.id)).await, set_ca(&pool, &ada, chosen, Some(ca.id + 7)).await] {
         let error = refused.unwrap_err();
         assert!(field_message(&error, "proxy_ssl_ca").contains("no trusted CA certificate"), "{error:?}");
     }
-    assert_eq!(
-        certificates::set_resource_ca(&pool, bob.account_id, chosen, Some(ca.id)).await,
-        Err(AppError::NotFound)
-    );
+    assert_eq!(set_ca(&pool, &bob, chosen, Some(ca.id)).await, Err(AppError::NotFound));
     assert_eq!(edge_feed::changes_after(&pool, before.version).await.unwrap(), None);
 
-    certificates::set_resource_ca(&pool, ada.account_id, chosen, Some(ca.id)).await.unwrap();
-    assert_eq!(certificates::resource_ca(&pool, ada.account_id, chosen).await.unwrap(), Some(ca.id));
-    assert_eq!(certificates::resource_ca(&pool, ada.account_id, plain).await.unwrap(), None);
+    let named = set_ca(&pool, &ada, chosen, Some(ca.id)).await.unwrap();
+    assert_eq!((named.proxy_ssl_ca, named.version), (Some(ca.id), 2), "a setting: a new version");
+    assert_eq!(ca_of(&pool, &ada, plain).await, None);
+    let history = resources::history(&pool, ada.account_id, chosen).await.unwrap();
+    assert_eq!(history[0].change, Change::ProxySslCaChanged { from: None, to: Some(ca.id) }, "{history:?}");
     let update = edge_feed::changes_after(&pool, before.version).await.unwrap().unwrap();
     assert_eq!(update.resources.iter().map(|r| r.id).collect::<Vec<_>>(), [chosen]);
     assert_eq!(served(&update, chosen).unwrap().origin_ca.as_deref(), Some(stored_pem.as_str()));
@@ -122,7 +130,7 @@ async fn a_chosen_ca_reaches_the_feed_and_a_replacement_follows() {
     assert_eq!(served(&snapshot, plain).unwrap().origin_ca, None, "only the resource that chose it");
     assert_eq!(served(&snapshot, chosen).unwrap().origin_ca.as_deref(), Some(stored_pem.as_str()));
     // Choosing it again changes nothing.
-    certificates::set_resource_ca(&pool, ada.account_id, chosen, Some(ca.id)).await.unwrap();
+    assert_eq!(set_ca(&pool, &ada, chosen, Some(ca.id)).await.unwrap().version, 2);
     assert_eq!(edge_feed::changes_after(&pool, snapshot.version).await.unwrap(), None);
 
     // A replacement reaches the edges of the resources that name it.
@@ -144,26 +152,10 @@ async fn a_chosen_ca_reaches_the_feed_and_a_replacement_follows() {
 
     // Cleared, the edges trust the system's roots only again, and it can go.
     let cleared_at = edge_feed::snapshot(&pool).await.unwrap().version;
-    certificates::set_resource_ca(&pool, ada.account_id, chosen, None).await.unwrap();
+    set_ca(&pool, &ada, chosen, None).await.unwrap();
+    assert_eq!(ca_of(&pool, &ada, chosen).await, None);
     let update = edge_feed::changes_after(&pool, cleared_at).await.unwrap().unwrap();
     assert_eq!(served(&update, chosen).unwrap().origin_ca, None);
     certificates::delete_ca(&pool, ada.account_id, ca.id).await.unwrap();
     assert_eq!(count(&pool, "trusted_ca_certificates").await, 0);
-}
-
-#[tokio::test]
-async fn the_database_keeps_a_resources_ca_in_its_account() {
-    let (pool, _guard) = fresh_database().await;
-    let (ada, bob) = (account(&pool, "ada@example.com").await, account(&pool, "bob@example.com").await);
-    let adas = resource(&pool, &ada, "a.example.com").await;
-    let ca = certificates::create_ca(&pool, bob.account_id, "Bob's", &ca_certificate("Bob CA")).await.unwrap();
-    let refused =
-        on_db!(pool.db(), |e| sqlx::query("INSERT INTO resource_trusted_cas (resource_id, ca_id) VALUES ($1, $2)")
-            .bind(adas)
-            .bind(ca.id)
-            .execute(e)
-            .await
-            .map(|_| ()));
-    assert!(refused.unwrap_err().to_string().contains("of the resource's account"));
-    assert_eq!(count(&pool, "resource_trusted_cas").await, 0);
 }

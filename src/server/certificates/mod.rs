@@ -6,7 +6,7 @@
 //! - `store`: the rows of `ssl_certificates` (migration 0010): reads, uploads, replacements,
 //!   deletions, and what the feed sends.
 //! - `trusted_cas`: trusted CA certificates (Gcore's `/cdn/sslCertificates`, migration 0011)
-//!   and the one a resource's edges trust for its origin (Gcore's `options.proxy_ssl_ca`).
+//!   which a resource names for its origin (Gcore's `proxy_ssl_ca`).
 
 pub mod pem;
 pub mod sealing;
@@ -15,7 +15,5 @@ mod trusted_cas;
 
 pub use store::{MAX_NAME_CHARS, check_upload, create, delete, get, list, parse_name, replace};
 pub(crate) use store::{coverage_in, tls_by_ids};
-pub(crate) use trusted_cas::origin_cas_by_resource;
-pub use trusted_cas::{
-    check_ca_upload, create_ca, delete_ca, get_ca, list_cas, replace_ca, resource_ca, set_resource_ca,
-};
+pub(crate) use trusted_cas::{NO_SUCH_TRUSTED_CA, origin_cas_by_ids, trusted_ca_in};
+pub use trusted_cas::{check_ca_upload, create_ca, delete_ca, get_ca, list_cas, replace_ca};

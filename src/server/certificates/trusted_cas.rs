@@ -1,10 +1,9 @@
-//! The rows of `trusted_ca_certificates` and `resource_trusted_cas` (migration 0011): a
-//! customer's trusted CA certificates (Gcore's `/cdn/sslCertificates`), and the one each
-//! resource's edges trust for its origin (Gcore's resource option `proxy_ssl_ca`). Every query
-//! names the owning account; writes take the write lock first ([`Pool::begin_write`]). A CA is
-//! described as a [`Certificate`] (the same fields Gcore's `CaCertificate` has); its `used_by`
-//! are the resources that name it. Choosing, clearing and replacing reach the edges by 0011's
-//! triggers.
+//! The rows of `trusted_ca_certificates` (migration 0011): a customer's trusted CA certificates
+//! (Gcore's `/cdn/sslCertificates`), which a resource names in `cdn_resources.proxy_ssl_ca_id`
+//! (Gcore's `proxy_ssl_ca`, a setting of the resource written by `server::resources`). Every
+//! query names the owning account; writes take the write lock first ([`Pool::begin_write`]). A
+//! CA is described as a [`Certificate`] (the same fields Gcore's `CaCertificate` has); its
+//! `used_by` are the resources that name it. A replacement reaches the edges by 0011's trigger.
 
 use super::pem::{CheckedCa, check_ca};
 use super::store::parse_name;
@@ -64,8 +63,7 @@ fn corrupt_resource(id: i64, error: impl std::fmt::Display) -> AppError {
 
 async fn users(db: Db<'_>, ca_id: i64) -> Result<Vec<GroupUser>, AppError> {
     let rows: Vec<(i64, String)> = on_db!(db, |e| sqlx::query_as(
-        "SELECT r.id, r.custom_domain FROM resource_trusted_cas c JOIN cdn_resources r ON r.id = c.resource_id \
-         WHERE c.ca_id = $1 ORDER BY r.custom_domain"
+        "SELECT id, custom_domain FROM cdn_resources WHERE proxy_ssl_ca_id = $1 ORDER BY custom_domain"
     )
     .bind(ca_id)
     .fetch_all(e)
@@ -115,8 +113,8 @@ pub async fn list_cas(pool: &Pool, account_id: i64) -> Result<Vec<Certificate>, 
         .fetch_all(e)
         .await)?;
         let used: Vec<(i64, i64, String)> = on_db!(tx.db(), |e| sqlx::query_as(
-            "SELECT c.ca_id, r.id, r.custom_domain FROM resource_trusted_cas c JOIN cdn_resources r ON r.id = c.resource_id \
-             WHERE r.account_id = $1 ORDER BY r.custom_domain"
+            "SELECT proxy_ssl_ca_id, id, custom_domain FROM cdn_resources \
+             WHERE account_id = $1 AND proxy_ssl_ca_id IS NOT NULL ORDER BY custom_domain"
         )
         .bind(account_id)
         .fetch_all(e)
@@ -127,10 +125,12 @@ pub async fn list_cas(pool: &Pool, account_id: i64) -> Result<Vec<Certificate>, 
             let custom_domain = DomainName::parse(&domain).map_err(|e| corrupt_resource(id, e))?;
             by_ca.entry(ca).or_default().push(GroupUser { id, custom_domain });
         }
-        rows.into_iter().map(|row| {
-            let used_by = by_ca.remove(&row.id).unwrap_or_default();
-            row.into_certificate(used_by)
-        }).collect()
+        rows.into_iter()
+            .map(|row| {
+                let used_by = by_ca.remove(&row.id).unwrap_or_default();
+                row.into_certificate(used_by)
+            })
+            .collect()
     })
     .await
 }
@@ -252,7 +252,7 @@ pub async fn replace_ca(
 }
 
 /// Deletes the account's CA if no resource names it: [`AppError::TrustedCaInUse`] naming those
-/// that do otherwise (the database refuses it too: `resource_trusted_cas.ca_id`'s key).
+/// that do otherwise (the database refuses it too: `cdn_resources.proxy_ssl_ca_id`'s key).
 pub async fn delete_ca(pool: &Pool, account_id: i64, id: i64) -> Result<(), AppError> {
     let pool = pool.clone();
     to_completion(async move {
@@ -276,91 +276,33 @@ pub async fn delete_ca(pool: &Pool, account_id: i64, id: i64) -> Result<(), AppE
     .await
 }
 
-/// The CA the account's resource `resource_id` trusts for its origin (Gcore's
-/// `options.proxy_ssl_ca.value`), `None` when it trusts the system's roots only;
-/// [`AppError::NotFound`] when the account has no such resource.
-pub async fn resource_ca(pool: &Pool, account_id: i64, resource_id: i64) -> Result<Option<i64>, AppError> {
-    let pool = pool.clone();
-    to_completion(async move {
-        let mut tx = pool.begin_read().await?;
-        let found: Option<(i64, Option<i64>)> = on_db!(tx.db(), |e| sqlx::query_as(
-            "SELECT r.id, c.ca_id FROM cdn_resources r LEFT JOIN resource_trusted_cas c ON c.resource_id = r.id \
-             WHERE r.id = $1 AND r.account_id = $2"
-        )
-        .bind(resource_id)
-        .bind(account_id)
-        .fetch_optional(e)
-        .await)?;
-        tx.commit().await?;
-        found.map(|(_, ca)| ca).ok_or(AppError::NotFound)
-    })
-    .await
+/// How a refusal of a `proxy_ssl_ca` the account does not have starts.
+pub(crate) const NO_SUCH_TRUSTED_CA: &str = "There is no trusted CA certificate";
+
+/// Checks that the account has the trusted CA `id`, for a resource to name it:
+/// [`AppError::Invalid`] on `proxy_ssl_ca` ([`NO_SUCH_TRUSTED_CA`]) when it does not. Run in the
+/// write transaction; the database refuses another account's CA all the same (0011's triggers).
+pub(crate) async fn trusted_ca_in(mut db: Db<'_>, account_id: i64, id: i64) -> Result<(), AppError> {
+    match get_in(&mut db, account_id, id).await {
+        Ok(_) => Ok(()),
+        Err(AppError::NotFound) => Err(AppError::invalid_field(
+            "proxy_ssl_ca",
+            format!("{NO_SUCH_TRUSTED_CA} {id} in your account. Choose one of your trusted CA certificates, or none."),
+        )),
+        Err(error) => Err(error),
+    }
 }
 
-/// Sets the CA the account's resource trusts for its origin (`None`: the system's roots only).
-/// [`AppError::NotFound`] when the account has no such resource; [`AppError::Invalid`] on
-/// `proxy_ssl_ca` when it has no such CA. The resource's edges get it in the same transaction.
-pub async fn set_resource_ca(pool: &Pool, account_id: i64, resource_id: i64, ca: Option<i64>) -> Result<(), AppError> {
-    let pool = pool.clone();
-    to_completion(async move {
-        let mut tx = pool.begin_write().await?;
-        let mut db = tx.db();
-        let current: Option<(i64, Option<i64>)> = on_db!(db.reborrow(), |e| sqlx::query_as(
-            "SELECT r.id, c.ca_id FROM cdn_resources r LEFT JOIN resource_trusted_cas c ON c.resource_id = r.id \
-             WHERE r.id = $1 AND r.account_id = $2"
-        )
-        .bind(resource_id)
-        .bind(account_id)
-        .fetch_optional(e)
-        .await)?;
-        let (_, current) = current.ok_or(AppError::NotFound)?;
-        if current == ca {
-            return Ok(());
-        }
-        match ca {
-            Some(ca) => {
-                match get_in(&mut db, account_id, ca).await {
-                    Ok(_) => {}
-                    Err(AppError::NotFound) => {
-                        return Err(AppError::invalid_field(
-                            "proxy_ssl_ca",
-                            format!("There is no trusted CA certificate {ca} in your account. Choose one of yours."),
-                        ));
-                    }
-                    Err(error) => return Err(error),
-                }
-                let sql = if current.is_some() {
-                    "UPDATE resource_trusted_cas SET ca_id = $2 WHERE resource_id = $1"
-                } else {
-                    "INSERT INTO resource_trusted_cas (resource_id, ca_id) VALUES ($1, $2)"
-                };
-                on_db!(db.reborrow(), |e| sqlx::query(sql).bind(resource_id).bind(ca).execute(e).await.map(|_| ()))?;
-            }
-            None => {
-                on_db!(db.reborrow(), |e| sqlx::query("DELETE FROM resource_trusted_cas WHERE resource_id = $1")
-                    .bind(resource_id)
-                    .execute(e)
-                    .await
-                    .map(|_| ()))?;
-            }
-        }
-        tx.commit().await?;
-        Ok(())
-    })
-    .await
-}
-
-/// The CA certificates (PEM) each of these resources trusts for its origin, by resource id,
-/// for those that name one: what the feed sends as `origin_ca`. Ids are numbers, written into
-/// the statement.
-pub(crate) async fn origin_cas_by_resource(db: Db<'_>, resource_ids: &[i64]) -> Result<HashMap<i64, String>, AppError> {
-    if resource_ids.is_empty() {
+/// The certificates (PEM) of these trusted CAs, whatever their account, by id: what the feed
+/// sends as `origin_ca` for the resources that name them. Ids are numbers, written into the
+/// statement.
+pub(crate) async fn origin_cas_by_ids(db: Db<'_>, ids: &[i64]) -> Result<HashMap<i64, String>, AppError> {
+    if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let listed = resource_ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+    let listed = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
     let rows: Vec<(i64, String)> = on_db!(db, |e| sqlx::query_as(&format!(
-        "SELECT c.resource_id, t.certificates FROM resource_trusted_cas c \
-         JOIN trusted_ca_certificates t ON t.id = c.ca_id WHERE c.resource_id IN ({listed})"
+        "SELECT id, certificates FROM trusted_ca_certificates WHERE id IN ({listed})"
     ))
     .fetch_all(e)
     .await)?;

@@ -173,6 +173,11 @@ pub struct ResourceBody {
     #[serde(rename = "originProtocol")]
     #[schema(value_type = OriginProtocolName)]
     pub(super) origin_protocol: &'static str,
+    /// The id of the trusted CA certificate (Gcore's `proxy_ssl_ca`, `/cdn/sslCertificates`) the
+    /// CDN trusts, beside the public roots, when it verifies an HTTPS origin; `null` for the
+    /// public roots only. Origins are always verified.
+    #[schema(minimum = 1)]
+    pub(super) proxy_ssl_ca: Option<i64>,
     /// When the resource was created.
     #[schema(format = DateTime)]
     pub(super) created: String,
@@ -242,6 +247,13 @@ pub struct CreateBody {
     #[serde(default, rename = "originProtocol", deserialize_with = "present")]
     #[schema(value_type = OriginProtocolName, required = false, nullable = false)]
     pub(super) origin_protocol: Option<String>,
+    /// The id of the account's trusted CA certificate (Gcore's `proxy_ssl_ca`,
+    /// `/cdn/sslCertificates`) to trust, beside the public roots, when verifying an HTTPS origin;
+    /// `null` for the public roots only. Another account's, or none, is refused with 404 under
+    /// `proxy_ssl_ca`.
+    #[serde(default, deserialize_with = "nullable_id")]
+    #[schema(value_type = Option<i64>, minimum = 1, required = false)]
+    pub(super) proxy_ssl_ca: Option<Option<i64>>,
     /// Left out, or without `websockets`: the option is not set and the integration's default
     /// applies, as in the portal.
     #[serde(default, deserialize_with = "present")]
@@ -296,6 +308,13 @@ pub struct ReplaceBody {
     #[serde(default, rename = "originProtocol", deserialize_with = "present")]
     #[schema(value_type = OriginProtocolName, required = false, nullable = false)]
     pub(super) origin_protocol: Option<String>,
+    /// The id of the account's trusted CA certificate (Gcore's `proxy_ssl_ca`,
+    /// `/cdn/sslCertificates`) to trust, beside the public roots, when verifying an HTTPS origin;
+    /// `null` for the public roots only. Another account's, or none, is refused with 404 under
+    /// `proxy_ssl_ca`.
+    #[serde(default, deserialize_with = "nullable_id")]
+    #[schema(value_type = Option<i64>, minimum = 1, required = false)]
+    pub(super) proxy_ssl_ca: Option<Option<i64>>,
     #[serde(default, deserialize_with = "present")]
     #[schema(required = false, nullable = false)]
     pub(super) options: Option<ResourceOptionsInput>,
@@ -346,6 +365,13 @@ pub struct PatchBody {
     #[serde(default, rename = "originProtocol", deserialize_with = "present")]
     #[schema(value_type = OriginProtocolName, required = false, nullable = false)]
     pub(super) origin_protocol: Option<String>,
+    /// The id of the account's trusted CA certificate (Gcore's `proxy_ssl_ca`,
+    /// `/cdn/sslCertificates`) to trust, beside the public roots, when verifying an HTTPS origin;
+    /// `null` for the public roots only. Another account's, or none, is refused with 404 under
+    /// `proxy_ssl_ca`.
+    #[serde(default, deserialize_with = "nullable_id")]
+    #[schema(value_type = Option<i64>, minimum = 1, required = false)]
+    pub(super) proxy_ssl_ca: Option<Option<i64>>,
     #[serde(default, deserialize_with = "present")]
     #[schema(required = false, nullable = false)]
     pub(super) options: Option<ResourceOptionsInput>,
@@ -599,6 +625,7 @@ impl ResourceBody {
             ssl_enabled: resource.ssl_enabled,
             ssl_data: resource.ssl_data,
             origin_protocol: resource.origin_protocol.as_str(),
+            proxy_ssl_ca: resource.proxy_ssl_ca,
             created: resource.created_at.to_rfc3339(),
             updated: resource.updated_at.to_rfc3339(),
             options: resource.options,
