@@ -4,10 +4,11 @@
 //! named, nothing half-saved.
 
 use crate::helpers::certs::{ca_certificate, ca_certificate_valid};
-use crate::helpers::fresh_database;
+use crate::helpers::{Portal, form_value, fresh_database, spawn_portal};
+use axum::http::StatusCode;
 use cdn_portal::domain::{DomainName, EmailAddress, Integration, Origin, Timestamp};
 use cdn_portal::error::AppError;
-use cdn_portal::model::{CdnResource, Change};
+use cdn_portal::model::{CdnResource, Certificate, Change};
 use cdn_portal::on_db;
 use cdn_portal::server::certificates;
 use cdn_portal::server::db::Pool;
@@ -135,7 +136,10 @@ async fn a_chosen_ca_reaches_the_feed_and_a_replacement_follows() {
 
     // A replacement reaches the edges of the resources that name it.
     let replacement = ca_certificate("Renewed CA");
-    let replaced = certificates::replace_ca(&pool, ada.account_id, ca.id, "Private", Some(&replacement)).await.unwrap();
+    let outdated = certificates::replace_ca(&pool, ada.account_id, ca.id, Some(7), "Private", Some(&replacement)).await;
+    assert!(matches!(outdated, Err(AppError::CertificateConflict(_))), "{outdated:?}");
+    let replaced =
+        certificates::replace_ca(&pool, ada.account_id, ca.id, Some(1), "Private", Some(&replacement)).await.unwrap();
     assert_eq!((replaced.subject_cn.as_str(), replaced.version), ("Renewed CA", 2));
     assert_eq!(replaced.used_by.iter().map(|user| user.id).collect::<Vec<_>>(), [chosen]);
     let update = edge_feed::changes_after(&pool, snapshot.version).await.unwrap().unwrap();
@@ -158,4 +162,61 @@ async fn a_chosen_ca_reaches_the_feed_and_a_replacement_follows() {
     assert_eq!(served(&update, chosen).unwrap().origin_ca, None);
     certificates::delete_ca(&pool, ada.account_id, ca.id).await.unwrap();
     assert_eq!(count(&pool, "trusted_ca_certificates").await, 0);
+}
+
+#[tokio::test]
+async fn the_portals_forms_upload_a_ca_and_a_resources_https_settings_name_it() {
+    let portal = spawn_portal().await;
+    let cookie = portal.customer("ada%40example.com").await;
+    let id = portal.create_resource(&cookie, "a.example.com", "entire_website").await;
+    let pem = ca_certificate("Origin CA");
+    let upload = |extra: &str| format!("kind=trusted_ca&name=Private&certificate={}{extra}", form_value(&pem));
+
+    // A CA has no private key, and the kind must be one of the two.
+    let keyed = portal.call("create_certificate", &upload("&private_key=x"), Some(&cookie)).await;
+    assert_eq!(keyed.status, StatusCode::UNPROCESSABLE_ENTITY, "{keyed:?}");
+    assert!(
+        keyed.app_error().for_field("private_key").is_some_and(|message| message.contains("without a private key"))
+    );
+    let unknown = portal.call("create_certificate", &upload("").replace("trusted_ca", "client"), Some(&cookie)).await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST, "{unknown:?}");
+    let created = portal.call("create_certificate", &upload(""), Some(&cookie)).await;
+    assert_eq!(created.status, StatusCode::OK, "{created:?}");
+    let ca: i64 = created.decode();
+    let listed = portal.call("list_certificates", "kind=trusted_ca", Some(&cookie)).await;
+    assert_eq!(listed.decode::<Vec<Certificate>>().iter().map(|ca| ca.id).collect::<Vec<_>>(), [ca]);
+    assert!(portal.call("list_certificates", "kind=ssl", Some(&cookie)).await.decode::<Vec<Certificate>>().is_empty());
+
+    // The HTTPS form names it; a CA that is not one of the account's is refused by name.
+    let https = |version: i64, ca: &str| {
+        format!("resource_id={id}&version={version}&ssl_data=&origin_protocol=HTTPS&proxy_ssl_ca={ca}")
+    };
+    for refused in ["x", "0", &(ca + 1).to_string()] {
+        let reply = portal.call("save_https_settings", &https(1, refused), Some(&cookie)).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}: {reply:?}");
+        assert!(reply.app_error().for_field("proxy_ssl_ca").is_some(), "{refused}: {reply:?}");
+    }
+    let saved = portal.call("save_https_settings", &https(1, &ca.to_string()), Some(&cookie)).await;
+    assert_eq!(saved.status, StatusCode::OK, "{saved:?}");
+    let resource = saved.resource();
+    assert_eq!((resource.proxy_ssl_ca, resource.version), (Some(ca), 2));
+    let history = portal.history(&cookie, id).await;
+    assert!(history.iter().any(|entry| entry.change == Change::ProxySslCaChanged { from: None, to: Some(ca) }));
+
+    // In use, it is not deleted; with the public roots only again, it is.
+    let delete = format!("kind=trusted_ca&id={ca}");
+    let in_use = portal.call("delete_certificate", &delete, Some(&cookie)).await;
+    assert_eq!(in_use.status, StatusCode::CONFLICT, "{in_use:?}");
+    assert!(in_use.body.contains("a.example.com"), "{in_use:?}");
+    let cleared = portal.call("save_https_settings", &https(2, ""), Some(&cookie)).await;
+    assert_eq!(cleared.resource().proxy_ssl_ca, None);
+    let deleted = portal.call("delete_certificate", &delete, Some(&cookie)).await;
+    assert!(deleted.status.is_success() || deleted.status.is_redirection(), "{deleted:?}");
+    assert!(
+        portal
+            .call("list_certificates", "kind=trusted_ca", Some(&cookie))
+            .await
+            .decode::<Vec<Certificate>>()
+            .is_empty()
+    );
 }

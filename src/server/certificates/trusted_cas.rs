@@ -189,12 +189,14 @@ pub async fn create_ca(pool: &Pool, account_id: i64, name: &str, certificates: &
 }
 
 /// Renames the account's CA and, with `certificates`, replaces them (checked as an upload's
-/// are). The edges of the resources that name it get new certificates in the same transaction
+/// are), from `expected_version` when given ([`AppError::CertificateConflict`] if it moved on;
+/// Gcore's API gives none). The edges of the resources that name it get new certificates in the same transaction
 /// (migration 0011's trigger).
 pub async fn replace_ca(
     pool: &Pool,
     account_id: i64,
     id: i64,
+    expected_version: Option<i64>,
     name: &str,
     certificates: Option<&str>,
 ) -> Result<Certificate, AppError> {
@@ -205,6 +207,9 @@ pub async fn replace_ca(
         let mut tx = pool.begin_write().await?;
         let mut db = tx.db();
         let current = get_in(&mut db, account_id, id).await?;
+        if expected_version.is_some_and(|version| version != current.version) {
+            return Err(AppError::CertificateConflict(Box::new(current)));
+        }
         if named(db.reborrow(), account_id, &name).await?.is_some_and(|other| other != id) {
             return Err(name_taken(&name));
         }

@@ -293,7 +293,7 @@ pub async fn replace_ca(
     let id = resource_id(path).map_err(|_| ApiError::no_such_trusted_ca())?;
     let body: CaReplaceBody = parse_body(&body)?;
     let replaced =
-        certificates::replace_ca(&api.pool, caller.account_id, id, &body.name, body.ssl_certificate.as_deref())
+        certificates::replace_ca(&api.pool, caller.account_id, id, None, &body.name, body.ssl_certificate.as_deref())
             .await
             .map_err(ca_error)?;
     api.config_changes.committed();
