@@ -380,10 +380,14 @@ class GcoreSdk(unittest.TestCase):
             self.certificates.create(name=name, ssl_certificate=chain, ssl_private_key=other_key)
         self.assertIn("sslPrivateKey", raised.exception.body["errors"])
         self.assertNotIn(name, [certificate.name for certificate in self.certificates.list()])
-        # HTTPS for a domain the certificate does not cover is refused too.
+        # HTTPS for a domain the certificate does not cover is refused too: a body the API's
+        # document allows, refused for the certificate it names, is a conflict (409), said once.
         certificate = self.upload_certificate([unique_cname("other")])
-        with self.assertRaises(gcore.UnprocessableEntityError):
+        before = len(self.requests.statuses)
+        with self.assertRaises(gcore.ConflictError) as raised:
             self.resources.create(cname=cname, origin=ORIGIN, ssl_enabled=True, ssl_data=certificate.id)
+        self.assertIn("sslData", raised.exception.body["errors"])
+        self.assertEqual(self.requests.answered_since(before), 1, "the SDK retried a certificate that does not cover")
 
     def test_delete_then_get_is_not_found(self):
         resource = self.resources.create(cname=unique_cname("gone"), origin=ORIGIN)
