@@ -172,10 +172,12 @@ pub async fn run() -> Result<(), StartupError> {
     super::passwords::configure(config.security.password_hashing);
     super::certificates::sealing::configure(config.key_sealer.clone());
     let pool = db::connect(&config.database_url).await?;
-    if config.seed_demo && seed::seed_demo_if_empty(&pool).await.map_err(|_| StartupError::Seed)? {
+    let seeded =
+        if config.seed_demo { seed::seed_demo_if_empty(&pool).await.map_err(|_| StartupError::Seed)? } else { None };
+    if let Some(account_id) = seeded {
         tracing::info!(email = seed::DEMO_EMAIL, "created the demo account");
         if let Some(certificate) = &config.demo_certificate {
-            seed::serve_demo_over_https(&pool, certificate).await.map_err(|_| StartupError::Seed)?;
+            seed::serve_demo_over_https(&pool, account_id, certificate).await.map_err(|_| StartupError::Seed)?;
             tracing::info!("the demo resources serve HTTPS with the demo certificate");
         }
     }
