@@ -13,7 +13,7 @@ pub mod sealing;
 mod store;
 mod trusted_cas;
 
-pub use store::{MAX_NAME_CHARS, check_upload, create, delete, get, list, parse_name, replace};
+pub use store::{MAX_NAME_CHARS, check_upload, create, delete, get, list, parse_name, replace, reseal_old_keys};
 pub(crate) use store::{coverage_in, tls_by_ids};
 pub(crate) use trusted_cas::{NO_SUCH_TRUSTED_CA, origin_cas_by_ids, trusted_ca_in};
 pub use trusted_cas::{check_ca_upload, create_ca, delete_ca, get_ca, list_cas, replace_ca};

@@ -5,7 +5,7 @@
 //! resource using the certificate by migration 0010's trigger.
 
 use super::pem::{CheckedCertificate, check, covers};
-use super::sealing::sealer;
+use super::sealing::{KeySealer, sealer};
 use crate::domain::{DomainName, Timestamp};
 use crate::error::AppError;
 use crate::model::{Certificate, CertificateExpiry, GroupUser};
@@ -374,4 +374,41 @@ pub(crate) async fn tls_by_ids(db: Db<'_>, ids: &[i64]) -> Result<HashMap<i64, e
             Ok((id, edge_feed::TlsCertificate { id, certificate_chain, private_key }))
         })
         .collect()
+}
+
+/// Re-encrypts with `sealer`'s current key every stored private key that an older key sealed
+/// (key rotation, [`KeySealer::reseal`]), in one write transaction, and answers how many. Each
+/// row is rewritten only if it is still what was read, so replicas starting together re-seal a
+/// key once. The edges of the resources using a re-sealed certificate are sent it again (the
+/// same key; 0010's trigger cannot tell). A key that no configured key opens is left as it is
+/// and logged: the feed reports it too, and a replacement mends it.
+pub async fn reseal_old_keys(pool: &Pool, sealer: &KeySealer) -> Result<usize, AppError> {
+    let mut tx = pool.begin_write().await?;
+    let rows: Vec<(i64, String)> =
+        on_db!(tx.db(), |e| sqlx::query_as("SELECT id, sealed_private_key FROM ssl_certificates ORDER BY id")
+            .fetch_all(e)
+            .await)?;
+    let mut resealed = 0;
+    for (id, sealed) in rows {
+        let again = match sealer.reseal(&sealed) {
+            Ok(Some(again)) => again,
+            Ok(None) => continue,
+            Err(error) => {
+                tracing::error!(certificate = id, %error, "an SSL private key could not be re-encrypted");
+                continue;
+            }
+        };
+        on_db!(tx.db(), |e| sqlx::query(
+            "UPDATE ssl_certificates SET sealed_private_key = $1 WHERE id = $2 AND sealed_private_key = $3"
+        )
+        .bind(&again)
+        .bind(id)
+        .bind(&sealed)
+        .execute(e)
+        .await
+        .map(|_| ()))?;
+        resealed += 1;
+    }
+    tx.commit().await?;
+    Ok(resealed)
 }
