@@ -350,8 +350,9 @@ pub struct PatchBody {
     #[schema(required = false, nullable = false)]
     pub(super) active: Option<bool>,
     /// HTTPS for visitors (Gcore's `sslEnabled`): on needs a certificate, `sslData` or the one the
-    /// resource has (422 when the body removes `sslData`; 409 under it when the resource has none), that
-    /// covers the `cname` and every secondary hostname (409 under `sslData` when it does not).
+    /// resource has (422 when the body removes `sslData`; 409 under it when the resource has
+    /// none), that covers the `cname` and every secondary hostname (409 under `sslData` when it
+    /// does not).
     #[serde(default, rename = "sslEnabled", deserialize_with = "present")]
     #[schema(required = false, nullable = false)]
     pub(super) ssl_enabled: Option<bool>,
