@@ -2,6 +2,7 @@
 //! which the edges present for the resources that use it over HTTPS.
 //!
 //! - `pem`: what is checked of an upload, and which host names a certificate covers.
+//! - `row`: what the portal reads of a certificate of either kind.
 //! - `sealing`: private keys encrypted at rest.
 //! - `store`: the rows of `ssl_certificates` (migration 0010): reads, uploads, replacements,
 //!   deletions, and what the feed sends.
@@ -9,6 +10,7 @@
 //!   which a resource names for its origin (Gcore's `proxy_ssl_ca`).
 
 pub mod pem;
+mod row;
 pub mod sealing;
 mod store;
 mod trusted_cas;

@@ -5,53 +5,19 @@
 //! resource using the certificate by migration 0010's trigger.
 
 use super::pem::{CheckedCertificate, check, covers};
+use super::row::{COLUMNS, CertificateRow};
 use super::sealing::{KeySealer, sealer};
 use crate::domain::{DomainName, Timestamp};
 use crate::error::AppError;
-use crate::model::{Certificate, CertificateExpiry, GroupUser};
+use crate::model::{Certificate, GroupUser};
 use crate::server::db::{Db, Pool, on_db, to_completion};
 use std::collections::HashMap;
-
-/// Every column a [`CertificateRow`] reads: never the sealed key.
-const COLUMNS: &str = "id, account_id, name, subject_cn, subject_alt, issuer, not_before, not_after, version";
 
 /// The longest name, in characters (the CHECK of migration 0010).
 pub const MAX_NAME_CHARS: usize = 100;
 
-#[derive(sqlx::FromRow)]
-struct CertificateRow {
-    id: i64,
-    #[allow(dead_code)]
-    account_id: i64,
-    name: String,
-    subject_cn: String,
-    subject_alt: String,
-    issuer: String,
-    not_before: i64,
-    not_after: i64,
-    version: i64,
-}
-
-impl CertificateRow {
-    fn into_certificate(self, used_by: Vec<GroupUser>) -> Result<Certificate, AppError> {
-        let subject_alt = serde_json::from_str(&self.subject_alt).map_err(|error| {
-            AppError::internal(&format!("ssl_certificates row {} is invalid", self.id), error.to_string())
-        })?;
-        Ok(Certificate {
-            id: self.id,
-            name: self.name,
-            subject_cn: self.subject_cn,
-            subject_alt,
-            issuer: self.issuer,
-            not_before: Timestamp::from_unix_seconds(self.not_before),
-            not_after: Timestamp::from_unix_seconds(self.not_after),
-            used_by,
-            version: self.version,
-            // Where it stands as it is read: what every page that shows it warns of.
-            expiry: CertificateExpiry::at(Timestamp::from_unix_seconds(self.not_after), Timestamp::now()),
-        })
-    }
-}
+/// The table, as its rows' errors name it.
+const TABLE: &str = "ssl_certificates";
 
 /// A certificate's name as the customer gives it: trimmed, 1 to [`MAX_NAME_CHARS`] characters.
 /// [`AppError::Invalid`] on `name` otherwise.
@@ -118,7 +84,7 @@ async fn users(db: &mut Db<'_>, id: i64, https_on: bool) -> Result<Vec<(GroupUse
 async fn get_in(db: &mut Db<'_>, account_id: i64, id: i64) -> Result<Certificate, AppError> {
     let found = row(db.reborrow(), account_id, id).await?;
     let used_by = users(db, id, false).await?.into_iter().map(|(user, _)| user).collect();
-    found.into_certificate(used_by)
+    found.into_certificate(TABLE, used_by)
 }
 
 /// The account's certificate with this id and the resources that use it; [`AppError::NotFound`]
@@ -163,7 +129,7 @@ pub async fn list(pool: &Pool, account_id: i64) -> Result<Vec<Certificate>, AppE
         rows.into_iter()
             .map(|row| {
                 let used_by = by_certificate.remove(&row.id).unwrap_or_default();
-                row.into_certificate(used_by)
+                row.into_certificate(TABLE, used_by)
             })
             .collect()
     })
@@ -220,7 +186,7 @@ pub async fn create(
             .fetch_one(e)
             .await);
         let created = match inserted {
-            Ok(row) => row.into_certificate(Vec::new())?,
+            Ok(row) => row.into_certificate(TABLE, Vec::new())?,
             Err(sqlx::Error::Database(error)) if error.is_unique_violation() => return Err(name_taken(&name)),
             Err(error) => return Err(error.into()),
         };
@@ -287,7 +253,7 @@ pub async fn replace(
             .bind(account_id)
             .fetch_one(e)
             .await)?
-        .into_certificate(current.used_by)?;
+        .into_certificate(TABLE, current.used_by)?;
         tx.commit().await?;
         Ok(replaced)
     })

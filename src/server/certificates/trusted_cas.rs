@@ -6,46 +6,16 @@
 //! `used_by` are the resources that name it. A replacement reaches the edges by 0011's trigger.
 
 use super::pem::{CheckedCa, check_ca};
+use super::row::{COLUMNS, CertificateRow};
 use super::store::parse_name;
 use crate::domain::{DomainName, Timestamp};
 use crate::error::AppError;
-use crate::model::{Certificate, CertificateExpiry, GroupUser};
+use crate::model::{Certificate, GroupUser};
 use crate::server::db::{Db, Pool, on_db, to_completion};
 use std::collections::HashMap;
 
-const COLUMNS: &str = "id, name, subject_cn, subject_alt, issuer, not_before, not_after, version";
-
-#[derive(sqlx::FromRow)]
-struct CaRow {
-    id: i64,
-    name: String,
-    subject_cn: String,
-    subject_alt: String,
-    issuer: String,
-    not_before: i64,
-    not_after: i64,
-    version: i64,
-}
-
-impl CaRow {
-    fn into_certificate(self, used_by: Vec<GroupUser>) -> Result<Certificate, AppError> {
-        let subject_alt = serde_json::from_str(&self.subject_alt).map_err(|error| {
-            AppError::internal(&format!("trusted_ca_certificates row {} is invalid", self.id), error.to_string())
-        })?;
-        Ok(Certificate {
-            id: self.id,
-            name: self.name,
-            subject_cn: self.subject_cn,
-            subject_alt,
-            issuer: self.issuer,
-            not_before: Timestamp::from_unix_seconds(self.not_before),
-            not_after: Timestamp::from_unix_seconds(self.not_after),
-            used_by,
-            version: self.version,
-            expiry: CertificateExpiry::at(Timestamp::from_unix_seconds(self.not_after), Timestamp::now()),
-        })
-    }
-}
+/// The table, as its rows' errors name it.
+const TABLE: &str = "trusted_ca_certificates";
 
 /// A trusted CA upload, checked now ([`check_ca`]); each refusal is [`AppError::Invalid`] on
 /// `certificate`.
@@ -76,7 +46,7 @@ async fn users(db: Db<'_>, ca_id: i64) -> Result<Vec<GroupUser>, AppError> {
 }
 
 async fn get_in(db: &mut Db<'_>, account_id: i64, id: i64) -> Result<Certificate, AppError> {
-    let found = on_db!(db.reborrow(), |e| sqlx::query_as::<_, CaRow>(&format!(
+    let found = on_db!(db.reborrow(), |e| sqlx::query_as::<_, CertificateRow>(&format!(
         "SELECT {COLUMNS} FROM trusted_ca_certificates WHERE id = $1 AND account_id = $2"
     ))
     .bind(id)
@@ -85,7 +55,7 @@ async fn get_in(db: &mut Db<'_>, account_id: i64, id: i64) -> Result<Certificate
     .await)?
     .ok_or(AppError::NotFound)?;
     let used_by = users(db.reborrow(), id).await?;
-    found.into_certificate(used_by)
+    found.into_certificate(TABLE, used_by)
 }
 
 /// The account's CA with this id and the resources that name it; [`AppError::NotFound`]
@@ -106,7 +76,7 @@ pub async fn list_cas(pool: &Pool, account_id: i64) -> Result<Vec<Certificate>, 
     let pool = pool.clone();
     to_completion(async move {
         let mut tx = pool.begin_read().await?;
-        let rows: Vec<CaRow> = on_db!(tx.db(), |e| sqlx::query_as::<_, CaRow>(&format!(
+        let rows: Vec<CertificateRow> = on_db!(tx.db(), |e| sqlx::query_as::<_, CertificateRow>(&format!(
             "SELECT {COLUMNS} FROM trusted_ca_certificates WHERE account_id = $1 ORDER BY name, id"
         ))
         .bind(account_id)
@@ -128,7 +98,7 @@ pub async fn list_cas(pool: &Pool, account_id: i64) -> Result<Vec<Certificate>, 
         rows.into_iter()
             .map(|row| {
                 let used_by = by_ca.remove(&row.id).unwrap_or_default();
-                row.into_certificate(used_by)
+                row.into_certificate(TABLE, used_by)
             })
             .collect()
     })
@@ -165,7 +135,7 @@ pub async fn create_ca(pool: &Pool, account_id: i64, name: &str, certificates: &
              VALUES ((SELECT last_id + 1 FROM trusted_ca_certificate_ids), $1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9) \
              RETURNING {COLUMNS}"
         );
-        let inserted = on_db!(db.reborrow(), |e| sqlx::query_as::<_, CaRow>(&sql)
+        let inserted = on_db!(db.reborrow(), |e| sqlx::query_as::<_, CertificateRow>(&sql)
             .bind(account_id)
             .bind(&name)
             .bind(&checked.certificates_pem)
@@ -178,7 +148,7 @@ pub async fn create_ca(pool: &Pool, account_id: i64, name: &str, certificates: &
             .fetch_one(e)
             .await);
         let created = match inserted {
-            Ok(row) => row.into_certificate(Vec::new())?,
+            Ok(row) => row.into_certificate(TABLE, Vec::new())?,
             Err(sqlx::Error::Database(error)) if error.is_unique_violation() => return Err(name_taken(&name)),
             Err(error) => return Err(error.into()),
         };
@@ -221,7 +191,7 @@ pub async fn replace_ca(
                      issuer = $5, not_before = $6, not_after = $7, version = version + 1, updated_at = $8 \
                      WHERE id = $9 AND account_id = $10 RETURNING {COLUMNS}"
                 );
-                on_db!(db.reborrow(), |e| sqlx::query_as::<_, CaRow>(&sql)
+                on_db!(db.reborrow(), |e| sqlx::query_as::<_, CertificateRow>(&sql)
                     .bind(&name)
                     .bind(&checked.certificates_pem)
                     .bind(&checked.subject_cn)
@@ -240,7 +210,7 @@ pub async fn replace_ca(
                     "UPDATE trusted_ca_certificates SET name = $1, version = version + 1, updated_at = $2 \
                      WHERE id = $3 AND account_id = $4 RETURNING {COLUMNS}"
                 );
-                on_db!(db.reborrow(), |e| sqlx::query_as::<_, CaRow>(&sql)
+                on_db!(db.reborrow(), |e| sqlx::query_as::<_, CertificateRow>(&sql)
                     .bind(&name)
                     .bind(now)
                     .bind(id)
@@ -249,7 +219,7 @@ pub async fn replace_ca(
                     .await)?
             }
         }
-        .into_certificate(current.used_by)?;
+        .into_certificate(TABLE, current.used_by)?;
         tx.commit().await?;
         Ok(replaced)
     })
