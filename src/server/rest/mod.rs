@@ -328,15 +328,16 @@ pub fn handles(method: &Method, path: &str, headers: &HeaderMap) -> bool {
         return true;
     }
     // A collection or one of its items: `/cdn/resources`, `/cdn/resources/7`, and the same for
-    // origin groups and SSL certificates.
-    let api_path =
-        [RESOURCES_PATH, ORIGIN_GROUPS_PATH, certificates::CERTIFICATES_PATH].into_iter().any(|collection| {
-            path == collection
-                || path
-                    .strip_prefix(collection)
-                    .and_then(|rest| rest.strip_prefix('/'))
-                    .is_some_and(|id| !id.is_empty() && !id.contains('/'))
-        });
+    // origin groups, SSL certificates and trusted CA certificates.
+    let collections =
+        [RESOURCES_PATH, ORIGIN_GROUPS_PATH, certificates::CERTIFICATES_PATH, trusted_cas::TRUSTED_CAS_PATH];
+    let api_path = collections.into_iter().any(|collection| {
+        path == collection
+            || path
+                .strip_prefix(collection)
+                .and_then(|rest| rest.strip_prefix('/'))
+                .is_some_and(|id| !id.is_empty() && !id.contains('/'))
+    });
     api_path && !is_page_request(method, headers)
 }
 
@@ -391,6 +392,9 @@ mod tests {
         assert!(handles(&Method::DELETE, "/cdn/sslData/4", &HeaderMap::new()));
         assert!(handles(&Method::GET, "/cdn/sslData", &script));
         assert!(!handles(&Method::GET, "/cdn/ssl/new", &script));
+        assert!(handles(&Method::POST, "/cdn/sslCertificates", &HeaderMap::new()));
+        assert!(handles(&Method::GET, "/cdn/sslCertificates/4", &script));
+        assert!(!handles(&Method::GET, "/cdn/trusted-cas", &script));
         for page in ["/cdn", "/cdn/new", "/cdn/resources/7/content", "/cdn/resources/", "/api/list_resources"] {
             assert!(!handles(&Method::GET, page, &script), "{page}");
             assert!(!handles(&Method::POST, page, &script), "{page}");

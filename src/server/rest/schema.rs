@@ -640,6 +640,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_id_written_with_a_zero_fraction_is_read_exactly() {
+        let read = |json: &str| present_id(&mut serde_json::Deserializer::from_str(json)).map_err(|e| e.to_string());
+        assert_eq!(read("34"), Ok(Some(34)));
+        assert_eq!(read("34.0"), Ok(Some(34)));
+        // Found by schemathesis: without exact float parsing this read as 4288506285096169.5.
+        assert_eq!(read("4288506285096170.0"), Ok(Some(4_288_506_285_096_170)));
+        assert!(read("34.5").unwrap_err().contains("not a whole number"));
+        assert!(read("null").is_err());
+    }
+
+    #[test]
     fn the_text_pattern_refuses_what_names_and_descriptions_refuse() {
         let pattern = regex::Regex::new(TEXT_PATTERN).unwrap();
         for text in ["", "Images — EU", "  spaced  ", "ünïcode ☃", "\u{a0}non-breaking"] {
