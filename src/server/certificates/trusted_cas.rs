@@ -6,16 +6,16 @@
 //! `used_by` are the resources that name it. A replacement reaches the edges by 0011's trigger.
 
 use super::pem::{CheckedCa, check_ca};
-use super::row::{COLUMNS, CertificateRow};
+use super::row::{COLUMNS, CertificateRow, Table};
 use super::store::parse_name;
-use crate::domain::{DomainName, Timestamp};
+use crate::domain::Timestamp;
 use crate::error::AppError;
-use crate::model::{Certificate, GroupUser};
+use crate::model::Certificate;
 use crate::server::db::{Db, Pool, on_db, to_completion};
 use std::collections::HashMap;
 
-/// The table, as its rows' errors name it.
-const TABLE: &str = "trusted_ca_certificates";
+/// Trusted CA certificates, named by a resource's `proxy_ssl_ca_id`.
+static TABLE: Table = Table { name: "trusted_ca_certificates", resource_column: "proxy_ssl_ca_id" };
 
 /// A trusted CA upload, checked now ([`check_ca`]); each refusal is [`AppError::Invalid`] on
 /// `certificate`.
@@ -27,92 +27,15 @@ fn name_taken(name: &str) -> AppError {
     AppError::invalid_field("name", format!("You already have a CA certificate named “{name}”. Choose another name."))
 }
 
-fn corrupt_resource(id: i64, error: impl std::fmt::Display) -> AppError {
-    AppError::internal(&format!("cdn_resources row {id} is invalid"), error.to_string())
-}
-
-async fn users(db: Db<'_>, ca_id: i64) -> Result<Vec<GroupUser>, AppError> {
-    let rows: Vec<(i64, String)> = on_db!(db, |e| sqlx::query_as(
-        "SELECT id, custom_domain FROM cdn_resources WHERE proxy_ssl_ca_id = $1 ORDER BY custom_domain"
-    )
-    .bind(ca_id)
-    .fetch_all(e)
-    .await)?;
-    rows.into_iter()
-        .map(|(id, domain)| {
-            Ok(GroupUser { id, custom_domain: DomainName::parse(&domain).map_err(|e| corrupt_resource(id, e))? })
-        })
-        .collect()
-}
-
-async fn get_in(db: &mut Db<'_>, account_id: i64, id: i64) -> Result<Certificate, AppError> {
-    let found = on_db!(db.reborrow(), |e| sqlx::query_as::<_, CertificateRow>(&format!(
-        "SELECT {COLUMNS} FROM trusted_ca_certificates WHERE id = $1 AND account_id = $2"
-    ))
-    .bind(id)
-    .bind(account_id)
-    .fetch_optional(e)
-    .await)?
-    .ok_or(AppError::NotFound)?;
-    let used_by = users(db.reborrow(), id).await?;
-    found.into_certificate(TABLE, used_by)
-}
-
 /// The account's CA with this id and the resources that name it; [`AppError::NotFound`]
 /// whether it does not exist or belongs to someone else.
 pub async fn get_ca(pool: &Pool, account_id: i64, id: i64) -> Result<Certificate, AppError> {
-    let pool = pool.clone();
-    to_completion(async move {
-        let mut tx = pool.begin_read().await?;
-        let found = get_in(&mut tx.db(), account_id, id).await?;
-        tx.commit().await?;
-        Ok(found)
-    })
-    .await
+    TABLE.get(pool, account_id, id).await
 }
 
 /// Every CA of the account, by name, each with the resources that name it.
 pub async fn list_cas(pool: &Pool, account_id: i64) -> Result<Vec<Certificate>, AppError> {
-    let pool = pool.clone();
-    to_completion(async move {
-        let mut tx = pool.begin_read().await?;
-        let rows: Vec<CertificateRow> = on_db!(tx.db(), |e| sqlx::query_as::<_, CertificateRow>(&format!(
-            "SELECT {COLUMNS} FROM trusted_ca_certificates WHERE account_id = $1 ORDER BY name, id"
-        ))
-        .bind(account_id)
-        .fetch_all(e)
-        .await)?;
-        let used: Vec<(i64, i64, String)> = on_db!(tx.db(), |e| sqlx::query_as(
-            "SELECT proxy_ssl_ca_id, id, custom_domain FROM cdn_resources \
-             WHERE account_id = $1 AND proxy_ssl_ca_id IS NOT NULL ORDER BY custom_domain"
-        )
-        .bind(account_id)
-        .fetch_all(e)
-        .await)?;
-        tx.commit().await?;
-        let mut by_ca: HashMap<i64, Vec<GroupUser>> = HashMap::new();
-        for (ca, id, domain) in used {
-            let custom_domain = DomainName::parse(&domain).map_err(|e| corrupt_resource(id, e))?;
-            by_ca.entry(ca).or_default().push(GroupUser { id, custom_domain });
-        }
-        rows.into_iter()
-            .map(|row| {
-                let used_by = by_ca.remove(&row.id).unwrap_or_default();
-                row.into_certificate(TABLE, used_by)
-            })
-            .collect()
-    })
-    .await
-}
-
-async fn named(db: Db<'_>, account_id: i64, name: &str) -> Result<Option<i64>, AppError> {
-    Ok(on_db!(db, |e| sqlx::query_scalar::<_, i64>(
-        "SELECT id FROM trusted_ca_certificates WHERE account_id = $1 AND name = $2"
-    )
-    .bind(account_id)
-    .bind(name)
-    .fetch_optional(e)
-    .await)?)
+    TABLE.list(pool, account_id).await
 }
 
 /// Uploads a trusted CA for the account: `name` ([`parse_name`]) and PEM certificates
@@ -125,7 +48,7 @@ pub async fn create_ca(pool: &Pool, account_id: i64, name: &str, certificates: &
     to_completion(async move {
         let mut tx = pool.begin_write().await?;
         let mut db = tx.db();
-        if named(db.reborrow(), account_id, &name).await?.is_some() {
+        if TABLE.named(db.reborrow(), account_id, &name).await?.is_some() {
             return Err(name_taken(&name));
         }
         let now = Timestamp::now().unix_seconds();
@@ -148,7 +71,7 @@ pub async fn create_ca(pool: &Pool, account_id: i64, name: &str, certificates: &
             .fetch_one(e)
             .await);
         let created = match inserted {
-            Ok(row) => row.into_certificate(TABLE, Vec::new())?,
+            Ok(row) => row.into_certificate(TABLE.name, Vec::new())?,
             Err(sqlx::Error::Database(error)) if error.is_unique_violation() => return Err(name_taken(&name)),
             Err(error) => return Err(error.into()),
         };
@@ -176,11 +99,11 @@ pub async fn replace_ca(
     to_completion(async move {
         let mut tx = pool.begin_write().await?;
         let mut db = tx.db();
-        let current = get_in(&mut db, account_id, id).await?;
+        let current = TABLE.get_in(&mut db, account_id, id).await?;
         if expected_version.is_some_and(|version| version != current.version) {
             return Err(AppError::CertificateConflict(Box::new(current)));
         }
-        if named(db.reborrow(), account_id, &name).await?.is_some_and(|other| other != id) {
+        if TABLE.named(db.reborrow(), account_id, &name).await?.is_some_and(|other| other != id) {
             return Err(name_taken(&name));
         }
         let now = Timestamp::now().unix_seconds();
@@ -219,7 +142,7 @@ pub async fn replace_ca(
                     .await)?
             }
         }
-        .into_certificate(TABLE, current.used_by)?;
+        .into_certificate(TABLE.name, current.used_by)?;
         tx.commit().await?;
         Ok(replaced)
     })
@@ -233,7 +156,7 @@ pub async fn delete_ca(pool: &Pool, account_id: i64, id: i64) -> Result<(), AppE
     to_completion(async move {
         let mut tx = pool.begin_write().await?;
         let mut db = tx.db();
-        let current = get_in(&mut db, account_id, id).await?;
+        let current = TABLE.get_in(&mut db, account_id, id).await?;
         if !current.used_by.is_empty() {
             return Err(AppError::TrustedCaInUse(current.used_by.into_iter().map(|user| user.custom_domain).collect()));
         }
@@ -258,7 +181,7 @@ pub(crate) const NO_SUCH_TRUSTED_CA: &str = "There is no trusted CA certificate"
 /// [`AppError::Invalid`] on `proxy_ssl_ca` ([`NO_SUCH_TRUSTED_CA`]) when it does not. Run in the
 /// write transaction; the database refuses another account's CA all the same (0011's triggers).
 pub(crate) async fn trusted_ca_in(mut db: Db<'_>, account_id: i64, id: i64) -> Result<(), AppError> {
-    match get_in(&mut db, account_id, id).await {
+    match TABLE.get_in(&mut db, account_id, id).await {
         Ok(_) => Ok(()),
         Err(AppError::NotFound) => Err(AppError::invalid_field(
             "proxy_ssl_ca",

@@ -480,10 +480,10 @@ pub async fn patch_group(request: ChangeRequest<GroupPatchBody>) -> Result<Respo
         };
         // Both given, they are checked together here, as the document's `if`/`then` states it
         // (422); one given alone meets the stored other, and a refusal then is 409 (`group_error`).
-        if let (Some(use_next), Some(cases)) = (update.use_next, &update.proxy_next_upstream) {
-            if let Err(error) = NextUpstreamPolicy::new(use_next, cases.clone()) {
-                checks.fail::<()>("proxy_next_upstream", error);
-            }
+        if let (Some(use_next), Some(cases)) = (update.use_next, &update.proxy_next_upstream)
+            && let Err(error) = NextUpstreamPolicy::new(use_next, cases.clone())
+        {
+            checks.fail::<()>("proxy_next_upstream", error);
         }
         Some(update)
     })
