@@ -1,4 +1,5 @@
 use crate::components::{AccountContext, NotFound, SiteHeader};
+use crate::model::CertificateKind;
 use crate::pages::{
     ApiTokensPage, CertificateListPage, CertificatePage, GroupSection, HomePage, NewCertificatePage,
     NewOriginGroupPage, NewResourcePage, OriginGroupListPage, OriginGroupPage, ResourceListPage, ResourceSettingsPage,
@@ -60,9 +61,12 @@ pub fn App() -> impl IntoView {
                         view=|| view! { <ResourceSettingsPage section=Section::History/> }
                         ssr=SsrMode::Async
                     />
-                    <Route path=path!("/cdn/ssl") view=CertificateListPage ssr=SsrMode::Async/>
-                    <Route path=path!("/cdn/ssl/new") view=NewCertificatePage ssr=SsrMode::Async/>
-                    <Route path=path!("/cdn/ssl/:id") view=CertificatePage ssr=SsrMode::Async/>
+                    <Route path=path!("/cdn/ssl") view=|| view! { <CertificateListPage kind=CertificateKind::Ssl/> } ssr=SsrMode::Async/>
+                    <Route path=path!("/cdn/ssl/new") view=|| view! { <NewCertificatePage kind=CertificateKind::Ssl/> } ssr=SsrMode::Async/>
+                    <Route path=path!("/cdn/ssl/:id") view=|| view! { <CertificatePage kind=CertificateKind::Ssl/> } ssr=SsrMode::Async/>
+                    <Route path=path!("/cdn/trusted-cas") view=|| view! { <CertificateListPage kind=CertificateKind::TrustedCa/> } ssr=SsrMode::Async/>
+                    <Route path=path!("/cdn/trusted-cas/new") view=|| view! { <NewCertificatePage kind=CertificateKind::TrustedCa/> } ssr=SsrMode::Async/>
+                    <Route path=path!("/cdn/trusted-cas/:id") view=|| view! { <CertificatePage kind=CertificateKind::TrustedCa/> } ssr=SsrMode::Async/>
                     <Route path=path!("/cdn/origin_groups") view=OriginGroupListPage ssr=SsrMode::Async/>
                     <Route path=path!("/cdn/origin_groups/new") view=NewOriginGroupPage ssr=SsrMode::Async/>
                     <Route

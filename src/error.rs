@@ -50,6 +50,10 @@ pub enum AppError {
     /// A certificate that resources use cannot be deleted; it carries their custom domains.
     #[error("{}", certificate_in_use_message(.0))]
     CertificateInUse(Vec<DomainName>),
+    /// A trusted CA certificate that resources name cannot be deleted; it carries their custom
+    /// domains.
+    #[error("{}", trusted_ca_in_use_message(.0))]
+    TrustedCaInUse(Vec<DomainName>),
     #[error("The request was too large. Nothing was changed.")]
     TooLarge,
     /// One of the portal's abuse limits (`crate::server::limits`) was reached: nothing was done.
@@ -82,6 +86,15 @@ fn certificate_in_use_message(resources: &[DomainName]) -> String {
     let (these, it) = if names.len() == 1 { ("CDN resource", "it") } else { ("CDN resources", "each") };
     format!(
         "This certificate is used by the {these} {}, so it was not deleted. Choose another certificate for {it}, or turn its HTTPS off and remove the certificate, first.",
+        names.join(", ")
+    )
+}
+
+fn trusted_ca_in_use_message(resources: &[DomainName]) -> String {
+    let names: Vec<&str> = resources.iter().map(DomainName::as_str).collect();
+    let (these, it) = if names.len() == 1 { ("CDN resource", "it") } else { ("CDN resources", "each") };
+    format!(
+        "This CA certificate is trusted for the origin of the {these} {}, so it was not deleted. Choose another CA for {it}, or none, first.",
         names.join(", ")
     )
 }

@@ -45,6 +45,9 @@ pub struct CdnResource {
     pub ssl_data: Option<i64>,
     /// How the edges speak to the origin (Gcore's `originProtocol`).
     pub origin_protocol: edge_feed::OriginProtocol,
+    /// The id of the account's trusted CA certificate the edges trust for an HTTPS origin, beside
+    /// the system's roots (Gcore's `proxy_ssl_ca`, `/cdn/sslCertificates`); `None`: the roots only.
+    pub proxy_ssl_ca: Option<i64>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     /// Counts the resource's changes; a save names the version it was loaded at.
@@ -334,6 +337,11 @@ pub enum Change {
         from: edge_feed::OriginProtocol,
         to: edge_feed::OriginProtocol,
     },
+    /// The trusted CA certificate (Gcore's `proxy_ssl_ca`, by id) was chosen, changed or removed.
+    ProxySslCaChanged {
+        from: Option<i64>,
+        to: Option<i64>,
+    },
 }
 
 /// Reads Gcore's name of an origin protocol (`HTTP`, `HTTPS` or `MATCH`, exactly, as its API's
@@ -366,6 +374,12 @@ impl Change {
             Change::SslEnabledSwitched { to: false } => "HTTPS turned off".to_owned(),
             Change::SslDataChanged { to: Some(id), .. } => format!("SSL certificate set to certificate {id}"),
             Change::SslDataChanged { to: None, .. } => "SSL certificate removed".to_owned(),
+            Change::ProxySslCaChanged { to: Some(id), .. } => {
+                format!("Origin verified against trusted CA certificate {id} and the public roots")
+            }
+            Change::ProxySslCaChanged { to: None, .. } => {
+                "Origin verified against the public roots only: trusted CA certificate removed".to_owned()
+            }
             Change::OriginProtocolChanged { to, .. } => {
                 format!("Origin protocol set to {}", to.as_str())
             }
@@ -585,6 +599,16 @@ mod tests {
     }
 
     #[test]
+    fn a_certificate_kind_is_named_in_forms_as_serde_reads_it() {
+        for kind in [CertificateKind::Ssl, CertificateKind::TrustedCa] {
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
+            assert!(kind.path(3).starts_with(kind.list_path()));
+            assert_eq!(kind.new_path(), format!("{}/new", kind.list_path()));
+        }
+        assert_eq!(certificate_path(3), "/cdn/ssl/3");
+    }
+
+    #[test]
     fn a_resource_is_active_only_once_every_live_edge_serves_it() {
         let rollout = |edges, applied| Rollout { edges, applied };
         assert_eq!(ResourceStatus::of(true, rollout(2, 2)), ResourceStatus::Active);
@@ -600,12 +624,75 @@ mod tests {
 /// The portal's page of SSL certificates (Gcore's API calls them `/cdn/sslData`).
 pub const CERTIFICATES_PATH: &str = "/cdn/ssl";
 
-/// The page that uploads a certificate.
-pub const NEW_CERTIFICATE_PATH: &str = "/cdn/ssl/new";
+/// The portal's page of trusted CA certificates (Gcore's API: `/cdn/sslCertificates`).
+pub const TRUSTED_CAS_PATH: &str = "/cdn/trusted-cas";
 
-/// The page of one certificate: its details, replacement and deletion.
+/// Which of an account's two kinds of certificate a page or server function is about. They are
+/// uploaded, listed, replaced and deleted alike, and told apart here only:
+/// - `Ssl`: a certificate with its private key, which the edges present to visitors (Gcore's
+///   `sslData`, chosen by a resource's `sslData`);
+/// - `TrustedCa`: a CA's certificates, no key, which the edges trust beside the public roots to
+///   verify an HTTPS origin (Gcore's trusted CA certificates, chosen by a resource's `proxy_ssl_ca`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CertificateKind {
+    Ssl,
+    TrustedCa,
+}
+
+impl CertificateKind {
+    /// How a form names the kind (a hidden `kind` field), as serde reads it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            CertificateKind::Ssl => "ssl",
+            CertificateKind::TrustedCa => "trusted_ca",
+        }
+    }
+
+    /// The page that lists them.
+    pub const fn list_path(self) -> &'static str {
+        match self {
+            CertificateKind::Ssl => CERTIFICATES_PATH,
+            CertificateKind::TrustedCa => TRUSTED_CAS_PATH,
+        }
+    }
+
+    /// The page that uploads one.
+    pub fn new_path(self) -> String {
+        format!("{}/new", self.list_path())
+    }
+
+    /// The page of one: its details, replacement and deletion.
+    pub fn path(self, id: i64) -> String {
+        format!("{}/{id}", self.list_path())
+    }
+
+    /// Its name in the portal's sentences, lower case where a sentence allows: "SSL certificate"
+    /// or "trusted CA certificate".
+    pub const fn name(self) -> &'static str {
+        match self {
+            CertificateKind::Ssl => "SSL certificate",
+            CertificateKind::TrustedCa => "trusted CA certificate",
+        }
+    }
+
+    /// The list's heading and the navigation's link.
+    pub const fn plural_title(self) -> &'static str {
+        match self {
+            CertificateKind::Ssl => "SSL certificates",
+            CertificateKind::TrustedCa => "Trusted CA certificates",
+        }
+    }
+
+    /// Whether it comes with a private key (only a certificate the edges present does).
+    pub const fn has_private_key(self) -> bool {
+        matches!(self, CertificateKind::Ssl)
+    }
+}
+
+/// The page of one SSL certificate.
 pub fn certificate_path(id: i64) -> String {
-    format!("{CERTIFICATES_PATH}/{id}")
+    CertificateKind::Ssl.path(id)
 }
 
 /// How long before a certificate's end the portal starts warning of it: 30 days, the window in
@@ -635,6 +722,13 @@ pub struct Certificate {
     pub version: i64,
     /// Where it stood when the server loaded it ([`CertificateExpiry::at`]).
     pub expiry: CertificateExpiry,
+}
+
+impl Certificate {
+    /// The subject's common name as the portal shows it: "None" when it has none.
+    pub fn common_name_shown(&self) -> String {
+        if self.subject_cn.is_empty() { "None".to_owned() } else { self.subject_cn.clone() }
+    }
 }
 
 /// Where a certificate stands at a moment, for the warnings the portal shows.

@@ -84,6 +84,16 @@ def make_certificate(names, days=90):
         return read("site.pem") + read("ca.pem"), read("site.key")
 
 
+def make_ca():
+    """A private CA's certificate (PEM), made now with openssl, as a private origin's CA."""
+    with tempfile.TemporaryDirectory() as folder:
+        at = lambda name: os.path.join(folder, name)
+        run = lambda *args: subprocess.run(["openssl", *args], check=True, capture_output=True)
+        run("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", at("ca.key"))
+        run("req", "-x509", "-new", "-key", at("ca.key"), "-subj", "/CN=SDK private origin CA", "-days", "365", "-out", at("ca.pem"))
+        return open(at("ca.pem")).read()
+
+
 class GcoreSdk(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -93,6 +103,7 @@ class GcoreSdk(unittest.TestCase):
         cls.resources = cls.client.cdn.cdn_resources
         cls.groups = cls.client.cdn.origin_groups
         cls.certificates = cls.client.cdn.certificates
+        cls.trusted_cas = cls.client.cdn.trusted_ca_certificates
 
     def create(self, label="site", **fields):
         fields.setdefault("origin", ORIGIN)
@@ -388,6 +399,39 @@ class GcoreSdk(unittest.TestCase):
             self.resources.create(cname=cname, origin=ORIGIN, ssl_enabled=True, ssl_data=certificate.id)
         self.assertIn("sslData", raised.exception.body["errors"])
         self.assertEqual(self.requests.answered_since(before), 1, "the SDK retried a certificate that does not cover")
+
+    def test_a_trusted_ca_is_uploaded_named_by_a_resource_for_its_origin_and_kept_while_named(self):
+        name = f"sdk-ca-{uuid.uuid4().hex[:10]}"
+        ca = self.trusted_cas.create(name=name, ssl_certificate=make_ca())
+        self.addCleanup(self.delete_ca_if_there, ca.id)
+        self.assertEqual((ca.name, ca.cert_subject_cn, ca.cert_issuer), (name, "SDK private origin CA", "CN=SDK private origin CA"))
+        self.assertEqual(self.trusted_cas.get(ca.id), ca)
+        self.assertIn(ca.id, [listed.id for listed in self.trusted_cas.list()])
+
+        resource = self.create("private", origin_protocol="HTTPS", proxy_ssl_ca=ca.id)
+        self.assertEqual((resource.origin_protocol, resource.proxy_ssl_ca), ("HTTPS", ca.id))
+        self.assertEqual(self.resources.get(resource.id).proxy_ssl_ca, ca.id)
+        before = len(self.requests.statuses)
+        with self.assertRaises(gcore.ConflictError) as raised:
+            self.trusted_cas.delete(ca.id)
+        self.assertEqual(self.requests.answered_since(before), 1, "the SDK retried a CA in use")
+        self.assertIn(resource.cname, raised.exception.body["message"])
+        with self.assertRaises(gcore.NotFoundError):
+            self.resources.update(resource.id, proxy_ssl_ca=ca.id + 1000)
+
+        renamed = self.trusted_cas.replace(ca.id, name=name + "-renamed")
+        self.assertEqual((renamed.id, renamed.name), (ca.id, name + "-renamed"))
+        cleared = self.resources.update(resource.id, proxy_ssl_ca=None)
+        self.assertIsNone(cleared.proxy_ssl_ca)
+        self.trusted_cas.delete(ca.id)
+        with self.assertRaises(gcore.NotFoundError):
+            self.trusted_cas.get(ca.id)
+
+    def delete_ca_if_there(self, ca_id):
+        try:
+            self.trusted_cas.delete(ca_id)
+        except gcore.NotFoundError:
+            pass
 
     def test_delete_then_get_is_not_found(self):
         resource = self.resources.create(cname=unique_cname("gone"), origin=ORIGIN)

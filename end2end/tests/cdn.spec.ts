@@ -98,9 +98,11 @@ test("the settings page is divided into General, Content and History", async ({ 
     "[2001:db8::1]:8443",
     "Static assets only",
     "Active",
-    // HTTPS, and the origin protocol: off and HTTP until the customer chooses otherwise.
+    // HTTPS, the origin protocol and the origin's trusted CA: off, HTTP and the public roots
+    // until the customer chooses otherwise.
     "Off",
     "HTTP",
+    "Public roots only",
     "Off (the integration's default)",
     /UTC$/,
     /UTC$/,

@@ -11,6 +11,8 @@ export interface TestCertificate {
   /** PEM (PKCS #8). */
   privateKey: string;
   spki: string;
+  /** PEM: the test CA alone, as a customer uploads a private origin's CA. */
+  ca: string;
 }
 
 function openssl(args: string[], input?: string | Buffer): Buffer {
@@ -34,11 +36,8 @@ export function makeCertificate(names: string[], days = 90): TestCertificate {
     openssl(["x509", "-req", "-in", at("leaf.csr"), "-CA", at("ca.pem"), "-CAkey", at("ca.key"), "-CAcreateserial", "-days", String(days), "-extfile", at("leaf.ext"), "-out", at("leaf.pem")]);
     const publicKey = openssl(["pkey", "-in", at("leaf.key"), "-pubout", "-outform", "DER"]);
     const spki = openssl(["dgst", "-sha256", "-binary"], publicKey).toString("base64");
-    return {
-      chain: readFileSync(at("leaf.pem"), "utf8") + readFileSync(at("ca.pem"), "utf8"),
-      privateKey: readFileSync(at("leaf.key"), "utf8"),
-      spki,
-    };
+    const ca = readFileSync(at("ca.pem"), "utf8");
+    return { chain: readFileSync(at("leaf.pem"), "utf8") + ca, privateKey: readFileSync(at("leaf.key"), "utf8"), spki, ca };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -6,9 +6,11 @@ pub enum CdnPage {
     Resources,
     OriginGroups,
     Certificates,
+    TrustedCas,
 }
 
-/// The CDN section's navigation: its resources, origin groups and SSL certificates, the one being shown
+/// The CDN section's navigation: its resources, origin groups, SSL certificates and trusted CA
+/// certificates, the one being shown
 /// marked `aria-current="page"` (told, not guessed from the path: the resource list is at
 /// both `/cdn` and `/cdn/resources`).
 #[component]
@@ -21,6 +23,7 @@ pub fn CdnNav(current: CdnPage) -> impl IntoView {
             {link(CdnPage::Resources, "/cdn/resources", "CDN resources")}
             {link(CdnPage::OriginGroups, crate::model::ORIGIN_GROUPS_PATH, "Origin groups")}
             {link(CdnPage::Certificates, crate::model::CERTIFICATES_PATH, "SSL certificates")}
+            {link(CdnPage::TrustedCas, crate::model::TRUSTED_CAS_PATH, "Trusted CA certificates")}
         </nav>
     }
 }

@@ -1,35 +1,38 @@
 use super::{TextField, entered_value, field_error};
 use crate::error::AppError;
+use crate::model::CertificateKind;
 use leptos::prelude::*;
 
-/// The fields of a certificate's form, to upload one or to replace one: its name, the PEM chain
-/// and the PEM private key. `name` is what is stored (empty for a new certificate); a refused
-/// form post (`error`) shows the name entered. The two PEM fields always start empty: a refused
-/// post never sends a private key back (it would travel in the redirect's address), so the
-/// customer pastes both again.
+/// The fields of a certificate's form, to upload one or to replace one: its kind (hidden), its
+/// name, the PEM certificates and, for an SSL certificate, the PEM private key. `name` is what is
+/// stored (empty for a new certificate); a refused form post (`error`) shows the name entered.
+/// The PEM fields always start empty: a refused post never sends a private key back (it would
+/// travel in the redirect's address), so the customer pastes them again.
 #[component]
-pub fn CertificateFields(name: String, error: Signal<Option<AppError>>) -> impl IntoView {
+pub fn CertificateFields(kind: CertificateKind, name: String, error: Signal<Option<AppError>>) -> impl IntoView {
     let name = entered_value(error, "name").unwrap_or(name);
+    let (name_hint, certificate_hint) = match kind {
+        CertificateKind::Ssl => (
+            "What you call this certificate, such as the domains it covers; unique among your certificates.",
+            "PEM: your domain's certificate first, then each intermediate certificate that signed the one before it (-----BEGIN CERTIFICATE----- …).",
+        ),
+        CertificateKind::TrustedCa => (
+            "What you call this CA, such as the origins it signs for; unique among your trusted CA certificates.",
+            "PEM: the certificate of the CA that signed your origin's certificate (-----BEGIN CERTIFICATE----- …); several CAs may follow one another.",
+        ),
+    };
     view! {
-        <TextField
-            label="Name"
-            name="name"
-            hint="What you call this certificate, such as the domains it covers; unique among your certificates."
-            error=field_error(error, "name")
-            initial=Some(name)
-        />
-        <PemField
-            label="Certificate"
-            name="certificate"
-            hint="PEM: your domain's certificate first, then each intermediate certificate that signed the one before it (-----BEGIN CERTIFICATE----- …)."
-            error=field_error(error, "certificate")
-        />
-        <PemField
-            label="Private key"
-            name="private_key"
-            hint="PEM: the certificate's private key, RSA, ECDSA or Ed25519, not protected by a passphrase. It is stored encrypted and never shown again."
-            error=field_error(error, "private_key")
-        />
+        <input type="hidden" name="kind" value=kind.as_str()/>
+        <TextField label="Name" name="name" hint=name_hint error=field_error(error, "name") initial=Some(name)/>
+        <PemField label="Certificate" name="certificate" hint=certificate_hint error=field_error(error, "certificate")/>
+        {kind.has_private_key().then(|| view! {
+            <PemField
+                label="Private key"
+                name="private_key"
+                hint="PEM: the certificate's private key, RSA, ECDSA or Ed25519, not protected by a passphrase. It is stored encrypted and never shown again."
+                error=field_error(error, "private_key")
+            />
+        })}
     }
 }
 

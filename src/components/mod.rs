@@ -10,6 +10,7 @@ mod header;
 mod history_table;
 mod not_found;
 mod origin_group_fields;
+mod select_field;
 
 pub use account::{AccountContext, RequireAccount, SignedOutOnly};
 pub use badge::{OnOff, When};
@@ -23,3 +24,4 @@ pub use header::SiteHeader;
 pub use history_table::{HistoryEntry, HistorySection};
 pub use not_found::NotFound;
 pub use origin_group_fields::OriginGroupFields;
+pub use select_field::SelectField;

@@ -1,35 +1,40 @@
 use crate::api::list_certificates;
 use crate::components::{CdnNav, CdnPage, ErrorPanel, ExpiryWarning, RequireAccount, When};
-use crate::model::{Certificate, NEW_CERTIFICATE_PATH, certificate_path, resource_path};
+use crate::model::{Certificate, CertificateKind, resource_path};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-/// CDN → SSL certificates: the account's certificates, what each covers, until when, and the
-/// resources that use each; those ending within 30 days are marked.
+/// CDN → SSL certificates, and CDN → Trusted CA certificates: the account's certificates of
+/// `kind`, what each names, until when, and the resources that use each; those ending within 30
+/// days are marked.
 #[component]
-pub fn CertificateListPage() -> impl IntoView {
+pub fn CertificateListPage(kind: CertificateKind) -> impl IntoView {
     view! {
-        <Title text="SSL certificates"/>
+        <Title text=kind.plural_title()/>
         <RequireAccount>
-            <CertificateList/>
+            <CertificateList kind/>
         </RequireAccount>
     }
 }
 
 #[component]
-fn CertificateList() -> impl IntoView {
-    let certificates = Resource::new(|| (), |()| list_certificates());
+fn CertificateList(kind: CertificateKind) -> impl IntoView {
+    let certificates = Resource::new(|| (), move |()| list_certificates(kind));
+    let current = match kind {
+        CertificateKind::Ssl => CdnPage::Certificates,
+        CertificateKind::TrustedCa => CdnPage::TrustedCas,
+    };
     view! {
-        <CdnNav current=CdnPage::Certificates/>
+        <CdnNav current/>
         <div class="page-heading">
-            <h1>"SSL certificates"</h1>
-            <a class="button primary" href=NEW_CERTIFICATE_PATH>"Add certificate"</a>
+            <h1>{kind.plural_title()}</h1>
+            <a class="button primary" href=kind.new_path()>"Add certificate"</a>
         </div>
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match certificates.await {
-                    Ok(certificates) if certificates.is_empty() => view! { <EmptyState/> }.into_any(),
-                    Ok(certificates) => view! { <CertificateTable certificates/> }.into_any(),
+                    Ok(certificates) if certificates.is_empty() => view! { <EmptyState kind/> }.into_any(),
+                    Ok(certificates) => view! { <CertificateTable kind certificates/> }.into_any(),
                     Err(error) => view! { <ErrorPanel error/> }.into_any(),
                 }
             })}
@@ -38,28 +43,37 @@ fn CertificateList() -> impl IntoView {
 }
 
 #[component]
-fn EmptyState() -> impl IntoView {
+fn EmptyState(kind: CertificateKind) -> impl IntoView {
+    let what = match kind {
+        CertificateKind::Ssl => {
+            "Add your domain's certificate and its private key to serve a CDN resource over HTTPS, and its WebSockets over wss://. Then turn HTTPS on in the resource's General settings."
+        }
+        CertificateKind::TrustedCa => {
+            "Add the certificate of the CA that signed your origin's certificate when it is not one the public trusts (a private CA). Then choose it in the General settings of each resource that fetches from that origin over HTTPS."
+        }
+    };
     view! {
         <div class="empty-state">
-            <h2>"No SSL certificates yet"</h2>
-            <p>
-                "Add your domain's certificate and its private key to serve a CDN resource over "
-                "HTTPS, and its WebSockets over wss://. Then turn HTTPS on in the resource's "
-                "General settings."
-            </p>
+            <h2>{format!("No {} yet", kind.plural_title().to_lowercase())}</h2>
+            <p>{what}</p>
         </div>
     }
 }
 
 #[component]
-fn CertificateTable(certificates: Vec<Certificate>) -> impl IntoView {
+fn CertificateTable(kind: CertificateKind, certificates: Vec<Certificate>) -> impl IntoView {
+    // An SSL certificate is known by the domains it covers; a CA by its subject.
+    let names_heading = match kind {
+        CertificateKind::Ssl => "Domains",
+        CertificateKind::TrustedCa => "Subject",
+    };
     view! {
         <table class="resources">
-            <caption class="visually-hidden">"Your SSL certificates"</caption>
+            <caption class="visually-hidden">{format!("Your {}", kind.plural_title().to_lowercase())}</caption>
             <thead>
                 <tr>
                     <th scope="col">"Name"</th>
-                    <th scope="col">"Domains"</th>
+                    <th scope="col">{names_heading}</th>
                     <th scope="col">"Valid until"</th>
                     <th scope="col">"Used by"</th>
                 </tr>
@@ -68,15 +82,21 @@ fn CertificateTable(certificates: Vec<Certificate>) -> impl IntoView {
                 {certificates
                     .into_iter()
                     .map(|certificate| {
+                        let common_name = certificate.common_name_shown();
                         view! {
                             <tr>
                                 <th scope="row" data-label="Name">
-                                    <a href=certificate_path(certificate.id)>{certificate.name}</a>
+                                    <a href=kind.path(certificate.id)>{certificate.name}</a>
                                 </th>
-                                <td class="mono" data-label="Domains">
-                                    <ul class="plain">
-                                        {certificate.subject_alt.into_iter().map(|name| view! { <li>{name}</li> }).collect_view()}
-                                    </ul>
+                                <td class="mono" data-label=names_heading>
+                                    {match kind {
+                                        CertificateKind::Ssl => view! {
+                                            <ul class="plain">
+                                                {certificate.subject_alt.into_iter().map(|name| view! { <li>{name}</li> }).collect_view()}
+                                            </ul>
+                                        }.into_any(),
+                                        CertificateKind::TrustedCa => common_name.into_any(),
+                                    }}
                                 </td>
                                 <td data-label="Valid until">
                                     <When at=certificate.not_after/>

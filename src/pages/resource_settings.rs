@@ -3,14 +3,14 @@ use crate::api::{
     list_certificates, list_origin_groups, resource_history, resource_rollout,
 };
 use crate::components::{
-    ErrorPanel, FormAlert, GroupSelect, HistoryEntry, HistorySection, NotFound, OnOff, RequireAccount, When,
-    action_error, entered_value, field_error,
+    ErrorPanel, FormAlert, GroupSelect, HistoryEntry, HistorySection, NotFound, OnOff, RequireAccount, SelectField,
+    When, action_error, entered_value, field_error,
 };
 use crate::domain::{MAX_RESOURCE_DESCRIPTION_CHARS, MAX_RESOURCE_NAME_CHARS, MAX_SECONDARY_HOSTNAMES};
 use crate::error::AppError;
 use crate::model::{
-    CERTIFICATES_PATH, CdnResource, ResourceChange, Rollout, certificate_path, on_off, origin_group_path,
-    resource_content_path, resource_history_path, resource_path,
+    CERTIFICATES_PATH, CdnResource, CertificateKind, ResourceChange, Rollout, TRUSTED_CAS_PATH, certificate_path,
+    on_off, origin_group_path, resource_content_path, resource_history_path, resource_path,
 };
 use crate::options::OptionName;
 use edge_feed::OriginProtocol;
@@ -136,6 +136,13 @@ fn GeneralSection(resource: CdnResource) -> impl IntoView {
                 <dd><OnOff enabled=resource.ssl_enabled/></dd>
                 <dt>"Origin protocol"</dt>
                 <dd>{resource.origin_protocol.as_str()}</dd>
+                <dt>"Trusted CA for the origin"</dt>
+                <dd>
+                    {match resource.proxy_ssl_ca {
+                        Some(id) => view! { <a href=CertificateKind::TrustedCa.path(id)>{format!("Trusted CA certificate {id}")}</a> }.into_any(),
+                        None => "Public roots only".into_any(),
+                    }}
+                </dd>
                 <dt>"WebSockets"</dt>
                 <dd>
                     <OnOff enabled=resource.options_in_force.websockets/>
@@ -222,13 +229,15 @@ fn OriginGroupForm(resource_id: i64, version: i64, current: i64) -> impl IntoVie
 }
 
 /// A plain form for how the resource is served over HTTPS: on or off (Gcore's `sslEnabled`),
-/// with which of the account's certificates (`sslData`), and the scheme the edge speaks to the
-/// origin (`originProtocol`). The certificate in use is marked when it ends within 30 days.
+/// with which of the account's certificates (`sslData`), the scheme the edge speaks to the
+/// origin (`originProtocol`), and the CA it trusts beside the public roots to verify an HTTPS
+/// origin (`proxy_ssl_ca`). The certificate in use is marked when it ends within 30 days.
 #[component]
 fn HttpsForm(resource: CdnResource) -> impl IntoView {
     let save = ServerAction::<SaveHttpsSettings>::new();
     let error = action_error(save);
-    let certificates = Resource::new(|| (), |()| list_certificates());
+    let certificates = Resource::new(|| (), |()| list_certificates(CertificateKind::Ssl));
+    let trusted_cas = Resource::new(|| (), |()| list_certificates(CertificateKind::TrustedCa));
     let refused =
         error.with_untracked(|error| error.as_ref().is_some_and(|error| error.entered("origin_protocol").is_some()));
     let enabled = if refused {
@@ -236,16 +245,22 @@ fn HttpsForm(resource: CdnResource) -> impl IntoView {
     } else {
         resource.ssl_enabled
     };
-    let chosen = if refused {
-        entered_value(error, "ssl_data").unwrap_or_default()
+    let stored_id = |id: Option<i64>| id.map(|id| id.to_string()).unwrap_or_default();
+    let (chosen, chosen_ca) = if refused {
+        (entered_value(error, "ssl_data").unwrap_or_default(), entered_value(error, "proxy_ssl_ca").unwrap_or_default())
     } else {
-        resource.ssl_data.map(|id| id.to_string()).unwrap_or_default()
+        (stored_id(resource.ssl_data), stored_id(resource.proxy_ssl_ca))
     };
     let protocol =
         entered_value(error, "origin_protocol").unwrap_or_else(|| resource.origin_protocol.as_str().to_owned());
+    let protocols = [
+        (OriginProtocol::Http, "HTTP"),
+        (OriginProtocol::Https, "HTTPS"),
+        (OriginProtocol::Match, "Match the visitor (HTTP or HTTPS)"),
+    ]
+    .map(|(value, label)| (value.as_str().to_owned(), label.to_owned()))
+    .to_vec();
     let in_use = resource.ssl_data;
-    let protocol_error = field_error(error, "origin_protocol");
-    let certificate_error = field_error(error, "ssl_data");
     view! {
         <ActionForm action=save attr:class="panel" attr:aria-labelledby="https-form-heading">
             <h3 id="https-form-heading">"HTTPS"</h3>
@@ -268,33 +283,21 @@ fn HttpsForm(resource: CdnResource) -> impl IntoView {
                                     .iter()
                                     .find(|certificate| Some(certificate.id) == in_use)
                                     .and_then(|certificate| certificate.expiry.warning().map(|warning| (certificate.id, certificate.name.clone(), warning)));
+                                let choices = std::iter::once((String::new(), "No certificate".to_owned()))
+                                    .chain(certificates.into_iter().map(|certificate| {
+                                        let label = format!("{} ({})", certificate.name, certificate.subject_alt.join(", "));
+                                        (certificate.id.to_string(), label)
+                                    }))
+                                    .collect();
                                 view! {
                                     {warning.map(|(id, name, warning)| view! {
                                         <p class="warning" role="note">
                                             "The certificate in use, " <a href=certificate_path(id)>{name}</a> ": " {warning} ". Replace it under CDN → SSL certificates."
                                         </p>
                                     })}
-                                    <div class="field">
-                                        <label for="ssl_data">"Certificate"</label>
-                                        <p class="hint" id="ssl_data-hint">
-                                            "One of your certificates, added under " <a href=CERTIFICATES_PATH>"CDN → SSL certificates"</a> "."
-                                        </p>
-                                        <select
-                                            id="ssl_data"
-                                            name="ssl_data"
-                                            aria-describedby=move || if certificate_error.with(Option::is_some) { "ssl_data-hint ssl_data-error" } else { "ssl_data-hint" }
-                                            aria-invalid=move || certificate_error.with(Option::is_some).then_some("true")
-                                        >
-                                            <option value="" selected=chosen.is_empty()>"No certificate"</option>
-                                            {certificates.into_iter().map(|certificate| {
-                                                let value = certificate.id.to_string();
-                                                let selected = value == chosen;
-                                                let label = format!("{} ({})", certificate.name, certificate.subject_alt.join(", "));
-                                                view! { <option value=value selected=selected>{label}</option> }
-                                            }).collect_view()}
-                                        </select>
-                                        {move || certificate_error.get().map(|message| view! { <p class="field-error" id="ssl_data-error">{message}</p> })}
-                                    </div>
+                                    <SelectField label="Certificate" name="ssl_data" choices chosen error=field_error(error, "ssl_data")>
+                                        "One of your certificates, added under " <a href=CERTIFICATES_PATH>"CDN → SSL certificates"</a> "."
+                                    </SelectField>
                                 }.into_any()
                             }
                             Err(error) => view! { <ErrorPanel error/> }.into_any(),
@@ -302,24 +305,30 @@ fn HttpsForm(resource: CdnResource) -> impl IntoView {
                     })
                 }}
             </Suspense>
-            <div class="field">
-                <label for="origin_protocol">"Origin protocol"</label>
-                <p class="hint" id="origin_protocol-hint">
-                    "How the CDN reaches your origin: HTTPS verifies the origin's certificate; Match uses the visitor's scheme."
-                </p>
-                <select
-                    id="origin_protocol"
-                    name="origin_protocol"
-                    aria-describedby=move || if protocol_error.with(Option::is_some) { "origin_protocol-hint origin_protocol-error" } else { "origin_protocol-hint" }
-                    aria-invalid=move || protocol_error.with(Option::is_some).then_some("true")
-                >
-                    {[(OriginProtocol::Http, "HTTP"), (OriginProtocol::Https, "HTTPS"), (OriginProtocol::Match, "Match the visitor (HTTP or HTTPS)")]
-                        .into_iter()
-                        .map(|(value, label)| view! { <option value=value.as_str() selected=value.as_str() == protocol>{label}</option> })
-                        .collect_view()}
-                </select>
-                {move || protocol_error.get().map(|message| view! { <p class="field-error" id="origin_protocol-error">{message}</p> })}
-            </div>
+            <SelectField label="Origin protocol" name="origin_protocol" choices=protocols chosen=protocol error=field_error(error, "origin_protocol")>
+                "How the CDN reaches your origin: HTTPS verifies the origin's certificate; Match uses the visitor's scheme."
+            </SelectField>
+            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || {
+                    let chosen = chosen_ca.clone();
+                    Suspend::new(async move {
+                        match trusted_cas.await {
+                            Ok(cas) => {
+                                let choices = std::iter::once((String::new(), "Public roots only".to_owned()))
+                                    .chain(cas.into_iter().map(|ca| (ca.id.to_string(), ca.name)))
+                                    .collect();
+                                view! {
+                                    <SelectField label="Trusted CA for the origin" name="proxy_ssl_ca" choices chosen error=field_error(error, "proxy_ssl_ca")>
+                                        "Over HTTPS the origin's certificate is always verified: against the public roots, and against this CA too for a private origin. Added under "
+                                        <a href=TRUSTED_CAS_PATH>"CDN → Trusted CA certificates"</a> "."
+                                    </SelectField>
+                                }.into_any()
+                            }
+                            Err(error) => view! { <ErrorPanel error/> }.into_any(),
+                        }
+                    })
+                }}
+            </Suspense>
             <div class="form-actions">
                 <button type="submit" class="primary">"Save HTTPS settings"</button>
             </div>

@@ -38,6 +38,8 @@ pub enum StartupError {
     Sessions(sqlx::Error),
     #[error("could not seed the demo account (see the log above)")]
     Seed,
+    #[error("could not re-encrypt SSL private keys with the current key (see the log above)")]
+    Reseal,
     #[error("could not listen on {addr}: {source}")]
     Listen { addr: std::net::SocketAddr, source: std::io::Error },
     #[error("the server stopped: {0}")]
@@ -172,10 +174,18 @@ pub async fn run() -> Result<(), StartupError> {
     super::passwords::configure(config.security.password_hashing);
     super::certificates::sealing::configure(config.key_sealer.clone());
     let pool = db::connect(&config.database_url).await?;
-    if config.seed_demo && seed::seed_demo_if_empty(&pool).await.map_err(|_| StartupError::Seed)? {
+    // Key rotation: nothing stays sealed with an old key once a portal has started with the new one.
+    let resealed =
+        super::certificates::reseal_old_keys(&pool, &config.key_sealer).await.map_err(|_| StartupError::Reseal)?;
+    if resealed > 0 {
+        tracing::info!(resealed, "re-encrypted SSL private keys with the current SSL_KEY_ENCRYPTION_KEY");
+    }
+    let seeded =
+        if config.seed_demo { seed::seed_demo_if_empty(&pool).await.map_err(|_| StartupError::Seed)? } else { None };
+    if let Some(account_id) = seeded {
         tracing::info!(email = seed::DEMO_EMAIL, "created the demo account");
         if let Some(certificate) = &config.demo_certificate {
-            seed::serve_demo_over_https(&pool, certificate).await.map_err(|_| StartupError::Seed)?;
+            seed::serve_demo_over_https(&pool, account_id, certificate).await.map_err(|_| StartupError::Seed)?;
             tracing::info!("the demo resources serve HTTPS with the demo certificate");
         }
     }

@@ -117,7 +117,8 @@ fn status_and_wait(error: &AppError) -> (StatusCode, Option<u64>) {
         | AppError::GroupConflict(_)
         | AppError::GroupInUse(_)
         | AppError::CertificateConflict(_)
-        | AppError::CertificateInUse(_) => (StatusCode::CONFLICT, None),
+        | AppError::CertificateInUse(_)
+        | AppError::TrustedCaInUse(_) => (StatusCode::CONFLICT, None),
         AppError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, None),
         // Whole seconds (RFC 9110 §10.2.3), rounded up so that a client waiting this long is allowed.
         AppError::RateLimited { retry_after_ms, .. } => {
@@ -178,6 +179,7 @@ mod tests {
             active: true,
             ssl_enabled: false,
             ssl_data: None,
+            proxy_ssl_ca: None,
             origin_protocol: Default::default(),
             created_at: Timestamp::from_unix_seconds(0),
             updated_at: Timestamp::from_unix_seconds(0),
@@ -226,6 +228,7 @@ mod tests {
             AppError::GroupInUse(vec![DomainName::parse("cdn.example.com").unwrap()]),
             AppError::CertificateConflict(Box::new(stored_certificate())),
             AppError::CertificateInUse(vec![DomainName::parse("cdn.example.com").unwrap()]),
+            AppError::TrustedCaInUse(vec![DomainName::parse("cdn.example.com").unwrap()]),
             AppError::TooLarge,
             AppError::RateLimited { limit: crate::error::Limit::LogIn, retry_after_ms: 41_200 },
             AppError::Unreachable,
@@ -236,7 +239,7 @@ mod tests {
 
     #[test]
     fn every_error_has_its_status_and_headers() {
-        let table: [(&str, u16, Option<&str>, Option<&str>); 16] = [
+        let table: [(&str, u16, Option<&str>, Option<&str>); 17] = [
             // variant, status, Retry-After, WWW-Authenticate (REST API)
             ("Unauthenticated", 401, None, Some("APIKey")),
             ("InvalidCredentials", 401, None, Some("APIKey")),
@@ -249,6 +252,7 @@ mod tests {
             ("GroupInUse", 409, None, None),
             ("CertificateConflict", 409, None, None),
             ("CertificateInUse", 409, None, None),
+            ("TrustedCaInUse", 409, None, None),
             ("TooLarge", 413, None, None),
             ("RateLimited", 429, Some("42"), None),
             ("Unreachable", 503, Some("5"), None),

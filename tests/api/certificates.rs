@@ -40,7 +40,12 @@ async fn resource(pool: &Pool, actor: &Actor, domain: &str, https: HttpsSettings
 }
 
 fn https_with(certificate: i64) -> HttpsSettings {
-    HttpsSettings { ssl_enabled: true, ssl_data: Some(certificate), origin_protocol: OriginProtocol::Https }
+    HttpsSettings {
+        ssl_enabled: true,
+        ssl_data: Some(certificate),
+        origin_protocol: OriginProtocol::Https,
+        proxy_ssl_ca: None,
+    }
 }
 
 fn field_message(error: &AppError, field: &str) -> String {
@@ -234,4 +239,34 @@ async fn the_feed_sends_tls_only_while_https_is_on() {
     assert_eq!(tls.private_key.trim(), made.key.trim());
     assert_eq!(tls.certificate_chain.matches("BEGIN CERTIFICATE").count(), 2);
     assert!(!format!("{tls:?}").contains("PRIVATE KEY"));
+}
+
+#[tokio::test]
+async fn a_new_key_reseals_every_stored_private_key_once() {
+    use cdn_portal::server::certificates::sealing::{DEVELOPMENT_KEY, KEY_VAR, KeySealer, OLD_KEYS_VAR};
+    let (pool, _guard) = fresh_database().await;
+    let ada = account(&pool, "ada@example.com").await;
+    let made = certificate_for(&["example.com"]);
+    let id = upload(&pool, &ada, "Site", &made).await.unwrap();
+    let sealed = || async {
+        on_db!(pool.db(), |e| sqlx::query_scalar::<_, String>("SELECT sealed_private_key FROM ssl_certificates")
+            .fetch_one(e)
+            .await)
+        .unwrap()
+    };
+    let before = sealed().await;
+
+    // Uploaded under the development key (the tests'); rotated to a new one with it kept as old.
+    let hex = |bytes: &[u8]| bytes.iter().map(|byte| format!("{byte:02x}")).collect::<String>();
+    let new_key = hex(&[7; 32]);
+    let vars = [(KEY_VAR, new_key.clone()), (OLD_KEYS_VAR, hex(&DEVELOPMENT_KEY))];
+    let rotated =
+        KeySealer::from_vars(|name| vars.iter().find(|(var, _)| *var == name).map(|(_, v)| v.clone()), true).unwrap();
+    assert_eq!(certificates::reseal_old_keys(&pool, &rotated).await.unwrap(), 1);
+    let after = sealed().await;
+    assert_ne!(after, before);
+    let new_only = KeySealer::from_vars(|name| (name == KEY_VAR).then(|| new_key.clone()), true).unwrap();
+    assert_eq!(new_only.open(&after).unwrap().trim(), made.key.trim(), "the same key, under the new key alone");
+    assert_eq!(certificates::reseal_old_keys(&pool, &rotated).await.unwrap(), 0, "once");
+    assert_eq!(certificates::get(&pool, ada.account_id, id).await.unwrap().version, 1, "not a replacement");
 }

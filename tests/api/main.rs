@@ -22,3 +22,4 @@ mod rest_fields;
 mod rest_options;
 mod rest_origin_groups;
 mod security;
+mod trusted_cas;

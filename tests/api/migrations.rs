@@ -19,7 +19,7 @@ const LAST_MIGRATION_WITHOUT_TWIN_LINE: u32 = 4;
 /// Columns of `cdn_resources` that no statement may change without taking the next version and
 /// writing a record of it first (the history trigger of migrations 0002, 0004, 0006 and 0007),
 /// each with an SQL expression for another valid value.
-const GUARDED: [(&str, &str); 15] = [
+const GUARDED: [(&str, &str); 16] = [
     ("account_id", "2"),
     ("custom_domain", "'elsewhere.example.com'"),
     // A group of account 2, which the resource belongs to by then.
@@ -36,6 +36,8 @@ const GUARDED: [(&str, &str); 15] = [
     ("ssl_data_id", "2"),
     ("ssl_enabled", "NOT ssl_enabled"),
     ("origin_protocol", "'MATCH'"),
+    // A trusted CA of account 2 (0011).
+    ("proxy_ssl_ca_id", "2"),
     ("version", "version + 1"),
 ];
 
@@ -235,8 +237,16 @@ fn certificate_row(id: i64, account: i64) -> String {
     )
 }
 
-/// Accounts 1 and 2 with origin groups 1 and 2 and certificates 1 and 2, and resource 1 of account 1 (in group 1) at
-/// version 1 with the record of its creation.
+fn trusted_ca_row(id: i64, account: i64) -> String {
+    format!(
+        "INSERT INTO trusted_ca_certificates (id, account_id, name, certificates, subject_cn, subject_alt, issuer, \
+         not_before, not_after, created_at, updated_at) \
+         VALUES ({id}, {account}, 'Private', 'PEM', 'Origin CA', '[]', 'CN=Origin CA', 0, 1, 0, 0)"
+    )
+}
+
+/// Accounts 1 and 2 with origin groups, certificates and trusted CAs 1 and 2, and resource 1 of
+/// account 1 (in group 1) at version 1 with the record of its creation.
 async fn one_resource(pool: &Pool) {
     for account in [1, 2] {
         let sql = format!(
@@ -245,6 +255,7 @@ async fn one_resource(pool: &Pool) {
         accepted(pool, &sql).await;
         accepted(pool, &group_row(account, account)).await;
         accepted(pool, &certificate_row(account, account)).await;
+        accepted(pool, &trusted_ca_row(account, account)).await;
     }
     accepted(pool, &resource_row(1, "cdn.example.com", "entire_website")).await;
     accepted(pool, &change_row(1, 1, "portal", "NULL", "created", "websockets")).await;
@@ -323,7 +334,7 @@ async fn no_guarded_column_changes_without_the_next_version_and_its_record() {
             false,
             Some(true),
             Some(true),
-            16,
+            17,
             Some("Images".into()),
             Some("Served from the EU".into()),
             r#"["www.example.com"]"#.into()
@@ -725,4 +736,38 @@ async fn migration_0010_keeps_certificates_in_their_account_and_replacements_rea
     assert!(error.to_string().contains("was given to another certificate before"), "{error}");
     refused(&pool, &certificate_row(3, 1).replace("'[]'", "'{}'")).await;
     refused(&pool, &certificate_row(3, 1).replace("'v1:k:sealed'", "'-----BEGIN PRIVATE KEY-----'")).await;
+}
+
+#[tokio::test]
+async fn migration_0011_keeps_trusted_cas_in_their_account_and_replacements_reach_the_edges() {
+    let (pool, _guard) = fresh_database().await;
+    one_resource(&pool).await;
+    let refusal = "proxy_ssl_ca_id must name a CA certificate of the same account";
+    let trusting = |ca: i64| {
+        resource_row(3, "three.example.com", "entire_website")
+            .replace("websockets_value, created_at", "websockets_value, proxy_ssl_ca_id, created_at")
+            .replace("FALSE, 0, 0)", &format!("FALSE, {ca}, 0, 0)"))
+    };
+    // Another account's CA is refused on insert and on update.
+    assert!(refused(&pool, &trusting(2)).await.to_string().contains(refusal));
+    accepted(&pool, &record(1, 2)).await;
+    let error = refused(&pool, "UPDATE cdn_resources SET proxy_ssl_ca_id = 2, version = 2 WHERE id = 1").await;
+    assert!(error.to_string().contains(refusal), "{error}");
+    accepted(&pool, "UPDATE cdn_resources SET proxy_ssl_ca_id = 1, version = 2 WHERE id = 1").await;
+    accepted(&pool, &trusting(1)).await;
+
+    // Replacing the certificates reaches every resource that trusts the CA; a rename does not.
+    let before = config_changes(&pool).await.len();
+    accepted(&pool, "UPDATE trusted_ca_certificates SET name = 'Renamed', version = 2 WHERE id = 1").await;
+    assert_eq!(config_changes(&pool).await.len(), before);
+    accepted(&pool, "UPDATE trusted_ca_certificates SET certificates = 'PEM2' WHERE id = 1").await;
+    let after = config_changes(&pool).await;
+    assert_eq!(after[before..].iter().map(|(_, resource)| *resource).collect::<Vec<_>>(), [1, 3]);
+
+    // A CA in use is not deleted; an unused one is, and its id is never given again.
+    refused(&pool, "DELETE FROM trusted_ca_certificates WHERE id = 1").await;
+    accepted(&pool, "DELETE FROM trusted_ca_certificates WHERE id = 2").await;
+    let error = refused(&pool, &trusted_ca_row(2, 2)).await;
+    assert!(error.to_string().contains("was given to another CA certificate before"), "{error}");
+    refused(&pool, &trusted_ca_row(3, 1).replace("'[]'", "'{}'")).await;
 }

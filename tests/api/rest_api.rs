@@ -298,6 +298,7 @@ async fn creating_answers_201_with_location_etag_and_the_resource_in_full() {
             "originGroup",
             "originGroup_name",
             "originProtocol",
+            "proxy_ssl_ca",
             "secondaryHostnames",
             "sslData",
             "sslEnabled",
@@ -330,6 +331,7 @@ async fn creating_answers_201_with_location_etag_and_the_resource_in_full() {
             "sslEnabled": false,
             "sslData": null,
             "originProtocol": "HTTP",
+            "proxy_ssl_ca": null,
             "created": when,
             "updated": when,
             "options": {"websockets": null},
@@ -1127,7 +1129,6 @@ async fn gcore_operations_this_cdn_lacks_get_json_501_and_unknown_paths_json_404
         (Method::GET, "/cdn/resources/rule_templates".to_owned(), "Rules"),
         (Method::POST, format!("{resource}/ssl/le/pre-validate"), "SSL"),
         (Method::POST, "/cdn/sslData/4/renew".to_owned(), "does not issue certificates"),
-        (Method::GET, "/cdn/sslCertificates".to_owned(), "Trusted CA certificates"),
         (Method::GET, "/cdn/originGroups".to_owned(), "/cdn/origin_groups"),
     ];
     for (method, path, why) in &not_offered {

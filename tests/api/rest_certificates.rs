@@ -138,3 +138,87 @@ async fn certificates_are_uploaded_read_replaced_and_deleted_in_gcores_shape() {
     assert_eq!(portal.api(&secret, Method::DELETE, &path, None).await.status, StatusCode::NO_CONTENT);
     assert_eq!(portal.api(&secret, Method::GET, &path, None).await.status, StatusCode::NOT_FOUND);
 }
+
+/// `/cdn/sslCertificates` as Gcore's SDK calls it (`trusted_ca_certificates`): uploaded, read,
+/// listed, renamed and replaced, refusals named, other accounts' 404, deleted; in use (chosen
+/// for a resource) refused deletion naming the resource.
+#[tokio::test]
+async fn trusted_ca_certificates_are_uploaded_read_replaced_and_deleted_in_gcores_shape() {
+    use crate::helpers::certs::ca_certificate;
+    let portal = spawn_portal().await;
+    let secret = token(&portal, "ada%40example.com").await;
+    let upload = json!({"name": "Private", "sslCertificate": ca_certificate("Origin CA")});
+    let created = portal.api(&secret, Method::POST, "/cdn/sslCertificates", Some(upload)).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let body = created.json();
+    let id = body["id"].as_i64().unwrap();
+    let path = format!("/cdn/sslCertificates/{id}");
+    assert_eq!(created.header("location"), Some(path.as_str()));
+    assert_eq!(body["name"], "Private");
+    assert_eq!(body["cert_subject_cn"], "Origin CA");
+    assert_eq!(body["cert_issuer"], "CN=Origin CA");
+    assert_eq!(body["hasRelatedResources"], false);
+    assert!(body["validity_not_after"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(portal.api(&secret, Method::GET, &path, None).await.json(), body);
+    assert_eq!(portal.api(&secret, Method::GET, "/cdn/sslCertificates", None).await.json(), json!([body]));
+    let page = portal.api(&secret, Method::GET, "/cdn/sslCertificates?limit=10&offset=0", None).await;
+    assert_eq!((page.json()["count"].clone(), page.json()["results"][0]["id"].clone()), (json!(1), json!(id)));
+    let filter = portal.api(&secret, Method::GET, "/cdn/sslCertificates?resource_id=3", None).await;
+    errors_name(&filter, StatusCode::BAD_REQUEST, "resource_id");
+
+    // Refusals name their field; nothing is stored.
+    let reply = portal
+        .api(&secret, Method::POST, "/cdn/sslCertificates", Some(json!({"name": "Other", "sslCertificate": "nope"})))
+        .await;
+    assert!(errors_name(&reply, StatusCode::UNPROCESSABLE_ENTITY, "sslCertificate").contains("PEM"));
+    let taken = json!({"name": "Private", "sslCertificate": ca_certificate("Another CA")});
+    errors_name(
+        &portal.api(&secret, Method::POST, "/cdn/sslCertificates", Some(taken)).await,
+        StatusCode::CONFLICT,
+        "name",
+    );
+    assert_eq!(
+        portal.api(&secret, Method::GET, "/cdn/sslCertificates", None).await.json().as_array().unwrap().len(),
+        1
+    );
+
+    // Another account's CA is not found.
+    let bob = token(&portal, "bob%40example.com").await;
+    assert_eq!(portal.api(&bob, Method::GET, &path, None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(portal.api(&bob, Method::DELETE, &path, None).await.status, StatusCode::NOT_FOUND);
+
+    // Renamed as Gcore's PUT does, then its certificates replaced.
+    let renamed = portal.api(&secret, Method::PUT, &path, Some(json!({"name": "Renamed"}))).await;
+    assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.body);
+    assert_eq!(
+        (renamed.json()["name"].clone(), renamed.json()["cert_subject_cn"].clone()),
+        (json!("Renamed"), json!("Origin CA"))
+    );
+    let replacement = json!({"name": "Renamed", "sslCertificate": ca_certificate("Renewed CA")});
+    let replaced = portal.api(&secret, Method::PUT, &path, Some(replacement)).await;
+    assert_eq!(replaced.json()["cert_subject_cn"], "Renewed CA", "{}", replaced.body);
+
+    // Named by a resource (Gcore's `proxy_ssl_ca`), it is not deleted; the refusal names the
+    // resource. Another account's CA, or none, is 404 under `proxy_ssl_ca`.
+    let resource = json!({"cname": "a.example.com", "origin": "origin.example.com", "proxy_ssl_ca": id});
+    let made = portal.api(&secret, Method::POST, "/cdn/resources", Some(resource)).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    assert_eq!(made.json()["proxy_ssl_ca"], id);
+    let resource_path = format!("/cdn/resources/{}", made.json()["id"]);
+    let foreign = json!({"cname": "b.example.com", "origin": "origin.example.com", "proxy_ssl_ca": id});
+    errors_name(
+        &portal.api(&bob, Method::POST, "/cdn/resources", Some(foreign)).await,
+        StatusCode::NOT_FOUND,
+        "proxy_ssl_ca",
+    );
+    let zero = portal.api(&secret, Method::PATCH, &resource_path, Some(json!({"proxy_ssl_ca": 0}))).await;
+    errors_name(&zero, StatusCode::UNPROCESSABLE_ENTITY, "proxy_ssl_ca");
+    assert_eq!(portal.api(&secret, Method::GET, &path, None).await.json()["hasRelatedResources"], true);
+    let in_use = portal.api(&secret, Method::DELETE, &path, None).await;
+    assert_eq!(in_use.status, StatusCode::CONFLICT, "{}", in_use.body);
+    assert!(in_use.body.contains("a.example.com"), "{}", in_use.body);
+    let cleared = portal.api(&secret, Method::PATCH, &resource_path, Some(json!({"proxy_ssl_ca": null}))).await;
+    assert_eq!((cleared.status, cleared.json()["proxy_ssl_ca"].clone()), (StatusCode::OK, Value::Null));
+    assert_eq!(portal.api(&secret, Method::DELETE, &path, None).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(portal.api(&secret, Method::GET, &path, None).await.status, StatusCode::NOT_FOUND);
+}

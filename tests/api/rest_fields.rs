@@ -90,6 +90,7 @@ async fn a_resource_is_created_from_a_cname_and_an_origin_alone_as_the_sdk_sends
             "originGroup",
             "originGroup_name",
             "originProtocol",
+            "proxy_ssl_ca",
             "secondaryHostnames",
             "sslData",
             "sslEnabled",
@@ -437,16 +438,11 @@ async fn the_list_filters_by_name_status_and_secondary_hostname() {
 
 /// The General section's form as a page's server function call sends it.
 fn general_form(id: i64, version: i64, name: &str, description: &str, hostnames: &str) -> String {
-    let encode = |text: &str| {
-        text.bytes()
-            .map(|b| if b.is_ascii_alphanumeric() || b == b'.' { (b as char).to_string() } else { format!("%{b:02X}") })
-            .collect::<String>()
-    };
     format!(
         "resource_id={id}&version={version}&name={}&description={}&secondary_hostnames={}",
-        encode(name),
-        encode(description),
-        encode(hostnames)
+        form_value(name),
+        form_value(description),
+        form_value(hostnames)
     )
 }
 

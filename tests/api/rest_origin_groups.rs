@@ -72,6 +72,17 @@ async fn origin_groups_are_created_read_changed_and_deleted_in_gcores_shape() {
         .await;
     assert_eq!((patched.status, patched.etag()), (StatusCode::OK, format!("\"{id}.2\"").as_str()), "{}", patched.body);
     assert_eq!(patched.json()["proxy_next_upstream"], json!(["error", "http_502"]));
+    // On with no case: 422 when the body says both, 409 when it meets the stored cases.
+    let both = json!({"use_next": true, "proxy_next_upstream": []});
+    let refused = portal.api(&secret, Method::PATCH, &path, Some(both)).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    let emptied = portal.api(&secret, Method::PATCH, &path, Some(json!({"proxy_next_upstream": []}))).await;
+    assert_eq!(emptied.status, StatusCode::OK, "{}", emptied.body);
+    let on = portal.api(&secret, Method::PATCH, &path, Some(json!({"use_next": true}))).await;
+    assert_eq!(on.status, StatusCode::CONFLICT, "{}", on.body);
+    assert!(on.json()["errors"]["proxy_next_upstream"].is_string(), "{}", on.body);
+    let restored = json!({"proxy_next_upstream": ["error", "http_502"]});
+    assert_eq!(portal.api(&secret, Method::PATCH, &path, Some(restored)).await.status, StatusCode::OK);
     let outdated = portal
         .api_with(&secret, Method::PATCH, &path, &[(header::IF_MATCH, "\"1.1\"")], Some(json!({"name": "Late"})))
         .await;

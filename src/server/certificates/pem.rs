@@ -37,6 +37,9 @@ pub enum CertificateProblem {
     /// Certificate `position` (counted from 1) was not issued by the next one: the chain must
     /// run from the site's certificate up towards the root, each signed by the next.
     ChainOutOfOrder { position: usize },
+    /// Certificate `position` (counted from 1) of a trusted CA upload is not valid now: it ends
+    /// before now or starts after it.
+    CaNotValidNow { position: usize, not_before: Timestamp, not_after: Timestamp },
 }
 
 impl CertificateProblem {
@@ -78,6 +81,12 @@ impl fmt::Display for CertificateProblem {
                 f,
                 "The certificate chain is out of order: certificate {position} was not issued by certificate {}. Put the site's certificate first, then each issuer in turn.",
                 position + 1
+            ),
+            Self::CaNotValidNow { position, not_before, not_after } => write!(
+                f,
+                "Certificate {position} is not valid now: it is valid from {} until {}.",
+                not_before.to_rfc3339(),
+                not_after.to_rfc3339()
             ),
         }
     }
@@ -186,6 +195,75 @@ pub fn check(chain: &str, private_key: &str, now: Timestamp) -> Result<CheckedCe
         subject_cn,
         subject_alt,
         issuer: leaf.issuer().to_string(),
+        not_before,
+        not_after,
+    })
+}
+
+/// A trusted CA upload (Gcore's `/cdn/sslCertificates`) that passed every check: its
+/// certificates, and what the portal lists of the first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckedCa {
+    /// One `CERTIFICATE` section each, in the order uploaded, re-encoded (anything else in the
+    /// text is dropped): what the edges add to the roots they trust for the origin.
+    pub certificates_pem: String,
+    pub subject_cn: String,
+    /// Subject alternative DNS names of the first certificate, as written.
+    pub subject_alt: Vec<String>,
+    pub issuer: String,
+    pub not_before: Timestamp,
+    pub not_after: Timestamp,
+}
+
+/// Checks a trusted CA upload, PEM with one or more certificates, at `now`: each must be an
+/// X.509 certificate ([`CertificateProblem::UnreadableCertificate`]) valid now
+/// ([`CertificateProblem::CaNotValidNow`]). A CA (basicConstraints CA:TRUE) is what an origin's
+/// chain is usually checked against, but a self-signed origin certificate trusted as it is
+/// works too, so basicConstraints is not required.
+pub fn check_ca(certificates: &str, now: Timestamp) -> Result<CheckedCa, CertificateProblem> {
+    let ders = read_chain(certificates)?;
+    let mut first = None;
+    for (index, der) in ders.iter().enumerate() {
+        let position = index + 1;
+        let certificate = match X509Certificate::from_der(der.as_ref()) {
+            Ok((&[], certificate)) => certificate,
+            _ => return Err(CertificateProblem::UnreadableCertificate { position }),
+        };
+        let not_before = Timestamp::from_unix_seconds(certificate.validity().not_before.timestamp());
+        let not_after = Timestamp::from_unix_seconds(certificate.validity().not_after.timestamp());
+        if now < not_before || now >= not_after {
+            return Err(CertificateProblem::CaNotValidNow { position, not_before, not_after });
+        }
+        if first.is_none() {
+            let subject_cn = certificate
+                .subject()
+                .iter_common_name()
+                .next()
+                .and_then(|name| name.as_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            let subject_alt = match certificate.subject_alternative_name() {
+                Ok(Some(extension)) => extension
+                    .value
+                    .general_names
+                    .iter()
+                    .filter_map(|name| match name {
+                        GeneralName::DNSName(dns) => Some((*dns).to_owned()),
+                        _ => None,
+                    })
+                    .collect(),
+                Ok(None) => Vec::new(),
+                Err(_) => return Err(CertificateProblem::UnreadableCertificate { position }),
+            };
+            first = Some((subject_cn, subject_alt, certificate.issuer().to_string(), not_before, not_after));
+        }
+    }
+    let (subject_cn, subject_alt, issuer, not_before, not_after) = first.expect("read_chain gives one or more");
+    Ok(CheckedCa {
+        certificates_pem: ders.iter().map(|der| pem_encode("CERTIFICATE", der.as_ref())).collect(),
+        subject_cn,
+        subject_alt,
+        issuer,
         not_before,
         not_after,
     })
@@ -304,6 +382,53 @@ pub(crate) mod tests {
         leaf_params.distinguished_name.push(DnType::CommonName, names.first().copied().unwrap_or("none"));
         let leaf = leaf_params.signed_by(&key, &issuer).unwrap();
         Made { chain: format!("{}{}", leaf.pem(), ca.pem()), key: key.serialize_pem() }
+    }
+
+    /// A self-signed test CA (basicConstraints CA:TRUE) named `name`, valid from `from` until
+    /// `until` (Unix seconds), PEM.
+    pub(crate) fn make_ca(name: &str, from: i64, until: i64) -> String {
+        let key = KeyPair::generate().unwrap();
+        let mut ca_params = params(&[], from, until);
+        ca_params.is_ca = IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca_params.distinguished_name.push(DnType::CommonName, name);
+        ca_params.self_signed(&key).unwrap().pem()
+    }
+
+    #[test]
+    fn a_trusted_ca_upload_is_read_and_kept_as_it_reads_back() {
+        let (from, until) = (now().unix_seconds() - DAY, now().unix_seconds() + 90 * DAY);
+        let two = format!("{}\n{}", make_ca("Origin CA", from, until), make_ca("Second CA", from, until));
+        let checked = check_ca(&two, now()).unwrap();
+        assert_eq!(checked.subject_cn, "Origin CA");
+        assert_eq!(checked.issuer, "CN=Origin CA");
+        assert!(checked.subject_alt.is_empty());
+        assert_eq!(checked.certificates_pem.matches("BEGIN CERTIFICATE").count(), 2);
+        assert_eq!(check_ca(&checked.certificates_pem, now()).unwrap(), checked);
+        // A site's chain (leaf and CA, not a CA itself at first) is read as well.
+        assert!(check_ca(&make(&["origin.example.com"]).chain, now()).is_ok());
+    }
+
+    #[test]
+    fn each_trusted_ca_refusal_names_its_problem() {
+        let (from, until) = (now().unix_seconds() - DAY, now().unix_seconds() + 90 * DAY);
+        let good = make_ca("Origin CA", from, until);
+        assert_eq!(check_ca("not pem", now()), Err(CertificateProblem::CertificateNotPem));
+        assert_eq!(
+            check_ca("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", now()),
+            Err(CertificateProblem::NoCertificate)
+        );
+        let garbage = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+        assert_eq!(
+            check_ca(&format!("{good}{garbage}"), now()),
+            Err(CertificateProblem::UnreadableCertificate { position: 2 })
+        );
+        let expired = make_ca("Old CA", from - 90 * DAY, from);
+        let problem = check_ca(&format!("{good}{expired}"), now()).unwrap_err();
+        assert!(matches!(problem, CertificateProblem::CaNotValidNow { position: 2, .. }), "{problem:?}");
+        assert!(problem.to_string().starts_with("Certificate 2 is not valid now"), "{problem}");
+        assert_eq!(problem.field(), "certificate");
+        let future = make_ca("Future CA", until, until + DAY);
+        assert!(matches!(check_ca(&future, now()), Err(CertificateProblem::CaNotValidNow { position: 1, .. })));
     }
 
     #[test]

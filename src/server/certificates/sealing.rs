@@ -11,8 +11,9 @@
 //! A key's id is the first 8 hex digits of a BLAKE2b-256 hash of the key, so that the stored
 //! text names which key opens it without revealing it. Rotation: put the old key in
 //! `SSL_KEY_ENCRYPTION_OLD_KEYS` and a new one in `SSL_KEY_ENCRYPTION_KEY`, restart every replica;
-//! from then on writes use the new key and reads open either; once every certificate was
-//! replaced (or re-saved) the old key may go.
+//! from then on writes use the new key and reads open either, and each portal re-encrypts at
+//! start every stored key that an old key sealed ([`KeySealer::reseal`], `store::reseal_old_keys`).
+//! Once one has started with the new key, the old key may go.
 //!
 //! With `PORTAL_ENV=production` the portal does not start without `SSL_KEY_ENCRYPTION_KEY`. In
 //! development a fixed, public development key is used ([`DEVELOPMENT_KEY`]) and a warning
@@ -129,6 +130,19 @@ impl KeySealer {
         format!("{FORMAT}:{}:{}", self.current.id, base64::engine::general_purpose::STANDARD.encode(bytes))
     }
 
+    /// `sealed` sealed again with the current key, when another key sealed it; `None` when the
+    /// current key did already. For rotation: nothing is sealed with an old key afterwards.
+    pub fn reseal(&self, sealed: &str) -> Result<Option<String>, OpenError> {
+        if sealed
+            .strip_prefix(FORMAT)
+            .and_then(|rest| rest.strip_prefix(':'))
+            .is_some_and(|rest| rest.strip_prefix(self.current.id.as_str()).is_some_and(|body| body.starts_with(':')))
+        {
+            return Ok(None);
+        }
+        self.open(sealed).map(|private_key| Some(self.seal(&private_key)))
+    }
+
     /// Opens what [`KeySealer::seal`] made, with whichever configured key its id names.
     pub fn open(&self, sealed: &str) -> Result<String, OpenError> {
         let mut parts = sealed.splitn(3, ':');
@@ -233,6 +247,13 @@ mod tests {
         let new_only = sealer(&[(KEY_VAR, KEY_B)], true).unwrap();
         assert_eq!(new_only.open(&sealed_after).unwrap(), "new secret");
         assert_eq!(new_only.open(&sealed_before), Err(OpenError));
+
+        // Re-sealing moves what an old key sealed to the current key, and leaves the rest.
+        let moved = after.reseal(&sealed_before).unwrap().expect("sealed with the old key");
+        assert_eq!(new_only.open(&moved).unwrap(), "old secret");
+        assert_eq!(after.reseal(&sealed_after), Ok(None));
+        assert_eq!(after.reseal(&moved), Ok(None));
+        assert_eq!(new_only.reseal(&sealed_before), Err(OpenError), "no configured key opens it");
     }
 
     #[test]

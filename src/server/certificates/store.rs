@@ -5,53 +5,19 @@
 //! resource using the certificate by migration 0010's trigger.
 
 use super::pem::{CheckedCertificate, check, covers};
-use super::sealing::sealer;
+use super::row::{COLUMNS, CertificateRow, Table};
+use super::sealing::{KeySealer, sealer};
 use crate::domain::{DomainName, Timestamp};
 use crate::error::AppError;
-use crate::model::{Certificate, CertificateExpiry, GroupUser};
+use crate::model::{Certificate, GroupUser};
 use crate::server::db::{Db, Pool, on_db, to_completion};
 use std::collections::HashMap;
-
-/// Every column a [`CertificateRow`] reads: never the sealed key.
-const COLUMNS: &str = "id, account_id, name, subject_cn, subject_alt, issuer, not_before, not_after, version";
 
 /// The longest name, in characters (the CHECK of migration 0010).
 pub const MAX_NAME_CHARS: usize = 100;
 
-#[derive(sqlx::FromRow)]
-struct CertificateRow {
-    id: i64,
-    #[allow(dead_code)]
-    account_id: i64,
-    name: String,
-    subject_cn: String,
-    subject_alt: String,
-    issuer: String,
-    not_before: i64,
-    not_after: i64,
-    version: i64,
-}
-
-impl CertificateRow {
-    fn into_certificate(self, used_by: Vec<GroupUser>) -> Result<Certificate, AppError> {
-        let subject_alt = serde_json::from_str(&self.subject_alt).map_err(|error| {
-            AppError::internal(&format!("ssl_certificates row {} is invalid", self.id), error.to_string())
-        })?;
-        Ok(Certificate {
-            id: self.id,
-            name: self.name,
-            subject_cn: self.subject_cn,
-            subject_alt,
-            issuer: self.issuer,
-            not_before: Timestamp::from_unix_seconds(self.not_before),
-            not_after: Timestamp::from_unix_seconds(self.not_after),
-            used_by,
-            version: self.version,
-            // Where it stands as it is read: what every page that shows it warns of.
-            expiry: CertificateExpiry::at(Timestamp::from_unix_seconds(self.not_after), Timestamp::now()),
-        })
-    }
-}
+/// SSL certificates, named by a resource's `ssl_data_id`.
+static TABLE: Table = Table { name: "ssl_certificates", resource_column: "ssl_data_id" };
 
 /// A certificate's name as the customer gives it: trimmed, 1 to [`MAX_NAME_CHARS`] characters.
 /// [`AppError::Invalid`] on `name` otherwise.
@@ -80,26 +46,14 @@ fn name_taken(name: &str) -> AppError {
     AppError::invalid_field("name", format!("You already have a certificate named “{name}”. Choose another name."))
 }
 
-async fn row(db: Db<'_>, account_id: i64, id: i64) -> Result<CertificateRow, AppError> {
-    on_db!(db, |e| sqlx::query_as::<_, CertificateRow>(&format!(
-        "SELECT {COLUMNS} FROM ssl_certificates WHERE id = $1 AND account_id = $2"
-    ))
-    .bind(id)
-    .bind(account_id)
-    .fetch_optional(e)
-    .await)?
-    .ok_or(AppError::NotFound)
-}
-
-/// The resources that use the certificate (only those with HTTPS on when `https_on`), by custom
-/// domain, with every host name each serves.
-async fn users(db: &mut Db<'_>, id: i64, https_on: bool) -> Result<Vec<(GroupUser, Vec<String>)>, AppError> {
+/// The resources that serve HTTPS with the certificate, by custom domain, with every host name
+/// each serves: what a replacement must still cover.
+async fn users_over_https(db: &mut Db<'_>, id: i64) -> Result<Vec<(GroupUser, Vec<String>)>, AppError> {
     let rows: Vec<(i64, String, String)> = on_db!(db.reborrow(), |e| sqlx::query_as(
         "SELECT id, custom_domain, secondary_hostnames FROM cdn_resources \
-         WHERE ssl_data_id = $1 AND (ssl_enabled OR NOT $2) ORDER BY custom_domain"
+         WHERE ssl_data_id = $1 AND ssl_enabled ORDER BY custom_domain"
     )
     .bind(id)
-    .bind(https_on)
     .fetch_all(e)
     .await)?;
     rows.into_iter()
@@ -115,69 +69,15 @@ async fn users(db: &mut Db<'_>, id: i64, https_on: bool) -> Result<Vec<(GroupUse
         .collect()
 }
 
-async fn get_in(db: &mut Db<'_>, account_id: i64, id: i64) -> Result<Certificate, AppError> {
-    let found = row(db.reborrow(), account_id, id).await?;
-    let used_by = users(db, id, false).await?.into_iter().map(|(user, _)| user).collect();
-    found.into_certificate(used_by)
-}
-
 /// The account's certificate with this id and the resources that use it; [`AppError::NotFound`]
 /// whether it does not exist or belongs to someone else.
 pub async fn get(pool: &Pool, account_id: i64, id: i64) -> Result<Certificate, AppError> {
-    let pool = pool.clone();
-    to_completion(async move {
-        let mut tx = pool.begin_read().await?;
-        let found = get_in(&mut tx.db(), account_id, id).await?;
-        tx.commit().await?;
-        Ok(found)
-    })
-    .await
+    TABLE.get(pool, account_id, id).await
 }
 
 /// Every certificate of the account, by name, each with the resources that use it.
 pub async fn list(pool: &Pool, account_id: i64) -> Result<Vec<Certificate>, AppError> {
-    let pool = pool.clone();
-    to_completion(async move {
-        let mut tx = pool.begin_read().await?;
-        let rows: Vec<CertificateRow> = on_db!(tx.db(), |e| sqlx::query_as::<_, CertificateRow>(&format!(
-            "SELECT {COLUMNS} FROM ssl_certificates WHERE account_id = $1 ORDER BY name, id"
-        ))
-        .bind(account_id)
-        .fetch_all(e)
-        .await)?;
-        let used: Vec<(i64, i64, String)> = on_db!(tx.db(), |e| sqlx::query_as(
-            "SELECT ssl_data_id, id, custom_domain FROM cdn_resources \
-             WHERE account_id = $1 AND ssl_data_id IS NOT NULL ORDER BY custom_domain"
-        )
-        .bind(account_id)
-        .fetch_all(e)
-        .await)?;
-        tx.commit().await?;
-        let mut by_certificate: HashMap<i64, Vec<GroupUser>> = HashMap::new();
-        for (certificate, id, domain) in used {
-            let custom_domain = DomainName::parse(&domain).map_err(|error| {
-                AppError::internal(&format!("cdn_resources row {id} is invalid"), error.to_string())
-            })?;
-            by_certificate.entry(certificate).or_default().push(GroupUser { id, custom_domain });
-        }
-        rows.into_iter()
-            .map(|row| {
-                let used_by = by_certificate.remove(&row.id).unwrap_or_default();
-                row.into_certificate(used_by)
-            })
-            .collect()
-    })
-    .await
-}
-
-async fn named(db: Db<'_>, account_id: i64, name: &str) -> Result<Option<i64>, AppError> {
-    Ok(on_db!(db, |e| sqlx::query_scalar::<_, i64>(
-        "SELECT id FROM ssl_certificates WHERE account_id = $1 AND name = $2"
-    )
-    .bind(account_id)
-    .bind(name)
-    .fetch_optional(e)
-    .await)?)
+    TABLE.list(pool, account_id).await
 }
 
 /// Uploads a certificate for the account: `name` ([`parse_name`]), a PEM chain and its PEM key
@@ -196,7 +96,7 @@ pub async fn create(
     to_completion(async move {
         let mut tx = pool.begin_write().await?;
         let mut db = tx.db();
-        if named(db.reborrow(), account_id, &name).await?.is_some() {
+        if TABLE.named(db.reborrow(), account_id, &name).await?.is_some() {
             return Err(name_taken(&name));
         }
         let now = Timestamp::now().unix_seconds();
@@ -220,7 +120,7 @@ pub async fn create(
             .fetch_one(e)
             .await);
         let created = match inserted {
-            Ok(row) => row.into_certificate(Vec::new())?,
+            Ok(row) => row.into_certificate(TABLE.name, Vec::new())?,
             Err(sqlx::Error::Database(error)) if error.is_unique_violation() => return Err(name_taken(&name)),
             Err(error) => return Err(error.into()),
         };
@@ -250,14 +150,14 @@ pub async fn replace(
     to_completion(async move {
         let mut tx = pool.begin_write().await?;
         let mut db = tx.db();
-        let current = get_in(&mut db, account_id, id).await?;
+        let current = TABLE.get_in(&mut db, account_id, id).await?;
         if expected_version.is_some_and(|version| version != current.version) {
             return Err(AppError::CertificateConflict(Box::new(current)));
         }
-        if named(db.reborrow(), account_id, &name).await?.is_some_and(|other| other != id) {
+        if TABLE.named(db.reborrow(), account_id, &name).await?.is_some_and(|other| other != id) {
             return Err(name_taken(&name));
         }
-        for (user, names) in users(&mut db, id, true).await? {
+        for (user, names) in users_over_https(&mut db, id).await? {
             if let Some(uncovered) = names.iter().find(|host| !checked.covers(host)) {
                 return Err(AppError::invalid_field(
                     "certificate",
@@ -287,7 +187,7 @@ pub async fn replace(
             .bind(account_id)
             .fetch_one(e)
             .await)?
-        .into_certificate(current.used_by)?;
+        .into_certificate(TABLE.name, current.used_by)?;
         tx.commit().await?;
         Ok(replaced)
     })
@@ -302,7 +202,7 @@ pub async fn delete(pool: &Pool, account_id: i64, id: i64, expected_version: Opt
     to_completion(async move {
         let mut tx = pool.begin_write().await?;
         let mut db = tx.db();
-        let current = get_in(&mut db, account_id, id).await?;
+        let current = TABLE.get_in(&mut db, account_id, id).await?;
         if expected_version.is_some_and(|version| version != current.version) {
             return Err(AppError::CertificateConflict(Box::new(current)));
         }
@@ -326,7 +226,7 @@ pub async fn delete(pool: &Pool, account_id: i64, id: i64, expected_version: Opt
 /// The names a certificate covers, for a resource write inside its transaction:
 /// [`AppError::Invalid`] on `ssl_data` when the account has no certificate with this id.
 pub(crate) async fn coverage_in(db: Db<'_>, account_id: i64, id: i64) -> Result<Coverage, AppError> {
-    match row(db, account_id, id).await {
+    match TABLE.row(db, account_id, id).await {
         Ok(found) => Ok(Coverage {
             subject_cn: found.subject_cn,
             subject_alt: serde_json::from_str(&found.subject_alt).map_err(|error| {
@@ -374,4 +274,41 @@ pub(crate) async fn tls_by_ids(db: Db<'_>, ids: &[i64]) -> Result<HashMap<i64, e
             Ok((id, edge_feed::TlsCertificate { id, certificate_chain, private_key }))
         })
         .collect()
+}
+
+/// Re-encrypts with `sealer`'s current key every stored private key that an older key sealed
+/// (key rotation, [`KeySealer::reseal`]), in one write transaction, and answers how many. Each
+/// row is rewritten only if it is still what was read, so replicas starting together re-seal a
+/// key once. The edges of the resources using a re-sealed certificate are sent it again (the
+/// same key; 0010's trigger cannot tell). A key that no configured key opens is left as it is
+/// and logged: the feed reports it too, and a replacement mends it.
+pub async fn reseal_old_keys(pool: &Pool, sealer: &KeySealer) -> Result<usize, AppError> {
+    let mut tx = pool.begin_write().await?;
+    let rows: Vec<(i64, String)> =
+        on_db!(tx.db(), |e| sqlx::query_as("SELECT id, sealed_private_key FROM ssl_certificates ORDER BY id")
+            .fetch_all(e)
+            .await)?;
+    let mut resealed = 0;
+    for (id, sealed) in rows {
+        let again = match sealer.reseal(&sealed) {
+            Ok(Some(again)) => again,
+            Ok(None) => continue,
+            Err(error) => {
+                tracing::error!(certificate = id, %error, "an SSL private key could not be re-encrypted");
+                continue;
+            }
+        };
+        on_db!(tx.db(), |e| sqlx::query(
+            "UPDATE ssl_certificates SET sealed_private_key = $1 WHERE id = $2 AND sealed_private_key = $3"
+        )
+        .bind(&again)
+        .bind(id)
+        .bind(&sealed)
+        .execute(e)
+        .await
+        .map(|_| ()))?;
+        resealed += 1;
+    }
+    tx.commit().await?;
+    Ok(resealed)
 }

@@ -19,7 +19,15 @@ pub const EDGE_SILENCE_LIMIT: Duration = Duration::from_secs(90);
 /// [`ResourceOptions`], and the group meets [`edge_feed::OriginGroup`]: its enabled origins
 /// only, in order, and `origin` the first enabled primary, for edges from before groups. `tls`
 /// is the resource's certificate with its key opened (`tls_of`), given only while HTTPS is on.
-fn edge_resource(resource: CdnResource, group: &OriginGroup, tls: Option<::edge_feed::TlsCertificate>) -> EdgeResource {
+///
+/// `origin_ca` is the PEM of the trusted CA the resource names (Gcore's `proxy_ssl_ca`,
+/// migration 0011), which the edge trusts beside the system's roots for an HTTPS origin.
+fn edge_resource(
+    resource: CdnResource,
+    group: &OriginGroup,
+    tls: Option<::edge_feed::TlsCertificate>,
+    origin_ca: Option<String>,
+) -> EdgeResource {
     EdgeResource {
         id: resource.id,
         domain: resource.custom_domain.to_string(),
@@ -37,7 +45,7 @@ fn edge_resource(resource: CdnResource, group: &OriginGroup, tls: Option<::edge_
         }),
         origin_protocol: resource.origin_protocol,
         tls,
-        origin_ca: None,
+        origin_ca,
         options: ResourceOptions { websockets: resource.options_in_force.websockets },
     }
 }
@@ -46,15 +54,12 @@ fn edge_resource(resource: CdnResource, group: &OriginGroup, tls: Option<::edge_
 /// each with its origin group, read with `db` (one transaction).
 async fn edge_resources(db: &mut Db<'_>, changed_after: Option<i64>) -> Result<Vec<EdgeResource>, AppError> {
     let resources = resources::active(db.reborrow(), changed_after).await?;
-    let mut ids: Vec<i64> = resources.iter().map(|resource| resource.origin_group.id).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let groups = origin_groups::by_ids(db.reborrow(), &ids).await?;
-    let mut certificate_ids: Vec<i64> =
-        resources.iter().filter(|resource| resource.ssl_enabled).filter_map(|resource| resource.ssl_data).collect();
-    certificate_ids.sort_unstable();
-    certificate_ids.dedup();
-    let certificates = certificates::tls_by_ids(db.reborrow(), &certificate_ids).await?;
+    let groups =
+        origin_groups::by_ids(db.reborrow(), &distinct_ids(resources.iter().map(|r| Some(r.origin_group.id)))).await?;
+    let in_use = distinct_ids(resources.iter().map(|r| r.ssl_data.filter(|_| r.ssl_enabled)));
+    let certificates = certificates::tls_by_ids(db.reborrow(), &in_use).await?;
+    let trusted = distinct_ids(resources.iter().map(|r| r.proxy_ssl_ca));
+    let origin_cas = certificates::origin_cas_by_ids(db.reborrow(), &trusted).await?;
     resources
         .into_iter()
         .map(|resource| {
@@ -68,9 +73,23 @@ async fn edge_resources(db: &mut Db<'_>, changed_after: Option<i64>) -> Result<V
                     })?),
                     None => None,
                 };
-            Ok(edge_resource(resource, group, tls))
+            let origin_ca = match resource.proxy_ssl_ca {
+                Some(id) => Some(origin_cas.get(&id).cloned().ok_or_else(|| {
+                    AppError::internal("a resource's trusted CA certificate is missing", id.to_string())
+                })?),
+                None => None,
+            };
+            Ok(edge_resource(resource, group, tls, origin_ca))
         })
         .collect()
+}
+
+/// The ids named, each once and in order, for one `IN (…)` query per kind.
+fn distinct_ids(ids: impl Iterator<Item = Option<i64>>) -> Vec<i64> {
+    let mut ids: Vec<i64> = ids.flatten().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }
 
 /// A version as SQL stores it, or [`AppError::BadRequest`] past `i64::MAX`: no portal's version

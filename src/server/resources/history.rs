@@ -77,11 +77,14 @@ fn encode(change: &Change) -> Encoded {
         Change::OriginProtocolChanged { from, to } => {
             ("origin_protocol", "updated", Some(from.as_str().to_owned()), to.as_str().to_owned())
         }
+        Change::ProxySslCaChanged { from, to } => {
+            ("proxy_ssl_ca", "updated", Some(certificate_text(*from)), certificate_text(*to))
+        }
     };
     Encoded { setting, action, old_value, new_value }
 }
 
-/// A certificate as history stores it: its id, or the empty text for none.
+/// A certificate (or trusted CA) as history stores it: its id, or the empty text for none.
 fn certificate_text(id: Option<i64>) -> String {
     id.map(|id| id.to_string()).unwrap_or_default()
 }
@@ -161,6 +164,9 @@ fn decode(setting: &str, action: &str, old_value: Option<&str>, new_value: &str)
             from: parse_origin_protocol(old).ok()?,
             to: parse_origin_protocol(new_value).ok()?,
         }),
+        ("proxy_ssl_ca", "updated", Some(old)) => {
+            Some(Change::ProxySslCaChanged { from: certificate(old)?, to: certificate(new_value)? })
+        }
         _ => None,
     }
 }
@@ -231,6 +237,8 @@ mod tests {
         changes.push(Change::SslDataChanged { from: None, to: Some(3) });
         changes.push(Change::SslDataChanged { from: Some(3), to: Some(12) });
         changes.push(Change::SslDataChanged { from: Some(12), to: None });
+        changes.push(Change::ProxySslCaChanged { from: None, to: Some(4) });
+        changes.push(Change::ProxySslCaChanged { from: Some(4), to: None });
         use edge_feed::OriginProtocol;
         changes.push(Change::OriginProtocolChanged { from: OriginProtocol::Http, to: OriginProtocol::Https });
         changes.push(Change::OriginProtocolChanged { from: OriginProtocol::Https, to: OriginProtocol::Match });
@@ -264,7 +272,8 @@ mod tests {
                 | Change::OriginGroupSwitched { .. }
                 | Change::SslEnabledSwitched { .. }
                 | Change::SslDataChanged { .. }
-                | Change::OriginProtocolChanged { .. } => {}
+                | Change::OriginProtocolChanged { .. }
+                | Change::ProxySslCaChanged { .. } => {}
             }
         }
         changes

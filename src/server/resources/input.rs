@@ -54,14 +54,16 @@ pub struct NewResource {
     pub https: HttpsSettings,
 }
 
-/// A resource's HTTPS settings (Gcore's `sslEnabled`, `sslData`, `originProtocol`). HTTPS on
-/// needs a certificate of the account that covers every host name the resource serves; that is
-/// checked when it is saved.
+/// A resource's HTTPS settings (Gcore's `sslEnabled`, `sslData`, `originProtocol`,
+/// `proxy_ssl_ca`). HTTPS on needs a certificate of the account that covers every host name the
+/// resource serves, and a trusted CA must be one of the account's; both are checked when it is saved.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct HttpsSettings {
     pub ssl_enabled: bool,
     pub ssl_data: Option<i64>,
     pub origin_protocol: edge_feed::OriginProtocol,
+    /// The trusted CA certificate for an HTTPS origin, beside the system's roots; none by default.
+    pub proxy_ssl_ca: Option<i64>,
 }
 
 /// Settings to change; `None` (or an option not named) leaves one as it is. One choice per
@@ -83,6 +85,8 @@ pub struct ResourceUpdate {
     /// `Some(None)` removes the certificate (Gcore's `sslData: null`).
     pub ssl_data: Option<Option<i64>>,
     pub origin_protocol: Option<edge_feed::OriginProtocol>,
+    /// `Some(None)` removes the trusted CA (Gcore's `proxy_ssl_ca: null`).
+    pub proxy_ssl_ca: Option<Option<i64>>,
 }
 
 impl ResourceUpdate {

@@ -8,7 +8,7 @@ use crate::domain::{DomainName, SecondaryHostnames, Timestamp};
 use crate::error::AppError;
 use crate::model::{CdnResource, Change, OriginGroupRef};
 use crate::options::{OptionChoice, OptionName, OptionSetting, OptionValue};
-use crate::server::certificates::coverage_in;
+use crate::server::certificates::{coverage_in, trusted_ca_in};
 use crate::server::db::{Db, Pool, on_db, to_completion};
 use crate::server::origin_groups::resource_group;
 use edge_feed::OriginProtocol;
@@ -52,6 +52,9 @@ pub async fn insert(
     let https = new.https;
     check_https(db, actor.account_id, &new.custom_domain, &new.secondary_hostnames, https.ssl_enabled, https.ssl_data)
         .await?;
+    if let Some(id) = https.proxy_ssl_ca {
+        trusted_ca_in(db.reborrow(), actor.account_id, id).await?;
+    }
     let group = resource_group(db, actor, &new.origin, now).await?;
     let Some(created) = insert_row(db.reborrow(), actor.account_id, new, group.id, now).await? else {
         return Ok(None);
@@ -85,6 +88,9 @@ pub async fn insert(
     }
     if !created.origin_protocol.is_http() {
         changes.push(Change::OriginProtocolChanged { from: OriginProtocol::Http, to: created.origin_protocol });
+    }
+    if created.proxy_ssl_ca.is_some() {
+        changes.push(Change::ProxySslCaChanged { from: None, to: created.proxy_ssl_ca });
     }
     for change in &changes {
         record(db.reborrow(), actor, created.id, created.version, now, change).await?;
@@ -174,13 +180,13 @@ async fn insert_row(
     now: Timestamp,
 ) -> Result<Option<CdnResource>, AppError> {
     let options: Vec<&str> = option_columns().collect();
-    let placeholders: Vec<String> = (13..13 + options.len()).map(|n| format!("${n}")).collect();
+    let placeholders: Vec<String> = (14..14 + options.len()).map(|n| format!("${n}")).collect();
     let in_force = new.options.all_in_force(new.integration);
     let sql = format!(
         "INSERT INTO cdn_resources \
          (id, account_id, custom_domain, origin_group_id, integration, active, created_at, updated_at, version, \
-          name, description, secondary_hostnames, ssl_enabled, ssl_data_id, origin_protocol, {}) \
-         VALUES ((SELECT last_id + 1 FROM cdn_resource_ids), $1, $2, $3, $4, $5, $6, $6, 1, $7, $8, $9, $10, $11, $12, {}) \
+          name, description, secondary_hostnames, ssl_enabled, ssl_data_id, origin_protocol, proxy_ssl_ca_id, {}) \
+         VALUES ((SELECT last_id + 1 FROM cdn_resource_ids), $1, $2, $3, $4, $5, $6, $6, 1, $7, $8, $9, $10, $11, $12, $13, {}) \
          RETURNING {}",
         options.join(", "),
         placeholders.join(", "),
@@ -199,7 +205,8 @@ async fn insert_row(
             .bind(encode_hostnames(&new.secondary_hostnames))
             .bind(new.https.ssl_enabled)
             .bind(new.https.ssl_data)
-            .bind(new.https.origin_protocol.as_str()),
+            .bind(new.https.origin_protocol.as_str())
+            .bind(new.https.proxy_ssl_ca),
         &new.options,
         &in_force
     )
@@ -339,6 +346,9 @@ fn changes(current: &CdnResource, update: &ResourceUpdate, group: Option<OriginG
     if let Some(protocol) = update.origin_protocol.filter(|protocol| *protocol != current.origin_protocol) {
         changes.push(Change::OriginProtocolChanged { from: current.origin_protocol, to: protocol });
     }
+    if let Some(ca) = update.proxy_ssl_ca.filter(|ca| *ca != current.proxy_ssl_ca) {
+        changes.push(Change::ProxySslCaChanged { from: current.proxy_ssl_ca, to: ca });
+    }
     for (&option, &choice) in &update.options {
         let (before, after) = (current.options.get(option), choice.setting());
         if before == after {
@@ -394,6 +404,9 @@ async fn apply(
     }) {
         check_https(db, actor.account_id, &current.custom_domain, hostnames, ssl_enabled, ssl_data).await?;
     }
+    if let Some(Some(id)) = update.proxy_ssl_ca.filter(|ca| *ca != current.proxy_ssl_ca) {
+        trusted_ca_in(db.reborrow(), actor.account_id, id).await?;
+    }
     for change in &changes {
         record(db.reborrow(), actor, current.id, version, now, change).await?;
         match change {
@@ -405,6 +418,7 @@ async fn apply(
             Change::SslEnabledSwitched { to } => next.ssl_enabled = *to,
             Change::SslDataChanged { to, .. } => next.ssl_data = *to,
             Change::OriginProtocolChanged { to, .. } => next.origin_protocol = *to,
+            Change::ProxySslCaChanged { to, .. } => next.proxy_ssl_ca = *to,
             Change::OptionSet { option, .. }
             | Change::OptionDefaulted { option, .. }
             | Change::OptionNotEnabled { option, .. }
@@ -417,11 +431,11 @@ async fn apply(
     }
     next.options_in_force = next.options.all_in_force(next.integration);
     let assignments: Vec<String> =
-        option_columns().enumerate().map(|(n, column)| format!("{column} = ${}", n + 14)).collect();
+        option_columns().enumerate().map(|(n, column)| format!("{column} = ${}", n + 15)).collect();
     let sql = format!(
         "UPDATE cdn_resources SET origin_group_id = $1, active = $2, updated_at = $3, version = $4, \
          name = $8, description = $9, secondary_hostnames = $10, ssl_enabled = $11, ssl_data_id = $12, \
-         origin_protocol = $13, {} \
+         origin_protocol = $13, proxy_ssl_ca_id = $14, {} \
          WHERE id = $5 AND account_id = $6 AND version = $7 RETURNING {}",
         assignments.join(", "),
         *COLUMNS
@@ -440,7 +454,8 @@ async fn apply(
             .bind(encode_hostnames(&next.secondary_hostnames))
             .bind(next.ssl_enabled)
             .bind(next.ssl_data)
-            .bind(next.origin_protocol.as_str()),
+            .bind(next.origin_protocol.as_str())
+            .bind(next.proxy_ssl_ca),
         &next.options,
         &next.options_in_force
     )

@@ -170,6 +170,10 @@ impl ApiError {
         Self::answering(&AppError::NotFound, "There is no SSL certificate with this id in your account.")
     }
 
+    pub fn no_such_trusted_ca() -> Self {
+        Self::answering(&AppError::NotFound, "There is no trusted CA certificate with this id in your account.")
+    }
+
     pub fn not_found() -> Self {
         Self::answering(&AppError::NotFound, "There is no CDN resource with this id in your account.")
     }
@@ -235,7 +239,9 @@ impl From<AppError> for ApiError {
                 "The origin group was changed after you read it; its ETag is now {}. Get it again, then repeat your change.",
                 EntityTag::of_group(&current)
             )),
-            AppError::GroupInUse(_) | AppError::CertificateInUse(_) => Self::conflict(error.to_string()),
+            AppError::GroupInUse(_) | AppError::CertificateInUse(_) | AppError::TrustedCaInUse(_) => {
+                Self::conflict(error.to_string())
+            }
             AppError::CertificateConflict(current) => Self::conflict(format!(
                 "The certificate was replaced after you read it; it is now at version {}. Get it again, then repeat your change.",
                 current.version

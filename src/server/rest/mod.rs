@@ -17,6 +17,7 @@ mod origin_groups;
 mod resources;
 mod responses;
 mod schema;
+mod trusted_cas;
 
 use super::db::Pool;
 use super::edge_feed::ConfigChanges;
@@ -71,6 +72,11 @@ struct ApiState {
         certificates::get_certificate,
         certificates::replace_certificate,
         certificates::delete_certificate,
+        trusted_cas::list_cas,
+        trusted_cas::create_ca,
+        trusted_cas::get_ca,
+        trusted_cas::replace_ca,
+        trusted_cas::delete_ca,
     ),
     components(schemas(errors::ErrorBody, schema::StatusFilter), responses(
         errors::MalformedBody,
@@ -92,7 +98,8 @@ struct ApiState {
     tags(
         (name = "CDN resources", description = "The CDN resources of the token's account."),
         (name = "Origin groups", description = "The origin groups of the token's account: where its resources' content comes from."),
-        (name = "SSL certificates", description = "The SSL certificates of the token's account, which its resources present to visitors over HTTPS.")
+        (name = "SSL certificates", description = "The SSL certificates of the token's account, which its resources present to visitors over HTTPS."),
+        (name = "Trusted CA certificates", description = "The trusted CA certificates of the token's account: the CAs of private origins, which the CDN edges trust for the resources that name one.")
     )
 )]
 struct ApiDocument;
@@ -237,6 +244,17 @@ pub fn router(pool: Pool, config_changes: ConfigChanges, limits: Limits) -> Rout
             ),
         )
         .route(
+            trusted_cas::TRUSTED_CAS_PATH,
+            only(get(trusted_cas::list_cas).post(trusted_cas::create_ca), "GET, HEAD, POST"),
+        )
+        .route(
+            "/cdn/sslCertificates/{id}",
+            only(
+                get(trusted_cas::get_ca).put(trusted_cas::replace_ca).delete(trusted_cas::delete_ca),
+                "GET, HEAD, PUT, DELETE",
+            ),
+        )
+        .route(
             OPENAPI_PATH,
             only(
                 get(move || {
@@ -283,7 +301,6 @@ fn not_offered(path: &str) -> Option<&'static str> {
     const NO_CACHE: &str = "This CDN does not cache content: every request is fetched from the origin, so there is nothing to purge or prefetch.";
     const RULES: &str = "Rules (settings for some paths of a resource) are not offered by this CDN yet.";
     const SSL: &str = "Only uploaded SSL certificates are offered, at /cdn/sslData and /cdn/sslData/{id}: this CDN does not issue certificates.";
-    const TRUSTED_CA: &str = "Trusted CA certificates for origins are not offered through this API yet.";
     const SHIELDING: &str = "Presets and origin shielding are not offered by this CDN.";
     let segments: Vec<&str> = path.strip_prefix("/cdn/")?.split('/').collect();
     let why = match segments.as_slice() {
@@ -291,7 +308,6 @@ fn not_offered(path: &str) -> Option<&'static str> {
         ["resources", _, "purge" | "prefetch"] | ["purge_statuses", ..] => NO_CACHE,
         ["resources", _, "rules", ..] => RULES,
         ["resources", _, "ssl", ..] | ["sslData", _, _, ..] => SSL,
-        ["sslCertificates", ..] => TRUSTED_CA,
         ["resources", _, "preset" | "shielding_v2"] | ["presets" | "shieldingpop_v2", ..] => SHIELDING,
         ["originGroups", ..] => "This CDN offers origin groups at /cdn/origin_groups.",
         ["aliases", ..] => "Aliases are not offered by this CDN.",
@@ -312,15 +328,16 @@ pub fn handles(method: &Method, path: &str, headers: &HeaderMap) -> bool {
         return true;
     }
     // A collection or one of its items: `/cdn/resources`, `/cdn/resources/7`, and the same for
-    // origin groups and SSL certificates.
-    let api_path =
-        [RESOURCES_PATH, ORIGIN_GROUPS_PATH, certificates::CERTIFICATES_PATH].into_iter().any(|collection| {
-            path == collection
-                || path
-                    .strip_prefix(collection)
-                    .and_then(|rest| rest.strip_prefix('/'))
-                    .is_some_and(|id| !id.is_empty() && !id.contains('/'))
-        });
+    // origin groups, SSL certificates and trusted CA certificates.
+    let collections =
+        [RESOURCES_PATH, ORIGIN_GROUPS_PATH, certificates::CERTIFICATES_PATH, trusted_cas::TRUSTED_CAS_PATH];
+    let api_path = collections.into_iter().any(|collection| {
+        path == collection
+            || path
+                .strip_prefix(collection)
+                .and_then(|rest| rest.strip_prefix('/'))
+                .is_some_and(|id| !id.is_empty() && !id.contains('/'))
+    });
     api_path && !is_page_request(method, headers)
 }
 
@@ -375,6 +392,9 @@ mod tests {
         assert!(handles(&Method::DELETE, "/cdn/sslData/4", &HeaderMap::new()));
         assert!(handles(&Method::GET, "/cdn/sslData", &script));
         assert!(!handles(&Method::GET, "/cdn/ssl/new", &script));
+        assert!(handles(&Method::POST, "/cdn/sslCertificates", &HeaderMap::new()));
+        assert!(handles(&Method::GET, "/cdn/sslCertificates/4", &script));
+        assert!(!handles(&Method::GET, "/cdn/trusted-cas", &script));
         for page in ["/cdn", "/cdn/new", "/cdn/resources/7/content", "/cdn/resources/", "/api/list_resources"] {
             assert!(!handles(&Method::GET, page, &script), "{page}");
             assert!(!handles(&Method::POST, page, &script), "{page}");
@@ -400,7 +420,6 @@ mod tests {
             "/cdn/resources/rule_templates",
             "/cdn/resources/7/ssl/le/pre-validate",
             "/cdn/sslData/4/renew",
-            "/cdn/sslCertificates",
             "/cdn/originGroups/2",
             "/cdn/resources/7/shielding_v2",
         ] {
@@ -424,6 +443,8 @@ mod tests {
             ("/cdn/origin_groups/{id}", &["get", "put", "patch", "delete"]),
             ("/cdn/sslData", &["get", "post"]),
             ("/cdn/sslData/{id}", &["get", "put", "delete"]),
+            ("/cdn/sslCertificates", &["get", "post"]),
+            ("/cdn/sslCertificates/{id}", &["get", "put", "delete"]),
         ] {
             for method in methods {
                 assert!(paths[path][method].is_object(), "{method} {path}");

@@ -222,6 +222,12 @@ fn group_error(error: AppError) -> ApiError {
             let message = error.for_field("name").unwrap_or_default().to_owned();
             ApiError::conflict(message.clone()).with_field("name", message)
         }
+        // Only a patch gets here with it (its body was checked alone): `use_next` or
+        // `proxy_next_upstream` given alone, refused for the stored other.
+        AppError::Invalid(_) if error.for_field("proxy_next_upstream").is_some() => {
+            let message = error.for_field("proxy_next_upstream").unwrap_or_default().to_owned();
+            ApiError::conflict(message.clone()).with_field("proxy_next_upstream", message)
+        }
         other => other.into(),
     }
 }
@@ -454,7 +460,7 @@ pub async fn replace_group(request: ChangeRequest<GroupCreateBody>) -> Result<Re
     tag = "Origin groups",
     operation_id = "patchOriginGroup",
     summary = "Change some of an origin group's settings",
-    description = "`use_next` given alone is checked against the stored `proxy_next_upstream`, and the other way round.",
+    description = "`use_next` given alone is checked against the stored `proxy_next_upstream`, and the other way round: on with no case is refused with 409 under `proxy_next_upstream` (with 422 when the body gives both).",
     params(GroupId, super::schema::IfMatch),
     request_body(content = GroupPatchBody, content_type = "application/json"),
     responses(
@@ -472,6 +478,13 @@ pub async fn patch_group(request: ChangeRequest<GroupPatchBody>) -> Result<Respo
             use_next: body.use_next,
             proxy_next_upstream: body.proxy_next_upstream.as_deref().and_then(|names| cases(checks, names)),
         };
+        // Both given, they are checked together here, as the document's `if`/`then` states it
+        // (422); one given alone meets the stored other, and a refusal then is 409 (`group_error`).
+        if let (Some(use_next), Some(cases)) = (update.use_next, &update.proxy_next_upstream)
+            && let Err(error) = NextUpstreamPolicy::new(use_next, cases.clone())
+        {
+            checks.fail::<()>("proxy_next_upstream", error);
+        }
         Some(update)
     })
     .await

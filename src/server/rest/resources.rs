@@ -14,6 +14,7 @@ use super::{ApiError, ApiState};
 use crate::domain::{Integration, SecondaryHostnames, Timestamp};
 use crate::model::{CdnResource, ResourceStatus, parse_origin_protocol};
 use crate::options::{OptionChoice, OptionName, ResourceOptionsInput};
+use crate::server::certificates::NO_SUCH_TRUSTED_CA;
 use crate::server::db::Pool;
 use crate::server::edge_feed;
 use crate::server::resources::{self, HttpsSettings, NewResource, OriginChoice, ResourceFilter, ResourceUpdate};
@@ -66,6 +67,9 @@ fn refusal_of_a_valid_body(error: crate::error::AppError) -> ApiError {
     // [`https_choice`] has checked): the resource's own certificate, left out of a patch, is
     // missing or does not cover its host names; or the named one does not. A body the document
     // allows, refused for the state it meets: 409, as a taken host name is.
+    if let Some(message) = error.for_field("proxy_ssl_ca").filter(|message| message.starts_with(NO_SUCH_TRUSTED_CA)) {
+        return ApiError::no_such_trusted_ca().with_field("proxy_ssl_ca", message);
+    }
     if let Some(message) = error.for_field("ssl_data") {
         if message.starts_with(NO_SUCH_CERTIFICATE) {
             return ApiError::no_such_certificate().with_field("sslData", message);
@@ -112,6 +116,16 @@ fn https_choice(
         None => None,
     };
     (ssl_data, protocol)
+}
+
+/// The body's `proxy_ssl_ca`, `None` when left out; an id below 1 is reported in `checks`.
+fn trusted_ca_choice(checks: &mut Checks, proxy_ssl_ca: Option<Option<i64>>) -> Option<Option<i64>> {
+    match proxy_ssl_ca {
+        Some(Some(id)) if id < 1 => {
+            checks.fail("proxy_ssl_ca", "A trusted CA certificate's id is a whole number from 1.")
+        }
+        other => other,
+    }
 }
 
 /// Where a body says the content comes from: `origin` (a group of one) or `originGroup` (an
@@ -263,7 +277,7 @@ pub async fn list_resources(
         (status = 404, response = NoSuchOriginGroup),
         (status = 409, response = DomainTaken),
     ),
-    description = "`integration` may be left out: `entire_website`. The content comes from `origin` (a group of that origin alone, made or reused) or `originGroup` (one of the account's groups; another's, or none, is refused with 404 under `originGroup`), exactly one of the two. A secondary hostname that another resource serves, or the `cname` among them, is refused with 409 under `secondaryHostnames`, as a taken `cname` is."
+    description = "`integration` may be left out: `entire_website`. The content comes from `origin` (a group of that origin alone, made or reused) or `originGroup` (one of the account's groups; another's, or none, is refused with 404 under `originGroup`, as are an `sslData` and a `proxy_ssl_ca` the account does not have), exactly one of the two. A secondary hostname that another resource serves, or the `cname` among them, is refused with 409 under `secondaryHostnames`, as a taken `cname` is."
 )]
 pub async fn create_resource(
     ApiCaller(caller): ApiCaller,
@@ -284,6 +298,7 @@ pub async fn create_resource(
         LeftOut::NoCertificate,
         body.origin_protocol.as_deref(),
     );
+    let proxy_ssl_ca = trusted_ca_choice(&mut checks, body.proxy_ssl_ca);
     checks.finish()?;
     let (Some(custom_domain), Some(origin)) = (cname, origin) else {
         unreachable!("checks.finish() refuses missing values");
@@ -298,6 +313,7 @@ pub async fn create_resource(
             ssl_enabled: body.ssl_enabled.unwrap_or(false),
             ssl_data: ssl_data.flatten(),
             origin_protocol: origin_protocol.unwrap_or_default(),
+            proxy_ssl_ca: proxy_ssl_ca.flatten(),
         },
         ..NewResource::using(custom_domain, origin, integration).choosing(&choices(body.options))
     };
@@ -360,8 +376,9 @@ pub async fn replace_resource(request: ChangeRequest<ReplaceBody>) -> Result<Res
             LeftOut::NoCertificate,
             body.origin_protocol.as_deref(),
         );
+        let proxy_ssl_ca = trusted_ca_choice(checks, body.proxy_ssl_ca);
         // So do the name, description and secondary hostnames (none) and HTTPS (off, no
-        // certificate, HTTP to the origin).
+        // certificate, HTTP to the origin, the public roots only).
         ResourceUpdate {
             name: Some(details.name.flatten()),
             description: Some(details.description.flatten()),
@@ -372,6 +389,7 @@ pub async fn replace_resource(request: ChangeRequest<ReplaceBody>) -> Result<Res
             ssl_enabled: Some(body.ssl_enabled.unwrap_or(false)),
             ssl_data: Some(ssl_data.flatten()),
             origin_protocol: Some(origin_protocol.unwrap_or_default()),
+            proxy_ssl_ca: Some(proxy_ssl_ca.flatten()),
         }
     })
     .await
@@ -399,6 +417,7 @@ pub async fn patch_resource(request: ChangeRequest<PatchBody>) -> Result<Respons
             LeftOut::TheStoredOne,
             body.origin_protocol.as_deref(),
         );
+        let proxy_ssl_ca = trusted_ca_choice(checks, body.proxy_ssl_ca);
         ResourceUpdate {
             name: details.name,
             description: details.description,
@@ -409,6 +428,7 @@ pub async fn patch_resource(request: ChangeRequest<PatchBody>) -> Result<Respons
             ssl_enabled: body.ssl_enabled,
             ssl_data,
             origin_protocol,
+            proxy_ssl_ca,
         }
     })
     .await

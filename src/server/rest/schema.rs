@@ -173,6 +173,11 @@ pub struct ResourceBody {
     #[serde(rename = "originProtocol")]
     #[schema(value_type = OriginProtocolName)]
     pub(super) origin_protocol: &'static str,
+    /// The id of the trusted CA certificate (Gcore's `proxy_ssl_ca`, `/cdn/sslCertificates`) the
+    /// CDN trusts, beside the public roots, when it verifies an HTTPS origin; `null` for the
+    /// public roots only. Origins are always verified.
+    #[schema(minimum = 1)]
+    pub(super) proxy_ssl_ca: Option<i64>,
     /// When the resource was created.
     #[schema(format = DateTime)]
     pub(super) created: String,
@@ -242,6 +247,13 @@ pub struct CreateBody {
     #[serde(default, rename = "originProtocol", deserialize_with = "present")]
     #[schema(value_type = OriginProtocolName, required = false, nullable = false)]
     pub(super) origin_protocol: Option<String>,
+    /// The id of the account's trusted CA certificate (Gcore's `proxy_ssl_ca`,
+    /// `/cdn/sslCertificates`) to trust, beside the public roots, when verifying an HTTPS origin;
+    /// `null` for the public roots only. Another account's, or none, is refused with 404 under
+    /// `proxy_ssl_ca`.
+    #[serde(default, deserialize_with = "nullable_id")]
+    #[schema(value_type = Option<i64>, minimum = 1, required = false)]
+    pub(super) proxy_ssl_ca: Option<Option<i64>>,
     /// Left out, or without `websockets`: the option is not set and the integration's default
     /// applies, as in the portal.
     #[serde(default, deserialize_with = "present")]
@@ -296,6 +308,13 @@ pub struct ReplaceBody {
     #[serde(default, rename = "originProtocol", deserialize_with = "present")]
     #[schema(value_type = OriginProtocolName, required = false, nullable = false)]
     pub(super) origin_protocol: Option<String>,
+    /// The id of the account's trusted CA certificate (Gcore's `proxy_ssl_ca`,
+    /// `/cdn/sslCertificates`) to trust, beside the public roots, when verifying an HTTPS origin;
+    /// `null` for the public roots only. Another account's, or none, is refused with 404 under
+    /// `proxy_ssl_ca`.
+    #[serde(default, deserialize_with = "nullable_id")]
+    #[schema(value_type = Option<i64>, minimum = 1, required = false)]
+    pub(super) proxy_ssl_ca: Option<Option<i64>>,
     #[serde(default, deserialize_with = "present")]
     #[schema(required = false, nullable = false)]
     pub(super) options: Option<ResourceOptionsInput>,
@@ -347,6 +366,13 @@ pub struct PatchBody {
     #[serde(default, rename = "originProtocol", deserialize_with = "present")]
     #[schema(value_type = OriginProtocolName, required = false, nullable = false)]
     pub(super) origin_protocol: Option<String>,
+    /// The id of the account's trusted CA certificate (Gcore's `proxy_ssl_ca`,
+    /// `/cdn/sslCertificates`) to trust, beside the public roots, when verifying an HTTPS origin;
+    /// `null` for the public roots only. Another account's, or none, is refused with 404 under
+    /// `proxy_ssl_ca`.
+    #[serde(default, deserialize_with = "nullable_id")]
+    #[schema(value_type = Option<i64>, minimum = 1, required = false)]
+    pub(super) proxy_ssl_ca: Option<Option<i64>>,
     #[serde(default, deserialize_with = "present")]
     #[schema(required = false, nullable = false)]
     pub(super) options: Option<ResourceOptionsInput>,
@@ -600,6 +626,7 @@ impl ResourceBody {
             ssl_enabled: resource.ssl_enabled,
             ssl_data: resource.ssl_data,
             origin_protocol: resource.origin_protocol.as_str(),
+            proxy_ssl_ca: resource.proxy_ssl_ca,
             created: resource.created_at.to_rfc3339(),
             updated: resource.updated_at.to_rfc3339(),
             options: resource.options,
@@ -611,6 +638,17 @@ impl ResourceBody {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_id_written_with_a_zero_fraction_is_read_exactly() {
+        let read = |json: &str| present_id(&mut serde_json::Deserializer::from_str(json)).map_err(|e| e.to_string());
+        assert_eq!(read("34"), Ok(Some(34)));
+        assert_eq!(read("34.0"), Ok(Some(34)));
+        // Found by schemathesis: without exact float parsing this read as 4288506285096169.5.
+        assert_eq!(read("4288506285096170.0"), Ok(Some(4_288_506_285_096_170)));
+        assert!(read("34.5").unwrap_err().contains("not a whole number"));
+        assert!(read("null").is_err());
+    }
 
     #[test]
     fn the_text_pattern_refuses_what_names_and_descriptions_refuse() {
@@ -637,8 +675,10 @@ mod tests {
             if let Some(properties) = schema_json["properties"].as_object_mut() {
                 properties.remove("name");
                 properties.remove("description");
-                // `sslData: null` removes the certificate (Gcore's).
+                // `sslData: null` removes the certificate, `proxy_ssl_ca: null` the trusted CA
+                // (Gcore's).
                 properties.remove("sslData");
+                properties.remove("proxy_ssl_ca");
             }
             assert!(!schema_json.to_string().contains("null"), "{schema}: {schema_json}");
         }

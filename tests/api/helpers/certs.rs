@@ -33,3 +33,21 @@ pub fn certificate_valid(names: &[&str], from: SystemTime, until: SystemTime) ->
     let leaf = params.signed_by(&key, &issuer).unwrap();
     TestCertificate { chain: format!("{}{}", leaf.pem(), ca.pem()), key: key.serialize_pem() }
 }
+
+/// A self-signed CA certificate (basicConstraints CA:TRUE) named `name`, valid from an hour ago
+/// for a year, as PEM: what a customer uploads as a trusted CA for a private origin.
+pub fn ca_certificate(name: &str) -> String {
+    let now = SystemTime::now();
+    ca_certificate_valid(name, now - Duration::from_secs(3600), now + Duration::from_secs(365 * 86_400))
+}
+
+/// A self-signed CA certificate named `name`, valid from `from` until `until`, as PEM.
+pub fn ca_certificate_valid(name: &str, from: SystemTime, until: SystemTime) -> String {
+    let key = KeyPair::generate().unwrap();
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.distinguished_name.push(DnType::CommonName, name);
+    params.not_before = from.into();
+    params.not_after = until.into();
+    params.self_signed(&key).unwrap().pem()
+}

@@ -139,6 +139,14 @@ pub trait Portal: Sync {
     }
 }
 
+/// `text` as a form field's value (`application/x-www-form-urlencoded`): every byte but letters,
+/// digits and dots percent-encoded.
+pub fn form_value(text: &str) -> String {
+    text.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b == b'.' { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
 /// The start of a server function call from the in-process portal's own page, before its body.
 pub fn server_fn_call(endpoint: &str, cookie: Option<&str>) -> request::Builder {
     server_fn_request(endpoint, "application/json", cookie).header(header::ORIGIN, PORTAL_ORIGIN)

@@ -17,7 +17,9 @@ pub mod wire;
 // The parents [`database`] expects (shared with the library's unit tests, see there).
 use cdn_portal::server::db::{Pool, connect};
 
-pub use client::{ApiToken, PASSWORD, Portal, api_request, server_fn_call, server_fn_request, with_headers};
+pub use client::{
+    ApiToken, PASSWORD, Portal, api_request, form_value, server_fn_call, server_fn_request, with_headers,
+};
 pub use database::{ScratchDatabase, fresh_database};
 pub use page::input_tag;
 pub use portal::{
