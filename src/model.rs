@@ -378,7 +378,7 @@ impl Change {
                 format!("Origin verified against trusted CA certificate {id} and the public roots")
             }
             Change::ProxySslCaChanged { to: None, .. } => {
-                "Origin verified against the public roots only: trusted CA certificate removed".to_owned()
+                "Origin verified against the public roots only: no trusted CA certificate chosen".to_owned()
             }
             Change::OriginProtocolChanged { to, .. } => {
                 format!("Origin protocol set to {}", to.as_str())
@@ -604,6 +604,7 @@ mod tests {
             assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
             assert!(kind.path(3).starts_with(kind.list_path()));
             assert_eq!(kind.new_path(), format!("{}/new", kind.list_path()));
+            assert!(kind.plural_name().contains("SSL") || kind.plural_name().contains("CA"), "{kind:?}");
         }
         assert_eq!(certificate_path(3), "/cdn/ssl/3");
     }
@@ -681,6 +682,14 @@ impl CertificateKind {
         match self {
             CertificateKind::Ssl => "SSL certificates",
             CertificateKind::TrustedCa => "Trusted CA certificates",
+        }
+    }
+
+    /// The same within a sentence ("No trusted CA certificates yet"): acronyms stay upper case.
+    pub const fn plural_name(self) -> &'static str {
+        match self {
+            CertificateKind::Ssl => "SSL certificates",
+            CertificateKind::TrustedCa => "trusted CA certificates",
         }
     }
 

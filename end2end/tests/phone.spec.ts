@@ -130,7 +130,7 @@ test("every page of a signed-in customer fits a phone's screen, and tables keep 
   await expectCellsLabelled(certificates, certificateRow);
   await expectFitsThePhone(page, testInfo, "certificates", true);
   await page.getByRole("navigation", { name: "CDN" }).getByRole("link", { name: "Trusted CA certificates" }).click();
-  await expect(page.getByRole("heading", { name: "No trusted CA certificates yet" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "No trusted CA certificates yet", exact: true })).toBeVisible();
   await expectFitsThePhone(page, testInfo, "trusted-cas-empty", true);
 
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "API tokens" }).click();

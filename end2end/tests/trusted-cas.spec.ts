@@ -10,7 +10,7 @@ test("a customer adds a trusted CA, chooses it for a resource's origin, and cann
 
   await page.goto("/cdn");
   await page.getByRole("navigation", { name: "CDN" }).getByRole("link", { name: "Trusted CA certificates" }).click();
-  await expect(page.getByRole("heading", { name: "No trusted CA certificates yet" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "No trusted CA certificates yet", exact: true })).toBeVisible();
   await page.getByRole("link", { name: "Add certificate" }).click();
   await expect(page.getByRole("heading", { level: 1, name: "Add trusted CA certificate" })).toBeVisible();
   // A CA is uploaded without a key; something that is not PEM is refused, saying so.
@@ -41,7 +41,7 @@ test("a customer adds a trusted CA, chooses it for a resource's origin, and cann
 
   // Listed with the resource that uses it; in use, it cannot be deleted.
   await page.goto("/cdn/trusted-cas");
-  const row = page.getByRole("table", { name: "Your trusted CA certificates" }).getByRole("row").filter({ hasText: name });
+  const row = page.getByRole("table", { name: "Your trusted CA certificates", exact: true }).getByRole("row").filter({ hasText: name });
   await expect(row).toContainText("Edgeport end-to-end test CA");
   await expect(row.getByRole("link", { name: domain })).toBeVisible();
   await row.getByRole("link", { name }).click();
@@ -56,5 +56,5 @@ test("a customer adds a trusted CA, chooses it for a resource's origin, and cann
   await page.goto("/cdn/trusted-cas");
   await page.getByRole("link", { name }).click();
   await page.getByRole("button", { name: "Delete certificate" }).click();
-  await expect(page.getByRole("heading", { name: "No trusted CA certificates yet" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "No trusted CA certificates yet", exact: true })).toBeVisible();
 });

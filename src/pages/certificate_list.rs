@@ -54,7 +54,7 @@ fn EmptyState(kind: CertificateKind) -> impl IntoView {
     };
     view! {
         <div class="empty-state">
-            <h2>{format!("No {} yet", kind.plural_title().to_lowercase())}</h2>
+            <h2>{format!("No {} yet", kind.plural_name())}</h2>
             <p>{what}</p>
         </div>
     }
@@ -69,7 +69,7 @@ fn CertificateTable(kind: CertificateKind, certificates: Vec<Certificate>) -> im
     };
     view! {
         <table class="resources">
-            <caption class="visually-hidden">{format!("Your {}", kind.plural_title().to_lowercase())}</caption>
+            <caption class="visually-hidden">{format!("Your {}", kind.plural_name())}</caption>
             <thead>
                 <tr>
                     <th scope="col">"Name"</th>
