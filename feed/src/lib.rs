@@ -13,6 +13,8 @@
 //!    N that the portal never reached (its data was replaced) gets a snapshot instead.
 //! 3. `POST` [`STATUS_PATH`] (`/edge/v1/status`) with a [`StatusReport`]: 204; the portal now
 //!    counts the edge as serving that version.
+//! 4. `POST` [`TRAFFIC_PATH`] (`/edge/v1/traffic`) with a [`TrafficReport`] every
+//!    [`TRAFFIC_INTERVAL`]: 204; the edge's WebSocket traffic per resource (see [`traffic`]).
 //!
 //! A missing or wrong token is 401 on every path, a malformed report 400, a report with an
 //! invalid edge name ([`is_valid_edge_name`]) 422, and a portal that cannot reach its database 503;
@@ -21,6 +23,12 @@
 
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
+
+pub mod traffic;
+pub use traffic::{
+    CloseReason, DURATION_BOUNDS_S, HandshakeRefusal, ResourceTraffic, TRAFFIC_FRESH_FOR, TRAFFIC_INTERVAL,
+    TRAFFIC_PATH, TrafficReport, WsCounter,
+};
 
 /// A configuration version: 0 before any change, then one more for each change the portal
 /// commits, never reused. An unsigned whole number on the wire; the portal's SQL stores it as
@@ -594,7 +602,7 @@ mod tests {
 
     #[test]
     fn every_path_is_under_the_prefix() {
-        for path in [CONFIG_PATH, STATUS_PATH] {
+        for path in [CONFIG_PATH, STATUS_PATH, TRAFFIC_PATH] {
             assert!(path.starts_with(PATH_PREFIX), "{path}");
         }
     }
