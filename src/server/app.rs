@@ -192,7 +192,7 @@ pub async fn run() -> Result<(), StartupError> {
     let addr = config.leptos.site_addr;
     // After the router is built: building it creates the session table.
     let router = build_router(config.leptos, pool.clone(), config.security).await?;
-    tokio::spawn(housekeeping(SessionStore::new(&pool), RateStore::new(pool.clone())));
+    tokio::spawn(housekeeping(SessionStore::new(&pool), RateStore::new(pool.clone()), pool.clone()));
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| StartupError::Listen { addr, source })?;
     tracing::info!("listening on http://{addr}");
     // The peer address of each connection, from which `client_address::identify_client` finds
@@ -206,9 +206,10 @@ pub async fn run() -> Result<(), StartupError> {
 /// Every few minutes, for as long as the portal runs (once per process, not per router): expired
 /// sessions are deleted, and so are the counters of limits whose allowance is whole again (see
 /// `limits::RateStore::forget_refilled`; without this a flood from many addresses would leave a
-/// row for each behind). A failure (the database is down) is logged and the next round tries
-/// again, where the session store's own loop would stop for good.
-async fn housekeeping(sessions: SessionStore, limits: RateStore) {
+/// row for each behind), and WebSocket traffic past retention (`ws_traffic::prune`). A failure
+/// (the database is down) is logged and the next round tries again, where the session store's own
+/// loop would stop for good.
+async fn housekeeping(sessions: SessionStore, limits: RateStore, pool: Pool) {
     let mut rounds = tokio::time::interval(tokio::time::Duration::from_secs(300));
     loop {
         rounds.tick().await;
@@ -217,6 +218,11 @@ async fn housekeeping(sessions: SessionStore, limits: RateStore) {
         }
         if let Err(error) = limits.forget_refilled().await {
             tracing::warn!(%error, "could not delete used-up rate limit counters; trying again later");
+        }
+        match crate::server::ws_traffic::prune(&pool, std::time::SystemTime::now()).await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::info!(deleted, "deleted WebSocket traffic rows past retention"),
+            Err(error) => tracing::warn!(%error, "could not delete WebSocket traffic past retention; trying again later"),
         }
     }
 }

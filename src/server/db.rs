@@ -119,6 +119,20 @@ impl Pool {
         })
     }
 
+    /// A transaction for writers of `table` alone, which take turns as [`Pool::begin_write`]'s
+    /// do, but without waiting for writers of resources (PostgreSQL: a lock on `table` only;
+    /// SQLite has one write lock for everything). `table` is a name from the schema, never input.
+    pub async fn begin_exclusive(&self, table: &'static str) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Pool::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query(&format!("LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")).execute(&mut *tx).await?;
+                Tx::Postgres(tx)
+            }
+        })
+    }
+
     pub async fn close(&self) {
         match self {
             Pool::Sqlite(pool) => pool.close().await,

@@ -21,6 +21,7 @@ pub mod resources;
 pub mod rest;
 pub mod seed;
 pub mod sessions;
+pub mod ws_traffic;
 
 pub use app::{SECURE_SESSION_COOKIE, SESSION_COOKIE, StartupError, build_router, init_tracing, run};
 pub use config::{PublicOrigin, SecuritySettings};

@@ -6,7 +6,9 @@ use super::wake::ConfigChanges;
 use crate::error::AppError;
 use crate::server::db::Pool;
 use crate::server::http_error::{Credentials, ErrorHead};
-use ::edge_feed::{CONFIG_PATH, FeedQuery, MAX_EDGE_NAME_LEN, MAX_WAIT, STATUS_PATH, StatusReport};
+use ::edge_feed::{
+    CONFIG_PATH, FeedQuery, MAX_EDGE_NAME_LEN, MAX_WAIT, STATUS_PATH, StatusReport, TRAFFIC_PATH, TrafficReport,
+};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -46,6 +48,7 @@ pub fn router(feed: EdgeFeed) -> Router {
     Router::new()
         .route(CONFIG_PATH, axum::routing::get(config))
         .route(STATUS_PATH, axum::routing::post(status))
+        .route(TRAFFIC_PATH, axum::routing::post(traffic))
         .with_state(feed)
 }
 
@@ -97,8 +100,7 @@ pub async fn status(
         return malformed_report();
     };
     if !::edge_feed::is_valid_edge_name(&report.edge) {
-        let rule = format!("edge names are 1-{MAX_EDGE_NAME_LEN} letters, digits, '.', '_' or '-'\n");
-        return (StatusCode::UNPROCESSABLE_ENTITY, rule).into_response();
+        return invalid_edge_name();
     }
     match record_status(&feed.pool, &report.edge, report.version).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
@@ -106,6 +108,39 @@ pub async fn status(
         Err(AppError::BadRequest) => malformed_report(),
         Err(error) => error_response(error),
     }
+}
+
+/// `POST /edge/v1/traffic` with a [`TrafficReport`]: this edge's WebSocket traffic per resource,
+/// recorded as of the portal's clock.
+pub async fn traffic(
+    State(feed): State<EdgeFeed>,
+    headers: HeaderMap,
+    report: Result<Json<TrafficReport>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    if !feed.authorized(&headers) {
+        return unauthorized();
+    }
+    let Ok(Json(report)) = report else {
+        return malformed_traffic();
+    };
+    if !::edge_feed::is_valid_edge_name(&report.edge) {
+        return invalid_edge_name();
+    }
+    match crate::server::ws_traffic::record(&feed.pool, report, std::time::SystemTime::now()).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(AppError::BadRequest) => malformed_traffic(),
+        Err(error) => error_response(error),
+    }
+}
+
+fn invalid_edge_name() -> Response {
+    let rule = format!("edge names are 1-{MAX_EDGE_NAME_LEN} letters, digits, '.', '_' or '-'\n");
+    (StatusCode::UNPROCESSABLE_ENTITY, rule).into_response()
+}
+
+fn malformed_traffic() -> Response {
+    let shape = "expected {\"edge\": name, \"boot\": 1-64 letters or digits, \"resources\": [{\"id\": positive, once each, \"open\": number, \"counters\": {name: number}}] (at most 5000)}\n";
+    (StatusCode::BAD_REQUEST, shape).into_response()
 }
 
 fn unauthorized() -> Response {

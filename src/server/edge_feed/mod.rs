@@ -15,6 +15,6 @@ mod queries;
 mod wake;
 
 pub use ::edge_feed::{ConfigUpdate, EdgeResource, FeedQuery, ResourceOptions, StatusReport, Version};
-pub use handlers::{EdgeFeed, config, router, status};
+pub use handlers::{EdgeFeed, config, router, status, traffic};
 pub use queries::{EDGE_SILENCE_LIMIT, changes_after, record_status, rollout, rollouts, snapshot};
 pub use wake::{ConfigChanges, wake_on_other_processes_changes, wake_on_other_replicas_changes};

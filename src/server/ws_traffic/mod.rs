@@ -1,0 +1,32 @@
+//! WebSocket traffic per resource: what the edges report (`POST /edge/v1/traffic`, the contract
+//! in `feed/src/traffic.rs`), kept per minute, hour and day, and read back for the Reports
+//! section, the resource list and the REST API.
+//!
+//! - `record`: a report, turned into what grew since the edge's last one (migration 0012);
+//! - `read`: the connections open now, and series;
+//! - `retention`: deleting what is past retention;
+//! - `metric`, `period`: the names and periods both of them use.
+//!
+//! Every function takes the time it works at (`now`), so that tests set the clock.
+
+mod metric;
+mod period;
+mod read;
+mod record;
+mod retention;
+
+pub use metric::WsMetric;
+pub use period::{Granularity, Resolution};
+pub use read::{OpenNow, Points, Range, open_now, series, total};
+pub use record::record;
+pub use retention::prune;
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// `time` in whole milliseconds since the Unix epoch (negative before it).
+fn unix_ms(time: SystemTime) -> i64 {
+    match time.duration_since(UNIX_EPOCH) {
+        Ok(after) => after.as_millis() as i64,
+        Err(before) => -(before.duration().as_millis() as i64),
+    }
+}
