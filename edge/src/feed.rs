@@ -3,16 +3,13 @@
 
 use crate::metrics::Metrics;
 use crate::origins::OriginRegistry;
+use crate::portal_client::PortalClient;
 use crate::routes::{ConfigUpdate, RouteTable};
 use crate::settings::FeedSettings;
 use bytes::Bytes;
 use edge_feed::StatusReport;
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::header::{self, HeaderName, HeaderValue};
-use hyper::{Method, Request, StatusCode};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use http_body_util::{BodyExt, Limited};
+use hyper::{Method, StatusCode};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,7 +20,7 @@ const MAX_UPDATE_BYTES: usize = 64 * 1024 * 1024;
 
 pub struct Follower {
     settings: FeedSettings,
-    client: Client<HttpConnector, Full<Bytes>>,
+    portal: PortalClient,
     routes: watch::Sender<Arc<RouteTable>>,
     metrics: Arc<Metrics>,
     state_file: PathBuf,
@@ -50,10 +47,8 @@ impl Follower {
         metrics: Arc<Metrics>,
         state_file: PathBuf,
     ) -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(Duration::from_secs(5)));
-        let client = Client::builder(TokioExecutor::new()).build(connector);
-        Self { settings, client, routes, metrics, state_file }
+        let portal = PortalClient::new(&settings);
+        Self { settings, portal, routes, metrics, state_file }
     }
 
     /// Runs for as long as the edge does. A failure never touches the configuration in use; the
@@ -115,12 +110,12 @@ impl Follower {
 
     /// `None` when the portal had nothing new before the long poll ended.
     async fn fetch(&self, path: &str) -> Result<Option<ConfigUpdate>, FeedError> {
-        let request = self.request(Method::GET, path, Bytes::new());
+        let request = self.portal.request(Method::GET, path, Bytes::new());
         let response =
-            tokio::time::timeout(self.settings.long_poll + Duration::from_secs(10), self.client.request(request))
+            tokio::time::timeout(self.settings.long_poll + Duration::from_secs(10), self.portal.send(request))
                 .await
                 .map_err(|_| FeedError::Timeout)?
-                .map_err(|error| FeedError::Unreachable(error.to_string()))?;
+                .map_err(FeedError::Unreachable)?;
         match response.status() {
             StatusCode::OK => {}
             StatusCode::NO_CONTENT => return Ok(None),
@@ -140,25 +135,13 @@ impl Follower {
     async fn report(&self) {
         let report = StatusReport { edge: self.settings.edge_id.clone(), version: self.routes.borrow().version() };
         let body = serde_json::to_vec(&report).unwrap_or_default();
-        let request = self.request(Method::POST, edge_feed::STATUS_PATH, Bytes::from(body));
-        match tokio::time::timeout(Duration::from_secs(5), self.client.request(request)).await {
+        let request = self.portal.request(Method::POST, edge_feed::STATUS_PATH, Bytes::from(body));
+        match tokio::time::timeout(Duration::from_secs(5), self.portal.send(request)).await {
             Ok(Ok(response)) if response.status().is_success() => {}
             Ok(Ok(response)) => tracing::debug!(status = %response.status(), "status report refused"),
             Ok(Err(error)) => tracing::debug!(%error, "status report failed"),
             Err(_) => tracing::debug!("status report timed out"),
         }
-    }
-
-    fn request(&self, method: Method, path: &str, body: Bytes) -> Request<Full<Bytes>> {
-        let mut request = Request::new(Full::new(body));
-        *request.method_mut() = method;
-        *request.uri_mut() = format!("{}{path}", self.settings.portal_url).parse().unwrap_or_default();
-        let headers = request.headers_mut();
-        if let Ok(token) = HeaderValue::from_str(&edge_feed::authorization(&self.settings.token)) {
-            headers.insert(HeaderName::from_static(edge_feed::AUTHORIZATION), token);
-        }
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        request
     }
 }
 

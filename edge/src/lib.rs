@@ -10,11 +10,14 @@ pub mod feed;
 pub mod forwarding;
 pub mod metrics;
 pub mod origins;
+pub mod portal_client;
 pub mod proxy;
 pub mod refusal;
+pub mod reporter;
 pub mod routes;
 pub mod settings;
 pub mod tls;
+pub mod traffic;
 pub mod tunnel;
 
 use bytes::Bytes;
@@ -26,6 +29,7 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use metrics::Metrics;
 use proxy::{Proxy, Visitor};
+use reporter::Reporter;
 use routes::RouteTable;
 use settings::Settings;
 use std::convert::Infallible;
@@ -36,11 +40,15 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use traffic::Traffic;
 
 /// A visitor has this long to send a request's head, so that idle connections cannot pile up.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// A visitor has this long to complete a TLS handshake, for the same reason.
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long [`RunningEdge::shut_down`] may take: open tunnels counted, then the last traffic
+/// report sent. A service manager waits longer than this before killing the edge.
+const SHUTDOWN_WITHIN: Duration = Duration::from_secs(2);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -55,12 +63,46 @@ pub struct RunningEdge {
     pub tls_addr: Option<SocketAddr>,
     pub admin_addr: SocketAddr,
     metrics: Arc<Metrics>,
+    traffic: Arc<Traffic>,
+    reporter: Reporter,
     tasks: Vec<JoinHandle<()>>,
 }
 
 impl RunningEdge {
     pub fn metrics(&self) -> String {
         self.metrics.render()
+    }
+
+    /// WebSocket traffic per resource since the edge started, as it reports it to the portal.
+    pub fn traffic(&self) -> &Traffic {
+        &self.traffic
+    }
+
+    /// Stops the edge, telling the portal what it relayed to the end, within about
+    /// [`SHUTDOWN_WITHIN`] (2 s):
+    ///
+    /// 1. it stops accepting connections, following the portal and reporting every second (a
+    ///    periodic report still on its way could otherwise reach the portal after the last one);
+    /// 2. every open tunnel is told ([`Traffic::begin_shutdown`]): each drops its two connections
+    ///    and counts itself closed by [`edge_feed::CloseReason::EdgeShutdown`], with its duration;
+    ///    the edge waits until the last has been counted ([`Traffic::tunnels_ended`]);
+    /// 3. one last report carries every resource's figures ([`Reporter::report_everything`]).
+    ///
+    /// Past the time limit, the edge stops anyway: the portal then misses the last second.
+    pub async fn shut_down(self) {
+        let deadline = tokio::time::Instant::now() + SHUTDOWN_WITHIN;
+        for task in &self.tasks {
+            task.abort();
+        }
+        self.traffic.begin_shutdown();
+        if tokio::time::timeout_at(deadline, self.traffic.tunnels_ended()).await.is_err() {
+            tracing::warn!("open tunnels were not all counted in time");
+        }
+        match tokio::time::timeout_at(deadline, self.reporter.report_everything()).await {
+            Ok(Ok(())) => tracing::info!("last traffic report sent"),
+            Ok(Err(error)) => tracing::warn!(%error, "the last traffic report failed"),
+            Err(_) => tracing::warn!("the last traffic report got no answer in time"),
+        }
     }
 }
 
@@ -111,7 +153,10 @@ pub async fn start(settings: Settings) -> Result<RunningEdge, StartError> {
         metrics.config_applied(saved.version());
     }
     let (routes_sender, routes) = watch::channel(Arc::new(saved.unwrap_or_else(|| RouteTable::new(origins.clone()))));
-    let proxy = Arc::new(Proxy::new(routes.clone(), metrics.clone(), origins.clone(), settings.timeouts));
+    let traffic = Arc::new(Traffic::new());
+    let proxy =
+        Arc::new(Proxy::new(routes.clone(), metrics.clone(), traffic.clone(), origins.clone(), settings.timeouts));
+    let reporter = Reporter::new(&settings.feed, traffic.clone());
     let follower =
         feed::Follower::new(settings.feed.clone(), routes_sender, metrics.clone(), settings.state_file.clone());
     let mut tasks = vec![tokio::spawn(serve_visitors(listener, proxy.clone()))];
@@ -121,7 +166,8 @@ pub async fn start(settings: Settings) -> Result<RunningEdge, StartError> {
     }
     tasks.push(tokio::spawn(serve_admin(admin_listener, metrics.clone(), routes)));
     tasks.push(tokio::spawn(follower.run()));
-    Ok(RunningEdge { addr, tls_addr, admin_addr, metrics, tasks })
+    tasks.push(tokio::spawn(reporter.clone().run()));
+    Ok(RunningEdge { addr, tls_addr, admin_addr, metrics, traffic, reporter, tasks })
 }
 
 async fn serve_visitors(listener: TcpListener, proxy: Arc<Proxy>) {

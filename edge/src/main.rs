@@ -23,6 +23,8 @@ async fn main() -> ExitCode {
     };
     tracing::info!("serving visitors on http://{}, metrics on http://{}/metrics", edge.addr, edge.admin_addr);
     shutdown_signal().await;
+    // Open tunnels are counted as ended by the shutdown and the portal gets a last report.
+    edge.shut_down().await;
     ExitCode::SUCCESS
 }
 

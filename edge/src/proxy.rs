@@ -12,8 +12,10 @@ use crate::refusal::Refusal;
 use crate::routes::{Route, RouteTable, normalize_host};
 use crate::settings::Timeouts;
 use crate::tls::{OriginTls, origin_server_name};
+use crate::traffic::Traffic;
 use crate::tunnel;
 use bytes::Bytes;
+use edge_feed::traffic::{CloseReason, HandshakeRefusal, WsCounter};
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::body::{Body as _, Incoming};
 use hyper::header::{self, HeaderMap, HeaderValue};
@@ -55,6 +57,8 @@ impl Visitor {
 pub struct Proxy {
     pub routes: watch::Receiver<Arc<RouteTable>>,
     pub metrics: Arc<Metrics>,
+    /// WebSocket traffic per resource, for the portal.
+    pub traffic: Arc<Traffic>,
     /// Every origin's state, and the clock it is skipped by.
     pub origins: Arc<OriginRegistry>,
     pub timeouts: Timeouts,
@@ -66,6 +70,7 @@ impl Proxy {
     pub fn new(
         routes: watch::Receiver<Arc<RouteTable>>,
         metrics: Arc<Metrics>,
+        traffic: Arc<Traffic>,
         origins: Arc<OriginRegistry>,
         timeouts: Timeouts,
     ) -> Self {
@@ -73,7 +78,7 @@ impl Proxy {
         connector.set_connect_timeout(Some(timeouts.connect));
         connector.set_nodelay(true);
         let client = Client::builder(TokioExecutor::new()).build(connector);
-        Self { routes, metrics, origins, timeouts, client }
+        Self { routes, metrics, traffic, origins, timeouts, client }
     }
 
     pub async fn handle(
@@ -116,6 +121,7 @@ impl Proxy {
         };
         if admitted.websocket && !route.options.websockets {
             self.metrics.upgrade(&route.domain, UpgradeOutcome::Refused);
+            self.traffic.count(route.id, WsCounter::Refused(HandshakeRefusal::OptionOff));
             return Err(Refusal::WebSocketsDisabled);
         }
         Ok((admitted, route))
@@ -293,7 +299,10 @@ impl Proxy {
                 Ok(Ok(response)) if response.status() != StatusCode::SWITCHING_PROTOCOLS => {
                     // A handshake is repeatable until its 101.
                     match self.answered(origins, source, response, true, last) {
-                        Ok(answer) => return answer,
+                        Ok(answer) => {
+                            self.traffic.count(route.id, WsCounter::Refused(HandshakeRefusal::OriginRefused));
+                            return answer;
+                        }
                         Err(failure) => failure,
                     }
                 }
@@ -314,25 +323,49 @@ impl Proxy {
                 break;
             }
         }
-        let Some(mut response) = switched else { return self.gave_up(gave_up) };
+        let Some(mut response) = switched else {
+            self.traffic.count(route.id, WsCounter::Refused(HandshakeRefusal::OriginUnreachable));
+            return self.gave_up(gave_up);
+        };
 
         self.metrics.upgrade(&route.domain, UpgradeOutcome::Accepted);
+        // Open for the portal from the origin's 101; the guard counts how and when it ends.
+        let open = self.traffic.tunnel_opened(route.id);
         let origin_upgrade = hyper::upgrade::on(&mut response);
         let metrics = self.metrics.clone();
         let idle_limit = self.timeouts.tunnel_idle;
         let domain = route.domain.clone();
         tokio::spawn(async move {
-            let (visitor, origin) = match tokio::try_join!(visitor_upgrade, origin_upgrade) {
-                Ok(both) => both,
-                Err(error) => return tracing::warn!(resource = domain, %error, "a tunnel could not be opened"),
+            let relaying = async {
+                let (visitor, origin) = match tokio::try_join!(visitor_upgrade, origin_upgrade) {
+                    Ok(both) => both,
+                    Err(error) => {
+                        tracing::warn!(resource = domain, %error, "a tunnel could not be opened");
+                        return CloseReason::Error;
+                    }
+                };
+                // Both connections are this edge's own streams (served and dialled above), TCP or
+                // TLS: taken back out of hyper, they are relayed without its wrappers.
+                let _open = metrics.tunnel_opened();
+                let counting = tunnel::Counting { metrics: &metrics, resource: open.counters() };
+                match tunnel::relay_upgraded(visitor, origin, idle_limit, counting).await {
+                    Ok(ended) => {
+                        tracing::debug!(resource = domain, ?ended, "tunnel closed");
+                        ended.close_reason()
+                    }
+                    Err(error) => {
+                        tracing::error!(resource = domain, error, "a tunnel could not be relayed");
+                        CloseReason::Error
+                    }
+                }
             };
-            // Both connections are this edge's own streams (served and dialled above), TCP or
-            // TLS: taken back out of hyper, they are relayed without its wrappers.
-            let _open = metrics.tunnel_opened();
-            match tunnel::relay_upgraded(visitor, origin, idle_limit, &metrics).await {
-                Ok(ended) => tracing::debug!(resource = domain, ?ended, "tunnel closed"),
-                Err(error) => tracing::error!(resource = domain, error, "a tunnel could not be relayed"),
-            }
+            // When the edge shuts down, the relay is dropped (both connections with it) and the
+            // tunnel counted as ended by the shutdown, before the edge's last traffic report.
+            let reason = tokio::select! {
+                reason = relaying => reason,
+                () = open.shutdown() => CloseReason::EdgeShutdown,
+            };
+            open.end(reason);
         });
         // The origin's 101 as it is: its Upgrade, Connection and Sec-WebSocket-* headers complete the handshake.
         let (parts, _) = response.into_parts();

@@ -2,10 +2,13 @@
 //! back, until both sides have finished or the tunnel has been idle too long.
 
 use crate::metrics::Metrics;
+use crate::traffic::ResourceCounters;
 use bytes::Bytes;
+use edge_feed::traffic::{CloseReason, WsCounter};
 use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
 use std::io;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -24,12 +27,53 @@ const BUFFER_BYTES: usize = 4 * 1024;
 /// How a tunnel ended.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Ended {
-    /// Both sides closed their sending half.
-    Closed,
+    /// Both sides closed their sending half; this one first.
+    Closed(Side),
     /// No byte went either way for the idle limit.
     Idle,
     /// A side failed (reset, broken pipe).
     Failed(io::ErrorKind),
+}
+
+impl Ended {
+    /// How the portal is told it ended: which side closed first, idle, or an error.
+    pub fn close_reason(&self) -> CloseReason {
+        match self {
+            Ended::Closed(Side::Visitor) => CloseReason::VisitorClosed,
+            Ended::Closed(Side::Origin) => CloseReason::OriginClosed,
+            Ended::Idle => CloseReason::Idle,
+            Ended::Failed(_) => CloseReason::Error,
+        }
+    }
+}
+
+/// One side of a tunnel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    /// The visitor's connection, served by the edge.
+    Visitor,
+    /// The origin's connection, dialled by the edge.
+    Origin,
+}
+
+/// Where a tunnel's relayed bytes are counted: in the edge's totals and in its resource's
+/// counters (a cell the tunnel holds, so no lock is taken per read).
+#[derive(Clone, Copy)]
+pub struct Counting<'a> {
+    pub metrics: &'a Metrics,
+    pub resource: &'a ResourceCounters,
+}
+
+impl Counting<'_> {
+    fn relayed_to_origin(self, bytes: usize) {
+        self.metrics.relayed_to_origin(bytes);
+        self.resource.add(WsCounter::BytesToOrigin, bytes as u64);
+    }
+
+    fn relayed_to_visitor(self, bytes: usize) {
+        self.metrics.relayed_to_visitor(bytes);
+        self.resource.add(WsCounter::BytesToVisitor, bytes as u64);
+    }
 }
 
 /// A connection a tunnel relays, split into its reading and writing halves.
@@ -80,12 +124,12 @@ pub async fn relay_upgraded(
     visitor: Upgraded,
     origin: Upgraded,
     idle_limit: Duration,
-    metrics: &Metrics,
+    counting: Counting<'_>,
 ) -> Result<Ended, &'static str> {
     match visitor.downcast::<TokioIo<TcpStream>>() {
-        Ok(parts) => with_origin(parts.io.into_inner(), parts.read_buf, origin, idle_limit, metrics).await,
+        Ok(parts) => with_origin(parts.io.into_inner(), parts.read_buf, origin, idle_limit, counting).await,
         Err(visitor) => match visitor.downcast::<TokioIo<VisitorTls>>() {
-            Ok(parts) => with_origin(parts.io.into_inner(), parts.read_buf, origin, idle_limit, metrics).await,
+            Ok(parts) => with_origin(parts.io.into_inner(), parts.read_buf, origin, idle_limit, counting).await,
             Err(_) => Err("the visitor's upgraded connection is neither TCP nor TLS"),
         },
     }
@@ -96,7 +140,7 @@ async fn with_origin<V: Duplex>(
     visitor_early: Bytes,
     origin: Upgraded,
     idle_limit: Duration,
-    metrics: &Metrics,
+    counting: Counting<'_>,
 ) -> Result<Ended, &'static str> {
     let (from_visitor, to_visitor) = visitor.halves();
     let visitor = End { reader: from_visitor, writer: to_visitor, early: visitor_early };
@@ -104,13 +148,13 @@ async fn with_origin<V: Duplex>(
         Ok(parts) => {
             let mut stream = parts.io.into_inner();
             let (reader, writer) = stream.halves();
-            Ok(relay(visitor, End { reader, writer, early: parts.read_buf }, idle_limit, metrics).await)
+            Ok(relay(visitor, End { reader, writer, early: parts.read_buf }, idle_limit, counting).await)
         }
         Err(origin) => match origin.downcast::<TokioIo<OriginTlsStream>>() {
             Ok(parts) => {
                 let mut stream = parts.io.into_inner();
                 let (reader, writer) = stream.halves();
-                Ok(relay(visitor, End { reader, writer, early: parts.read_buf }, idle_limit, metrics).await)
+                Ok(relay(visitor, End { reader, writer, early: parts.read_buf }, idle_limit, counting).await)
             }
             Err(_) => Err("the origin's upgraded connection is neither TCP nor TLS"),
         },
@@ -135,7 +179,7 @@ pub async fn relay<VR, VW, OR, OW>(
     visitor: End<VR, VW>,
     origin: End<OR, OW>,
     idle_limit: Duration,
-    metrics: &Metrics,
+    counting: Counting<'_>,
 ) -> Ended
 where
     VR: AsyncRead + Unpin,
@@ -146,13 +190,27 @@ where
     let End { reader: mut from_visitor, writer: mut to_visitor, early: from_visitor_early } = visitor;
     let End { reader: mut from_origin, writer: mut to_origin, early: from_origin_early } = origin;
     let activity = Activity::new();
-    let upstream =
-        pump(&mut from_visitor, from_visitor_early, &mut to_origin, &activity, |n| metrics.relayed_to_origin(n));
-    let downstream =
-        pump(&mut from_origin, from_origin_early, &mut to_visitor, &activity, |n| metrics.relayed_to_visitor(n));
+    // The side whose direction ended first (it stopped sending, or failed): set by the first
+    // pump to return, for the close reason the portal reports.
+    let first_done = OnceLock::new();
+    let upstream = async {
+        let done =
+            pump(&mut from_visitor, from_visitor_early, &mut to_origin, &activity, |n| counting.relayed_to_origin(n))
+                .await;
+        let _ = first_done.set(Side::Visitor);
+        done
+    };
+    let downstream = async {
+        let done =
+            pump(&mut from_origin, from_origin_early, &mut to_visitor, &activity, |n| counting.relayed_to_visitor(n))
+                .await;
+        let _ = first_done.set(Side::Origin);
+        done
+    };
     tokio::select! {
         (up, down) = async { tokio::join!(upstream, downstream) } => match up.and(down) {
-            Ok(()) => Ended::Closed,
+            // Both pumps returned, so the first has set it.
+            Ok(()) => Ended::Closed(first_done.get().copied().unwrap_or(Side::Visitor)),
             Err(error) => Ended::Failed(error.kind()),
         },
         () = activity.idle_for(idle_limit) => Ended::Idle,
@@ -239,10 +297,11 @@ mod tests {
 
     #[tokio::test]
     async fn bytes_flow_both_ways_and_a_half_close_is_passed_on() {
-        let metrics = Metrics::default();
+        let (metrics, resource) = (Metrics::default(), ResourceCounters::default());
+        let counting = Counting { metrics: &metrics, resource: &resource };
         let (visitor_end, mut visitor) = duplex(64);
         let (origin_end, mut origin) = duplex(64);
-        let relay = relay(end(visitor_end, b"early "), end(origin_end, b""), Duration::from_secs(5), &metrics);
+        let relay = relay(end(visitor_end, b"early "), end(origin_end, b""), Duration::from_secs(5), counting);
         let peers = async {
             visitor.write_all(b"hello").await.unwrap();
             visitor.shutdown().await.unwrap();
@@ -256,13 +315,41 @@ mod tests {
             assert_eq!(answer, b"still answering");
         };
         let (ended, ()) = tokio::join!(relay, peers);
-        assert_eq!(ended, Ended::Closed);
+        assert_eq!(ended, Ended::Closed(Side::Visitor), "the visitor's direction ended first");
         assert!(metrics.render().contains("cdn_edge_relayed_bytes_total{direction=\"to_visitor\"} 15"));
+        assert_eq!(resource.get(WsCounter::BytesToVisitor), 15, "counted for the resource too");
+        assert_eq!(resource.get(WsCounter::BytesToOrigin), 11);
+    }
+
+    #[tokio::test]
+    async fn the_side_that_closed_first_is_told() {
+        let (metrics, resource) = (Metrics::default(), ResourceCounters::default());
+        let counting = Counting { metrics: &metrics, resource: &resource };
+        let (visitor_end, mut visitor) = duplex(64);
+        let (origin_end, mut origin) = duplex(64);
+        let relay = relay(end(visitor_end, b""), end(origin_end, b""), Duration::from_secs(5), counting);
+        let peers = async {
+            // The origin says goodbye and closes; the visitor reads it all, answers, then closes.
+            origin.write_all(b"bye").await.unwrap();
+            origin.shutdown().await.unwrap();
+            let mut heard = Vec::new();
+            visitor.read_to_end(&mut heard).await.unwrap();
+            assert_eq!(heard, b"bye");
+            visitor.write_all(b"ok").await.unwrap();
+            visitor.shutdown().await.unwrap();
+            let mut answer = Vec::new();
+            origin.read_to_end(&mut answer).await.unwrap();
+            assert_eq!(answer, b"ok", "the other direction kept flowing after the origin's close");
+        };
+        let (ended, ()) = tokio::join!(relay, peers);
+        assert_eq!(ended, Ended::Closed(Side::Origin));
+        assert_eq!((resource.get(WsCounter::BytesToVisitor), resource.get(WsCounter::BytesToOrigin)), (3, 2));
     }
 
     #[tokio::test]
     async fn what_a_side_sent_before_it_failed_is_still_delivered() {
-        let metrics = Metrics::default();
+        let (metrics, resource) = (Metrics::default(), ResourceCounters::default());
+        let counting = Counting { metrics: &metrics, resource: &resource };
         let (visitor_end, mut visitor) = duplex(64);
         let (origin_end, mut origin) = duplex(64);
         // The origin answers and drops the connection; the visitor, not knowing, sends more,
@@ -270,7 +357,7 @@ mod tests {
         origin.write_all(b"last answer").await.unwrap();
         drop(origin);
         visitor.write_all(b"more").await.unwrap();
-        let ended = relay(end(visitor_end, b""), end(origin_end, b""), Duration::from_secs(5), &metrics).await;
+        let ended = relay(end(visitor_end, b""), end(origin_end, b""), Duration::from_secs(5), counting).await;
         assert_eq!(ended, Ended::Failed(io::ErrorKind::BrokenPipe));
         let mut heard = Vec::new();
         visitor.read_to_end(&mut heard).await.unwrap();
@@ -279,10 +366,11 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn an_idle_tunnel_closes_and_traffic_keeps_it_open() {
-        let metrics = Metrics::default();
+        let (metrics, resource) = (Metrics::default(), ResourceCounters::default());
+        let counting = Counting { metrics: &metrics, resource: &resource };
         let (visitor_end, mut visitor) = duplex(64);
         let (origin_end, mut origin) = duplex(64);
-        let relay = relay(end(visitor_end, b""), end(origin_end, b""), Duration::from_secs(100), &metrics);
+        let relay = relay(end(visitor_end, b""), end(origin_end, b""), Duration::from_secs(100), counting);
         let traffic = async {
             for _ in 0..5 {
                 tokio::time::sleep(Duration::from_secs(60)).await;
