@@ -222,7 +222,9 @@ async fn housekeeping(sessions: SessionStore, limits: RateStore, pool: Pool) {
         match crate::server::ws_traffic::prune(&pool, std::time::SystemTime::now()).await {
             Ok(0) => {}
             Ok(deleted) => tracing::info!(deleted, "deleted WebSocket traffic rows past retention"),
-            Err(error) => tracing::warn!(%error, "could not delete WebSocket traffic past retention; trying again later"),
+            Err(error) => {
+                tracing::warn!(%error, "could not delete WebSocket traffic past retention; trying again later")
+            }
         }
     }
 }

@@ -34,7 +34,11 @@ impl WsMetric {
 
     /// The metric named `name`, if there is one.
     pub fn from_name(name: &str) -> Option<WsMetric> {
-        if name == Self::OPEN_PEAK { Some(WsMetric::OpenPeak) } else { WsCounter::from_name(name).map(WsMetric::Counter) }
+        if name == Self::OPEN_PEAK {
+            Some(WsMetric::OpenPeak)
+        } else {
+            WsCounter::from_name(name).map(WsMetric::Counter)
+        }
     }
 
     /// Two periods' values as one coarser period's: the larger for the peak, else the sum.

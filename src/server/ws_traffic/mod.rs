@@ -30,3 +30,6 @@ fn unix_ms(time: SystemTime) -> i64 {
         Err(before) => -(before.duration().as_millis() as i64),
     }
 }
+
+#[cfg(test)]
+mod tests;

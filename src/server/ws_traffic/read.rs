@@ -82,7 +82,9 @@ pub async fn series(
 ) -> Result<BTreeMap<i64, BTreeMap<WsMetric, Points>>, AppError> {
     let mut out: BTreeMap<i64, BTreeMap<WsMetric, Points>> = resource_ids
         .iter()
-        .map(|id| (*id, metrics.iter().map(|metric| (*metric, range.starts().map(|start| (start, 0)).collect())).collect()))
+        .map(|id| {
+            (*id, metrics.iter().map(|metric| (*metric, range.starts().map(|start| (start, 0)).collect())).collect())
+        })
         .collect();
     if resource_ids.is_empty() || metrics.is_empty() {
         return Ok(out);

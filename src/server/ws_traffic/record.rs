@@ -45,11 +45,10 @@ async fn record_in(pool: &Pool, report: &TrafficReport, now: SystemTime) -> Resu
     let mut tx = pool.begin_exclusive("ws_edge_traffic").await?;
     let mut db = tx.db();
     let listed = report.resources.iter().map(|resource| resource.id.to_string()).collect::<Vec<_>>().join(", ");
-    let existing: Vec<(i64,)> = on_db!(db.reborrow(), |e| sqlx::query_as(&format!(
-        "SELECT id FROM cdn_resources WHERE id IN ({listed})"
-    ))
-    .fetch_all(e)
-    .await)?;
+    let existing: Vec<(i64,)> =
+        on_db!(db.reborrow(), |e| sqlx::query_as(&format!("SELECT id FROM cdn_resources WHERE id IN ({listed})"))
+            .fetch_all(e)
+            .await)?;
     let existing: BTreeSet<i64> = existing.into_iter().map(|(id,)| id).collect();
     let last: Vec<(i64, String, String)> = on_db!(db.reborrow(), |e| sqlx::query_as(&format!(
         "SELECT resource_id, boot, counters FROM ws_edge_traffic WHERE edge_id = $1 AND resource_id IN ({listed})"

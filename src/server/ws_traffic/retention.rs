@@ -17,14 +17,13 @@ pub async fn prune(pool: &Pool, now: SystemTime) -> Result<u64, AppError> {
     let mut deleted = 0;
     for resolution in Resolution::ALL {
         let oldest_kept = now_s - resolution.retention().as_secs() as i64;
-        deleted += on_db!(pool.db(), |e| sqlx::query(
-            "DELETE FROM ws_traffic WHERE granularity = $1 AND period_start < $2"
-        )
-        .bind(resolution.seconds())
-        .bind(oldest_kept)
-        .execute(e)
-        .await
-        .map(|done| done.rows_affected()))?;
+        deleted +=
+            on_db!(pool.db(), |e| sqlx::query("DELETE FROM ws_traffic WHERE granularity = $1 AND period_start < $2")
+                .bind(resolution.seconds())
+                .bind(oldest_kept)
+                .execute(e)
+                .await
+                .map(|done| done.rows_affected()))?;
     }
     Ok(deleted)
 }

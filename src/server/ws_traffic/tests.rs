@@ -1,0 +1,144 @@
+//! Recording, reading and pruning on a fresh database each, with a clock the test sets.
+
+use super::*;
+use crate::domain::{EmailAddress, Integration, Timestamp};
+use crate::error::AppError;
+use crate::server::accounts;
+use crate::server::db::{Pool, on_db, testing::fresh_database};
+use crate::server::resources::{self, Actor, NewResource};
+use ::edge_feed::{CloseReason, ResourceTraffic, TrafficReport, WsCounter};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// A moment on a minute's boundary, far from the epoch: 2026-11-30 00:00:00 UTC.
+const T0: i64 = 1_795_996_800;
+
+fn at(seconds: i64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs((T0 + seconds) as u64)
+}
+
+async fn resource(pool: &Pool, domain: &str) -> i64 {
+    let email = EmailAddress::parse(&format!("owner@{domain}")).unwrap();
+    let account = accounts::insert(pool.db(), &email, "hash", Timestamp::now()).await.unwrap().unwrap().id;
+    let new = NewResource::parse(domain, "127.0.0.1:8090", Some(Integration::EntireWebsite.as_str())).unwrap();
+    resources::create(pool, &Actor::portal(account, None), &new).await.unwrap().id
+}
+
+fn report(edge: &str, boot: &str, resources: &[(i64, u64, &[(WsCounter, u64)])]) -> TrafficReport {
+    TrafficReport {
+        edge: edge.into(),
+        boot: boot.into(),
+        resources: resources
+            .iter()
+            .map(|(id, open, counters)| ResourceTraffic {
+                id: *id,
+                open: *open,
+                counters: counters.iter().map(|(counter, count)| (counter.name(), *count)).collect(),
+            })
+            .collect(),
+    }
+}
+
+async fn minutes(pool: &Pool, id: i64, metric: WsMetric, from: i64, to: i64) -> Vec<u64> {
+    let range = Range { from: T0 + from, to: T0 + to, granularity: Granularity::OneMinute };
+    let series = series(pool, &[id], &[metric], range).await.unwrap();
+    series[&id][&metric].iter().map(|(_, value)| *value).collect()
+}
+
+const ACCEPTED: WsMetric = WsMetric::Counter(WsCounter::Accepted);
+
+#[tokio::test]
+async fn growth_is_counted_once_in_the_minute_it_was_reported() {
+    let (pool, _guard) = fresh_database().await;
+    let id = resource(&pool, "a.example.com").await;
+    let accepted = WsCounter::Accepted;
+    record(&pool, report("edge-1", "b1", &[(id, 1, &[(accepted, 3)])]), at(5)).await.unwrap();
+    // The same report again (its answer was lost): nothing more.
+    record(&pool, report("edge-1", "b1", &[(id, 1, &[(accepted, 3)])]), at(6)).await.unwrap();
+    // A minute later, two more; a late report of an older figure lowers nothing.
+    record(&pool, report("edge-1", "b1", &[(id, 2, &[(accepted, 5)])]), at(65)).await.unwrap();
+    record(&pool, report("edge-1", "b1", &[(id, 2, &[(accepted, 4)])]), at(66)).await.unwrap();
+    // The edge restarted: its counters start again from zero, and all of them are new.
+    record(&pool, report("edge-1", "b2", &[(id, 0, &[(accepted, 2)])]), at(125)).await.unwrap();
+    // Another edge adds its own.
+    record(&pool, report("edge-2", "x1", &[(id, 0, &[(accepted, 1)])]), at(126)).await.unwrap();
+    assert_eq!(minutes(&pool, id, ACCEPTED, 0, 240).await, vec![3, 2, 3, 0]);
+
+    let hours = series(&pool, &[id], &[ACCEPTED], Range { from: T0, to: T0 + 3600, granularity: Granularity::OneHour })
+        .await
+        .unwrap();
+    assert_eq!(hours[&id][&ACCEPTED], vec![(T0, 8)], "the hour holds every minute's growth");
+    let five =
+        series(&pool, &[id], &[ACCEPTED], Range { from: T0, to: T0 + 600, granularity: Granularity::FiveMinutes })
+            .await
+            .unwrap();
+    assert_eq!(five[&id][&ACCEPTED], vec![(T0, 8), (T0 + 300, 0)]);
+}
+
+#[tokio::test]
+async fn open_now_counts_only_edges_that_report_and_the_peak_is_kept() {
+    let (pool, _guard) = fresh_database().await;
+    let id = resource(&pool, "a.example.com").await;
+    let other = resource(&pool, "b.example.com").await;
+    record(&pool, report("edge-1", "b1", &[(id, 2, &[])]), at(1)).await.unwrap();
+    record(&pool, report("edge-2", "b1", &[(id, 3, &[])]), at(2)).await.unwrap();
+    assert_eq!(
+        open_now(&pool, &[id, other], at(2)).await.unwrap(),
+        vec![OpenNow { open: 5, edges: 2 }, OpenNow::default()]
+    );
+    // edge-2 falls silent; edge-1 goes on, one connection closed.
+    record(&pool, report("edge-1", "b1", &[(id, 1, &[])]), at(6)).await.unwrap();
+    assert_eq!(open_now(&pool, &[id], at(6)).await.unwrap(), vec![OpenNow { open: 1, edges: 1 }]);
+    assert_eq!(open_now(&pool, &[id], at(30)).await.unwrap(), vec![OpenNow::default()], "no edge reports any more");
+    assert_eq!(minutes(&pool, id, WsMetric::OpenPeak, 0, 60).await, vec![5], "the minute's peak, across edges");
+}
+
+#[tokio::test]
+async fn a_malformed_report_changes_nothing_and_a_removed_resource_is_skipped() {
+    let (pool, _guard) = fresh_database().await;
+    let id = resource(&pool, "a.example.com").await;
+    let accepted = WsCounter::Accepted;
+    for bad in [
+        report("edge-1", "not valid!", &[(id, 0, &[(accepted, 1)])]),
+        report("edge-1", "b1", &[(id, 0, &[(accepted, 1)]), (id, 0, &[(accepted, 2)])]),
+        report("edge-1", "b1", &[(0, 0, &[(accepted, 1)])]),
+    ] {
+        assert!(matches!(record(&pool, bad, at(1)).await, Err(AppError::BadRequest)));
+    }
+    let mut unknown = report("edge-1", "b1", &[(id, 0, &[(accepted, 1)]), (id + 1000, 4, &[(accepted, 9)])]);
+    unknown.resources[0].counters.insert("from_a_newer_edge".into(), 7);
+    record(&pool, unknown, at(1)).await.unwrap();
+    assert_eq!(minutes(&pool, id, ACCEPTED, 0, 60).await, vec![1]);
+    let rows: (i64,) = on_db!(pool.db(), |e| sqlx::query_as("SELECT COUNT(*) FROM ws_traffic WHERE resource_id <> $1")
+        .bind(id)
+        .fetch_one(e)
+        .await)
+    .unwrap();
+    assert_eq!(rows.0, 0);
+}
+
+#[tokio::test]
+async fn rows_past_retention_are_deleted_and_the_rest_kept() {
+    let (pool, _guard) = fresh_database().await;
+    let id = resource(&pool, "a.example.com").await;
+    let idle = WsCounter::Closed(CloseReason::Idle);
+    record(&pool, report("edge-1", "b1", &[(id, 0, &[(idle, 1)])]), at(0)).await.unwrap();
+    let count = |pool: Pool| async move {
+        let rows: Vec<(i64, i64)> = on_db!(pool.db(), |e| sqlx::query_as(
+            "SELECT granularity, CAST(COUNT(*) AS BIGINT) FROM ws_traffic GROUP BY granularity ORDER BY granularity"
+        )
+        .fetch_all(e)
+        .await)
+        .unwrap();
+        rows
+    };
+    assert_eq!(count(pool.clone()).await, vec![(60, 1), (3600, 1), (86400, 1)]);
+    assert_eq!(prune(&pool, at(86_400)).await.unwrap(), 0, "a day later, all is kept");
+    assert_eq!(prune(&pool, at(2 * 86_400 + 60)).await.unwrap(), 1, "the minute goes after two days");
+    assert_eq!(count(pool.clone()).await, vec![(3600, 1), (86400, 1)]);
+    assert_eq!(prune(&pool, at(35 * 86_400 + 3_600)).await.unwrap(), 1);
+    assert_eq!(prune(&pool, at(400 * 86_400 + 86_400)).await.unwrap(), 1);
+    assert!(count(pool.clone()).await.is_empty());
+    // The edge's baseline stays: the same report again still counts nothing.
+    record(&pool, report("edge-1", "b1", &[(id, 0, &[(idle, 1)])]), at(401 * 86_400)).await.unwrap();
+    assert!(count(pool).await.is_empty());
+}
