@@ -57,6 +57,11 @@ pub fn App() -> impl IntoView {
                         ssr=SsrMode::Async
                     />
                     <Route
+                        path=path!("/cdn/resources/:id/reports")
+                        view=|| view! { <ResourceSettingsPage section=Section::Reports/> }
+                        ssr=SsrMode::Async
+                    />
+                    <Route
                         path=path!("/cdn/resources/:id/history")
                         view=|| view! { <ResourceSettingsPage section=Section::History/> }
                         ssr=SsrMode::Async

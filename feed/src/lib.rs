@@ -27,7 +27,7 @@ use std::time::Duration;
 pub mod traffic;
 pub use traffic::{
     CloseReason, DURATION_BOUNDS_S, HandshakeRefusal, ResourceTraffic, TRAFFIC_FRESH_FOR, TRAFFIC_INTERVAL,
-    TRAFFIC_PATH, TrafficReport, WsCounter,
+    TRAFFIC_PATH, TrafficReport, WsCounter, duration_quantile,
 };
 
 /// A configuration version: 0 before any change, then one more for each change the portal

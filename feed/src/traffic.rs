@@ -203,6 +203,30 @@ impl WsCounter {
     }
 }
 
+/// The `q` quantile (0 to 1: 0.5 for the median) of the durations counted in `buckets` (the
+/// counts of [`WsCounter::Duration`] 0 to 10, in order), in seconds: read within its bucket by
+/// linear interpolation between the bucket's bounds, as Prometheus' `histogram_quantile` does; a
+/// quantile in the last bucket ("longer") is given as its lower bound. `None` when nothing was
+/// counted.
+pub fn duration_quantile(buckets: &[u64], q: f64) -> Option<f64> {
+    let total: u64 = buckets.iter().sum();
+    if total == 0 {
+        return None;
+    }
+    let rank = q.clamp(0.0, 1.0) * total as f64;
+    let mut below = 0_u64;
+    for (index, &count) in buckets.iter().enumerate() {
+        if count > 0 && (below + count) as f64 >= rank {
+            let lower = if index == 0 { 0.0 } else { DURATION_BOUNDS_S[index - 1] as f64 };
+            let Some(&upper) = DURATION_BOUNDS_S.get(index) else { return Some(lower) };
+            let within = ((rank - below as f64) / count as f64).clamp(0.0, 1.0);
+            return Some(lower + (upper as f64 - lower) * within);
+        }
+        below += count;
+    }
+    DURATION_BOUNDS_S.last().map(|&bound| bound as f64)
+}
+
 /// Whether `boot` may be a [`TrafficReport`]'s: 1 to [`MAX_BOOT_LEN`] ASCII letters and digits.
 pub fn is_valid_boot(boot: &str) -> bool {
     (1..=MAX_BOOT_LEN).contains(&boot.len()) && boot.bytes().all(|b| b.is_ascii_alphanumeric())
@@ -257,6 +281,17 @@ mod tests {
         assert_eq!(WsCounter::duration(1.0), WsCounter::Duration(0));
         assert_eq!(WsCounter::duration(1.5), WsCounter::Duration(1));
         assert_eq!(WsCounter::duration(90_000.0), WsCounter::Duration(10));
+    }
+
+    #[test]
+    fn quantiles_are_read_within_their_bucket() {
+        assert_eq!(duration_quantile(&[0; 11], 0.5), None);
+        // Four connections of up to 1 s: the median is half way into the first bucket.
+        assert_eq!(duration_quantile(&[4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], 0.5), Some(0.5));
+        // Ten between 5 and 15 s: p95 is 95 % of the way from 5 to 15.
+        assert_eq!(duration_quantile(&[0, 0, 10, 0, 0, 0, 0, 0, 0, 0, 0], 0.95), Some(14.5));
+        // One short, one longer than a day: the p95 is in the last bucket, told as its lower bound.
+        assert_eq!(duration_quantile(&[1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], 0.95), Some(86_400.0));
     }
 
     #[test]

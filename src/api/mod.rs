@@ -4,11 +4,13 @@
 pub mod auth;
 pub mod certificates;
 pub mod origin_groups;
+pub mod reports;
 pub mod resources;
 pub mod tokens;
 
 pub use auth::*;
 pub use certificates::*;
 pub use origin_groups::*;
+pub use reports::*;
 pub use resources::*;
 pub use tokens::*;

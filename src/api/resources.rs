@@ -7,7 +7,7 @@ use crate::{
     domain::Timestamp,
     model::{resource_content_path, resource_path},
     options::OptionName,
-    server::{edge_feed, request, resources, resources::Order},
+    server::{edge_feed, request, resources, resources::Order, ws_traffic},
 };
 
 /// One page of the signed-in account's resources, by custom domain; a page past the end is
@@ -41,7 +41,9 @@ pub async fn list_resources(page: Option<u32>) -> Result<ResourcePage, AppError>
         .await?
         .0;
     }
-    Ok(ResourcePage { resources: listed, total, page })
+    let ids: Vec<i64> = listed.iter().map(|resource| resource.id).collect();
+    let open_now = ws_traffic::open_now(&pool, &ids, std::time::SystemTime::now()).await?;
+    Ok(ResourcePage { resources: listed, open_now, total, page })
 }
 
 #[server(prefix = "/api", endpoint = "get_resource")]

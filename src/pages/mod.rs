@@ -8,6 +8,7 @@ mod new_resource;
 mod origin_group_list;
 mod origin_group_settings;
 mod resource_list;
+mod resource_reports;
 mod resource_settings;
 mod sign_up;
 

@@ -1,6 +1,6 @@
 use crate::api::list_resources;
 use crate::components::{CdnNav, CdnPage, ErrorPanel, OnOff, RequireAccount, When};
-use crate::model::{CdnResource, ResourcePage, origin_group_path, resource_list_path};
+use crate::model::{CdnResource, OpenNow, ResourcePage, origin_group_path, resource_list_path, resource_reports_path};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -32,7 +32,7 @@ fn ResourceList() -> impl IntoView {
                     Ok(listed) if listed.total == 0 => view! { <EmptyState/> }.into_any(),
                     Ok(listed) => {
                         let pager = (listed.pages() > 1).then(|| view! { <Pager listed=listed.clone()/> });
-                        view! { <ResourceTable resources=listed.resources/> {pager} }.into_any()
+                        view! { <ResourceTable resources=listed.resources open_now=listed.open_now/> {pager} }.into_any()
                     }
                     Err(error) => view! { <ErrorPanel error/> }.into_any(),
                 }
@@ -56,7 +56,7 @@ fn EmptyState() -> impl IntoView {
 }
 
 #[component]
-fn ResourceTable(resources: Vec<CdnResource>) -> impl IntoView {
+fn ResourceTable(resources: Vec<CdnResource>, open_now: Vec<OpenNow>) -> impl IntoView {
     view! {
         <table class="resources">
             <caption class="visually-hidden">"Your CDN resources"</caption>
@@ -66,13 +66,15 @@ fn ResourceTable(resources: Vec<CdnResource>) -> impl IntoView {
                     <th scope="col">"Origin group"</th>
                     <th scope="col">"Integration"</th>
                     <th scope="col">"WebSockets"</th>
+                    <th scope="col">"Open now"</th>
                     <th scope="col">"Last changed"</th>
                 </tr>
             </thead>
             <tbody>
                 {resources
                     .into_iter()
-                    .map(|resource| {
+                    .zip(open_now.into_iter().chain(std::iter::repeat(OpenNow::default())))
+                    .map(|(resource, open_now)| {
                         view! {
                             <tr>
                                 <th scope="row" data-label="Custom domain">
@@ -88,6 +90,12 @@ fn ResourceTable(resources: Vec<CdnResource>) -> impl IntoView {
                                 </td>
                                 <td data-label="Integration">{resource.integration.label()}</td>
                                 <td data-label="WebSockets"><OnOff enabled=resource.options_in_force.websockets/></td>
+                                <td data-label="Open now">
+                                    <a href=resource_reports_path(resource.id)>
+                                        {open_now.open}
+                                        <span class="visually-hidden">" open WebSocket connections: reports"</span>
+                                    </a>
+                                </td>
                                 <td data-label="Last changed"><When at=resource.updated_at/></td>
                             </tr>
                         }

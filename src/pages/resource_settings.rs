@@ -10,9 +10,10 @@ use crate::domain::{MAX_RESOURCE_DESCRIPTION_CHARS, MAX_RESOURCE_NAME_CHARS, MAX
 use crate::error::AppError;
 use crate::model::{
     CERTIFICATES_PATH, CdnResource, CertificateKind, ResourceChange, Rollout, TRUSTED_CAS_PATH, certificate_path,
-    on_off, origin_group_path, resource_content_path, resource_history_path, resource_path,
+    on_off, origin_group_path, resource_content_path, resource_history_path, resource_path, resource_reports_path,
 };
 use crate::options::OptionName;
+use crate::pages::resource_reports::ReportsSection;
 use edge_feed::OriginProtocol;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -25,6 +26,7 @@ pub enum Section {
     General,
     Content,
     History,
+    Reports,
 }
 
 #[component]
@@ -47,7 +49,7 @@ fn ResourceSettings(section: Section) -> impl IntoView {
         let resource = get_resource(id).await?;
         let rollout = match section {
             Section::Content => Some(resource_rollout(id).await?),
-            Section::General | Section::History => None,
+            Section::General | Section::History | Section::Reports => None,
         };
         Ok::<_, AppError>((resource, rollout))
     });
@@ -78,12 +80,14 @@ fn SettingsLayout(resource: CdnResource, rollout: Option<Rollout>, section: Sect
                 <A href=resource_path(resource.id) exact=true>"General"</A>
                 <A href=resource_content_path(resource.id) exact=true>"Content"</A>
                 <A href=resource_history_path(resource.id) exact=true>"History"</A>
+                <A href=resource_reports_path(resource.id) exact=true>"Reports"</A>
             </nav>
             <div class="settings-panel">
                 {match section {
                     Section::General => view! { <GeneralSection resource/> }.into_any(),
                     Section::Content => view! { <ContentSection resource rollout/> }.into_any(),
                     Section::History => view! { <ResourceHistory resource_id=resource.id/> }.into_any(),
+                    Section::Reports => view! { <ReportsSection resource_id=resource.id/> }.into_any(),
                 }}
             </div>
         </div>
@@ -395,8 +399,8 @@ fn ContentSection(resource: CdnResource, rollout: Option<Rollout>) -> impl IntoV
     view! { <ContentForm resource rollout saved_by_redirect refused_by_redirect/> }
 }
 
-/// The only part of the portal that runs in the browser (an island; everything else is plain
-/// HTML from the server): the switch says when it differs from what is stored, and a save
+/// One of the two parts of the portal that run in the browser (islands; the other is the Reports
+/// section's open connections, and everything else is plain HTML from the server): the switch says when it differs from what is stored, and a save
 /// happens in place and names the version it was made from.
 #[island]
 fn ContentForm(

@@ -5,20 +5,25 @@
 //! - `record`: a report, turned into what grew since the edge's last one (migration 0012);
 //! - `read`: the connections open now, and series;
 //! - `retention`: deleting what is past retention;
+//! - `report`, `chart`: the Reports section's charts (SVG) and tables;
 //! - `metric`, `period`: the names and periods both of them use.
 //!
 //! Every function takes the time it works at (`now`), so that tests set the clock.
 
+mod chart;
 mod metric;
 mod period;
 mod read;
 mod record;
+mod report;
 mod retention;
 
 pub use metric::WsMetric;
 pub use period::{Granularity, Resolution};
-pub use read::{OpenNow, Points, Range, open_now, series, total};
+pub use crate::model::OpenNow;
+pub use read::{Points, Range, open_now, series, total};
 pub use record::record;
+pub use report::report;
 pub use retention::prune;
 
 use std::time::{SystemTime, UNIX_EPOCH};

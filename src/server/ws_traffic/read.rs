@@ -4,20 +4,11 @@ use super::metric::WsMetric;
 use super::period::Granularity;
 use super::unix_ms;
 use crate::error::AppError;
+use crate::model::OpenNow;
 use crate::server::db::{Pool, on_db};
 use ::edge_feed::TRAFFIC_FRESH_FOR;
 use std::collections::BTreeMap;
 use std::time::SystemTime;
-
-/// A resource's WebSocket connections open now.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct OpenNow {
-    /// Connections open across the edges that reported in the last
-    /// [`TRAFFIC_FRESH_FOR`](::edge_feed::TRAFFIC_FRESH_FOR).
-    pub open: u64,
-    /// How many edges that reported that recently have one or more open.
-    pub edges: u64,
-}
 
 /// [`OpenNow`] of each of `resource_ids` at `now`, in their order (ids the caller has checked
 /// are the account's). One query for them all.

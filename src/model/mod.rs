@@ -7,6 +7,9 @@ use crate::domain::{
 use crate::options::{OptionName, OptionValue, OptionsInForce, ResourceOptions};
 use serde::{Deserialize, Serialize};
 
+mod ws_report;
+pub use ws_report::{OpenNow, ReportChart, ReportPeriod, WsReport, resource_reports_path};
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Account {
     pub id: i64,
@@ -58,6 +61,8 @@ pub struct CdnResource {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResourcePage {
     pub resources: Vec<CdnResource>,
+    /// Each resource's WebSocket connections open now, in the order of `resources`.
+    pub open_now: Vec<OpenNow>,
     /// How many resources the account has in all.
     pub total: u64,
     /// Counted from 1.
