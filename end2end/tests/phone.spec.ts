@@ -78,6 +78,13 @@ test("every page of a signed-in customer fits a phone's screen, and tables keep 
   await expectCellsLabelled(history, history.getByRole("row").nth(1));
   await expectFitsThePhone(page, testInfo, "resource-history", true);
 
+  await page.getByRole("link", { name: "Reports", exact: true }).click();
+  await expect(page.getByRole("heading", { name: "WebSocket traffic" })).toBeVisible();
+  await expect(page.getByRole("img", { name: /^Open connections, last hour/ })).toBeVisible();
+  await page.getByText("Open connections: figures").click();
+  await expect(page.getByRole("table", { name: "Open connections" })).toBeVisible();
+  await expectFitsThePhone(page, testInfo, "resource-reports", true);
+
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "CDN" }).click();
   const resources = page.getByRole("table", { name: "Your CDN resources" });
   const row = resources.getByRole("row").filter({ hasText: domain });

@@ -93,7 +93,9 @@ fn ResourceTable(resources: Vec<CdnResource>, open_now: Vec<OpenNow>) -> impl In
                                 <td data-label="Open now">
                                     <a href=resource_reports_path(resource.id)>
                                         {open_now.open}
-                                        <span class="visually-hidden">" open WebSocket connections: reports"</span>
+                                        <span class="visually-hidden">
+                                            {if open_now.open == 1 { " open WebSocket connection: reports" } else { " open WebSocket connections: reports" }}
+                                        </span>
                                     </a>
                                 </td>
                                 <td data-label="Last changed"><When at=resource.updated_at/></td>
