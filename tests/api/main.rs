@@ -23,3 +23,4 @@ mod rest_options;
 mod rest_origin_groups;
 mod security;
 mod trusted_cas;
+mod ws_traffic;

@@ -17,6 +17,7 @@ mod origin_groups;
 mod resources;
 mod responses;
 mod schema;
+mod statistics;
 mod trusted_cas;
 
 use super::db::Pool;
@@ -77,6 +78,8 @@ struct ApiState {
         trusted_cas::get_ca,
         trusted_cas::replace_ca,
         trusted_cas::delete_ca,
+        statistics::series,
+        statistics::live,
     ),
     components(schemas(errors::ErrorBody, schema::StatusFilter), responses(
         errors::MalformedBody,
@@ -99,7 +102,8 @@ struct ApiState {
         (name = "CDN resources", description = "The CDN resources of the token's account."),
         (name = "Origin groups", description = "The origin groups of the token's account: where its resources' content comes from."),
         (name = "SSL certificates", description = "The SSL certificates of the token's account, which its resources present to visitors over HTTPS."),
-        (name = "Trusted CA certificates", description = "The trusted CA certificates of the token's account: the CAs of private origins, which the CDN edges trust for the resources that name one.")
+        (name = "Trusted CA certificates", description = "The trusted CA certificates of the token's account: the CAs of private origins, which the CDN edges trust for the resources that name one."),
+        (name = "Statistics", description = "The WebSocket traffic of the token's account's resources, as the CDN edges report it every second: series in the shape of Gcore's statistics API, and the connections open now.")
     )
 )]
 struct ApiDocument;
@@ -254,6 +258,8 @@ pub fn router(pool: Pool, config_changes: ConfigChanges, limits: Limits) -> Rout
                 "GET, HEAD, PUT, DELETE",
             ),
         )
+        .route(statistics::SERIES_PATH, only(get(statistics::series), "GET, HEAD"))
+        .route(statistics::LIVE_PATH, only(get(statistics::live), "GET, HEAD"))
         .route(
             OPENAPI_PATH,
             only(
@@ -311,7 +317,10 @@ fn not_offered(path: &str) -> Option<&'static str> {
         ["resources", _, "preset" | "shielding_v2"] | ["presets" | "shieldingpop_v2", ..] => SHIELDING,
         ["originGroups", ..] => "This CDN offers origin groups at /cdn/origin_groups.",
         ["aliases", ..] => "Aliases are not offered by this CDN.",
-        ["statistics" | "advanced" | "activity_log" | "logs_uploader" | "v2", ..] => {
+        ["statistics", ..] => {
+            "Of Gcore's statistics, this CDN offers the WebSocket traffic of its resources: GET /cdn/statistics/series (its metrics are the WebSocket ones) and GET /cdn/statistics/websockets/live."
+        }
+        ["advanced" | "activity_log" | "logs_uploader" | "v2", ..] => {
             "Statistics, logs and the activity log are not offered through this API: see the portal."
         }
         ["clients" | "public-ip-list" | "public-net-list" | "aws_regions" | "alibaba_regions", ..] => {
@@ -325,6 +334,10 @@ fn not_offered(path: &str) -> Option<&'static str> {
 /// Whether the API, rather than the portal's pages, answers this request.
 pub fn handles(method: &Method, path: &str, headers: &HeaderMap) -> bool {
     if path == OPENAPI_PATH || (path.starts_with("/cdn/") && headers.contains_key(header::AUTHORIZATION)) {
+        return true;
+    }
+    // The portal has no page under `/cdn/statistics/`: a request without a token gets the API's 401.
+    if path.starts_with(statistics::STATISTICS_PREFIX) {
         return true;
     }
     // A collection or one of its items: `/cdn/resources`, `/cdn/resources/7`, and the same for
@@ -395,6 +408,10 @@ mod tests {
         assert!(handles(&Method::POST, "/cdn/sslCertificates", &HeaderMap::new()));
         assert!(handles(&Method::GET, "/cdn/sslCertificates/4", &script));
         assert!(!handles(&Method::GET, "/cdn/trusted-cas", &script));
+        for statistics in ["/cdn/statistics/series", "/cdn/statistics/websockets/live", "/cdn/statistics/aggregate"] {
+            assert!(handles(&Method::GET, statistics, &HeaderMap::new()), "{statistics}");
+            assert!(handles(&Method::GET, statistics, &browser), "{statistics}");
+        }
         for page in ["/cdn", "/cdn/new", "/cdn/resources/7/content", "/cdn/resources/", "/api/list_resources"] {
             assert!(!handles(&Method::GET, page, &script), "{page}");
             assert!(!handles(&Method::POST, page, &script), "{page}");
@@ -426,6 +443,7 @@ mod tests {
             assert!(not_offered(path).is_some(), "{path}");
         }
         assert!(not_offered("/cdn/resources/7/purge").unwrap().contains("does not cache"));
+        assert!(not_offered("/cdn/statistics/aggregate").unwrap().contains("/cdn/statistics/series"));
         for path in ["/cdn/resources/7/content", "/cdn/resources/7/nothing", "/cdn/whatever", "/api/x"] {
             assert_eq!(not_offered(path), None, "{path}");
         }
@@ -445,6 +463,8 @@ mod tests {
             ("/cdn/sslData/{id}", &["get", "put", "delete"]),
             ("/cdn/sslCertificates", &["get", "post"]),
             ("/cdn/sslCertificates/{id}", &["get", "put", "delete"]),
+            ("/cdn/statistics/series", &["get"]),
+            ("/cdn/statistics/websockets/live", &["get"]),
         ] {
             for method in methods {
                 assert!(paths[path][method].is_object(), "{method} {path}");

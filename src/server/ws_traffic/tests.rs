@@ -23,7 +23,10 @@ async fn resource(pool: &Pool, domain: &str) -> i64 {
     resources::create(pool, &Actor::portal(account, None), &new).await.unwrap().id
 }
 
-fn report(edge: &str, boot: &str, resources: &[(i64, u64, &[(WsCounter, u64)])]) -> TrafficReport {
+/// A resource's figures in a report: its id, its open connections, and its counters.
+type Figures<'a> = (i64, u64, &'a [(WsCounter, u64)]);
+
+fn report(edge: &str, boot: &str, resources: &[Figures]) -> TrafficReport {
     TrafficReport {
         edge: edge.into(),
         boot: boot.into(),
