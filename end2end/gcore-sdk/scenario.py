@@ -11,12 +11,15 @@ BURST_API_KEY (a second token, which one test drives past its rate; the portal r
 default rate of 10 requests a second, 50 at once).
 """
 
+import datetime
 import os
+import socket
 import subprocess
 import tempfile
 import time
 import unittest
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 
@@ -64,6 +67,26 @@ def through_edge(host, path="/"):
             return answer.status
     except urllib.error.HTTPError as error:
         return error.code
+
+
+def websocket_through_edge(host):
+    """Opens a WebSocket through the edge for `host` (RFC 6455's handshake, written out), and
+    closes it from the visitor's side. The status the edge answered."""
+    address = urllib.parse.urlsplit(EDGE_URL)
+    with socket.create_connection((address.hostname, address.port), timeout=5) as visitor:
+        visitor.sendall(
+            f"GET /live HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+        )
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += visitor.recv(1024)
+        visitor.shutdown(socket.SHUT_WR)
+        return int(head.split(b" ")[1])
+
+
+def rfc3339(moment):
+    return datetime.datetime.fromtimestamp(moment, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def make_certificate(names, days=90):
@@ -432,6 +455,31 @@ class GcoreSdk(unittest.TestCase):
             self.trusted_cas.delete(ca_id)
         except gcore.NotFoundError:
             pass
+
+    def test_websocket_traffic_is_served_as_gcore_statistics(self):
+        resource = self.create("ws")
+        self.assertEqual(self.wait_for_status(resource.id, "active").status, "active")
+        self.assertEqual(websocket_through_edge(resource.cname), 101)
+        # The edge reports every second: the handshake and the visitor's close appear within a few.
+        deadline = time.monotonic() + ROLLOUT_SECONDS
+        while True:
+            now = time.time()
+            stats = self.client.cdn.statistics.get_resource_usage_series(
+                from_=rfc3339(now - 300), to=rfc3339(now + 60), granularity="1m",
+                metrics="accepted,closed_visitor", service="CDN", group_by="resource", resource=resource.id,
+            )
+            series = stats.resource[str(resource.id)]["metrics"]
+            totals = {metric: sum(value for _, value in points) for metric, points in series.items()}
+            if totals == {"accepted": 1, "closed_visitor": 1} or time.monotonic() > deadline:
+                break
+            time.sleep(0.3)
+        self.assertEqual(totals, {"accepted": 1, "closed_visitor": 1})
+        # Gcore's other metrics are not what this CDN counts: refused by name, not answered empty.
+        with self.assertRaises(gcore.BadRequestError) as raised:
+            self.client.cdn.statistics.get_resource_usage_series(
+                from_=rfc3339(now - 300), to=rfc3339(now), granularity="1m", metrics="sent_bytes", service="CDN",
+            )
+        self.assertIn("metrics", raised.exception.body["errors"])
 
     def test_delete_then_get_is_not_found(self):
         resource = self.resources.create(cname=unique_cname("gone"), origin=ORIGIN)
