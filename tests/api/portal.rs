@@ -196,7 +196,7 @@ async fn a_refused_plain_form_post_shows_the_form_again_with_what_was_entered() 
     assert!(!entire_website.contains("checked"), "{entire_website}");
     assert_eq!(
         portal.call("list_resources", "", Some(&cookie)).await.body,
-        r#"{"resources":[],"total":0,"page":1}"#,
+        r#"{"resources":[],"open_now":[],"total":0,"page":1}"#,
         "nothing was created"
     );
 }
@@ -233,7 +233,7 @@ async fn creating_a_resource_rejects_bad_input_and_taken_domains() {
     assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
 
     let list = portal.call("list_resources", "", Some(&second)).await;
-    assert_eq!(list.body, r#"{"resources":[],"total":0,"page":1}"#, "nothing was created");
+    assert_eq!(list.body, r#"{"resources":[],"open_now":[],"total":0,"page":1}"#, "nothing was created");
 }
 
 /// Finding the routes switches resource loading off process-wide for a moment; it must never
