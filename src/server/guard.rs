@@ -33,17 +33,23 @@ pub async fn guard_changes(State(settings): State<Arc<SecuritySettings>>, reques
         );
         return refusal(AppError::Forbidden);
     }
+    // An edge's traffic report carries up to thousands of resources; every other body is small.
+    let cap = if request.uri().path() == ::edge_feed::TRAFFIC_PATH {
+        settings.max_request_body_bytes.max(::edge_feed::traffic::MAX_REPORT_BYTES)
+    } else {
+        settings.max_request_body_bytes
+    };
     let (parts, body) = request.into_parts();
     let declared_too_large = parts
         .headers
         .get(header::CONTENT_LENGTH)
         .and_then(|length| length.to_str().ok()?.parse::<usize>().ok())
-        .is_some_and(|length| length > settings.max_request_body_bytes);
+        .is_some_and(|length| length > cap);
     if declared_too_large {
         return refusal(AppError::TooLarge);
     }
     // Read up to the cap here, so a body without a length cannot grow past it either.
-    match axum::body::to_bytes(body, settings.max_request_body_bytes).await {
+    match axum::body::to_bytes(body, cap).await {
         Ok(bytes) if std::str::from_utf8(&bytes).is_ok() => {
             next.run(Request::from_parts(parts, Body::from(bytes))).await
         }

@@ -268,6 +268,32 @@ async fn the_feed_takes_only_the_edge_token_and_the_admin_address_serves_metrics
     assert_eq!(wire::raw(feed_address, &report(r#"{"edge":"<script>","version":1}"#)).await.status, 422);
     assert_eq!(wire::raw(feed_address, &report(r#"{"edge":"edge-9","version":1}"#)).await.status, 204);
 
+    // Traffic reports: as many resources as the contract allows, every counter moving (past the
+    // 16 KiB other bodies may have), but no larger than its cap; the token alone opens the path.
+    let traffic = |authorization: &str, body: &str| {
+        format!(
+            "POST /edge/v1/traffic HTTP/1.1\r\nHost: portal\r\n{authorization}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    let counters: serde_json::Map<String, serde_json::Value> =
+        ::edge_feed::WsCounter::all().map(|counter| (counter.name(), json!(123_456_789))).collect();
+    let full = json!({
+        "edge": "edge-9",
+        "boot": "b1",
+        "resources": (1..=::edge_feed::traffic::MAX_RESOURCES_PER_REPORT as i64)
+            .map(|id| json!({"id": id, "open": 3, "counters": counters}))
+            .collect::<Vec<_>>(),
+    })
+    .to_string();
+    assert!(full.len() > 16 * 1024 && full.len() <= ::edge_feed::traffic::MAX_REPORT_BYTES, "{}", full.len());
+    let token = format!("Authorization: Bearer {FEED_TOKEN}\r\n");
+    assert_eq!(wire::raw(feed_address, &traffic(&token, &full)).await.status, 204);
+    assert_eq!(wire::raw(feed_address, &traffic("", &full)).await.status, 401);
+    assert_eq!(wire::raw(feed_address, &traffic(&token, r#"{"edge":"edge-9","boot":"b1"}"#)).await.status, 400);
+    let too_large = " ".repeat(::edge_feed::traffic::MAX_REPORT_BYTES + 1);
+    assert_eq!(wire::raw(feed_address, &traffic(&token, &too_large)).await.status, 413);
+
     let Reply { status, body: metrics, .. } = wire::get(stack.edge.admin_addr, "admin", "/metrics").await;
     assert_eq!(status, 200);
     assert!(metrics.contains("# TYPE cdn_edge_open_tunnels gauge"), "{metrics}");

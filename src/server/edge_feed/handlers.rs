@@ -139,7 +139,7 @@ fn invalid_edge_name() -> Response {
 }
 
 fn malformed_traffic() -> Response {
-    let shape = "expected {\"edge\": name, \"boot\": 1-64 letters or digits, \"resources\": [{\"id\": positive, once each, \"open\": number, \"counters\": {name: number}}] (at most 5000)}\n";
+    let shape = "expected {\"edge\": name, \"boot\": 1-64 letters or digits, \"resources\": [{\"id\": positive, once each, \"open\": number, \"counters\": {name: number}}] (at most 1000)}\n";
     (StatusCode::BAD_REQUEST, shape).into_response()
 }
 
