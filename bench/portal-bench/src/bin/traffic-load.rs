@@ -3,20 +3,24 @@
 //! second for `seconds` seconds, as the real edge's reporter does (one report at a time per edge,
 //! the next one a second after the last tick, on one keep-alive HTTP/1.1 connection).
 //!
-//! The worst case: every report carries every resource of `first_id..=last_id`, each with
+//! The worst case: each edge reports every resource of `first..=last` every second, each with
 //! connections open and its counters grown since the last report (handshakes accepted, bytes
 //! both ways, connections closed by the visitor, all lasting under a second), under a fresh
 //! `boot` per simulated edge, so that every report writes for every resource. The edges start
 //! spread over the first second, as independent edges would be.
 //!
-//! Prints one line of `key=value`: reports answered 2xx and failed, the portal's latency per
-//! report (request sent to answer read) p50/p99/max, the report's size, and the rows the portal
-//! writes: per report, one `ws_edge_traffic` row per resource plus, per resource, three
-//! `ws_traffic` rows (minute, hour, day) for each counter that grew and for `open_peak`
-//! (as `src/server/ws_traffic/record.rs` does); per edge per minute, that times the reports
-//! each edge had answered per minute.
+//! An edge's second may be sent as several reports of at most `per_report` resources each (all of
+//! them in one by default, as the real edge does up to 5,000): the portal refuses request bodies
+//! over 16 KiB, about 100 busy resources.
 //!
-//! Usage: traffic-load <portal host:port> <feed token> <first resource id> <last resource id> [edges] [seconds]
+//! Prints one line of `key=value`: reports answered 2xx and failed, the largest report's size,
+//! the portal's latency per report (request sent to answer read) p50/p99/max, the same for each
+//! edge's whole second (`round_`), reports per edge per minute, and the rows the portal writes
+//! per edge per minute: for each resource of a report answered 2xx, one `ws_edge_traffic` row
+//! plus three `ws_traffic` rows (minute, hour, day) for each counter that grew and for
+//! `open_peak`, as `src/server/ws_traffic/record.rs` does.
+//!
+//! Usage: traffic-load <portal host:port> <feed token> <first id> <last id> [edges=10] [seconds=30] [per_report=all]
 
 use std::fmt::Write as _;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -36,8 +40,18 @@ const GROWTH: [(&str, u64); 5] = [
 /// Each resolution a report adds to (minute, hour, day).
 const RESOLUTIONS: u64 = 3;
 
+/// `ws_traffic` and `ws_edge_traffic` rows the portal writes for one busy resource in a report:
+/// its last figures, and a row per resolution for each counter that grew and for `open_peak`.
+const ROWS_PER_RESOURCE: u64 = 1 + (GROWTH.len() as u64 + 1) * RESOLUTIONS;
+
+#[derive(Default)]
 struct EdgeResult {
-    latencies: Vec<Duration>,
+    /// Each report answered 2xx: its latency.
+    reports: Vec<Duration>,
+    /// Each second whose reports were all answered 2xx: from the first sent to the last answered.
+    rounds: Vec<Duration>,
+    /// Resources carried by reports answered 2xx.
+    resources_recorded: u64,
     failed: usize,
     body_bytes: usize,
 }
@@ -45,24 +59,24 @@ struct EdgeResult {
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (portal, token, first, last, edges, seconds) = match args.as_slice() {
-        [portal, token, first, last, rest @ ..] if rest.len() <= 2 => (
-            portal.clone(),
-            token.clone(),
-            first.parse::<i64>().expect("first resource id is a number"),
-            last.parse::<i64>().expect("last resource id is a number"),
-            rest.first().map_or(10, |edges| edges.parse::<usize>().expect("edges is a number")),
-            rest.get(1).map_or(30, |seconds| seconds.parse::<u64>().expect("seconds is a number")),
-        ),
+    let number = |at: usize, default: u64| {
+        args.get(at).map_or(default, |n| n.parse::<u64>().unwrap_or_else(|_| panic!("{n} is not a number")))
+    };
+    let (portal, token) = match args.as_slice() {
+        [portal, token, _, _, rest @ ..] if rest.len() <= 3 => (portal.clone(), token.clone()),
         _ => {
-            eprintln!("usage: traffic-load <portal> <feed token> <first id> <last id> [edges=10] [seconds=30]");
+            eprintln!(
+                "usage: traffic-load <portal> <feed token> <first id> <last id> [edges=10] [seconds=30] [resources per report=all]"
+            );
             std::process::exit(2);
         }
     };
+    let (first, last) = (number(2, 0), number(3, 0));
+    let (edges, seconds) = (number(4, 10), number(5, 30));
     assert!(first >= 1 && last >= first && edges >= 1 && seconds >= 1, "nothing to send");
-    let resources = (last - first + 1) as u64;
+    let resources = last - first + 1;
+    let per_report = number(6, resources).clamp(1, resources);
     let nonce = SystemTime::now().duration_since(UNIX_EPOCH).expect("after 1970").as_nanos();
-    let started = Instant::now();
     let tasks: Vec<_> = (0..edges)
         .map(|edge| {
             let (portal, token) = (portal.clone(), token.clone());
@@ -70,50 +84,65 @@ async fn main() {
             let boot = format!("{nonce:x}e{edge}");
             tokio::spawn(async move {
                 tokio::time::sleep(offset).await;
-                run_edge(&portal, &token, &format!("bench-edge-{edge}"), &boot, first, last, seconds).await
+                let name = format!("bench-edge-{edge}");
+                run_edge(&portal, &token, &name, &boot, (first, last, per_report), seconds).await
             })
         })
         .collect();
-    let mut latencies = Vec::new();
-    let (mut failed, mut body_bytes) = (0, 0);
+    let mut all = EdgeResult::default();
     for task in tasks {
         let result = task.await.expect("an edge's task ended normally");
-        latencies.extend(result.latencies);
-        failed += result.failed;
-        body_bytes = body_bytes.max(result.body_bytes);
+        all.reports.extend(result.reports);
+        all.rounds.extend(result.rounds);
+        all.resources_recorded += result.resources_recorded;
+        all.failed += result.failed;
+        all.body_bytes = all.body_bytes.max(result.body_bytes);
     }
-    let elapsed = started.elapsed();
-    assert!(!latencies.is_empty(), "no report was answered 2xx ({failed} failed)");
-    let ok = latencies.len();
-    latencies.sort();
-    let percentile = |p: f64| latencies[((ok as f64 * p).ceil() as usize).clamp(1, ok) - 1];
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    // Every counter grows in every report, and every resource has connections open.
-    let rows_per_report = resources + resources * (GROWTH.len() as u64 + 1) * RESOLUTIONS;
-    let reports_per_edge_minute = ok as f64 / edges as f64 / elapsed.as_secs_f64() * 60.0;
+    let (ok, failed) = (all.reports.len(), all.failed);
+    if ok == 0 {
+        println!("edges={edges} resources={resources} per_report={per_report} reports=0 failed={failed}");
+        std::process::exit(1);
+    }
+    // Each edge sends for `seconds` (after its start within the first second): fewer reports
+    // than due when the portal answers slower than that.
+    let per_edge_minute = |count: f64| count / edges as f64 / seconds as f64 * 60.0;
     println!(
-        "edges={edges} resources={resources} seconds={:.1} reports={ok} failed={failed} report_bytes={body_bytes} \
-         p50_ms={:.1} p99_ms={:.1} max_ms={:.1} reports_per_edge_minute={reports_per_edge_minute:.1} \
-         rows_per_report={rows_per_report} rows_per_edge_minute={:.0}",
-        elapsed.as_secs_f64(),
-        ms(percentile(0.50)),
-        ms(percentile(0.99)),
-        ms(*latencies.last().expect("at least one report")),
-        reports_per_edge_minute * rows_per_report as f64,
+        "edges={edges} resources={resources} per_report={per_report} reports={ok} failed={failed} \
+         report_bytes={} {} {} reports_per_edge_minute={:.1} rounds_per_edge_minute={:.1} \
+         rows_per_resource={ROWS_PER_RESOURCE} rows_per_edge_minute={:.0}",
+        all.body_bytes,
+        summary("", &mut all.reports),
+        summary("round_", &mut all.rounds),
+        per_edge_minute(ok as f64),
+        per_edge_minute(all.rounds.len() as f64),
+        per_edge_minute((all.resources_recorded * ROWS_PER_RESOURCE) as f64),
     );
 }
 
-/// One edge: a report every second for `seconds` seconds, each answered before the next.
+/// `{prefix}p50_ms=… {prefix}p99_ms=… {prefix}max_ms=…` (`-` for each when there are none).
+fn summary(prefix: &str, delays: &mut [Duration]) -> String {
+    delays.sort();
+    let ms = |d: Option<&Duration>| d.map_or("-".to_owned(), |d| format!("{:.1}", d.as_secs_f64() * 1000.0));
+    let percentile = |p: f64| delays.get(((delays.len() as f64 * p).ceil() as usize).max(1) - 1);
+    format!(
+        "{prefix}p50_ms={} {prefix}p99_ms={} {prefix}max_ms={}",
+        ms(percentile(0.50)),
+        ms(percentile(0.99)),
+        ms(delays.last())
+    )
+}
+
+/// One edge: every second for `seconds` seconds, reports of the resources `first..=last`,
+/// `per_report` at a time, each answered before the next is sent.
 async fn run_edge(
     portal: &str,
     token: &str,
     edge: &str,
     boot: &str,
-    first: i64,
-    last: i64,
+    (first, last, per_report): (u64, u64, u64),
     seconds: u64,
 ) -> EdgeResult {
-    let mut result = EdgeResult { latencies: Vec::new(), failed: 0, body_bytes: 0 };
+    let mut result = EdgeResult::default();
     let mut connection: Option<BufReader<TcpStream>> = None;
     let mut ticks = tokio::time::interval(Duration::from_secs(1));
     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -123,27 +152,38 @@ async fn run_edge(
         if Instant::now() >= deadline {
             break;
         }
-        let body = report(edge, boot, first, last, second);
-        result.body_bytes = body.len();
-        let sent = Instant::now();
-        match post(&mut connection, portal, token, &body).await {
-            Ok(status) if (200..300).contains(&status) => result.latencies.push(sent.elapsed()),
-            Ok(status) => {
-                eprintln!("{edge}: the portal answered {status}");
-                result.failed += 1;
+        let round = Instant::now();
+        let mut whole = true;
+        for low in (first..=last).step_by(per_report as usize) {
+            let high = (low + per_report - 1).min(last);
+            let body = report(edge, boot, low, high, second);
+            result.body_bytes = result.body_bytes.max(body.len());
+            let sent = Instant::now();
+            match post(&mut connection, portal, token, &body).await {
+                Ok(status) if (200..300).contains(&status) => {
+                    result.reports.push(sent.elapsed());
+                    result.resources_recorded += high - low + 1;
+                }
+                Ok(status) => {
+                    eprintln!("{edge}: the portal answered {status}");
+                    (result.failed, whole) = (result.failed + 1, false);
+                }
+                Err(error) => {
+                    eprintln!("{edge}: {error}");
+                    connection = None;
+                    (result.failed, whole) = (result.failed + 1, false);
+                }
             }
-            Err(error) => {
-                eprintln!("{edge}: {error}");
-                connection = None;
-                result.failed += 1;
-            }
+        }
+        if whole {
+            result.rounds.push(round.elapsed());
         }
     }
     result
 }
 
 /// The JSON of a report at `second` since boot: every counter at `second` times its growth.
-fn report(edge: &str, boot: &str, first: i64, last: i64, second: u64) -> String {
+fn report(edge: &str, boot: &str, first: u64, last: u64, second: u64) -> String {
     let mut json = format!(r#"{{"edge":"{edge}","boot":"{boot}","resources":["#);
     for id in first..=last {
         if id > first {

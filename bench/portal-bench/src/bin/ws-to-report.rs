@@ -3,8 +3,9 @@
 //! as the Host, the echo origin behind it), and from the moment the handshake is answered polls
 //! the portal's `resource_open_now` (the server function the Reports section asks every 2 s,
 //! signed in with the session cookie) every 20 ms until the open count is one more than before;
-//! then closes the connection and polls until the count is back. The delay is the edge's report
-//! interval (1 s) plus the portal's write, give or take the 20 ms between polls.
+//! then closes the connection and polls until the count is back. Each change is made at another
+//! point of the edge's report interval (1 s), so the delays spread over it: up to the interval
+//! plus the portal's write, give or take the 20 ms between polls.
 //!
 //! Prints one line of `key=value`: p50/p99/max in ms for opening and for closing.
 //!
@@ -41,14 +42,20 @@ async fn main() {
     assert!(times >= 1, "nothing to measure");
     let mut opening = Vec::with_capacity(times);
     let mut closing = Vec::with_capacity(times);
-    for _ in 0..times {
+    // Each change is made at a different point of the edge's 1 s report interval, spread evenly
+    // over it: right after a change shows is right after a report, and the next change would
+    // otherwise always wait a whole interval.
+    let phase = |n: usize| Duration::from_millis((n % times * 1000 / times) as u64);
+    for n in 0..times {
         // Whatever was open before (nothing, once the last close has shown).
         let before = open_now(portal, cookie, id).await;
+        tokio::time::sleep(phase(n)).await;
         let mut socket = connect(edge, domain).await;
         let opened = Instant::now();
         wait_for(portal, cookie, id, opened, |open| open > before).await;
         opening.push(opened.elapsed());
 
+        tokio::time::sleep(phase(n * 7 + 3)).await;
         let closed = Instant::now();
         socket.close(None).await.expect("close sent");
         drop(socket);
