@@ -27,6 +27,10 @@ ulimit -n "$(ulimit -Hn)"
   echo
   bench/portal.sh
   echo
+  echo "## The portal: WebSocket reports"
+  echo
+  bench/ws-reports.sh
+  echo
   echo "## Two portal replicas on PostgreSQL"
   echo
   scripts/test-postgres.sh bench/replicas.sh 2>/dev/null
