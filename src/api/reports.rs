@@ -2,9 +2,9 @@
 
 use crate::error::AppError;
 use crate::model::{OpenNow, ReportPeriod, WsReport};
-use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use crate::server::{request, resources, ws_traffic};
+use leptos::prelude::*;
 
 /// The resource's WebSocket traffic over `period`, ending now, with its charts drawn.
 #[server(prefix = "/api", endpoint = "resource_ws_report")]

@@ -1,7 +1,9 @@
 //! The portal, a CDN edge following it, and an echo origin, each on its own port 0: the
 //! Websockets switch as a visitor of the customer's site meets it.
 
-use crate::helpers::edge::{FEED_TOKEN, TIMEOUTS, edge_settings, feed_security, feed_snapshot_request};
+use crate::helpers::edge::{
+    FEED_TOKEN, TIMEOUTS, edge_settings, feed_security, feed_snapshot_request, serve_over_tcp, until_served,
+};
 use crate::helpers::link::DatabaseLink;
 use crate::helpers::visitor::*;
 use crate::helpers::*;
@@ -34,10 +36,7 @@ async fn stack_with(timeouts: Timeouts) -> Stack {
 }
 
 async fn stack_on(portal: TestPortal, timeouts: Timeouts) -> Stack {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let portal_url = format!("http://{}", listener.local_addr().unwrap());
-    let service = portal.router.clone().into_make_service_with_connect_info::<SocketAddr>();
-    let portal_server = tokio::spawn(async move { axum::serve(listener, service).await.unwrap() });
+    let (portal_url, portal_server) = serve_over_tcp(&portal).await;
     let origin = echo_origin::spawn("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let state = tempfile::tempdir().unwrap();
     let state_file = state.path().join("edge.json");
@@ -54,11 +53,7 @@ impl Stack {
     /// Creates a resource through the portal pointing at `origin`, and waits until the edge serves it.
     async fn resource(&self, domain: &str, origin: &str, integration: &str) -> i64 {
         let id = self.portal.create_resource_at(&self.customer, domain, origin, integration).await;
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while wire::get(self.edge.addr, domain, "/").await.status == 404 {
-            assert!(Instant::now() < deadline, "the edge never learnt of {domain}");
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        until_served(self.edge.addr, domain).await;
         id
     }
 

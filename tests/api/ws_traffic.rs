@@ -4,7 +4,7 @@
 //! with an API token reads, within the deadlines the edges' reports allow. And the API's rules:
 //! only the account's resources, every parameter checked.
 
-use crate::helpers::edge::{TIMEOUTS, edge_settings, feed_security};
+use crate::helpers::edge::{TIMEOUTS, edge_settings, feed_security, serve_over_tcp, until_served};
 use crate::helpers::visitor::*;
 use crate::helpers::*;
 use axum::body::Body;
@@ -35,10 +35,7 @@ struct TwoEdges {
 
 async fn two_edges() -> TwoEdges {
     let portal = spawn_portal_with(feed_security()).await;
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let portal_url = format!("http://{}", listener.local_addr().unwrap());
-    let service = portal.router.clone().into_make_service_with_connect_info::<SocketAddr>();
-    let portal_server = tokio::spawn(async move { axum::serve(listener, service).await.unwrap() });
+    let (portal_url, portal_server) = serve_over_tcp(&portal).await;
     let origin = echo_origin::spawn("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let state = tempfile::tempdir().unwrap();
     let start = |name: &str| {
@@ -55,12 +52,8 @@ impl TwoEdges {
     /// that no WebSocket handshake is counted).
     async fn resource(&self, domain: &str, origin: &str) -> i64 {
         let id = self.portal.create_resource_at(&self.customer, domain, origin, "entire_website").await;
-        let deadline = Instant::now() + Duration::from_secs(5);
         for edge in &self.edges {
-            while wire::get(edge.addr, domain, "/").await.status == 404 {
-                assert!(Instant::now() < deadline, "{} never learnt of {domain}", edge.addr);
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
+            until_served(edge.addr, domain).await;
         }
         id
     }

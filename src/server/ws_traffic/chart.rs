@@ -64,8 +64,12 @@ fn draw<'a>(
         .draw()?;
     for (line, colour) in lines.iter().zip(COLOURS.iter().cycle()) {
         let style = ShapeStyle::from(colour).stroke_width(2);
-        let points: Vec<(i64, f64)> =
-            line.values.iter().enumerate().filter_map(|(index, value)| value.map(|value| (index as i64, value))).collect();
+        let points: Vec<(i64, f64)> = line
+            .values
+            .iter()
+            .enumerate()
+            .filter_map(|(index, value)| value.map(|value| (index as i64, value)))
+            .collect();
         chart
             .draw_series(LineSeries::new(points, style))?
             .label(line.label.clone())

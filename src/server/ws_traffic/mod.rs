@@ -18,9 +18,9 @@ mod record;
 mod report;
 mod retention;
 
+pub use crate::model::OpenNow;
 pub use metric::WsMetric;
 pub use period::{Granularity, Resolution};
-pub use crate::model::OpenNow;
 pub use read::{Points, Range, open_now, series, total};
 pub use record::record;
 pub use report::report;

@@ -136,7 +136,12 @@ impl Figures {
 
 /// The report of resource `resource_id` (the caller has checked it is the account's) over
 /// `period`, ending at `now`.
-pub async fn report(pool: &Pool, resource_id: i64, period: ReportPeriod, now: SystemTime) -> Result<WsReport, AppError> {
+pub async fn report(
+    pool: &Pool,
+    resource_id: i64,
+    period: ReportPeriod,
+    now: SystemTime,
+) -> Result<WsReport, AppError> {
     let now_s = unix_ms(now).div_euclid(1_000);
     let step = period.chart_step();
     let granularity = if step == 60 { Granularity::OneMinute } else { Granularity::OneHour };
@@ -170,8 +175,11 @@ fn chart(spec: &ChartSpec, period: ReportPeriod, figures: &Figures, table: &Figu
         })
         .collect();
     let svg = chart::svg(&lines, &figures.starts, spec.unit, |start| axis_time(period, start));
-    let said: Vec<String> =
-        spec.lines.iter().map(|(label, value)| format!("{label}: {}", describe(*value, whole.value(*value, 0)))).collect();
+    let said: Vec<String> = spec
+        .lines
+        .iter()
+        .map(|(label, value)| format!("{label}: {}", describe(*value, whole.value(*value, 0))))
+        .collect();
     let summary = format!("{}, {}: {}.", spec.title, period.label().to_lowercase(), said.join("; "));
     let mut columns = vec!["Period starting (UTC)".to_owned()];
     columns.extend(spec.lines.iter().map(|(label, _)| label.clone()));
@@ -193,10 +201,7 @@ fn totals(whole: &Figures) -> Vec<(String, String)> {
     vec![
         ("Most open at once".into(), whole.at(WsMetric::OpenPeak, 0).to_string()),
         ("Handshakes accepted".into(), whole.at(WsMetric::Counter(WsCounter::Accepted), 0).to_string()),
-        (
-            "Handshakes refused".into(),
-            sum(&mut HandshakeRefusal::ALL.into_iter().map(WsCounter::Refused)).to_string(),
-        ),
+        ("Handshakes refused".into(), sum(&mut HandshakeRefusal::ALL.into_iter().map(WsCounter::Refused)).to_string()),
         ("Bytes to the origin".into(), whole.at(WsMetric::Counter(WsCounter::BytesToOrigin), 0).to_string()),
         ("Bytes to visitors".into(), whole.at(WsMetric::Counter(WsCounter::BytesToVisitor), 0).to_string()),
         ("Connections closed".into(), sum(&mut CloseReason::ALL.into_iter().map(WsCounter::Closed)).to_string()),
@@ -230,7 +235,9 @@ fn axis_time(period: ReportPeriod, start: i64) -> String {
     let text = Timestamp::from_unix_seconds(start).to_rfc3339();
     match period {
         ReportPeriod::Hour | ReportPeriod::Day => text.get(11..16).unwrap_or_default().to_owned(),
-        ReportPeriod::Week => format!("{} {}", text.get(5..10).unwrap_or_default(), text.get(11..13).unwrap_or_default()),
+        ReportPeriod::Week => {
+            format!("{} {}", text.get(5..10).unwrap_or_default(), text.get(11..13).unwrap_or_default())
+        }
     }
 }
 

@@ -48,3 +48,22 @@ pub fn feed_snapshot_request() -> Request<Body> {
         .body(Body::empty())
         .unwrap()
 }
+
+/// `portal` served over TCP on a port 0 of 127.0.0.1, as edges reach it: its URL, and the task
+/// serving it (aborted to take the portal away).
+pub async fn serve_over_tcp(portal: &super::TestPortal) -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let portal_url = format!("http://{}", listener.local_addr().unwrap());
+    let service = portal.router.clone().into_make_service_with_connect_info::<std::net::SocketAddr>();
+    (portal_url, tokio::spawn(async move { axum::serve(listener, service).await.unwrap() }))
+}
+
+/// Waits (up to 5 s) until the edge at `edge` serves `domain`: a plain request, so that no
+/// WebSocket handshake is counted.
+pub async fn until_served(edge: std::net::SocketAddr, domain: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while super::wire::get(edge, domain, "/").await.status == 404 {
+        assert!(std::time::Instant::now() < deadline, "the edge at {edge} never learnt of {domain}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
