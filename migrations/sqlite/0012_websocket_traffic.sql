@@ -18,8 +18,9 @@ CREATE TABLE ws_edge_traffic (
 
 -- Per resource, per period: what every edge reported in it, one row per metric that moved.
 -- `granularity` is the period's length in seconds (a minute, an hour, a day), `period_start` its
--- start in Unix seconds (a multiple of it). Each report adds to the three periods it falls in at
--- once, so the coarser rows need no roll-up job and are whole whenever the portal stops.
+-- start in Unix seconds (a multiple of it). Each report adds to its minute; the hour and day rows
+-- are recomputed from the finer ones every minute (`ws_traffic::roll_up`), which may be run again
+-- at any time and gives the same rows.
 -- `open_peak` holds the most connections seen open at once across the edges in the period; every
 -- other metric, a sum. Rows past retention are deleted (`ws_traffic::retention`).
 CREATE TABLE ws_traffic (

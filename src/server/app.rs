@@ -193,6 +193,7 @@ pub async fn run() -> Result<(), StartupError> {
     // After the router is built: building it creates the session table.
     let router = build_router(config.leptos, pool.clone(), config.security).await?;
     tokio::spawn(housekeeping(SessionStore::new(&pool), RateStore::new(pool.clone()), pool.clone()));
+    tokio::spawn(crate::server::ws_traffic::keep_rolling_up(pool.clone()));
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| StartupError::Listen { addr, source })?;
     tracing::info!("listening on http://{addr}");
     // The peer address of each connection, from which `client_address::identify_client` finds

@@ -2,7 +2,9 @@
 //! in `feed/src/traffic.rs`), kept per minute, hour and day, and read back for the Reports
 //! section, the resource list and the REST API.
 //!
-//! - `record`: a report, turned into what grew since the edge's last one (migration 0012);
+//! - `record`: a report, turned into what grew since the edge's last one, in its minute
+//!   (migration 0012);
+//! - `roll_up`: the hours and days, from the minutes, every minute;
 //! - `read`: the connections open now, and series;
 //! - `retention`: deleting what is past retention;
 //! - `report`, `chart`: the Reports section's charts (SVG) and tables;
@@ -17,6 +19,7 @@ mod read;
 mod record;
 mod report;
 mod retention;
+mod roll_up;
 
 pub use crate::model::OpenNow;
 pub use metric::WsMetric;
@@ -25,6 +28,7 @@ pub use read::{Points, Range, open_now, series, total};
 pub use record::record;
 pub use report::report;
 pub use retention::prune;
+pub use roll_up::{ROLL_UP_EVERY, keep_rolling_up, roll_up};
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

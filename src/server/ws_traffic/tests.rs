@@ -66,6 +66,9 @@ async fn growth_is_counted_once_in_the_minute_it_was_reported() {
     record(&pool, report("edge-2", "x1", &[(id, 0, &[(accepted, 1)])]), at(126)).await.unwrap();
     assert_eq!(minutes(&pool, id, ACCEPTED, 0, 240).await, vec![3, 2, 3, 0]);
 
+    // The hour holds every minute's growth once rolled up, however often that runs.
+    roll_up(&pool, at(130)).await.unwrap();
+    roll_up(&pool, at(131)).await.unwrap();
     let hours = series(&pool, &[id], &[ACCEPTED], Range { from: T0, to: T0 + 3600, granularity: Granularity::OneHour })
         .await
         .unwrap();
@@ -93,6 +96,31 @@ async fn open_now_counts_only_edges_that_report_and_the_peak_is_kept() {
     assert_eq!(open_now(&pool, &[id], at(6)).await.unwrap(), vec![OpenNow { open: 1, edges: 1 }]);
     assert_eq!(open_now(&pool, &[id], at(30)).await.unwrap(), vec![OpenNow::default()], "no edge reports any more");
     assert_eq!(minutes(&pool, id, WsMetric::OpenPeak, 0, 60).await, vec![5], "the minute's peak, across edges");
+}
+
+#[tokio::test]
+async fn hours_and_days_roll_up_from_their_minutes_and_peaks_stay_peaks() {
+    let (pool, _guard) = fresh_database().await;
+    let id = resource(&pool, "a.example.com").await;
+    let accepted = WsCounter::Accepted;
+    // Two minutes of the first hour, one of the second; the peak is highest in the first.
+    record(&pool, report("edge-1", "b1", &[(id, 4, &[(accepted, 4)])]), at(10)).await.unwrap();
+    record(&pool, report("edge-1", "b1", &[(id, 1, &[(accepted, 5)])]), at(70)).await.unwrap();
+    roll_up(&pool, at(80)).await.unwrap();
+    record(&pool, report("edge-1", "b1", &[(id, 2, &[(accepted, 7)])]), at(3_610)).await.unwrap();
+    roll_up(&pool, at(3_620)).await.unwrap();
+    let read = |granularity, to| {
+        let pool = pool.clone();
+        async move {
+            let range = Range { from: T0, to: T0 + to, granularity };
+            series(&pool, &[id], &[ACCEPTED, WsMetric::OpenPeak], range).await.unwrap().remove(&id).unwrap()
+        }
+    };
+    let hours = read(Granularity::OneHour, 7_200).await;
+    assert_eq!(hours[&ACCEPTED], vec![(T0, 5), (T0 + 3_600, 2)]);
+    assert_eq!(hours[&WsMetric::OpenPeak], vec![(T0, 4), (T0 + 3_600, 2)]);
+    let days = read(Granularity::OneDay, 86_400).await;
+    assert_eq!((days[&ACCEPTED][0].1, days[&WsMetric::OpenPeak][0].1), (7, 4));
 }
 
 #[tokio::test]
@@ -125,6 +153,7 @@ async fn rows_past_retention_are_deleted_and_the_rest_kept() {
     let id = resource(&pool, "a.example.com").await;
     let idle = WsCounter::Closed(CloseReason::Idle);
     record(&pool, report("edge-1", "b1", &[(id, 0, &[(idle, 1)])]), at(0)).await.unwrap();
+    roll_up(&pool, at(0)).await.unwrap();
     let count = |pool: Pool| async move {
         let rows: Vec<(i64, i64)> = on_db!(pool.db(), |e| sqlx::query_as(
             "SELECT granularity, CAST(COUNT(*) AS BIGINT) FROM ws_traffic GROUP BY granularity ORDER BY granularity"
