@@ -7,14 +7,14 @@
 # of their own (bench/portal-start.sh starts them, as for portal.sh). Called by run.sh (make
 # bench); runs alone too, after the release builds (make build; cargo build --release -p portal-bench):
 #   bench/ws-reports.sh    # BENCH_RESOURCES=1000 BENCH_EDGES=10 BENCH_SECONDS=10 (wrk)
-#                          # BENCH_LOAD_SECONDS=30 BENCH_WS_TIMES=30 BENCH_PER_REPORT=100 by default
+#                          # BENCH_LOAD_SECONDS=30 BENCH_WS_TIMES=30 BENCH_PER_REPORT=1000 by default
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 portal=127.0.0.1:19400 edge=127.0.0.1:19480 edge_admin=127.0.0.1:19481 origin=127.0.0.1:19490
 feed_token=benchmark-edge-feed-token
 resources=${BENCH_RESOURCES:-1000} edges=${BENCH_EDGES:-10} seconds=${BENCH_SECONDS:-10}
-load_seconds=${BENCH_LOAD_SECONDS:-30} times=${BENCH_WS_TIMES:-30} per_report=${BENCH_PER_REPORT:-100}
+load_seconds=${BENCH_LOAD_SECONDS:-30} times=${BENCH_WS_TIMES:-30} per_report=${BENCH_PER_REPORT:-1000}
 
 work=$(mktemp -d)
 pids=()
@@ -79,14 +79,8 @@ echo "### Write load ($edges edges × $resources resources, every resource repor
 echo
 echo "Every resource busy in every report (connections open, handshakes, bytes both ways, closes,"
 echo "durations: 5 counters grown, and the open peak), so each report writes for each resource."
-# The portal refuses request bodies over 16 KiB (its guard's max_request_body_bytes), so one
-# report of all of them, as the real edge would send it (it splits only past 5,000), is tried
-# first; the load then sends them $per_report to a report.
-read -r whole_ok whole_failed < <(target/release/traffic-load "$portal" "$feed_token" "$first_id" "$last_id" 1 2 2>/dev/null |
-  field reports failed || true)
-echo "One report of all $resources resources, as the real edge sends them: $whole_ok answered 2xx, $whole_failed refused"
-echo "(the portal takes request bodies of up to 16 KiB); so each simulated edge sends its second as"
-echo "reports of $per_report resources, one after the other."
+# As the real edge sends them: up to 1,000 resources a report (edge_feed's MAX_RESOURCES_PER_REPORT).
+echo "Each simulated edge sends its second as reports of $per_report resources, one after the other."
 echo
 read -r rows_before bytes_before _ _ minute_rows_before _ < <(db_stats)
 target/release/traffic-load "$portal" "$feed_token" "$first_id" "$last_id" "$edges" "$load_seconds" "$per_report" >"$work/load.txt"
