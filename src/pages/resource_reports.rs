@@ -79,7 +79,10 @@ fn Report(resource_id: i64, report: WsReport) -> impl IntoView {
                 .map(|(label, figure)| view! { <div><dt>{label}</dt><dd>{figure}</dd></div> })
                 .collect_view()}
         </dl>
-        {charts.into_iter().map(|chart| view! { <Chart chart/> }).collect_view()}
+
+        // Erased, each chart a view of its own: the section's whole type nested too deep for
+        // the compiler's limit in the browser's release build.
+        {charts.into_iter().map(|chart| view! { <Chart chart/> }.into_any()).collect_view()}
     }
 }
 
