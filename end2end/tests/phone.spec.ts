@@ -83,6 +83,7 @@ test("every page of a signed-in customer fits a phone's screen, and tables keep 
   await expect(page.getByRole("img", { name: /^Open connections, last hour/ })).toBeVisible();
   await page.getByText("Open connections: figures").click();
   await expect(page.getByRole("table", { name: "Open connections" })).toBeVisible();
+  await page.evaluate(() => window.scrollTo(0, 0));
   await expectFitsThePhone(page, testInfo, "resource-reports", true);
 
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "CDN" }).click();

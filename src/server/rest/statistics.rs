@@ -431,6 +431,9 @@ pub async fn series(
             ),
         ));
     }
+    if asked.range.granularity.resolution() != ws_traffic::Resolution::Minute {
+        ws_traffic::roll_up_for(&api.pool, &ids, SystemTime::now()).await?;
+    }
     let by_resource = ws_traffic::series(&api.pool, &ids, &asked.metrics, asked.range).await?;
     let body = if asked.by_resource {
         SeriesBody::ByResource(ByResourceBody {

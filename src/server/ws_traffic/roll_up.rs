@@ -18,7 +18,24 @@ pub const ROLL_UP_EVERY: Duration = Duration::from_secs(60);
 /// gives the same rows; the previous period is done again so that one that ended between two
 /// runs is complete.
 pub async fn roll_up(pool: &Pool, now: SystemTime) -> Result<(), AppError> {
+    roll_up_in(pool, now, None).await
+}
+
+/// [`roll_up`] for `resource_ids` alone: before their hours or days are read, so that those are
+/// as current as their minutes.
+pub async fn roll_up_for(pool: &Pool, resource_ids: &[i64], now: SystemTime) -> Result<(), AppError> {
+    if resource_ids.is_empty() {
+        return Ok(());
+    }
+    roll_up_in(pool, now, Some(resource_ids)).await
+}
+
+async fn roll_up_in(pool: &Pool, now: SystemTime, resource_ids: Option<&[i64]>) -> Result<(), AppError> {
     let now_s = unix_ms(now).div_euclid(1_000);
+    // Ids are numbers, written into the statement rather than bound one by one.
+    let only = resource_ids.map_or(String::new(), |ids| {
+        format!(" AND resource_id IN ({})", ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", "))
+    });
     for (finer, coarser) in [(Resolution::Minute, Resolution::Hour), (Resolution::Hour, Resolution::Day)] {
         let from = coarser.start_of(now_s) - coarser.seconds();
         let step = coarser.seconds();
@@ -26,7 +43,7 @@ pub async fn roll_up(pool: &Pool, now: SystemTime) -> Result<(), AppError> {
             "INSERT INTO ws_traffic (resource_id, granularity, period_start, metric, value) \
              SELECT resource_id, {step}, period_start - period_start % {step}, metric, \
              CAST(CASE WHEN metric = '{peak}' THEN MAX(value) ELSE SUM(value) END AS BIGINT) \
-             FROM ws_traffic WHERE granularity = $1 AND period_start >= $2 \
+             FROM ws_traffic WHERE granularity = $1 AND period_start >= $2{only} \
              GROUP BY resource_id, period_start - period_start % {step}, metric \
              ON CONFLICT (resource_id, granularity, period_start, metric) DO UPDATE SET value = excluded.value",
             peak = WsMetric::OPEN_PEAK,

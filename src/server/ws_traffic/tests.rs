@@ -67,7 +67,7 @@ async fn growth_is_counted_once_in_the_minute_it_was_reported() {
     assert_eq!(minutes(&pool, id, ACCEPTED, 0, 240).await, vec![3, 2, 3, 0]);
 
     // The hour holds every minute's growth once rolled up, however often that runs.
-    roll_up(&pool, at(130)).await.unwrap();
+    roll_up_for(&pool, &[id], at(130)).await.unwrap();
     roll_up(&pool, at(131)).await.unwrap();
     let hours = series(&pool, &[id], &[ACCEPTED], Range { from: T0, to: T0 + 3600, granularity: Granularity::OneHour })
         .await
