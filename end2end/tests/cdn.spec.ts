@@ -12,6 +12,7 @@ test("new resources take the WebSockets default of their integration", async ({ 
     "origin.example.com:8080",
     "Entire website",
     "On",
+    "0 open WebSocket connections: reports",
     /^\d{4}-\d\d-\d\d \d\d:\d\d UTC$/,
   ]);
   const assetsRow = page.getByRole("row").filter({ has: page.getByRole("link", { name: assets }) });
@@ -19,6 +20,7 @@ test("new resources take the WebSockets default of their integration", async ({ 
     "203.0.113.10",
     "Static assets only",
     "Off",
+    "0 open WebSocket connections: reports",
     /UTC$/,
   ]);
   await expect(page.getByRole("columnheader")).toHaveText([
@@ -26,6 +28,7 @@ test("new resources take the WebSockets default of their integration", async ({ 
     "Origin group",
     "Integration",
     "WebSockets",
+    "Open now",
     "Last changed",
   ]);
 });
@@ -79,7 +82,7 @@ test("a custom domain used by any customer's resource cannot be used again", asy
   await other.close();
 });
 
-test("the settings page is divided into General, Content and History", async ({ page }) => {
+test("the settings page is divided into General, Content, History and Reports", async ({ page }) => {
   await signUp(page);
   const domain = await createResource(page, "Static assets only", "[2001:db8::1]:8443");
   await page.goto("/cdn");
@@ -87,7 +90,7 @@ test("the settings page is divided into General, Content and History", async ({ 
 
   await expect(page.getByRole("heading", { level: 1, name: domain })).toBeVisible();
   const sections = page.getByRole("navigation", { name: "Settings sections" });
-  await expect(sections.getByRole("link")).toHaveText(["General", "Content", "History"]);
+  await expect(sections.getByRole("link")).toHaveText(["General", "Content", "History", "Reports"]);
   await expect(sections.getByRole("link", { name: "General" })).toHaveAttribute("aria-current", "page");
 
   const general = page.getByRole("region", { name: "General" });
