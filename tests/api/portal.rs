@@ -244,17 +244,33 @@ async fn building_another_router_never_stalls_a_page_being_rendered() {
     let cookie = portal.customer("ada%40example.com").await;
     let id = portal.create_resource(&cookie, "cdn.example.com", "entire_website").await;
 
-    let builder = tokio::spawn(async {
-        for _ in 0..20 {
-            let database = ScratchDatabase::new().await;
-            let _another = router_over(database.url()).await;
+    // Each step has a limit, so that a hang fails this test by name instead of stalling the whole
+    // run (a run in CI once waited here until its own limit ended it); a request has its own.
+    let builder = tokio::spawn(async move {
+        for round in 0..20 {
+            let database = within_step_limit(format!("scratch database {round}"), ScratchDatabase::new()).await;
+            let _another = within_step_limit(format!("router {round}"), router_over(database.url())).await;
         }
     });
     for _ in 0..60 {
         let page = portal.get(&format!("/cdn/resources/{id}/content"), Some(&cookie)).await;
         assert_eq!(page.status, StatusCode::OK);
     }
-    builder.await.unwrap();
+    tokio::time::timeout(20 * STEP_TIME_LIMIT, builder)
+        .await
+        .expect("the routers were built in time")
+        .expect("building the routers did not panic");
+}
+
+/// The longest one step of building a router may take: a new database and its migrations take
+/// well under a second here.
+const STEP_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// `work`'s result, or a panic naming `what` when it takes longer than [`STEP_TIME_LIMIT`].
+async fn within_step_limit<T>(what: String, work: impl Future<Output = T>) -> T {
+    tokio::time::timeout(STEP_TIME_LIMIT, work)
+        .await
+        .unwrap_or_else(|_| panic!("{what}: not done within {STEP_TIME_LIMIT:?}"))
 }
 
 #[tokio::test]
