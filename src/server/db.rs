@@ -196,6 +196,15 @@ pub enum DatabaseError {
     MigrationLock { path: String, source: std::io::Error },
 }
 
+/// `ids` as the list inside `IN (…)`: `3, 1, 4`, or `NULL` for none (which matches no row and
+/// is valid SQL on both databases, where `IN ()` is not). Ids are numbers, never text from a
+/// request, so they are written into the statement rather than bound one by one: a report or a
+/// feed names up to a thousand, and SQLite takes at most 32,766 bound parameters.
+pub fn id_list(ids: impl IntoIterator<Item = i64>) -> String {
+    let listed = ids.into_iter().map(|id| id.to_string()).collect::<Vec<_>>().join(", ");
+    if listed.is_empty() { "NULL".to_owned() } else { listed }
+}
+
 /// Whether `url` names a PostgreSQL server; anything else is taken for SQLite.
 pub fn is_postgres_url(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
@@ -300,6 +309,24 @@ pub mod testing;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The list is valid SQL on both databases, empty or not, and matches what it names.
+    #[tokio::test]
+    async fn an_id_list_matches_its_ids_and_an_empty_one_nothing() {
+        assert_eq!(id_list([3, 1, 4]), "3, 1, 4");
+        let (pool, _scratch) = testing::fresh_database().await;
+        let matching = |ids: Vec<i64>| {
+            let sql = format!(
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM (SELECT 1 AS id UNION ALL SELECT 2) AS ids WHERE id IN ({})",
+                id_list(ids)
+            );
+            let pool = pool.clone();
+            async move { on_db!(pool.db(), |e| sqlx::query_scalar::<_, i64>(&sql).fetch_one(e).await).unwrap() }
+        };
+        assert_eq!(matching(vec![2, 5]).await, 1);
+        assert_eq!(matching(vec![1, 2]).await, 2);
+        assert_eq!(matching(Vec::new()).await, 0);
+    }
 
     /// A database that customers used before versions and history existed keeps its data, and
     /// each resource's history starts with its creation.

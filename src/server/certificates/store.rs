@@ -10,7 +10,7 @@ use super::sealing::{KeySealer, sealer};
 use crate::domain::{DomainName, Timestamp};
 use crate::error::AppError;
 use crate::model::{Certificate, GroupUser};
-use crate::server::db::{Db, Pool, on_db, to_completion};
+use crate::server::db::{Db, Pool, id_list, on_db, to_completion};
 use std::collections::HashMap;
 
 /// The longest name, in characters (the CHECK of migration 0010).
@@ -254,13 +254,12 @@ impl Coverage {
 }
 
 /// The chains and opened keys of these certificates, whatever their account, by id: what the
-/// feed sends with the resources that use them over HTTPS. Ids are numbers, written into the
-/// statement. A key that no configured key opens is an internal error (logged, never shown).
+/// feed sends with the resources that use them over HTTPS. A key that no configured key opens is an internal error (logged, never shown).
 pub(crate) async fn tls_by_ids(db: Db<'_>, ids: &[i64]) -> Result<HashMap<i64, edge_feed::TlsCertificate>, AppError> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let listed = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+    let listed = id_list(ids.iter().copied());
     let rows: Vec<(i64, String, String)> = on_db!(db, |e| sqlx::query_as(&format!(
         "SELECT id, certificate_chain, sealed_private_key FROM ssl_certificates WHERE id IN ({listed})"
     ))

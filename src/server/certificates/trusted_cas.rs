@@ -11,7 +11,7 @@ use super::store::parse_name;
 use crate::domain::Timestamp;
 use crate::error::AppError;
 use crate::model::Certificate;
-use crate::server::db::{Db, Pool, on_db, to_completion};
+use crate::server::db::{Db, Pool, id_list, on_db, to_completion};
 use std::collections::HashMap;
 
 /// Trusted CA certificates, named by a resource's `proxy_ssl_ca_id`.
@@ -192,13 +192,12 @@ pub(crate) async fn trusted_ca_in(mut db: Db<'_>, account_id: i64, id: i64) -> R
 }
 
 /// The certificates (PEM) of these trusted CAs, whatever their account, by id: what the feed
-/// sends as `origin_ca` for the resources that name them. Ids are numbers, written into the
-/// statement.
+/// sends as `origin_ca` for the resources that name them.
 pub(crate) async fn origin_cas_by_ids(db: Db<'_>, ids: &[i64]) -> Result<HashMap<i64, String>, AppError> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let listed = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+    let listed = id_list(ids.iter().copied());
     let rows: Vec<(i64, String)> = on_db!(db, |e| sqlx::query_as(&format!(
         "SELECT id, certificates FROM trusted_ca_certificates WHERE id IN ({listed})"
     ))

@@ -4,7 +4,7 @@
 
 use crate::error::AppError;
 use crate::model::{CdnResource, OriginGroup, Rollout};
-use crate::server::db::{Db, Pool, on_db, to_completion};
+use crate::server::db::{Db, Pool, id_list, on_db, to_completion};
 use crate::server::{certificates, origin_groups, resources};
 use ::edge_feed::{ConfigUpdate, EdgeResource, ResourceId, ResourceOptions, Version};
 use std::collections::BTreeSet;
@@ -206,9 +206,8 @@ async fn rollouts_in(pool: &Pool, resource_ids: &[i64]) -> Result<Vec<Rollout>, 
     }
     let mut tx = pool.begin_read().await?;
     let mut db = tx.db();
-    // The version each resource needs an edge to serve: that of its latest change. Ids are
-    // numbers, written into the statement rather than bound one by one.
-    let listed = resource_ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+    // The version each resource needs an edge to serve: that of its latest change.
+    let listed = id_list(resource_ids.iter().copied());
     let needed: Vec<(i64, i64)> = on_db!(db.reborrow(), |e| sqlx::query_as(&format!(
         "SELECT resource_id, MAX(version) FROM config_changes WHERE resource_id IN ({listed}) GROUP BY resource_id"
     ))

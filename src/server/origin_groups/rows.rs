@@ -3,7 +3,7 @@
 use crate::domain::{NextUpstreamPolicy, OriginGroupName, OriginSources, Timestamp};
 use crate::error::AppError;
 use crate::model::{GroupUser, OriginGroup, OriginGroupUse};
-use crate::server::db::{Db, Pool, on_db, to_completion};
+use crate::server::db::{Db, Pool, id_list, on_db, to_completion};
 use edge_feed::NextUpstream;
 use std::collections::HashMap;
 
@@ -164,12 +164,12 @@ async fn list_in(pool: &Pool, account_id: i64) -> Result<Vec<OriginGroupUse>, Ap
 }
 
 /// The groups with these ids, whatever their account, by id: what the feed sends with the
-/// resources that use them. Ids are numbers, written into the statement.
+/// resources that use them.
 pub(crate) async fn by_ids(db: Db<'_>, ids: &[i64]) -> Result<HashMap<i64, OriginGroup>, AppError> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let listed = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+    let listed = id_list(ids.iter().copied());
     on_db!(db, |e| sqlx::query_as::<_, GroupRow>(&format!(
         "SELECT {COLUMNS} FROM origin_groups WHERE id IN ({listed})"
     ))

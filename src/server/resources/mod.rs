@@ -20,5 +20,5 @@ pub(crate) mod tests;
 
 pub use history::history;
 pub use input::{Actor, HttpsSettings, NewResource, OriginChoice, ResourceUpdate, domain_taken_message};
-pub use rows::{Order, ResourceFilter, active, ensure_owned, get, page};
+pub use rows::{Order, ResourceFilter, active, ensure_owned, get, owned_ids, page};
 pub use writes::{create, delete, insert, set_option, set_websockets, try_create, update};

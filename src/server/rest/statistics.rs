@@ -14,7 +14,8 @@ use super::auth::ApiCaller;
 use super::errors::BadQuery;
 use super::{ApiError, ApiState};
 use crate::domain::Timestamp;
-use crate::server::resources::{self, Order, ResourceFilter};
+use crate::error::AppError;
+use crate::server::resources;
 use crate::server::ws_traffic::{self, Granularity, Points, Range, WsMetric};
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
@@ -376,18 +377,11 @@ fn read_live(pairs: Vec<(String, String)>) -> Result<Option<Vec<i64>>, ApiError>
 /// The resources asked for, each checked to be the account's (404 otherwise), or all the
 /// account's when none was named.
 async fn account_resources(api: &ApiState, account_id: i64, asked: Option<Vec<i64>>) -> Result<Vec<i64>, ApiError> {
+    let owned = resources::owned_ids(api.pool.db(), account_id, asked.as_deref()).await?;
     match asked {
-        Some(ids) => {
-            for id in &ids {
-                resources::ensure_owned(api.pool.db(), account_id, *id).await?;
-            }
-            Ok(ids)
-        }
-        None => {
-            let (all, _) =
-                resources::page(&api.pool, account_id, &ResourceFilter::default(), Order::Created, u32::MAX, 0).await?;
-            Ok(all.into_iter().map(|resource| resource.id).collect())
-        }
+        Some(ids) if ids.iter().all(|id| owned.binary_search(id).is_ok()) => Ok(ids),
+        Some(_) => Err(AppError::NotFound.into()),
+        None => Ok(owned),
     }
 }
 

@@ -5,7 +5,7 @@ use super::period::Granularity;
 use super::unix_ms;
 use crate::error::AppError;
 use crate::model::OpenNow;
-use crate::server::db::{Pool, on_db};
+use crate::server::db::{Pool, id_list, on_db};
 use ::edge_feed::TRAFFIC_FRESH_FOR;
 use std::collections::BTreeMap;
 use std::time::SystemTime;
@@ -16,7 +16,7 @@ pub async fn open_now(pool: &Pool, resource_ids: &[i64], now: SystemTime) -> Res
     if resource_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let listed = resource_ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+    let listed = id_list(resource_ids.iter().copied());
     let fresh_since = unix_ms(now) - TRAFFIC_FRESH_FOR.as_millis() as i64;
     let rows: Vec<(i64, i64, i64)> = on_db!(pool.db(), |e| sqlx::query_as(&format!(
         "SELECT resource_id, CAST(SUM(open_now) AS BIGINT), CAST(COUNT(*) AS BIGINT) FROM ws_edge_traffic \
@@ -80,7 +80,7 @@ pub async fn series(
     if resource_ids.is_empty() || metrics.is_empty() {
         return Ok(out);
     }
-    let listed = resource_ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+    let listed = id_list(resource_ids.iter().copied());
     let names = metrics.iter().map(|metric| format!("'{}'", metric.name())).collect::<Vec<_>>().join(", ");
     let resolution = range.granularity.resolution();
     let first = range.starts().next().unwrap_or(range.from);

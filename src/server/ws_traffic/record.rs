@@ -5,7 +5,7 @@ use super::metric::WsMetric;
 use super::period::Resolution;
 use super::unix_ms;
 use crate::error::AppError;
-use crate::server::db::{Pool, on_db, to_completion};
+use crate::server::db::{Pool, id_list, on_db, to_completion};
 use ::edge_feed::traffic::{MAX_RESOURCES_PER_REPORT, is_valid_boot};
 use ::edge_feed::{TRAFFIC_FRESH_FOR, TrafficReport, WsCounter};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -44,7 +44,7 @@ async fn record_in(pool: &Pool, report: &TrafficReport, now: SystemTime) -> Resu
     }
     let mut tx = pool.begin_exclusive("ws_edge_traffic").await?;
     let mut db = tx.db();
-    let listed = report.resources.iter().map(|resource| resource.id.to_string()).collect::<Vec<_>>().join(", ");
+    let listed = id_list(report.resources.iter().map(|resource| resource.id));
     let existing: Vec<(i64,)> =
         on_db!(db.reborrow(), |e| sqlx::query_as(&format!("SELECT id FROM cdn_resources WHERE id IN ({listed})"))
             .fetch_all(e)

@@ -5,7 +5,7 @@ use super::metric::WsMetric;
 use super::period::Resolution;
 use super::unix_ms;
 use crate::error::AppError;
-use crate::server::db::{Pool, on_db};
+use crate::server::db::{Pool, id_list, on_db};
 use std::time::{Duration, SystemTime};
 
 /// How often the portal rolls up: the hour and day rows (the week's chart, the API's `1h` and
@@ -32,10 +32,8 @@ pub async fn roll_up_for(pool: &Pool, resource_ids: &[i64], now: SystemTime) -> 
 
 async fn roll_up_in(pool: &Pool, now: SystemTime, resource_ids: Option<&[i64]>) -> Result<(), AppError> {
     let now_s = unix_ms(now).div_euclid(1_000);
-    // Ids are numbers, written into the statement rather than bound one by one.
-    let only = resource_ids.map_or(String::new(), |ids| {
-        format!(" AND resource_id IN ({})", ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", "))
-    });
+    let only =
+        resource_ids.map_or(String::new(), |ids| format!(" AND resource_id IN ({})", id_list(ids.iter().copied())));
     for (finer, coarser) in [(Resolution::Minute, Resolution::Hour), (Resolution::Hour, Resolution::Day)] {
         let from = coarser.start_of(now_s) - coarser.seconds();
         let step = coarser.seconds();
