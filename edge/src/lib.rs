@@ -8,6 +8,7 @@ pub mod admission;
 pub mod body;
 pub mod feed;
 pub mod forwarding;
+pub mod frames;
 pub mod metrics;
 pub mod origins;
 pub mod portal_client;

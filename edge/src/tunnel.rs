@@ -1,6 +1,7 @@
 //! The byte relay of an upgraded connection: everything the visitor sends goes to the origin and
 //! back, until both sides have finished or the tunnel has been idle too long.
 
+use crate::frames::FrameWatch;
 use crate::metrics::Metrics;
 use crate::traffic::ResourceCounters;
 use bytes::Bytes;
@@ -27,7 +28,9 @@ const BUFFER_BYTES: usize = 4 * 1024;
 /// How a tunnel ended.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Ended {
-    /// Both sides closed their sending half; this one first.
+    /// This side closed the connection: it sent the first Close frame (RFC 6455 §5.5.1), or,
+    /// with no Close frame seen, it stopped sending first. After a Close frame, a failure (a
+    /// peer resetting instead of ending TCP cleanly) still counts as that side's close.
     Closed(Side),
     /// No byte went either way for the idle limit.
     Idle,
@@ -190,40 +193,58 @@ where
     let End { reader: mut from_visitor, writer: mut to_visitor, early: from_visitor_early } = visitor;
     let End { reader: mut from_origin, writer: mut to_origin, early: from_origin_early } = origin;
     let activity = Activity::new();
-    // The side whose direction ended first (it stopped sending, or failed): set by the first
-    // pump to return, for the close reason the portal reports.
-    let first_done = OnceLock::new();
+    // For the close reason the portal reports: the side that sent the first Close frame, set as
+    // it is read (before it is passed on, so before any answer to it), and the side whose
+    // direction ended first (it stopped sending, or failed), set by the first pump to return.
+    let (first_close, first_done) = (OnceLock::new(), OnceLock::new());
     let upstream = async {
-        let done =
-            pump(&mut from_visitor, from_visitor_early, &mut to_origin, &activity, |n| counting.relayed_to_origin(n))
-                .await;
+        let mut frames = FrameWatch::default();
+        let read = |bytes: &[u8]| {
+            if frames.close_seen(bytes) {
+                let _ = first_close.set(Side::Visitor);
+            }
+        };
+        let done = pump(&mut from_visitor, from_visitor_early, &mut to_origin, &activity, read, |n| {
+            counting.relayed_to_origin(n)
+        })
+        .await;
         let _ = first_done.set(Side::Visitor);
         done
     };
     let downstream = async {
-        let done =
-            pump(&mut from_origin, from_origin_early, &mut to_visitor, &activity, |n| counting.relayed_to_visitor(n))
-                .await;
+        let mut frames = FrameWatch::default();
+        let read = |bytes: &[u8]| {
+            if frames.close_seen(bytes) {
+                let _ = first_close.set(Side::Origin);
+            }
+        };
+        let done = pump(&mut from_origin, from_origin_early, &mut to_visitor, &activity, read, |n| {
+            counting.relayed_to_visitor(n)
+        })
+        .await;
         let _ = first_done.set(Side::Origin);
         done
     };
     tokio::select! {
-        (up, down) = async { tokio::join!(upstream, downstream) } => match up.and(down) {
+        (up, down) = async { tokio::join!(upstream, downstream) } => match (up.and(down), first_close.get()) {
+            (_, Some(closer)) => Ended::Closed(*closer),
             // Both pumps returned, so the first has set it.
-            Ok(()) => Ended::Closed(first_done.get().copied().unwrap_or(Side::Visitor)),
-            Err(error) => Ended::Failed(error.kind()),
+            (Ok(()), None) => Ended::Closed(first_done.get().copied().unwrap_or(Side::Visitor)),
+            (Err(error), None) => Ended::Failed(error.kind()),
         },
         () = activity.idle_for(idle_limit) => Ended::Idle,
     }
 }
 
 /// One direction, to its end: the receiver is then told that nothing more comes, whether the
-/// sender finished or either side failed.
+/// sender finished or either side failed. `read` sees each piece as it is read, before it is
+/// written on; `count` is told how many bytes were written.
 async fn pump<R, W>(
     from: &mut R,
     early: Bytes,
     to: &mut W,
     activity: &Activity,
+    mut read: impl FnMut(&[u8]),
     count: impl Fn(usize),
 ) -> io::Result<()>
 where
@@ -232,6 +253,7 @@ where
 {
     let copied = async {
         if !early.is_empty() {
+            read(&early);
             to.write_all(&early).await?;
             to.flush().await?;
             count(early.len());
@@ -241,16 +263,17 @@ where
         drop(early);
         let mut buffer = vec![0_u8; BUFFER_BYTES];
         loop {
-            let read = from.read(&mut buffer).await?;
-            if read == 0 {
+            let length = from.read(&mut buffer).await?;
+            if length == 0 {
                 // The sender is done; the receiver's answer may still be on its way.
                 return Ok(());
             }
             activity.touch();
-            to.write_all(&buffer[..read]).await?;
+            read(&buffer[..length]);
+            to.write_all(&buffer[..length]).await?;
             to.flush().await?;
             activity.touch();
-            count(read);
+            count(length);
         }
     }
     .await;
@@ -344,6 +367,44 @@ mod tests {
         let (ended, ()) = tokio::join!(relay, peers);
         assert_eq!(ended, Ended::Closed(Side::Origin));
         assert_eq!((resource.get(WsCounter::BytesToVisitor), resource.get(WsCounter::BytesToOrigin)), (3, 2));
+    }
+
+    /// RFC 6455 §7.1.1: after the closing handshake the server ends TCP first, whoever began it.
+    #[tokio::test]
+    async fn the_side_that_sent_the_first_close_frame_closed_though_the_origin_ends_tcp_first() {
+        use crate::frames::tests::frame;
+        for closer in [Side::Visitor, Side::Origin] {
+            let (metrics, resource) = (Metrics::default(), ResourceCounters::default());
+            let counting = Counting { metrics: &metrics, resource: &resource };
+            let (visitor_end, mut visitor) = duplex(64);
+            let (origin_end, mut origin) = duplex(64);
+            let relay = relay(end(visitor_end, b""), end(origin_end, b""), Duration::from_secs(5), counting);
+            // A visitor's frames are masked, an origin's not (§5.1).
+            let (visitor_close, origin_close) = (frame(0x8, &[0x03, 0xe8], true), frame(0x8, &[0x03, 0xe8], false));
+            let peers = async {
+                visitor.write_all(&frame(0x1, b"hi", true)).await.unwrap();
+                origin.read_exact(&mut [0; 8]).await.unwrap();
+                // The one who closes sends its Close; the other answers with its own.
+                if closer == Side::Visitor {
+                    visitor.write_all(&visitor_close).await.unwrap();
+                    origin.read_exact(&mut vec![0; visitor_close.len()]).await.unwrap();
+                    origin.write_all(&origin_close).await.unwrap();
+                    visitor.read_exact(&mut vec![0; origin_close.len()]).await.unwrap();
+                } else {
+                    origin.write_all(&origin_close).await.unwrap();
+                    visitor.read_exact(&mut vec![0; origin_close.len()]).await.unwrap();
+                    visitor.write_all(&visitor_close).await.unwrap();
+                    origin.read_exact(&mut vec![0; visitor_close.len()]).await.unwrap();
+                }
+                // Then the server, the origin, ends TCP first; the visitor follows.
+                origin.shutdown().await.unwrap();
+                visitor.read_to_end(&mut Vec::new()).await.unwrap();
+                visitor.shutdown().await.unwrap();
+                origin.read_to_end(&mut Vec::new()).await.unwrap();
+            };
+            let (ended, ()) = tokio::join!(relay, peers);
+            assert_eq!(ended, Ended::Closed(closer), "{closer:?} sent the first Close");
+        }
     }
 
     #[tokio::test]

@@ -109,9 +109,10 @@ impl HandshakeRefusal {
 /// How a WebSocket connection the edge relayed ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum CloseReason {
-    /// The visitor closed first (its side ended, then the origin's).
+    /// The visitor closed: it sent the first Close frame (RFC 6455 §5.5.1), or, with none
+    /// sent, its TCP connection ended first.
     VisitorClosed,
-    /// The origin closed first.
+    /// The origin closed, as the visitor does above.
     OriginClosed,
     /// No byte went either way for the edge's idle limit.
     Idle,

@@ -126,9 +126,14 @@ async fn connections_through_two_edges_are_open_now_and_their_closes_are_counted
         .await;
     assert_eq!(open["resource"].as_object().unwrap().len(), 1, "{open}");
 
-    // Two visitors leave: each ends its connection first, and the origin closes in turn.
-    for mut leaving in sockets.drain(..2) {
-        leaving.get_mut().shutdown().await.unwrap();
+    // Two visitors leave: one with the WebSocket closing handshake, after which the origin ends
+    // TCP first (RFC 6455 §7.1.1), the other by ending its TCP connection; both closed it.
+    for (n, mut leaving) in sockets.drain(..2).enumerate() {
+        if n == 0 {
+            leaving.close(None).await.unwrap();
+        } else {
+            leaving.get_mut().shutdown().await.unwrap();
+        }
         let end =
             tokio::time::timeout(Duration::from_secs(5), async { while let Some(Ok(_)) = leaving.next().await {} });
         end.await.expect("the origin closed in turn");
