@@ -210,7 +210,7 @@ impl Figures {
         let counters = WsCounter::all()
             .zip(self.counts)
             .filter(|&(_, count)| count > 0)
-            .map(|(counter, count)| (counter.name(), count))
+            .map(|(counter, count)| (counter.name().to_owned(), count))
             .collect();
         ResourceTraffic { id, open: self.open, counters }
     }

@@ -272,7 +272,7 @@ async fn the_feed_takes_only_the_edge_token_and_the_admin_address_serves_metrics
         )
     };
     let counters: serde_json::Map<String, serde_json::Value> =
-        ::edge_feed::WsCounter::all().map(|counter| (counter.name(), json!(123_456_789))).collect();
+        ::edge_feed::WsCounter::all().map(|counter| (counter.name().to_owned(), json!(123_456_789))).collect();
     let full = json!({
         "edge": "edge-9",
         "boot": "b1",

@@ -175,7 +175,7 @@ impl ToSchema for StatisticsPoint {}
 #[schema(as = StatisticsMetrics)]
 pub struct MetricsBody {
     #[schema(value_type = BTreeMap<String, Vec<StatisticsPoint>>)]
-    metrics: BTreeMap<String, Points>,
+    metrics: BTreeMap<&'static str, Points>,
 }
 
 /// The series of each resource, by id.
@@ -214,7 +214,7 @@ pub struct LiveByResourceBody {
     resource: BTreeMap<String, LiveBody>,
 }
 
-fn metric_names() -> Vec<String> {
+fn metric_names() -> Vec<&'static str> {
     WsMetric::all().map(WsMetric::name).collect()
 }
 

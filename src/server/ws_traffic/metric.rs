@@ -25,9 +25,9 @@ impl WsMetric {
     }
 
     /// `open_peak`, or the counter's name in the feed ([`WsCounter::name`]).
-    pub fn name(self) -> String {
+    pub fn name(self) -> &'static str {
         match self {
-            WsMetric::OpenPeak => Self::OPEN_PEAK.to_owned(),
+            WsMetric::OpenPeak => Self::OPEN_PEAK,
             WsMetric::Counter(counter) => counter.name(),
         }
     }
@@ -57,7 +57,7 @@ mod tests {
     #[test]
     fn names_read_back_and_peaks_combine_by_maximum() {
         for metric in WsMetric::all() {
-            assert_eq!(WsMetric::from_name(&metric.name()), Some(metric));
+            assert_eq!(WsMetric::from_name(metric.name()), Some(metric));
         }
         assert_eq!(WsMetric::from_name("open_peak"), Some(WsMetric::OpenPeak));
         assert_eq!(WsMetric::from_name("requests"), None);

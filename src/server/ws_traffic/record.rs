@@ -117,7 +117,7 @@ async fn record_in(pool: &Pool, report: &TrafficReport, now: SystemTime) -> Resu
     // Minutes only: the hours and days are rolled up from them ([`super::roll_up`]), which cut
     // the rows each report writes from 19 to 7 per busy resource.
     let minute = Resolution::Minute;
-    let rows: Vec<(i64, i64, i64, String, i64)> = grown
+    let rows: Vec<(i64, i64, i64, &str, i64)> = grown
         .iter()
         .map(|((id, metric), value)| {
             (*id, minute.seconds(), minute.start_of(now_s), metric.name(), i64::try_from(*value).unwrap_or(i64::MAX))
@@ -180,7 +180,8 @@ fn parse_counts(json: &str) -> Counts {
 }
 
 fn counts_json(counts: &Counts) -> String {
-    let named: BTreeMap<String, u64> = counts.iter().map(|(counter, count)| (counter.name(), *count)).collect();
+    let named: BTreeMap<String, u64> =
+        counts.iter().map(|(counter, count)| (counter.name().to_owned(), *count)).collect();
     serde_json::to_string(&named).unwrap_or_else(|_| "{}".to_owned())
 }
 

@@ -35,7 +35,7 @@ fn report(edge: &str, boot: &str, resources: &[Figures]) -> TrafficReport {
             .map(|(id, open, counters)| ResourceTraffic {
                 id: *id,
                 open: *open,
-                counters: counters.iter().map(|(counter, count)| (counter.name(), *count)).collect(),
+                counters: counters.iter().map(|(counter, count)| (counter.name().to_owned(), *count)).collect(),
             })
             .collect(),
     }
