@@ -425,10 +425,7 @@ pub async fn series(
             ),
         ));
     }
-    if asked.range.granularity.resolution() != ws_traffic::Resolution::Minute {
-        ws_traffic::roll_up_for(&api.pool, &ids, SystemTime::now()).await?;
-    }
-    let by_resource = ws_traffic::series(&api.pool, &ids, &asked.metrics, asked.range).await?;
+    let by_resource = ws_traffic::series(&api.pool, &ids, &asked.metrics, asked.range, SystemTime::now()).await?;
     let body = if asked.by_resource {
         SeriesBody::ByResource(ByResourceBody {
             resource: by_resource.into_iter().map(|(id, by_metric)| (id.to_string(), named(by_metric))).collect(),

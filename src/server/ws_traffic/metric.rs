@@ -48,6 +48,11 @@ impl WsMetric {
             WsMetric::Counter(_) => a.saturating_add(b),
         }
     }
+
+    /// [`WsMetric::combine`] as SQL, over the `value`s of a `GROUP BY` that keeps `metric` apart.
+    pub fn combined_sql() -> String {
+        format!("CAST(CASE WHEN metric = '{}' THEN MAX(value) ELSE SUM(value) END AS BIGINT)", Self::OPEN_PEAK)
+    }
 }
 
 #[cfg(test)]

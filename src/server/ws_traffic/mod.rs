@@ -28,7 +28,7 @@ pub use read::{Points, Range, open_now, series, total};
 pub use record::record;
 pub use report::report;
 pub use retention::prune;
-pub use roll_up::{ROLL_UP_EVERY, keep_rolling_up, roll_up, roll_up_for};
+pub use roll_up::{ROLL_UP_EVERY, keep_rolling_up, roll_up};
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

@@ -43,7 +43,7 @@ fn report(edge: &str, boot: &str, resources: &[Figures]) -> TrafficReport {
 
 async fn minutes(pool: &Pool, id: i64, metric: WsMetric, from: i64, to: i64) -> Vec<u64> {
     let range = Range { from: T0 + from, to: T0 + to, granularity: Granularity::OneMinute };
-    let series = series(pool, &[id], &[metric], range).await.unwrap();
+    let series = series(pool, &[id], &[metric], range, at(to)).await.unwrap();
     series[&id][&metric].iter().map(|(_, value)| *value).collect()
 }
 
@@ -66,17 +66,17 @@ async fn growth_is_counted_once_in_the_minute_it_was_reported() {
     record(&pool, report("edge-2", "x1", &[(id, 0, &[(accepted, 1)])]), at(126)).await.unwrap();
     assert_eq!(minutes(&pool, id, ACCEPTED, 0, 240).await, vec![3, 2, 3, 0]);
 
-    // The hour holds every minute's growth once rolled up, however often that runs.
-    roll_up_for(&pool, &[id], at(130)).await.unwrap();
+    // The hour holds every minute's growth: read from its minutes before any roll-up (so as
+    // current as the reports), and the same once rolled up, however often that runs.
+    let hour = Range { from: T0, to: T0 + 3600, granularity: Granularity::OneHour };
+    let hours = series(&pool, &[id], &[ACCEPTED], hour, at(130)).await.unwrap();
+    assert_eq!(hours[&id][&ACCEPTED], vec![(T0, 8)], "the hour holds every minute's growth before a roll-up");
+    roll_up(&pool, at(130)).await.unwrap();
     roll_up(&pool, at(131)).await.unwrap();
-    let hours = series(&pool, &[id], &[ACCEPTED], Range { from: T0, to: T0 + 3600, granularity: Granularity::OneHour })
-        .await
-        .unwrap();
-    assert_eq!(hours[&id][&ACCEPTED], vec![(T0, 8)], "the hour holds every minute's growth");
-    let five =
-        series(&pool, &[id], &[ACCEPTED], Range { from: T0, to: T0 + 600, granularity: Granularity::FiveMinutes })
-            .await
-            .unwrap();
+    let hours = series(&pool, &[id], &[ACCEPTED], hour, at(3 * 3600)).await.unwrap();
+    assert_eq!(hours[&id][&ACCEPTED], vec![(T0, 8)], "and in its stored row once rolled up");
+    let five = Range { from: T0, to: T0 + 600, granularity: Granularity::FiveMinutes };
+    let five = series(&pool, &[id], &[ACCEPTED], five, at(130)).await.unwrap();
     assert_eq!(five[&id][&ACCEPTED], vec![(T0, 8), (T0 + 300, 0)]);
 }
 
@@ -109,11 +109,16 @@ async fn hours_and_days_roll_up_from_their_minutes_and_peaks_stay_peaks() {
     roll_up(&pool, at(80)).await.unwrap();
     record(&pool, report("edge-1", "b1", &[(id, 2, &[(accepted, 7)])]), at(3_610)).await.unwrap();
     roll_up(&pool, at(3_620)).await.unwrap();
+    // Read long after, when these hours and this day are no longer rolled up: from their rows.
+    // The minutes are deleted first, so that only the rolled-up rows can answer.
+    on_db!(pool.db(), |e| sqlx::query("DELETE FROM ws_traffic WHERE granularity = 60").execute(e).await.map(|_| ()))
+        .unwrap();
     let read = |granularity, to| {
         let pool = pool.clone();
         async move {
             let range = Range { from: T0, to: T0 + to, granularity };
-            series(&pool, &[id], &[ACCEPTED, WsMetric::OpenPeak], range).await.unwrap().remove(&id).unwrap()
+            let now = at(3 * 86_400);
+            series(&pool, &[id], &[ACCEPTED, WsMetric::OpenPeak], range, now).await.unwrap().remove(&id).unwrap()
         }
     };
     let hours = read(Granularity::OneHour, 7_200).await;
