@@ -193,47 +193,66 @@ where
     let End { reader: mut from_visitor, writer: mut to_visitor, early: from_visitor_early } = visitor;
     let End { reader: mut from_origin, writer: mut to_origin, early: from_origin_early } = origin;
     let activity = Activity::new();
-    // For the close reason the portal reports: the side that sent the first Close frame, set as
-    // it is read (before it is passed on, so before any answer to it), and the side whose
-    // direction ended first (it stopped sending, or failed), set by the first pump to return.
-    let (first_close, first_done) = (OnceLock::new(), OnceLock::new());
-    let upstream = async {
-        let mut frames = FrameWatch::default();
-        let read = |bytes: &[u8]| {
-            if frames.close_seen(bytes) {
-                let _ = first_close.set(Side::Visitor);
-            }
-        };
-        let done = pump(&mut from_visitor, from_visitor_early, &mut to_origin, &activity, read, |n| {
+    let ends = Ends::default();
+    let upstream =
+        direction(Side::Visitor, &mut from_visitor, from_visitor_early, &mut to_origin, &activity, &ends, |n| {
             counting.relayed_to_origin(n)
-        })
-        .await;
-        let _ = first_done.set(Side::Visitor);
-        done
-    };
-    let downstream = async {
-        let mut frames = FrameWatch::default();
-        let read = |bytes: &[u8]| {
-            if frames.close_seen(bytes) {
-                let _ = first_close.set(Side::Origin);
-            }
-        };
-        let done = pump(&mut from_origin, from_origin_early, &mut to_visitor, &activity, read, |n| {
+        });
+    let downstream =
+        direction(Side::Origin, &mut from_origin, from_origin_early, &mut to_visitor, &activity, &ends, |n| {
             counting.relayed_to_visitor(n)
-        })
-        .await;
-        let _ = first_done.set(Side::Origin);
-        done
-    };
+        });
     tokio::select! {
-        (up, down) = async { tokio::join!(upstream, downstream) } => match (up.and(down), first_close.get()) {
-            (_, Some(closer)) => Ended::Closed(*closer),
-            // Both pumps returned, so the first has set it.
-            (Ok(()), None) => Ended::Closed(first_done.get().copied().unwrap_or(Side::Visitor)),
-            (Err(error), None) => Ended::Failed(error.kind()),
-        },
+        (up, down) = async { tokio::join!(upstream, downstream) } => ends.ended(up.and(down)),
         () = activity.idle_for(idle_limit) => Ended::Idle,
     }
+}
+
+/// What the close reason the portal reports is read from: the side that sent the first Close
+/// frame, set as it is read (before it is passed on, so before any answer to it), and the side
+/// whose direction ended first (it stopped sending, or failed), set as its pump returns.
+#[derive(Default)]
+struct Ends {
+    first_close: OnceLock<Side>,
+    first_done: OnceLock<Side>,
+}
+
+impl Ends {
+    /// How the tunnel ended, once both directions have, with `result` the first failure if any.
+    fn ended(&self, result: io::Result<()>) -> Ended {
+        match (result, self.first_close.get()) {
+            (_, Some(closer)) => Ended::Closed(*closer),
+            // Both directions returned, so the first has set it.
+            (Ok(()), None) => Ended::Closed(self.first_done.get().copied().unwrap_or(Side::Visitor)),
+            (Err(error), None) => Ended::Failed(error.kind()),
+        }
+    }
+}
+
+/// The direction that `side` sends, pumped to its end, with its first Close frame and its end
+/// marked in `ends`.
+async fn direction<R, W>(
+    side: Side,
+    from: &mut R,
+    early: Bytes,
+    to: &mut W,
+    activity: &Activity,
+    ends: &Ends,
+    count: impl Fn(usize),
+) -> io::Result<()>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let mut frames = FrameWatch::default();
+    let read = |bytes: &[u8]| {
+        if frames.close_seen(bytes) {
+            let _ = ends.first_close.set(side);
+        }
+    };
+    let done = pump(from, early, to, activity, read, count).await;
+    let _ = ends.first_done.set(side);
+    done
 }
 
 /// One direction, to its end: the receiver is then told that nothing more comes, whether the

@@ -2,6 +2,7 @@
 
 use super::metric::WsMetric;
 use super::period::{Granularity, Resolution};
+use super::roll_up::recomputed_from;
 use super::unix_ms;
 use crate::error::AppError;
 use crate::model::OpenNow;
@@ -90,9 +91,7 @@ pub async fn series(
     let first = range.starts().next().unwrap_or(range.from);
     let rolled_up_before = match resolution {
         Resolution::Minute => range.to,
-        Resolution::Hour | Resolution::Day => {
-            resolution.start_of(unix_ms(now).div_euclid(1_000)) - resolution.seconds()
-        }
+        Resolution::Hour | Resolution::Day => recomputed_from(resolution, unix_ms(now).div_euclid(1_000)),
     };
     let stored = resolution.seconds();
     let rows: Vec<(i64, i64, String, i64)> = on_db!(pool.db(), |e| sqlx::query_as(&format!(

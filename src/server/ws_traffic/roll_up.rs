@@ -21,7 +21,7 @@ pub const ROLL_UP_EVERY: Duration = Duration::from_secs(60);
 pub async fn roll_up(pool: &Pool, now: SystemTime) -> Result<(), AppError> {
     let now_s = unix_ms(now).div_euclid(1_000);
     for (finer, coarser) in [(Resolution::Minute, Resolution::Hour), (Resolution::Hour, Resolution::Day)] {
-        let from = coarser.start_of(now_s) - coarser.seconds();
+        let from = recomputed_from(coarser, now_s);
         let step = coarser.seconds();
         let sql = format!(
             "INSERT INTO ws_traffic (resource_id, granularity, period_start, metric, value) \
@@ -34,6 +34,13 @@ pub async fn roll_up(pool: &Pool, now: SystemTime) -> Result<(), AppError> {
         on_db!(pool.db(), |e| sqlx::query(&sql).bind(finer.seconds()).bind(from).execute(e).await.map(|_| ()))?;
     }
     Ok(())
+}
+
+/// The start of the oldest period of `coarser` (an hour or a day) that [`roll_up`] still
+/// recomputes at `now_s` (Unix seconds): the previous one. Rows before it are final; those from
+/// it on may trail their minutes by up to [`ROLL_UP_EVERY`].
+pub(super) fn recomputed_from(coarser: Resolution, now_s: i64) -> i64 {
+    coarser.start_of(now_s) - coarser.seconds()
 }
 
 /// Rolls up every [`ROLL_UP_EVERY`] for as long as the portal runs; a failure (the database is
