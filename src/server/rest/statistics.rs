@@ -425,7 +425,7 @@ pub async fn series(
             ),
         ));
     }
-    let by_resource = ws_traffic::series(&api.pool, &ids, &asked.metrics, asked.range, SystemTime::now()).await?;
+    let by_resource = ws_traffic::series(&api.pool, &ids, &asked.metrics, asked.range).await?;
     let body = if asked.by_resource {
         SeriesBody::ByResource(ByResourceBody {
             resource: by_resource.into_iter().map(|(id, by_metric)| (id.to_string(), named(by_metric))).collect(),

@@ -4,7 +4,7 @@
 //!
 //! - `record`: a report, turned into what grew since the edge's last one, in its minute
 //!   (migration 0012);
-//! - `roll_up`: the hours and days, from the minutes, every minute;
+//! - `roll_up`: the hours and days, from the minutes, once each has ended;
 //! - `read`: the connections open now, and series;
 //! - `retention`: deleting what is past retention;
 //! - `report`, `chart`: the Reports section's charts (SVG) and tables;

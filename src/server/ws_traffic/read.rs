@@ -2,7 +2,7 @@
 
 use super::metric::WsMetric;
 use super::period::{Granularity, Resolution};
-use super::roll_up::recomputed_from;
+use super::roll_up::rolled_up_before_sql;
 use super::unix_ms;
 use crate::error::AppError;
 use crate::model::OpenNow;
@@ -64,17 +64,15 @@ impl Range {
 }
 
 /// Each of `metrics` over `range`, for each of `resource_ids` (the caller has checked they are
-/// the account's), as of `now`: keyed by resource id. Points finer than the stored rows (5 and
+/// the account's): keyed by resource id. Points finer than the stored rows (5 and
 /// 15 minutes) combine their minutes as the metric says ([`WsMetric::combine`]). The hours or
-/// days that [`super::roll_up`] still recomputes (the current and the previous one) are read
-/// from their minutes, which are kept longer than that: a read is as current as the edges'
-/// reports, and never writes.
+/// days that [`super::roll_up`] has not rolled up yet (the current one, and the previous for a
+/// minute or so after it ends) are read from their minutes, which are kept longer than that.
 pub async fn series(
     pool: &Pool,
     resource_ids: &[i64],
     metrics: &[WsMetric],
     range: Range,
-    now: SystemTime,
 ) -> Result<BTreeMap<i64, BTreeMap<WsMetric, Points>>, AppError> {
     let mut out: BTreeMap<i64, BTreeMap<WsMetric, Points>> = resource_ids
         .iter()
@@ -89,28 +87,35 @@ pub async fn series(
     let names = metrics.iter().map(|metric| format!("'{}'", metric.name())).collect::<Vec<_>>().join(", ");
     let resolution = range.granularity.resolution();
     let first = range.starts().next().unwrap_or(range.from);
-    let rolled_up_before = match resolution {
-        Resolution::Minute => range.to,
-        Resolution::Hour | Resolution::Day => recomputed_from(resolution, unix_ms(now).div_euclid(1_000)),
-    };
     let stored = resolution.seconds();
+    // Periods not rolled up yet are read from their minutes: a read is as current as the edges'
+    // reports, and never writes. Minutes are the stored rows themselves.
+    let (rolled_up, not_rolled_up) = match resolution {
+        Resolution::Minute => (String::new(), String::new()),
+        Resolution::Hour | Resolution::Day => {
+            let mark = rolled_up_before_sql(resolution);
+            (
+                format!("AND period_start < {mark}"),
+                format!(
+                    "UNION ALL \
+                     SELECT resource_id, period_start - period_start % {stored}, metric, {combined} FROM ws_traffic \
+                     WHERE resource_id IN ({listed}) AND granularity = {minute} AND period_start >= $2 \
+                     AND period_start >= {mark} AND period_start < $3 AND metric IN ({names}) \
+                     GROUP BY resource_id, period_start - period_start % {stored}, metric",
+                    combined = WsMetric::combined_sql(),
+                    minute = Resolution::Minute.seconds(),
+                ),
+            )
+        }
+    };
     let rows: Vec<(i64, i64, String, i64)> = on_db!(pool.db(), |e| sqlx::query_as(&format!(
         "SELECT resource_id, period_start, metric, value FROM ws_traffic \
          WHERE resource_id IN ({listed}) AND granularity = $1 AND period_start >= $2 AND period_start < $3 \
-         AND period_start < $4 AND metric IN ({names}) \
-         UNION ALL \
-         SELECT resource_id, period_start - period_start % {stored}, metric, {combined} FROM ws_traffic \
-         WHERE resource_id IN ({listed}) AND granularity = {minute} AND period_start >= $5 AND period_start < $3 \
-         AND metric IN ({names}) \
-         GROUP BY resource_id, period_start - period_start % {stored}, metric",
-        combined = WsMetric::combined_sql(),
-        minute = Resolution::Minute.seconds(),
+         AND metric IN ({names}) {rolled_up} {not_rolled_up}"
     ))
     .bind(stored)
     .bind(first)
     .bind(range.to)
-    .bind(rolled_up_before)
-    .bind(first.max(rolled_up_before))
     .fetch_all(e)
     .await)?;
     let step = range.granularity.seconds();

@@ -148,7 +148,7 @@ pub async fn report(
     let last_start = now_s - now_s.rem_euclid(step);
     let range = Range { from: last_start - period.seconds() + step, to: last_start + step, granularity };
     let metrics: Vec<WsMetric> = WsMetric::all().collect();
-    let mut by_resource = series(pool, &[resource_id], &metrics, range, now).await?;
+    let mut by_resource = series(pool, &[resource_id], &metrics, range).await?;
     let by_metric = by_resource.remove(&resource_id).unwrap_or_default();
     let figures = Figures {
         starts: range.starts().collect(),

@@ -43,11 +43,23 @@ fn report(edge: &str, boot: &str, resources: &[Figures]) -> TrafficReport {
 
 async fn minutes(pool: &Pool, id: i64, metric: WsMetric, from: i64, to: i64) -> Vec<u64> {
     let range = Range { from: T0 + from, to: T0 + to, granularity: Granularity::OneMinute };
-    let series = series(pool, &[id], &[metric], range, at(to)).await.unwrap();
+    let series = series(pool, &[id], &[metric], range).await.unwrap();
     series[&id][&metric].iter().map(|(_, value)| *value).collect()
 }
 
 const ACCEPTED: WsMetric = WsMetric::Counter(WsCounter::Accepted);
+
+/// The `accepted` rows of `granularity` (seconds) as stored: (period start, value).
+async fn stored(pool: &Pool, granularity: i64) -> Vec<(i64, i64)> {
+    on_db!(pool.db(), |e| sqlx::query_as(
+        "SELECT period_start, value FROM ws_traffic WHERE granularity = $1 AND metric = $2 ORDER BY period_start"
+    )
+    .bind(granularity)
+    .bind(ACCEPTED.name())
+    .fetch_all(e)
+    .await)
+    .unwrap()
+}
 
 #[tokio::test]
 async fn growth_is_counted_once_in_the_minute_it_was_reported() {
@@ -66,17 +78,20 @@ async fn growth_is_counted_once_in_the_minute_it_was_reported() {
     record(&pool, report("edge-2", "x1", &[(id, 0, &[(accepted, 1)])]), at(126)).await.unwrap();
     assert_eq!(minutes(&pool, id, ACCEPTED, 0, 240).await, vec![3, 2, 3, 0]);
 
-    // The hour holds every minute's growth: read from its minutes before any roll-up (so as
+    // The hour holds every minute's growth: read from its minutes before it is rolled up (so as
     // current as the reports), and the same once rolled up, however often that runs.
     let hour = Range { from: T0, to: T0 + 3600, granularity: Granularity::OneHour };
-    let hours = series(&pool, &[id], &[ACCEPTED], hour, at(130)).await.unwrap();
+    let hours = series(&pool, &[id], &[ACCEPTED], hour).await.unwrap();
     assert_eq!(hours[&id][&ACCEPTED], vec![(T0, 8)], "the hour holds every minute's growth before a roll-up");
     roll_up(&pool, at(130)).await.unwrap();
-    roll_up(&pool, at(131)).await.unwrap();
-    let hours = series(&pool, &[id], &[ACCEPTED], hour, at(3 * 3600)).await.unwrap();
-    assert_eq!(hours[&id][&ACCEPTED], vec![(T0, 8)], "and in its stored row once rolled up");
+    assert_eq!(stored(&pool, 3_600).await, Vec::<(i64, i64)>::new(), "an hour not ended is not rolled up");
+    roll_up(&pool, at(3_600 + 90)).await.unwrap();
+    roll_up(&pool, at(3_600 + 91)).await.unwrap();
+    assert_eq!(stored(&pool, 3_600).await, vec![(T0, 8)], "rolled up once it ended");
+    let hours = series(&pool, &[id], &[ACCEPTED], hour).await.unwrap();
+    assert_eq!(hours[&id][&ACCEPTED], vec![(T0, 8)], "and read from its stored row once rolled up");
     let five = Range { from: T0, to: T0 + 600, granularity: Granularity::FiveMinutes };
-    let five = series(&pool, &[id], &[ACCEPTED], five, at(130)).await.unwrap();
+    let five = series(&pool, &[id], &[ACCEPTED], five).await.unwrap();
     assert_eq!(five[&id][&ACCEPTED], vec![(T0, 8), (T0 + 300, 0)]);
 }
 
@@ -108,17 +123,22 @@ async fn hours_and_days_roll_up_from_their_minutes_and_peaks_stay_peaks() {
     record(&pool, report("edge-1", "b1", &[(id, 1, &[(accepted, 5)])]), at(70)).await.unwrap();
     roll_up(&pool, at(80)).await.unwrap();
     record(&pool, report("edge-1", "b1", &[(id, 2, &[(accepted, 7)])]), at(3_610)).await.unwrap();
+    // Within a minute of the hour's end a report may still be committing into its last minute:
+    // not rolled up yet.
     roll_up(&pool, at(3_620)).await.unwrap();
-    // Read long after, when these hours and this day are no longer rolled up: from their rows.
-    // The minutes are deleted first, so that only the rolled-up rows can answer.
+    assert_eq!(stored(&pool, 3_600).await, Vec::<(i64, i64)>::new());
+    // The day ended: its hours, then the day.
+    roll_up(&pool, at(86_400 + 60)).await.unwrap();
+    assert_eq!(stored(&pool, 3_600).await, vec![(T0, 5), (T0 + 3_600, 2)]);
+    assert_eq!(stored(&pool, 86_400).await, vec![(T0, 7)]);
+    // Read from their rows alone: the minutes are deleted first.
     on_db!(pool.db(), |e| sqlx::query("DELETE FROM ws_traffic WHERE granularity = 60").execute(e).await.map(|_| ()))
         .unwrap();
     let read = |granularity, to| {
         let pool = pool.clone();
         async move {
             let range = Range { from: T0, to: T0 + to, granularity };
-            let now = at(3 * 86_400);
-            series(&pool, &[id], &[ACCEPTED, WsMetric::OpenPeak], range, now).await.unwrap().remove(&id).unwrap()
+            series(&pool, &[id], &[ACCEPTED, WsMetric::OpenPeak], range).await.unwrap().remove(&id).unwrap()
         }
     };
     let hours = read(Granularity::OneHour, 7_200).await;
@@ -158,7 +178,9 @@ async fn rows_past_retention_are_deleted_and_the_rest_kept() {
     let id = resource(&pool, "a.example.com").await;
     let idle = WsCounter::Closed(CloseReason::Idle);
     record(&pool, report("edge-1", "b1", &[(id, 0, &[(idle, 1)])]), at(0)).await.unwrap();
-    roll_up(&pool, at(0)).await.unwrap();
+    // Not rolled up yet: kept past retention, so that its hour and day are not lost.
+    assert_eq!(prune(&pool, at(3 * 86_400)).await.unwrap(), 0);
+    roll_up(&pool, at(86_400 + 60)).await.unwrap();
     let count = |pool: Pool| async move {
         let rows: Vec<(i64, i64)> = on_db!(pool.db(), |e| sqlx::query_as(
             "SELECT granularity, CAST(COUNT(*) AS BIGINT) FROM ws_traffic GROUP BY granularity ORDER BY granularity"
