@@ -85,7 +85,7 @@ pub async fn build_router(
             Pool::Postgres(postgres) => {
                 tokio::spawn(edge_feed::wake_on_other_replicas_changes(postgres.clone(), config_changes.clone()));
             }
-            Pool::Sqlite(_) => {
+            Pool::Sqlite(..) => {
                 tokio::spawn(edge_feed::wake_on_other_processes_changes(pool.clone(), config_changes.clone()));
             }
         }

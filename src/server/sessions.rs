@@ -16,7 +16,7 @@ pub enum SessionStore {
 impl SessionStore {
     pub fn new(pool: &Pool) -> Self {
         match pool {
-            Pool::Sqlite(pool) => Self::Sqlite(SqliteStore::new(pool.clone())),
+            Pool::Sqlite(pool, _) => Self::Sqlite(SqliteStore::new(pool.clone())),
             Pool::Postgres(pool) => Self::Postgres(PostgresStore::new(pool.clone())),
         }
     }

@@ -118,7 +118,7 @@ fn released_migrations_keep_their_bytes() {
 /// SQLite says an INTEGER PRIMARY KEY may be null, though it never is, so keys count as not null.
 async fn columns(pool: &Pool) -> BTreeSet<(String, String, bool)> {
     let rows: Result<Vec<(String, String, bool)>, _> = match pool {
-        Pool::Sqlite(sqlite) => sqlx::query_as(
+        Pool::Sqlite(sqlite, _) => sqlx::query_as(
             "SELECT m.name, c.name, c.\"notnull\" = 0 AND c.pk = 0 FROM sqlite_master m, pragma_table_info(m.name) c \
                  WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx%' \
                  AND m.name <> 'tower_sessions'",
@@ -475,7 +475,7 @@ async fn migrated_before(scratch: &ScratchDatabase, version: i64) -> Pool {
         let options = sqlx::sqlite::SqliteConnectOptions::from_str(scratch.url()).unwrap().create_if_missing(true);
         let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
         before(&SQLITE_MIGRATOR).run(&pool).await.unwrap();
-        Pool::Sqlite(pool)
+        Pool::sqlite(pool)
     }
 }
 
