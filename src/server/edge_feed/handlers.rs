@@ -6,6 +6,7 @@ use super::wake::ConfigChanges;
 use crate::error::AppError;
 use crate::server::db::Pool;
 use crate::server::http_error::{Credentials, ErrorHead};
+use crate::server::ws_traffic::Recorder;
 use ::edge_feed::{
     CONFIG_PATH, FeedQuery, MAX_EDGE_NAME_LEN, MAX_WAIT, STATUS_PATH, StatusReport, TRAFFIC_PATH, TrafficReport,
 };
@@ -25,12 +26,15 @@ pub struct EdgeFeed {
     pool: Pool,
     token: Arc<str>,
     changes: ConfigChanges,
+    traffic: Recorder,
 }
 
 impl EdgeFeed {
-    /// `token` is the configured one, already checked against the contract's rule.
+    /// `token` is the configured one, already checked against the contract's rule. Starts the
+    /// task that records traffic reports ([`Recorder`]), on the current tokio runtime.
     pub fn new(pool: Pool, token: String, changes: ConfigChanges) -> Self {
-        Self { pool, token: token.into(), changes }
+        let traffic = Recorder::new(pool.clone());
+        Self { pool, token: token.into(), changes, traffic }
     }
 
     fn authorized(&self, headers: &HeaderMap) -> bool {
@@ -126,7 +130,7 @@ pub async fn traffic(
     if !::edge_feed::is_valid_edge_name(&report.edge) {
         return invalid_edge_name();
     }
-    match crate::server::ws_traffic::record(&feed.pool, report, std::time::SystemTime::now()).await {
+    match feed.traffic.record(report, std::time::SystemTime::now()).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(AppError::BadRequest) => malformed_traffic(),
         Err(error) => error_response(error),

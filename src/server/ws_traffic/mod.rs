@@ -2,8 +2,8 @@
 //! in `feed/src/traffic.rs`), kept per minute, hour and day, and read back for the Reports
 //! section, the resource list and the REST API.
 //!
-//! - `record`: a report, turned into what grew since the edge's last one, in its minute
-//!   (migration 0012);
+//! - `record`: the reports, turned into what grew since each edge's last one, in their minute
+//!   (migration 0012), several reports in a transaction;
 //! - `roll_up`: the hours and days, from the minutes, once each has ended;
 //! - `read`: the connections open now, and series;
 //! - `retention`: deleting what is past retention;
@@ -25,7 +25,9 @@ pub use crate::model::OpenNow;
 pub use metric::WsMetric;
 pub use period::{Granularity, Resolution};
 pub use read::{Points, Range, open_now, series, total};
-pub use record::record;
+pub use record::Recorder;
+#[cfg(test)]
+use record::record;
 pub use report::report;
 pub use retention::prune;
 pub use roll_up::{ROLL_UP_EVERY, keep_rolling_up, roll_up};

@@ -201,3 +201,40 @@ async fn rows_past_retention_are_deleted_and_the_rest_kept() {
     record(&pool, report("edge-1", "b1", &[(id, 0, &[(idle, 1)])]), at(401 * 86_400)).await.unwrap();
     assert!(count(pool).await.is_empty());
 }
+
+#[tokio::test]
+async fn reports_written_together_count_as_written_one_by_one() {
+    let (pool, _guard) = fresh_database().await;
+    let id = resource(&pool, "a.example.com").await;
+    let accepted = WsCounter::Accepted;
+    // One transaction: edge-1 twice (the second measured against the first), edge-2 once, a
+    // report of edge-1's next boot, and a resource that does not exist.
+    let batch = [
+        (report("edge-1", "b1", &[(id, 2, &[(accepted, 3)])]), at(5)),
+        (report("edge-2", "x1", &[(id, 1, &[(accepted, 4)]), (id + 1000, 1, &[(accepted, 9)])]), at(5)),
+        (report("edge-1", "b1", &[(id, 3, &[(accepted, 5)])]), at(6)),
+        (report("edge-1", "b1", &[(id, 3, &[(accepted, 4)])]), at(6)),
+    ];
+    record::record_all(&pool, &batch).await.unwrap();
+    assert_eq!(minutes(&pool, id, ACCEPTED, 0, 60).await, vec![9], "3 + 4 + 2 more: each growth once");
+    assert_eq!(minutes(&pool, id, WsMetric::OpenPeak, 0, 60).await, vec![4], "edge-1's last 3 and edge-2's 1");
+    assert_eq!(open_now(&pool, &[id], at(6)).await.unwrap(), vec![OpenNow { open: 4, edges: 2 }]);
+    // The baseline written back is the last report's: the same figures again add nothing.
+    record(&pool, report("edge-1", "b1", &[(id, 3, &[(accepted, 5)])]), at(7)).await.unwrap();
+    record(&pool, report("edge-2", "x1", &[(id, 1, &[(accepted, 4)])]), at(7)).await.unwrap();
+    assert_eq!(minutes(&pool, id, ACCEPTED, 0, 60).await, vec![9]);
+
+    // Through the recorder's queue: reports sent at once are each answered once written.
+    let recorder = Recorder::new(pool.clone());
+    let sends = (0..20).map(|edge| {
+        let recorder = recorder.clone();
+        let report = report(&format!("edge-q{edge}"), "q1", &[(id, 0, &[(accepted, 1)])]);
+        async move { recorder.record(report, at(65)).await }
+    });
+    for answer in futures_util::future::join_all(sends).await {
+        answer.unwrap();
+    }
+    assert_eq!(minutes(&pool, id, ACCEPTED, 60, 120).await, vec![20]);
+    let bad = report("edge-1", "not valid!", &[(id, 0, &[])]);
+    assert!(matches!(recorder.record(bad, at(66)).await, Err(AppError::BadRequest)));
+}
