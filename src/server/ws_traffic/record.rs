@@ -127,15 +127,14 @@ pub(super) async fn record_all(pool: &Pool, reports: &[(TrafficReport, SystemTim
                 .filter(|(report, _)| report.edge == edge)
                 .flat_map(|(report, _)| report.resources.iter().map(|r| r.id)),
         );
-        let rows: Vec<(i64, String, String)> =
-            on_db!(db.reborrow(), |e| {
-                sqlx::query_as(&format!(
+        let rows: Vec<(i64, String, String)> = on_db!(db.reborrow(), |e| {
+            sqlx::query_as(&format!(
             "SELECT resource_id, boot, counters FROM ws_edge_traffic WHERE edge_id = $1 AND resource_id IN ({of_edge})"
         ))
         .bind(edge)
         .fetch_all(e)
         .await
-            })?;
+        })?;
         for (id, boot, counters) in rows {
             last.insert(
                 (edge, id),

@@ -44,10 +44,10 @@ pub async fn roll_up(pool: &Pool, now: SystemTime) -> Result<(), AppError> {
         let mut tx = pool.begin_exclusive("ws_roll_up").await?;
         let mut db = tx.db();
         // Without a mark yet, from the oldest finer row kept.
-        let (from,): (Option<i64>,) = on_db!(db.reborrow(), |e| sqlx::query_as(&format!(
+        let (from,): (Option<i64>,) = on_db!(db.reborrow(), |e| sqlx::query_as(
             "SELECT COALESCE((SELECT rolled_up_before FROM ws_roll_up WHERE granularity = $1), \
              (SELECT MIN(period_start) - MIN(period_start) % $1 FROM ws_traffic WHERE granularity = $2))"
-        ))
+        )
         .bind(step)
         .bind(finer.seconds())
         .fetch_one(e)
