@@ -108,10 +108,15 @@ pub async fn series(
             )
         }
     };
-    let rows: Vec<(i64, i64, String, i64)> = on_db!(pool.db(), |e| sqlx::query_as(&format!(
-        "SELECT resource_id, period_start, metric, value FROM ws_traffic \
+    // One row per resource and period, its metrics as `name=value,…`: sqlx hands SQLite's rows
+    // over one at a time between threads, which took ~5 µs a row (a day of 23 metrics by minute,
+    // 33,000 rows, took 160 ms of the 226 ms its page took, measured with perf).
+    let rows: Vec<(i64, i64, String)> = on_db!(pool.db(), |e| sqlx::query_as(&format!(
+        "SELECT resource_id, period_start, string_agg(metric || '=' || value, ',') FROM ( \
+         SELECT resource_id, period_start, metric, value FROM ws_traffic \
          WHERE resource_id IN ({listed}) AND granularity = $1 AND period_start >= $2 AND period_start < $3 \
-         AND metric IN ({names}) {rolled_up} {not_rolled_up}"
+         AND metric IN ({names}) {rolled_up} {not_rolled_up} \
+         ) AS stored GROUP BY resource_id, period_start"
     ))
     .bind(stored)
     .bind(first)
@@ -119,12 +124,14 @@ pub async fn series(
     .fetch_all(e)
     .await)?;
     let step = range.granularity.seconds();
-    for (id, start, name, value) in rows {
-        let (Some(metric), Some(by_metric)) = (WsMetric::from_name(&name), out.get_mut(&id)) else { continue };
-        let Some(points) = by_metric.get_mut(&metric) else { continue };
+    for (id, start, figures) in rows {
+        let Some(by_metric) = out.get_mut(&id) else { continue };
         let index = ((start - first) / step) as usize;
-        if let Some(point) = points.get_mut(index) {
-            point.1 = metric.combine(point.1, value.max(0) as u64);
+        for (name, value) in figures.split(',').filter_map(|figure| figure.split_once('=')) {
+            let (Some(metric), Ok(value)) = (WsMetric::from_name(name), value.parse::<i64>()) else { continue };
+            if let Some(point) = by_metric.get_mut(&metric).and_then(|points| points.get_mut(index)) {
+                point.1 = metric.combine(point.1, value.max(0) as u64);
+            }
         }
     }
     Ok(out)
