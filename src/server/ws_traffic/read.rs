@@ -84,7 +84,14 @@ pub async fn series(
         return Ok(out);
     }
     let listed = id_list(resource_ids.iter().copied());
-    let names = metrics.iter().map(|metric| format!("'{}'", metric.name())).collect::<Vec<_>>().join(", ");
+    // Asked for every metric (as a Reports page is), rows need no filter: checking each row's name
+    // against the list took 10 of the 45 ms SQLite spent on a day by minute.
+    let only = if WsMetric::all().all(|metric| metrics.contains(&metric)) {
+        String::new()
+    } else {
+        let names = metrics.iter().map(|metric| format!("'{}'", metric.name())).collect::<Vec<_>>().join(", ");
+        format!("AND metric IN ({names})")
+    };
     let resolution = range.granularity.resolution();
     let first = range.starts().next().unwrap_or(range.from);
     let stored = resolution.seconds();
@@ -100,7 +107,7 @@ pub async fn series(
                     "UNION ALL \
                      SELECT resource_id, period_start - period_start % {stored}, metric, {combined} FROM ws_traffic \
                      WHERE resource_id IN ({listed}) AND granularity = {minute} AND period_start >= $2 \
-                     AND period_start >= {mark} AND period_start < $3 AND metric IN ({names}) \
+                     AND period_start >= {mark} AND period_start < $3 {only} \
                      GROUP BY resource_id, period_start - period_start % {stored}, metric",
                     combined = WsMetric::combined_sql(),
                     minute = Resolution::Minute.seconds(),
@@ -115,7 +122,7 @@ pub async fn series(
         "SELECT resource_id, period_start, string_agg(metric || '=' || value, ',') FROM ( \
          SELECT resource_id, period_start, metric, value FROM ws_traffic \
          WHERE resource_id IN ({listed}) AND granularity = $1 AND period_start >= $2 AND period_start < $3 \
-         AND metric IN ({names}) {rolled_up} {not_rolled_up} \
+         {only} {rolled_up} {not_rolled_up} \
          ) AS stored GROUP BY resource_id, period_start"
     ))
     .bind(stored)
