@@ -35,6 +35,14 @@ pub enum Pool {
 #[derive(Clone, Debug, Default)]
 pub struct WriteTurns(Arc<tokio::sync::Mutex<()>>);
 
+impl WriteTurns {
+    /// A write transaction on `pool` (SQLite's write lock, `BEGIN IMMEDIATE`), begun in turn.
+    async fn begin_immediate(&self, pool: &SqlitePool) -> Result<Tx, sqlx::Error> {
+        let turn = self.0.clone().lock_owned().await;
+        Ok(Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?, Some(turn)))
+    }
+}
+
 /// Where one query runs: a pool, or a connection (inside a transaction).
 pub enum Db<'c> {
     SqlitePool(&'c SqlitePool),
@@ -127,10 +135,7 @@ impl Pool {
     /// sessions and tokens never wait for it), held until commit.
     pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
-            Pool::Sqlite(pool, turns) => {
-                let turn = turns.0.clone().lock_owned().await;
-                Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?, Some(turn))
-            }
+            Pool::Sqlite(pool, turns) => turns.begin_immediate(pool).await?,
             Pool::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
                 sqlx::query("LOCK TABLE cdn_resources IN SHARE ROW EXCLUSIVE MODE").execute(&mut *tx).await?;
@@ -144,10 +149,7 @@ impl Pool {
     /// SQLite has one write lock for everything). `table` is a name from the schema, never input.
     pub async fn begin_exclusive(&self, table: &'static str) -> Result<Tx, sqlx::Error> {
         Ok(match self {
-            Pool::Sqlite(pool, turns) => {
-                let turn = turns.0.clone().lock_owned().await;
-                Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?, Some(turn))
-            }
+            Pool::Sqlite(pool, turns) => turns.begin_immediate(pool).await?,
             Pool::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
                 sqlx::query(&format!("LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")).execute(&mut *tx).await?;

@@ -13,7 +13,8 @@ pub enum Resolution {
 }
 
 impl Resolution {
-    /// Every resolution, finest first: each report adds to a row of each.
+    /// Every resolution, finest first: reports add to the minutes, and each coarser one is
+    /// rolled up from the one before it ([`Resolution::coarser`]).
     pub const ALL: [Resolution; 3] = [Resolution::Minute, Resolution::Hour, Resolution::Day];
 
     /// The period's length in seconds: 60, 3,600 or 86,400.
@@ -34,6 +35,16 @@ impl Resolution {
             Resolution::Minute => Duration::from_secs(2 * 86_400),
             Resolution::Hour => Duration::from_secs(35 * 86_400),
             Resolution::Day => Duration::from_secs(400 * 86_400),
+        }
+    }
+
+    /// The resolution rolled up from this one's rows (`ws_traffic::roll_up`), and kept until
+    /// then (`ws_traffic::retention`): hours from minutes, days from hours; none from days.
+    pub const fn coarser(self) -> Option<Resolution> {
+        match self {
+            Resolution::Minute => Some(Resolution::Hour),
+            Resolution::Hour => Some(Resolution::Day),
+            Resolution::Day => None,
         }
     }
 

@@ -17,13 +17,10 @@ use std::time::SystemTime;
 pub async fn prune(pool: &Pool, now: SystemTime) -> Result<u64, AppError> {
     let now_s = unix_ms(now).div_euclid(1_000);
     let mut deleted = 0;
-    for (resolution, coarser) in [
-        (Resolution::Minute, Some(Resolution::Hour)),
-        (Resolution::Hour, Some(Resolution::Day)),
-        (Resolution::Day, None),
-    ] {
+    for resolution in Resolution::ALL {
         let oldest_kept = now_s - resolution.retention().as_secs() as i64;
-        let rolled_up = coarser.map(|coarser| format!("AND period_start < {}", rolled_up_before_sql(coarser)));
+        let rolled_up =
+            resolution.coarser().map(|coarser| format!("AND period_start < {}", rolled_up_before_sql(coarser)));
         let sql = format!(
             "DELETE FROM ws_traffic WHERE granularity = $1 AND period_start < $2 {}",
             rolled_up.unwrap_or_default()

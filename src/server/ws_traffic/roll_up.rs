@@ -38,7 +38,7 @@ pub async fn roll_up(pool: &Pool, now: SystemTime) -> Result<(), AppError> {
     let settled = unix_ms(now).div_euclid(1_000) - SETTLED_AFTER;
     // The days need their hours: a day is done once the hours' mark has passed its end.
     let mut finer_before = Resolution::Minute.start_of(settled);
-    for (finer, coarser) in [(Resolution::Minute, Resolution::Hour), (Resolution::Hour, Resolution::Day)] {
+    for (finer, coarser) in Resolution::ALL.into_iter().filter_map(|finer| Some((finer, finer.coarser()?))) {
         let ready_before = coarser.start_of(settled.min(finer_before));
         let step = coarser.seconds();
         let mut tx = pool.begin_exclusive("ws_roll_up").await?;
