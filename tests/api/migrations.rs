@@ -771,3 +771,58 @@ async fn migration_0011_keeps_trusted_cas_in_their_account_and_replacements_reac
     assert!(error.to_string().contains("was given to another CA certificate before"), "{error}");
     refused(&pool, &trusted_ca_row(3, 1).replace("'[]'", "'{}'")).await;
 }
+
+/// Migration 0014 turns `ws_traffic`'s rows, one per metric, into one per resource and period
+/// whose `figures` hold the same values, which the portal reads back unchanged.
+#[tokio::test]
+async fn migration_0014_keeps_every_figure_in_one_row_per_period() {
+    let scratch = ScratchDatabase::new().await;
+    let pool = migrated_before(&scratch, 14).await;
+    one_resource(&pool).await;
+    let minute = 1_796_000_040;
+    for (granularity, start, metric, value) in [
+        (60, minute, "accepted", 3),
+        (60, minute, "open_peak", 2),
+        (60, minute + 60, "accepted", 1),
+        (3600, 1_795_996_800, "accepted", 9),
+    ] {
+        accepted(
+            &pool,
+            &format!(
+                "INSERT INTO ws_traffic (resource_id, granularity, period_start, metric, value) \
+                 VALUES (1, {granularity}, {start}, '{metric}', {value})"
+            ),
+        )
+        .await;
+    }
+    pool.close().await;
+
+    let pool = scratch.connect().await;
+    let rows: Vec<(i64, i64, String)> = on_db!(pool.db(), |e| sqlx::query_as(
+        "SELECT granularity, period_start, figures FROM ws_traffic ORDER BY granularity, period_start"
+    )
+    .fetch_all(e)
+    .await)
+    .unwrap();
+    let rows: Vec<(i64, i64, serde_json::Value)> = rows
+        .into_iter()
+        .map(|(granularity, start, figures)| (granularity, start, serde_json::from_str(&figures).unwrap()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (60, minute, serde_json::json!({"accepted": 3, "open_peak": 2})),
+            (60, minute + 60, serde_json::json!({"accepted": 1})),
+            (3600, 1_795_996_800, serde_json::json!({"accepted": 9})),
+        ]
+    );
+    use cdn_portal::server::ws_traffic::{Granularity, Range, WsMetric, series};
+    let range = Range { from: minute, to: minute + 120, granularity: Granularity::OneMinute };
+    let read =
+        series(&pool, &[1], &[WsMetric::from_name("accepted").unwrap(), WsMetric::OpenPeak], range).await.unwrap();
+    let accepted = &read[&1][&WsMetric::from_name("accepted").unwrap()];
+    assert_eq!(accepted, &vec![(minute, 3), (minute + 60, 1)]);
+    assert_eq!(read[&1][&WsMetric::OpenPeak], vec![(minute, 2), (minute + 60, 0)]);
+    refused(&pool, "INSERT INTO ws_traffic (resource_id, granularity, period_start, figures) VALUES (1, 60, 0, '[]')")
+        .await;
+}

@@ -3,7 +3,7 @@
 
 use ::edge_feed::WsCounter;
 
-/// One figure per resource and period, stored in `ws_traffic.metric` and named so in the REST
+/// One figure per resource and period, named so in `ws_traffic.figures` and in the REST
 /// API's `metrics` parameter ([`WsMetric::name`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum WsMetric {
@@ -47,11 +47,6 @@ impl WsMetric {
             WsMetric::OpenPeak => a.max(b),
             WsMetric::Counter(_) => a.saturating_add(b),
         }
-    }
-
-    /// [`WsMetric::combine`] as SQL, over the `value`s of a `GROUP BY` that keeps `metric` apart.
-    pub fn combined_sql() -> String {
-        format!("CAST(CASE WHEN metric = '{}' THEN MAX(value) ELSE SUM(value) END AS BIGINT)", Self::OPEN_PEAK)
     }
 }
 

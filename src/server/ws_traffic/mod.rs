@@ -3,16 +3,18 @@
 //! section, the resource list and the REST API.
 //!
 //! - `record`: the reports, turned into what grew since each edge's last one, in their minute
-//!   (migration 0012), several reports in a transaction;
+//!   (migrations 0012 and 0014), several reports in a transaction;
 //! - `roll_up`: the hours and days, from the minutes, once each has ended;
 //! - `read`: the connections open now, and series;
 //! - `retention`: deleting what is past retention;
 //! - `report`, `chart`: the Reports section's charts (SVG) and tables;
-//! - `metric`, `period`: the names and periods both of them use.
+//! - `metric`, `period`, `figures`: the names and periods all of them use, and a period's
+//!   figures as a row stores them (migration 0014).
 //!
 //! Every function takes the time it works at (`now`), so that tests set the clock.
 
 mod chart;
+mod figures;
 mod metric;
 mod period;
 mod read;

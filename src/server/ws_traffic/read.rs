@@ -1,5 +1,6 @@
 //! Reading what was recorded: the connections open now, and series of the stored periods.
 
+use super::figures::Figures;
 use super::metric::WsMetric;
 use super::period::{Granularity, Resolution};
 use super::roll_up::rolled_up_before_sql;
@@ -64,10 +65,11 @@ impl Range {
 }
 
 /// Each of `metrics` over `range`, for each of `resource_ids` (the caller has checked they are
-/// the account's): keyed by resource id. Points finer than the stored rows (5 and
-/// 15 minutes) combine their minutes as the metric says ([`WsMetric::combine`]). The hours or
-/// days that [`super::roll_up`] has not rolled up yet (the current one, and the previous for a
-/// minute or so after it ends) are read from their minutes, which are kept longer than that.
+/// the account's): keyed by resource id. Points longer than the stored rows (5 and 15 minutes)
+/// combine them as each metric says ([`WsMetric::combine`]). Periods [`super::roll_up`] has
+/// not rolled up yet (the current one, and the previous for a minute or so after it ends) are
+/// read from the finer rows, which are kept until they are: a week by hour is the hours rolled
+/// up and this hour's minutes; by day, the days, then this day's hours, then this hour's minutes.
 pub async fn series(
     pool: &Pool,
     resource_ids: &[i64],
@@ -84,60 +86,41 @@ pub async fn series(
         return Ok(out);
     }
     let listed = id_list(resource_ids.iter().copied());
-    // Asked for every metric (as a Reports page is), rows need no filter: checking each row's name
-    // against the list took 10 of the 45 ms SQLite spent on a day by minute.
-    let only = if WsMetric::all().all(|metric| metrics.contains(&metric)) {
-        String::new()
-    } else {
-        let names = metrics.iter().map(|metric| format!("'{}'", metric.name())).collect::<Vec<_>>().join(", ");
-        format!("AND metric IN ({names})")
-    };
     let resolution = range.granularity.resolution();
     let first = range.starts().next().unwrap_or(range.from);
-    let stored = resolution.seconds();
-    // Periods not rolled up yet are read from their minutes: a read is as current as the edges'
-    // reports, and never writes. Minutes are the stored rows themselves.
-    let (rolled_up, not_rolled_up) = match resolution {
-        Resolution::Minute => (String::new(), String::new()),
-        Resolution::Hour | Resolution::Day => {
-            let mark = rolled_up_before_sql(resolution);
-            (
-                format!("AND period_start < {mark}"),
-                format!(
-                    "UNION ALL \
-                     SELECT resource_id, period_start - period_start % {stored}, metric, {combined} FROM ws_traffic \
-                     WHERE resource_id IN ({listed}) AND granularity = {minute} AND period_start >= $2 \
-                     AND period_start >= {mark} AND period_start < $3 {only} \
-                     GROUP BY resource_id, period_start - period_start % {stored}, metric",
-                    combined = WsMetric::combined_sql(),
-                    minute = Resolution::Minute.seconds(),
-                ),
+    // Each resolution up to the range's answers for the periods its rows are final in and the
+    // coarser ones' are not yet: below its own mark (minutes have none), from the coarser one's
+    // on. In one statement, so that a roll-up committing meanwhile is seen whole or not at all.
+    let tiers = Resolution::ALL
+        .into_iter()
+        .filter(|tier| *tier <= resolution)
+        .map(|tier| {
+            let final_before = match tier {
+                Resolution::Minute => String::new(),
+                _ => format!("AND period_start < {}", rolled_up_before_sql(tier)),
+            };
+            let not_coarser = match tier.coarser().filter(|_| tier < resolution) {
+                Some(coarser) => format!("AND period_start >= {}", rolled_up_before_sql(coarser)),
+                None => String::new(),
+            };
+            format!(
+                "SELECT resource_id, period_start, figures FROM ws_traffic \
+                 WHERE resource_id IN ({listed}) AND granularity = {granularity} \
+                 AND period_start >= $1 AND period_start < $2 {final_before} {not_coarser}",
+                granularity = tier.seconds(),
             )
-        }
-    };
-    // One row per resource and period, its metrics as `name=value,…`: sqlx hands SQLite's rows
-    // over one at a time between threads, which took ~5 µs a row (a day of 23 metrics by minute,
-    // 33,000 rows, took 160 ms of the 226 ms its page took, measured with perf).
-    let rows: Vec<(i64, i64, String)> = on_db!(pool.db(), |e| sqlx::query_as(&format!(
-        "SELECT resource_id, period_start, string_agg(metric || '=' || value, ',') FROM ( \
-         SELECT resource_id, period_start, metric, value FROM ws_traffic \
-         WHERE resource_id IN ({listed}) AND granularity = $1 AND period_start >= $2 AND period_start < $3 \
-         {only} {rolled_up} {not_rolled_up} \
-         ) AS stored GROUP BY resource_id, period_start"
-    ))
-    .bind(stored)
-    .bind(first)
-    .bind(range.to)
-    .fetch_all(e)
-    .await)?;
+        })
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ");
+    let rows: Vec<(i64, i64, String)> =
+        on_db!(pool.db(), |e| sqlx::query_as(&tiers).bind(first).bind(range.to).fetch_all(e).await)?;
     let step = range.granularity.seconds();
     for (id, start, figures) in rows {
         let Some(by_metric) = out.get_mut(&id) else { continue };
         let index = ((start - first) / step) as usize;
-        for (name, value) in figures.split(',').filter_map(|figure| figure.split_once('=')) {
-            let (Some(metric), Ok(value)) = (WsMetric::from_name(name), value.parse::<i64>()) else { continue };
+        for (metric, value) in Figures::from_json(&figures).iter() {
             if let Some(point) = by_metric.get_mut(&metric).and_then(|points| points.get_mut(index)) {
-                point.1 = metric.combine(point.1, value.max(0) as u64);
+                point.1 = metric.combine(point.1, value);
             }
         }
     }

@@ -2,6 +2,7 @@
 //! minute it was received in. Reports that arrive while one is being written are written
 //! together, in one transaction (group commit), each answered once it is committed.
 
+use super::figures::Figures;
 use super::metric::WsMetric;
 use super::period::Resolution;
 use super::unix_ms;
@@ -13,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::SystemTime;
 use tokio::sync::{mpsc, oneshot};
 
-/// Rows per statement: 6 values each, well under SQLite's 32,766 bound parameters and
+/// Rows per statement: at most 6 values each, well under SQLite's 32,766 bound parameters and
 /// PostgreSQL's 65,535.
 const ROWS_PER_STATEMENT: usize = 1_000;
 
@@ -144,7 +145,7 @@ pub(super) async fn record_all(pool: &Pool, reports: &[(TrafficReport, SystemTim
     }
 
     let minute = Resolution::Minute;
-    let mut grown: BTreeMap<(i64, i64, WsMetric), u64> = BTreeMap::new();
+    let mut grown: BTreeMap<(i64, i64), Figures> = BTreeMap::new();
     for (report, now) in reports {
         let now_ms = unix_ms(*now);
         let minute_start = minute.start_of(now_ms.div_euclid(1_000));
@@ -161,7 +162,7 @@ pub(super) async fn record_all(pool: &Pool, reports: &[(TrafficReport, SystemTim
             }
             let (kept, growth) = growth(&entry.counts, &reported);
             for (counter, count) in growth {
-                *grown.entry((resource.id, minute_start, WsMetric::Counter(counter))).or_default() += count;
+                grown.entry((resource.id, minute_start)).or_default().add(WsMetric::Counter(counter), count);
             }
             *entry = Last {
                 boot: report.boot.clone(),
@@ -209,30 +210,37 @@ pub(super) async fn record_all(pool: &Pool, reports: &[(TrafficReport, SystemTim
     .await)?;
     let latest_minute = minute.start_of(latest_ms.div_euclid(1_000));
     for (id, open) in open.into_iter().filter(|(_, open)| *open > 0) {
-        grown.insert((id, latest_minute, WsMetric::OpenPeak), open as u64);
+        grown.entry((id, latest_minute)).or_default().add(WsMetric::OpenPeak, open as u64);
     }
 
-    // Minutes only: the hours and days are rolled up from them ([`super::roll_up`]), which cut
-    // the rows each report writes from 19 to 7 per busy resource.
-    let rows: Vec<(&(i64, i64, WsMetric), &u64)> = grown.iter().collect();
+    // Minutes only: the hours and days are rolled up from them ([`super::roll_up`]). A minute
+    // that has a row already gets it merged with what grew, here rather than in SQL, where
+    // summing two JSON objects key by key differs in each dialect; the lock taken above keeps
+    // every other writer of minutes out meanwhile.
+    let minutes = id_list(grown.keys().map(|(_, start)| *start).collect::<BTreeSet<_>>());
+    let stored: Vec<(i64, i64, String)> = on_db!(db.reborrow(), |e| sqlx::query_as(&format!(
+        "SELECT resource_id, period_start, figures FROM ws_traffic \
+         WHERE granularity = $1 AND period_start IN ({minutes}) AND resource_id IN ({listed})"
+    ))
+    .bind(minute.seconds())
+    .fetch_all(e)
+    .await)?;
+    for (id, start, figures) in stored {
+        if let Some(grown) = grown.get_mut(&(id, start)) {
+            grown.merge(&Figures::from_json(&figures));
+        }
+    }
+    let rows: Vec<(&(i64, i64), &Figures)> = grown.iter().collect();
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let values = placeholders(chunk.len(), 5);
+        let values = placeholders(chunk.len(), 4);
         let sql = format!(
-            "INSERT INTO ws_traffic (resource_id, granularity, period_start, metric, value) VALUES {values} \
-             ON CONFLICT (resource_id, granularity, period_start, metric) DO UPDATE SET value = CASE \
-             WHEN ws_traffic.metric <> '{peak}' THEN ws_traffic.value + excluded.value \
-             WHEN excluded.value > ws_traffic.value THEN excluded.value ELSE ws_traffic.value END",
-            peak = WsMetric::OPEN_PEAK,
+            "INSERT INTO ws_traffic (resource_id, granularity, period_start, figures) VALUES {values} \
+             ON CONFLICT (resource_id, granularity, period_start) DO UPDATE SET figures = excluded.figures"
         );
         on_db!(db.reborrow(), |e| {
             let mut query = sqlx::query(&sql);
-            for ((id, start, metric), value) in chunk {
-                query = query
-                    .bind(*id)
-                    .bind(minute.seconds())
-                    .bind(*start)
-                    .bind(metric.name())
-                    .bind(i64::try_from(**value).unwrap_or(i64::MAX));
+            for ((id, start), figures) in chunk {
+                query = query.bind(*id).bind(minute.seconds()).bind(*start).bind(figures.to_json());
             }
             query.execute(e).await.map(|_| ())
         })?;

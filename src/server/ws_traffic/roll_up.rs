@@ -4,12 +4,17 @@
 //! resource each minute held SQLite's one write lock for ~1 M rows a minute with 1,000 busy
 //! resources (migration 0013).
 
-use super::metric::WsMetric;
+use super::figures::Figures;
 use super::period::Resolution;
 use super::unix_ms;
 use crate::error::AppError;
-use crate::server::db::{Pool, on_db};
+use crate::server::db::{Db, Pool, on_db};
+use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
+
+/// Rows per statement: 2 values each and 2 shared, well under SQLite's 32,766 bound parameters
+/// and PostgreSQL's 65,535.
+const ROWS_PER_STATEMENT: usize = 1_000;
 
 /// How often the portal rolls up: an hour's row is written at most this long after
 /// [`SETTLED_AFTER`] has passed since the hour ended; until then [`super::series`] reads it from
@@ -29,63 +34,102 @@ pub(super) fn rolled_up_before_sql(coarser: Resolution) -> String {
 }
 
 /// Rolls up, as of `now`, each hour that ended at least [`SETTLED_AFTER`] ago and is not rolled
-/// up yet, from its minutes; then each day whose hours all are, from its hours; and moves the
-/// marks of migration 0013 past them, in the same transaction. Each row is written whole (a sum,
-/// or the largest for [`WsMetric::OpenPeak`]), so a period done twice (two replicas at once)
-/// gets the same row. After a portal was stopped for a while, the first run does every period
-/// missed whose finer rows are still kept.
+/// up yet, from its minutes; then each day whose hours all are, from its hours; each period in a
+/// transaction that also moves its mark (migration 0013) past it. Each row is written whole, so
+/// a period done twice (two replicas at once) gets the same row. After a portal was stopped for
+/// a while, the first run does every period missed whose finer rows are still kept.
 pub async fn roll_up(pool: &Pool, now: SystemTime) -> Result<(), AppError> {
     let settled = unix_ms(now).div_euclid(1_000) - SETTLED_AFTER;
     // The days need their hours: a day is done once the hours' mark has passed its end.
     let mut finer_before = Resolution::Minute.start_of(settled);
     for (finer, coarser) in Resolution::ALL.into_iter().filter_map(|finer| Some((finer, finer.coarser()?))) {
         let ready_before = coarser.start_of(settled.min(finer_before));
-        let step = coarser.seconds();
-        let mut tx = pool.begin_exclusive("ws_roll_up").await?;
-        let mut db = tx.db();
-        // Without a mark yet, from the oldest finer row kept.
-        let (from,): (Option<i64>,) = on_db!(db.reborrow(), |e| sqlx::query_as(
-            "SELECT COALESCE((SELECT rolled_up_before FROM ws_roll_up WHERE granularity = $1), \
-             (SELECT MIN(period_start) - MIN(period_start) % $1 FROM ws_traffic WHERE granularity = $2))"
-        )
-        .bind(step)
-        .bind(finer.seconds())
-        .fetch_one(e)
-        .await)?;
-        let from = from.unwrap_or(ready_before);
-        if from < ready_before {
-            let sql = format!(
-                "INSERT INTO ws_traffic (resource_id, granularity, period_start, metric, value) \
-                 SELECT resource_id, {step}, period_start - period_start % {step}, metric, {combined} \
-                 FROM ws_traffic WHERE granularity = $1 AND period_start >= $2 AND period_start < $3 \
-                 GROUP BY resource_id, period_start - period_start % {step}, metric \
-                 ON CONFLICT (resource_id, granularity, period_start, metric) DO UPDATE SET value = excluded.value",
-                combined = WsMetric::combined_sql(),
-            );
-            on_db!(db.reborrow(), |e| sqlx::query(&sql)
-                .bind(finer.seconds())
-                .bind(from)
-                .bind(ready_before)
-                .execute(e)
-                .await
-                .map(|_| ()))?;
+        // From the coarser period of the next finer row not rolled up yet, so that periods
+        // without one (a portal stopped for weeks) cost nothing.
+        while let Some(period) = next_to_roll_up(pool, finer, coarser).await?.filter(|start| *start < ready_before) {
+            roll_up_period(pool, finer, coarser, period).await?;
         }
-        // Written even when there was nothing to roll up, so that rows older than every finer
-        // one kept (hours of the portal before migration 0013) are read as final.
-        on_db!(db.reborrow(), |e| sqlx::query(
-            "INSERT INTO ws_roll_up (granularity, rolled_up_before) VALUES ($1, $2) \
-             ON CONFLICT (granularity) DO UPDATE SET rolled_up_before = CASE \
-             WHEN excluded.rolled_up_before > ws_roll_up.rolled_up_before THEN excluded.rolled_up_before \
-             ELSE ws_roll_up.rolled_up_before END"
-        )
-        .bind(step)
-        .bind(from.max(ready_before))
-        .execute(e)
-        .await
-        .map(|_| ()))?;
+        // Moved even when there was nothing to roll up, so that rows older than every finer one
+        // kept (hours of the portal before migration 0013) are read as final.
+        let mut tx = pool.begin_exclusive("ws_roll_up").await?;
+        move_mark(tx.db(), coarser, ready_before).await?;
         tx.commit().await?;
-        finer_before = from.max(ready_before);
+        finer_before = ready_before;
     }
+    Ok(())
+}
+
+/// The start of the `coarser` period that holds the first `finer` row from its mark on (from
+/// the first row kept, with no mark yet); `None` with no such row.
+async fn next_to_roll_up(pool: &Pool, finer: Resolution, coarser: Resolution) -> Result<Option<i64>, AppError> {
+    let (first,): (Option<i64>,) = on_db!(pool.db(), |e| sqlx::query_as(&format!(
+        "SELECT MIN(period_start) FROM ws_traffic WHERE granularity = $1 AND period_start >= {}",
+        rolled_up_before_sql(coarser)
+    ))
+    .bind(finer.seconds())
+    .fetch_one(e)
+    .await)?;
+    Ok(first.map(|start| coarser.start_of(start)))
+}
+
+/// Writes the `coarser` rows of the period starting at `period` from its `finer` rows, and moves
+/// the mark past it. The finer rows are read before the write lock is taken: they are settled,
+/// and no report writes them any more.
+async fn roll_up_period(pool: &Pool, finer: Resolution, coarser: Resolution, period: i64) -> Result<(), AppError> {
+    let rows: Vec<(i64, String)> = on_db!(pool.db(), |e| {
+        sqlx::query_as(
+        "SELECT resource_id, figures FROM ws_traffic WHERE granularity = $1 AND period_start >= $2 AND period_start < $3"
+    )
+    .bind(finer.seconds())
+    .bind(period)
+    .bind(period + coarser.seconds())
+    .fetch_all(e)
+    .await
+    })?;
+    let mut by_resource: BTreeMap<i64, Figures> = BTreeMap::new();
+    for (id, figures) in rows {
+        by_resource.entry(id).or_default().merge(&Figures::from_json(&figures));
+    }
+    let rows: Vec<(i64, String)> = by_resource.into_iter().map(|(id, figures)| (id, figures.to_json())).collect();
+    let mut tx = pool.begin_exclusive("ws_roll_up").await?;
+    let mut db = tx.db();
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let values = (0..chunk.len()).map(|row| format!("(${}, $1, $2, ${})", 3 + 2 * row, 4 + 2 * row));
+        // A resource deleted since its minutes were read is gone from them too (ON DELETE
+        // CASCADE): only resources that still exist get a row.
+        let sql = format!(
+            "INSERT INTO ws_traffic (resource_id, granularity, period_start, figures) \
+             SELECT rolled.column1, rolled.column2, rolled.column3, rolled.column4 FROM (VALUES {}) AS rolled \
+             WHERE rolled.column1 IN (SELECT id FROM cdn_resources) \
+             ON CONFLICT (resource_id, granularity, period_start) DO UPDATE SET figures = excluded.figures",
+            values.collect::<Vec<_>>().join(", ")
+        );
+        on_db!(db.reborrow(), |e| {
+            let mut query = sqlx::query(&sql).bind(coarser.seconds()).bind(period);
+            for (id, figures) in chunk {
+                query = query.bind(*id).bind(figures);
+            }
+            query.execute(e).await.map(|_| ())
+        })?;
+    }
+    move_mark(db.reborrow(), coarser, period + coarser.seconds()).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Moves `coarser`'s mark to `before`, never back (another replica may have moved it further).
+async fn move_mark(db: Db<'_>, coarser: Resolution, before: i64) -> Result<(), AppError> {
+    on_db!(db, |e| sqlx::query(
+        "INSERT INTO ws_roll_up (granularity, rolled_up_before) VALUES ($1, $2) \
+         ON CONFLICT (granularity) DO UPDATE SET rolled_up_before = CASE \
+         WHEN excluded.rolled_up_before > ws_roll_up.rolled_up_before THEN excluded.rolled_up_before \
+         ELSE ws_roll_up.rolled_up_before END"
+    )
+    .bind(coarser.seconds())
+    .bind(before)
+    .execute(e)
+    .await
+    .map(|_| ()))?;
     Ok(())
 }
 

@@ -49,16 +49,22 @@ async fn minutes(pool: &Pool, id: i64, metric: WsMetric, from: i64, to: i64) -> 
 
 const ACCEPTED: WsMetric = WsMetric::Counter(WsCounter::Accepted);
 
-/// The `accepted` rows of `granularity` (seconds) as stored: (period start, value).
-async fn stored(pool: &Pool, granularity: i64) -> Vec<(i64, i64)> {
-    on_db!(pool.db(), |e| sqlx::query_as(
-        "SELECT period_start, value FROM ws_traffic WHERE granularity = $1 AND metric = $2 ORDER BY period_start"
+/// The `accepted` figures of `granularity` (seconds) as stored: (period start, value), of the
+/// rows that have one.
+async fn stored(pool: &Pool, granularity: i64) -> Vec<(i64, u64)> {
+    let rows: Vec<(i64, String)> = on_db!(pool.db(), |e| sqlx::query_as(
+        "SELECT period_start, figures FROM ws_traffic WHERE granularity = $1 ORDER BY period_start"
     )
     .bind(granularity)
-    .bind(ACCEPTED.name())
     .fetch_all(e)
     .await)
-    .unwrap()
+    .unwrap();
+    rows.into_iter()
+        .filter_map(|(start, figures)| {
+            let figures = figures::Figures::from_json(&figures);
+            figures.iter().find(|(metric, _)| *metric == ACCEPTED).map(|(_, value)| (start, value))
+        })
+        .collect()
 }
 
 #[tokio::test]
@@ -84,7 +90,7 @@ async fn growth_is_counted_once_in_the_minute_it_was_reported() {
     let hours = series(&pool, &[id], &[ACCEPTED], hour).await.unwrap();
     assert_eq!(hours[&id][&ACCEPTED], vec![(T0, 8)], "the hour holds every minute's growth before a roll-up");
     roll_up(&pool, at(130)).await.unwrap();
-    assert_eq!(stored(&pool, 3_600).await, Vec::<(i64, i64)>::new(), "an hour not ended is not rolled up");
+    assert_eq!(stored(&pool, 3_600).await, Vec::<(i64, u64)>::new(), "an hour not ended is not rolled up");
     roll_up(&pool, at(3_600 + 90)).await.unwrap();
     roll_up(&pool, at(3_600 + 91)).await.unwrap();
     assert_eq!(stored(&pool, 3_600).await, vec![(T0, 8)], "rolled up once it ended");
@@ -126,7 +132,7 @@ async fn hours_and_days_roll_up_from_their_minutes_and_peaks_stay_peaks() {
     // Within a minute of the hour's end a report may still be committing into its last minute:
     // not rolled up yet.
     roll_up(&pool, at(3_620)).await.unwrap();
-    assert_eq!(stored(&pool, 3_600).await, Vec::<(i64, i64)>::new());
+    assert_eq!(stored(&pool, 3_600).await, Vec::<(i64, u64)>::new());
     // The day ended: its hours, then the day.
     roll_up(&pool, at(86_400 + 60)).await.unwrap();
     assert_eq!(stored(&pool, 3_600).await, vec![(T0, 5), (T0 + 3_600, 2)]);
@@ -146,6 +152,44 @@ async fn hours_and_days_roll_up_from_their_minutes_and_peaks_stay_peaks() {
     assert_eq!(hours[&WsMetric::OpenPeak], vec![(T0, 4), (T0 + 3_600, 2)]);
     let days = read(Granularity::OneDay, 86_400).await;
     assert_eq!((days[&ACCEPTED][0].1, days[&WsMetric::OpenPeak][0].1), (7, 4));
+}
+
+#[tokio::test]
+async fn a_day_not_rolled_up_is_read_from_its_hours_then_its_minutes() {
+    let (pool, _guard) = fresh_database().await;
+    let id = resource(&pool, "a.example.com").await;
+    let accepted = WsCounter::Accepted;
+    record(&pool, report("edge-1", "b1", &[(id, 1, &[(accepted, 4)])]), at(10)).await.unwrap();
+    record(&pool, report("edge-1", "b1", &[(id, 1, &[(accepted, 6)])]), at(3_610)).await.unwrap();
+    // The first two hours are rolled up, the day is not; the third hour has only its minutes.
+    roll_up(&pool, at(7_200 + 60)).await.unwrap();
+    record(&pool, report("edge-1", "b1", &[(id, 3, &[(accepted, 9)])]), at(7_210)).await.unwrap();
+    assert_eq!(stored(&pool, 3_600).await, vec![(T0, 4), (T0 + 3_600, 2)]);
+    assert_eq!(stored(&pool, 86_400).await, Vec::<(i64, u64)>::new());
+    // The rolled-up hours answer for their minutes: those could be gone, and nothing changes.
+    on_db!(pool.db(), |e| sqlx::query("DELETE FROM ws_traffic WHERE granularity = 60 AND period_start < $1")
+        .bind(T0 + 7_200)
+        .execute(e)
+        .await
+        .map(|_| ()))
+    .unwrap();
+    let day = Range { from: T0, to: T0 + 86_400, granularity: Granularity::OneDay };
+    let days = series(&pool, &[id], &[ACCEPTED, WsMetric::OpenPeak], day).await.unwrap().remove(&id).unwrap();
+    assert_eq!(days[&ACCEPTED], vec![(T0, 9)], "two hours' rows and the third hour's minute");
+    assert_eq!(days[&WsMetric::OpenPeak], vec![(T0, 3)]);
+    let hour = Range { from: T0, to: T0 + 3 * 3_600, granularity: Granularity::OneHour };
+    let hours = series(&pool, &[id], &[ACCEPTED], hour).await.unwrap().remove(&id).unwrap();
+    assert_eq!(hours[&ACCEPTED], vec![(T0, 4), (T0 + 3_600, 2), (T0 + 7_200, 3)]);
+    // Once the day ends, its row is the same sum, and is what is read.
+    roll_up(&pool, at(86_400 + 60)).await.unwrap();
+    assert_eq!(stored(&pool, 86_400).await, vec![(T0, 9)]);
+    on_db!(pool.db(), |e| sqlx::query("DELETE FROM ws_traffic WHERE granularity <> 86400")
+        .execute(e)
+        .await
+        .map(|_| ()))
+    .unwrap();
+    let days = series(&pool, &[id], &[ACCEPTED], day).await.unwrap().remove(&id).unwrap();
+    assert_eq!(days[&ACCEPTED], vec![(T0, 9)]);
 }
 
 #[tokio::test]
