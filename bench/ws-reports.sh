@@ -30,9 +30,10 @@ field() { # key...
     END { n = split(keys, k, " "); for (i = 1; i <= n; i++) printf "%s%s", v[k[i]], (i < n ? " " : "\n") }'
 }
 
-# "rows bytes rows_edge bytes_edge minute_rows minute_periods": ws_traffic's rows and bytes on disk
-# (table and indexes, from SQLite's dbstat), the same for ws_edge_traffic, the minute rows, and
-# how many minutes the resource $last_id has rows of (the load's minutes).
+# "rows bytes rows_edge bytes_edge minute_figures minute_periods": ws_traffic's rows and bytes on
+# disk (table and indexes, from SQLite's dbstat), the same for ws_edge_traffic, the figures held by
+# the minute rows (one row per resource and period, migration 0014), and how many minutes the
+# resource $last_id has rows of (the load's minutes).
 db_stats() {
   python3 - "$db" "$last_id" <<'PY'
 import sqlite3, sys
@@ -43,10 +44,11 @@ def size(table):
     return db.execute(f"SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE name IN ({marks})", names).fetchone()[0]
 rows = db.execute("SELECT COUNT(*) FROM ws_traffic").fetchone()[0]
 edge_rows = db.execute("SELECT COUNT(*) FROM ws_edge_traffic").fetchone()[0]
-minute_rows = db.execute("SELECT COUNT(*) FROM ws_traffic WHERE granularity = 60").fetchone()[0]
-minutes = db.execute("SELECT COUNT(DISTINCT period_start) FROM ws_traffic WHERE granularity = 60 AND resource_id = ?",
+minute_figures = db.execute("SELECT COUNT(*) FROM ws_traffic, json_each(ws_traffic.figures) "
+                            "WHERE granularity = 60").fetchone()[0]
+minutes = db.execute("SELECT COUNT(*) FROM ws_traffic WHERE granularity = 60 AND resource_id = ?",
                      (int(sys.argv[2]),)).fetchone()[0]
-print(rows, size("ws_traffic"), edge_rows, size("ws_edge_traffic"), minute_rows, minutes)
+print(rows, size("ws_traffic"), edge_rows, size("ws_edge_traffic"), minute_figures, minutes)
 PY
 }
 
@@ -82,7 +84,7 @@ echo "durations: 5 counters grown, and the open peak), so each report writes for
 # As the real edge sends them: up to 1,000 resources a report (edge_feed's MAX_RESOURCES_PER_REPORT).
 echo "Each simulated edge sends its second as reports of $per_report resources, one after the other."
 echo
-read -r rows_before bytes_before _ _ minute_rows_before _ < <(db_stats)
+read -r rows_before bytes_before _ _ minute_figures_before _ < <(db_stats)
 target/release/traffic-load "$portal" "$feed_token" "$first_id" "$last_id" "$edges" "$load_seconds" "$per_report" >"$work/load.txt"
 read -r failed report_bytes p50 p99 round_p50 round_p99 per_minute rounds_per_minute rows_per_minute < <(field \
   failed report_bytes p50_ms p99_ms round_p50_ms round_p99_ms reports_per_edge_minute rounds_per_edge_minute rows_per_edge_minute \
@@ -95,30 +97,30 @@ echo "| $per_minute (of $((60 * ((resources + per_report - 1) / per_report))), $
 echo
 echo "### Database growth per resource per day (SQLite)"
 echo
-read -r rows_after bytes_after edge_rows edge_bytes minute_rows_after minutes < <(db_stats)
+read -r rows_after bytes_after edge_rows edge_bytes minute_figures_after minutes < <(db_stats)
 python3 - "$rows_before" "$bytes_before" "$rows_after" "$bytes_after" "$edge_rows" "$edge_bytes" \
-  "$minute_rows_before" "$minute_rows_after" "$minutes" "$resources" <<'PY'
+  "$minute_figures_before" "$minute_figures_after" "$minutes" "$resources" <<'PY'
 import sys
 (rows_before, bytes_before, rows_after, bytes_after, edge_rows, edge_bytes,
  minute_before, minute_after, minutes, resources) = map(int, sys.argv[1:])
 per_row = (bytes_after - bytes_before) / (rows_after - rows_before)
-# Metrics that moved per busy resource per minute, as measured: minute rows the load added.
+# One row per resource and period (migration 0014); metrics that moved per busy resource per
+# minute, as measured: the figures the load's minute rows hold.
 metrics = (minute_after - minute_before) / resources / minutes
 # Retention (src/server/ws_traffic/period.rs): minutes 2 days, hours 35 days, days 400 days.
 per_day = {"minute rows": 1440, "hour rows": 24, "day rows": 1}
 kept = 1440 * 2 + 24 * 35 + 400
 kib = lambda b: f"{b / 1024:,.0f} KiB"
 print(f"Measured: {rows_after - rows_before:,} `ws_traffic` rows added by the load took {bytes_after - bytes_before:,} B"
-      f" (table and indexes): {per_row:.0f} B a row; {metrics:.1f} metrics moved per busy resource per minute.")
+      f" (table and indexes): {per_row:.0f} B a row of {metrics:.1f} metrics, as moved per busy resource per minute.")
 print()
 print("| per busy resource | rows | bytes |")
 print("|---|---:|---:|")
 for name, count in per_day.items():
-    print(f"| a day's {name} | {metrics * count:,.0f} | {kib(metrics * count * per_row)} |")
-day = metrics * sum(per_day.values())
-print(f"| **a day, all resolutions** | **{day:,.0f}** | **{kib(day * per_row)}** |")
-print(f"| kept once steady (minutes 2 days, hours 35, days 400) | {metrics * kept:,.0f} | {kib(metrics * kept * per_row)} |")
-print(f"| the same if all 23 metrics moved every minute | {23 * kept:,.0f} | {kib(23 * kept * per_row)} |")
+    print(f"| a day's {name} | {count:,} | {kib(count * per_row)} |")
+day = sum(per_day.values())
+print(f"| **a day, all resolutions** | **{day:,}** | **{kib(day * per_row)}** |")
+print(f"| kept once steady (minutes 2 days, hours 35, days 400) | {kept:,} | {kib(kept * per_row)} |")
 print(f"| the last figures per edge reporting it (`ws_edge_traffic`, not growing) | 1 | {edge_bytes / edge_rows:.0f} B |")
 PY
 
@@ -128,7 +130,7 @@ echo
 # A full day (and week) of figures for the measured resource: every metric, every minute of the
 # last day, every hour of the last week, every day of the last 8; figures already there stay.
 python3 - "$db" "$ws_id" <<'PY'
-import random, sqlite3, sys, time
+import json, random, sqlite3, sys, time
 db = sqlite3.connect(sys.argv[1], timeout=30)
 resource = int(sys.argv[2])
 metrics = ["open_peak", "accepted", "refused_option_off", "refused_origin_refused", "refused_origin_unreachable",
@@ -142,12 +144,12 @@ for granularity, count in ((60, 1440), (3600, 7 * 24), (86400, 8)):
     last = now - now % granularity
     for n in range(count):
         start = last - n * granularity
-        for metric in metrics:
-            scale = 1_000_000 if metric.startswith("bytes") else 100
-            rows.append((resource, granularity, start, metric, random.randrange(scale) * granularity // 60))
+        figures = {metric: random.randrange(1_000_000 if metric.startswith("bytes") else 100) * granularity // 60
+                   for metric in metrics}
+        rows.append((resource, granularity, start, json.dumps(figures)))
 with db:
-    db.executemany("INSERT INTO ws_traffic (resource_id, granularity, period_start, metric, value) "
-                   "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", rows)
+    db.executemany("INSERT INTO ws_traffic (resource_id, granularity, period_start, figures) "
+                   "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING", rows)
 PY
 pages=("last hour (by minute):/cdn/resources/$ws_id/reports" "last day (by minute):/cdn/resources/$ws_id/reports?period=day"
   "last week (by hour):/cdn/resources/$ws_id/reports?period=week")

@@ -30,8 +30,8 @@ type Counts = BTreeMap<WsCounter, u64>;
 
 /// Records the edges' reports in the database of the pool it was made with, in a task of its
 /// own that writes the reports queued meanwhile in one transaction: with ten edges reporting
-/// 1,000 busy resources each, their growth of one resource lands in one row per metric and
-/// minute, not ten. Cloning it shares the task, which ends with the last clone.
+/// 1,000 busy resources each, their growth of one resource lands in its minute's row once,
+/// not ten times. Cloning it shares the task, which ends with the last clone.
 #[derive(Clone)]
 pub struct Recorder {
     queue: mpsc::Sender<Queued>,
