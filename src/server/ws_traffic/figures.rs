@@ -2,6 +2,10 @@
 //! 0014): a JSON object, metric name ([`WsMetric::name`]) to value, of the metrics that moved.
 
 use super::metric::WsMetric;
+use super::period::Resolution;
+use super::{ROWS_PER_STATEMENT, placeholders};
+use crate::error::AppError;
+use crate::server::db::{Db, on_db};
 use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -42,6 +46,33 @@ impl Figures {
         let named: BTreeMap<&str, u64> = self.iter().map(|(metric, value)| (metric.name(), value)).collect();
         serde_json::to_string(&named).unwrap_or_else(|_| "{}".to_owned())
     }
+}
+
+/// Writes `rows` of `resolution`, each `((resource id, period start), figures)`, whole: each
+/// replaces the row the period had. A row of a resource that no longer exists is skipped (one
+/// deleted since its finer rows were read for a roll-up; they went with it, ON DELETE CASCADE).
+pub(super) async fn write(
+    mut db: Db<'_>,
+    resolution: Resolution,
+    rows: &[((i64, i64), Figures)],
+) -> Result<(), AppError> {
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO ws_traffic (resource_id, granularity, period_start, figures) \
+             SELECT written.column1, written.column2, written.column3, written.column4 FROM (VALUES {}) AS written \
+             WHERE written.column1 IN (SELECT id FROM cdn_resources) \
+             ON CONFLICT (resource_id, granularity, period_start) DO UPDATE SET figures = excluded.figures",
+            placeholders(chunk.len(), 4)
+        );
+        on_db!(db.reborrow(), |e| {
+            let mut query = sqlx::query(&sql);
+            for ((id, start), figures) in chunk {
+                query = query.bind(*id).bind(resolution.seconds()).bind(*start).bind(figures.to_json());
+            }
+            query.execute(e).await.map(|_| ())
+        })?;
+    }
+    Ok(())
 }
 
 /// Straight from the JSON to metrics, without a map of owned names in between: parsing into one
@@ -110,5 +141,6 @@ mod tests {
         assert_eq!(Figures::from_json(&figures.to_json()), figures);
         assert_eq!(Figures::from_json("not json"), Figures::default());
         assert_eq!(Figures::from_json(r#"{"accepted": -1}"#), Figures::default());
+        assert_eq!(super::super::placeholders(2, 2), "($1, $2), ($3, $4)");
     }
 }

@@ -36,6 +36,21 @@ pub use roll_up::{ROLL_UP_EVERY, keep_rolling_up, roll_up};
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+/// Rows per statement: at most 6 values each, well under SQLite's 32,766 bound parameters and
+/// PostgreSQL's 65,535.
+const ROWS_PER_STATEMENT: usize = 1_000;
+
+/// `($1, $2, …), (…)`: `rows` rows of `columns` parameters each.
+fn placeholders(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|row| {
+            let row = (1..=columns).map(|column| format!("${}", row * columns + column)).collect::<Vec<_>>();
+            format!("({})", row.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// `time` in whole milliseconds since the Unix epoch (negative before it).
 fn unix_ms(time: SystemTime) -> i64 {
     match time.duration_since(UNIX_EPOCH) {

@@ -2,10 +2,10 @@
 //! minute it was received in. Reports that arrive while one is being written are written
 //! together, in one transaction (group commit), each answered once it is committed.
 
-use super::figures::Figures;
+use super::figures::{self, Figures};
 use super::metric::WsMetric;
 use super::period::Resolution;
-use super::unix_ms;
+use super::{ROWS_PER_STATEMENT, placeholders, unix_ms};
 use crate::error::AppError;
 use crate::server::db::{Pool, id_list, on_db};
 use ::edge_feed::traffic::{MAX_RESOURCES_PER_REPORT, is_valid_boot};
@@ -13,10 +13,6 @@ use ::edge_feed::{TRAFFIC_FRESH_FOR, TrafficReport, WsCounter};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::SystemTime;
 use tokio::sync::{mpsc, oneshot};
-
-/// Rows per statement: at most 6 values each, well under SQLite's 32,766 bound parameters and
-/// PostgreSQL's 65,535.
-const ROWS_PER_STATEMENT: usize = 1_000;
 
 /// The most reports written in one transaction: ten edges' seconds of 1,000 resources each,
 /// and a margin, so that one transaction never holds the write lock for long.
@@ -230,21 +226,8 @@ pub(super) async fn record_all(pool: &Pool, reports: &[(TrafficReport, SystemTim
             grown.merge(&Figures::from_json(&figures));
         }
     }
-    let rows: Vec<(&(i64, i64), &Figures)> = grown.iter().collect();
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let values = placeholders(chunk.len(), 4);
-        let sql = format!(
-            "INSERT INTO ws_traffic (resource_id, granularity, period_start, figures) VALUES {values} \
-             ON CONFLICT (resource_id, granularity, period_start) DO UPDATE SET figures = excluded.figures"
-        );
-        on_db!(db.reborrow(), |e| {
-            let mut query = sqlx::query(&sql);
-            for ((id, start), figures) in chunk {
-                query = query.bind(*id).bind(minute.seconds()).bind(*start).bind(figures.to_json());
-            }
-            query.execute(e).await.map(|_| ())
-        })?;
-    }
+    let rows: Vec<((i64, i64), Figures)> = grown.into_iter().collect();
+    figures::write(db.reborrow(), minute, &rows).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -280,17 +263,6 @@ fn growth(before: &Counts, reported: &Counts) -> (Counts, Counts) {
         }
     }
     (kept, grown)
-}
-
-/// `($1, $2, …), (…)`: `rows` rows of `columns` parameters each.
-fn placeholders(rows: usize, columns: usize) -> String {
-    (0..rows)
-        .map(|row| {
-            let row = (1..=columns).map(|column| format!("${}", row * columns + column)).collect::<Vec<_>>();
-            format!("({})", row.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn parse_counts(json: &str) -> Counts {
@@ -331,6 +303,5 @@ mod tests {
             ])
         );
         assert_eq!(parse_counts(&counts_json(&kept)), kept);
-        assert_eq!(placeholders(2, 2), "($1, $2), ($3, $4)");
     }
 }

@@ -4,17 +4,13 @@
 //! resource each minute held SQLite's one write lock for ~1 M rows a minute with 1,000 busy
 //! resources (migration 0013).
 
-use super::figures::Figures;
+use super::figures::{self, Figures};
 use super::period::Resolution;
 use super::unix_ms;
 use crate::error::AppError;
 use crate::server::db::{Db, Pool, on_db};
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
-
-/// Rows per statement: 2 values each and 2 shared, well under SQLite's 32,766 bound parameters
-/// and PostgreSQL's 65,535.
-const ROWS_PER_STATEMENT: usize = 1_000;
 
 /// How often the portal rolls up: an hour's row is written at most this long after
 /// [`SETTLED_AFTER`] has passed since the hour ended; until then [`super::series`] reads it from
@@ -90,28 +86,11 @@ async fn roll_up_period(pool: &Pool, finer: Resolution, coarser: Resolution, per
     for (id, figures) in rows {
         by_resource.entry(id).or_default().merge(&Figures::from_json(&figures));
     }
-    let rows: Vec<(i64, String)> = by_resource.into_iter().map(|(id, figures)| (id, figures.to_json())).collect();
+    let rows: Vec<((i64, i64), Figures)> =
+        by_resource.into_iter().map(|(id, figures)| ((id, period), figures)).collect();
     let mut tx = pool.begin_exclusive("ws_roll_up").await?;
     let mut db = tx.db();
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let values = (0..chunk.len()).map(|row| format!("(${}, $1, $2, ${})", 3 + 2 * row, 4 + 2 * row));
-        // A resource deleted since its minutes were read is gone from them too (ON DELETE
-        // CASCADE): only resources that still exist get a row.
-        let sql = format!(
-            "INSERT INTO ws_traffic (resource_id, granularity, period_start, figures) \
-             SELECT rolled.column1, rolled.column2, rolled.column3, rolled.column4 FROM (VALUES {}) AS rolled \
-             WHERE rolled.column1 IN (SELECT id FROM cdn_resources) \
-             ON CONFLICT (resource_id, granularity, period_start) DO UPDATE SET figures = excluded.figures",
-            values.collect::<Vec<_>>().join(", ")
-        );
-        on_db!(db.reborrow(), |e| {
-            let mut query = sqlx::query(&sql).bind(coarser.seconds()).bind(period);
-            for (id, figures) in chunk {
-                query = query.bind(*id).bind(figures);
-            }
-            query.execute(e).await.map(|_| ())
-        })?;
-    }
+    figures::write(db.reborrow(), coarser, &rows).await?;
     move_mark(db.reborrow(), coarser, period + coarser.seconds()).await?;
     tx.commit().await?;
     Ok(())
